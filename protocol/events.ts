@@ -1,0 +1,63 @@
+import { z } from 'zod';
+import { RepoKey, TaskId, TaskStatus, Timestamp, WorkerId, WorkerReportedStatus } from './common.ts';
+
+/** Why a task changed status: one cause per edge of the lifecycle graph. */
+export const TRANSITION_CAUSES = [
+  'grant',
+  'start',
+  'block',
+  'open_pr',
+  'merge',
+  'expire',
+  'release',
+  'requeue',
+  'cancel',
+] as const;
+export const TransitionCause = z.enum(TRANSITION_CAUSES);
+export type TransitionCause = z.infer<typeof TransitionCause>;
+
+const base = {
+  seq: z.int().min(1),
+  at: Timestamp,
+  repo: RepoKey.nullable(),
+  task_id: TaskId.nullable(),
+  worker_id: WorkerId.nullable(),
+};
+
+const event = <T extends string, D extends z.ZodType>(type: T, data: D) =>
+  z.object({ ...base, type: z.literal(type), data });
+
+export const OwpEvent = z
+  .discriminatedUnion('type', [
+    event('repo.upserted', z.object({ max_open_prs: z.int(), area_locks_enabled: z.boolean() })),
+    event('repo.deleted', z.object({})),
+    event('task.created', z.object({ title: z.string(), priority: z.int() })),
+    event('task.updated', z.object({ fields: z.array(z.string()), version: z.int() })),
+    event(
+      'task.status_changed',
+      z.object({
+        from: TaskStatus,
+        to: TaskStatus,
+        cause: TransitionCause,
+        lease_id: z.string().nullable(),
+        epoch: z.int(),
+        message: z.string().nullable(),
+        pr_url: z.string().nullable(),
+        version: z.int(),
+      }),
+    ),
+    event('lease.renewed', z.object({ lease_id: z.string(), expires_at: Timestamp })),
+    event('worker.registered', z.object({ name: z.string(), skills: z.array(z.string()) })),
+    event('worker.online', z.object({ status: WorkerReportedStatus })),
+    event('worker.offline', z.object({})),
+    event(
+      'worker.status_changed',
+      z.object({ from: WorkerReportedStatus, to: WorkerReportedStatus }),
+    ),
+    event('worker.paused', z.object({})),
+    event('worker.resumed', z.object({})),
+  ])
+  .meta({ id: 'OwpEvent' });
+export type OwpEvent = z.infer<typeof OwpEvent>;
+export type OwpEventType = OwpEvent['type'];
+export type OwpEventData<T extends OwpEventType> = Extract<OwpEvent, { type: T }>['data'];

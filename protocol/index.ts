@@ -1,0 +1,9 @@
+/** The OWP wire contract: schemas, types and error codes shared by server, plugin and clients. */
+export * from './common.ts';
+export * from './errors.ts';
+export * from './events.ts';
+export * from './leases.ts';
+export * from './repos.ts';
+export * from './tasks.ts';
+export * from './workers.ts';
+export * from './routes.ts';

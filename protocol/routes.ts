@@ -1,0 +1,240 @@
+import { z } from 'zod';
+import { LeaseId, RepoKey, TaskId, WorkerId } from './common.ts';
+import { ErrorEnvelope } from './errors.ts';
+import {
+  IdempotencyKey,
+  LeaseReleaseRequest,
+  LeaseReleaseResponse,
+  LeaseRenewResponse,
+  PoolState,
+  WorkResponse,
+} from './leases.ts';
+import { Repo, RepoUpsertRequest, RepoUpsertResponse } from './repos.ts';
+import {
+  StatusUpdateRequest,
+  StatusUpdateResponse,
+  Task,
+  TaskCreateRequest,
+  TaskCreateResponse,
+  TaskListQuery,
+  TaskPage,
+  TaskUpdateRequest,
+} from './tasks.ts';
+import {
+  HeartbeatRequest,
+  HeartbeatResponse,
+  RegisterWorkerRequest,
+  RegisterWorkerResponse,
+  Worker,
+} from './workers.ts';
+
+export type Auth = 'none' | 'worker' | 'admin' | 'worker_or_admin';
+
+/** One endpoint of the OWP HTTP API: the single table the server, the client and the docs read. */
+export interface RouteSpec {
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  /** Fastify-style path; `{name}` segments are path parameters. */
+  path: string;
+  auth: Auth;
+  summary: string;
+  /** True for routes an OWP v0.1 client calls; they must never change shape. */
+  v01?: boolean;
+  params?: z.ZodObject;
+  query?: z.ZodObject;
+  body?: z.ZodType;
+  /** Mutating worker calls accept an `Idempotency-Key` header. */
+  idempotent?: boolean;
+  response: z.ZodType;
+  successStatus?: 200 | 201 | 204;
+}
+
+const Ok = z.object({ ok: z.literal(true) });
+const TaskParams = z.object({ task_id: TaskId });
+const WorkerParams = z.object({ worker_id: WorkerId });
+const LeaseParams = z.object({ lease_id: LeaseId });
+/** Repo keys may hold a slash (`owner/name`), so the key is the rest of the path. */
+const RepoParams = z.object({ '*': RepoKey });
+
+export const routes = {
+  healthz: {
+    method: 'GET',
+    path: '/healthz',
+    auth: 'none',
+    summary: 'Liveness probe.',
+    v01: true,
+    response: Ok,
+  },
+  registerWorker: {
+    method: 'POST',
+    path: '/v1/workers/register',
+    auth: 'none',
+    summary: 'Register a worker; the token is returned once.',
+    v01: true,
+    body: RegisterWorkerRequest,
+    response: RegisterWorkerResponse,
+  },
+  heartbeat: {
+    method: 'POST',
+    path: '/v1/workers/heartbeat',
+    auth: 'worker',
+    summary: "Report liveness and status; renews the worker's leases.",
+    v01: true,
+    body: HeartbeatRequest,
+    idempotent: true,
+    response: HeartbeatResponse,
+  },
+  getWork: {
+    method: 'GET',
+    path: '/v1/work',
+    auth: 'worker',
+    summary: "The worker's current leases, after assigning what it is eligible for.",
+    v01: true,
+    response: WorkResponse,
+  },
+  updateStatus: {
+    method: 'POST',
+    path: '/v1/tasks/{task_id}/status',
+    auth: 'worker',
+    summary: 'Move a leased task along its lifecycle.',
+    v01: true,
+    params: TaskParams,
+    body: StatusUpdateRequest,
+    idempotent: true,
+    response: StatusUpdateResponse,
+  },
+  upsertRepo: {
+    method: 'POST',
+    path: '/v1/admin/repos',
+    auth: 'admin',
+    summary: 'Create or update a repo and its review budget.',
+    v01: true,
+    body: RepoUpsertRequest,
+    response: RepoUpsertResponse,
+  },
+  createTask: {
+    method: 'POST',
+    path: '/v1/admin/tasks',
+    auth: 'admin',
+    summary: 'Create a task.',
+    v01: true,
+    body: TaskCreateRequest,
+    response: TaskCreateResponse,
+  },
+  poolState: {
+    method: 'GET',
+    path: '/v1/admin/state',
+    auth: 'admin',
+    summary: 'Counts of workers online and tasks by status.',
+    v01: true,
+    response: PoolState,
+  },
+  renewLease: {
+    method: 'POST',
+    path: '/v1/leases/{lease_id}/renew',
+    auth: 'worker',
+    summary: 'Extend one lease by its TTL.',
+    params: LeaseParams,
+    idempotent: true,
+    response: LeaseRenewResponse,
+  },
+  releaseLease: {
+    method: 'POST',
+    path: '/v1/leases/{lease_id}/release',
+    auth: 'worker',
+    summary: 'Give a task back to the queue.',
+    params: LeaseParams,
+    body: LeaseReleaseRequest,
+    idempotent: true,
+    response: LeaseReleaseResponse,
+  },
+  listTasks: {
+    method: 'GET',
+    path: '/v1/tasks',
+    auth: 'admin',
+    summary: 'List tasks, filtered and paginated.',
+    query: TaskListQuery,
+    response: TaskPage,
+  },
+  getTask: {
+    method: 'GET',
+    path: '/v1/tasks/{task_id}',
+    auth: 'worker_or_admin',
+    summary: 'One task.',
+    params: TaskParams,
+    response: Task,
+  },
+  updateTask: {
+    method: 'PATCH',
+    path: '/v1/admin/tasks/{task_id}',
+    auth: 'admin',
+    summary: "Edit a task's fields, optionally only if its version matches.",
+    params: TaskParams,
+    body: TaskUpdateRequest,
+    response: Task,
+  },
+  cancelTask: {
+    method: 'POST',
+    path: '/v1/admin/tasks/{task_id}/cancel',
+    auth: 'admin',
+    summary: 'Cancel a task that has not finished.',
+    params: TaskParams,
+    response: Task,
+  },
+  requeueTask: {
+    method: 'POST',
+    path: '/v1/admin/tasks/{task_id}/requeue',
+    auth: 'admin',
+    summary: 'Take a task back from its worker and put it in the queue.',
+    params: TaskParams,
+    response: Task,
+  },
+  listWorkers: {
+    method: 'GET',
+    path: '/v1/admin/workers',
+    auth: 'admin',
+    summary: 'All registered workers.',
+    response: z.object({ workers: z.array(Worker) }),
+  },
+  pauseWorker: {
+    method: 'POST',
+    path: '/v1/admin/workers/{worker_id}/pause',
+    auth: 'admin',
+    summary: 'Stop new leases for a worker; it keeps the ones it has.',
+    params: WorkerParams,
+    response: Worker,
+  },
+  resumeWorker: {
+    method: 'POST',
+    path: '/v1/admin/workers/{worker_id}/resume',
+    auth: 'admin',
+    summary: 'Let a paused worker receive leases again.',
+    params: WorkerParams,
+    response: Worker,
+  },
+  listRepos: {
+    method: 'GET',
+    path: '/v1/admin/repos',
+    auth: 'admin',
+    summary: 'All repos with their budgets and locks.',
+    response: z.object({ repos: z.array(Repo) }),
+  },
+  getRepo: {
+    method: 'GET',
+    path: '/v1/admin/repos/*',
+    auth: 'admin',
+    summary: 'One repo.',
+    params: RepoParams,
+    response: Repo,
+  },
+  deleteRepo: {
+    method: 'DELETE',
+    path: '/v1/admin/repos/*',
+    auth: 'admin',
+    summary: 'Delete a repo with no open tasks.',
+    params: RepoParams,
+    response: Ok,
+  },
+} as const satisfies Record<string, RouteSpec>;
+
+export type RouteName = keyof typeof routes;
+export { ErrorEnvelope, IdempotencyKey };

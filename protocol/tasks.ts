@@ -1,0 +1,134 @@
+import { z } from 'zod';
+import {
+  Area,
+  Artifact,
+  RepoKey,
+  RiskTier,
+  Skills,
+  TaskId,
+  TaskStatus,
+  Timestamp,
+  TtlSeconds,
+  WorkerId,
+} from './common.ts';
+
+const Title = z.string().trim().min(1).max(300);
+const Description = z.string().max(100_000);
+const EstimatePoints = z.int().min(1).max(100);
+const Priority = z.int().min(0).max(1000);
+
+/** `POST /v1/admin/tasks`, with the v0.1 defaults. */
+export const TaskCreateRequest = z
+  .object({
+    repo: RepoKey,
+    title: Title,
+    description: Description.default(''),
+    estimate_points: EstimatePoints.default(1),
+    priority: Priority.default(10),
+    required_skills: Skills.default([]),
+    area: Area.nullable().default(null),
+    tier: RiskTier.default(0),
+    lease_ttl_seconds: TtlSeconds.nullable().optional(),
+  })
+  .meta({ id: 'TaskCreateRequest' });
+export type TaskCreateRequest = z.input<typeof TaskCreateRequest>;
+export type TaskCreate = z.output<typeof TaskCreateRequest>;
+
+export const TaskCreateResponse = z
+  .object({ ok: z.literal(true), task_id: TaskId, task: z.lazy(() => Task) })
+  .meta({ id: 'TaskCreateResponse' });
+
+/** One item of a YAML import file: a task without its repo, which the importer supplies. */
+export const TaskImportItem = TaskCreateRequest.omit({ repo: true }).meta({ id: 'TaskImportItem' });
+export const TaskImportFile = z.array(TaskImportItem);
+
+/** Admin edit of a task's own fields. `expected_version` makes it a compare-and-set. */
+export const TaskUpdateRequest = z
+  .object({
+    title: Title.optional(),
+    description: Description.optional(),
+    estimate_points: EstimatePoints.optional(),
+    priority: Priority.optional(),
+    required_skills: Skills.optional(),
+    area: Area.nullable().optional(),
+    tier: RiskTier.optional(),
+    lease_ttl_seconds: TtlSeconds.nullable().optional(),
+    expected_version: z.int().min(1).optional(),
+  })
+  .meta({ id: 'TaskUpdateRequest' });
+export type TaskUpdateRequest = z.infer<typeof TaskUpdateRequest>;
+
+export const LeaseInfo = z
+  .object({
+    lease_id: z.string(),
+    epoch: z.int(),
+    worker_id: WorkerId,
+    granted_at: Timestamp,
+    /** Null once the PR is open: review time does not count against the lease. */
+    expires_at: Timestamp.nullable(),
+  })
+  .meta({ id: 'LeaseInfo' });
+export type LeaseInfo = z.infer<typeof LeaseInfo>;
+
+export const Task = z
+  .object({
+    task_id: TaskId,
+    repo: RepoKey,
+    title: z.string(),
+    description: z.string(),
+    estimate_points: z.int(),
+    priority: z.int(),
+    required_skills: z.array(z.string()),
+    area: z.string().nullable(),
+    tier: z.int(),
+    status: TaskStatus,
+    assignee: WorkerId.nullable(),
+    lease: LeaseInfo.nullable(),
+    lease_ttl_seconds: z.int().nullable(),
+    artifact: Artifact.nullable(),
+    attempts: z.int(),
+    version: z.int(),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+  })
+  .meta({ id: 'Task' });
+export type Task = z.infer<typeof Task>;
+
+export const TaskListQuery = z
+  .object({
+    repo: RepoKey.optional(),
+    status: TaskStatus.optional(),
+    assignee: WorkerId.optional(),
+    area: Area.optional(),
+    skill: z.string().trim().min(1).max(64).optional(),
+    limit: z.coerce.number().int().min(1).max(500).default(50),
+    cursor: z.string().max(200).optional(),
+  })
+  .meta({ id: 'TaskListQuery' });
+export type TaskListQuery = z.input<typeof TaskListQuery>;
+
+export const TaskPage = z
+  .object({ tasks: z.array(Task), next_cursor: z.string().nullable() })
+  .meta({ id: 'TaskPage' });
+export type TaskPage = z.infer<typeof TaskPage>;
+
+/** Statuses a worker may report in `POST /v1/tasks/{task_id}/status` (v0.1). */
+export const WorkerSettableStatus = z.enum(['in_progress', 'blocked', 'pr_opened', 'merged']);
+export type WorkerSettableStatus = z.infer<typeof WorkerSettableStatus>;
+
+export const StatusUpdateRequest = z
+  .object({
+    status: WorkerSettableStatus,
+    message: z.string().max(4000).nullish(),
+    artifact: Artifact.nullish(),
+    /** v1: the lease this write is made under; a stale one is refused with 409. */
+    lease_id: z.string().min(1).max(100).optional(),
+    /** v1: the fencing epoch of that lease. */
+    epoch: z.int().min(1).optional(),
+  })
+  .meta({ id: 'StatusUpdateRequest' });
+export type StatusUpdateRequest = z.input<typeof StatusUpdateRequest>;
+
+export const StatusUpdateResponse = z
+  .object({ ok: z.literal(true), task: Task })
+  .meta({ id: 'StatusUpdateResponse' });

@@ -1,0 +1,67 @@
+import { z } from 'zod';
+import { Skills, Timestamp, TrustTier, WorkerId, WorkerReportedStatus } from './common.ts';
+
+/** `POST /v1/workers/register` (no auth). */
+export const RegisterWorkerRequest = z
+  .object({
+    name: z.string().trim().min(1).max(120),
+    github_handle: z.string().trim().min(1).max(39).nullish(),
+    skills: Skills.default([]),
+    capacity_points: z.int().min(1).max(100).default(5),
+    max_concurrent_tasks: z.int().min(1).max(20).default(2),
+  })
+  .meta({ id: 'RegisterWorkerRequest' });
+export type RegisterWorkerRequest = z.input<typeof RegisterWorkerRequest>;
+
+export const RegisterWorkerResponse = z
+  .object({
+    worker_id: WorkerId,
+    /** Shown once; the server keeps only its hash. */
+    token: z.string(),
+  })
+  .meta({ id: 'RegisterWorkerResponse' });
+export type RegisterWorkerResponse = z.infer<typeof RegisterWorkerResponse>;
+
+export const HeartbeatRequest = z
+  .object({
+    status: WorkerReportedStatus.default('idle'),
+    note: z.string().max(1000).nullish(),
+  })
+  .meta({ id: 'HeartbeatRequest' });
+export type HeartbeatRequest = z.input<typeof HeartbeatRequest>;
+
+export const HeartbeatResponse = z
+  .object({
+    ok: z.literal(true),
+    server_time: Timestamp,
+    /** v1: how many of the worker's leases this heartbeat extended. */
+    leases_renewed: z.int(),
+  })
+  .meta({ id: 'HeartbeatResponse' });
+export type HeartbeatResponse = z.infer<typeof HeartbeatResponse>;
+
+export const Worker = z
+  .object({
+    worker_id: WorkerId,
+    name: z.string(),
+    github_handle: z.string().nullable(),
+    skills: z.array(z.string()),
+    capacity_points: z.int(),
+    max_concurrent_tasks: z.int(),
+    /** What the worker last reported; `paused` also when an admin paused it. */
+    status: WorkerReportedStatus,
+    paused_by_admin: z.boolean(),
+    online: z.boolean(),
+    last_heartbeat_at: Timestamp.nullable(),
+    note: z.string().nullable(),
+    trust_tier: TrustTier,
+    points_in_use: z.int(),
+    active_tasks: z.int(),
+    reputation: z.number(),
+    tasks_completed: z.int(),
+    leases_expired: z.int(),
+    leases_released: z.int(),
+    registered_at: Timestamp,
+  })
+  .meta({ id: 'Worker' });
+export type Worker = z.infer<typeof Worker>;

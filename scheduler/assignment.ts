@@ -1,0 +1,233 @@
+import type { EngineContext } from './context.ts';
+import { type IneligibleReason, whyIneligible, compareTasks } from './eligibility.ts';
+import { edgeFor } from './lifecycle.ts';
+import type { RepoRow, TaskRow, WorkerRow } from './rows.ts';
+import { TASK_COLUMNS, TASK_FROM, splitSkills } from './rows.ts';
+import { skillSetsHeldBy } from './skill-sets.ts';
+import {
+  budgetUsed,
+  findRepo,
+  findTask,
+  findWorker,
+  isAreaHeld,
+  isOnline,
+} from './task-store.ts';
+import { applyTransition } from './transitions.ts';
+
+/*
+ * Assignment narrows candidates with indexed queries and confirms every grant with the pure
+ * `whyIneligible`, so the SQL is an optimisation and never the rule. Three entry points:
+ *   fillWorker  — worker first: the best tasks one worker can take (on GET /work, on coming online);
+ *   assignTask  — task first: the least loaded worker who can take one task (created or freed);
+ *   assignAll   — the timer's safety net: workers with room, least loaded first, round by round.
+ * None of them reads a ready task that the worker could not take for its skills or because its
+ * repo's review budget is full: the ready queue is indexed by (repo, skill set).
+ */
+
+const HOLDING_LIST = "('leased', 'in_progress', 'blocked')";
+
+/** The reason `worker` may not take `task` right now, or null, from fresh facts. */
+export function checkEligibility(
+  ctx: EngineContext,
+  task: TaskRow,
+  worker: WorkerRow,
+): IneligibleReason | null {
+  const now = ctx.clock.now();
+  const repo = findRepo(ctx.driver, task.repo);
+  const locked =
+    repo !== undefined &&
+    repo.area_locks_enabled === 1 &&
+    task.area !== null &&
+    isAreaHeld(ctx.driver, task.repo, task.area);
+  return whyIneligible(
+    {
+      status: task.status,
+      estimate_points: task.estimate_points,
+      required_skills: splitSkills(task.skills),
+      tier: task.tier,
+      recently_released_by_worker: recentlyReleasedBy(ctx, task, worker.id, now),
+    },
+    {
+      exists: repo !== undefined,
+      max_open_prs: repo?.max_open_prs ?? 0,
+      budget_used: repo ? budgetUsed(ctx.driver, repo.key) : 0,
+      area_locked: locked,
+    },
+    {
+      online: isOnline(worker, now, ctx.config.heartbeatTtlMs),
+      paused: worker.paused_by_admin === 1 || worker.reported_status === 'paused',
+      skills: new Set(JSON.parse(worker.skills) as string[]),
+      max_tier: worker.max_tier,
+      capacity_points: worker.capacity_points,
+      points_in_use: worker.points_in_use,
+      max_concurrent_tasks: worker.max_concurrent_tasks,
+      active_tasks: worker.active_tasks,
+    },
+  );
+}
+
+function recentlyReleasedBy(ctx: EngineContext, task: TaskRow, workerId: string, now: number) {
+  return (
+    task.released_by === workerId &&
+    task.released_at !== null &&
+    now - task.released_at < ctx.config.releaseCooldownMs
+  );
+}
+
+/** Grants `task` to `worker` after confirming eligibility; returns false when a rule says no. */
+export function grantLease(ctx: EngineContext, task: TaskRow, worker: WorkerRow): boolean {
+  if (checkEligibility(ctx, task, worker) !== null) return false;
+  const repo = findRepo(ctx.driver, task.repo)!;
+  const ttlMs = task.ttl_override_ms ?? repo.lease_ttl_ms ?? ctx.config.leaseTtlMs;
+  applyTransition(ctx, task, edgeFor(task.status, 'system', { cause: 'grant' }), {
+    epoch: task.lease_epoch,
+    grant: { workerId: worker.id, leaseId: ctx.ids.leaseId(), ttlMs },
+  });
+  return true;
+}
+
+/** Repos whose review budget has room. */
+function reposWithBudget(ctx: EngineContext): RepoRow[] {
+  return ctx.driver.all<RepoRow>(
+    `SELECT r.* FROM repos r
+      WHERE r.max_open_prs > (SELECT COUNT(*) FROM tasks b WHERE b.repo = r.key
+              AND b.status IN ('leased', 'in_progress', 'blocked', 'pr_opened'))`,
+  );
+}
+
+/** The best ready task `worker` may take, reading only the queue heads it is eligible for. */
+export function bestTaskFor(ctx: EngineContext, worker: WorkerRow): TaskRow | undefined {
+  const now = ctx.clock.now();
+  const sets = skillSetsHeldBy(ctx.driver, worker.id);
+  let best: TaskRow | undefined;
+  for (const repo of reposWithBudget(ctx)) {
+    for (const set of sets) {
+      const head = ctx.driver.get<TaskRow>(
+        `SELECT ${TASK_COLUMNS} FROM ${TASK_FROM}
+          WHERE t.status = 'ready' AND t.repo = $repo AND t.skill_set_id = $set
+            AND t.estimate_points <= $points_left AND t.tier <= $max_tier
+            AND (t.released_by IS NULL OR t.released_by <> $worker OR t.released_at <= $cooldown)
+            AND ($locks = 0 OR t.area IS NULL OR NOT EXISTS (
+                  SELECT 1 FROM tasks a WHERE a.repo = t.repo AND a.area = t.area
+                     AND a.status IN ${HOLDING_LIST}))
+          ORDER BY t.priority DESC, t.estimate_points, t.created_at, t.id
+          LIMIT 1`,
+        {
+          repo: repo.key,
+          set,
+          points_left: worker.capacity_points - worker.points_in_use,
+          max_tier: worker.max_tier,
+          worker: worker.id,
+          cooldown: now - ctx.config.releaseCooldownMs,
+          locks: repo.area_locks_enabled,
+        },
+      );
+      if (head && (!best || compareTasks(head, best) < 0)) best = head;
+    }
+  }
+  return best;
+}
+
+/** The least loaded online worker who may take `task`, walking only workers with room. */
+export function bestWorkerFor(ctx: EngineContext, task: TaskRow): WorkerRow | undefined {
+  const now = ctx.clock.now();
+  const excluded =
+    task.released_by !== null &&
+    task.released_at !== null &&
+    now - task.released_at < ctx.config.releaseCooldownMs
+      ? task.released_by
+      : '';
+  return ctx.driver.get<WorkerRow>(
+    `SELECT w.* FROM workers w
+      WHERE w.active_tasks < w.max_concurrent_tasks AND w.points_in_use < w.capacity_points
+        AND w.paused_by_admin = 0 AND w.reported_status <> 'paused'
+        AND w.points_in_use + $points <= w.capacity_points
+        AND w.last_heartbeat_at > $online_after
+        AND w.max_tier >= $tier
+        AND w.id <> $excluded
+        AND NOT EXISTS (
+          SELECT 1 FROM skill_set_members m WHERE m.set_id = $set AND NOT EXISTS (
+            SELECT 1 FROM worker_skills s WHERE s.worker_id = w.id AND s.skill = m.skill))
+      ORDER BY w.points_in_use, w.active_tasks, w.reputation DESC, w.id
+      LIMIT 1`,
+    {
+      points: task.estimate_points,
+      online_after: now - ctx.config.heartbeatTtlMs,
+      tier: task.tier,
+      excluded,
+      set: task.skill_set_id,
+    },
+  );
+}
+
+/** Grants `worker` the best tasks it can take until it is full or nothing fits. */
+export function fillWorker(ctx: EngineContext, workerId: string): number {
+  let granted = 0;
+  for (;;) {
+    const worker = findWorker(ctx.driver, workerId);
+    if (!worker || !grantBestTask(ctx, worker)) return granted;
+    granted++;
+  }
+}
+
+function grantBestTask(ctx: EngineContext, worker: WorkerRow): boolean {
+  if (worker.active_tasks >= worker.max_concurrent_tasks) return false;
+  if (!isOnline(worker, ctx.clock.now(), ctx.config.heartbeatTtlMs)) return false;
+  if (worker.paused_by_admin === 1 || worker.reported_status === 'paused') return false;
+  const task = bestTaskFor(ctx, worker);
+  return task !== undefined && grantLease(ctx, task, worker);
+}
+
+/** Offers one ready task to the least loaded worker who may take it. */
+export function assignTask(ctx: EngineContext, taskId: string): boolean {
+  const task = findTask(ctx.driver, taskId);
+  if (!task || task.status !== 'ready') return false;
+  const worker = bestWorkerFor(ctx, task);
+  return worker !== undefined && grantLease(ctx, task, worker);
+}
+
+/**
+ * After a repo's review budget frees up: offers the repo's best ready tasks, in queue order, until
+ * the budget is used or `scan` tasks found no taker.
+ */
+export function assignRepoQueue(ctx: EngineContext, repoKey: string, scan = 16): number {
+  const ids = ctx.driver.all<{ id: string }>(
+    `SELECT id FROM tasks WHERE status = 'ready' AND repo = $repo
+      ORDER BY priority DESC, estimate_points, created_at, id LIMIT $scan`,
+    { repo: repoKey, scan },
+  );
+  let granted = 0;
+  for (const { id } of ids) {
+    const repo = findRepo(ctx.driver, repoKey);
+    if (!repo || budgetUsed(ctx.driver, repoKey) >= repo.max_open_prs) break;
+    if (assignTask(ctx, id)) granted++;
+  }
+  return granted;
+}
+
+/**
+ * The full cycle: every online worker with room, least loaded first, takes its best task; rounds
+ * repeat until a round grants nothing.
+ */
+export function assignAll(ctx: EngineContext): number {
+  let granted = 0;
+  for (let round = 0; round < 100; round++) {
+    if (!ctx.driver.get(`SELECT 1 FROM tasks WHERE status = 'ready' LIMIT 1`)) break;
+    const workers = ctx.driver.all<WorkerRow>(
+      `SELECT w.* FROM workers w
+        WHERE w.active_tasks < w.max_concurrent_tasks AND w.points_in_use < w.capacity_points
+          AND w.paused_by_admin = 0 AND w.reported_status <> 'paused'
+          AND w.last_heartbeat_at > $online_after
+        ORDER BY w.points_in_use, w.active_tasks, w.reputation DESC, w.id`,
+      { online_after: ctx.clock.now() - ctx.config.heartbeatTtlMs },
+    );
+    let grantedThisRound = 0;
+    for (const listed of workers) {
+      const worker = findWorker(ctx.driver, listed.id)!;
+      if (grantBestTask(ctx, worker)) grantedThisRound++;
+    }
+    granted += grantedThisRound;
+    if (grantedThisRound === 0) break;
+  }
+  return granted;
+}

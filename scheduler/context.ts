@@ -1,0 +1,38 @@
+import type { OwpEventData, OwpEventType, TrustTier } from '../protocol/index.ts';
+import type { Clock } from './clock.ts';
+import type { EventLog, EventRefs } from './event-log.ts';
+import type { IdSource } from './ids.ts';
+import type { SqlDriver } from './storage-port.ts';
+
+/** Engine settings; every duration in milliseconds. */
+export interface EngineConfig {
+  /** Lease TTL when neither the task nor its repo sets one (v0.1: 30 min). */
+  leaseTtlMs: number;
+  /** A worker is online while its last heartbeat is younger than this (v0.1: 90 s). */
+  heartbeatTtlMs: number;
+  /** Trust tier of a newly registered worker. */
+  defaultTrustTier: TrustTier;
+  /** A worker that released a task is not handed the same task again for this long. */
+  releaseCooldownMs: number;
+  /** How long an Idempotency-Key answer is kept for replay. */
+  idempotencyTtlMs: number;
+}
+
+export const DEFAULT_CONFIG: EngineConfig = {
+  leaseTtlMs: 30 * 60_000,
+  heartbeatTtlMs: 90_000,
+  defaultTrustTier: 'basic',
+  releaseCooldownMs: 10 * 60_000,
+  idempotencyTtlMs: 24 * 3600_000,
+};
+
+/** What the engine's parts share: storage, time, ids, the event log and the settings. */
+export interface EngineContext {
+  driver: SqlDriver;
+  clock: Clock;
+  ids: IdSource;
+  config: EngineConfig;
+  log: EventLog;
+  /** Appends an event in the current transaction; listeners hear it after commit. */
+  record<T extends OwpEventType>(type: T, refs: EventRefs, data: OwpEventData<T>): void;
+}

@@ -1,0 +1,3 @@
+import type { DriverFactory } from '../testing/engine-harness.ts';
+
+export function basicsCases(_makeDriver: DriverFactory): void {}

@@ -1,0 +1,3 @@
+import type { DriverFactory } from '../testing/engine-harness.ts';
+
+export function lifecycleCases(_makeDriver: DriverFactory): void {}

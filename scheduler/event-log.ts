@@ -1,0 +1,96 @@
+import type { OwpEvent, OwpEventData, OwpEventType } from '../protocol/index.ts';
+import { toIso } from './clock.ts';
+import type { SqlDriver } from './storage-port.ts';
+
+interface EventRow {
+  seq: number;
+  at: number;
+  type: OwpEventType;
+  repo: string | null;
+  task_id: string | null;
+  worker_id: string | null;
+  data: string;
+}
+
+export interface EventRefs {
+  repo?: string | null;
+  task_id?: string | null;
+  worker_id?: string | null;
+}
+
+export interface EventQuery {
+  /** Events with a sequence number greater than this. */
+  after?: number;
+  limit?: number;
+  /** Only events about this worker: its own record and the tasks it holds or held. */
+  worker_id?: string;
+  task_id?: string;
+}
+
+const toEvent = (row: EventRow): OwpEvent =>
+  ({
+    seq: row.seq,
+    at: toIso(row.at),
+    type: row.type,
+    repo: row.repo,
+    task_id: row.task_id,
+    worker_id: row.worker_id,
+    data: JSON.parse(row.data) as unknown,
+  }) as OwpEvent;
+
+/** The append-only event table: audit log, SSE source and history in one. */
+export class EventLog {
+  constructor(private readonly driver: SqlDriver) {}
+
+  append<T extends OwpEventType>(
+    at: number,
+    type: T,
+    refs: EventRefs,
+    data: OwpEventData<T>,
+  ): OwpEvent {
+    const row = this.driver.get<{ seq: number }>(
+      `INSERT INTO events (at, type, repo, task_id, worker_id, data)
+       VALUES ($at, $type, $repo, $task_id, $worker_id, $data) RETURNING seq`,
+      {
+        at,
+        type,
+        repo: refs.repo ?? null,
+        task_id: refs.task_id ?? null,
+        worker_id: refs.worker_id ?? null,
+        data: JSON.stringify(data),
+      },
+    );
+    return {
+      seq: row!.seq,
+      at: toIso(at),
+      type,
+      repo: refs.repo ?? null,
+      task_id: refs.task_id ?? null,
+      worker_id: refs.worker_id ?? null,
+      data,
+    } as OwpEvent;
+  }
+
+  /** Events in sequence order, for catching up after `Last-Event-ID`. */
+  list(query: EventQuery = {}): OwpEvent[] {
+    const params = {
+      after: query.after ?? 0,
+      limit: Math.min(Math.max(query.limit ?? 500, 1), 5000),
+      worker: query.worker_id ?? null,
+      task: query.task_id ?? null,
+    };
+    const rows = this.driver.all<EventRow>(
+      `SELECT * FROM events
+        WHERE seq > $after
+          AND ($task IS NULL OR task_id = $task)
+          AND ($worker IS NULL OR worker_id = $worker)
+        ORDER BY seq LIMIT $limit`,
+      params,
+    );
+    return rows.map(toEvent);
+  }
+
+  lastSeq(): number {
+    return this.driver.get<{ seq: number | null }>('SELECT MAX(seq) AS seq FROM events')?.seq ?? 0;
+  }
+}

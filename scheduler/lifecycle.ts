@@ -1,0 +1,84 @@
+import { OwpError } from '../protocol/errors.ts';
+import type { TaskStatus, TransitionCause } from '../protocol/index.ts';
+
+/** Who asks for a transition. `system` is the engine itself: grants and expiry. */
+export type Actor = 'worker' | 'admin' | 'system';
+
+export interface LifecycleEdge {
+  cause: TransitionCause;
+  from: readonly TaskStatus[];
+  to: TaskStatus;
+  actors: readonly Actor[];
+}
+
+/** Statuses in which a worker holds a live lease: they count against its capacity and lock the area. */
+export const HOLDING_STATUSES = ['leased', 'in_progress', 'blocked'] as const satisfies TaskStatus[];
+/** Statuses that may end as a PR for a maintainer to review: they count against the review budget. */
+export const BUDGET_STATUSES = [...HOLDING_STATUSES, 'pr_opened'] as const satisfies TaskStatus[];
+export const TERMINAL_STATUSES = ['merged', 'cancelled'] as const satisfies TaskStatus[];
+
+const NON_TERMINAL = ['ready', ...BUDGET_STATUSES] as const;
+
+/**
+ * The task lifecycle, as data. Every status change goes through `edgeFor`, so this table is the
+ * whole truth about what may happen to a task:
+ *
+ *   ready ──grant──▶ leased ──▶ in_progress ──▶ pr_opened ──▶ merged
+ *     ▲                │  │          │  │            │
+ *     │                │  └─▶ blocked ◀┘  │            └─▶ ready (PR closed unmerged)
+ *     └──── expire / release / requeue ◀──┘
+ *   cancelled: admin, from any non-terminal state
+ */
+export const LIFECYCLE: readonly LifecycleEdge[] = [
+  { cause: 'grant', from: ['ready'], to: 'leased', actors: ['system'] },
+  { cause: 'start', from: ['leased', 'blocked'], to: 'in_progress', actors: ['worker'] },
+  { cause: 'block', from: ['leased', 'in_progress'], to: 'blocked', actors: ['worker'] },
+  { cause: 'open_pr', from: ['in_progress'], to: 'pr_opened', actors: ['worker'] },
+  { cause: 'merge', from: ['pr_opened'], to: 'merged', actors: ['worker', 'admin'] },
+  { cause: 'expire', from: HOLDING_STATUSES, to: 'ready', actors: ['system'] },
+  { cause: 'release', from: BUDGET_STATUSES, to: 'ready', actors: ['worker'] },
+  { cause: 'requeue', from: BUDGET_STATUSES, to: 'ready', actors: ['admin'] },
+  { cause: 'cancel', from: NON_TERMINAL, to: 'cancelled', actors: ['admin'] },
+];
+
+export const isHolding = (status: TaskStatus): boolean =>
+  (HOLDING_STATUSES as readonly TaskStatus[]).includes(status);
+export const countsAgainstBudget = (status: TaskStatus): boolean =>
+  (BUDGET_STATUSES as readonly TaskStatus[]).includes(status);
+export const isTerminal = (status: TaskStatus): boolean =>
+  (TERMINAL_STATUSES as readonly TaskStatus[]).includes(status);
+
+/** The statuses `actor` may move a task to from `from`. */
+export function allowedTargets(from: TaskStatus, actor: Actor): TaskStatus[] {
+  const targets = LIFECYCLE.filter((e) => e.from.includes(from) && e.actors.includes(actor)).map(
+    (e) => e.to,
+  );
+  return [...new Set(targets)];
+}
+
+/**
+ * The edge that takes a task from `from` by `cause` (or to `to`) for `actor`, or a 409
+ * `invalid_transition` naming the moves that are allowed from here.
+ */
+export function edgeFor(
+  from: TaskStatus,
+  actor: Actor,
+  wanted: { cause: TransitionCause } | { to: TaskStatus },
+): LifecycleEdge {
+  const edge = LIFECYCLE.find(
+    (e) =>
+      e.from.includes(from) &&
+      e.actors.includes(actor) &&
+      ('cause' in wanted ? e.cause === wanted.cause : e.to === wanted.to),
+  );
+  if (edge) return edge;
+  const allowed = allowedTargets(from, actor);
+  const what = 'cause' in wanted ? wanted.cause : `move to ${wanted.to}`;
+  throw new OwpError(
+    'invalid_transition',
+    `A task that is ${from} cannot ${what}; ${
+      allowed.length ? `from ${from} it may move to: ${allowed.join(', ')}` : `${from} is final`
+    }.`,
+    { from, ...wanted, allowed },
+  );
+}

@@ -1,0 +1,42 @@
+import { migrations as bundledMigrations, type Migration } from './sql/migrations.generated.ts';
+import type { Clock } from './clock.ts';
+import type { SqlDriver } from './storage-port.ts';
+
+/**
+ * Brings the database up to the newest schema: each pending migration runs in its own transaction
+ * and is recorded, so a crash mid-way leaves the database at the last whole version.
+ * Returns the ids applied now.
+ */
+export function migrate(
+  driver: SqlDriver,
+  clock: Clock,
+  migrations: readonly Migration[] = bundledMigrations,
+): number[] {
+  driver.exec(
+    'CREATE TABLE IF NOT EXISTS owp_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT',
+  );
+  const applied = new Set(
+    driver.all<{ id: number }>('SELECT id FROM owp_migrations').map((row) => row.id),
+  );
+  const newest = Math.max(0, ...applied);
+  const known = Math.max(0, ...migrations.map((m) => m.id));
+  if (newest > known) {
+    throw new Error(
+      `The database is at schema version ${newest}, newer than this build knows (${known}); upgrade OWP Pool.`,
+    );
+  }
+  const ran: number[] = [];
+  for (const migration of migrations) {
+    if (applied.has(migration.id)) continue;
+    driver.transaction(() => {
+      driver.exec(migration.sql);
+      driver.run('INSERT INTO owp_migrations (id, name, applied_at) VALUES ($id, $name, $at)', {
+        id: migration.id,
+        name: migration.name,
+        at: clock.now(),
+      });
+    });
+    ran.push(migration.id);
+  }
+  return ran;
+}

@@ -1,0 +1,48 @@
+/**
+ * The one port between the engine and storage: a synchronous, SQLite-shaped driver. Each backend
+ * implements it in a file named after itself (`better-sqlite3-driver.ts`, `sqljs-driver.ts`).
+ *
+ * Statements use named parameters written `$name`; params objects use the bare names.
+ */
+export type SqlValue = string | number | bigint | null;
+export type SqlParams = Record<string, SqlValue>;
+
+export interface SqlDriver {
+  /** Runs one or more statements that return nothing (migrations, pragmas). */
+  exec(sql: string): void;
+  /** Runs one statement and reports how many rows it changed. */
+  run(sql: string, params?: SqlParams): { changes: number };
+  /** The first row of a query, or undefined. */
+  get<Row>(sql: string, params?: SqlParams): Row | undefined;
+  /** Every row of a query. */
+  all<Row>(sql: string, params?: SqlParams): Row[];
+  /**
+   * Runs `fn` in a transaction: commits when it returns, rolls back when it throws. Nested calls
+   * become savepoints, so a failing inner step undoes only itself.
+   */
+  transaction<T>(fn: () => T): T;
+  close(): void;
+}
+
+/**
+ * Transactions for drivers that only offer `exec`: BEGIN IMMEDIATE at the outside (take the write
+ * lock up front rather than fail on upgrade later), savepoints inside.
+ */
+export function createTransactionRunner(exec: (sql: string) => void) {
+  let depth = 0;
+  return function transaction<T>(fn: () => T): T {
+    const savepoint = `owp_sp_${depth}`;
+    exec(depth === 0 ? 'BEGIN IMMEDIATE' : `SAVEPOINT ${savepoint}`);
+    depth++;
+    try {
+      const result = fn();
+      depth--;
+      exec(depth === 0 ? 'COMMIT' : `RELEASE ${savepoint}`);
+      return result;
+    } catch (error) {
+      depth--;
+      exec(depth === 0 ? 'ROLLBACK' : `ROLLBACK TO ${savepoint}; RELEASE ${savepoint}`);
+      throw error;
+    }
+  };
+}

@@ -1,0 +1,74 @@
+import { OwpError } from '../protocol/errors.ts';
+import type { RepoRow, TaskRow, WorkerRow } from './rows.ts';
+import { TASK_COLUMNS, TASK_FROM } from './rows.ts';
+import type { SqlDriver } from './storage-port.ts';
+
+/** Plain reads shared by the engine's parts. */
+export function findTask(driver: SqlDriver, id: string): TaskRow | undefined {
+  return driver.get<TaskRow>(`SELECT ${TASK_COLUMNS} FROM ${TASK_FROM} WHERE t.id = $id`, { id });
+}
+
+export function requireTask(driver: SqlDriver, id: string): TaskRow {
+  const row = findTask(driver, id);
+  if (!row) throw new OwpError('task_not_found', `No task with id ${id}.`, { task_id: id });
+  return row;
+}
+
+export function findWorker(driver: SqlDriver, id: string): WorkerRow | undefined {
+  return driver.get<WorkerRow>('SELECT * FROM workers WHERE id = $id', { id });
+}
+
+export function requireWorker(driver: SqlDriver, id: string): WorkerRow {
+  const row = findWorker(driver, id);
+  if (!row) throw new OwpError('worker_not_found', `No worker with id ${id}.`, { worker_id: id });
+  return row;
+}
+
+export function findRepo(driver: SqlDriver, key: string): RepoRow | undefined {
+  return driver.get<RepoRow>('SELECT * FROM repos WHERE key = $key', { key });
+}
+
+/** Tasks counted against the repo's review budget. At most max_open_prs rows, through an index. */
+export function budgetUsed(driver: SqlDriver, repo: string): number {
+  return driver.get<{ n: number }>(
+    `SELECT COUNT(*) AS n FROM tasks
+      WHERE repo = $repo AND status IN ('leased', 'in_progress', 'blocked', 'pr_opened')`,
+    { repo },
+  )!.n;
+}
+
+export function openPrs(driver: SqlDriver, repo: string): number {
+  return driver.get<{ n: number }>(
+    `SELECT COUNT(*) AS n FROM tasks
+      WHERE repo = $repo AND status IN ('leased', 'in_progress', 'blocked', 'pr_opened')
+        AND status = 'pr_opened'`,
+    { repo },
+  )!.n;
+}
+
+/** Areas of the repo in which a task holds a lease. */
+export function heldAreas(driver: SqlDriver, repo: string): string[] {
+  return driver
+    .all<{ area: string }>(
+      `SELECT DISTINCT area FROM tasks
+        WHERE repo = $repo AND area IS NOT NULL AND status IN ('leased', 'in_progress', 'blocked')
+        ORDER BY area`,
+      { repo },
+    )
+    .map((r) => r.area);
+}
+
+export function isAreaHeld(driver: SqlDriver, repo: string, area: string): boolean {
+  return (
+    driver.get(
+      `SELECT 1 FROM tasks
+        WHERE repo = $repo AND area = $area AND status IN ('leased', 'in_progress', 'blocked')
+        LIMIT 1`,
+      { repo, area },
+    ) !== undefined
+  );
+}
+
+export function isOnline(worker: WorkerRow, now: number, heartbeatTtlMs: number): boolean {
+  return worker.last_heartbeat_at !== null && now - worker.last_heartbeat_at < heartbeatTtlMs;
+}
