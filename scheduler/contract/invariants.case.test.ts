@@ -1,3 +1,3 @@
 import type { DriverFactory } from '../testing/engine-harness.ts';
 
-export function invariantsCases(_makeDriver: DriverFactory): void {}
+export function invariantCases(_makeDriver: DriverFactory): void {}

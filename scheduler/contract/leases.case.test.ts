@@ -1,3 +1,3 @@
 import type { DriverFactory } from '../testing/engine-harness.ts';
 
-export function leasesCases(_makeDriver: DriverFactory): void {}
+export function leaseCases(_makeDriver: DriverFactory): void {}
