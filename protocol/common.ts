@@ -22,7 +22,10 @@ export const Area = z.string().trim().min(1).max(100);
 export const RiskTier = z.int().min(0).max(3);
 
 /** Lease and heartbeat TTLs: from ten seconds (agents) to a week (people). */
-export const TtlSeconds = z.int().min(10).max(7 * 24 * 3600);
+export const TtlSeconds = z
+  .int()
+  .min(10)
+  .max(7 * 24 * 3600);
 
 export const TASK_STATUSES = [
   'ready',

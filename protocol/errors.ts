@@ -17,12 +17,27 @@ export const errorRegistry = {
   worker_not_found: { status: 404, summary: 'No worker with that id.' },
   repo_not_found: { status: 404, summary: 'No repo with that key.' },
   lease_not_found: { status: 404, summary: 'No lease with that id.' },
-  invalid_transition: { status: 409, summary: 'The task cannot move to that status from its current one.' },
-  stale_lease: { status: 409, summary: 'The lease named by the write is no longer the current one.' },
-  lease_expired: { status: 409, summary: 'The lease has expired; the task is going back to the queue.' },
-  stale_version: { status: 409, summary: 'The task changed since the version the write was based on.' },
+  invalid_transition: {
+    status: 409,
+    summary: 'The task cannot move to that status from its current one.',
+  },
+  stale_lease: {
+    status: 409,
+    summary: 'The lease named by the write is no longer the current one.',
+  },
+  lease_expired: {
+    status: 409,
+    summary: 'The lease has expired; the task is going back to the queue.',
+  },
+  stale_version: {
+    status: 409,
+    summary: 'The task changed since the version the write was based on.',
+  },
   repo_in_use: { status: 409, summary: 'The repo still has open tasks.' },
-  idempotency_key_reused: { status: 422, summary: 'The Idempotency-Key was used before with a different request.' },
+  idempotency_key_reused: {
+    status: 422,
+    summary: 'The Idempotency-Key was used before with a different request.',
+  },
   payload_too_large: { status: 413, summary: 'The request body is too large.' },
   unsupported_media_type: { status: 415, summary: 'The request body must be application/json.' },
   rate_limited: { status: 429, summary: 'Too many requests; retry later.' },

@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { RepoKey, TaskId, TaskStatus, Timestamp, WorkerId, WorkerReportedStatus } from './common.ts';
+import {
+  RepoKey,
+  TaskId,
+  TaskStatus,
+  Timestamp,
+  WorkerId,
+  WorkerReportedStatus,
+} from './common.ts';
 
 /** Why a task changed status: one cause per edge of the lifecycle graph. */
 export const TRANSITION_CAUSES = [

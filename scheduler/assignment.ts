@@ -4,14 +4,7 @@ import { edgeFor } from './lifecycle.ts';
 import type { RepoRow, TaskRow, WorkerRow } from './rows.ts';
 import { TASK_COLUMNS, TASK_FROM, splitSkills } from './rows.ts';
 import { skillSetsHeldBy } from './skill-sets.ts';
-import {
-  budgetUsed,
-  findRepo,
-  findTask,
-  findWorker,
-  isAreaHeld,
-  isOnline,
-} from './task-store.ts';
+import { budgetUsed, findRepo, findTask, findWorker, isAreaHeld, isOnline } from './task-store.ts';
 import { applyTransition } from './transitions.ts';
 
 /*
@@ -197,12 +190,27 @@ export function assignRepoQueue(ctx: EngineContext, repoKey: string, scan = 16):
     { repo: repoKey, scan },
   );
   let granted = 0;
+  if (ids.length === 0 || !anyWorkerWithRoom(ctx)) return 0;
   for (const { id } of ids) {
     const repo = findRepo(ctx.driver, repoKey);
     if (!repo || budgetUsed(ctx.driver, repoKey) >= repo.max_open_prs) break;
     if (assignTask(ctx, id)) granted++;
   }
   return granted;
+}
+
+/** Whether any online, unpaused worker could take one more task of some size. */
+function anyWorkerWithRoom(ctx: EngineContext): boolean {
+  return (
+    ctx.driver.get(
+      `SELECT 1 FROM workers w
+        WHERE w.active_tasks < w.max_concurrent_tasks AND w.points_in_use < w.capacity_points
+          AND w.paused_by_admin = 0 AND w.reported_status <> 'paused'
+          AND w.last_heartbeat_at > $online_after
+        LIMIT 1`,
+      { online_after: ctx.clock.now() - ctx.config.heartbeatTtlMs },
+    ) !== undefined
+  );
 }
 
 /**

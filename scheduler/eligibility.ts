@@ -69,7 +69,8 @@ export function whyIneligible(
   if (worker.paused) return 'worker_paused';
   if (task.tier > worker.max_tier) return 'tier_not_trusted';
   if (!task.required_skills.every((skill) => worker.skills.has(skill))) return 'missing_skill';
-  if (worker.points_in_use + task.estimate_points > worker.capacity_points) return 'not_enough_points';
+  if (worker.points_in_use + task.estimate_points > worker.capacity_points)
+    return 'not_enough_points';
   if (worker.active_tasks >= worker.max_concurrent_tasks) return 'no_free_slot';
   if (task.recently_released_by_worker) return 'recently_released';
   return null;

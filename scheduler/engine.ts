@@ -24,7 +24,13 @@ import {
   type WorkLease,
   type WorkResponse,
 } from '../protocol/index.ts';
-import { assignAll, assignRepoQueue, assignTask, checkEligibility, fillWorker } from './assignment.ts';
+import {
+  assignAll,
+  assignRepoQueue,
+  assignTask,
+  checkEligibility,
+  fillWorker,
+} from './assignment.ts';
 import { type Clock, toIso } from './clock.ts';
 import { DEFAULT_CONFIG, type EngineConfig, type EngineContext } from './context.ts';
 import { MAX_TASK_TIER, type IneligibleReason, normalizeSkills } from './eligibility.ts';
@@ -206,42 +212,45 @@ export class Scheduler {
 
   createTask(input: z.input<typeof TaskCreateRequest>): Task {
     const req = parse(TaskCreateRequest, input);
-    return this.write(() => {
-      if (!findRepo(this.ctx.driver, req.repo)) {
-        throw new OwpError(
-          'unknown_repo',
-          `Repo ${req.repo} does not exist; create it with POST /v1/admin/repos first.`,
-          { repo: req.repo },
-        );
-      }
-      const now = this.ctx.clock.now();
-      const id = this.ctx.ids.taskId();
-      this.ctx.driver.run(
-        `INSERT INTO tasks (id, repo, title, description, estimate_points, priority, skill_set_id,
+    return this.write(
+      () => {
+        if (!findRepo(this.ctx.driver, req.repo)) {
+          throw new OwpError(
+            'unknown_repo',
+            `Repo ${req.repo} does not exist; create it with POST /v1/admin/repos first.`,
+            { repo: req.repo },
+          );
+        }
+        const now = this.ctx.clock.now();
+        const id = this.ctx.ids.taskId();
+        this.ctx.driver.run(
+          `INSERT INTO tasks (id, repo, title, description, estimate_points, priority, skill_set_id,
                             area, tier, status, ttl_override_ms, created_at, updated_at)
          VALUES ($id, $repo, $title, $description, $estimate_points, $priority, $skill_set_id,
                  $area, $tier, 'ready', $ttl, $now, $now)`,
-        {
-          id,
-          repo: req.repo,
-          title: req.title,
-          description: req.description,
-          estimate_points: req.estimate_points,
-          priority: req.priority,
-          skill_set_id: skillSetId(this.ctx.driver, normalizeSkills(req.required_skills)),
-          area: req.area,
-          tier: req.tier,
-          ttl: req.lease_ttl_seconds ? req.lease_ttl_seconds * 1000 : null,
-          now,
-        },
-      );
-      this.ctx.record(
-        'task.created',
-        { repo: req.repo, task_id: id },
-        { title: req.title, priority: req.priority },
-      );
-      return id;
-    }, (id) => this.getTask(id));
+          {
+            id,
+            repo: req.repo,
+            title: req.title,
+            description: req.description,
+            estimate_points: req.estimate_points,
+            priority: req.priority,
+            skill_set_id: skillSetId(this.ctx.driver, normalizeSkills(req.required_skills)),
+            area: req.area,
+            tier: req.tier,
+            ttl: req.lease_ttl_seconds ? req.lease_ttl_seconds * 1000 : null,
+            now,
+          },
+        );
+        this.ctx.record(
+          'task.created',
+          { repo: req.repo, task_id: id },
+          { title: req.title, priority: req.priority },
+        );
+        return id;
+      },
+      (id) => this.getTask(id),
+    );
   }
 
   getTask(id: string): Task {
@@ -288,55 +297,58 @@ export class Scheduler {
    */
   updateTask(id: string, input: z.input<typeof TaskUpdateRequest>): Task {
     const req = parse(TaskUpdateRequest, input);
-    return this.write(() => {
-      const task = requireTask(this.ctx.driver, id);
-      if (req.expected_version !== undefined && req.expected_version !== task.version) {
-        throw new OwpError(
-          'stale_version',
-          `Task ${id} is at version ${task.version}, not ${req.expected_version}; reload and retry.`,
-          { task_id: id, version: task.version, expected_version: req.expected_version },
-        );
-      }
-      const fields = Object.keys(req).filter((k) => k !== 'expected_version');
-      if (fields.length === 0) return id;
-      const next = {
-        title: req.title ?? task.title,
-        description: req.description ?? task.description,
-        estimate_points: req.estimate_points ?? task.estimate_points,
-        priority: req.priority ?? task.priority,
-        skill_set_id:
-          req.required_skills === undefined
-            ? task.skill_set_id
-            : skillSetId(this.ctx.driver, normalizeSkills(req.required_skills)),
-        area: req.area === undefined ? task.area : req.area,
-        tier: req.tier ?? task.tier,
-        ttl_override_ms:
-          req.lease_ttl_seconds === undefined
-            ? task.ttl_override_ms
-            : req.lease_ttl_seconds === null
-              ? null
-              : req.lease_ttl_seconds * 1000,
-      };
-      const changed = this.ctx.driver.get<{ version: number }>(
-        `UPDATE tasks SET title = $title, description = $description,
+    return this.write(
+      () => {
+        const task = requireTask(this.ctx.driver, id);
+        if (req.expected_version !== undefined && req.expected_version !== task.version) {
+          throw new OwpError(
+            'stale_version',
+            `Task ${id} is at version ${task.version}, not ${req.expected_version}; reload and retry.`,
+            { task_id: id, version: task.version, expected_version: req.expected_version },
+          );
+        }
+        const fields = Object.keys(req).filter((k) => k !== 'expected_version');
+        if (fields.length === 0) return id;
+        const next = {
+          title: req.title ?? task.title,
+          description: req.description ?? task.description,
+          estimate_points: req.estimate_points ?? task.estimate_points,
+          priority: req.priority ?? task.priority,
+          skill_set_id:
+            req.required_skills === undefined
+              ? task.skill_set_id
+              : skillSetId(this.ctx.driver, normalizeSkills(req.required_skills)),
+          area: req.area === undefined ? task.area : req.area,
+          tier: req.tier ?? task.tier,
+          ttl_override_ms:
+            req.lease_ttl_seconds === undefined
+              ? task.ttl_override_ms
+              : req.lease_ttl_seconds === null
+                ? null
+                : req.lease_ttl_seconds * 1000,
+        };
+        const changed = this.ctx.driver.get<{ version: number }>(
+          `UPDATE tasks SET title = $title, description = $description,
                 estimate_points = $estimate_points, priority = $priority,
                 skill_set_id = $skill_set_id, area = $area, tier = $tier,
                 ttl_override_ms = $ttl_override_ms, version = version + 1, updated_at = $now
           WHERE id = $id AND version = $version RETURNING version`,
-        { ...next, id, version: task.version, now: this.ctx.clock.now() },
-      );
-      if (!changed) {
-        throw new OwpError('stale_version', `Task ${id} changed during the edit; retry.`, {
-          task_id: id,
-        });
-      }
-      this.ctx.record(
-        'task.updated',
-        { repo: task.repo, task_id: id, worker_id: task.assignee },
-        { fields, version: changed.version },
-      );
-      return id;
-    }, (taskId) => this.getTask(taskId));
+          { ...next, id, version: task.version, now: this.ctx.clock.now() },
+        );
+        if (!changed) {
+          throw new OwpError('stale_version', `Task ${id} changed during the edit; retry.`, {
+            task_id: id,
+          });
+        }
+        this.ctx.record(
+          'task.updated',
+          { repo: task.repo, task_id: id, worker_id: task.assignee },
+          { fields, version: changed.version },
+        );
+        return id;
+      },
+      (taskId) => this.getTask(taskId),
+    );
   }
 
   /** Admin: cancels a task that has not finished; its worker's lease ends. */
@@ -355,12 +367,18 @@ export class Scheduler {
   }
 
   private adminTransition(id: string, cause: 'cancel' | 'requeue' | 'merge'): Task {
-    return this.write(() => {
-      const task = requireTask(this.ctx.driver, id);
-      const edge = edgeFor(task.status, 'admin', { cause });
-      applyTransition(this.ctx, task, edge, { epoch: task.lease_epoch, message: `admin ${cause}` });
-      return id;
-    }, (taskId) => this.getTask(taskId));
+    return this.write(
+      () => {
+        const task = requireTask(this.ctx.driver, id);
+        const edge = edgeFor(task.status, 'admin', { cause });
+        applyTransition(this.ctx, task, edge, {
+          epoch: task.lease_epoch,
+          message: `admin ${cause}`,
+        });
+        return id;
+      },
+      (taskId) => this.getTask(taskId),
+    );
   }
 
   /** Why the worker may not take the task right now, or null — for "why is this not assigned?". */
@@ -488,17 +506,20 @@ export class Scheduler {
   }
 
   private setAdminPause(id: string, paused: boolean): Worker {
-    return this.write(() => {
-      const worker = requireWorker(this.ctx.driver, id);
-      if ((worker.paused_by_admin === 1) !== paused) {
-        this.ctx.driver.run('UPDATE workers SET paused_by_admin = $p WHERE id = $id', {
-          id,
-          p: Number(paused),
-        });
-        this.ctx.record(paused ? 'worker.paused' : 'worker.resumed', { worker_id: id }, {});
-      }
-      return id;
-    }, (workerId) => this.getWorker(workerId));
+    return this.write(
+      () => {
+        const worker = requireWorker(this.ctx.driver, id);
+        if ((worker.paused_by_admin === 1) !== paused) {
+          this.ctx.driver.run('UPDATE workers SET paused_by_admin = $p WHERE id = $id', {
+            id,
+            p: Number(paused),
+          });
+          this.ctx.record(paused ? 'worker.paused' : 'worker.resumed', { worker_id: id }, {});
+        }
+        return id;
+      },
+      (workerId) => this.getWorker(workerId),
+    );
   }
 
   // ── leases ───────────────────────────────────────────────────────────────────────────────────
@@ -508,32 +529,34 @@ export class Scheduler {
    * lease; without it (v0.1) by the task's current lease holder. A stale lease gets 409 and
    * changes nothing.
    */
-  updateStatus(
-    workerId: string,
-    taskId: string,
-    input: z.input<typeof StatusUpdateRequest>,
-  ): Task {
+  updateStatus(workerId: string, taskId: string, input: z.input<typeof StatusUpdateRequest>): Task {
     const req = parse(StatusUpdateRequest, input);
-    return this.write(() => {
-      const task = this.requireLeaseHolder(workerId, taskId, req.lease_id, req.epoch);
-      if (task.status === req.status) {
-        // A retried or repeated report: nothing to move; record a new artifact if one came.
-        if (req.artifact) this.recordArtifact(task, req.artifact);
+    return this.write(
+      () => {
+        const task = this.requireLeaseHolder(workerId, taskId, req.lease_id, req.epoch);
+        if (task.status === req.status) {
+          // A retried or repeated report: nothing to move; record a new artifact if one came.
+          if (req.artifact) this.recordArtifact(task, req.artifact);
+          return taskId;
+        }
+        const edge = edgeFor(task.status, 'worker', { to: req.status });
+        applyTransition(this.ctx, task, edge, {
+          epoch: task.lease_epoch,
+          worker: workerId,
+          message: req.message ?? null,
+          artifact: req.artifact ?? null,
+        });
         return taskId;
-      }
-      const edge = edgeFor(task.status, 'worker', { to: req.status });
-      applyTransition(this.ctx, task, edge, {
-        epoch: task.lease_epoch,
-        worker: workerId,
-        message: req.message ?? null,
-        artifact: req.artifact ?? null,
-      });
-      return taskId;
-    }, (id) => this.getTask(id));
+      },
+      (id) => this.getTask(id),
+    );
   }
 
   private recordArtifact(task: TaskRow, artifact: NonNullable<StatusUpdateRequest['artifact']>) {
-    const merged = JSON.stringify({ ...(task.artifact ? JSON.parse(task.artifact) : {}), ...stripNulls(artifact) });
+    const merged = JSON.stringify({
+      ...(task.artifact ? JSON.parse(task.artifact) : {}),
+      ...stripNulls(artifact),
+    });
     if (merged === task.artifact) return;
     const row = this.ctx.driver.get<{ version: number }>(
       `UPDATE tasks SET artifact = $artifact, version = version + 1, updated_at = $now
@@ -572,7 +595,12 @@ export class Scheduler {
         { repo: task.repo, task_id: task.id, worker_id: workerId },
         { lease_id: leaseId, expires_at: expiresAt },
       );
-      return { ok: true as const, lease_id: leaseId, epoch: task.lease_epoch, expires_at: expiresAt };
+      return {
+        ok: true as const,
+        lease_id: leaseId,
+        epoch: task.lease_epoch,
+        expires_at: expiresAt,
+      };
     });
   }
 
@@ -599,7 +627,8 @@ export class Scheduler {
       'SELECT task_id, worker_id, epoch FROM leases WHERE id = $id',
       { id: leaseId },
     );
-    if (!lease) throw new OwpError('lease_not_found', `No lease ${leaseId}.`, { lease_id: leaseId });
+    if (!lease)
+      throw new OwpError('lease_not_found', `No lease ${leaseId}.`, { lease_id: leaseId });
     if (lease.worker_id !== workerId) {
       throw new OwpError('not_lease_holder', `Lease ${leaseId} belongs to another worker.`, {
         lease_id: leaseId,
@@ -636,9 +665,13 @@ export class Scheduler {
       if (task.lease_id !== leaseId) throw staleLease(task, leaseId);
     }
     if (task.assignee !== workerId) {
-      throw new OwpError('not_lease_holder', `Task ${taskId} is not leased to worker ${workerId}.`, {
-        task_id: taskId,
-      });
+      throw new OwpError(
+        'not_lease_holder',
+        `Task ${taskId} is not leased to worker ${workerId}.`,
+        {
+          task_id: taskId,
+        },
+      );
     }
     if (epoch !== undefined && epoch !== task.lease_epoch) throw staleLease(task, leaseId);
     if (task.lease_id === null) {
@@ -857,7 +890,10 @@ function toWorkLease(row: TaskRow): WorkLease {
 function staleLease(task: TaskRow, leaseId: string | undefined): OwpError {
   return new OwpError(
     'stale_lease',
-    `The lease ${leaseId ?? ''} on task ${task.id} is no longer current (epoch ${task.lease_epoch}); the write was not applied.`.replace('  ', ' '),
+    `The lease ${leaseId ?? ''} on task ${task.id} is no longer current (epoch ${task.lease_epoch}); the write was not applied.`.replace(
+      '  ',
+      ' ',
+    ),
     { task_id: task.id, lease_id: leaseId ?? null, current_epoch: task.lease_epoch },
   );
 }

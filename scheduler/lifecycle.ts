@@ -12,7 +12,11 @@ export interface LifecycleEdge {
 }
 
 /** Statuses in which a worker holds a live lease: they count against its capacity and lock the area. */
-export const HOLDING_STATUSES = ['leased', 'in_progress', 'blocked'] as const satisfies TaskStatus[];
+export const HOLDING_STATUSES = [
+  'leased',
+  'in_progress',
+  'blocked',
+] as const satisfies TaskStatus[];
 /** Statuses that may end as a PR for a maintainer to review: they count against the review budget. */
 export const BUDGET_STATUSES = [...HOLDING_STATUSES, 'pr_opened'] as const satisfies TaskStatus[];
 export const TERMINAL_STATUSES = ['merged', 'cancelled'] as const satisfies TaskStatus[];

@@ -1,4 +1,12 @@
-import type { Artifact, Repo, Task, TaskStatus, TrustTier, Worker, WorkerReportedStatus } from '../protocol/index.ts';
+import type {
+  Artifact,
+  Repo,
+  Task,
+  TaskStatus,
+  TrustTier,
+  Worker,
+  WorkerReportedStatus,
+} from '../protocol/index.ts';
 import { toIso, toIsoOrNull } from './clock.ts';
 
 /** Rows as SQLite returns them; turned into protocol views at the engine's edge. */

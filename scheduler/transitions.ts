@@ -5,7 +5,6 @@ import { reputationOf } from './eligibility.ts';
 import { type LifecycleEdge, HOLDING_STATUSES } from './lifecycle.ts';
 import type { TaskRow } from './rows.ts';
 import type { SqlParams } from './storage-port.ts';
-import { requireTask } from './task-store.ts';
 
 export interface TransitionOptions {
   /** The fencing epoch the write was made under; the update applies only if it is still current. */
@@ -84,18 +83,19 @@ export function applyTransition(
       break;
     }
   }
-  const changed = ctx.driver.run(
-    `UPDATE tasks SET ${set}, version = version + 1, updated_at = $now WHERE ${where}`,
+  const row = ctx.driver.get<Omit<TaskRow, 'skills'>>(
+    `UPDATE tasks SET ${set}, version = version + 1, updated_at = $now WHERE ${where} RETURNING *`,
     { ...guard, to: edge.to, artifact, ...params },
-  ).changes;
-  if (changed === 0) {
+  );
+  if (!row) {
     throw new OwpError(
       'stale_lease',
       `Task ${task.id} changed while this write was in flight; nothing was applied.`,
       { task_id: task.id, epoch: options.epoch },
     );
   }
-  const updated = requireTask(ctx.driver, task.id);
+  // A transition never changes the skill set, so the joined skills carry over.
+  const updated: TaskRow = { ...row, skills: task.skills };
   recordLeaseChange(ctx, task, updated, edge, now);
   ctx.record(
     'task.status_changed',
@@ -137,9 +137,11 @@ function recordLeaseChange(
     now,
     cause: edge.cause,
   });
-  const outcome = { merge: 'tasks_completed', expire: 'leases_expired', release: 'leases_released' }[
-    edge.cause as 'merge' | 'expire' | 'release'
-  ];
+  const outcome = {
+    merge: 'tasks_completed',
+    expire: 'leases_expired',
+    release: 'leases_released',
+  }[edge.cause as 'merge' | 'expire' | 'release'];
   if (outcome && before.assignee) {
     const stats = ctx.driver.get<{
       tasks_completed: number;

@@ -1,5 +1,9 @@
 import Database from 'better-sqlite3';
-import { createTransactionRunner, type SqlDriver, type SqlParams } from '../scheduler/storage-port.ts';
+import {
+  createTransactionRunner,
+  type SqlDriver,
+  type SqlParams,
+} from '../scheduler/storage-port.ts';
 
 export interface BetterSqlite3Options {
   /** A file path, or `:memory:`. */

@@ -1,5 +1,14 @@
-import initSqlJs, { type BindParams, type Database, type SqlJsStatic, type Statement } from 'sql.js';
-import { createTransactionRunner, type SqlDriver, type SqlParams } from '../../scheduler/storage-port.ts';
+import initSqlJs, {
+  type BindParams,
+  type Database,
+  type SqlJsStatic,
+  type Statement,
+} from 'sql.js';
+import {
+  createTransactionRunner,
+  type SqlDriver,
+  type SqlParams,
+} from '../../scheduler/storage-port.ts';
 
 const PRAGMAS = 'PRAGMA foreign_keys = ON;';
 
@@ -26,7 +35,10 @@ export class SqlJsDriver implements SqlDriver {
   }
 
   /** Opens a database from saved bytes, or a new empty one. */
-  static async open(bytes?: Uint8Array, wasmBinary?: ArrayBuffer | Uint8Array): Promise<SqlJsDriver> {
+  static async open(
+    bytes?: Uint8Array,
+    wasmBinary?: ArrayBuffer | Uint8Array,
+  ): Promise<SqlJsDriver> {
     const SQL = await loadSqlJs(wasmBinary);
     return new SqlJsDriver(new SQL.Database(bytes));
   }

@@ -1,3 +1,349 @@
-import type { DriverFactory } from '../testing/engine-harness.ts';
+import { describe, expect, it } from 'vitest';
+import { OwpError } from '../../protocol/errors.ts';
+import { type DriverFactory, harness } from '../testing/engine-harness.ts';
 
-export function basicsCases(_makeDriver: DriverFactory): void {}
+/** Expects `fn` to throw an OwpError with `code`, and returns it for further checks. */
+function expectOwpError(fn: () => unknown, code: string): OwpError {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(OwpError);
+    expect((error as OwpError).code).toBe(code);
+    return error as OwpError;
+  }
+  throw new Error(`expected OwpError ${code}, but nothing was thrown`);
+}
+
+export function basicsCases(makeDriver: DriverFactory): void {
+  describe('repos', () => {
+    it('creates a repo with the defaults and updates only the fields given', async () => {
+      const h = await harness(makeDriver);
+      const created = h.engine.upsertRepo({ repo: 'owner/name' });
+      expect(created).toMatchObject({
+        repo: 'owner/name',
+        max_open_prs: 3,
+        area_locks_enabled: true,
+        lease_ttl_seconds: null,
+        budget_used: 0,
+        open_prs: 0,
+        locked_areas: [],
+      });
+
+      h.clock.advanceSeconds(5);
+      const updated = h.engine.upsertRepo({ repo: 'owner/name', max_open_prs: 7 });
+      expect(updated).toMatchObject({ max_open_prs: 7, area_locks_enabled: true });
+      expect(updated.updated_at).toBe('2026-01-17T12:00:05.000Z');
+      expect(updated.created_at).toBe('2026-01-17T12:00:00.000Z');
+    });
+
+    it('refuses an invalid repo key or budget with validation_failed', async () => {
+      const h = await harness(makeDriver);
+      expectOwpError(() => h.engine.upsertRepo({ repo: 'a/b/c' }), 'validation_failed');
+      const error = expectOwpError(
+        () => h.engine.upsertRepo({ repo: 'demo', max_open_prs: 101 }),
+        'validation_failed',
+      );
+      expect(error.details).toMatchObject({ issues: [{ path: 'max_open_prs' }] });
+      expect(h.engine.listRepos()).toEqual([]);
+    });
+
+    it('deletes a repo only when none of its tasks is still open', async () => {
+      const h = await harness(makeDriver);
+      h.repo();
+      const task = h.task();
+      expectOwpError(() => h.engine.deleteRepo('demo'), 'repo_in_use');
+
+      h.engine.cancelTask(task.task_id);
+      h.engine.deleteRepo('demo');
+      expect(h.engine.listRepos()).toEqual([]);
+      expectOwpError(() => h.engine.getTask(task.task_id), 'task_not_found');
+      expectOwpError(() => h.engine.getRepo('demo'), 'repo_not_found');
+      expect(h.eventTypes().at(-1)).toBe('repo.deleted');
+    });
+  });
+
+  describe('tasks', () => {
+    it('creates a task with the v0.1 defaults', async () => {
+      const h = await harness(makeDriver);
+      h.repo();
+      const task = h.engine.createTask({ repo: 'demo', title: 'Docs: add a quickstart' });
+      expect(task).toMatchObject({
+        task_id: 't_0001',
+        repo: 'demo',
+        description: '',
+        estimate_points: 1,
+        priority: 10,
+        required_skills: [],
+        area: null,
+        tier: 0,
+        status: 'ready',
+        assignee: null,
+        lease: null,
+        attempts: 0,
+        version: 1,
+      });
+    });
+
+    it('refuses a task for a repo that does not exist with unknown_repo', async () => {
+      const h = await harness(makeDriver);
+      const error = expectOwpError(() => h.task({ repo: 'nope' }), 'unknown_repo');
+      expect(error.status).toBe(400);
+    });
+
+    it('stores required skills trimmed, lower-case, sorted and without duplicates', async () => {
+      const h = await harness(makeDriver);
+      h.repo();
+      const task = h.task({ required_skills: [' Python', 'docs', 'python', 'Go'] });
+      expect(task.required_skills).toEqual(['docs', 'go', 'python']);
+    });
+
+    it('edits fields, bumps the version and records which fields changed', async () => {
+      const h = await harness(makeDriver);
+      h.repo();
+      const task = h.task();
+      const edited = h.engine.updateTask(task.task_id, { title: 'Better title', priority: 50 });
+      expect(edited).toMatchObject({ title: 'Better title', priority: 50, version: 2 });
+      const last = h.engine.events().at(-1)!;
+      expect(last).toMatchObject({
+        type: 'task.updated',
+        task_id: task.task_id,
+        data: { fields: ['title', 'priority'], version: 2 },
+      });
+    });
+
+    it('refuses an edit based on a stale version and changes nothing', async () => {
+      const h = await harness(makeDriver);
+      h.repo();
+      const task = h.task();
+      h.engine.updateTask(task.task_id, { title: 'First edit', expected_version: 1 });
+      const error = expectOwpError(
+        () => h.engine.updateTask(task.task_id, { title: 'Lost edit', expected_version: 1 }),
+        'stale_version',
+      );
+      expect(error.details).toMatchObject({ version: 2, expected_version: 1 });
+      expect(h.engine.getTask(task.task_id)).toMatchObject({ title: 'First edit', version: 2 });
+    });
+
+    it('lists tasks by filter, a page at a time, without gaps or repeats', async () => {
+      const h = await harness(makeDriver);
+      h.repo();
+      h.repo({ repo: 'other/repo' });
+      const ids: string[] = [];
+      for (let i = 0; i < 7; i++) {
+        ids.push(
+          h.task({
+            title: `Task ${i}`,
+            area: i % 2 ? 'ui' : 'api',
+            required_skills: i < 3 ? ['Go'] : [],
+          }).task_id,
+        );
+        h.clock.advance(1);
+      }
+      h.task({ repo: 'other/repo' });
+
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = h.engine.listTasks({ repo: 'demo', limit: 3, cursor });
+        expect(page.tasks.length).toBeLessThanOrEqual(3);
+        seen.push(...page.tasks.map((t) => t.task_id));
+        cursor = page.next_cursor ?? undefined;
+      } while (cursor);
+      expect(seen).toEqual(ids);
+
+      expect(h.engine.listTasks({ area: 'ui' }).tasks.map((t) => t.title)).toEqual([
+        'Task 1',
+        'Task 3',
+        'Task 5',
+      ]);
+      expect(h.engine.listTasks({ skill: 'GO' }).tasks).toHaveLength(3);
+      expect(h.engine.listTasks({ status: 'merged' }).tasks).toEqual([]);
+      expectOwpError(() => h.engine.listTasks({ cursor: '!!not-a-cursor' }), 'validation_failed');
+    });
+
+    it('reports unknown tasks with task_not_found', async () => {
+      const h = await harness(makeDriver);
+      expectOwpError(() => h.engine.getTask('t_missing'), 'task_not_found');
+      expectOwpError(() => h.engine.cancelTask('t_missing'), 'task_not_found');
+      expectOwpError(() => h.engine.updateTask('t_missing', { title: 'x' }), 'task_not_found');
+    });
+  });
+
+  describe('workers', () => {
+    it('registers a worker, returns its token once and stores only the hash', async () => {
+      const h = await harness(makeDriver);
+      const { worker_id, token } = h.engine.registerWorker({
+        name: 'Alice',
+        github_handle: 'alice',
+        skills: ['Python', 'docs'],
+        capacity_points: 5,
+        max_concurrent_tasks: 2,
+      });
+      expect(h.engine.authenticateWorker(token)).toBe(worker_id);
+      expect(h.engine.authenticateWorker(`${token}x`)).toBeUndefined();
+      const stored = h.driver.get<{ token_hash: string }>(
+        'SELECT token_hash FROM workers WHERE id = $id',
+        { id: worker_id },
+      )!;
+      expect(stored.token_hash).toMatch(/^[0-9a-f]{64}$/);
+      expect(stored.token_hash).not.toContain(token);
+      expect(h.engine.getWorker(worker_id)).toMatchObject({
+        name: 'Alice',
+        skills: ['docs', 'python'],
+        online: false,
+        trust_tier: 'basic',
+        status: 'idle',
+      });
+      expect(JSON.stringify(h.engine.events())).not.toContain(token);
+    });
+
+    it('applies the v0.1 limits to registration', async () => {
+      const h = await harness(makeDriver);
+      expectOwpError(() => h.registeredWorker({ name: '' }), 'validation_failed');
+      expectOwpError(() => h.registeredWorker({ name: 'x'.repeat(121) }), 'validation_failed');
+      expectOwpError(() => h.registeredWorker({ capacity_points: 0 }), 'validation_failed');
+      expectOwpError(() => h.registeredWorker({ max_concurrent_tasks: 21 }), 'validation_failed');
+      expect(h.engine.listWorkers()).toEqual([]);
+    });
+
+    it('is online from its first heartbeat until the heartbeat TTL passes', async () => {
+      const h = await harness(makeDriver, { heartbeatTtlMs: 90_000 });
+      const { worker_id } = h.registeredWorker();
+      expect(h.engine.getWorker(worker_id).online).toBe(false);
+
+      const beat = h.engine.heartbeat(worker_id, { status: 'working', note: 'on it' });
+      expect(beat).toEqual({
+        ok: true,
+        server_time: '2026-01-17T12:00:00.000Z',
+        leases_renewed: 0,
+      });
+      expect(h.engine.getWorker(worker_id)).toMatchObject({
+        online: true,
+        status: 'working',
+        note: 'on it',
+      });
+
+      h.clock.advanceSeconds(89);
+      expect(h.engine.state().workers_online).toBe(1);
+      h.clock.advanceSeconds(1);
+      expect(h.engine.getWorker(worker_id).online).toBe(false);
+      expect(h.engine.state().workers_online).toBe(0);
+    });
+
+    it('announces online, status changes and offline as events', async () => {
+      const h = await harness(makeDriver, { heartbeatTtlMs: 30_000 });
+      const worker = h.onlineWorker();
+      h.engine.heartbeat(worker, { status: 'idle' });
+      h.engine.heartbeat(worker, { status: 'working' });
+      h.clock.advanceSeconds(31);
+      expect(h.engine.sweep()).toEqual({ expired: 0, workers_offline: 1 });
+      expect(h.engine.sweep()).toEqual({ expired: 0, workers_offline: 0 });
+      h.engine.heartbeat(worker, { status: 'idle' });
+      expect(h.eventTypes()).toEqual([
+        'worker.registered',
+        'worker.online',
+        'worker.status_changed',
+        'worker.offline',
+        'worker.online',
+      ]);
+    });
+
+    it('pauses and resumes a worker once, recording each change', async () => {
+      const h = await harness(makeDriver);
+      const worker = h.onlineWorker();
+      expect(h.engine.pauseWorker(worker)).toMatchObject({
+        paused_by_admin: true,
+        status: 'paused',
+      });
+      h.engine.pauseWorker(worker);
+      expect(h.engine.resumeWorker(worker)).toMatchObject({
+        paused_by_admin: false,
+        status: 'idle',
+      });
+      expect(
+        h.eventTypes().filter((t) => t.startsWith('worker.p') || t.startsWith('worker.r')),
+      ).toEqual(['worker.registered', 'worker.paused', 'worker.resumed']);
+      expectOwpError(() => h.engine.pauseWorker('w_missing'), 'worker_not_found');
+    });
+  });
+
+  describe('events and state', () => {
+    it('numbers events in order and reads them after a sequence number', async () => {
+      const h = await harness(makeDriver);
+      h.repo();
+      h.task();
+      h.task();
+      const all = h.engine.events();
+      expect(all.map((e) => e.seq)).toEqual([1, 2, 3]);
+      expect(h.engine.events({ after: 1 }).map((e) => e.seq)).toEqual([2, 3]);
+      expect(h.engine.events({ after: 1, limit: 1 }).map((e) => e.seq)).toEqual([2]);
+      expect(h.engine.events({ task_id: 't_0002' }).map((e) => e.seq)).toEqual([3]);
+      expect(all[0]).toEqual({
+        seq: 1,
+        at: '2026-01-17T12:00:00.000Z',
+        type: 'repo.upserted',
+        repo: 'demo',
+        task_id: null,
+        worker_id: null,
+        data: { max_open_prs: 10, area_locks_enabled: true },
+      });
+    });
+
+    it('shows a worker only events about itself and its tasks', async () => {
+      const h = await harness(makeDriver);
+      h.repo();
+      const alice = h.onlineWorker({ name: 'Alice' });
+      const bob = h.onlineWorker({ name: 'Bob' });
+      h.task();
+      const aliceSees = h.engine.events({ worker_id: alice });
+      expect(aliceSees.length).toBeGreaterThan(0);
+      expect(aliceSees.every((e) => e.worker_id === alice)).toBe(true);
+      expect(
+        h.engine.events({ worker_id: bob }).some((e) => e.type === 'task.status_changed'),
+      ).toBe(h.leasesOf(bob).length > 0);
+    });
+
+    it('tells listeners about events only after they commit', async () => {
+      const h = await harness(makeDriver);
+      const heard: string[] = [];
+      const stop = h.engine.onEvent((event) => heard.push(event.type));
+      h.repo();
+      expect(() => h.task({ repo: 'missing' })).toThrow(OwpError);
+      h.task();
+      stop();
+      h.task();
+      expect(heard).toEqual(['repo.upserted', 'task.created']);
+    });
+
+    it('keeps writing when a listener throws', async () => {
+      const h = await harness(makeDriver);
+      h.engine.onEvent(() => {
+        throw new Error('listener bug');
+      });
+      h.repo();
+      expect(h.engine.listRepos()).toHaveLength(1);
+    });
+
+    it('counts tasks by status and workers online as v0.1 clients expect', async () => {
+      const h = await harness(makeDriver);
+      h.repo({ max_open_prs: 5 });
+      const worker = h.onlineWorker({ max_concurrent_tasks: 1 });
+      const first = h.task({ title: 'first', priority: 100 });
+      h.task({ title: 'second' });
+      h.engine.updateStatus(worker, first.task_id, { status: 'in_progress' });
+      h.registeredWorker();
+      expect(h.engine.state()).toEqual({
+        workers_online: 1,
+        tasks_ready: 1,
+        tasks_leased: 0,
+        tasks_in_progress: 1,
+        tasks_pr_opened: 0,
+        tasks_blocked: 0,
+        tasks_merged: 0,
+        tasks_cancelled: 0,
+        workers_total: 2,
+        last_event_seq: h.engine.events({ limit: 5000 }).at(-1)!.seq,
+      });
+    });
+  });
+}

@@ -64,9 +64,9 @@ export class EngineHarness {
   }
 
   eventTypes(): string[] {
-    return this.engine.events({ limit: 5000 }).map((e) =>
-      e.type === 'task.status_changed' ? `${e.type}:${e.data.cause}` : e.type,
-    );
+    return this.engine
+      .events({ limit: 5000 })
+      .map((e) => (e.type === 'task.status_changed' ? `${e.type}:${e.data.cause}` : e.type));
   }
 }
 
