@@ -1,0 +1,244 @@
+import { describe, expect, it } from 'vitest';
+import { Scheduler } from '../scheduler/engine.ts';
+import { ManualClock } from '../scheduler/testing/manual-clock.ts';
+import { buildApp } from './app.ts';
+import { BetterSqlite3Driver } from './better-sqlite3-driver.ts';
+
+const ADMIN = 'admin-secret-for-tests';
+
+function setup() {
+  const clock = new ManualClock();
+  const engine = new Scheduler({ driver: new BetterSqlite3Driver({ path: ':memory:' }), clock });
+  const app = buildApp({ engine, adminToken: ADMIN });
+  const admin = { 'x-admin-token': ADMIN };
+  return { app, engine, clock, admin };
+}
+
+describe('OWP v0.1 wire compatibility', () => {
+  it('runs the v0.1 flow with the exact requests of the wire document', async () => {
+    const { app, admin } = setup();
+    expect((await app.inject({ method: 'GET', url: '/healthz' })).json()).toEqual({ ok: true });
+
+    const repo = await app.inject({
+      method: 'POST',
+      url: '/v1/admin/repos',
+      headers: admin,
+      payload: { repo: 'demo', max_open_prs: 3, area_locks_enabled: true },
+    });
+    expect(repo.statusCode).toBe(200);
+    expect(repo.json()).toMatchObject({ ok: true, repo: 'demo' });
+
+    const created = await app.inject({
+      method: 'POST',
+      url: '/v1/admin/tasks',
+      headers: admin,
+      payload: {
+        repo: 'demo',
+        title: 'Docs: Add quickstart',
+        description: 'Add a concise quickstart section.',
+        estimate_points: 1,
+        priority: 10,
+        required_skills: ['docs'],
+        area: 'docs',
+        tier: 0,
+      },
+    });
+    expect(created.statusCode).toBe(200);
+    const { task_id } = created.json<{ ok: true; task_id: string }>();
+    expect(task_id).toMatch(/^t_/);
+
+    const registered = await app.inject({
+      method: 'POST',
+      url: '/v1/workers/register',
+      payload: {
+        name: 'Alice',
+        github_handle: 'alice',
+        skills: ['python', 'docs'],
+        capacity_points: 5,
+        max_concurrent_tasks: 2,
+      },
+    });
+    expect(registered.statusCode).toBe(200);
+    const { worker_id, token } = registered.json<{ worker_id: string; token: string }>();
+    const worker = { authorization: `Bearer ${token}` };
+
+    const beat = await app.inject({
+      method: 'POST',
+      url: '/v1/workers/heartbeat',
+      headers: worker,
+      payload: { status: 'idle' },
+    });
+    expect(beat.json()).toMatchObject({ ok: true, server_time: '2026-01-17T12:00:00.000Z' });
+
+    const work = await app.inject({ method: 'GET', url: '/v1/work', headers: worker });
+    expect(work.json()).toEqual({
+      worker_id,
+      leases: [
+        expect.objectContaining({
+          task_id,
+          repo: 'demo',
+          title: 'Docs: Add quickstart',
+          description: 'Add a concise quickstart section.',
+          estimate_points: 1,
+          priority: 10,
+          area: 'docs',
+          tier: 0,
+          required_skills: ['docs'],
+          lease_expires_at: '2026-01-17T12:30:00.000Z',
+        }),
+      ],
+    });
+
+    for (const status of ['in_progress', 'pr_opened', 'merged']) {
+      const moved = await app.inject({
+        method: 'POST',
+        url: `/v1/tasks/${task_id}/status`,
+        headers: worker,
+        payload: {
+          status,
+          message: `now ${status}`,
+          artifact:
+            status === 'pr_opened' ? { pr_url: 'https://github.com/o/r/pull/1' } : undefined,
+        },
+      });
+      expect(moved.statusCode).toBe(200);
+      expect(moved.json()).toMatchObject({ ok: true });
+    }
+
+    const state = await app.inject({ method: 'GET', url: '/v1/admin/state', headers: admin });
+    expect(state.json()).toMatchObject({
+      workers_online: 1,
+      tasks_ready: 0,
+      tasks_leased: 0,
+      tasks_in_progress: 0,
+      tasks_pr_opened: 0,
+      tasks_blocked: 0,
+      tasks_merged: 1,
+    });
+  });
+
+  it('answers the v0.1 error statuses with the JSON envelope', async () => {
+    const { app, admin, engine } = setup();
+    engine.upsertRepo({ repo: 'demo' });
+    const other = engine.registerWorker({ name: 'Bob' });
+    const task = engine.createTask({ repo: 'demo', title: 'x' });
+    const bob = { authorization: `Bearer ${other.token}` };
+
+    const cases = [
+      { method: 'GET', url: '/v1/work', headers: {}, status: 401, code: 'unauthorized' },
+      {
+        method: 'GET',
+        url: '/v1/admin/state',
+        headers: { 'x-admin-token': 'wrong' },
+        status: 401,
+        code: 'unauthorized',
+      },
+      {
+        method: 'POST',
+        url: '/v1/tasks/t_nope/status',
+        headers: bob,
+        payload: { status: 'in_progress' },
+        status: 404,
+        code: 'task_not_found',
+      },
+      {
+        method: 'POST',
+        url: `/v1/tasks/${task.task_id}/status`,
+        headers: bob,
+        payload: { status: 'in_progress' },
+        status: 403,
+        code: 'not_lease_holder',
+      },
+      {
+        method: 'POST',
+        url: `/v1/tasks/${task.task_id}/status`,
+        headers: bob,
+        payload: { status: 'done' },
+        status: 400,
+        code: 'validation_failed',
+      },
+      {
+        method: 'POST',
+        url: '/v1/admin/tasks',
+        headers: admin,
+        payload: { repo: 'nope', title: 'x' },
+        status: 400,
+        code: 'unknown_repo',
+      },
+      {
+        method: 'POST',
+        url: '/v1/admin/repos',
+        headers: admin,
+        payload: { repo: 'demo', max_open_prs: 101 },
+        status: 400,
+        code: 'validation_failed',
+      },
+      { method: 'GET', url: '/v1/nope', headers: {}, status: 404, code: 'route_not_found' },
+    ] as const;
+    for (const c of cases) {
+      const res = await app.inject({
+        method: c.method,
+        url: c.url,
+        headers: c.headers,
+        ...('payload' in c ? { payload: c.payload } : {}),
+      });
+      expect({ url: c.url, status: res.statusCode, code: res.json().error?.code }).toEqual({
+        url: c.url,
+        status: c.status,
+        code: c.code,
+      });
+      expect(res.json().error).toHaveProperty('message');
+    }
+  });
+
+  it('turns broken JSON, wrong content types and huge bodies into 4xx envelopes', async () => {
+    const { app } = setup();
+    const broken = await app.inject({
+      method: 'POST',
+      url: '/v1/workers/register',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"name": ',
+    });
+    expect(broken.statusCode).toBe(400);
+    expect(broken.json().error.code).toBe('malformed_json');
+
+    const text = await app.inject({
+      method: 'POST',
+      url: '/v1/workers/register',
+      headers: { 'content-type': 'text/plain' },
+      payload: 'name=Alice',
+    });
+    expect(text.statusCode).toBe(415);
+    expect(text.json().error.code).toBe('unsupported_media_type');
+
+    const huge = await app.inject({
+      method: 'POST',
+      url: '/v1/workers/register',
+      headers: { 'content-type': 'application/json' },
+      payload: JSON.stringify({ name: 'x'.repeat(2 * 1024 * 1024) }),
+    });
+    expect(huge.statusCode).toBe(413);
+    expect(huge.json().error.code).toBe('payload_too_large');
+  });
+
+  it('replays an Idempotency-Key answer instead of applying the call twice', async () => {
+    const { app, engine } = setup();
+    engine.upsertRepo({ repo: 'demo' });
+    const { worker_id, token } = engine.registerWorker({ name: 'Alice' });
+    engine.heartbeat(worker_id, {});
+    const task = engine.createTask({ repo: 'demo', title: 'x' });
+    const headers = { authorization: `Bearer ${token}`, 'idempotency-key': 'k1' };
+    const send = () =>
+      app.inject({
+        method: 'POST',
+        url: `/v1/tasks/${task.task_id}/status`,
+        headers,
+        payload: { status: 'in_progress' },
+      });
+    const first = await send();
+    const replay = await send();
+    expect(replay.statusCode).toBe(200);
+    expect(replay.json()).toEqual(first.json());
+    expect(engine.getTask(task.task_id).version).toBe(first.json().task.version);
+  });
+});
