@@ -1,0 +1,43 @@
+import { z } from 'zod';
+
+/** Server settings; each has an `OWP_*` variable. Durations are seconds, as people type them. */
+export const ServerConfig = z.object({
+  OWP_HOST: z.string().min(1).default('127.0.0.1'),
+  OWP_PORT: z.coerce.number().int().min(0).max(65535).default(8787),
+  OWP_DB_PATH: z.string().min(1).default('data/owp.db'),
+  OWP_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  OWP_LEASE_TTL: z.coerce
+    .number()
+    .int()
+    .min(10)
+    .max(7 * 24 * 3600)
+    .default(1800),
+  OWP_HEARTBEAT_TTL: z.coerce
+    .number()
+    .int()
+    .min(5)
+    .max(24 * 3600)
+    .default(90),
+  OWP_LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+    .default('info'),
+});
+export type ServerConfig = z.infer<typeof ServerConfig>;
+
+/**
+ * Reads the configuration from the environment. Bad values stop the start with one line naming
+ * the variable, e.g. `OWP_PORT: Too big: expected number to be <=65535`.
+ */
+export function loadConfig(env: Record<string, string | undefined>): ServerConfig {
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([key, value]) => key.startsWith('OWP_') && value !== ''),
+  );
+  const result = ServerConfig.safeParse(present);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  throw new ConfigError(`${issue.path.join('.')}: ${issue.message}`);
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}

@@ -1,0 +1,103 @@
+/**
+ * Starts the OWP server: configuration from the environment (and `.env` when present), the SQLite
+ * file, the admin token, the HTTP app, and the timers for the expiry sweep and the assignment
+ * safety net. Stops cleanly on SIGTERM/SIGINT: in-flight requests finish, then the database closes.
+ */
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { systemClock } from '../scheduler/clock.ts';
+import { Scheduler } from '../scheduler/engine.ts';
+import { buildApp } from './app.ts';
+import { BetterSqlite3Driver } from './better-sqlite3-driver.ts';
+import { ConfigError, loadConfig, type ServerConfig } from './config.ts';
+
+const SWEEP_INTERVAL_MS = 1000;
+const ASSIGN_INTERVAL_MS = 5000;
+
+/** The admin token: from OWP_ADMIN_TOKEN, else the one stored beside the database, else a new one. */
+function adminToken(
+  config: ServerConfig,
+  dataDir: string,
+): { token: string; source: string; created: boolean } {
+  if (config.OWP_ADMIN_TOKEN)
+    return { token: config.OWP_ADMIN_TOKEN, source: 'OWP_ADMIN_TOKEN', created: false };
+  const file = join(dataDir, 'admin-token');
+  if (existsSync(file))
+    return { token: readFileSync(file, 'utf8').trim(), source: file, created: false };
+  const token = `owpa_${randomBytes(32).toString('base64url')}`;
+  writeFileSync(file, `${token}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return { token, source: file, created: true };
+}
+
+export async function startServer(env: Record<string, string | undefined> = process.env) {
+  const config = loadConfig(env);
+  const dbPath = resolve(config.OWP_DB_PATH);
+  const dataDir = dirname(dbPath);
+  mkdirSync(dataDir, { recursive: true });
+  const driver = new BetterSqlite3Driver({ path: dbPath });
+  const engine = new Scheduler({
+    driver,
+    clock: systemClock,
+    config: {
+      leaseTtlMs: config.OWP_LEASE_TTL * 1000,
+      heartbeatTtlMs: config.OWP_HEARTBEAT_TTL * 1000,
+    },
+  });
+  const admin = adminToken(config, dataDir);
+  const app = buildApp({
+    engine,
+    adminToken: admin.token,
+    logger: {
+      level: config.OWP_LOG_LEVEL,
+      redact: ['req.headers.authorization', 'req.headers["x-admin-token"]'],
+    },
+  });
+  await app.listen({ host: config.OWP_HOST, port: config.OWP_PORT });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.OWP_PORT;
+  const base = `http://${config.OWP_HOST}:${port}`;
+
+  const timers = [
+    setInterval(() => engine.sweep(), SWEEP_INTERVAL_MS),
+    setInterval(() => engine.assignAll(), ASSIGN_INTERVAL_MS),
+  ];
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      for (const timer of timers) clearInterval(timer);
+      await app.close();
+      driver.close();
+    })());
+
+  return { app, engine, config, base, admin, stop };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  try {
+    if (existsSync('.env')) process.loadEnvFile('.env');
+    if (existsSync('env.local')) process.loadEnvFile('env.local');
+    const server = await startServer();
+    const lines = [
+      `OWP Pool server listening on ${server.base}`,
+      `  health:   ${server.base}/healthz`,
+      `  database: ${resolve(server.config.OWP_DB_PATH)}`,
+      server.admin.created
+        ? `  admin token (new, saved to ${server.admin.source}, mode 0600):\n    ${server.admin.token}`
+        : `  admin token: from ${server.admin.source}`,
+    ];
+    console.log(lines.join('\n'));
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+      process.once(signal, () => {
+        void server.stop().then(() => process.exit(0));
+      });
+    }
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`owp: bad configuration: ${error.message}`);
+      process.exit(2);
+    }
+    throw error;
+  }
+}
