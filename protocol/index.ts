@@ -7,3 +7,4 @@ export * from './repos.ts';
 export * from './tasks.ts';
 export * from './workers.ts';
 export * from './routes.ts';
+export * from './client.ts';
