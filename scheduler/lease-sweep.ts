@@ -18,7 +18,7 @@ export function findExpiredLeases(ctx: EngineContext, limit = 500): ExpiredLease
     `SELECT id AS task_id, lease_id, lease_epoch AS epoch, lease_expires_at AS expires_at
        FROM tasks
       WHERE lease_expires_at <= $now AND status IN ('leased', 'in_progress', 'blocked')
-      ORDER BY lease_expires_at LIMIT $limit`,
+      ORDER BY lease_expires_at, id LIMIT $limit`,
     { now: ctx.clock.now(), limit },
   );
 }

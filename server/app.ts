@@ -1,4 +1,6 @@
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import cors from '@fastify/cors';
+import rateLimit from '@fastify/rate-limit';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import {
@@ -12,6 +14,17 @@ import {
 } from '../protocol/index.ts';
 import type { Scheduler } from '../scheduler/engine.ts';
 import { adminTokenMatches } from './admin-token.ts';
+import { AuthThrottle } from './auth-throttle.ts';
+import { registerEventStream } from './event-stream.ts';
+import { ServerMetrics } from './metrics.ts';
+
+/** The origins the Obsidian app uses on desktop and mobile (DESIGN.md, "Live updates"). */
+export const OBSIDIAN_ORIGINS = [
+  'app://obsidian.md',
+  'capacitor://localhost',
+  'http://localhost',
+  'https://localhost',
+];
 
 export interface AppOptions {
   engine: Scheduler;
@@ -20,6 +33,19 @@ export interface AppOptions {
   logger?: boolean | object;
   /** Largest accepted request body, in bytes (default 1 MiB). */
   bodyLimit?: number;
+  /** Registrations allowed per client address per minute (default 20). */
+  registrationsPerMinute?: number;
+  /** Failed authentications allowed per client address per minute (default 30). */
+  authFailuresPerMinute?: number;
+  /** Open event streams allowed at once (default 1000). */
+  maxEventStreams?: number;
+  /** Extra CORS origins beside Obsidian's. */
+  corsOrigins?: string[];
+}
+
+/** The app, with what its host needs beside it. */
+export interface OwpApp extends FastifyInstance {
+  owp: { metrics: ServerMetrics; setStopping(): void };
 }
 
 /** Who is calling: set by the auth step, read by the handlers. */
@@ -30,6 +56,7 @@ interface Caller {
 
 interface HandlerInput {
   engine: Scheduler;
+  metrics: ServerMetrics;
   caller: Caller;
   params: Record<string, string>;
   query: Record<string, unknown>;
@@ -45,7 +72,14 @@ const handlers: Record<RouteName, Handler> = {
   healthz: () => ({ ok: true }),
   registerWorker: ({ engine, body }) => engine.registerWorker(body as never),
   heartbeat: ({ engine, caller, body }) => engine.heartbeat(workerOf(caller), body as never),
-  getWork: ({ engine, caller }) => engine.getWork(workerOf(caller)),
+  getWork: ({ engine, metrics, caller }) => {
+    const end = metrics.assignmentSeconds.startTimer({ trigger: 'work_request' });
+    try {
+      return engine.getWork(workerOf(caller));
+    } finally {
+      end();
+    }
+  },
   updateStatus: ({ engine, caller, params, body }) => ({
     ok: true,
     task: engine.updateStatus(workerOf(caller), params.task_id!, body as never),
@@ -100,10 +134,71 @@ function parseOr400<S extends z.ZodType>(schema: S, value: unknown, where: strin
 /**
  * Builds the HTTP app over an engine. Does not listen: tests use `app.inject()`, `main.ts` listens.
  */
-export function buildApp(options: AppOptions): FastifyInstance {
+export function buildApp(options: AppOptions): OwpApp {
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
+  });
+  const metrics = new ServerMetrics(options.engine);
+  const throttle = new AuthThrottle(options.authFailuresPerMinute ?? 30, 60_000, () => Date.now());
+  let stopping = false;
+  const authenticateRequest = (spec: Pick<RouteSpec, 'auth'>, request: FastifyRequest) => {
+    const wait = throttle.retryAfter(request.ip);
+    if (wait > 0) {
+      throw new OwpError('rate_limited', `Too many failed authentications; retry in ${wait} s.`, {
+        retry_after_seconds: wait,
+      });
+    }
+    try {
+      return authenticate(options, spec, request);
+    } catch (error) {
+      if (error instanceof OwpError && error.code === 'unauthorized')
+        throttle.recordFailure(request.ip);
+      throw error;
+    }
+  };
+
+  void app.register(cors, {
+    origin: [...OBSIDIAN_ORIGINS, ...(options.corsOrigins ?? [])],
+    allowedHeaders: [
+      'authorization',
+      'x-admin-token',
+      'content-type',
+      'idempotency-key',
+      'last-event-id',
+    ],
+    methods: ['GET', 'POST', 'PATCH', 'DELETE', 'OPTIONS'],
+    maxAge: 600,
+  });
+  void app.register(rateLimit, {
+    global: false,
+    errorResponseBuilder: (_request, context) =>
+      Object.assign(
+        new OwpError(
+          'rate_limited',
+          `Too many requests; retry in ${Math.ceil(context.ttl / 1000)} s.`,
+          {
+            retry_after_seconds: Math.ceil(context.ttl / 1000),
+          },
+        ),
+        { statusCode: 429 },
+      ),
+  });
+  metrics.register(app);
+  registerEventStream(app, {
+    engine: options.engine,
+    maxConnections: options.maxEventStreams,
+    authenticate: (request) => {
+      const caller = authenticateRequest({ auth: 'worker_or_admin' }, request);
+      return caller.kind === 'worker'
+        ? { kind: 'worker', workerId: caller.workerId! }
+        : { kind: 'admin' };
+    },
+  });
+  app.get('/readyz', async (_request, reply) => {
+    if (stopping) throw new OwpError('not_ready', 'The server is stopping.');
+    options.engine.state();
+    return reply.send({ ok: true });
   });
 
   // JSON only: a text/plain body is refused with 415 rather than read as a string.
@@ -126,14 +221,19 @@ export function buildApp(options: AppOptions): FastifyInstance {
     app.route({
       method: spec.method,
       url: toFastifyPath(spec.path),
+      config:
+        name === 'registerWorker'
+          ? { rateLimit: { max: options.registrationsPerMinute ?? 20, timeWindow: 60_000 } }
+          : {},
       handler: async (request, reply) => {
-        const caller = authenticate(options, spec, request);
+        const caller = authenticateRequest(spec, request);
         const params = spec.params
           ? (parseOr400(spec.params, request.params, 'path') as Record<string, string>)
           : {};
         const query = spec.query ? parseOr400(spec.query, request.query, 'query') : {};
         const body = spec.body ? parseOr400(spec.body, request.body ?? {}, 'body') : undefined;
-        const run = () => handlers[name]({ engine: options.engine, caller, params, query, body });
+        const run = () =>
+          handlers[name]({ engine: options.engine, metrics, caller, params, query, body });
         const key = request.headers[IDEMPOTENCY_HEADER];
         const result =
           spec.idempotent && caller.kind === 'worker' && typeof key === 'string'
@@ -148,10 +248,21 @@ export function buildApp(options: AppOptions): FastifyInstance {
       },
     });
   }
-  return app;
+  return Object.assign(app, {
+    owp: {
+      metrics,
+      setStopping: () => {
+        stopping = true;
+      },
+    },
+  });
 }
 
-function authenticate(options: AppOptions, spec: RouteSpec, request: FastifyRequest): Caller {
+function authenticate(
+  options: AppOptions,
+  spec: Pick<RouteSpec, 'auth'>,
+  request: FastifyRequest,
+): Caller {
   if (spec.auth === 'none') return { kind: 'none' };
   const adminHeader = request.headers['x-admin-token'];
   if (spec.auth !== 'worker' && typeof adminHeader === 'string') {
@@ -195,10 +306,9 @@ function fromFastifyError(error: Error & { statusCode?: number; code?: string })
   if (error instanceof SyntaxError) {
     return new OwpError('malformed_json', 'The request body is not valid JSON.');
   }
+  if (error.statusCode === 429) return new OwpError('rate_limited', error.message);
   if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
     return new OwpError('validation_failed', error.message);
   }
   return toOwpError(error);
 }
-
-export type { FastifyReply };

@@ -61,11 +61,16 @@ export async function startServer(env: Record<string, string | undefined> = proc
 
   const timers = [
     setInterval(() => engine.sweep(), SWEEP_INTERVAL_MS),
-    setInterval(() => engine.assignAll(), ASSIGN_INTERVAL_MS),
+    setInterval(() => {
+      const end = app.owp.metrics.assignmentSeconds.startTimer({ trigger: 'timer' });
+      engine.assignAll();
+      end();
+    }, ASSIGN_INTERVAL_MS),
   ];
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
+      app.owp.setStopping();
       for (const timer of timers) clearInterval(timer);
       await app.close();
       driver.close();

@@ -1,0 +1,126 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { InvalidArgumentError } from 'commander';
+import { OwpClient } from '../../protocol/client.ts';
+import { defaultConfigPath, readCredentials, type WorkerCredentials } from './config-file.ts';
+import { CliError, UsageError } from './errors.ts';
+import type { CliIo } from './io.ts';
+import { cliTransport } from './transport.ts';
+
+export const DEFAULT_URL = 'http://127.0.0.1:8787';
+
+/** The options every command accepts, from the root program. */
+export interface GlobalOptions {
+  url?: string;
+  adminToken?: string;
+  json?: boolean;
+  config?: string;
+}
+
+/**
+ * One command's view of the world: where the server is, which credentials to use, and how to
+ * print. Credentials are looked up only when a command needs them, so `owp --help` or
+ * `owp worker register` never complain about a missing admin token.
+ */
+export class CliContext {
+  /** Every secret this run has handled, masked from any error line. */
+  readonly secrets: string[] = [];
+
+  constructor(
+    readonly io: CliIo,
+    readonly options: GlobalOptions,
+  ) {}
+
+  get json(): boolean {
+    return this.options.json === true;
+  }
+
+  /** `--url`, else `OWP_URL`, else the URL saved with the worker's credentials, else the default. */
+  serverUrl(saved?: string): string {
+    const url = this.options.url ?? this.io.env.OWP_URL ?? saved ?? DEFAULT_URL;
+    if (!/^https?:\/\/[^/]/.test(url)) throw new UsageError(`--url must be an http(s) URL`);
+    return url.replace(/\/+$/, '');
+  }
+
+  configPath(): string {
+    return this.options.config
+      ? resolve(this.io.cwd, this.options.config)
+      : defaultConfigPath(this.io.env, this.io.homeDir);
+  }
+
+  client(options: { baseUrl: string; workerToken?: string; adminToken?: string }): OwpClient {
+    return new OwpClient({ ...options, transport: cliTransport(this.io.signal) });
+  }
+
+  /** An admin client: the token from `--admin-token`, `OWP_ADMIN_TOKEN`, or the server's file. */
+  adminClient(): OwpClient {
+    const token = this.adminToken();
+    if (!token) {
+      throw new UsageError(
+        'no admin token: pass --admin-token, set OWP_ADMIN_TOKEN, or run where `owp serve` wrote data/admin-token',
+      );
+    }
+    return this.client({ baseUrl: this.serverUrl(), adminToken: token });
+  }
+
+  /** The admin token if one can be found; the file is the one `owp serve` writes beside its database. */
+  adminToken(): string | undefined {
+    let token = this.options.adminToken ?? this.io.env.OWP_ADMIN_TOKEN;
+    if (!token) {
+      const dbPath = resolve(this.io.cwd, this.io.env.OWP_DB_PATH || join('data', 'owp.db'));
+      const file = join(dirname(dbPath), 'admin-token');
+      if (existsSync(file)) token = readFileSync(file, 'utf8').trim() || undefined;
+    }
+    if (token) this.secrets.push(token);
+    return token;
+  }
+
+  /** The saved worker and a client acting as it; a clear error when nobody has registered. */
+  workerClient(): { client: OwpClient; credentials: WorkerCredentials } {
+    const path = this.configPath();
+    const credentials = readCredentials(path);
+    if (!credentials) {
+      throw new CliError(`no worker credentials in ${path}; run \`owp worker register\` first`);
+    }
+    this.secrets.push(credentials.token);
+    const client = this.client({
+      baseUrl: this.serverUrl(credentials.url),
+      workerToken: credentials.token,
+    });
+    return { client, credentials };
+  }
+
+  /** Writes text (a newline is added) to stdout. */
+  print(text: string): void {
+    this.io.stdout.write(`${text}\n`);
+  }
+
+  /** Writes a value as pretty JSON, for `--json`. */
+  printJson(value: unknown): void {
+    this.io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  }
+
+  /** A note for the person at the terminal; never part of the output scripts read. */
+  note(text: string): void {
+    this.io.stderr.write(`${text}\n`);
+  }
+}
+
+/** Commander parser for a whole number in [min, max]; a bad value is a usage error (exit 2). */
+export function intArg(min: number, max: number) {
+  return (value: string): number => {
+    const number = Number(value);
+    if (!/^-?\d+$/.test(value.trim()) || number < min || number > max) {
+      throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}`);
+    }
+    return number;
+  };
+}
+
+/** Commander parser for `a,b,c`. */
+export function listArg(value: string): string[] {
+  return value
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+}
