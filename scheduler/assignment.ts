@@ -180,23 +180,53 @@ export function assignTask(ctx: EngineContext, taskId: string): boolean {
 }
 
 /**
- * After a repo's review budget frees up: offers the repo's best ready tasks, in queue order, until
- * the budget is used or `scan` tasks found no taker.
+ * After a repo's review budget, an area or a worker's room frees up: offers the repo's ready tasks
+ * in queue order (so the most important waiting task gets a freed area first), until the budget is
+ * used, no worker has room, or the queue ends. A queue whose first `scanLimit` tasks found no taker
+ * hands over to the workers with room, who pick from everything they are eligible for: the cost
+ * stays bounded by the work that can actually be granted.
  */
-export function assignRepoQueue(ctx: EngineContext, repoKey: string, scan = 16): number {
-  const ids = ctx.driver.all<{ id: string }>(
-    `SELECT id FROM tasks WHERE status = 'ready' AND repo = $repo
-      ORDER BY priority DESC, estimate_points, created_at, id LIMIT $scan`,
-    { repo: repoKey, scan },
-  );
+export function assignRepoQueue(ctx: EngineContext, repoKey: string, scanLimit = 128): number {
+  const repo = findRepo(ctx.driver, repoKey);
+  if (!repo) return 0;
+  const hasRoom = () =>
+    budgetUsed(ctx.driver, repoKey) < repo.max_open_prs && anyWorkerWithRoom(ctx);
   let granted = 0;
-  if (ids.length === 0 || !anyWorkerWithRoom(ctx)) return 0;
-  for (const { id } of ids) {
-    const repo = findRepo(ctx.driver, repoKey);
-    if (!repo || budgetUsed(ctx.driver, repoKey) >= repo.max_open_prs) break;
-    if (assignTask(ctx, id)) granted++;
+  let scanned = 0;
+  let after: QueueKey | null = null;
+  while (hasRoom()) {
+    const page: QueueKey[] = ctx.driver.all<QueueKey>(
+      `SELECT id, priority, estimate_points, created_at FROM tasks
+        WHERE status = 'ready' AND repo = $repo
+          AND ($first = 1 OR priority < $p OR (priority = $p AND (estimate_points > $e
+               OR (estimate_points = $e AND (created_at > $c OR (created_at = $c AND id > $id))))))
+        ORDER BY priority DESC, estimate_points, created_at, id LIMIT 32`,
+      {
+        repo: repoKey,
+        first: after ? 0 : 1,
+        p: after?.priority ?? 0,
+        e: after?.estimate_points ?? 0,
+        c: after?.created_at ?? 0,
+        id: after?.id ?? '',
+      },
+    );
+    for (const task of page) {
+      if (!hasRoom()) return granted;
+      if (assignTask(ctx, task.id)) granted++;
+    }
+    scanned += page.length;
+    if (page.length < 32) return granted;
+    after = page.at(-1)!;
+    if (scanned >= scanLimit) return granted + assignAll(ctx);
   }
   return granted;
+}
+
+interface QueueKey {
+  id: string;
+  priority: number;
+  estimate_points: number;
+  created_at: number;
 }
 
 /** Whether any online, unpaused worker could take one more task of some size. */

@@ -442,7 +442,7 @@ export class Scheduler {
 
   listWorkers(): Worker[] {
     return this.ctx.driver
-      .all<WorkerRow>('SELECT * FROM workers ORDER BY registered_at, id')
+      .all<WorkerRow>('SELECT * FROM workers ORDER BY registered_at, rowid')
       .map((row) => this.workerView(row));
   }
 
@@ -835,9 +835,11 @@ export class Scheduler {
     } else if (type === 'task.status_changed') {
       const { from, to, cause } = data as OwpEventData<'task.status_changed'>;
       if (to === 'ready' && refs.task_id) touched.tasks.add(refs.task_id);
-      if (countsAgainstBudget(from) && !countsAgainstBudget(to) && refs.repo) {
-        touched.repos.add(refs.repo);
-      }
+      // Budget, an area lock or a place in the queue may have freed: the repo's queue goes next.
+      const freed =
+        (countsAgainstBudget(from) && !countsAgainstBudget(to)) ||
+        (isHolding(from) && !isHolding(to));
+      if (freed && refs.repo) touched.repos.add(refs.repo);
       // A worker with capacity freed by its own progress may take more; not one that let go.
       if (isHolding(from) && !isHolding(to) && cause !== 'expire' && cause !== 'release') {
         if (refs.worker_id) touched.workers.add(refs.worker_id);
@@ -853,16 +855,19 @@ export class Scheduler {
     }
   }
 
-  /** Assigns, in order: freed or new tasks, repos whose budget freed, workers with new room. */
+  /** Assigns what the operation made assignable: workers with new room, freed repos, new tasks. */
   private settle(): void {
     const touched = this.touched!;
     // Assignment itself records grants, which must not feed back into this settle.
     this.touched = { tasks: new Set(), repos: new Set(), workers: new Set() };
-    for (const id of touched.tasks) assignTask(this.ctx, id);
-    for (const repo of touched.repos) assignRepoQueue(this.ctx, repo);
+    // Workers whose own room freed choose first: each takes the best task it may have anywhere.
+    // Then repos, whose queues run in priority order, so a freed slot or area goes to the most
+    // important waiting task rather than to whichever task happened to be freed. Last, new tasks.
     for (const id of touched.workers) {
       if (findWorker(this.ctx.driver, id)) fillWorker(this.ctx, id);
     }
+    for (const repo of touched.repos) assignRepoQueue(this.ctx, repo);
+    for (const id of touched.tasks) assignTask(this.ctx, id);
     this.touched = touched;
   }
 }

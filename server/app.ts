@@ -158,6 +158,22 @@ export function buildApp(options: AppOptions): OwpApp {
     }
   };
 
+  // JSON only: a text/plain body is refused with 415 rather than read as a string.
+  app.removeContentTypeParser('text/plain');
+
+  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, _req, reply) => {
+    const owp = fromFastifyError(error);
+    if (owp.code === 'internal_error') app.log.error({ err: error }, 'unhandled error');
+    void reply.status(owp.status).send(owp.toEnvelope());
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const error = new OwpError(
+      'route_not_found',
+      `No endpoint ${request.method} ${request.url.split('?')[0]}.`,
+    );
+    void reply.status(404).send(error.toEnvelope());
+  });
+
   void app.register(cors, {
     origin: [...OBSIDIAN_ORIGINS, ...(options.corsOrigins ?? [])],
     allowedHeaders: [
@@ -184,70 +200,58 @@ export function buildApp(options: AppOptions): OwpApp {
         { statusCode: 429 },
       ),
   });
-  metrics.register(app);
-  registerEventStream(app, {
-    engine: options.engine,
-    maxConnections: options.maxEventStreams,
-    authenticate: (request) => {
-      const caller = authenticateRequest({ auth: 'worker_or_admin' }, request);
-      return caller.kind === 'worker'
-        ? { kind: 'worker', workerId: caller.workerId! }
-        : { kind: 'admin' };
-    },
-  });
-  app.get('/readyz', async (_request, reply) => {
-    if (stopping) throw new OwpError('not_ready', 'The server is stopping.');
-    options.engine.state();
-    return reply.send({ ok: true });
-  });
-
-  // JSON only: a text/plain body is refused with 415 rather than read as a string.
-  app.removeContentTypeParser('text/plain');
-
-  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, _req, reply) => {
-    const owp = fromFastifyError(error);
-    if (owp.code === 'internal_error') app.log.error({ err: error }, 'unhandled error');
-    void reply.status(owp.status).send(owp.toEnvelope());
-  });
-  app.setNotFoundHandler((request, reply) => {
-    const error = new OwpError(
-      'route_not_found',
-      `No endpoint ${request.method} ${request.url.split('?')[0]}.`,
-    );
-    void reply.status(404).send(error.toEnvelope());
-  });
-
-  for (const [name, spec] of Object.entries(routes) as [RouteName, RouteSpec][]) {
-    app.route({
-      method: spec.method,
-      url: toFastifyPath(spec.path),
-      config:
-        name === 'registerWorker'
-          ? { rateLimit: { max: options.registrationsPerMinute ?? 20, timeWindow: 60_000 } }
-          : {},
-      handler: async (request, reply) => {
-        const caller = authenticateRequest(spec, request);
-        const params = spec.params
-          ? (parseOr400(spec.params, request.params, 'path') as Record<string, string>)
-          : {};
-        const query = spec.query ? parseOr400(spec.query, request.query, 'query') : {};
-        const body = spec.body ? parseOr400(spec.body, request.body ?? {}, 'body') : undefined;
-        const run = () =>
-          handlers[name]({ engine: options.engine, metrics, caller, params, query, body });
-        const key = request.headers[IDEMPOTENCY_HEADER];
-        const result =
-          spec.idempotent && caller.kind === 'worker' && typeof key === 'string'
-            ? options.engine.idempotent(
-                caller.workerId!,
-                parseOr400(IdempotencyKey, key, 'Idempotency-Key header'),
-                fingerprint(request),
-                run,
-              )
-            : run();
-        return reply.status(spec.successStatus ?? 200).send(result);
+  // Routes are added inside a plugin so they load after @fastify/rate-limit and get its hook.
+  void app.register(async (api) => {
+    metrics.register(api);
+    registerEventStream(api, {
+      engine: options.engine,
+      maxConnections: options.maxEventStreams,
+      authenticate: (request) => {
+        const caller = authenticateRequest({ auth: 'worker_or_admin' }, request);
+        return caller.kind === 'worker'
+          ? { kind: 'worker', workerId: caller.workerId! }
+          : { kind: 'admin' };
       },
     });
-  }
+    api.get('/readyz', async (_request, reply) => {
+      if (stopping) throw new OwpError('not_ready', 'The server is stopping.');
+      options.engine.state();
+      return reply.send({ ok: true });
+    });
+
+    for (const [name, spec] of Object.entries(routes) as [RouteName, RouteSpec][]) {
+      api.route({
+        method: spec.method,
+        url: toFastifyPath(spec.path),
+        config:
+          name === 'registerWorker'
+            ? { rateLimit: { max: options.registrationsPerMinute ?? 20, timeWindow: 60_000 } }
+            : {},
+        handler: async (request, reply) => {
+          const caller = authenticateRequest(spec, request);
+          const params = spec.params
+            ? (parseOr400(spec.params, request.params, 'path') as Record<string, string>)
+            : {};
+          const query = spec.query ? parseOr400(spec.query, request.query, 'query') : {};
+          const body = spec.body ? parseOr400(spec.body, request.body ?? {}, 'body') : undefined;
+          const run = () =>
+            handlers[name]({ engine: options.engine, metrics, caller, params, query, body });
+          const key = request.headers[IDEMPOTENCY_HEADER];
+          const result =
+            spec.idempotent && caller.kind === 'worker' && typeof key === 'string'
+              ? options.engine.idempotent(
+                  caller.workerId!,
+                  parseOr400(IdempotencyKey, key, 'Idempotency-Key header'),
+                  fingerprint(request),
+                  run,
+                )
+              : run();
+          return reply.status(spec.successStatus ?? 200).send(result);
+        },
+      });
+    }
+  });
+
   return Object.assign(app, {
     owp: {
       metrics,

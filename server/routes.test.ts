@@ -1,0 +1,249 @@
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { routes } from '../protocol/index.ts';
+import { Scheduler } from '../scheduler/engine.ts';
+import { ManualClock } from '../scheduler/testing/manual-clock.ts';
+import { buildApp, type OwpApp } from './app.ts';
+import { BetterSqlite3Driver } from './better-sqlite3-driver.ts';
+
+const ADMIN = 'admin-secret-for-route-tests';
+const admin = { 'x-admin-token': ADMIN };
+/** Every (method, route pattern) answered in this file, to prove the whole table is covered. */
+const reached = new Set<string>();
+
+interface World {
+  app: OwpApp;
+  engine: Scheduler;
+  clock: ManualClock;
+  alice: { id: string; headers: Record<string, string> };
+  bob: { id: string; headers: Record<string, string> };
+}
+
+function makeWorld(options: Partial<Parameters<typeof buildApp>[0]> = {}): World {
+  const clock = new ManualClock();
+  const engine = new Scheduler({ driver: new BetterSqlite3Driver({ path: ':memory:' }), clock });
+  const app = buildApp({ engine, adminToken: ADMIN, ...options });
+  app.addHook('onResponse', async (request) => {
+    reached.add(`${request.method} ${request.routeOptions.url}`);
+  });
+  engine.upsertRepo({ repo: 'owner/name', max_open_prs: 5 });
+  const register = (name: string) => {
+    const { worker_id, token } = engine.registerWorker({ name, capacity_points: 5 });
+    return { id: worker_id, headers: { authorization: `Bearer ${token}` } };
+  };
+  return { app, engine, clock, alice: register('Alice'), bob: register('Bob') };
+}
+
+let w: World;
+beforeEach(() => {
+  w = makeWorld();
+});
+
+async function call(
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE' | 'OPTIONS',
+  url: string,
+  headers: Record<string, string> = {},
+  payload?: unknown,
+) {
+  const res = await w.app.inject({
+    method,
+    url,
+    headers,
+    ...(payload === undefined ? {} : { payload: payload as object }),
+  });
+  return { status: res.statusCode, body: res.body ? res.json() : undefined, headers: res.headers };
+}
+
+describe('v1 task routes', () => {
+  it('lists tasks with filters and a cursor', async () => {
+    for (let i = 0; i < 3; i++) {
+      w.engine.createTask({ repo: 'owner/name', title: `t${i}`, area: i === 0 ? 'ui' : null });
+      w.clock.advance(1);
+    }
+    const page = await call('GET', '/v1/tasks?repo=owner%2Fname&limit=2', admin);
+    expect(page.status).toBe(200);
+    expect(page.body.tasks.map((t: { title: string }) => t.title)).toEqual(['t0', 't1']);
+    const next = await call('GET', `/v1/tasks?limit=2&cursor=${page.body.next_cursor}`, admin);
+    expect(next.body).toMatchObject({ tasks: [{ title: 't2' }], next_cursor: null });
+    expect((await call('GET', '/v1/tasks?area=ui', admin)).body.tasks).toHaveLength(1);
+    expect((await call('GET', '/v1/tasks?limit=0', admin)).status).toBe(400);
+    expect((await call('GET', '/v1/tasks?status=done', admin)).body.error.code).toBe(
+      'validation_failed',
+    );
+  });
+
+  it('gets, edits, requeues and cancels a task', async () => {
+    const task = w.engine.createTask({ repo: 'owner/name', title: 'Edit me' });
+    expect((await call('GET', `/v1/tasks/${task.task_id}`, admin)).body.title).toBe('Edit me');
+    const edited = await call('PATCH', `/v1/admin/tasks/${task.task_id}`, admin, {
+      priority: 99,
+      expected_version: 1,
+    });
+    expect(edited.body).toMatchObject({ priority: 99, version: 2 });
+    const stale = await call('PATCH', `/v1/admin/tasks/${task.task_id}`, admin, {
+      priority: 1,
+      expected_version: 1,
+    });
+    expect(stale.status).toBe(409);
+    expect(stale.body.error.code).toBe('stale_version');
+
+    w.engine.heartbeat(w.alice.id, {});
+    w.engine.getWork(w.alice.id);
+    w.engine.pauseWorker(w.alice.id);
+    const requeued = await call('POST', `/v1/admin/tasks/${task.task_id}/requeue`, admin);
+    expect(requeued.body).toMatchObject({ status: 'ready', assignee: null });
+    const cancelled = await call('POST', `/v1/admin/tasks/${task.task_id}/cancel`, admin);
+    expect(cancelled.body.status).toBe('cancelled');
+    const again = await call('POST', `/v1/admin/tasks/${task.task_id}/cancel`, admin);
+    expect(again.status).toBe(409);
+    expect(again.body.error.details.allowed).toEqual([]);
+  });
+
+  it('lets a worker read only the tasks it holds', async () => {
+    w.engine.heartbeat(w.alice.id, {});
+    const task = w.engine.createTask({ repo: 'owner/name', title: 'Alice’s' });
+    expect((await call('GET', `/v1/tasks/${task.task_id}`, w.alice.headers)).status).toBe(200);
+    const bob = await call('GET', `/v1/tasks/${task.task_id}`, w.bob.headers);
+    expect(bob.status).toBe(403);
+    expect(bob.body.error.code).toBe('forbidden');
+    expect((await call('GET', '/v1/tasks', w.alice.headers)).status).toBe(401);
+  });
+});
+
+describe('v1 lease routes', () => {
+  it('renews and releases a lease by id, and fences stale writes with 409', async () => {
+    w.engine.heartbeat(w.alice.id, {});
+    const task = w.engine.createTask({ repo: 'owner/name', title: 'Lease me' });
+    const [lease] = (await call('GET', '/v1/work', w.alice.headers)).body.leases;
+    expect(lease).toMatchObject({ task_id: task.task_id, epoch: 1 });
+
+    w.clock.advanceSeconds(60);
+    const renewed = await call('POST', `/v1/leases/${lease.lease_id}/renew`, w.alice.headers);
+    expect(renewed.body).toEqual({
+      ok: true,
+      lease_id: lease.lease_id,
+      epoch: 1,
+      expires_at: '2026-01-17T12:31:00.000Z',
+    });
+    const bobRenews = await call('POST', `/v1/leases/${lease.lease_id}/renew`, w.bob.headers);
+    expect(bobRenews.status).toBe(403);
+
+    const released = await call('POST', `/v1/leases/${lease.lease_id}/release`, w.alice.headers, {
+      reason: 'no time',
+    });
+    expect(released.body).toEqual({ ok: true, task_id: task.task_id });
+
+    const stale = await call('POST', `/v1/tasks/${task.task_id}/status`, w.alice.headers, {
+      status: 'in_progress',
+      lease_id: lease.lease_id,
+    });
+    expect(stale.status).toBe(409);
+    expect(stale.body.error.code).toBe('stale_lease');
+    expect((await call('POST', '/v1/leases/l_nope/renew', w.alice.headers)).status).toBe(404);
+  });
+});
+
+describe('v1 worker and repo routes', () => {
+  it('lists, pauses and resumes workers', async () => {
+    const list = await call('GET', '/v1/admin/workers', admin);
+    expect(list.body.workers.map((x: { name: string }) => x.name)).toEqual(['Alice', 'Bob']);
+    const paused = await call('POST', `/v1/admin/workers/${w.alice.id}/pause`, admin);
+    expect(paused.body).toMatchObject({ paused_by_admin: true, status: 'paused' });
+    const resumed = await call('POST', `/v1/admin/workers/${w.alice.id}/resume`, admin);
+    expect(resumed.body.paused_by_admin).toBe(false);
+    expect((await call('POST', '/v1/admin/workers/w_nope/pause', admin)).status).toBe(404);
+  });
+
+  it('lists, gets and deletes repos whose key holds a slash', async () => {
+    expect((await call('GET', '/v1/admin/repos', admin)).body.repos).toHaveLength(1);
+    const repo = await call('GET', '/v1/admin/repos/owner/name', admin);
+    expect(repo.body).toMatchObject({ repo: 'owner/name', max_open_prs: 5 });
+    expect((await call('GET', '/v1/admin/repos/owner%2Fname', admin)).body.repo).toBe('owner/name');
+    expect((await call('GET', '/v1/admin/repos/nope', admin)).status).toBe(404);
+    expect(await call('DELETE', '/v1/admin/repos/owner/name', admin)).toMatchObject({
+      status: 200,
+      body: { ok: true },
+    });
+    expect((await call('GET', '/v1/admin/repos', admin)).body.repos).toEqual([]);
+  });
+});
+
+describe('operations', () => {
+  it('answers readiness and Prometheus metrics', async () => {
+    expect((await call('GET', '/readyz')).body).toEqual({ ok: true });
+    w.engine.heartbeat(w.alice.id, {});
+    w.engine.createTask({ repo: 'owner/name', title: 'counted' });
+    await call('GET', '/v1/work', w.alice.headers);
+    const metrics = await w.app.inject({ method: 'GET', url: '/metrics' });
+    expect(metrics.headers['content-type']).toContain('text/plain');
+    expect(metrics.body).toContain('owp_tasks{status="leased"} 1');
+    expect(metrics.body).toContain('owp_workers_online 1');
+    expect(metrics.body).toContain('owp_leases_granted_total 1');
+    expect(metrics.body).toMatch(
+      /owp_assignment_duration_seconds_count\{trigger="work_request"\} 1/,
+    );
+    expect(metrics.body).toMatch(
+      /owp_http_request_duration_seconds_count\{method="GET",route="\/v1\/work",status="200"\} 1/,
+    );
+    w.app.owp.setStopping();
+    const stopping = await call('GET', '/readyz');
+    expect(stopping.status).toBe(503);
+  });
+
+  it('answers CORS preflights for the Obsidian origins only', async () => {
+    const preflight = (origin: string) =>
+      call('OPTIONS', '/v1/work', {
+        origin,
+        'access-control-request-method': 'GET',
+        'access-control-request-headers': 'authorization',
+      });
+    for (const origin of ['app://obsidian.md', 'capacitor://localhost', 'http://localhost']) {
+      const res = await preflight(origin);
+      expect(res.status).toBe(204);
+      expect(res.headers['access-control-allow-origin']).toBe(origin);
+      expect(String(res.headers['access-control-allow-headers'])).toContain('authorization');
+    }
+    expect(
+      (await preflight('https://evil.example')).headers['access-control-allow-origin'],
+    ).toBeUndefined();
+  });
+
+  it('rate-limits registration per client address', async () => {
+    w = makeWorld({ registrationsPerMinute: 3 });
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      statuses.push((await call('POST', '/v1/workers/register', {}, { name: `w${i}` })).status);
+    }
+    expect(statuses).toEqual([200, 200, 200, 429, 429]);
+    const limited = await call('POST', '/v1/workers/register', {}, { name: 'late' });
+    expect(limited.body.error.code).toBe('rate_limited');
+  });
+
+  it('locks out an address after repeated failed authentication, even with a good token next', async () => {
+    w = makeWorld({ authFailuresPerMinute: 3 });
+    for (let i = 0; i < 3; i++) {
+      expect((await call('GET', '/v1/admin/state', { 'x-admin-token': `guess-${i}` })).status).toBe(
+        401,
+      );
+    }
+    const locked = await call('GET', '/v1/admin/state', admin);
+    expect(locked.status).toBe(429);
+    expect(locked.body.error.code).toBe('rate_limited');
+    expect(locked.body.error.details.retry_after_seconds).toBeGreaterThan(0);
+  });
+
+  it('never echoes a token in an error message', async () => {
+    const secret = 'owpw_this-is-not-a-valid-token-but-looks-like-one';
+    const res = await call('GET', '/v1/work', { authorization: `Bearer ${secret}` });
+    expect(res.status).toBe(401);
+    expect(JSON.stringify(res.body)).not.toContain(secret);
+  });
+});
+
+afterAll(async () => {
+  // The v0.1 routes are covered in app.test.ts; this file covers the rest of the table.
+  const v1 = Object.values(routes).filter((r) => !('v01' in r && r.v01));
+  const missing = v1
+    .map((r) => `${r.method} ${r.path.replace(/\{(\w+)\}/g, ':$1')}`)
+    .filter((key) => !reached.has(key));
+  expect(missing, `routes never reached: ${missing.join(", ")}`).toEqual([]);
+});
