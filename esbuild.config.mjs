@@ -1,6 +1,8 @@
-// Bundles OWP Pool. Today: the engine with its protocol and migrations as one platform-neutral
-// ES module (proof that a bundle needs no files at run time: the SQL is compiled in). The server
-// and the Obsidian plugin bundles are added here as they land.
+// Bundles OWP Pool into dist/:
+//   dist/scheduler.js    the engine, protocol and migrations as one platform-neutral ES module
+//                        (a bundle needs no files at run time: the SQL is compiled in);
+//   dist/server/main.js  the server for `node` in production and in the container: everything
+//                        bundled except better-sqlite3, a native addon installed by `npm ci --omit=dev`.
 import { build } from 'esbuild';
 
 const common = {
@@ -18,4 +20,17 @@ await build({
   platform: 'neutral',
   mainFields: ['browser', 'module', 'main'],
   conditions: ['browser'],
+});
+
+await build({
+  ...common,
+  entryPoints: { main: 'server/main.ts' },
+  outdir: 'dist/server',
+  platform: 'node',
+  target: 'node20',
+  external: ['better-sqlite3'],
+  // Some bundled CommonJS dependencies call require() for Node built-ins.
+  banner: {
+    js: "import { createRequire as __owpCreateRequire } from 'node:module'; const require = __owpCreateRequire(import.meta.url);",
+  },
 });

@@ -81,7 +81,11 @@ export function edgeFor(
   throw new OwpError(
     'invalid_transition',
     `A task that is ${from} cannot ${what}; ${
-      allowed.length ? `from ${from} it may move to: ${allowed.join(', ')}` : `${from} is final`
+      allowed.length
+        ? `from ${from} the ${actor} may move it to: ${allowed.join(', ')}`
+        : isTerminal(from)
+          ? `${from} is final`
+          : `the ${actor} has no move from ${from}`
     }.`,
     { from, ...wanted, allowed },
   );

@@ -10,7 +10,7 @@ export class ServerMetrics {
   private readonly httpSeconds: Histogram<'method' | 'route' | 'status'>;
 
   constructor(engine: Scheduler) {
-    collectDefaultMetrics({ register: this.registry, prefix: 'owp_process_' });
+    collectDefaultMetrics({ register: this.registry, prefix: 'owp_' });
     const registers = [this.registry];
     const tasks = new Gauge({
       name: 'owp_tasks',

@@ -245,5 +245,5 @@ afterAll(async () => {
   const missing = v1
     .map((r) => `${r.method} ${r.path.replace(/\{(\w+)\}/g, ':$1')}`)
     .filter((key) => !reached.has(key));
-  expect(missing, `routes never reached: ${missing.join(", ")}`).toEqual([]);
+  expect(missing, `routes never reached: ${missing.join(', ')}`).toEqual([]);
 });
