@@ -31,7 +31,16 @@ function adminToken(
   return { token, source: file, created: true };
 }
 
-export async function startServer(env: Record<string, string | undefined> = process.env) {
+export interface StartOptions {
+  /** Where log lines go (default stdout); tests read them to prove no secret is logged. */
+  logStream?: { write(line: string): void };
+}
+
+/** Starts the server from configuration; `stop()` drains requests and closes the database. */
+export async function startServer(
+  env: Record<string, string | undefined> = process.env,
+  options: StartOptions = {},
+) {
   const config = loadConfig(env);
   const dbPath = resolve(config.OWP_DB_PATH);
   const dataDir = dirname(dbPath);
@@ -51,7 +60,9 @@ export async function startServer(env: Record<string, string | undefined> = proc
     adminToken: admin.token,
     logger: {
       level: config.OWP_LOG_LEVEL,
+      // Request logs carry no headers by default; redact them anyway should a serializer add them.
       redact: ['req.headers.authorization', 'req.headers["x-admin-token"]'],
+      ...(options.logStream ? { stream: options.logStream } : {}),
     },
   });
   await app.listen({ host: config.OWP_HOST, port: config.OWP_PORT });

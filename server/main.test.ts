@@ -1,0 +1,128 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Scheduler } from '../scheduler/engine.ts';
+import { systemClock } from '../scheduler/clock.ts';
+import { BetterSqlite3Driver } from './better-sqlite3-driver.ts';
+import { startServer } from './main.ts';
+
+const dirs: string[] = [];
+function tempDir() {
+  const dir = mkdtempSync(join(tmpdir(), 'owp-main-'));
+  dirs.push(dir);
+  return dir;
+}
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+const env = (dir: string, extra: Record<string, string> = {}) => ({
+  OWP_PORT: '0',
+  OWP_DB_PATH: join(dir, 'data', 'owp.db'),
+  OWP_LOG_LEVEL: 'info',
+  ...extra,
+});
+
+describe('startServer (real network)', () => {
+  it('generates an admin token once, stores it with mode 0600, and reuses it', async () => {
+    const dir = tempDir();
+    const first = await startServer(env(dir), { logStream: { write: () => {} } });
+    expect(first.admin.created).toBe(true);
+    const file = join(dir, 'data', 'admin-token');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(readFileSync(file, 'utf8').trim()).toBe(first.admin.token);
+    await first.stop();
+
+    const second = await startServer(env(dir), { logStream: { write: () => {} } });
+    expect(second.admin).toMatchObject({ created: false, token: first.admin.token });
+    await second.stop();
+
+    const overridden = await startServer(
+      env(dir, { OWP_ADMIN_TOKEN: 'from-the-environment-1234' }),
+      {
+        logStream: { write: () => {} },
+      },
+    );
+    expect(overridden.admin).toMatchObject({
+      source: 'OWP_ADMIN_TOKEN',
+      token: 'from-the-environment-1234',
+    });
+    await overridden.stop();
+  });
+
+  it('never writes a worker or admin token to its logs', async () => {
+    const dir = tempDir();
+    const lines: string[] = [];
+    const server = await startServer(env(dir, { OWP_LOG_LEVEL: 'trace' }), {
+      logStream: { write: (line) => lines.push(line) },
+    });
+    const admin = { 'x-admin-token': server.admin.token, 'content-type': 'application/json' };
+    await fetch(`${server.base}/v1/admin/repos`, {
+      method: 'POST',
+      headers: admin,
+      body: JSON.stringify({ repo: 'demo' }),
+    });
+    const registered = (await (
+      await fetch(`${server.base}/v1/workers/register`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'Alice' }),
+      })
+    ).json()) as { token: string };
+    await fetch(`${server.base}/v1/work`, {
+      headers: { authorization: `Bearer ${registered.token}` },
+    });
+    await fetch(`${server.base}/v1/work`, {
+      headers: { authorization: 'Bearer wrong-token-value' },
+    });
+    await server.stop();
+
+    const log = lines.join('');
+    expect(lines.length).toBeGreaterThan(4);
+    expect(log).not.toContain(server.admin.token);
+    expect(log).not.toContain(registered.token);
+    expect(log).not.toContain('wrong-token-value');
+  });
+
+  it('finishes every accepted write before stopping, so none is lost', async () => {
+    const dir = tempDir();
+    const server = await startServer(env(dir), { logStream: { write: () => {} } });
+    const headers = { 'x-admin-token': server.admin.token, 'content-type': 'application/json' };
+    await fetch(`${server.base}/v1/admin/repos`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ repo: 'demo', max_open_prs: 0 }),
+    });
+    // Writes go out in waves; the stop lands while some are on the wire and others not yet sent.
+    let answered = 0;
+    const send = (i: number) =>
+      fetch(`${server.base}/v1/admin/tasks`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ repo: 'demo', title: `write ${i}` }),
+      })
+        .then(async (res) => {
+          answered++;
+          return res.status === 200 ? ((await res.json()) as { task_id: string }).task_id : null;
+        })
+        .catch(() => null);
+    const writes = Array.from({ length: 20 }, (_, i) => send(i));
+    while (answered < 5) await new Promise((resolve) => setTimeout(resolve, 1));
+    writes.push(...Array.from({ length: 40 }, (_, i) => send(20 + i)));
+    const stopped = server.stop();
+    writes.push(...Array.from({ length: 20 }, (_, i) => send(60 + i)));
+    const results = await Promise.all(writes);
+    await stopped;
+    const acknowledged = results.filter((id): id is string => id !== null);
+
+    const engine = new Scheduler({
+      driver: new BetterSqlite3Driver({ path: join(dir, 'data', 'owp.db') }),
+      clock: systemClock,
+    });
+    const stored = new Set(engine.listTasks({ limit: 500 }).tasks.map((t) => t.task_id));
+    expect(acknowledged.length).toBeGreaterThanOrEqual(5);
+    for (const id of acknowledged) expect(stored.has(id)).toBe(true);
+    expect(existsSync(join(dir, 'data', 'owp.db'))).toBe(true);
+  });
+});
