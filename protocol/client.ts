@@ -69,7 +69,8 @@ export class OwpClient {
   async call<N extends RouteName>(name: N, input: CallInput<N>): Promise<CallOutput<N>> {
     const spec: RouteSpec = routes[name];
     const headers: Record<string, string> = { accept: 'application/json' };
-    if (spec.auth === 'admin' || (spec.auth === 'worker_or_admin' && !this.options.workerToken)) {
+    // Where either credential works, the admin one wins: it sees everything.
+    if (spec.auth === 'admin' || (spec.auth === 'worker_or_admin' && this.options.adminToken)) {
       if (this.options.adminToken) headers['x-admin-token'] = this.options.adminToken;
     } else if (spec.auth !== 'none' && this.options.workerToken) {
       headers.authorization = `Bearer ${this.options.workerToken}`;

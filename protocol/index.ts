@@ -8,3 +8,6 @@ export * from './tasks.ts';
 export * from './workers.ts';
 export * from './routes.ts';
 export * from './client.ts';
+export * from './api.ts';
+export * from './event-stream-client.ts';
+export * from './http-api.ts';

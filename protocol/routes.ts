@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { LeaseId, RepoKey, TaskId, WorkerId } from './common.ts';
 import { ErrorEnvelope } from './errors.ts';
+import { OwpEvent } from './events.ts';
 import {
   IdempotencyKey,
   LeaseReleaseRequest,
@@ -49,6 +50,12 @@ export interface RouteSpec {
 }
 
 const Ok = z.object({ ok: z.literal(true) });
+const EventHistoryQuery = z
+  .object({
+    after: z.coerce.number().int().min(0).default(0),
+    limit: z.coerce.number().int().min(1).max(1000).default(500),
+  })
+  .meta({ id: 'EventHistoryQuery' });
 const TaskParams = z.object({ task_id: TaskId });
 const WorkerParams = z.object({ worker_id: WorkerId });
 const LeaseParams = z.object({ lease_id: LeaseId });
@@ -187,6 +194,23 @@ export const routes = {
     summary: 'Take a task back from its worker and put it in the queue.',
     params: TaskParams,
     response: Task,
+  },
+  mergeTask: {
+    method: 'POST',
+    path: '/v1/admin/tasks/{task_id}/merge',
+    auth: 'admin',
+    summary: "Record that a task's PR was merged.",
+    params: TaskParams,
+    response: Task,
+  },
+  listEvents: {
+    method: 'GET',
+    path: '/v1/events/history',
+    auth: 'worker_or_admin',
+    summary:
+      'Events after a sequence number, oldest first (JSON). Admins see all; a worker sees its own. The live stream is GET /v1/events (Server-Sent Events).',
+    query: EventHistoryQuery,
+    response: z.object({ events: z.array(OwpEvent) }),
   },
   listWorkers: {
     method: 'GET',

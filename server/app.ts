@@ -109,6 +109,17 @@ const handlers: Record<RouteName, Handler> = {
   updateTask: ({ engine, params, body }) => engine.updateTask(params.task_id!, body as never),
   cancelTask: ({ engine, params }) => engine.cancelTask(params.task_id!),
   requeueTask: ({ engine, params }) => engine.requeueTask(params.task_id!),
+  mergeTask: ({ engine, params }) => engine.markMerged(params.task_id!),
+  listEvents: ({ engine, caller, query }) => {
+    const { after, limit } = query as { after: number; limit: number };
+    return {
+      events: engine.events({
+        after,
+        limit,
+        worker_id: caller.kind === 'worker' ? caller.workerId : undefined,
+      }),
+    };
+  },
   listWorkers: ({ engine }) => ({ workers: engine.listWorkers() }),
   pauseWorker: ({ engine, params }) => engine.pauseWorker(params.worker_id!),
   resumeWorker: ({ engine, params }) => engine.resumeWorker(params.worker_id!),

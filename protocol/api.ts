@@ -1,0 +1,73 @@
+import type { OwpEvent } from './events.ts';
+import type { LeaseRenewResponse, PoolState, WorkResponse } from './leases.ts';
+import type { Repo, RepoUpsertRequest } from './repos.ts';
+import type {
+  StatusUpdateRequest,
+  Task,
+  TaskCreateRequest,
+  TaskListQuery,
+  TaskPage,
+  TaskUpdateRequest,
+} from './tasks.ts';
+import type {
+  HeartbeatRequest,
+  HeartbeatResponse,
+  RegisterWorkerRequest,
+  RegisterWorkerResponse,
+  Worker,
+} from './workers.ts';
+
+/** How a live event stream is doing, for an "offline" banner. */
+export type StreamStatus = 'connecting' | 'live' | 'offline';
+
+export interface Subscription {
+  close(): void;
+}
+
+/**
+ * Everything a client of OWP Pool does, as one interface with three implementations: the engine
+ * in-process (embedded mode), the HTTP client (remote mode, CLI, dashboard), and — behind the
+ * server's routes — the engine again. Views and the note sync talk only to this, so they cannot
+ * tell embedded from remote, and one conformance suite runs against every implementation.
+ *
+ * Worker calls act as the worker whose token the implementation was given; admin calls need the
+ * admin credential. Errors are `OwpError`s with the protocol's codes.
+ */
+export interface OwpApi {
+  // ── workers ──
+  registerWorker(request: RegisterWorkerRequest): Promise<RegisterWorkerResponse>;
+  heartbeat(request?: HeartbeatRequest): Promise<HeartbeatResponse>;
+  getWork(): Promise<WorkResponse>;
+  updateStatus(taskId: string, request: StatusUpdateRequest): Promise<Task>;
+  renewLease(leaseId: string): Promise<LeaseRenewResponse>;
+  releaseLease(leaseId: string, reason?: string): Promise<{ ok: true; task_id: string }>;
+
+  // ── admin ──
+  upsertRepo(request: RepoUpsertRequest): Promise<Repo>;
+  listRepos(): Promise<Repo[]>;
+  getRepo(key: string): Promise<Repo>;
+  deleteRepo(key: string): Promise<void>;
+  createTask(request: TaskCreateRequest): Promise<Task>;
+  getTask(taskId: string): Promise<Task>;
+  listTasks(query?: TaskListQuery): Promise<TaskPage>;
+  updateTask(taskId: string, request: TaskUpdateRequest): Promise<Task>;
+  cancelTask(taskId: string): Promise<Task>;
+  requeueTask(taskId: string): Promise<Task>;
+  listWorkers(): Promise<Worker[]>;
+  pauseWorker(workerId: string): Promise<Worker>;
+  resumeWorker(workerId: string): Promise<Worker>;
+  state(): Promise<PoolState>;
+
+  // ── events ──
+  /** Events after `after` (the catch-up read behind the live stream). */
+  events(after: number, limit?: number): Promise<OwpEvent[]>;
+  /**
+   * Live events after `after`, in order, without gaps across reconnects. `onStatus` reports the
+   * connection; an in-process implementation is always live.
+   */
+  subscribe(
+    after: number,
+    onEvent: (event: OwpEvent) => void,
+    onStatus?: (status: StreamStatus) => void,
+  ): Subscription;
+}

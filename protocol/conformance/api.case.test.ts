@@ -1,0 +1,234 @@
+import { describe, expect, it } from 'vitest';
+import type { OwpApi } from '../api.ts';
+import { OwpError } from '../errors.ts';
+import type { OwpEvent } from '../events.ts';
+
+/** What the suite needs from an implementation: the API as admin, as a worker, and anonymous. */
+export interface ApiTarget {
+  admin: OwpApi;
+  asWorker(token: string): OwpApi;
+  anonymous: OwpApi;
+  close?(): Promise<void>;
+}
+
+async function expectCode(promise: Promise<unknown>, code: string): Promise<void> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(OwpError);
+    expect((error as OwpError).code).toBe(code);
+    return;
+  }
+  throw new Error(`expected OwpError ${code}, but the call succeeded`);
+}
+
+async function until<T>(read: () => T | undefined, timeoutMs = 3000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = read();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/**
+ * The OWP API conformance suite. It runs against every implementation of `OwpApi` — in-process,
+ * HTTP against the app, HTTP against any running server — and assumes nothing about what else the
+ * server holds: each test works in a repo and with a skill of its own, so it can run against a
+ * shared server without disturbing it or being disturbed.
+ */
+export function runApiContract(name: string, makeTarget: () => Promise<ApiTarget>): void {
+  describe(`OWP API conformance: ${name}`, () => {
+    const fresh = () => Math.random().toString(36).slice(2, 10);
+
+    async function world() {
+      const target = await makeTarget();
+      const id = fresh();
+      const repo = `conformance/${id}`;
+      const skill = `conformance-${id}`;
+      await target.admin.upsertRepo({ repo, max_open_prs: 3, area_locks_enabled: true });
+      const join = async (name: string) => {
+        const { worker_id, token } = await target.admin.registerWorker({
+          name,
+          skills: [skill],
+          capacity_points: 5,
+          max_concurrent_tasks: 2,
+        });
+        return { id: worker_id, api: target.asWorker(token) };
+      };
+      return { target, repo, skill, join };
+    }
+
+    it('runs the v0.1 life of a task: lease, start, PR, merge', async () => {
+      const { target, repo, skill, join } = await world();
+      try {
+        const alice = await join('Alice');
+        await alice.api.heartbeat({ status: 'idle' });
+        const task = await target.admin.createTask({
+          repo,
+          title: 'Conformance task',
+          required_skills: [skill],
+          area: 'docs',
+        });
+        const work = await alice.api.getWork();
+        expect(work.worker_id).toBe(alice.id);
+        const lease = work.leases.find((l) => l.task_id === task.task_id);
+        expect(lease).toMatchObject({
+          repo,
+          title: 'Conformance task',
+          status: 'leased',
+          epoch: 1,
+        });
+
+        await alice.api.updateStatus(task.task_id, {
+          status: 'in_progress',
+          lease_id: lease!.lease_id,
+        });
+        const opened = await alice.api.updateStatus(task.task_id, {
+          status: 'pr_opened',
+          lease_id: lease!.lease_id,
+          artifact: { pr_url: 'https://example.test/pull/1' },
+        });
+        expect(opened).toMatchObject({
+          status: 'pr_opened',
+          artifact: { pr_url: 'https://example.test/pull/1' },
+        });
+        expect((await target.admin.getRepo(repo)).open_prs).toBe(1);
+        const merged = await alice.api.updateStatus(task.task_id, { status: 'merged' });
+        expect(merged.status).toBe('merged');
+        expect((await target.admin.getTask(task.task_id)).lease).toBeNull();
+      } finally {
+        await target.close?.();
+      }
+    });
+
+    it('fences stale and foreign writes', async () => {
+      const { target, repo, skill, join } = await world();
+      try {
+        const alice = await join('Alice');
+        const bob = await join('Bob');
+        await alice.api.heartbeat();
+        const task = await target.admin.createTask({
+          repo,
+          title: 'Fenced',
+          required_skills: [skill],
+        });
+        const lease = (await alice.api.getWork()).leases.find((l) => l.task_id === task.task_id)!;
+        await expectCode(
+          bob.api.updateStatus(task.task_id, { status: 'in_progress' }),
+          'not_lease_holder',
+        );
+        await expectCode(bob.api.renewLease(lease.lease_id), 'not_lease_holder');
+
+        await alice.api.releaseLease(lease.lease_id, 'testing');
+        await expectCode(
+          alice.api.updateStatus(task.task_id, { status: 'in_progress', lease_id: lease.lease_id }),
+          'stale_lease',
+        );
+        const after = await target.admin.getTask(task.task_id);
+        expect(after.attempts).toBe(1);
+      } finally {
+        await target.close?.();
+      }
+    });
+
+    it('answers bad requests with stable error codes', async () => {
+      const { target, repo, join } = await world();
+      try {
+        const alice = await join('Alice');
+        await expectCode(target.admin.getTask('t_does_not_exist'), 'task_not_found');
+        await expectCode(
+          target.admin.createTask({ repo: `${repo}-missing`, title: 'x' }),
+          'unknown_repo',
+        );
+        await expectCode(target.admin.createTask({ repo, title: '' }), 'validation_failed');
+        await expectCode(
+          alice.api.updateStatus('t_does_not_exist', { status: 'in_progress' }),
+          'task_not_found',
+        );
+        await expectCode(target.anonymous.getWork(), 'unauthorized');
+        await expectCode(target.anonymous.listWorkers(), 'unauthorized');
+        await expectCode(alice.api.listWorkers(), 'unauthorized');
+      } finally {
+        await target.close?.();
+      }
+    });
+
+    it('edits with optimistic concurrency, requeues and cancels', async () => {
+      const { target, repo } = await world();
+      try {
+        const task = await target.admin.createTask({
+          repo,
+          title: 'Edit me',
+          required_skills: ['nobody-has-this'],
+        });
+        const edited = await target.admin.updateTask(task.task_id, {
+          title: 'Edited',
+          expected_version: task.version,
+        });
+        expect(edited).toMatchObject({ title: 'Edited', version: task.version + 1 });
+        await expectCode(
+          target.admin.updateTask(task.task_id, { title: 'Lost', expected_version: task.version }),
+          'stale_version',
+        );
+        expect((await target.admin.cancelTask(task.task_id)).status).toBe('cancelled');
+        await expectCode(target.admin.requeueTask(task.task_id), 'invalid_transition');
+        const page = await target.admin.listTasks({ repo, status: 'cancelled' });
+        expect(page.tasks.map((t) => t.task_id)).toEqual([task.task_id]);
+      } finally {
+        await target.close?.();
+      }
+    });
+
+    it('pauses and resumes a worker, and lists it', async () => {
+      const { target, join } = await world();
+      try {
+        const alice = await join('Alice');
+        expect((await target.admin.pauseWorker(alice.id)).status).toBe('paused');
+        expect((await target.admin.resumeWorker(alice.id)).paused_by_admin).toBe(false);
+        expect((await target.admin.listWorkers()).some((w) => w.worker_id === alice.id)).toBe(true);
+      } finally {
+        await target.close?.();
+      }
+    });
+
+    it('delivers live events in order, after the catch-up read', async () => {
+      const { target, repo } = await world();
+      try {
+        const history = await target.admin.events(0, 1000);
+        let after = history.at(-1)?.seq ?? 0;
+        // Page to the end of the history first (a shared server may hold more than one page).
+        for (
+          let page = history;
+          page.length === 1000;
+          page = await target.admin.events(after, 1000)
+        ) {
+          after = page.at(-1)!.seq;
+        }
+        const seen: OwpEvent[] = [];
+        const subscription = target.admin.subscribe(after, (event) => seen.push(event));
+        try {
+          const task = await target.admin.createTask({
+            repo,
+            title: 'Announced',
+            required_skills: ['nobody-has-this'],
+          });
+          const created = await until(() =>
+            seen.find((e) => e.type === 'task.created' && e.task_id === task.task_id),
+          );
+          expect(created).toMatchObject({ repo, data: { title: 'Announced' } });
+          const seqs = seen.map((e) => e.seq);
+          expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+          expect(seqs[0]).toBeGreaterThan(after);
+          const caughtUp = await target.admin.events(after, 1000);
+          expect(caughtUp.some((e) => e.seq === created.seq)).toBe(true);
+        } finally {
+          subscription.close();
+        }
+      } finally {
+        await target.close?.();
+      }
+    });
+  });
+}

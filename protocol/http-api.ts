@@ -1,0 +1,112 @@
+import type { OwpApi, StreamStatus, Subscription } from './api.ts';
+import { OwpClient, type ClientOptions } from './client.ts';
+import { EventStreamClient } from './event-stream-client.ts';
+import type { OwpEvent } from './events.ts';
+import type { RepoUpsertRequest } from './repos.ts';
+import type {
+  StatusUpdateRequest,
+  TaskCreateRequest,
+  TaskListQuery,
+  TaskUpdateRequest,
+} from './tasks.ts';
+import type { HeartbeatRequest, RegisterWorkerRequest } from './workers.ts';
+
+export interface HttpApiOptions extends ClientOptions {
+  /** fetch for the event stream (the REST calls use `transport`). */
+  fetch?: typeof fetch;
+}
+
+/** `OwpApi` over HTTP: REST through the typed client, live events through fetch-based SSE. */
+export class HttpOwpApi implements OwpApi {
+  readonly client: OwpClient;
+
+  constructor(private readonly options: HttpApiOptions) {
+    this.client = new OwpClient(options);
+  }
+
+  registerWorker(body: RegisterWorkerRequest) {
+    return this.client.call('registerWorker', { body });
+  }
+  heartbeat(body: HeartbeatRequest = {}) {
+    return this.client.call('heartbeat', { body });
+  }
+  getWork() {
+    return this.client.call('getWork', {});
+  }
+  async updateStatus(task_id: string, body: StatusUpdateRequest) {
+    return (await this.client.call('updateStatus', { params: { task_id }, body })).task;
+  }
+  renewLease(lease_id: string) {
+    return this.client.call('renewLease', { params: { lease_id } });
+  }
+  releaseLease(lease_id: string, reason?: string) {
+    return this.client.call('releaseLease', { params: { lease_id }, body: { reason } }) as Promise<{
+      ok: true;
+      task_id: string;
+    }>;
+  }
+  async upsertRepo(body: RepoUpsertRequest) {
+    return (await this.client.call('upsertRepo', { body })).settings;
+  }
+  async listRepos() {
+    return (await this.client.call('listRepos', {})).repos;
+  }
+  getRepo(key: string) {
+    return this.client.call('getRepo', { params: { '*': key } });
+  }
+  async deleteRepo(key: string) {
+    await this.client.call('deleteRepo', { params: { '*': key } });
+  }
+  async createTask(body: TaskCreateRequest) {
+    return (await this.client.call('createTask', { body })).task;
+  }
+  getTask(task_id: string) {
+    return this.client.call('getTask', { params: { task_id } });
+  }
+  listTasks(query: TaskListQuery = {}) {
+    return this.client.call('listTasks', { query });
+  }
+  updateTask(task_id: string, body: TaskUpdateRequest) {
+    return this.client.call('updateTask', { params: { task_id }, body });
+  }
+  cancelTask(task_id: string) {
+    return this.client.call('cancelTask', { params: { task_id } });
+  }
+  requeueTask(task_id: string) {
+    return this.client.call('requeueTask', { params: { task_id } });
+  }
+  async listWorkers() {
+    return (await this.client.call('listWorkers', {})).workers;
+  }
+  pauseWorker(worker_id: string) {
+    return this.client.call('pauseWorker', { params: { worker_id } });
+  }
+  resumeWorker(worker_id: string) {
+    return this.client.call('resumeWorker', { params: { worker_id } });
+  }
+  state() {
+    return this.client.call('poolState', {});
+  }
+  async events(after: number, limit = 500): Promise<OwpEvent[]> {
+    return (await this.client.call('listEvents', { query: { after, limit } })).events as OwpEvent[];
+  }
+  subscribe(
+    after: number,
+    onEvent: (event: OwpEvent) => void,
+    onStatus?: (status: StreamStatus) => void,
+  ): Subscription & { reconnectNow(): void } {
+    const headers: Record<string, string> = this.options.adminToken
+      ? { 'x-admin-token': this.options.adminToken }
+      : this.options.workerToken
+        ? { authorization: `Bearer ${this.options.workerToken}` }
+        : {};
+    return new EventStreamClient({
+      url: `${this.client.baseUrl}/v1/events`,
+      headers,
+      after,
+      onEvent,
+      onStatus,
+      fetch: this.options.fetch,
+    });
+  }
+}
