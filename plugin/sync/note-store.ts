@@ -1,0 +1,37 @@
+/**
+ * The vault as the note sync sees it: Markdown notes with frontmatter, under folders. Implemented
+ * over Obsidian's Vault/MetadataCache/FileManager in the glue (plugin/obsidian/), and over a plain
+ * folder on disk for `owp vault-sync`. Paths are vault-relative, '/'-separated, normalized.
+ */
+export interface NoteSnapshot {
+  path: string;
+  /** Parsed frontmatter (empty object when none). */
+  frontmatter: Record<string, unknown>;
+  /** The note body: everything after the frontmatter block. */
+  body: string;
+  /** Modification time, ms. */
+  mtime: number;
+}
+
+export type NoteChange =
+  | { kind: 'created' | 'modified'; note: NoteSnapshot }
+  | { kind: 'deleted'; path: string }
+  | { kind: 'renamed'; oldPath: string; note: NoteSnapshot };
+
+export interface NoteStore {
+  /** Every Markdown note under `folder` (recursively). */
+  list(folder: string): Promise<NoteSnapshot[]>;
+  read(path: string): Promise<NoteSnapshot | null>;
+  /** Creates a note (and missing folders); fails if it exists. */
+  create(path: string, frontmatter: Record<string, unknown>, body: string): Promise<void>;
+  /**
+   * Changes only the given frontmatter keys (value `undefined` deletes the key), leaving every
+   * other property and the body as they are — Obsidian's `processFrontMatter`.
+   */
+  updateFrontmatter(path: string, changes: Record<string, unknown>): Promise<void>;
+  /** Replaces the body, keeping the frontmatter. */
+  writeBody(path: string, body: string): Promise<void>;
+  move(path: string, newPath: string): Promise<void>;
+  /** Subscribes to changes made by anyone (the user, another plugin, this sync). */
+  watch(listener: (change: NoteChange) => void): () => void;
+}
