@@ -54,6 +54,7 @@ const EventHistoryQuery = z
   .object({
     after: z.coerce.number().int().min(0).default(0),
     limit: z.coerce.number().int().min(1).max(1000).default(500),
+    task_id: TaskId.optional(),
   })
   .meta({ id: 'EventHistoryQuery' });
 const TaskParams = z.object({ task_id: TaskId });

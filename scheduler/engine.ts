@@ -94,6 +94,8 @@ export class Scheduler {
   private readonly ctx: EngineContext;
   private readonly listeners = new Set<EventListener>();
   private pending: OwpEvent[] = [];
+  private readonly deliveryQueue: OwpEvent[] = [];
+  private delivering = false;
   private touched: Touched | null = null;
 
   constructor(options: SchedulerOptions) {
@@ -814,16 +816,31 @@ export class Scheduler {
     }
     const events = this.pending;
     this.pending = [];
-    for (const event of events) {
-      for (const listener of this.listeners) {
-        try {
-          listener(event);
-        } catch {
-          // A failing listener must not undo or block a committed write.
+    this.deliver(events);
+    return result;
+  }
+
+  /**
+   * Hands committed events to listeners, in sequence order, each to every listener before the next.
+   * A listener that writes while being notified queues its events behind the ones being delivered.
+   */
+  private deliver(events: OwpEvent[]): void {
+    this.deliveryQueue.push(...events);
+    if (this.delivering) return;
+    this.delivering = true;
+    try {
+      for (let event = this.deliveryQueue.shift(); event; event = this.deliveryQueue.shift()) {
+        for (const listener of [...this.listeners]) {
+          try {
+            listener(event);
+          } catch {
+            // A failing listener must not undo or block a committed write.
+          }
         }
       }
+    } finally {
+      this.delivering = false;
     }
-    return result;
   }
 
   /** Notes what an event may have made assignable. */

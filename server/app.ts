@@ -15,6 +15,8 @@ import {
 import type { Scheduler } from '../scheduler/engine.ts';
 import { adminTokenMatches } from './admin-token.ts';
 import { AuthThrottle } from './auth-throttle.ts';
+import { buildOpenApiDocument } from '../protocol/openapi.ts';
+import { registerDocs } from './docs.ts';
 import { registerEventStream } from './event-stream.ts';
 import { ServerMetrics } from './metrics.ts';
 
@@ -39,6 +41,8 @@ export interface AppOptions {
   authFailuresPerMinute?: number;
   /** Open event streams allowed at once (default 1000). */
   maxEventStreams?: number;
+  /** A read-only token for the dashboard (`X-Viewer-Token`): GET admin routes and the event stream. */
+  viewerToken?: string;
   /** Extra CORS origins beside Obsidian's. */
   corsOrigins?: string[];
 }
@@ -50,7 +54,8 @@ export interface OwpApp extends FastifyInstance {
 
 /** Who is calling: set by the auth step, read by the handlers. */
 interface Caller {
-  kind: 'none' | 'admin' | 'worker';
+  /** A viewer reads what an admin reads, and changes nothing. */
+  kind: 'none' | 'admin' | 'viewer' | 'worker';
   workerId?: string;
 }
 
@@ -111,11 +116,12 @@ const handlers: Record<RouteName, Handler> = {
   requeueTask: ({ engine, params }) => engine.requeueTask(params.task_id!),
   mergeTask: ({ engine, params }) => engine.markMerged(params.task_id!),
   listEvents: ({ engine, caller, query }) => {
-    const { after, limit } = query as { after: number; limit: number };
+    const { after, limit, task_id } = query as { after: number; limit: number; task_id?: string };
     return {
       events: engine.events({
         after,
         limit,
+        task_id,
         worker_id: caller.kind === 'worker' ? caller.workerId : undefined,
       }),
     };
@@ -193,6 +199,7 @@ export function buildApp(options: AppOptions): OwpApp {
       'content-type',
       'idempotency-key',
       'last-event-id',
+      'x-viewer-token',
     ],
     methods: ['GET', 'POST', 'PATCH', 'DELETE', 'OPTIONS'],
     maxAge: 600,
@@ -224,6 +231,7 @@ export function buildApp(options: AppOptions): OwpApp {
           : { kind: 'admin' };
       },
     });
+    registerDocs(api, buildOpenApiDocument());
     api.get('/readyz', async (_request, reply) => {
       if (stopping) throw new OwpError('not_ready', 'The server is stopping.');
       options.engine.state();
@@ -279,6 +287,16 @@ function authenticate(
   request: FastifyRequest,
 ): Caller {
   if (spec.auth === 'none') return { kind: 'none' };
+  const viewerHeader = request.headers['x-viewer-token'];
+  if (typeof viewerHeader === 'string' && spec.auth !== 'worker') {
+    if (!options.viewerToken || !adminTokenMatches(viewerHeader, options.viewerToken)) {
+      throw new OwpError('unauthorized', 'The viewer token is wrong.');
+    }
+    if (request.method !== 'GET') {
+      throw new OwpError('forbidden', 'The viewer token is read-only.');
+    }
+    return { kind: 'viewer' };
+  }
   const adminHeader = request.headers['x-admin-token'];
   if (spec.auth !== 'worker' && typeof adminHeader === 'string') {
     if (adminTokenMatches(adminHeader, options.adminToken)) return { kind: 'admin' };

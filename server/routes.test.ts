@@ -109,6 +109,51 @@ describe('v1 task routes', () => {
   });
 });
 
+describe('merge and event history', () => {
+  it('lets an admin record a merge and reads the task’s history', async () => {
+    w.engine.heartbeat(w.alice.id, {});
+    const task = w.engine.createTask({ repo: 'owner/name', title: 'Merge me' });
+    w.engine.updateStatus(w.alice.id, task.task_id, { status: 'in_progress' });
+    w.engine.updateStatus(w.alice.id, task.task_id, { status: 'pr_opened' });
+    const merged = await call('POST', `/v1/admin/tasks/${task.task_id}/merge`, admin);
+    expect(merged.body).toMatchObject({ status: 'merged', lease: null });
+
+    const history = await call('GET', `/v1/events/history?task_id=${task.task_id}`, admin);
+    expect(
+      history.body.events.map(
+        (e: { type: string; data: { cause?: string } }) => e.data.cause ?? e.type,
+      ),
+    ).toEqual(['task.created', 'grant', 'start', 'open_pr', 'merge']);
+    const page = await call('GET', '/v1/events/history?after=2&limit=1', admin);
+    expect(page.body.events.map((e: { seq: number }) => e.seq)).toEqual([3]);
+    const asWorker = await call('GET', '/v1/events/history', w.alice.headers);
+    expect(
+      asWorker.body.events.every((e: { worker_id: string }) => e.worker_id === w.alice.id),
+    ).toBe(true);
+  });
+});
+
+describe('viewer token', () => {
+  it('reads what an admin reads and changes nothing', async () => {
+    w = makeWorld({ viewerToken: 'viewer-token-for-tests' });
+    const viewer = { 'x-viewer-token': 'viewer-token-for-tests' };
+    expect((await call('GET', '/v1/admin/state', viewer)).status).toBe(200);
+    expect((await call('GET', '/v1/tasks', viewer)).status).toBe(200);
+    expect((await call('GET', '/v1/events/history', viewer)).status).toBe(200);
+    const write = await call('POST', '/v1/admin/repos', viewer, { repo: 'sneaky' });
+    expect(write.status).toBe(403);
+    expect(write.body.error.code).toBe('forbidden');
+    expect((await call('GET', '/v1/work', viewer)).status).toBe(401);
+    const wrong = await call('GET', '/v1/admin/state', { 'x-viewer-token': 'guess' });
+    expect(wrong.status).toBe(401);
+  });
+
+  it('is refused when the server has no viewer token', async () => {
+    const res = await call('GET', '/v1/admin/state', { 'x-viewer-token': 'anything' });
+    expect(res.status).toBe(401);
+  });
+});
+
 describe('v1 lease routes', () => {
   it('renews and releases a lease by id, and fences stale writes with 409', async () => {
     w.engine.heartbeat(w.alice.id, {});

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { OwpClient } from '../../protocol/client.ts';
 import { defaultConfigPath, readCredentials, type WorkerCredentials } from './config-file.ts';
 import { CliError, UsageError } from './errors.ts';
@@ -48,8 +48,12 @@ export class CliContext {
       : defaultConfigPath(this.io.env, this.io.homeDir);
   }
 
-  client(options: { baseUrl: string; workerToken?: string; adminToken?: string }): OwpClient {
-    return new OwpClient({ ...options, transport: cliTransport(this.io.signal) });
+  /** A client whose requests time out, and abort on Ctrl-C unless given another signal. */
+  client(
+    options: { baseUrl: string; workerToken?: string; adminToken?: string },
+    signal: AbortSignal = this.io.signal,
+  ): OwpClient {
+    return new OwpClient({ ...options, transport: cliTransport(signal) });
   }
 
   /** An admin client: the token from `--admin-token`, `OWP_ADMIN_TOKEN`, or the server's file. */
@@ -63,10 +67,13 @@ export class CliContext {
     return this.client({ baseUrl: this.serverUrl(), adminToken: token });
   }
 
-  /** The admin token if one can be found; the file is the one `owp serve` writes beside its database. */
+  /**
+   * The admin token if one can be found. The file is the one `owp serve` writes beside its
+   * database; it belongs to a server on this machine, so it is never sent to another host.
+   */
   adminToken(): string | undefined {
     let token = this.options.adminToken ?? this.io.env.OWP_ADMIN_TOKEN;
-    if (!token) {
+    if (!token && isLoopback(this.serverUrl())) {
       const dbPath = resolve(this.io.cwd, this.io.env.OWP_DB_PATH || join('data', 'owp.db'));
       const file = join(dirname(dbPath), 'admin-token');
       if (existsSync(file)) token = readFileSync(file, 'utf8').trim() || undefined;
@@ -105,6 +112,14 @@ export class CliContext {
     this.io.stderr.write(`${text}\n`);
   }
 }
+
+function isLoopback(url: string): boolean {
+  const host = new URL(url).hostname;
+  return host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/** How a command's action gets its context: built from the root program's global options. */
+export type ContextOf = (command: Command) => CliContext;
 
 /** Commander parser for a whole number in [min, max]; a bad value is a usage error (exit 2). */
 export function intArg(min: number, max: number) {

@@ -1,7 +1,7 @@
 /** A column of a table: its header, how to read a cell from a row, and its alignment. */
 export interface Column<T> {
   header: string;
-  value: (row: T) => string | number | boolean | null | undefined;
+  value: (row: T) => string | number | boolean | readonly string[] | null | undefined;
   align?: 'left' | 'right';
   /** Longer cells are cut with an ellipsis, so one long title cannot wreck the layout. */
   maxWidth?: number;

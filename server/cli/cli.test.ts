@@ -1,0 +1,664 @@
+/**
+ * The `owp` command line against a real server on 127.0.0.1 (port 0): every command goes over the
+ * network exactly as a person's would. Most tests run the program in-process with captured
+ * streams; the last ones spawn the real executable.
+ */
+import { execFile } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startServer } from '../main.ts';
+import type { CliIo } from './io.ts';
+import { runCli } from './main.ts';
+
+const execFileAsync = promisify(execFile);
+const REPO_ROOT = resolve(import.meta.dirname, '..', '..');
+
+type Server = Awaited<ReturnType<typeof startServer>>;
+
+/** A temporary directory removed after the test file. */
+const dirs: string[] = [];
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'owp-cli-'));
+  dirs.push(dir);
+  return dir;
+}
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A server on a free port of 127.0.0.1 with its database (and admin-token file) in `dir`. */
+async function startTestServer(dir = tempDir()): Promise<Server> {
+  return startServer({
+    OWP_HOST: '127.0.0.1',
+    OWP_PORT: '0',
+    OWP_DB_PATH: join(dir, 'owp.db'),
+    OWP_LOG_LEVEL: 'silent',
+  });
+}
+
+class Capture {
+  text = '';
+  constructor(readonly isTTY = false) {}
+  write(chunk: string) {
+    this.text += chunk;
+    return true;
+  }
+}
+
+interface RunOptions {
+  env?: Record<string, string | undefined>;
+  cwd?: string;
+  home?: string;
+  ttyStderr?: boolean;
+  signal?: AbortSignal;
+  /** Sees stdout as it grows, for the long-running commands. */
+  stdout?: Capture;
+}
+
+/** Runs `owp ARGS…` in-process and returns what a shell would see. */
+async function owp(args: string[], options: RunOptions = {}) {
+  const stdout = options.stdout ?? new Capture();
+  const stderr = new Capture(options.ttyStderr);
+  const io: CliIo = {
+    stdout,
+    stderr,
+    env: options.env ?? {},
+    homeDir: options.home ?? tempDir(),
+    cwd: options.cwd ?? tempDir(),
+    signal: options.signal ?? new AbortController().signal,
+  };
+  const code = await runCli(args, io);
+  return { code, stdout: stdout.text, stderr: stderr.text };
+}
+
+/** A port on 127.0.0.1 that nothing listens on: bound once by the OS, then closed. */
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((done) => probe.listen(0, '127.0.0.1', done));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((done) => probe.close(done));
+  return port;
+}
+
+/** Polls until `check` holds, for output written by a command that is still running. */
+async function until(check: () => boolean, timeoutMs = 5000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting for output');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const IMPORT_FILE = `# three tasks for demo
+- title: "Docs: Add quickstart to README"
+  description: "Add a concise quickstart section."
+  estimate_points: 1
+  priority: 50
+  required_skills: ["docs"]
+  area: "docs"
+  tier: 0
+- title: "Parser: handle empty input"
+  estimate_points: 2
+  priority: 40
+  required_skills: ["python"]
+  area: "parser"
+- title: "Docs: FAQ"
+  estimate_points: 1
+  priority: 10
+  required_skills: ["docs"]
+  area: "docs"
+`;
+
+const INVALID_IMPORT_FILE = `- title: "Fine"
+- title: "Too big"
+  estimate_points: 500
+- description: "no title"
+`;
+
+describe('owp against a real server', () => {
+  let server: Server;
+  let dir: string;
+  let admin: (args: string[], options?: RunOptions) => ReturnType<typeof owp>;
+  const configA = () => join(dir, 'alice', 'config.json');
+  const configB = () => join(dir, 'bob', 'config.json');
+  const asWorker = (config: string, args: string[]) =>
+    owp(['--url', server.base, '--config', config, ...args]);
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    dir = tempDir();
+    admin = (args, options = {}) =>
+      owp(['--url', server.base, ...args], {
+        ...options,
+        env: { OWP_ADMIN_TOKEN: server.admin.token, ...options.env },
+      });
+  });
+  afterAll(async () => {
+    await server.stop();
+  });
+
+  it('runs a pool: repo, YAML import, two workers, leases, a task to merged, the counts', async () => {
+    const repo = await admin(['admin', 'repo', 'demo', '--max-open-prs', '3', '--area-locks']);
+    expect(repo).toMatchObject({ code: 0, stderr: '' });
+    expect(repo.stdout).toMatch(/^repo demo saved\n/);
+    expect(repo.stdout).toMatch(/max open PRs\s+3/);
+    expect(repo.stdout).toMatch(/area locks\s+yes/);
+
+    // An invalid file is refused whole: every bad item is named and nothing reaches the server.
+    writeFileSync(join(dir, 'bad.yaml'), INVALID_IMPORT_FILE);
+    const refused = await admin(['admin', 'import', 'bad.yaml', '--repo', 'demo'], { cwd: dir });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('owp: item 2 (line 2) "Too big": estimate_points:');
+    expect(refused.stderr).toContain('owp: item 3 (line 4): title:');
+    expect(refused.stderr).toContain('owp: 2 of 3 items in bad.yaml are invalid; nothing was sent');
+    const none = await admin(['--json', 'admin', 'tasks']);
+    expect(JSON.parse(none.stdout).tasks).toEqual([]);
+
+    writeFileSync(join(dir, 'tasks.yaml'), IMPORT_FILE);
+    const imported = await admin(['admin', 'import', 'tasks.yaml', '--repo', 'demo'], { cwd: dir });
+    expect(imported).toMatchObject({ code: 0 });
+    expect(imported.stdout).toBe('imported 3 of 3 tasks into demo\n');
+    // stderr is not a terminal here: one summary line instead of a progress bar.
+    expect(imported.stderr).toBe('import: 3/3 sent, 3 created, 0 failed\n');
+
+    const tasks = await admin(['admin', 'tasks', '--repo', 'demo']);
+    const lines = tasks.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^ID\s+REPO\s+STATUS\s+PRI\s+PTS\s+SKILLS\s+AREA\s+ASSIGNEE\s+TITLE$/);
+    expect(lines).toHaveLength(4);
+    expect(tasks.stdout).toMatch(/demo\s+ready\s+50\s+1\s+docs\s+docs\s+-\s+Docs: Add quickstart/);
+
+    // Two workers, each with its own config file; the token is saved, not shown.
+    const alice = await asWorker(configA(), [
+      'worker',
+      'register',
+      '--name',
+      'Alice',
+      '--skills',
+      'docs',
+    ]);
+    expect(alice.code).toBe(0);
+    expect(alice.stdout).toMatch(
+      /^registered worker w_\S+ \(Alice\) at http:\/\/127\.0\.0\.1:\d+\n/,
+    );
+    expect(alice.stdout).toContain(`credentials saved to ${configA()} (mode 0600)`);
+    expect(alice.stdout).not.toMatch(/token/i);
+    expect(statSync(configA()).mode & 0o777).toBe(0o600);
+    expect(statSync(join(dir, 'alice')).mode & 0o777).toBe(0o700);
+
+    const bob = await asWorker(configB(), [
+      '--json',
+      'worker',
+      'register',
+      '--name',
+      'Bob',
+      '--skills',
+      'python',
+      '--points',
+      '3',
+    ]);
+    expect(bob.code).toBe(0);
+    const bobJson = JSON.parse(bob.stdout);
+    expect(bobJson).toMatchObject({ worker_id: expect.stringMatching(/^w_/), config: configB() });
+    expect(bobJson.token).toEqual(expect.any(String));
+    expect(statSync(configB()).mode & 0o777).toBe(0o600);
+
+    // `worker next`: a heartbeat, then the leases the scheduler granted, by skill.
+    const aliceNext = await asWorker(configA(), ['worker', 'next']);
+    expect(aliceNext.code).toBe(0);
+    const aliceLines = aliceNext.stdout.trimEnd().split('\n');
+    expect(aliceLines[0]).toMatch(
+      /^TASK\s+LEASE\s+STATUS\s+REPO\s+PTS\s+PRI\s+AREA\s+EXPIRES\s+TITLE$/,
+    );
+    // Area locks: only one of the two docs tasks may be out at a time; the higher priority wins.
+    expect(aliceLines).toHaveLength(2);
+    expect(aliceLines[1]).toMatch(
+      /^t_\S+\s+l_\S+\s+leased\s+demo\s+1\s+50\s+docs\s+in 30m\s+Docs: Add quickstart to README$/,
+    );
+    const bobNext = await asWorker(configB(), ['--json', 'worker', 'next']);
+    const bobWork = JSON.parse(bobNext.stdout);
+    expect(bobWork.worker_id).toBe(bobJson.worker_id);
+    expect(bobWork.leases).toEqual([
+      expect.objectContaining({ title: 'Parser: handle empty input', status: 'leased' }),
+    ]);
+
+    // Alice carries her task to merged.
+    const taskId = aliceLines[1]!.split(/\s+/)[0]!;
+    const started = await asWorker(configA(), ['worker', 'status', taskId, 'in_progress']);
+    expect(started).toMatchObject({ code: 0, stdout: `task ${taskId} is now in_progress\n` });
+    const pr = await asWorker(configA(), [
+      '--json',
+      'worker',
+      'status',
+      taskId,
+      'pr_opened',
+      '--pr-url',
+      'https://github.com/demo/demo/pull/7',
+    ]);
+    expect(pr.code).toBe(0);
+    expect(JSON.parse(pr.stdout).task).toMatchObject({
+      status: 'pr_opened',
+      artifact: expect.objectContaining({ pr_url: 'https://github.com/demo/demo/pull/7' }),
+    });
+    const merged = await asWorker(configA(), ['worker', 'status', taskId, 'merged']);
+    expect(merged).toMatchObject({ code: 0, stdout: `task ${taskId} is now merged\n` });
+
+    const state = await admin(['--json', 'admin', 'state']);
+    expect(state.code).toBe(0);
+    expect(JSON.parse(state.stdout)).toMatchObject({
+      workers_online: 2,
+      workers_total: 2,
+      tasks_merged: 1,
+      tasks_leased: expect.any(Number),
+      tasks_pr_opened: 0,
+    });
+    const human = await admin(['admin', 'state']);
+    expect(human.stdout).toMatch(/^workers online\s+2$/m);
+    expect(human.stdout).toMatch(/^tasks merged\s+1$/m);
+
+    const workers = await admin(['admin', 'workers']);
+    expect(workers.stdout).toMatch(/Alice\s+idle\s+yes\s+docs\s+\d\/5\s+\d\/2\s+1\s+/);
+    expect(workers.stdout).toMatch(/Bob\s+\w+\s+yes\s+python\s+2\/3\s+1\/2\s+0\s+/);
+  });
+
+  it('pauses, releases, resumes, requeues and cancels', async () => {
+    const work = JSON.parse((await asWorker(configB(), ['--json', 'worker', 'next'])).stdout);
+    const lease = work.leases[0];
+    const bobId = work.worker_id as string;
+
+    // Paused first, so the released task cannot be granted straight back to Bob.
+    const paused = await admin(['admin', 'pause', bobId]);
+    expect(paused).toMatchObject({ code: 0, stdout: `worker ${bobId} (Bob) paused\n` });
+    const released = await asWorker(configB(), [
+      'worker',
+      'release',
+      lease.lease_id,
+      '--reason',
+      'out of time',
+    ]);
+    expect(released).toMatchObject({
+      code: 0,
+      stdout: `released lease ${lease.lease_id}; task ${lease.task_id} is back in the queue\n`,
+    });
+    const idle = await asWorker(configB(), ['worker', 'next']);
+    expect(idle.stdout).toBe('no leases; nothing you can take right now\n');
+
+    const resumed = await admin(['admin', 'resume', bobId]);
+    expect(resumed.stdout).toBe(`worker ${bobId} (Bob) resumed\n`);
+    // The task Bob gave back waits in the queue (the scheduler lets it cool off before offering it
+    // to him again); an admin cancels it.
+    const cancelled = await admin(['--json', 'admin', 'cancel', lease.task_id]);
+    expect(JSON.parse(cancelled.stdout)).toMatchObject({
+      task_id: lease.task_id,
+      status: 'cancelled',
+    });
+
+    // Alice holds the second docs task now that the first is merged; an admin takes it back.
+    const aliceWork = JSON.parse((await asWorker(configA(), ['--json', 'worker', 'next'])).stdout);
+    expect(aliceWork.leases).toEqual([expect.objectContaining({ title: 'Docs: FAQ' })]);
+    const faq = aliceWork.leases[0].task_id as string;
+    // Paused, or the scheduler would grant the requeued task straight back to her.
+    await admin(['admin', 'pause', aliceWork.worker_id]);
+    const requeued = await admin(['admin', 'requeue', faq]);
+    expect(requeued).toMatchObject({ code: 0, stdout: `task ${faq} is now ready\n` });
+    const again = await admin(['admin', 'requeue', faq]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/^owp: .+ \(invalid_transition\)\n$/);
+    await admin(['admin', 'resume', aliceWork.worker_id]);
+  });
+
+  it('fails with the server message and code, exit 1, and never prints a token', async () => {
+    const unknown = await admin(['admin', 'requeue', 't_nope']);
+    expect(unknown).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'owp: No task with id t_nope. (task_not_found)\n',
+    });
+
+    const wrongToken = 'owpa_definitely-not-the-right-token';
+    const denied = await owp(['--url', server.base, '--admin-token', wrongToken, 'admin', 'state']);
+    expect(denied).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'owp: The admin token is wrong. (unauthorized)\n',
+    });
+
+    const badWorker = join(dir, 'bad-worker.json');
+    writeFileSync(
+      badWorker,
+      JSON.stringify({ url: server.base, worker_id: 'w_x', token: 'secret-token-that-is-wrong' }),
+    );
+    const rejected = await owp(['--config', badWorker, 'worker', 'next']);
+    expect(rejected.code).toBe(1);
+    expect(rejected.stderr).toBe('owp: The worker token is not valid. (unauthorized)\n');
+
+    const unknownRepo = await admin(['admin', 'task', '--repo', 'nope', '--title', 'x']);
+    expect(unknownRepo.code).toBe(1);
+    expect(unknownRepo.stderr).toMatch(/^owp: .+ \(unknown_repo\)\n$/);
+
+    const closedPort = await freePort();
+    const noServer = await owp([
+      '--url',
+      `http://127.0.0.1:${closedPort}`,
+      '--admin-token',
+      'x'.repeat(20),
+      'admin',
+      'state',
+    ]);
+    expect(noServer.code).toBe(1);
+    expect(noServer.stderr).toBe(
+      `owp: cannot reach http://127.0.0.1:${closedPort}: ECONNREFUSED\n`,
+    );
+
+    const noCredentials = await owp(['--config', join(dir, 'nobody.json'), 'worker', 'next']);
+    expect(noCredentials.code).toBe(1);
+    expect(noCredentials.stderr).toContain('no worker credentials in');
+  });
+
+  it('exits 2 on usage errors, before calling the server', async () => {
+    const badPoints = await admin([
+      'admin',
+      'task',
+      '--repo',
+      'demo',
+      '--title',
+      'x',
+      '--points',
+      'lots',
+    ]);
+    expect(badPoints.code).toBe(2);
+    expect(badPoints.stderr).toContain(
+      "owp: option '--points <n>' argument 'lots' is invalid. expected a whole number from 1 to 100",
+    );
+    const badStatus = await asWorker(configA(), ['worker', 'status', 't_1', 'done']);
+    expect(badStatus).toMatchObject({ code: 2 });
+    expect(badStatus.stderr).toBe(
+      'owp: status must be one of in_progress, blocked, pr_opened, merged, not "done"\n',
+    );
+    const missing = await admin(['admin', 'import', 'tasks.yaml']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("required option '--repo <repo>' not specified");
+    const unknownCommand = await owp(['admni']);
+    expect(unknownCommand.code).toBe(2);
+    expect(unknownCommand.stderr).toContain('(Did you mean admin?)');
+    const noToken = await owp(['--url', server.base, 'admin', 'state']);
+    expect(noToken.code).toBe(2);
+    expect(noToken.stderr).toMatch(/^owp: no admin token/);
+    const help = await owp(['worker', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('Usage: owp worker');
+  });
+
+  it('reads the admin token from the file the server wrote beside its database', async () => {
+    const tokenFile = join(server.config.OWP_DB_PATH, '..', 'admin-token');
+    expect(server.admin.source).toBe(resolve(tokenFile));
+    const state = await owp(['--url', server.base, '--json', 'admin', 'state'], {
+      env: { OWP_DB_PATH: server.config.OWP_DB_PATH },
+    });
+    expect(state.code).toBe(0);
+    expect(JSON.parse(state.stdout)).toHaveProperty('tasks_merged', 1);
+
+    // That file belongs to a server on this machine: it is not offered to another host.
+    const remote = await owp(['--url', 'http://owp.example.invalid', 'admin', 'state'], {
+      env: { OWP_DB_PATH: server.config.OWP_DB_PATH },
+    });
+    expect(remote.code).toBe(2);
+    expect(remote.stderr).toMatch(/^owp: no admin token/);
+  });
+
+  it('saves credentials under XDG_CONFIG_HOME by default, refusing to overwrite them', async () => {
+    const xdg = join(tempDir(), 'xdg');
+    const env = { XDG_CONFIG_HOME: xdg };
+    const first = await owp(
+      ['--url', server.base, 'worker', 'register', '--name', 'Carol', '--show-token'],
+      { env },
+    );
+    expect(first.code).toBe(0);
+    const path = join(xdg, 'owp', 'config.json');
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    expect(first.stdout).toMatch(/^token: \S+$/m);
+
+    const again = await owp(['--url', server.base, 'worker', 'register', '--name', 'Carol'], {
+      env,
+    });
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/already holds worker w_\S+; pass --force to replace it/);
+    // The saved URL is used when no --url is given.
+    const next = await owp(['worker', 'next'], { env });
+    expect(next).toMatchObject({ code: 0 });
+  });
+
+  it('draws a progress bar on a terminal and reports failed items after the valid ones', async () => {
+    await admin(['admin', 'repo', 'bars']);
+    writeFileSync(join(dir, 'bars.yaml'), IMPORT_FILE);
+    const run = await admin(['admin', 'import', 'bars.yaml', '--repo', 'bars'], {
+      cwd: dir,
+      ttyStderr: true,
+    });
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain('\r[########################] 3/3  3 created, 0 failed\n');
+    expect(run.stderr).toContain('\r[########----------------] 1/3  1 created, 0 failed');
+
+    const missingRepo = await admin(['admin', 'import', 'bars.yaml', '--repo', 'ghost'], {
+      cwd: dir,
+    });
+    expect(missingRepo.code).toBe(1);
+    expect(missingRepo.stderr).toBe('owp: No repo ghost. (repo_not_found)\n');
+  });
+
+  it('`worker run` prints leases as they arrive and stops on interrupt', async () => {
+    const config = join(dir, 'dave.json');
+    await asWorker(config, ['worker', 'register', '--name', 'Dave', '--skills', 'ops']);
+    const once = await asWorker(config, ['worker', 'run', '--once']);
+    expect(once).toEqual({ code: 0, stdout: '', stderr: '' });
+
+    const interrupt = new AbortController();
+    const stdout = new Capture();
+    const running = owp(
+      ['--url', server.base, '--config', config, 'worker', 'run', '--interval', '1'],
+      {
+        signal: interrupt.signal,
+        stdout,
+      },
+    );
+    await admin(['admin', 'task', '--repo', 'demo', '--title', 'Rotate keys', '--skills', 'ops']);
+    await until(() => stdout.text.includes('Rotate keys'));
+    expect(stdout.text).toMatch(
+      /^lease {2}t_\S+ {2}\[demo\] Rotate keys {2}\(1 pts, priority 10, leased, expires in 30m, lease l_\S+\)\n$/,
+    );
+    interrupt.abort();
+    const stopped = await running;
+    expect(stopped.code).toBe(0);
+    expect(stopped.stderr).toMatch(/heartbeat every 1s; Ctrl-C to stop\nstopped\n$/);
+  });
+});
+
+describe('owp worker simulate', () => {
+  let server: Server;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(async () => {
+    await server.stop();
+  });
+
+  it(
+    'completes tasks with fresh workers, stays within its task cap and hands back the rest',
+    { timeout: 20_000 },
+    async () => {
+      const env = { OWP_ADMIN_TOKEN: server.admin.token };
+      const admin = (args: string[]) => owp(['--url', server.base, ...args], { env });
+      await admin(['admin', 'repo', 'sim', '--max-open-prs', '5']);
+      for (let i = 1; i <= 6; i++) {
+        await admin(['admin', 'task', '--repo', 'sim', '--title', `task ${i}`, '--skills', 'go']);
+      }
+      const run = await owp(
+        [
+          '--url',
+          server.base,
+          '--json',
+          'worker',
+          'simulate',
+          '--workers',
+          '2',
+          '--duration',
+          '10',
+          '--max-tasks',
+          '4',
+          '--poll',
+          '20',
+        ],
+        { env },
+      );
+      expect(run.code).toBe(0);
+      const summary = JSON.parse(run.stdout);
+      expect(summary).toMatchObject({
+        url: server.base,
+        tasks_completed: 4,
+        errors: 0,
+        stopped_by: 'max_tasks',
+      });
+      expect(summary.workers).toHaveLength(2);
+      expect(run.stderr).toBe('simulated workers hold: go\n');
+      expect(summary.elapsed_ms).toBeLessThan(10_000);
+
+      const state = JSON.parse((await admin(['--json', 'admin', 'state'])).stdout);
+      // Four merged; the two the simulated workers still held are back in the queue.
+      expect(state).toMatchObject({
+        tasks_merged: 4,
+        tasks_ready: 2,
+        tasks_leased: 0,
+        tasks_pr_opened: 0,
+      });
+    },
+  );
+
+  it('stops at its duration', { timeout: 20_000 }, async () => {
+    const run = await owp(
+      ['--url', server.base, 'worker', 'simulate', '--workers', '1', '--duration', '1'],
+      {},
+    );
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(
+      /^simulated 1 workers against http:\/\/127\.0\.0\.1:\d+ for 1\.\ds \(stopped by duration\)\n/,
+    );
+    expect(run.stdout).toMatch(/tasks completed: 0\n$/);
+  });
+});
+
+describe('owp worker simulate against the registration limit', () => {
+  let server: Server;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(async () => {
+    await server.stop();
+  });
+
+  it('simulates with the workers the server accepted', { timeout: 20_000 }, async () => {
+    const args = ['--workers', '25', '--duration', '1', '--poll', '200'];
+    const run = await owp(['--url', server.base, '--json', 'worker', 'simulate', ...args]);
+    expect(run.code).toBe(0);
+    // The server takes 20 registrations a minute from one address.
+    expect(JSON.parse(run.stdout).workers).toHaveLength(20);
+    expect(run.stderr).toMatch(
+      /^owp: the server limits registrations \(.+\); simulating with 20 workers\n$/,
+    );
+  });
+});
+
+describe('owp serve', () => {
+  const interrupt = new AbortController();
+  afterEach(() => interrupt.abort());
+
+  it(
+    'serves until interrupted, printing the banner with the new admin token',
+    { timeout: 20_000 },
+    async () => {
+      const dir = tempDir();
+      const stdout = new Capture();
+      const serving = owp(['serve', '--port', '0', '--db', 'db/owp.db'], {
+        cwd: dir,
+        env: { OWP_LOG_LEVEL: 'silent' },
+        signal: interrupt.signal,
+        stdout,
+      });
+      await until(() => stdout.text.includes('admin token'));
+      const base = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout.text)![1]!;
+      expect(stdout.text).toContain(`database: ${join(dir, 'db', 'owp.db')}`);
+      expect(stdout.text).toContain(
+        `admin token (new, saved to ${join(dir, 'db', 'admin-token')}, mode 0600)`,
+      );
+      expect(await (await fetch(`${base}/healthz`)).json()).toEqual({ ok: true });
+
+      // The CLI in the same directory finds the token the server wrote.
+      const state = await owp(['--url', base, '--json', 'admin', 'state'], {
+        cwd: dir,
+        env: { OWP_DB_PATH: 'db/owp.db' },
+      });
+      expect(JSON.parse(state.stdout)).toMatchObject({ workers_total: 0 });
+
+      interrupt.abort();
+      const stopped = await serving;
+      expect(stopped.code).toBe(0);
+      expect(stopped.stderr).toBe('stopping…\nstopped\n');
+      await expect(fetch(`${base}/healthz`)).rejects.toThrow();
+    },
+  );
+
+  it('refuses a bad configuration with exit 2', async () => {
+    const run = await owp(['serve'], {
+      cwd: tempDir(),
+      env: { OWP_LEASE_TTL: '1', OWP_PORT: '0' },
+    });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/^owp: bad configuration: OWP_LEASE_TTL: /);
+  });
+});
+
+describe('the owp executable', () => {
+  let server: Server;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(async () => {
+    await server.stop();
+  });
+
+  const run = (args: string[], env: Record<string, string> = {}) =>
+    execFileAsync(process.execPath, [join(REPO_ROOT, 'bin', 'owp.js'), ...args], {
+      cwd: tempDir(),
+      env: { PATH: process.env.PATH ?? '', HOME: tempDir(), ...env },
+      timeout: 20_000,
+    });
+
+  it('prints its help', { timeout: 30_000 }, async () => {
+    const { stdout } = await run(['--help']);
+    expect(stdout).toMatch(/^Usage: owp \[options\] \[command\]/);
+    expect(stdout).toContain('serve');
+    expect(stdout).toContain('admin');
+    expect(stdout).toContain('worker');
+  });
+
+  it(
+    'runs an admin command over the network, and exits 1 with the message on failure',
+    { timeout: 30_000 },
+    async () => {
+      const { stdout } = await run(['--url', server.base, '--json', 'admin', 'state'], {
+        OWP_ADMIN_TOKEN: server.admin.token,
+      });
+      expect(JSON.parse(stdout)).toMatchObject({ workers_online: 0, tasks_ready: 0 });
+
+      const failure = await run(['--url', server.base, 'admin', 'state'], {
+        OWP_ADMIN_TOKEN: 'owpa_wrong-token-for-the-test',
+      }).catch((error: { code: number; stderr: string }) => error);
+      expect(failure).toMatchObject({
+        code: 1,
+        stderr: 'owp: The admin token is wrong. (unauthorized)\n',
+      });
+    },
+  );
+});

@@ -1,0 +1,320 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Option, type Command } from 'commander';
+import { TASK_STATUSES } from '../../../protocol/common.ts';
+import type { PoolState } from '../../../protocol/leases.ts';
+import type { Repo } from '../../../protocol/repos.ts';
+import type { Task } from '../../../protocol/tasks.ts';
+import type { Worker } from '../../../protocol/workers.ts';
+import { intArg, listArg, type CliContext, type ContextOf } from '../context.ts';
+import { CliError } from '../errors.ts';
+import { cellText, formatRecord, formatTable, progressBar, relativeTime } from '../format.ts';
+import {
+  createImportedTasks,
+  ImportFileError,
+  parseImportFile,
+  type ImportResult,
+} from '../task-import.ts';
+
+/** `owp admin …`: repos, tasks, imports, the pool's state and the workers, with the admin token. */
+export function addAdminCommands(program: Command, contextOf: ContextOf): Command {
+  const admin = program
+    .command('admin')
+    .description('manage repos, tasks and workers (needs the admin token)');
+
+  admin
+    .command('repo')
+    .description('create or update a repo and its review budget')
+    .argument('<repo>', 'repo key: name or owner/name')
+    .option(
+      '--max-open-prs <n>',
+      'review budget: open PRs at most (0 pauses the repo)',
+      intArg(0, 100),
+    )
+    .option('--area-locks', 'one task per area at a time')
+    .option('--no-area-locks', 'let tasks of the same area run in parallel')
+    .option('--lease-ttl <seconds>', 'default lease TTL for its tasks', intArg(10, 7 * 24 * 3600))
+    .action(async (repo: string, options, command: Command) => {
+      const ctx = contextOf(command);
+      const answer = await ctx.adminClient().call('upsertRepo', {
+        body: {
+          repo,
+          max_open_prs: options.maxOpenPrs,
+          area_locks_enabled: options.areaLocks,
+          lease_ttl_seconds: options.leaseTtl,
+        },
+      });
+      if (ctx.json) return ctx.printJson(answer);
+      ctx.print(`repo ${answer.repo} saved`);
+      ctx.print(repoRecord(answer.settings));
+    });
+
+  admin
+    .command('repos')
+    .description('list repos with their budgets and locks')
+    .action(async (_options, command: Command) => {
+      const ctx = contextOf(command);
+      const { repos } = await ctx.adminClient().call('listRepos', {});
+      if (ctx.json) return ctx.printJson(repos);
+      if (repos.length === 0) return ctx.print('no repos yet; add one with `owp admin repo NAME`');
+      ctx.print(
+        formatTable(repos, [
+          { header: 'REPO', value: (r) => r.repo },
+          { header: 'BUDGET', value: (r) => `${r.budget_used}/${r.max_open_prs}`, align: 'right' },
+          { header: 'OPEN PRS', value: (r) => r.open_prs, align: 'right' },
+          { header: 'AREA LOCKS', value: (r) => r.area_locks_enabled },
+          { header: 'LOCKED', value: (r) => r.locked_areas, maxWidth: 40 },
+          { header: 'LEASE TTL', value: (r) => seconds(r.lease_ttl_seconds), align: 'right' },
+        ]),
+      );
+    });
+
+  admin
+    .command('task')
+    .description('create one task')
+    .requiredOption('--repo <repo>', 'the repo it belongs to')
+    .requiredOption('--title <title>', 'one line')
+    .option('--description <text>', 'Markdown')
+    .option('--points <n>', 'estimate, 1–100 (default 1)', intArg(1, 100))
+    .option('--priority <n>', '0–1000, higher first (default 10)', intArg(0, 1000))
+    .option('--skills <a,b>', 'required skills', listArg)
+    .option('--area <area>', 'area of the code, for area locks')
+    .option('--tier <n>', 'risk tier 0–3 (default 0)', intArg(0, 3))
+    .option('--lease-ttl <seconds>', 'lease TTL for this task', intArg(10, 7 * 24 * 3600))
+    .action(async (options, command: Command) => {
+      const ctx = contextOf(command);
+      const answer = await ctx.adminClient().call('createTask', {
+        body: {
+          repo: options.repo,
+          title: options.title,
+          description: options.description,
+          estimate_points: options.points,
+          priority: options.priority,
+          required_skills: options.skills,
+          area: options.area,
+          tier: options.tier,
+          lease_ttl_seconds: options.leaseTtl,
+        },
+      });
+      if (ctx.json) return ctx.printJson(answer);
+      ctx.print(`created task ${answer.task_id} (${answer.task.status})`);
+    });
+
+  admin
+    .command('tasks')
+    .description('list tasks')
+    .option('--repo <repo>', 'only this repo')
+    .addOption(new Option('--status <status>', 'only this status').choices(TASK_STATUSES))
+    .option('--assignee <worker_id>', 'only tasks held by this worker')
+    .option('--limit <n>', 'at most this many (default 50)', intArg(1, 500))
+    .option('--cursor <cursor>', 'continue after a previous page')
+    .action(async (options, command: Command) => {
+      const ctx = contextOf(command);
+      const page = await ctx.adminClient().call('listTasks', {
+        query: {
+          repo: options.repo,
+          status: options.status,
+          assignee: options.assignee,
+          limit: options.limit,
+          cursor: options.cursor,
+        },
+      });
+      if (ctx.json) return ctx.printJson(page);
+      if (page.tasks.length === 0) ctx.print('no tasks');
+      else ctx.print(taskTable(page.tasks));
+      if (page.next_cursor) ctx.note(`more: --cursor ${page.next_cursor}`);
+    });
+
+  admin
+    .command('import')
+    .description('create tasks from a YAML file (a list of tasks without their repo)')
+    .argument('<file>', 'the YAML file')
+    .requiredOption('--repo <repo>', 'the repo the tasks go to')
+    .action(async (file: string, options, command: Command) => {
+      await importTasks(contextOf(command), file, options.repo);
+    });
+
+  admin
+    .command('state')
+    .description('workers online and tasks by status')
+    .action(async (_options, command: Command) => {
+      const ctx = contextOf(command);
+      const state = await ctx.adminClient().call('poolState', {});
+      if (ctx.json) return ctx.printJson(state);
+      ctx.print(stateRecord(state));
+    });
+
+  for (const [name, route, verb] of [
+    ['requeue', 'requeueTask', 'take a task back from its worker and queue it again'],
+    ['cancel', 'cancelTask', 'cancel a task that has not finished'],
+  ] as const) {
+    admin
+      .command(name)
+      .description(verb)
+      .argument('<task_id>', 'the task')
+      .action(async (taskId: string, _options, command: Command) => {
+        const ctx = contextOf(command);
+        const task = await ctx.adminClient().call(route, { params: { task_id: taskId } });
+        if (ctx.json) return ctx.printJson(task);
+        ctx.print(`task ${task.task_id} is now ${task.status}`);
+      });
+  }
+
+  admin
+    .command('workers')
+    .description('list registered workers')
+    .action(async (_options, command: Command) => {
+      const ctx = contextOf(command);
+      const { workers } = await ctx.adminClient().call('listWorkers', {});
+      if (ctx.json) return ctx.printJson(workers);
+      if (workers.length === 0) return ctx.print('no workers registered');
+      ctx.print(workerTable(workers, Date.now()));
+    });
+
+  for (const [name, route, verb] of [
+    ['pause', 'pauseWorker', 'stop new leases for a worker (it keeps the ones it has)'],
+    ['resume', 'resumeWorker', 'let a paused worker receive leases again'],
+  ] as const) {
+    admin
+      .command(name)
+      .description(verb)
+      .argument('<worker_id>', 'the worker')
+      .action(async (workerId: string, _options, command: Command) => {
+        const ctx = contextOf(command);
+        const worker = await ctx.adminClient().call(route, { params: { worker_id: workerId } });
+        if (ctx.json) return ctx.printJson(worker);
+        ctx.print(
+          `worker ${worker.worker_id} (${worker.name}) ${worker.paused_by_admin ? 'paused' : 'resumed'}`,
+        );
+      });
+  }
+
+  return admin;
+}
+
+/**
+ * Validates the whole file before sending anything, checks the repo exists (one clear error
+ * instead of one per item), then creates the tasks with a progress bar for a person watching.
+ */
+async function importTasks(ctx: CliContext, file: string, repo: string): Promise<void> {
+  const path = resolve(ctx.io.cwd, file);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new CliError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? error}`);
+  }
+  let parsed;
+  try {
+    parsed = parseImportFile(text);
+  } catch (error) {
+    if (error instanceof ImportFileError) throw new CliError(`${file}: ${error.message}`);
+    throw error;
+  }
+  const { items, problems, warnings } = parsed;
+  const where = (p: { item: number; line: number | null; title: string | null }) =>
+    `item ${p.item}${p.line === null ? '' : ` (line ${p.line})`}${p.title ? ` "${cellText(p.title)}"` : ''}`;
+  if (problems.length > 0) {
+    if (ctx.json) ctx.printJson({ repo, file, invalid: problems });
+    for (const problem of problems) ctx.note(`owp: ${where(problem)}: ${problem.message}`);
+    throw new CliError(
+      `${problems.length} of ${problems.length + items.length} items in ${file} are invalid; nothing was sent`,
+    );
+  }
+  for (const warning of warnings) ctx.note(`owp: warning: ${where(warning)}: ${warning.message}`);
+
+  const client = ctx.adminClient();
+  await client.call('getRepo', { params: { '*': repo } });
+
+  const stderr = ctx.io.stderr;
+  const counts = (r: ImportResult) => `${r.created.length} created, ${r.failed.length} failed`;
+  const result = await createImportedTasks(client, repo, items, {
+    signal: ctx.io.signal,
+    onProgress: (done, soFar) => {
+      if (stderr.isTTY) stderr.write(`\r${progressBar(done, items.length)}  ${counts(soFar)}`);
+    },
+  });
+  const sent = result.created.length + result.failed.length;
+  if (stderr.isTTY) stderr.write('\n');
+  else stderr.write(`import: ${sent}/${items.length} sent, ${counts(result)}\n`);
+
+  if (ctx.json) {
+    ctx.printJson({ repo, file, total: items.length, ...result });
+  } else {
+    ctx.print(`imported ${result.created.length} of ${items.length} tasks into ${repo}`);
+    if (result.failed.length > 0) {
+      ctx.print(
+        formatTable(result.failed, [
+          { header: 'ITEM', value: (f) => f.item, align: 'right' },
+          { header: 'TITLE', value: (f) => f.title, maxWidth: 50 },
+          { header: 'ERROR', value: (f) => `${f.message} (${f.code})` },
+        ]),
+      );
+    }
+  }
+  if (result.stopped) throw new CliError(`import stopped after ${sent} items: ${result.stopped}`);
+  if (result.failed.length > 0) {
+    throw new CliError(`${result.failed.length} of ${items.length} tasks were not created`);
+  }
+}
+
+function seconds(value: number | null): string {
+  return value === null ? 'default' : `${value}s`;
+}
+
+function repoRecord(repo: Repo): string {
+  return formatRecord([
+    ['max open PRs', repo.max_open_prs],
+    ['budget used', repo.budget_used],
+    ['open PRs', repo.open_prs],
+    ['area locks', repo.area_locks_enabled],
+    ['locked areas', repo.locked_areas],
+    ['lease TTL', seconds(repo.lease_ttl_seconds)],
+  ]);
+}
+
+export function taskTable(tasks: readonly Task[]): string {
+  return formatTable(tasks, [
+    { header: 'ID', value: (t) => t.task_id },
+    { header: 'REPO', value: (t) => t.repo },
+    { header: 'STATUS', value: (t) => t.status },
+    { header: 'PRI', value: (t) => t.priority, align: 'right' },
+    { header: 'PTS', value: (t) => t.estimate_points, align: 'right' },
+    { header: 'SKILLS', value: (t) => t.required_skills, maxWidth: 24 },
+    { header: 'AREA', value: (t) => t.area, maxWidth: 16 },
+    { header: 'ASSIGNEE', value: (t) => t.assignee },
+    { header: 'TITLE', value: (t) => t.title, maxWidth: 60 },
+  ]);
+}
+
+function stateRecord(state: PoolState): string {
+  return formatRecord([
+    ['workers online', state.workers_online],
+    ['workers total', state.workers_total],
+    ['tasks ready', state.tasks_ready],
+    ['tasks leased', state.tasks_leased],
+    ['tasks in progress', state.tasks_in_progress],
+    ['tasks blocked', state.tasks_blocked],
+    ['tasks PR opened', state.tasks_pr_opened],
+    ['tasks merged', state.tasks_merged],
+    ['tasks cancelled', state.tasks_cancelled],
+  ]);
+}
+
+function workerTable(workers: readonly Worker[], now: number): string {
+  return formatTable(workers, [
+    { header: 'ID', value: (w) => w.worker_id },
+    { header: 'NAME', value: (w) => w.name, maxWidth: 24 },
+    { header: 'STATUS', value: (w) => (w.paused_by_admin ? 'paused (admin)' : w.status) },
+    { header: 'ONLINE', value: (w) => w.online },
+    { header: 'SKILLS', value: (w) => w.skills, maxWidth: 24 },
+    { header: 'POINTS', value: (w) => `${w.points_in_use}/${w.capacity_points}`, align: 'right' },
+    {
+      header: 'TASKS',
+      value: (w) => `${w.active_tasks}/${w.max_concurrent_tasks}`,
+      align: 'right',
+    },
+    { header: 'DONE', value: (w) => w.tasks_completed, align: 'right' },
+    { header: 'HEARTBEAT', value: (w) => relativeTime(w.last_heartbeat_at, now) },
+  ]);
+}

@@ -1,0 +1,316 @@
+import { randomBytes } from 'node:crypto';
+import type { Command } from 'commander';
+import type { OwpClient } from '../../../protocol/client.ts';
+import { OwpError } from '../../../protocol/errors.ts';
+import type { WorkLease } from '../../../protocol/leases.ts';
+import { WorkerSettableStatus } from '../../../protocol/tasks.ts';
+import { readCredentials, writeCredentials } from '../config-file.ts';
+import { intArg, listArg, type CliContext, type ContextOf } from '../context.ts';
+import { CliError, UsageError } from '../errors.ts';
+import { cellText, formatTable, relativeTime } from '../format.ts';
+import { runSimulation, SIMULATION_LIMITS, type SimulationSummary } from '../simulation.ts';
+import { sleep } from '../sleep.ts';
+
+/** `owp worker …`: act as the worker whose credentials `owp worker register` saved. */
+export function addWorkerCommands(program: Command, contextOf: ContextOf): Command {
+  const worker = program
+    .command('worker')
+    .description('register as a worker, take leases and report progress');
+
+  worker
+    .command('register')
+    .description('register a new worker and save its credentials to the config file')
+    .requiredOption('--name <name>', 'who you are (1–120 characters)')
+    .option('--github <handle>', 'GitHub handle')
+    .option('--skills <a,b>', 'skills you hold', listArg)
+    .option('--points <n>', 'capacity in estimate points, 1–100 (default 5)', intArg(1, 100))
+    .option('--max-tasks <n>', 'tasks held at once, 1–20 (default 2)', intArg(1, 20))
+    .option('--show-token', 'also print the token (it is saved either way)')
+    .option('--force', 'replace the worker already saved in the config file')
+    .action(async (options, command: Command) => {
+      const ctx = contextOf(command);
+      const path = ctx.configPath();
+      const existing = readCredentials(path);
+      if (existing && !options.force) {
+        throw new CliError(
+          `${path} already holds worker ${existing.worker_id}; pass --force to replace it`,
+        );
+      }
+      const url = ctx.serverUrl(existing?.url);
+      const answer = await ctx.client({ baseUrl: url }).call('registerWorker', {
+        body: {
+          name: options.name,
+          github_handle: options.github,
+          skills: options.skills,
+          capacity_points: options.points,
+          max_concurrent_tasks: options.maxTasks,
+        },
+      });
+      ctx.secrets.push(answer.token);
+      writeCredentials(path, {
+        url,
+        worker_id: answer.worker_id,
+        token: answer.token,
+        name: options.name,
+      });
+      if (ctx.json) {
+        return ctx.printJson({
+          worker_id: answer.worker_id,
+          token: answer.token,
+          url,
+          config: path,
+        });
+      }
+      ctx.print(`registered worker ${answer.worker_id} (${cellText(options.name)}) at ${url}`);
+      ctx.print(`credentials saved to ${path} (mode 0600)`);
+      if (options.showToken) ctx.print(`token: ${answer.token}`);
+    });
+
+  worker
+    .command('next')
+    .description('send a heartbeat and show your leases, including any just granted')
+    .action(async (_options, command: Command) => {
+      const ctx = contextOf(command);
+      const { client } = ctx.workerClient();
+      // Look first, so the heartbeat reports "working" honestly when leases are already held.
+      const before = await client.call('getWork', {});
+      await client.call('heartbeat', {
+        body: { status: before.leases.length > 0 ? 'working' : 'idle' },
+      });
+      const work = await client.call('getWork', {});
+      if (ctx.json) return ctx.printJson(work);
+      if (work.leases.length === 0) return ctx.print('no leases; nothing you can take right now');
+      ctx.print(leaseTable(work.leases, Date.now()));
+    });
+
+  worker
+    .command('status')
+    .description('report progress on a task you hold')
+    .argument('<task_id>', 'the task')
+    .argument('<status>', `one of ${WorkerSettableStatus.options.join(', ')}`)
+    .option('--pr-url <url>', 'the pull request')
+    .option('--commit <sha>', 'the commit')
+    .option('--message <text>', 'a note for the maintainers')
+    .action(async (taskId: string, status: string, options, command: Command) => {
+      const wanted = WorkerSettableStatus.safeParse(status);
+      if (!wanted.success) {
+        throw new UsageError(
+          `status must be one of ${WorkerSettableStatus.options.join(', ')}, not "${status}"`,
+        );
+      }
+      const ctx = contextOf(command);
+      const { client } = ctx.workerClient();
+      const fence = await currentLease(client, taskId);
+      const artifact =
+        options.prUrl || options.commit
+          ? { pr_url: options.prUrl, commit_sha: options.commit }
+          : undefined;
+      const answer = await client.call('updateStatus', {
+        params: { task_id: taskId },
+        body: { status: wanted.data, message: options.message, artifact, ...fence },
+      });
+      if (ctx.json) return ctx.printJson(answer);
+      ctx.print(`task ${answer.task.task_id} is now ${answer.task.status}`);
+    });
+
+  worker
+    .command('release')
+    .description('give a task back to the queue')
+    .argument('<lease_id>', 'the lease (see `owp worker next`)')
+    .option('--reason <text>', 'why, for the maintainers')
+    .action(async (leaseId: string, options, command: Command) => {
+      const ctx = contextOf(command);
+      const { client } = ctx.workerClient();
+      const answer = await client.call('releaseLease', {
+        params: { lease_id: leaseId },
+        body: { reason: options.reason },
+      });
+      if (ctx.json) return ctx.printJson(answer);
+      ctx.print(`released lease ${leaseId}; task ${answer.task_id} is back in the queue`);
+    });
+
+  worker
+    .command('run')
+    .description('stay online: heartbeat on an interval and print leases as they arrive')
+    .option('--interval <seconds>', 'seconds between heartbeats (default 30)', intArg(1, 3600))
+    .option('--once', 'one heartbeat and one look for work, then exit')
+    .action(async (options, command: Command) => {
+      await runWorker(contextOf(command), {
+        intervalMs: (options.interval ?? 30) * 1000,
+        once: options.once === true,
+      });
+    });
+
+  worker
+    .command('simulate')
+    .description('drive the server with simulated workers that finish every task they get')
+    .option(
+      '--workers <n>',
+      `simulated workers, 1–${SIMULATION_LIMITS.workers} (default 3)`,
+      intArg(1, SIMULATION_LIMITS.workers),
+    )
+    .option(
+      '--duration <seconds>',
+      `how long to run, 1–${SIMULATION_LIMITS.durationSeconds} (default 10)`,
+      intArg(1, SIMULATION_LIMITS.durationSeconds),
+    )
+    .option(
+      '--skills <a,b>',
+      "the simulated workers' skills (default: every skill the ready tasks need, when the admin token is at hand; else none)",
+      listArg,
+    )
+    .option(
+      '--max-tasks <n>',
+      `stop after this many tasks (default 100)`,
+      intArg(1, SIMULATION_LIMITS.maxTasks),
+    )
+    .option('--poll <ms>', 'pause when a worker has no work (default 250)', intArg(10, 60_000))
+    .action(async (options, command: Command) => {
+      const ctx = contextOf(command);
+      const url = ctx.serverUrl();
+      // Its own transport, not tied to Ctrl-C: a task in flight is finished rather than left open.
+      const notInterruptible = new AbortController().signal;
+      const summary = await runSimulation({
+        clientFor: (workerToken) => {
+          if (workerToken) ctx.secrets.push(workerToken);
+          return ctx.client({ baseUrl: url, workerToken }, notInterruptible);
+        },
+        workers: options.workers ?? 3,
+        durationMs: (options.duration ?? 10) * 1000,
+        skills: options.skills ?? (await skillsOfReadyTasks(ctx, url)),
+        maxTasks: options.maxTasks ?? 100,
+        pollMs: options.poll ?? 250,
+        signal: ctx.io.signal,
+        runId: randomBytes(3).toString('hex'),
+        onNotice: (text) => ctx.note(`owp: ${text}`),
+      });
+      printSimulation(ctx, url, summary);
+    });
+
+  return worker;
+}
+
+/**
+ * Skills for simulated workers that can take every ready task. Needs the admin token; without one
+ * (or if the lookup fails) the workers get no skills and take only tasks that need none.
+ */
+async function skillsOfReadyTasks(ctx: CliContext, url: string): Promise<string[]> {
+  const token = ctx.adminToken();
+  if (!token) return [];
+  try {
+    const page = await ctx
+      .client({ baseUrl: url, adminToken: token })
+      .call('listTasks', { query: { status: 'ready', limit: 500 } });
+    const skills = [...new Set(page.tasks.flatMap((task) => task.required_skills))].sort();
+    if (skills.length > 0) ctx.note(`simulated workers hold: ${skills.join(', ')}`);
+    return skills;
+  } catch {
+    return [];
+  }
+}
+
+/** The lease a status write is fenced by: the task's current one, when the caller can see it. */
+async function currentLease(
+  client: OwpClient,
+  taskId: string,
+): Promise<{ lease_id?: string; epoch?: number }> {
+  try {
+    const task = await client.call('getTask', { params: { task_id: taskId } });
+    return task.lease ? { lease_id: task.lease.lease_id, epoch: task.lease.epoch } : {};
+  } catch (error) {
+    // Not ours to read: send the write unfenced and let the server say why it is refused.
+    if (error instanceof OwpError && error.code === 'forbidden') return {};
+    throw error;
+  }
+}
+
+/** Errors that retrying cannot fix: the worker's credentials are gone or wrong. */
+const FATAL_CODES = new Set(['unauthorized', 'worker_not_found', 'forbidden']);
+
+async function runWorker(ctx: CliContext, options: { intervalMs: number; once: boolean }) {
+  const { client, credentials } = ctx.workerClient();
+  const signal = ctx.io.signal;
+  const known = new Map<string, WorkLease>();
+  if (!options.once) {
+    ctx.note(
+      `worker ${credentials.worker_id} online at ${client.baseUrl}; heartbeat every ${
+        options.intervalMs / 1000
+      }s; Ctrl-C to stop`,
+    );
+  }
+  while (!signal.aborted) {
+    try {
+      await client.call('heartbeat', { body: { status: known.size > 0 ? 'working' : 'idle' } });
+      const { leases } = await client.call('getWork', {});
+      const now = Date.now();
+      const current = new Set(leases.map((lease) => lease.lease_id));
+      for (const [leaseId, lease] of known) {
+        if (current.has(leaseId)) continue;
+        known.delete(leaseId);
+        if (ctx.json) ctx.print(JSON.stringify({ event: 'lease_ended', lease }));
+        else ctx.print(`ended  ${lease.task_id}  [${lease.repo}] ${cellText(lease.title)}`);
+      }
+      for (const lease of leases) {
+        if (known.has(lease.lease_id)) continue;
+        known.set(lease.lease_id, lease);
+        if (ctx.json) ctx.print(JSON.stringify({ event: 'lease', lease }));
+        else ctx.print(leaseLine(lease, now));
+      }
+    } catch (error) {
+      if (signal.aborted) break;
+      // A server restart or a 409 is worth waiting out; bad credentials are not.
+      const transient =
+        error instanceof CliError || (error instanceof OwpError && !FATAL_CODES.has(error.code));
+      if (options.once || !transient) throw error;
+      const what =
+        error instanceof OwpError ? `${error.message} (${error.code})` : (error as Error).message;
+      ctx.note(`owp: ${what}; trying again in ${options.intervalMs / 1000}s`);
+    }
+    if (options.once) break;
+    await sleep(options.intervalMs, signal);
+  }
+  if (!options.once) ctx.note('stopped');
+}
+
+function leaseLine(lease: WorkLease, now: number): string {
+  return [
+    `lease  ${lease.task_id}  [${lease.repo}] ${cellText(lease.title)}`,
+    `(${lease.estimate_points} pts, priority ${lease.priority}, ${lease.status}, expires ${relativeTime(
+      lease.lease_expires_at,
+      now,
+    )}, lease ${lease.lease_id})`,
+  ].join('  ');
+}
+
+function leaseTable(leases: readonly WorkLease[], now: number): string {
+  return formatTable(leases, [
+    { header: 'TASK', value: (l) => l.task_id },
+    { header: 'LEASE', value: (l) => l.lease_id },
+    { header: 'STATUS', value: (l) => l.status },
+    { header: 'REPO', value: (l) => l.repo },
+    { header: 'PTS', value: (l) => l.estimate_points, align: 'right' },
+    { header: 'PRI', value: (l) => l.priority, align: 'right' },
+    { header: 'AREA', value: (l) => l.area, maxWidth: 16 },
+    { header: 'EXPIRES', value: (l) => relativeTime(l.lease_expires_at, now) },
+    { header: 'TITLE', value: (l) => l.title, maxWidth: 60 },
+  ]);
+}
+
+function printSimulation(ctx: CliContext, url: string, summary: SimulationSummary) {
+  if (ctx.json) return ctx.printJson({ url, ...summary });
+  ctx.print(
+    `simulated ${summary.workers.length} workers against ${url} for ${(
+      summary.elapsed_ms / 1000
+    ).toFixed(1)}s (stopped by ${summary.stopped_by.replace('_', ' ')})`,
+  );
+  ctx.print(
+    formatTable(summary.workers, [
+      { header: 'WORKER', value: (w) => w.worker_id },
+      { header: 'NAME', value: (w) => w.name },
+      { header: 'COMPLETED', value: (w) => w.completed, align: 'right' },
+      { header: 'ERRORS', value: (w) => w.errors, align: 'right' },
+    ]),
+  );
+  ctx.print(`tasks completed: ${summary.tasks_completed}`);
+  for (const sample of summary.error_samples) ctx.note(`owp: simulation error: ${sample}`);
+}

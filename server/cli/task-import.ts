@@ -1,0 +1,125 @@
+import { isSeq, LineCounter, parseDocument } from 'yaml';
+import type { z } from 'zod';
+import type { OwpClient } from '../../protocol/client.ts';
+import { OwpError } from '../../protocol/errors.ts';
+import { TaskImportItem } from '../../protocol/tasks.ts';
+
+export type ImportItem = z.output<typeof TaskImportItem>;
+
+/** Something wrong with one item of the file; `item` counts from 1, as a person would. */
+export interface ImportProblem {
+  item: number;
+  line: number | null;
+  title: string | null;
+  message: string;
+}
+
+export interface ParsedImport {
+  items: ImportItem[];
+  problems: ImportProblem[];
+  /** Keys the protocol does not know (a typo like `priorty`); they would be silently dropped. */
+  warnings: ImportProblem[];
+}
+
+/** The file as a whole is unusable: not YAML, or not a list. */
+export class ImportFileError extends Error {
+  override readonly name = 'ImportFileError';
+}
+
+const KNOWN_KEYS = new Set(Object.keys(TaskImportItem.shape));
+
+/**
+ * Reads a task import file and validates every item against the protocol's `TaskImportItem`,
+ * collecting all the problems at once (with the item's line) rather than stopping at the first:
+ * the person fixing the file should see everything wrong in one go.
+ */
+export function parseImportFile(text: string): ParsedImport {
+  const lineCounter = new LineCounter();
+  const document = parseDocument(text, { lineCounter, prettyErrors: true });
+  if (document.errors.length > 0) {
+    throw new ImportFileError(`not valid YAML: ${document.errors[0]!.message}`);
+  }
+  const value: unknown = document.toJS();
+  if (value === null || value === undefined) {
+    throw new ImportFileError('the file holds no tasks; expected a YAML list of tasks');
+  }
+  if (!Array.isArray(value) || !isSeq(document.contents)) {
+    throw new ImportFileError('expected a YAML list of tasks at the top level');
+  }
+  const nodes = document.contents.items;
+  const items: ImportItem[] = [];
+  const problems: ImportProblem[] = [];
+  const warnings: ImportProblem[] = [];
+  value.forEach((raw: unknown, index) => {
+    const node = nodes[index] as { range?: [number, number, number] } | undefined;
+    const offset = node?.range?.[0];
+    const where = {
+      item: index + 1,
+      line: offset === undefined ? null : lineCounter.linePos(offset).line,
+      title: titleOf(raw),
+    };
+    const result = TaskImportItem.safeParse(raw);
+    if (!result.success) {
+      const message = result.error.issues
+        .map((issue) => (issue.path.length ? `${issue.path.join('.')}: ` : '') + issue.message)
+        .join('; ');
+      problems.push({ ...where, message });
+      return;
+    }
+    items.push(result.data);
+    const unknown = Object.keys(raw as object).filter((key) => !KNOWN_KEYS.has(key));
+    if (unknown.length > 0) {
+      warnings.push({ ...where, message: `ignored unknown field(s): ${unknown.join(', ')}` });
+    }
+  });
+  return { items, problems, warnings };
+}
+
+function titleOf(raw: unknown): string | null {
+  const title = (raw as { title?: unknown } | null)?.title;
+  return typeof title === 'string' ? title : null;
+}
+
+export interface ImportResult {
+  created: Array<{ item: number; task_id: string; title: string }>;
+  failed: Array<{ item: number; title: string; code: string; message: string }>;
+  /** Why the run stopped before every item was sent (interrupt, network), or null. */
+  stopped: string | null;
+}
+
+/**
+ * Creates the tasks one by one, in file order, so that a failure names its item and the tasks
+ * before it stay created. (One batch call was rejected: v0.1 servers have no batch endpoint.)
+ */
+export async function createImportedTasks(
+  client: OwpClient,
+  repo: string,
+  items: readonly ImportItem[],
+  options: { signal: AbortSignal; onProgress: (done: number, result: ImportResult) => void },
+): Promise<ImportResult> {
+  const result: ImportResult = { created: [], failed: [], stopped: null };
+  for (const [index, item] of items.entries()) {
+    if (options.signal.aborted) {
+      result.stopped = 'interrupted';
+      break;
+    }
+    try {
+      const created = await client.call('createTask', { body: { ...item, repo } });
+      result.created.push({ item: index + 1, task_id: created.task_id, title: item.title });
+    } catch (error) {
+      if (!(error instanceof OwpError)) {
+        // The server is gone or we were interrupted: later items would fail the same way.
+        result.stopped = error instanceof Error ? error.message : String(error);
+        break;
+      }
+      result.failed.push({
+        item: index + 1,
+        title: item.title,
+        code: error.code,
+        message: error.message,
+      });
+    }
+    options.onProgress(index + 1, result);
+  }
+  return result;
+}
