@@ -2,7 +2,8 @@
 //   dist/scheduler.js    the engine, protocol and migrations as one platform-neutral ES module
 //                        (a bundle needs no files at run time: the SQL is compiled in);
 //   dist/server/main.js  the server for `node` in production and in the container: everything
-//                        bundled except better-sqlite3, a native addon installed by `npm ci --omit=dev`.
+//                        bundled except better-sqlite3, a native addon installed by `npm ci --omit=dev`;
+//   dist/cli/owp.js      the `owp` command, bundled the same way.
 import { build } from 'esbuild';
 
 const common = {
@@ -22,10 +23,8 @@ await build({
   conditions: ['browser'],
 });
 
-await build({
+const nodeBundle = {
   ...common,
-  entryPoints: { main: 'server/main.ts' },
-  outdir: 'dist/server',
   platform: 'node',
   target: 'node20',
   external: ['better-sqlite3'],
@@ -33,4 +32,8 @@ await build({
   banner: {
     js: "import { createRequire as __owpCreateRequire } from 'node:module'; const require = __owpCreateRequire(import.meta.url);",
   },
-});
+};
+
+await build({ ...nodeBundle, entryPoints: { main: 'server/main.ts' }, outdir: 'dist/server' });
+// The `owp` command for production installs; bin/owp.js runs it when tsx is not installed.
+await build({ ...nodeBundle, entryPoints: { owp: 'server/cli/main.ts' }, outdir: 'dist/cli' });

@@ -11,6 +11,7 @@ trap 'kill "${pid:-0}" 2>/dev/null || true; rm -rf "$work"' EXIT
 npm run build
 cp package.json package-lock.json "$work/"
 cp -r dist "$work/dist"
+cp -r bin "$work/bin"
 cd "$work"
 echo "== production install in $work"
 npm ci --omit=dev --no-audit --no-fund --loglevel=error
@@ -28,6 +29,8 @@ curl -fs "http://127.0.0.1:$port/healthz"; echo
 curl -fs -X POST "http://127.0.0.1:$port/v1/admin/repos" -H "x-admin-token: $token" \
   -H 'content-type: application/json' -d '{"repo":"demo","max_open_prs":2}'; echo
 curl -fs "http://127.0.0.1:$port/v1/admin/state" -H "x-admin-token: $token"; echo
+echo "== the owp command from the production install (no tsx)"
+OWP_ADMIN_TOKEN=$token node bin/owp.js --url "http://127.0.0.1:$port" admin repos
 kill -TERM $pid
 wait $pid
 echo "== production start: ok (server stopped cleanly on SIGTERM)"

@@ -90,20 +90,31 @@ export async function startServer(
   return { app, engine, config, base, admin, stop };
 }
 
+/** What a person needs after start: where the server is, its pages, and where the admin token is. */
+export function serverBanner(server: {
+  base: string;
+  config: ServerConfig;
+  admin: { created: boolean; source: string; token: string };
+}): string {
+  const { base, admin } = server;
+  return [
+    `OWP Pool server listening on ${base}`,
+    `  dashboard: ${base}/`,
+    `  API docs:  ${base}/docs   (OpenAPI: ${base}/openapi.json)`,
+    `  health:    ${base}/healthz   metrics: ${base}/metrics`,
+    `  database:  ${resolve(server.config.OWP_DB_PATH)}`,
+    admin.created
+      ? `  admin token (new, saved to ${admin.source}, mode 0600):\n    ${admin.token}`
+      : `  admin token: from ${admin.source}`,
+  ].join('\n');
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   try {
     if (existsSync('.env')) process.loadEnvFile('.env');
     if (existsSync('env.local')) process.loadEnvFile('env.local');
     const server = await startServer();
-    const lines = [
-      `OWP Pool server listening on ${server.base}`,
-      `  health:   ${server.base}/healthz`,
-      `  database: ${resolve(server.config.OWP_DB_PATH)}`,
-      server.admin.created
-        ? `  admin token (new, saved to ${server.admin.source}, mode 0600):\n    ${server.admin.token}`
-        : `  admin token: from ${server.admin.source}`,
-    ];
-    console.log(lines.join('\n'));
+    console.log(serverBanner(server));
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       process.once(signal, () => {
         void server.stop().then(() => process.exit(0));

@@ -28,7 +28,7 @@ export function addServeCommand(program: Command, contextOf: ContextOf): Command
       else env.OWP_DB_PATH = resolve(ctx.io.cwd, 'data', 'owp.db');
       // Loaded here, not at the top: `owp worker …` on a laptop never needs Fastify or the
       // native SQLite module.
-      const { startServer } = await import('../../main.ts');
+      const { startServer, serverBanner } = await import('../../main.ts');
       let server: Awaited<ReturnType<typeof startServer>>;
       try {
         server = await startServer(env);
@@ -37,17 +37,7 @@ export function addServeCommand(program: Command, contextOf: ContextOf): Command
           throw new UsageError(`bad configuration: ${error.message}`);
         throw error;
       }
-      const { base, admin, config } = server;
-      ctx.print(
-        [
-          `OWP Pool server listening on ${base}`,
-          `  health:   ${base}/healthz`,
-          `  database: ${resolve(config.OWP_DB_PATH)}`,
-          admin.created
-            ? `  admin token (new, saved to ${admin.source}, mode 0600):\n    ${admin.token}`
-            : `  admin token: from ${admin.source}`,
-        ].join('\n'),
-      );
+      ctx.print(serverBanner(server));
       await new Promise<void>((done) => {
         if (ctx.io.signal.aborted) done();
         else ctx.io.signal.addEventListener('abort', () => done(), { once: true });
