@@ -75,12 +75,17 @@ describe('the OpenAPI document', () => {
     expect(document.info.version).toBe(packageJson.version);
   });
 
-  it('has one operation per route of the table, under its method and path', () => {
+  it('has one operation per route of the table, under its method and path, plus the event stream', () => {
     for (const [name, spec] of routeEntries) {
       expect(operationOf(spec).operationId, `${spec.method} ${spec.path}`).toBe(name);
     }
     const documented = Object.values(document.paths).flatMap((item) => Object.values(item));
-    expect(documented).toHaveLength(routeEntries.length);
+    // The one operation outside the table: GET /v1/events, a text/event-stream answer.
+    expect(documented).toHaveLength(routeEntries.length + 1);
+    expect(document.paths['/v1/events']?.get?.operationId).toBe('streamEvents');
+    expect(Object.keys(document.paths['/v1/events']!.get!.responses['200']!.content!)).toEqual([
+      'text/event-stream',
+    ]);
   });
 
   it('resolves every $ref', () => {

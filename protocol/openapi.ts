@@ -437,6 +437,56 @@ export function toOpenApiPath(path: string): string {
 }
 
 /** The OpenAPI 3.1 document for every route of the protocol's route table. */
+/**
+ * `GET /v1/events` is not in the route table: it answers a stream, not JSON, and the server
+ * registers it by hand (server/event-stream.ts). Documented here so the reference is whole.
+ */
+function eventStreamOperation(): OpenApiOperation {
+  const error = (description: string, codes: string[]) => ({
+    description: `${description}\n\n${codes.map((c) => `- \`${c}\``).join('\n')}`,
+    content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorEnvelope' } } },
+    'x-owp-error-codes': codes,
+  });
+  return {
+    operationId: 'streamEvents',
+    summary: 'The live event stream (Server-Sent Events).',
+    description: [
+      'Each event is sent as `id: <seq>`, `event: <type>`, `data: <OwpEvent as JSON>`. A client',
+      'that reconnects with `Last-Event-ID` (or `?after=`) first receives every event it missed,',
+      'from the event table, then live ones, with no gap and no repeat. Comment lines keep idle',
+      'connections alive. Admins (and viewers) see every event; a worker sees its own.',
+    ].join('\n'),
+    tags: ['events'],
+    security: [{ workerToken: [] }, { adminToken: [] }],
+    parameters: [
+      {
+        name: 'Last-Event-ID',
+        in: 'header',
+        required: false,
+        description: 'Resume after this event sequence number.',
+        schema: { type: 'integer', minimum: 0 },
+      },
+      {
+        name: 'after',
+        in: 'query',
+        required: false,
+        description: 'Resume after this event sequence number (when the header cannot be set).',
+        schema: { type: 'integer', minimum: 0 },
+      },
+    ],
+    responses: {
+      '200': {
+        description: 'A stream of `OwpEvent`s.',
+        content: { 'text/event-stream': { schema: { type: 'string' } } },
+      },
+      '400': error('Bad request.', ['validation_failed']),
+      '401': error('Unauthorized.', ['unauthorized']),
+      '429': error('Too many failed authentications.', ['rate_limited']),
+      '503': error('Too many open streams.', ['not_ready']),
+    },
+  } as unknown as OpenApiOperation;
+}
+
 export function buildOpenApiDocument(): OpenApiDocument {
   const collector = new SchemaCollector();
   const paths: OpenApiDocument['paths'] = {};
@@ -445,6 +495,7 @@ export function buildOpenApiDocument(): OpenApiDocument {
     const method = spec.method.toLowerCase() as HttpMethod;
     (paths[path] ??= {})[method] = buildOperation(collector, name, spec);
   }
+  paths['/v1/events'] = { get: eventStreamOperation() };
   // Every error response points at the one envelope; converting it adds it to the components.
   collector.convert(ErrorEnvelope, 'output');
 

@@ -144,7 +144,8 @@ function renderParameters(document: OpenApiDocument, operation: OpenApiOperation
 
 function renderResponses(operation: OpenApiOperation): string {
   const rows = Object.entries(operation.responses).map(([status, response]) => {
-    const schema = response.content?.['application/json'].schema;
+    // The event stream answers text/event-stream; everything else JSON.
+    const schema = response.content?.['application/json']?.schema;
     const codes = (response['x-owp-error-codes'] ?? [])
       .map((code) => `<code>${escapeHtml(code)}</code>`)
       .join(' ');
