@@ -21,7 +21,11 @@ function runCycles(driver: SqlDriver, { workers, readyTasks, cycles }: Scenario)
   engine.upsertRepo({ repo: 'bench', max_open_prs: 100, area_locks_enabled: false });
   const ids: string[] = [];
   for (let i = 0; i < workers; i++) {
-    const { worker_id } = engine.registerWorker({ name: `w${i}`, capacity_points: 5, max_concurrent_tasks: 1 });
+    const { worker_id } = engine.registerWorker({
+      name: `w${i}`,
+      capacity_points: 5,
+      max_concurrent_tasks: 1,
+    });
     engine.heartbeat(worker_id, { status: 'idle' });
     ids.push(worker_id);
   }
@@ -36,7 +40,10 @@ function runCycles(driver: SqlDriver, { workers, readyTasks, cycles }: Scenario)
     for (const worker of ids) {
       const lease = engine.getWork(worker).leases[0];
       if (!lease) continue;
-      engine.updateStatus(worker, lease.task_id, { status: 'in_progress', lease_id: lease.lease_id });
+      engine.updateStatus(worker, lease.task_id, {
+        status: 'in_progress',
+        lease_id: lease.lease_id,
+      });
       engine.updateStatus(worker, lease.task_id, {
         status: 'pr_opened',
         lease_id: lease.lease_id,

@@ -43,6 +43,8 @@ export interface AppOptions {
   maxEventStreams?: number;
   /** A read-only token for the dashboard (`X-Viewer-Token`): GET admin routes and the event stream. */
   viewerToken?: string;
+  /** A client must send its whole request within this (default 30 s): slow clients are cut off. */
+  requestTimeoutMs?: number;
   /** Extra CORS origins beside Obsidian's. */
   corsOrigins?: string[];
 }
@@ -155,6 +157,9 @@ export function buildApp(options: AppOptions): OwpApp {
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
+    // Slowloris guard: the request (headers and body) must arrive in time. Open event streams are
+    // not affected: their request is complete at once, and keep-alive comments flow every 15 s.
+    requestTimeout: options.requestTimeoutMs ?? 30_000,
   });
   const metrics = new ServerMetrics(options.engine);
   const throttle = new AuthThrottle(options.authFailuresPerMinute ?? 30, 60_000, () => Date.now());

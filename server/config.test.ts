@@ -10,6 +10,10 @@ describe('loadConfig', () => {
       OWP_LEASE_TTL: 1800,
       OWP_HEARTBEAT_TTL: 90,
       OWP_LOG_LEVEL: 'info',
+      OWP_REGISTRATIONS_PER_MINUTE: 20,
+      OWP_AUTH_FAILURES_PER_MINUTE: 30,
+      OWP_MAX_EVENT_STREAMS: 1000,
+      OWP_REQUEST_TIMEOUT: 30,
     });
   });
 

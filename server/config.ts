@@ -21,6 +21,11 @@ export const ServerConfig = z.object({
   OWP_LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info'),
+  OWP_VIEWER_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  OWP_REGISTRATIONS_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(20),
+  OWP_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(30),
+  OWP_MAX_EVENT_STREAMS: z.coerce.number().int().min(1).max(100_000).default(1000),
+  OWP_REQUEST_TIMEOUT: z.coerce.number().int().min(1).max(3600).default(30),
 });
 export type ServerConfig = z.infer<typeof ServerConfig>;
 

@@ -58,6 +58,11 @@ export async function startServer(
   const app = buildApp({
     engine,
     adminToken: admin.token,
+    viewerToken: config.OWP_VIEWER_TOKEN,
+    registrationsPerMinute: config.OWP_REGISTRATIONS_PER_MINUTE,
+    authFailuresPerMinute: config.OWP_AUTH_FAILURES_PER_MINUTE,
+    maxEventStreams: config.OWP_MAX_EVENT_STREAMS,
+    requestTimeoutMs: config.OWP_REQUEST_TIMEOUT * 1000,
     logger: {
       level: config.OWP_LOG_LEVEL,
       // Request logs carry no headers by default; redact them anyway should a serializer add them.
