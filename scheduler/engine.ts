@@ -46,6 +46,7 @@ import type { SqlDriver, SqlParams } from './storage-port.ts';
 import {
   budgetUsed,
   findRepo,
+  findTask,
   findWorker,
   heldAreas,
   isOnline,
@@ -646,9 +647,12 @@ export class Scheduler {
     leaseId: string | undefined,
     epoch: number | undefined,
   ): TaskRow {
-    requireWorker(this.ctx.driver, workerId);
-    const task = requireTask(this.ctx.driver, taskId);
-    if (leaseId !== undefined) {
+    // The common case costs one read: a task held by this worker proves the worker exists, and a
+    // task whose current lease is the one named proves the lease is this worker's.
+    const found = findTask(this.ctx.driver, taskId);
+    if (found?.assignee !== workerId) requireWorker(this.ctx.driver, workerId);
+    const task = found ?? requireTask(this.ctx.driver, taskId);
+    if (leaseId !== undefined && !(task.lease_id === leaseId && task.assignee === workerId)) {
       const lease = this.ctx.driver.get<{ worker_id: string; epoch: number }>(
         'SELECT worker_id, epoch FROM leases WHERE id = $id AND task_id = $task',
         { id: leaseId, task: taskId },
