@@ -55,6 +55,7 @@ import {
   requireWorker,
 } from './task-store.ts';
 import { applyTransition } from './transitions.ts';
+import { updateWorkerLoad } from './worker-load.ts';
 
 export interface SchedulerOptions {
   driver: SqlDriver;
@@ -343,6 +344,7 @@ export class Scheduler {
             task_id: id,
           });
         }
+        updateWorkerLoad(this.ctx.driver, task, { ...task, estimate_points: next.estimate_points });
         this.ctx.record(
           'task.updated',
           { repo: task.repo, task_id: id, worker_id: task.assignee },

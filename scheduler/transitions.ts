@@ -5,6 +5,7 @@ import { reputationOf } from './eligibility.ts';
 import { type LifecycleEdge, HOLDING_STATUSES } from './lifecycle.ts';
 import type { TaskRow } from './rows.ts';
 import type { SqlParams } from './storage-port.ts';
+import { updateWorkerLoad } from './worker-load.ts';
 
 export interface TransitionOptions {
   /** The fencing epoch the write was made under; the update applies only if it is still current. */
@@ -96,6 +97,7 @@ export function applyTransition(
   }
   // A transition never changes the skill set, so the joined skills carry over.
   const updated: TaskRow = { ...row, skills: task.skills };
+  updateWorkerLoad(ctx.driver, task, updated);
   recordLeaseChange(ctx, task, updated, edge, now);
   ctx.record(
     'task.status_changed',
