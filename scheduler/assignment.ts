@@ -6,6 +6,7 @@ import { TASK_COLUMNS, TASK_FROM, splitSkills } from './rows.ts';
 import { skillSetsHeldBy } from './skill-sets.ts';
 import { budgetUsed, findRepo, findTask, findWorker, isAreaHeld, isOnline } from './task-store.ts';
 import { applyTransition } from './transitions.ts';
+import type { Touched } from './write-scope.ts';
 
 /*
  * Assignment narrows candidates with indexed queries and confirms every grant with the pure
@@ -268,4 +269,18 @@ export function assignAll(ctx: EngineContext): number {
     if (grantedThisRound === 0) break;
   }
   return granted;
+}
+
+/**
+ * Assigns what a write made assignable. Workers whose own room freed choose first: each takes the
+ * best task it may have anywhere. Then repos, whose queues run in priority order, so a freed slot
+ * or area goes to the most important waiting task rather than to whichever task happened to be
+ * freed. Last, new or edited tasks.
+ */
+export function assignTouched(ctx: EngineContext, touched: Touched): void {
+  for (const id of touched.workers) {
+    if (findWorker(ctx.driver, id)) fillWorker(ctx, id);
+  }
+  for (const repo of touched.repos) assignRepoQueue(ctx, repo);
+  for (const id of touched.tasks) assignTask(ctx, id);
 }

@@ -1,0 +1,191 @@
+import type { z } from 'zod';
+import {
+  OwpError,
+  type LeaseReleaseRequest,
+  type LeaseRenewResponse,
+  type StatusUpdateRequest,
+} from '../protocol/index.ts';
+import { toIso } from './clock.ts';
+import type { EngineContext } from './context.ts';
+import { edgeFor, isHolding } from './lifecycle.ts';
+import type { TaskRow } from './rows.ts';
+import { findTask, requireTask, requireWorker } from './task-store.ts';
+import { applyTransition } from './transitions.ts';
+
+/**
+ * A worker moves its task along the lifecycle. With `lease_id` (v1) the write is fenced by that
+ * lease; without it (v0.1) by the task's current lease holder. A stale lease gets 409 and
+ * changes nothing. Returns the task id.
+ */
+export function updateStatus(
+  ctx: EngineContext,
+  workerId: string,
+  taskId: string,
+  req: z.output<typeof StatusUpdateRequest>,
+): string {
+  const task = requireLeaseHolder(ctx, workerId, taskId, req.lease_id, req.epoch);
+  if (task.status === req.status) {
+    // A retried or repeated report: nothing to move; record a new artifact if one came.
+    if (req.artifact) recordArtifact(ctx, task, req.artifact);
+    return taskId;
+  }
+  applyTransition(ctx, task, edgeFor(task.status, 'worker', { to: req.status }), {
+    epoch: task.lease_epoch,
+    worker: workerId,
+    message: req.message ?? null,
+    artifact: req.artifact ?? null,
+  });
+  return taskId;
+}
+
+/** Extends one lease by its TTL. */
+export function renewLease(
+  ctx: EngineContext,
+  workerId: string,
+  leaseId: string,
+): LeaseRenewResponse {
+  const task = requireLeaseById(ctx, workerId, leaseId);
+  if (!isHolding(task.status)) {
+    throw new OwpError(
+      'invalid_transition',
+      `Task ${task.id} is ${task.status}; only leased, in-progress or blocked work has a lease to renew.`,
+      { task_id: task.id, status: task.status },
+    );
+  }
+  const now = ctx.clock.now();
+  const row = ctx.driver.get<{ lease_expires_at: number }>(
+    `UPDATE tasks SET lease_expires_at = $now + lease_ttl_ms
+      WHERE id = $id AND lease_epoch = $epoch AND lease_expires_at > $now
+      RETURNING lease_expires_at`,
+    { id: task.id, epoch: task.lease_epoch, now },
+  );
+  if (!row) throw staleLease(task, leaseId);
+  const expiresAt = toIso(row.lease_expires_at);
+  ctx.record(
+    'lease.renewed',
+    { repo: task.repo, task_id: task.id, worker_id: workerId },
+    { lease_id: leaseId, expires_at: expiresAt },
+  );
+  return { ok: true as const, lease_id: leaseId, epoch: task.lease_epoch, expires_at: expiresAt };
+}
+
+/** The worker gives the task back to the queue; the attempt counts. */
+export function releaseLease(
+  ctx: EngineContext,
+  workerId: string,
+  leaseId: string,
+  req: z.output<typeof LeaseReleaseRequest>,
+): { ok: true; task_id: string } {
+  const task = requireLeaseById(ctx, workerId, leaseId);
+  applyTransition(ctx, task, edgeFor(task.status, 'worker', { cause: 'release' }), {
+    epoch: task.lease_epoch,
+    worker: workerId,
+    message: req.reason ?? null,
+  });
+  return { ok: true as const, task_id: task.id };
+}
+
+function recordArtifact(
+  ctx: EngineContext,
+  task: TaskRow,
+  artifact: NonNullable<z.output<typeof StatusUpdateRequest>['artifact']>,
+): void {
+  const merged = JSON.stringify({
+    ...(task.artifact ? JSON.parse(task.artifact) : {}),
+    ...Object.fromEntries(
+      Object.entries(artifact).filter(([, v]) => v !== null && v !== undefined),
+    ),
+  });
+  if (merged === task.artifact) return;
+  const row = ctx.driver.get<{ version: number }>(
+    `UPDATE tasks SET artifact = $artifact, version = version + 1, updated_at = $now
+      WHERE id = $id AND lease_epoch = $epoch RETURNING version`,
+    { id: task.id, artifact: merged, epoch: task.lease_epoch, now: ctx.clock.now() },
+  )!;
+  ctx.record(
+    'task.updated',
+    { repo: task.repo, task_id: task.id, worker_id: task.assignee },
+    { fields: ['artifact'], version: row.version },
+  );
+}
+
+function requireLeaseById(ctx: EngineContext, workerId: string, leaseId: string): TaskRow {
+  const lease = ctx.driver.get<{ task_id: string; worker_id: string; epoch: number }>(
+    'SELECT task_id, worker_id, epoch FROM leases WHERE id = $id',
+    { id: leaseId },
+  );
+  if (!lease) throw new OwpError('lease_not_found', `No lease ${leaseId}.`, { lease_id: leaseId });
+  if (lease.worker_id !== workerId) {
+    throw new OwpError('not_lease_holder', `Lease ${leaseId} belongs to another worker.`, {
+      lease_id: leaseId,
+    });
+  }
+  return requireLeaseHolder(ctx, workerId, lease.task_id, leaseId, lease.epoch);
+}
+
+/** The task, if `workerId` holds its current lease (and the named lease, when one is named). */
+function requireLeaseHolder(
+  ctx: EngineContext,
+  workerId: string,
+  taskId: string,
+  leaseId: string | undefined,
+  epoch: number | undefined,
+): TaskRow {
+  // The common case costs one read: a task held by this worker proves the worker exists, and a
+  // task whose current lease is the one named proves the lease is this worker's.
+  const found = findTask(ctx.driver, taskId);
+  if (found?.assignee !== workerId) requireWorker(ctx.driver, workerId);
+  const task = found ?? requireTask(ctx.driver, taskId);
+  if (leaseId !== undefined && !(task.lease_id === leaseId && task.assignee === workerId)) {
+    const lease = ctx.driver.get<{ worker_id: string; epoch: number }>(
+      'SELECT worker_id, epoch FROM leases WHERE id = $id AND task_id = $task',
+      { id: leaseId, task: taskId },
+    );
+    if (!lease) {
+      throw new OwpError('lease_not_found', `No lease ${leaseId} on task ${taskId}.`, {
+        lease_id: leaseId,
+        task_id: taskId,
+      });
+    }
+    if (lease.worker_id !== workerId) {
+      throw new OwpError('not_lease_holder', `Lease ${leaseId} belongs to another worker.`, {
+        lease_id: leaseId,
+      });
+    }
+    if (task.lease_id !== leaseId) throw staleLease(task, leaseId);
+  }
+  if (task.assignee !== workerId) {
+    throw new OwpError('not_lease_holder', `Task ${taskId} is not leased to worker ${workerId}.`, {
+      task_id: taskId,
+    });
+  }
+  if (epoch !== undefined && epoch !== task.lease_epoch) throw staleLease(task, leaseId);
+  if (task.lease_id === null) {
+    throw new OwpError(
+      'invalid_transition',
+      `Task ${taskId} is ${task.status}; its lease has ended.`,
+      {
+        task_id: taskId,
+        status: task.status,
+        allowed: [],
+      },
+    );
+  }
+  if (task.lease_expires_at !== null && task.lease_expires_at <= ctx.clock.now()) {
+    throw new OwpError(
+      'lease_expired',
+      `The lease on task ${taskId} expired at ${toIso(task.lease_expires_at)}; the task is going back to the queue.`,
+      { task_id: taskId, expired_at: toIso(task.lease_expires_at) },
+    );
+  }
+  return task;
+}
+
+function staleLease(task: TaskRow, leaseId: string | undefined): OwpError {
+  const named = leaseId ? `The lease ${leaseId}` : 'The lease';
+  return new OwpError(
+    'stale_lease',
+    `${named} on task ${task.id} is no longer current (epoch ${task.lease_epoch}); the write was not applied.`,
+    { task_id: task.id, lease_id: leaseId ?? null, current_epoch: task.lease_epoch },
+  );
+}

@@ -1,0 +1,80 @@
+import type { z } from 'zod';
+import { OwpError, type Repo, type RepoUpsertRequest } from '../protocol/index.ts';
+import type { EngineContext } from './context.ts';
+import { type RepoRow, toRepo } from './rows.ts';
+import { budgetUsed, findRepo, heldAreas, openPrs } from './task-store.ts';
+
+/** Creates a repo or updates the fields given; new repos default to 3 open PRs and area locks. */
+export function upsertRepo(ctx: EngineContext, req: z.output<typeof RepoUpsertRequest>): string {
+  const existing = findRepo(ctx.driver, req.repo);
+  const row = {
+    key: req.repo,
+    max_open_prs: req.max_open_prs ?? existing?.max_open_prs ?? 3,
+    area_locks_enabled: Number(
+      req.area_locks_enabled ?? (existing ? existing.area_locks_enabled === 1 : true),
+    ),
+    lease_ttl_ms:
+      req.lease_ttl_seconds === undefined
+        ? (existing?.lease_ttl_ms ?? null)
+        : req.lease_ttl_seconds === null
+          ? null
+          : req.lease_ttl_seconds * 1000,
+    now: ctx.clock.now(),
+  };
+  ctx.driver.run(
+    `INSERT INTO repos (key, max_open_prs, area_locks_enabled, lease_ttl_ms, created_at, updated_at)
+     VALUES ($key, $max_open_prs, $area_locks_enabled, $lease_ttl_ms, $now, $now)
+     ON CONFLICT (key) DO UPDATE SET max_open_prs = excluded.max_open_prs,
+       area_locks_enabled = excluded.area_locks_enabled, lease_ttl_ms = excluded.lease_ttl_ms,
+       updated_at = excluded.updated_at`,
+    row,
+  );
+  ctx.record(
+    'repo.upserted',
+    { repo: req.repo },
+    { max_open_prs: row.max_open_prs, area_locks_enabled: row.area_locks_enabled === 1 },
+  );
+  return req.repo;
+}
+
+/** Deletes a repo whose tasks are all finished (merged or cancelled), and those tasks' rows. */
+export function deleteRepo(ctx: EngineContext, key: string): void {
+  getRepo(ctx, key);
+  const open = ctx.driver.get<{ n: number }>(
+    `SELECT COUNT(*) AS n FROM tasks WHERE repo = $key AND status NOT IN ('merged', 'cancelled')`,
+    { key },
+  )!.n;
+  if (open > 0) {
+    throw new OwpError(
+      'repo_in_use',
+      `Repo ${key} has ${open} open task(s); cancel or finish them first.`,
+      { repo: key, open_tasks: open },
+    );
+  }
+  ctx.driver.run('DELETE FROM leases WHERE task_id IN (SELECT id FROM tasks WHERE repo = $key)', {
+    key,
+  });
+  ctx.driver.run('DELETE FROM tasks WHERE repo = $key', { key });
+  ctx.driver.run('DELETE FROM repos WHERE key = $key', { key });
+  ctx.record('repo.deleted', { repo: key }, {});
+}
+
+export function getRepo(ctx: EngineContext, key: string): Repo {
+  const row = findRepo(ctx.driver, key);
+  if (!row) throw new OwpError('repo_not_found', `No repo ${key}.`, { repo: key });
+  return repoView(ctx, row);
+}
+
+export function listRepos(ctx: EngineContext): Repo[] {
+  return ctx.driver
+    .all<RepoRow>('SELECT * FROM repos ORDER BY key')
+    .map((row) => repoView(ctx, row));
+}
+
+function repoView(ctx: EngineContext, row: RepoRow): Repo {
+  return toRepo(row, {
+    budget_used: budgetUsed(ctx.driver, row.key),
+    open_prs: openPrs(ctx.driver, row.key),
+    locked_areas: row.area_locks_enabled ? heldAreas(ctx.driver, row.key) : [],
+  });
+}

@@ -1,0 +1,182 @@
+import type { z } from 'zod';
+import {
+  OwpError,
+  type Task,
+  type TaskCreateRequest,
+  type TaskListQuery,
+  type TaskPage,
+  type TaskUpdateRequest,
+} from '../protocol/index.ts';
+import type { EngineContext } from './context.ts';
+import { normalizeSkills } from './eligibility.ts';
+import { edgeFor } from './lifecycle.ts';
+import { TASK_COLUMNS, TASK_FROM, type TaskRow, toTask } from './rows.ts';
+import { skillSetId } from './skill-sets.ts';
+import type { SqlParams } from './storage-port.ts';
+import { findRepo, requireTask } from './task-store.ts';
+import { applyTransition } from './transitions.ts';
+import { updateWorkerLoad } from './worker-load.ts';
+
+/** Creates a ready task; returns its id. */
+export function createTask(ctx: EngineContext, req: z.output<typeof TaskCreateRequest>): string {
+  if (!findRepo(ctx.driver, req.repo)) {
+    throw new OwpError(
+      'unknown_repo',
+      `Repo ${req.repo} does not exist; create it with POST /v1/admin/repos first.`,
+      { repo: req.repo },
+    );
+  }
+  const now = ctx.clock.now();
+  const id = ctx.ids.taskId();
+  ctx.driver.run(
+    `INSERT INTO tasks (id, repo, title, description, estimate_points, priority, skill_set_id,
+                        area, tier, status, ttl_override_ms, created_at, updated_at)
+     VALUES ($id, $repo, $title, $description, $estimate_points, $priority, $skill_set_id,
+             $area, $tier, 'ready', $ttl, $now, $now)`,
+    {
+      id,
+      repo: req.repo,
+      title: req.title,
+      description: req.description,
+      estimate_points: req.estimate_points,
+      priority: req.priority,
+      skill_set_id: skillSetId(ctx.driver, normalizeSkills(req.required_skills)),
+      area: req.area,
+      tier: req.tier,
+      ttl: req.lease_ttl_seconds ? req.lease_ttl_seconds * 1000 : null,
+      now,
+    },
+  );
+  ctx.record(
+    'task.created',
+    { repo: req.repo, task_id: id },
+    { title: req.title, priority: req.priority },
+  );
+  return id;
+}
+
+export function getTask(ctx: EngineContext, id: string): Task {
+  return toTask(requireTask(ctx.driver, id));
+}
+
+/** Tasks by creation order, filtered, a page at a time; `next_cursor` continues the listing. */
+export function listTasks(ctx: EngineContext, query: z.output<typeof TaskListQuery>): TaskPage {
+  const after = query.cursor ? decodeCursor(query.cursor) : null;
+  const params: SqlParams = {
+    repo: query.repo ?? null,
+    status: query.status ?? null,
+    assignee: query.assignee ?? null,
+    area: query.area ?? null,
+    skill: query.skill?.toLowerCase() ?? null,
+    after_at: after?.created_at ?? -1,
+    after_id: after?.id ?? '',
+    limit: query.limit + 1,
+  };
+  const rows = ctx.driver.all<TaskRow>(
+    `SELECT ${TASK_COLUMNS} FROM ${TASK_FROM}
+      WHERE ($repo IS NULL OR t.repo = $repo)
+        AND ($status IS NULL OR t.status = $status)
+        AND ($assignee IS NULL OR t.assignee = $assignee)
+        AND ($area IS NULL OR t.area = $area)
+        AND ($skill IS NULL OR t.skill_set_id IN
+              (SELECT set_id FROM skill_set_members WHERE skill = $skill))
+        AND (t.created_at > $after_at OR (t.created_at = $after_at AND t.id > $after_id))
+      ORDER BY t.created_at, t.id LIMIT $limit`,
+    params,
+  );
+  const page = rows.slice(0, query.limit);
+  const last = page.at(-1);
+  return {
+    tasks: page.map(toTask),
+    next_cursor: rows.length > query.limit && last ? encodeCursor(last) : null,
+  };
+}
+
+/**
+ * Admin edit. With `expected_version`, the edit applies only if the task is still at that
+ * version (409 `stale_version` otherwise), so an edit made from a stale note loses nothing.
+ */
+export function updateTask(
+  ctx: EngineContext,
+  id: string,
+  req: z.output<typeof TaskUpdateRequest>,
+): string {
+  const task = requireTask(ctx.driver, id);
+  if (req.expected_version !== undefined && req.expected_version !== task.version) {
+    throw new OwpError(
+      'stale_version',
+      `Task ${id} is at version ${task.version}, not ${req.expected_version}; reload and retry.`,
+      { task_id: id, version: task.version, expected_version: req.expected_version },
+    );
+  }
+  const fields = Object.keys(req).filter((k) => k !== 'expected_version');
+  if (fields.length === 0) return id;
+  const next = {
+    title: req.title ?? task.title,
+    description: req.description ?? task.description,
+    estimate_points: req.estimate_points ?? task.estimate_points,
+    priority: req.priority ?? task.priority,
+    skill_set_id:
+      req.required_skills === undefined
+        ? task.skill_set_id
+        : skillSetId(ctx.driver, normalizeSkills(req.required_skills)),
+    area: req.area === undefined ? task.area : req.area,
+    tier: req.tier ?? task.tier,
+    ttl_override_ms:
+      req.lease_ttl_seconds === undefined
+        ? task.ttl_override_ms
+        : req.lease_ttl_seconds === null
+          ? null
+          : req.lease_ttl_seconds * 1000,
+  };
+  const changed = ctx.driver.get<{ version: number }>(
+    `UPDATE tasks SET title = $title, description = $description,
+            estimate_points = $estimate_points, priority = $priority,
+            skill_set_id = $skill_set_id, area = $area, tier = $tier,
+            ttl_override_ms = $ttl_override_ms, version = version + 1, updated_at = $now
+      WHERE id = $id AND version = $version RETURNING version`,
+    { ...next, id, version: task.version, now: ctx.clock.now() },
+  );
+  if (!changed) {
+    throw new OwpError('stale_version', `Task ${id} changed during the edit; retry.`, {
+      task_id: id,
+    });
+  }
+  updateWorkerLoad(ctx.driver, task, { ...task, estimate_points: next.estimate_points });
+  ctx.record(
+    'task.updated',
+    { repo: task.repo, task_id: id, worker_id: task.assignee },
+    { fields, version: changed.version },
+  );
+  return id;
+}
+
+/** An admin's move of a task: cancel, requeue, or record its merge. */
+export function adminTransition(
+  ctx: EngineContext,
+  id: string,
+  cause: 'cancel' | 'requeue' | 'merge',
+): string {
+  const task = requireTask(ctx.driver, id);
+  applyTransition(ctx, task, edgeFor(task.status, 'admin', { cause }), {
+    epoch: task.lease_epoch,
+    message: `admin ${cause}`,
+  });
+  return id;
+}
+
+const encodeCursor = (row: TaskRow): string =>
+  btoa(`${row.created_at}:${row.id}`).replace(/=+$/, '');
+
+function decodeCursor(cursor: string): { created_at: number; id: string } {
+  try {
+    const [at, ...rest] = atob(cursor).split(':');
+    const created_at = Number(at);
+    if (!Number.isSafeInteger(created_at) || rest.length === 0) throw new Error('bad cursor');
+    return { created_at, id: rest.join(':') };
+  } catch {
+    throw new OwpError('validation_failed', 'The cursor is not one this server issued.', {
+      cursor,
+    });
+  }
+}

@@ -1,0 +1,153 @@
+import type { z } from 'zod';
+import type {
+  HeartbeatRequest,
+  HeartbeatResponse,
+  RegisterWorkerRequest,
+  RegisterWorkerResponse,
+  Worker,
+  WorkLease,
+} from '../protocol/index.ts';
+import { toIso } from './clock.ts';
+import type { EngineContext } from './context.ts';
+import { MAX_TASK_TIER, normalizeSkills } from './eligibility.ts';
+import { hashToken } from './ids.ts';
+import { TASK_COLUMNS, TASK_FROM, type TaskRow, type WorkerRow, toTask, toWorker } from './rows.ts';
+import { isOnline, requireWorker } from './task-store.ts';
+
+/** Registers a worker. The token is returned once; only its hash is stored. */
+export function registerWorker(
+  ctx: EngineContext,
+  req: z.output<typeof RegisterWorkerRequest>,
+): RegisterWorkerResponse {
+  const id = ctx.ids.workerId();
+  const token = ctx.ids.token();
+  const skills = normalizeSkills(req.skills);
+  const tier = ctx.config.defaultTrustTier;
+  ctx.driver.run(
+    `INSERT INTO workers (id, name, github_handle, token_hash, skills, capacity_points,
+                          max_concurrent_tasks, trust_tier, max_tier, registered_at)
+     VALUES ($id, $name, $github_handle, $token_hash, $skills, $capacity_points,
+             $max_concurrent_tasks, $trust_tier, $max_tier, $now)`,
+    {
+      id,
+      name: req.name,
+      github_handle: req.github_handle ?? null,
+      token_hash: hashToken(token),
+      skills: JSON.stringify(skills),
+      capacity_points: req.capacity_points,
+      max_concurrent_tasks: req.max_concurrent_tasks,
+      trust_tier: tier,
+      max_tier: MAX_TASK_TIER[tier],
+      now: ctx.clock.now(),
+    },
+  );
+  for (const skill of skills) {
+    ctx.driver.run('INSERT INTO worker_skills (worker_id, skill) VALUES ($worker, $skill)', {
+      worker: id,
+      skill,
+    });
+  }
+  ctx.record('worker.registered', { worker_id: id }, { name: req.name, skills });
+  return { worker_id: id, token };
+}
+
+/** The worker a bearer token belongs to, or undefined. Looks up by hash, never by the secret. */
+export function authenticateWorker(ctx: EngineContext, token: string): string | undefined {
+  return ctx.driver.get<{ id: string }>('SELECT id FROM workers WHERE token_hash = $hash', {
+    hash: hashToken(token),
+  })?.id;
+}
+
+export function getWorker(ctx: EngineContext, id: string): Worker {
+  return workerView(ctx, requireWorker(ctx.driver, id));
+}
+
+export function listWorkers(ctx: EngineContext): Worker[] {
+  return ctx.driver
+    .all<WorkerRow>('SELECT * FROM workers ORDER BY registered_at, rowid')
+    .map((row) => workerView(ctx, row));
+}
+
+function workerView(ctx: EngineContext, row: WorkerRow): Worker {
+  return toWorker(row, isOnline(row, ctx.clock.now(), ctx.config.heartbeatTtlMs));
+}
+
+/**
+ * A heartbeat: marks the worker online, records its status, and renews every lease it holds
+ * that has not already expired (a lapsed lease stays lapsed: the sweep owns it).
+ */
+export function heartbeat(
+  ctx: EngineContext,
+  workerId: string,
+  req: z.output<typeof HeartbeatRequest>,
+): HeartbeatResponse {
+  const now = ctx.clock.now();
+  const worker = requireWorker(ctx.driver, workerId);
+  const wasOnline = isOnline(worker, now, ctx.config.heartbeatTtlMs);
+  ctx.driver.run(
+    `UPDATE workers SET last_heartbeat_at = $now, reported_status = $status, note = $note,
+            announced_online = 1 WHERE id = $id`,
+    { id: workerId, now, status: req.status, note: req.note ?? null },
+  );
+  const renewed = ctx.driver.run(
+    `UPDATE tasks SET lease_expires_at = $now + lease_ttl_ms
+      WHERE assignee = $id AND status IN ('leased', 'in_progress', 'blocked')
+        AND lease_expires_at > $now`,
+    { id: workerId, now },
+  ).changes;
+  if (!wasOnline || worker.announced_online === 0) {
+    ctx.record('worker.online', { worker_id: workerId }, { status: req.status });
+  } else if (worker.reported_status !== req.status) {
+    ctx.record(
+      'worker.status_changed',
+      { worker_id: workerId },
+      { from: worker.reported_status, to: req.status },
+    );
+  }
+  return { ok: true as const, server_time: toIso(now), leases_renewed: renewed };
+}
+
+/** The worker's live leases (leased, in progress, blocked), oldest grant first. */
+export function workLeases(ctx: EngineContext, workerId: string): WorkLease[] {
+  return ctx.driver
+    .all<TaskRow>(
+      `SELECT ${TASK_COLUMNS} FROM ${TASK_FROM}
+        WHERE t.assignee = $id AND t.status IN ('leased', 'in_progress', 'blocked')
+        ORDER BY t.lease_granted_at, t.id`,
+      { id: workerId },
+    )
+    .map(toWorkLease);
+}
+
+/** Pauses or resumes a worker for new leases; records the change only when there is one. */
+export function setAdminPause(ctx: EngineContext, id: string, paused: boolean): string {
+  const worker = requireWorker(ctx.driver, id);
+  if ((worker.paused_by_admin === 1) !== paused) {
+    ctx.driver.run('UPDATE workers SET paused_by_admin = $p WHERE id = $id', {
+      id,
+      p: Number(paused),
+    });
+    ctx.record(paused ? 'worker.paused' : 'worker.resumed', { worker_id: id }, {});
+  }
+  return id;
+}
+
+function toWorkLease(row: TaskRow): WorkLease {
+  const task = toTask(row);
+  return {
+    task_id: task.task_id,
+    repo: task.repo,
+    title: task.title,
+    description: task.description,
+    estimate_points: task.estimate_points,
+    priority: task.priority,
+    area: task.area,
+    tier: task.tier,
+    required_skills: task.required_skills,
+    lease_expires_at: task.lease!.expires_at,
+    lease_id: task.lease!.lease_id,
+    epoch: task.lease!.epoch,
+    status: task.status,
+    lease_granted_at: task.lease!.granted_at,
+  };
+}

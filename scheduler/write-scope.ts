@@ -1,0 +1,130 @@
+import type { OwpEvent } from '../protocol/index.ts';
+import { countsAgainstBudget, isHolding } from './lifecycle.ts';
+import type { SqlDriver } from './storage-port.ts';
+
+export type EventListener = (event: OwpEvent) => void;
+
+/** What may have become assignable during a write, so assignment runs once, at its end. */
+export interface Touched {
+  tasks: Set<string>;
+  repos: Set<string>;
+  workers: Set<string>;
+}
+
+const nothingTouched = (): Touched => ({ tasks: new Set(), repos: new Set(), workers: new Set() });
+
+/**
+ * The engine's unit of work: one transaction per write; at its end, assignment of whatever the
+ * write made assignable (`settle`); after commit, delivery of its events to listeners, in order.
+ * Nested writes join the outer one. A rolled-back write delivers nothing.
+ */
+export class WriteScope {
+  private readonly listeners = new Set<EventListener>();
+  private pending: OwpEvent[] = [];
+  private readonly deliveryQueue: OwpEvent[] = [];
+  private delivering = false;
+  private touched: Touched | null = null;
+
+  constructor(
+    private readonly driver: SqlDriver,
+    private readonly settle: (touched: Touched) => void,
+  ) {}
+
+  onEvent(listener: EventListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** An event appended in the current transaction: heard after commit, and noted for settle. */
+  recorded(event: OwpEvent): void {
+    this.pending.push(event);
+    if (this.touched) noteWhatMayBeAssignable(this.touched, event);
+  }
+
+  run<R>(fn: () => R): R;
+  run<R, V>(fn: () => R, view: (result: R) => V): V;
+  run<R, V>(fn: () => R, view?: (result: R) => V): R | V {
+    if (this.touched) return view ? view(fn()) : fn();
+    this.touched = nothingTouched();
+    let result: R | V;
+    try {
+      result = this.driver.transaction(() => {
+        const value = fn();
+        const touched = this.touched!;
+        // Grants made while settling must not feed back into this settle.
+        this.touched = nothingTouched();
+        this.settle(touched);
+        return view ? view(value) : value;
+      });
+    } catch (error) {
+      this.pending = [];
+      throw error;
+    } finally {
+      this.touched = null;
+    }
+    const events = this.pending;
+    this.pending = [];
+    this.deliver(events);
+    return result;
+  }
+
+  /**
+   * Hands committed events to listeners, in sequence order, each to every listener before the
+   * next. A listener that writes while being notified queues its events behind the ones being
+   * delivered, so no listener ever hears them out of order.
+   */
+  private deliver(events: OwpEvent[]): void {
+    this.deliveryQueue.push(...events);
+    if (this.delivering) return;
+    this.delivering = true;
+    try {
+      for (let event = this.deliveryQueue.shift(); event; event = this.deliveryQueue.shift()) {
+        for (const listener of [...this.listeners]) {
+          try {
+            listener(event);
+          } catch {
+            // A failing listener must not undo or block a committed write.
+          }
+        }
+      }
+    } finally {
+      this.delivering = false;
+    }
+  }
+}
+
+/** What an event may have made assignable. */
+function noteWhatMayBeAssignable(touched: Touched, event: OwpEvent): void {
+  switch (event.type) {
+    case 'task.created':
+    case 'task.updated':
+      if (event.task_id) touched.tasks.add(event.task_id);
+      return;
+    case 'task.status_changed': {
+      const { from, to, cause } = event.data;
+      if (to === 'ready' && event.task_id) touched.tasks.add(event.task_id);
+      // Budget, an area lock or a place in the queue may have freed: the repo's queue goes next.
+      const freed =
+        (countsAgainstBudget(from) && !countsAgainstBudget(to)) ||
+        (isHolding(from) && !isHolding(to));
+      if (freed && event.repo) touched.repos.add(event.repo);
+      // A worker with capacity freed by its own progress may take more; not one that let go.
+      if (isHolding(from) && !isHolding(to) && cause !== 'expire' && cause !== 'release') {
+        if (event.worker_id) touched.workers.add(event.worker_id);
+      }
+      return;
+    }
+    case 'repo.upserted':
+      if (event.repo) touched.repos.add(event.repo);
+      return;
+    case 'worker.online':
+    case 'worker.resumed':
+      if (event.worker_id) touched.workers.add(event.worker_id);
+      return;
+    case 'worker.status_changed':
+      if (event.data.from === 'paused' && event.worker_id) touched.workers.add(event.worker_id);
+      return;
+    default:
+      return;
+  }
+}
