@@ -53,6 +53,8 @@ export interface OwpApi {
   updateTask(taskId: string, request: TaskUpdateRequest): Promise<Task>;
   cancelTask(taskId: string): Promise<Task>;
   requeueTask(taskId: string): Promise<Task>;
+  /** Records that the task's PR was merged (admin). */
+  mergeTask(taskId: string): Promise<Task>;
   listWorkers(): Promise<Worker[]>;
   pauseWorker(workerId: string): Promise<Worker>;
   resumeWorker(workerId: string): Promise<Worker>;

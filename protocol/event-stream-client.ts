@@ -32,6 +32,8 @@ export class EventStreamClient implements Subscription {
   private delay: number;
   private status: StreamStatus | null = null;
   private idleTimer: ReturnType<typeof setTimeout> | null = null;
+  private wakeUp: (() => void) | null = null;
+  private skipNextWait = false;
 
   constructor(private readonly options: EventStreamClientOptions) {
     this.lastSeq = options.after;
@@ -44,15 +46,21 @@ export class EventStreamClient implements Subscription {
     return this.lastSeq;
   }
 
-  /** Drops the current connection and reconnects at once (e.g. when the app becomes visible). */
+  /**
+   * Drops the current connection, or cuts short the wait before the next attempt, and connects
+   * again at once (e.g. when the app becomes visible or the network comes back).
+   */
   reconnectNow(): void {
     this.delay = this.options.minDelayMs ?? 500;
+    this.skipNextWait = true;
     this.controller?.abort();
+    this.wakeUp?.();
   }
 
   close(): void {
     this.closed = true;
     this.controller?.abort();
+    this.wakeUp?.();
     if (this.idleTimer) clearTimeout(this.idleTimer);
   }
 
@@ -71,8 +79,19 @@ export class EventStreamClient implements Subscription {
         // Network loss, a refused connection or an abort: all lead to a reconnect.
       }
       if (this.closed) return;
+      if (this.skipNextWait) {
+        this.skipNextWait = false;
+        continue;
+      }
       this.setStatus('offline');
-      await new Promise((resolve) => setTimeout(resolve, this.delay));
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.delay);
+        this.wakeUp = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wakeUp = null;
       this.delay = Math.min(this.delay * 2, this.options.maxDelayMs ?? 15_000);
     }
   }

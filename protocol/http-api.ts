@@ -75,6 +75,9 @@ export class HttpOwpApi implements OwpApi {
   requeueTask(task_id: string) {
     return this.client.call('requeueTask', { params: { task_id } });
   }
+  mergeTask(task_id: string) {
+    return this.client.call('mergeTask', { params: { task_id } });
+  }
   async listWorkers() {
     return (await this.client.call('listWorkers', {})).workers;
   }

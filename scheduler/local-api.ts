@@ -102,6 +102,9 @@ export class LocalOwpApi implements OwpApi {
   requeueTask(taskId: string) {
     return this.run(() => (this.admin(), this.engine.requeueTask(taskId)));
   }
+  mergeTask(taskId: string) {
+    return this.run(() => (this.admin(), this.engine.markMerged(taskId)));
+  }
   listWorkers() {
     return this.run(() => (this.admin(), this.engine.listWorkers()));
   }

@@ -93,6 +93,19 @@ describe('GET /v1/events (real network)', () => {
     expect(events.every((e) => e.worker_id === alice.worker_id)).toBe(true);
   });
 
+  it('lets the server close while a client still holds a stream', async () => {
+    const { url } = await startServer();
+    const stream = await reader(url, { 'x-admin-token': ADMIN });
+    expect(stream.status).toBe(200);
+    const closed = open.app!.close().then(() => 'closed');
+    const outcome = await Promise.race([
+      closed,
+      new Promise((resolve) => setTimeout(() => resolve('still open after 2 s'), 2000)),
+    ]);
+    expect(outcome).toBe('closed');
+    open.app = undefined;
+  });
+
   it('refuses a stream without credentials, and past the connection limit', async () => {
     const { url } = await startServer(1);
     const anonymous = await fetch(url);

@@ -60,7 +60,9 @@ export function registerEventStream(app: FastifyInstance, options: EventStreamOp
   }, keepAliveMs);
   timer.unref();
 
-  app.addHook('onClose', async () => {
+  // Streams never finish by themselves, so they are ended before the server waits for open
+  // requests to drain (`preClose`); in `onClose` the server would already be waiting on them.
+  app.addHook('preClose', async () => {
     clearInterval(timer);
     unsubscribe();
     for (const connection of connections) connection.reply.raw.end();

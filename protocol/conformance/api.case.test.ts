@@ -181,6 +181,28 @@ export function runApiContract(name: string, makeTarget: () => Promise<ApiTarget
       }
     });
 
+    it('lets an admin record the merge of an open PR', async () => {
+      const { target, repo, skill, join } = await world();
+      try {
+        const alice = await join('Alice');
+        await alice.api.heartbeat();
+        const task = await target.admin.createTask({
+          repo,
+          title: 'Merged by a maintainer',
+          required_skills: [skill],
+        });
+        await alice.api.getWork();
+        await alice.api.updateStatus(task.task_id, { status: 'in_progress' });
+        await expectCode(target.admin.mergeTask(task.task_id), 'invalid_transition');
+        await alice.api.updateStatus(task.task_id, { status: 'pr_opened' });
+        const merged = await target.admin.mergeTask(task.task_id);
+        expect(merged).toMatchObject({ status: 'merged', lease: null });
+        await expectCode(alice.api.mergeTask(task.task_id), 'unauthorized');
+      } finally {
+        await target.close?.();
+      }
+    });
+
     it('pauses and resumes a worker, and lists it', async () => {
       const { target, join } = await world();
       try {
