@@ -1,0 +1,277 @@
+import type {
+  OwpApi,
+  RegisterWorkerRequest,
+  RegisterWorkerResponse,
+  StreamStatus,
+  Subscription,
+} from '../../protocol/index.ts';
+import { systemClock, type Clock } from '../../scheduler/clock.ts';
+import type { EngineConfig } from '../../scheduler/context.ts';
+import { Scheduler } from '../../scheduler/engine.ts';
+import type { IdSource } from '../../scheduler/ids.ts';
+import { LocalOwpApi, type LocalApiCredentials } from '../../scheduler/local-api.ts';
+import type { SqlDriver, SqlParams } from '../../scheduler/storage-port.ts';
+import type { BinaryStore } from '../embedded/binary-store.ts';
+import { Persister, type PersisterTimers, type SavedGeneration } from '../embedded/persister.ts';
+import { SqlJsDriver } from '../embedded/sqljs-driver.ts';
+import type { PoolBackend } from './pool-backend.ts';
+
+/** Timers for saves and upkeep; `setInterval` is needed for the sweep/assign cycle. */
+export interface BackendTimers extends PersisterTimers {
+  setInterval(callback: () => void, ms: number): unknown;
+  clearInterval(handle: unknown): void;
+}
+
+export interface EmbeddedBackendOptions {
+  /** Where the database is saved: the plugin's folder in Obsidian. */
+  store: BinaryStore;
+  /** Admin calls are the vault owner's; `workerToken` is the local worker's, once registered. */
+  credentials: LocalApiCredentials;
+  /** The sql.js WASM, inlined by the build; omitted in tests (sql.js finds it in node_modules). */
+  wasmBinary?: Uint8Array;
+  clock?: Clock;
+  timers?: BackendTimers;
+  /** Changes within this window are saved together (default 250 ms). */
+  saveDebounceMs?: number;
+  /** Database generations kept on disk (default 3). */
+  keepGenerations?: number;
+  /** How often expired leases are swept and the assignment cycle runs (default 5 s). */
+  upkeepIntervalMs?: number;
+  engineConfig?: Partial<EngineConfig>;
+  ids?: IdSource;
+  /** Hears failed saves and failed upkeep runs; the host shows a notice. */
+  onError?: (error: unknown) => void;
+}
+
+const DEFAULT_TIMERS: BackendTimers = {
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+  setInterval: (callback, ms) => setInterval(callback, ms),
+  clearInterval: (handle) => clearInterval(handle as ReturnType<typeof setInterval>),
+};
+
+/** A committed save, with the newest event it holds: everything up to it survives a crash. */
+export interface EmbeddedSave extends SavedGeneration {
+  lastEventSeq: number;
+}
+
+interface Running {
+  driver: SqlJsDriver;
+  engine: Scheduler;
+  api: LocalOwpApi;
+  upkeep: unknown;
+  subscriptions: Set<Subscription>;
+}
+
+/**
+ * Embedded mode: the OWP engine inside the plugin, on sql.js, saved to the plugin's folder by the
+ * Persister. Every committed change marks the database dirty (a coalesced save follows); expired
+ * leases are swept and the assignment cycle runs on a timer; `stop()` saves what is left.
+ */
+export class EmbeddedBackend implements PoolBackend {
+  readonly mode = 'embedded' as const;
+  readonly persister: Persister;
+  private readonly credentials: LocalApiCredentials;
+  private readonly timers: BackendTimers;
+  private running: Running | null = null;
+  /** The newest event committed, and the newest one in the save being written. */
+  private lastEventSeq = 0;
+  private exportedEventSeq = 0;
+
+  constructor(private readonly options: EmbeddedBackendOptions) {
+    // A copy the backend owns: registerLocalWorker() fills in the token the API then acts with.
+    this.credentials = { ...options.credentials };
+    this.timers = options.timers ?? DEFAULT_TIMERS;
+    this.persister = new Persister(options.store, {
+      exportBytes: () => {
+        const bytes = this.started().driver.export();
+        this.exportedEventSeq = this.lastEventSeq; // saves never overlap, so this is that save's
+        return bytes;
+      },
+      debounceMs: options.saveDebounceMs,
+      keep: options.keepGenerations,
+      clock: options.clock,
+      timers: this.timers,
+      onError: options.onError,
+    });
+  }
+
+  /** The API with the backend's credentials. Throws before `start()`. */
+  get api(): OwpApi {
+    return this.started().api;
+  }
+
+  /** The engine itself, for the host's own upkeep and for tests. Throws before `start()`. */
+  get engine(): Scheduler {
+    return this.started().engine;
+  }
+
+  /** Loads the saved database (or starts a new one), migrates it and starts the upkeep timer. */
+  async start(): Promise<void> {
+    if (this.running) return;
+    const bytes = await this.persister.load();
+    const driver = await SqlJsDriver.open(bytes ?? undefined, this.options.wasmBinary);
+    let engine: Scheduler;
+    try {
+      engine = new Scheduler({
+        // Dirty on any changed row, not only on events: a heartbeat renews leases without one.
+        driver: new ChangeTrackingDriver(driver, () => this.persister.markDirty()),
+        clock: this.options.clock ?? systemClock,
+        ids: this.options.ids,
+        config: this.options.engineConfig,
+      });
+    } catch (error) {
+      driver.close(); // e.g. a database from a newer version of the plugin
+      throw error;
+    }
+    this.lastEventSeq = engine.state().last_event_seq;
+    engine.onEvent((event) => {
+      this.lastEventSeq = event.seq;
+      this.persister.markDirty();
+    });
+    const upkeep = this.timers.setInterval(
+      () => this.runUpkeep(),
+      this.options.upkeepIntervalMs ?? 5000,
+    );
+    this.running = {
+      driver,
+      engine,
+      api: new LocalOwpApi(engine, this.credentials),
+      upkeep,
+      subscriptions: new Set(),
+    };
+  }
+
+  /**
+   * Stops the timers and live subscriptions, saves what changed, and closes the database.
+   * `persister.lastSaved` then names the generation on disk.
+   */
+  async stop(): Promise<void> {
+    const running = this.running;
+    if (!running) return;
+    this.timers.clearInterval(running.upkeep);
+    for (const subscription of running.subscriptions) subscription.close();
+    try {
+      await this.persister.close();
+    } finally {
+      this.running = null;
+      running.driver.close();
+    }
+  }
+
+  /** Hears each committed save; returns the unsubscribe function. */
+  onSaved(listener: (save: EmbeddedSave) => void): () => void {
+    return this.persister.onSaved((saved) =>
+      listener({ ...saved, lastEventSeq: this.exportedEventSeq }),
+    );
+  }
+
+  subscribe(
+    after: number,
+    onEvent: Parameters<OwpApi['subscribe']>[1],
+    onStatus?: (status: StreamStatus) => void,
+  ): Subscription {
+    const running = this.started();
+    const inner = running.api.subscribe(after, onEvent, onStatus);
+    const subscription: Subscription = {
+      close: () => {
+        running.subscriptions.delete(subscription);
+        inner.close();
+      },
+    };
+    running.subscriptions.add(subscription);
+    return subscription;
+  }
+
+  /**
+   * Registers the vault owner as the local worker and acts as it from now on. Returns the token
+   * for the host to keep in the plugin's secret storage (it is shown only once).
+   */
+  async registerLocalWorker(
+    name: string,
+    skills: string[],
+    extra: Omit<RegisterWorkerRequest, 'name' | 'skills'> = {},
+  ): Promise<RegisterWorkerResponse> {
+    const registered = await this.api.registerWorker({ ...extra, name, skills });
+    this.credentials.workerToken = registered.token;
+    return registered;
+  }
+
+  /** The API over the same engine with other credentials (another worker, or none). */
+  apiAs(credentials: LocalApiCredentials): OwpApi {
+    return new LocalOwpApi(this.started().engine, credentials);
+  }
+
+  /** Sweeps expired leases and silent workers, then assigns what is assignable. */
+  runUpkeep(): void {
+    const engine = this.running?.engine;
+    if (!engine) return;
+    try {
+      engine.sweep();
+      engine.assignAll();
+    } catch (error) {
+      this.options.onError?.(error);
+    }
+  }
+
+  private started(): Running {
+    if (!this.running) throw new Error('The embedded backend is not started.');
+    return this.running;
+  }
+}
+
+/**
+ * Passes every call to the sql.js driver and reports when rows changed, by watching SQLite's
+ * `total_changes()` after each outermost call. Engine events alone would miss writes that record
+ * none (a heartbeat renewing leases); watching `run()` alone would miss `UPDATE … RETURNING`, which
+ * the engine reads with `get`.
+ */
+class ChangeTrackingDriver implements SqlDriver {
+  private depth = 0;
+  private seen: number;
+
+  constructor(
+    private readonly inner: SqlDriver,
+    private readonly onChange: () => void,
+  ) {
+    this.seen = this.totalChanges();
+  }
+
+  private totalChanges(): number {
+    return this.inner.get<{ n: number }>('SELECT total_changes() AS n')?.n ?? 0;
+  }
+
+  private track<T>(fn: () => T): T {
+    this.depth++;
+    try {
+      return fn();
+    } finally {
+      if (--this.depth === 0) {
+        const now = this.totalChanges();
+        if (now !== this.seen) {
+          this.seen = now;
+          this.onChange();
+        }
+      }
+    }
+  }
+
+  exec(sql: string): void {
+    this.track(() => this.inner.exec(sql));
+  }
+  run(sql: string, params?: SqlParams): { changes: number } {
+    return this.track(() => this.inner.run(sql, params));
+  }
+  get<Row>(sql: string, params?: SqlParams): Row | undefined {
+    return this.track(() => this.inner.get<Row>(sql, params));
+  }
+  all<Row>(sql: string, params?: SqlParams): Row[] {
+    return this.track(() => this.inner.all<Row>(sql, params));
+  }
+  transaction<T>(fn: () => T): T {
+    return this.track(() => this.inner.transaction(fn));
+  }
+  close(): void {
+    this.inner.close();
+  }
+}

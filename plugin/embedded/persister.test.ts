@@ -1,0 +1,492 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../scheduler/testing/manual-clock.ts';
+import { FolderBinaryStore } from '../testing/folder-binary-store.ts';
+import { ManualTimers } from '../testing/manual-timers.ts';
+import { MemoryBinaryStore } from '../testing/memory-binary-store.ts';
+import type { BinaryStore } from './binary-store.ts';
+import { PersistedDatabaseUnreadable, Persister, type PersisterOptions } from './persister.ts';
+import { SqlJsDriver } from './sqljs-driver.ts';
+
+/** A real sql.js database with numbered rows: what a reload holds is easy to check. */
+class RowDatabase {
+  exports = 0;
+  /** The highest row in the latest export. */
+  exportedUpTo = 0;
+
+  private constructor(readonly driver: SqlJsDriver) {
+    driver.exec('CREATE TABLE IF NOT EXISTS rows (n INTEGER PRIMARY KEY)');
+  }
+
+  static async open(bytes?: Uint8Array | null): Promise<RowDatabase> {
+    return new RowDatabase(await SqlJsDriver.open(bytes ?? undefined));
+  }
+
+  last(): number {
+    return this.driver.get<{ n: number | null }>('SELECT MAX(n) AS n FROM rows')?.n ?? 0;
+  }
+
+  insert(): number {
+    const n = this.last() + 1;
+    this.driver.run('INSERT INTO rows (n) VALUES ($n)', { n });
+    return n;
+  }
+
+  exportBytes = (): Uint8Array => {
+    this.exports++;
+    this.exportedUpTo = this.last();
+    return this.driver.export();
+  };
+}
+
+function persisterFor(
+  store: BinaryStore,
+  db: RowDatabase,
+  timers: ManualTimers,
+  options: Partial<PersisterOptions> = {},
+) {
+  return new Persister(store, {
+    exportBytes: db.exportBytes,
+    debounceMs: 250,
+    timers,
+    clock: new ManualClock(),
+    ...options,
+  });
+}
+
+/** Saves `count` rows, one save each, and returns the highest row. */
+async function saveRows(persister: Persister, db: RowDatabase, count: number): Promise<number> {
+  for (let i = 0; i < count; i++) {
+    db.insert();
+    persister.markDirty();
+    await persister.flush();
+  }
+  return db.last();
+}
+
+async function reload(store: BinaryStore): Promise<RowDatabase | null> {
+  const bytes = await new Persister(store, { exportBytes: () => new Uint8Array() }).load();
+  return bytes ? RowDatabase.open(bytes) : null;
+}
+
+describe('Persister: saving', () => {
+  it('saves after the debounce window and reloads what it saved', async () => {
+    const store = new MemoryBinaryStore();
+    const timers = new ManualTimers();
+    const db = await RowDatabase.open();
+    const persister = persisterFor(store, db, timers);
+    const saved: number[] = [];
+    persister.onSaved((s) => saved.push(s.generation));
+
+    db.insert();
+    persister.markDirty();
+    await timers.advance(249);
+    expect(saved).toEqual([]);
+    await timers.advance(1);
+    expect(saved).toEqual([1]);
+    expect(await store.list()).toEqual(['owp-db.1.json', 'owp-db.1.sqlite']);
+
+    expect((await reload(store))!.last()).toBe(1);
+  });
+
+  it('coalesces many changes within the window into one save', async () => {
+    const store = new MemoryBinaryStore();
+    const timers = new ManualTimers();
+    const db = await RowDatabase.open();
+    const persister = persisterFor(store, db, timers);
+
+    for (let i = 0; i < 50; i++) {
+      db.insert();
+      persister.markDirty();
+      await timers.advance(4);
+    }
+    await timers.advance(250);
+    // 50 changes over 200 ms: one save at 250 ms holds them all.
+    expect(db.exports).toBe(1);
+    expect((await reload(store))!.last()).toBe(50);
+  });
+
+  it('never runs two saves at once, and a change during a save schedules exactly one more', async () => {
+    const inner = new MemoryBinaryStore();
+    let running = 0;
+    let maxRunning = 0;
+    let release: () => void = () => undefined;
+    const gate = () => new Promise<void>((resolve) => (release = resolve));
+    let gated = gate();
+    const store: BinaryStore = Object.assign(Object.create(inner) as MemoryBinaryStore, {
+      write: async (path: string, bytes: Uint8Array) => {
+        running++;
+        maxRunning = Math.max(maxRunning, running);
+        await gated;
+        running--;
+        return inner.write(path, bytes);
+      },
+    });
+    const timers = new ManualTimers();
+    const db = await RowDatabase.open();
+    const persister = persisterFor(store, db, timers);
+
+    db.insert();
+    persister.markDirty();
+    await timers.advance(250); // the first save starts and waits on the gate
+    expect(db.exports).toBe(1);
+    for (let i = 0; i < 5; i++) {
+      db.insert();
+      persister.markDirty();
+      await timers.advance(300);
+    }
+    expect(db.exports).toBe(1); // still one save, held at the gate
+    gated = Promise.resolve();
+    release();
+    await timers.advance(250);
+    expect(db.exports).toBe(2); // exactly one more, for the five changes made meanwhile
+    await timers.advance(1000);
+    expect(db.exports).toBe(2);
+    expect(maxRunning).toBe(1);
+    expect((await reload(inner))!.last()).toBe(6);
+  });
+
+  it('flush waits for the running save, then saves what changed since; reports nothing to do', async () => {
+    const store = new MemoryBinaryStore();
+    const timers = new ManualTimers();
+    const db = await RowDatabase.open();
+    const persister = persisterFor(store, db, timers);
+
+    expect(await persister.flush()).toEqual({ wrote: false, saved: null });
+    db.insert();
+    persister.markDirty();
+    const first = await persister.flush();
+    expect(first).toMatchObject({ wrote: true, saved: { generation: 1 } });
+    expect(await persister.flush()).toEqual({ wrote: false, saved: first.saved });
+
+    db.insert();
+    persister.markDirty();
+    const [a, b] = await Promise.all([persister.flush(), persister.flush()]);
+    expect([a.saved?.generation, b.saved?.generation]).toEqual([2, 2]);
+    expect(db.exports).toBe(2);
+    expect(timers.pending).toBe(0);
+  });
+
+  it('reports a failed save, keeps the change and retries it', async () => {
+    const inner = new MemoryBinaryStore();
+    let failures = 1;
+    const store: BinaryStore = Object.assign(Object.create(inner) as MemoryBinaryStore, {
+      write: async (path: string, bytes: Uint8Array) => {
+        if (failures-- > 0) throw new Error('disk full');
+        return inner.write(path, bytes);
+      },
+    });
+    const timers = new ManualTimers();
+    const db = await RowDatabase.open();
+    const errors: unknown[] = [];
+    const persister = persisterFor(store, db, timers, { onError: (e) => errors.push(e) });
+
+    db.insert();
+    persister.markDirty();
+    await timers.advance(250);
+    expect(errors).toHaveLength(1);
+    expect(persister.pending).toBe(true);
+    await timers.advance(1000);
+    expect(persister.lastSaved).not.toBeNull();
+    expect((await reload(inner))!.last()).toBe(1);
+  });
+
+  it('ignores changes after close, which flushes first', async () => {
+    const store = new MemoryBinaryStore();
+    const timers = new ManualTimers();
+    const db = await RowDatabase.open();
+    const persister = persisterFor(store, db, timers);
+    db.insert();
+    persister.markDirty();
+    expect((await persister.close()).wrote).toBe(true);
+    db.insert();
+    persister.markDirty();
+    expect(timers.pending).toBe(0);
+  });
+});
+
+describe('Persister: generations on disk', () => {
+  it('keeps the newest `keep` generations and never touches other files in the folder', async () => {
+    const store = new MemoryBinaryStore();
+    await store.writeText('manifest.json', '{"id":"owp-pool"}');
+    await store.writeText('data.json', '{}');
+    await store.writeText('owp-db.json', 'not ours either');
+    const db = await RowDatabase.open();
+    const persister = persisterFor(store, db, new ManualTimers(), { keep: 3 });
+
+    await saveRows(persister, db, 6);
+    expect(await store.list()).toEqual([
+      'data.json',
+      'manifest.json',
+      'owp-db.4.json',
+      'owp-db.4.sqlite',
+      'owp-db.5.json',
+      'owp-db.5.sqlite',
+      'owp-db.6.json',
+      'owp-db.6.sqlite',
+      'owp-db.json',
+    ]);
+  });
+
+  it('continues numbering after a reload, past torn leftovers, without reusing a number', async () => {
+    const store = new MemoryBinaryStore();
+    const first = await RowDatabase.open();
+    await saveRows(persisterFor(store, first, new ManualTimers()), first, 2);
+    await store.write('owp-db.3.sqlite', new Uint8Array([1, 2, 3])); // a save killed mid-write
+
+    const bytes = await persisterFor(store, first, new ManualTimers()).load();
+    const second = await RowDatabase.open(bytes);
+    const persister = persisterFor(store, second, new ManualTimers());
+    await persister.load();
+    await saveRows(persister, second, 1);
+    expect(persister.lastSaved?.generation).toBe(4);
+    expect(await store.list()).not.toContain('owp-db.3.sqlite');
+    expect((await reload(store))!.last()).toBe(3);
+  });
+
+  it('falls back to the previous generation when the newest data file is torn', async () => {
+    const store = new MemoryBinaryStore();
+    const db = await RowDatabase.open();
+    await saveRows(persisterFor(store, db, new ManualTimers()), db, 3);
+    const torn = (await store.read('owp-db.3.sqlite'))!;
+    await store.write('owp-db.3.sqlite', torn.slice(0, torn.length - 100));
+    expect((await reload(store))!.last()).toBe(2);
+  });
+
+  it('falls back when the newest data file has the right length but a flipped byte', async () => {
+    const store = new MemoryBinaryStore();
+    const db = await RowDatabase.open();
+    await saveRows(persisterFor(store, db, new ManualTimers()), db, 3);
+    const bytes = (await store.read('owp-db.3.sqlite'))!;
+    bytes[bytes.length - 1] = bytes.at(-1)! ^ 0xff;
+    await store.write('owp-db.3.sqlite', bytes);
+    expect((await reload(store))!.last()).toBe(2);
+  });
+
+  it('falls back when the newest manifest is torn or names another generation', async () => {
+    const store = new MemoryBinaryStore();
+    const db = await RowDatabase.open();
+    await saveRows(persisterFor(store, db, new ManualTimers()), db, 3);
+    const manifest = (await store.readText('owp-db.3.json'))!;
+    await store.writeText('owp-db.3.json', manifest.slice(0, -1));
+    expect((await reload(store))!.last()).toBe(2);
+
+    await store.writeText('owp-db.3.json', manifest.replace('"generation":3', '"generation":2'));
+    expect((await reload(store))!.last()).toBe(2);
+  });
+
+  it('refuses a file that is not SQLite even when the manifest matches it', async () => {
+    const store = new MemoryBinaryStore();
+    const persister = new Persister(store, {
+      exportBytes: () => new TextEncoder().encode('definitely not a database'),
+    });
+    persister.markDirty();
+    await persister.flush();
+    await expect(reload(store)).rejects.toBeInstanceOf(PersistedDatabaseUnreadable);
+  });
+
+  it('loads nothing from an empty folder or one holding only a torn first save', async () => {
+    const store = new MemoryBinaryStore();
+    expect(await reload(store)).toBeNull();
+    await store.write('owp-db.1.sqlite', new Uint8Array([0x53, 0x51]));
+    await store.writeText('owp-db.1.json', '{"format":"owp-db","gen');
+    expect(await reload(store)).toBeNull();
+  });
+
+  it('refuses to start empty when every committed generation is damaged, and deletes nothing', async () => {
+    const store = new MemoryBinaryStore();
+    const db = await RowDatabase.open();
+    await saveRows(persisterFor(store, db, new ManualTimers()), db, 3);
+    for (const generation of [1, 2, 3]) await store.remove(`owp-db.${generation}.sqlite`);
+    await store.write('owp-db.3.sqlite', new Uint8Array(10));
+    const before = await store.list();
+
+    const error = await reload(store).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PersistedDatabaseUnreadable);
+    expect((error as PersistedDatabaseUnreadable).generations).toEqual([3, 2, 1]);
+    expect(await store.list()).toEqual(before);
+  });
+});
+
+/**
+ * A store that dies at its `killAt`-th operation, the way a killed process does: a write at that
+ * moment leaves a random prefix of its bytes (nothing, some, or all of them), and every operation
+ * after it fails. The files it leaves are what the next start finds.
+ */
+class DyingStore implements BinaryStore {
+  private operations = 0;
+  dead = false;
+
+  constructor(
+    readonly disk: MemoryBinaryStore,
+    private readonly killAt: number,
+    private readonly random: () => number,
+  ) {}
+
+  private step(): void {
+    if (this.dead) throw new Error('process killed');
+    if (++this.operations === this.killAt) this.dead = true;
+  }
+
+  private async tornWrite(path: string, bytes: Uint8Array): Promise<void> {
+    this.step();
+    if (!this.dead) return this.disk.write(path, bytes);
+    await this.disk.write(path, bytes.slice(0, Math.floor(this.random() * (bytes.length + 1))));
+    throw new Error('process killed');
+  }
+
+  read(path: string) {
+    this.step();
+    return this.disk.read(path);
+  }
+  write(path: string, bytes: Uint8Array) {
+    return this.tornWrite(path, bytes);
+  }
+  readText(path: string) {
+    this.step();
+    return this.disk.readText(path);
+  }
+  writeText(path: string, text: string) {
+    return this.tornWrite(path, new TextEncoder().encode(text));
+  }
+  async remove(path: string) {
+    this.step();
+    await this.disk.remove(path);
+    if (this.dead) throw new Error('process killed');
+  }
+  list() {
+    this.step();
+    return this.disk.list();
+  }
+}
+
+/** A small seeded PRNG (mulberry32), so a failing run can be replayed. */
+function seeded(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe('Persister: killed mid-save', () => {
+  it('after every one of 300 kills, a reload is a valid database with every row reported saved', async () => {
+    const random = seeded(20260117);
+    const disk = new MemoryBinaryStore();
+    let reportedSaved = 0;
+    let kills = 0;
+    let unreported = 0;
+    let tornFound = 0;
+    for (let life = 0; life < 300; life++) {
+      const store = new DyingStore(disk, 1 + Math.floor(random() * 40), random);
+      const timers = new ManualTimers();
+      const open: { db?: RowDatabase } = {};
+      const persister = persisterFor(store, await RowDatabase.open(), timers, {
+        exportBytes: () => open.db!.exportBytes(),
+        keep: 2 + (life % 2),
+      });
+      let bytes: Uint8Array | null;
+      try {
+        bytes = await persister.load();
+      } catch (error) {
+        if (!store.dead) throw error;
+        kills++;
+        continue; // killed while loading: nothing was written
+      }
+      if (persister.skippedOnLoad.length > 0) tornFound++;
+      const db = (open.db = await RowDatabase.open(bytes));
+      // Every row reported saved by an earlier life is here.
+      expect(db.last()).toBeGreaterThanOrEqual(reportedSaved);
+      if (db.last() > reportedSaved) unreported++; // a save that committed but was not yet reported
+      persister.onSaved(() => (reportedSaved = Math.max(reportedSaved, db.exportedUpTo)));
+      for (let change = 0; change < 20 && !store.dead; change++) {
+        db.insert();
+        persister.markDirty();
+        await timers.advance(Math.floor(random() * 400));
+      }
+      // Still alive: killed now, at a quiet moment or in the middle of a save.
+      store.dead = true;
+      kills++;
+    }
+    const final = await reload(disk);
+    expect(final!.last()).toBeGreaterThanOrEqual(reportedSaved);
+    // The files left behind stay bounded: at most `keep` generations plus one torn leftover.
+    expect((await disk.list()).length).toBeLessThanOrEqual(8);
+    console.info(
+      `persister: ${kills} kills survived, ${reportedSaved} rows reported saved, all present; ` +
+        `${tornFound} reloads passed over a torn generation, ` +
+        `${unreported} found a save committed just before its kill`,
+    );
+    expect(tornFound).toBeGreaterThan(0);
+    expect(kills).toBe(300);
+  });
+});
+
+describe('Persister over a real folder: a writer process killed with SIGKILL', () => {
+  const folders: string[] = [];
+  afterAll(async () => {
+    for (const folder of folders) await rm(folder, { recursive: true, force: true });
+  });
+
+  /** Runs the writer until it reported `minSaves` saves plus a random extra moment, then kills it. */
+  function runAndKill(folder: string, minSaves: number, extraMs: number) {
+    return new Promise<{ loaded: number; saved: number }>((resolve, reject) => {
+      const writer = spawn(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          join(import.meta.dirname, '../testing/persister-crash-writer.ts'),
+          folder,
+        ],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let loaded = -1;
+      let saved = 0;
+      let saves = 0;
+      let buffer = '';
+      let stderr = '';
+      writer.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      writer.stdout.on('data', (chunk: Buffer) => {
+        buffer += chunk.toString();
+        let end: number;
+        while ((end = buffer.indexOf('\n')) >= 0) {
+          const [word, value] = buffer.slice(0, end).split(' ');
+          buffer = buffer.slice(end + 1);
+          if (word === 'loaded') loaded = Number(value);
+          if (word === 'saved') {
+            saved = Number(value);
+            if (++saves === minSaves) setTimeout(() => writer.kill('SIGKILL'), extraMs);
+          }
+        }
+      });
+      writer.on('exit', (_code, signal) => {
+        if (signal === 'SIGKILL') resolve({ loaded, saved });
+        else reject(new Error(`writer exited without being killed: ${stderr}`));
+      });
+    });
+  }
+
+  it('every restart loads a valid database holding every row reported saved', async () => {
+    const folder = await mkdtemp(join(tmpdir(), 'owp-persister-kill-'));
+    folders.push(folder);
+    const random = seeded(7);
+    let reportedSaved = 0;
+    const kills = 6;
+    for (let kill = 0; kill < kills; kill++) {
+      const run = await runAndKill(folder, 3 + Math.floor(random() * 5), Math.floor(random() * 40));
+      // The writer's own load saw everything an earlier run reported saved.
+      expect(run.loaded).toBeGreaterThanOrEqual(reportedSaved);
+      reportedSaved = Math.max(reportedSaved, run.saved);
+      const reloaded = await reload(new FolderBinaryStore(folder));
+      expect(reloaded!.last()).toBeGreaterThanOrEqual(reportedSaved);
+    }
+    console.info(
+      `persister (real process): ${kills} SIGKILLs survived, ${reportedSaved} rows saved`,
+    );
+  }, 60_000);
+});

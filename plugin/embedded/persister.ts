@@ -1,0 +1,374 @@
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
+import { systemClock, type Clock } from '../../scheduler/clock.ts';
+import type { BinaryStore } from './binary-store.ts';
+
+/** The timer functions the persister schedules saves with; injected so tests drive time. */
+export interface PersisterTimers {
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export interface PersisterOptions {
+  /** The whole database as bytes (`SqlJsDriver.export()`); called from a timer, never mid-write. */
+  exportBytes: () => Uint8Array;
+  /** Changes within this window after the first unsaved one are saved together (default 250 ms). */
+  debounceMs?: number;
+  /** Generations kept on disk, the newest included (default 3, at least 2). */
+  keep?: number;
+  /** File names start with this (default `owp-db`): `owp-db.<n>.sqlite`, `owp-db.<n>.json`. */
+  baseName?: string;
+  clock?: Clock;
+  timers?: PersisterTimers;
+  /** Hears failed background saves (they are retried); `flush()` rejects instead. */
+  onError?: (error: unknown) => void;
+}
+
+/** One generation on disk, as its manifest describes it. */
+export interface SavedGeneration {
+  generation: number;
+  bytes: number;
+  sha256: string;
+  /** When it was saved, ms since the epoch. */
+  savedAt: number;
+}
+
+export interface SaveResult {
+  /** Whether this call wrote a new generation (false: nothing had changed since the last save). */
+  wrote: boolean;
+  /** The newest generation on disk after the call, or null when nothing was ever saved. */
+  saved: SavedGeneration | null;
+}
+
+/**
+ * Thrown by `load()` when generations were committed (their manifests are whole) but none of them
+ * verifies. Starting empty would silently replace the user's data, and the next save would delete
+ * the damaged files, so the host must stop and tell the user instead.
+ */
+export class PersistedDatabaseUnreadable extends Error {
+  constructor(readonly generations: number[]) {
+    super(
+      `None of the saved database generations (${generations.join(', ')}) could be verified; ` +
+        'the files were left untouched.',
+    );
+    this.name = 'PersistedDatabaseUnreadable';
+  }
+}
+
+interface Manifest {
+  format: 'owp-db';
+  generation: number;
+  file: string;
+  bytes: number;
+  sha256: string;
+  saved_at: number;
+}
+
+const SQLITE_HEADER = new TextEncoder().encode('SQLite format 3\0');
+const DEFAULT_TIMERS: PersisterTimers = {
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
+
+/**
+ * Saves the embedded database to a `BinaryStore` after changes, without ever leaving a torn file
+ * behind.
+ *
+ * Each save writes a new generation: first the data file `owp-db.<n>.sqlite`, then — only once
+ * that write resolved — its manifest `owp-db.<n>.json` with the length and SHA-256 of the data.
+ * The manifest is the commit: a generation without a whole manifest never happened. Nothing is
+ * ever overwritten in place (Obsidian's adapter writes files in place, so a crash mid-write leaves
+ * a torn file), and generation numbers only grow, so a torn write can damage only the generation
+ * being written. `load()` scans the folder and takes the newest generation whose manifest parses
+ * and whose data matches it, falling back generation by generation. A single pointer file was
+ * rejected: it would have to be overwritten in place, and a torn pointer would hide every
+ * generation.
+ *
+ * Saves are coalesced: the first change starts a `debounceMs` window, everything changed within it
+ * is saved together, at most one save runs at a time, and a change during a save schedules exactly
+ * one more. "Saved" is reported only after the manifest write resolved.
+ */
+export class Persister {
+  private readonly debounceMs: number;
+  private readonly keep: number;
+  private readonly baseName: string;
+  private readonly clock: Clock;
+  private readonly timers: PersisterTimers;
+  private readonly listeners = new Set<(saved: SavedGeneration) => void>();
+
+  private dirty = false;
+  private timer: unknown = null;
+  private saving: Promise<SavedGeneration> | null = null;
+  private closed = false;
+  private scanned = false;
+  private nextGeneration = 1;
+  /** Generations believed whole, newest first: verified, written here, or older than those. */
+  private good: number[] = [];
+  private latest: SavedGeneration | null = null;
+  private skipped: number[] = [];
+
+  constructor(
+    private readonly store: BinaryStore,
+    private readonly options: PersisterOptions,
+  ) {
+    this.debounceMs = options.debounceMs ?? 250;
+    this.keep = Math.max(2, options.keep ?? 3);
+    this.baseName = options.baseName ?? 'owp-db';
+    this.clock = options.clock ?? systemClock;
+    this.timers = options.timers ?? DEFAULT_TIMERS;
+  }
+
+  /** The newest generation on disk, as far as this persister knows. */
+  get lastSaved(): SavedGeneration | null {
+    return this.latest;
+  }
+
+  /** Generations the last `load()` passed over because they were torn or failed verification. */
+  get skippedOnLoad(): readonly number[] {
+    return this.skipped;
+  }
+
+  /** Whether changes are waiting to be saved (or being saved). */
+  get pending(): boolean {
+    return this.dirty || this.saving !== null;
+  }
+
+  /**
+   * The bytes of the newest generation that verifies, or null when nothing was ever saved.
+   * Throws `PersistedDatabaseUnreadable` when committed generations exist but none verifies.
+   * Also reopens a closed persister: a load begins a session.
+   */
+  async load(): Promise<Uint8Array | null> {
+    this.closed = false;
+    this.dirty = false;
+    const generations = await this.scan();
+    this.scanned = true;
+    const committed: number[] = [];
+    this.skipped = generations.all.filter((g) => !generations.withManifest.includes(g));
+    for (const generation of generations.withManifest) {
+      const manifest = parseManifest(await this.store.readText(this.manifestName(generation)));
+      if (!manifest || manifest.generation !== generation) {
+        this.skipped.push(generation); // torn: never committed
+        continue;
+      }
+      committed.push(generation);
+      const bytes = await this.store.read(this.dataName(generation));
+      if (!bytes || !matchesManifest(bytes, manifest)) {
+        this.skipped.push(generation);
+        continue;
+      }
+      // Older generations with a manifest are presumed whole (they were verified when they were
+      // newest); newer ones failed and go with the next save.
+      this.good = generations.withManifest.filter((g) => g <= generation);
+      this.latest = {
+        generation,
+        bytes: manifest.bytes,
+        sha256: manifest.sha256,
+        savedAt: manifest.saved_at,
+      };
+      return bytes;
+    }
+    if (committed.length > 0) throw new PersistedDatabaseUnreadable(committed);
+    this.good = [];
+    return null;
+  }
+
+  /** Notes that the database changed; a save follows within `debounceMs`. */
+  markDirty(): void {
+    if (this.closed) return;
+    this.dirty = true;
+    this.schedule(this.debounceMs);
+  }
+
+  /** Saves now if anything changed (waiting for a save already running first). */
+  async flush(): Promise<SaveResult> {
+    this.cancelTimer();
+    while (this.saving) await this.saving.catch(() => undefined);
+    if (!this.dirty) return { wrote: false, saved: this.latest };
+    const saved = await this.startSave();
+    return { wrote: true, saved };
+  }
+
+  /** Flushes, then ignores further changes: for the host's shutdown. */
+  async close(): Promise<SaveResult> {
+    try {
+      return await this.flush();
+    } finally {
+      this.closed = true;
+      this.cancelTimer();
+    }
+  }
+
+  /** Hears each committed save; returns the unsubscribe function. */
+  onSaved(listener: (saved: SavedGeneration) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.timer !== null || this.saving || this.closed) return;
+    this.timer = this.timers.setTimeout(() => {
+      this.timer = null;
+      if (this.dirty && !this.saving && !this.closed) {
+        this.startSave().catch(() => undefined); // reported through onError by startSave
+      }
+    }, delayMs);
+  }
+
+  private cancelTimer(): void {
+    if (this.timer === null) return;
+    this.timers.clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  /** Exports and writes one generation. Sets `saving` synchronously so saves never overlap. */
+  private startSave(): Promise<SavedGeneration> {
+    this.cancelTimer();
+    const save = (async () => {
+      this.dirty = false;
+      let bytes: Uint8Array;
+      try {
+        bytes = this.options.exportBytes();
+      } catch (error) {
+        this.dirty = true;
+        throw error;
+      }
+      try {
+        return await this.writeGeneration(bytes);
+      } catch (error) {
+        this.dirty = true;
+        throw error;
+      }
+    })();
+    this.saving = save;
+    save.then(
+      (saved) => {
+        this.saving = null;
+        for (const listener of this.listeners) {
+          try {
+            listener(saved);
+          } catch (error) {
+            this.options.onError?.(error);
+          }
+        }
+        if (this.dirty) this.schedule(this.debounceMs);
+      },
+      (error: unknown) => {
+        this.saving = null;
+        this.options.onError?.(error);
+        // Retry later rather than spin: the store may be full or briefly unavailable.
+        if (this.dirty) this.schedule(Math.max(this.debounceMs, 1000));
+      },
+    );
+    return save;
+  }
+
+  private async writeGeneration(bytes: Uint8Array): Promise<SavedGeneration> {
+    if (!this.scanned) {
+      // Saving without a load (a new database): whatever has a manifest counts as good.
+      this.good = (await this.scan()).withManifest;
+      this.scanned = true;
+    }
+    const generation = this.nextGeneration++;
+    const saved: SavedGeneration = {
+      generation,
+      bytes: bytes.length,
+      sha256: bytesToHex(sha256(bytes)),
+      savedAt: this.clock.now(),
+    };
+    await this.store.write(this.dataName(generation), bytes);
+    const manifest: Manifest = {
+      format: 'owp-db',
+      generation,
+      file: this.dataName(generation),
+      bytes: saved.bytes,
+      sha256: saved.sha256,
+      saved_at: saved.savedAt,
+    };
+    // The commit point: once this write resolved, load() will find this generation.
+    await this.store.writeText(this.manifestName(generation), JSON.stringify(manifest));
+    this.latest = saved;
+    this.good = [generation, ...this.good];
+    await this.removeStale();
+    return saved;
+  }
+
+  /** Deletes every generation but the newest `keep` good ones: old, torn and failed alike. */
+  private async removeStale(): Promise<void> {
+    const kept = new Set(this.good.slice(0, this.keep));
+    this.good = this.good.slice(0, this.keep);
+    // The save is already committed: a failed cleanup leaves files behind, it loses nothing.
+    try {
+      for (const generation of (await this.scan()).all) {
+        if (kept.has(generation)) continue;
+        // Manifest first: a crash in between leaves a data file without one, which load() skips.
+        await this.store.remove(this.manifestName(generation));
+        await this.store.remove(this.dataName(generation));
+      }
+    } catch (error) {
+      this.options.onError?.(error);
+    }
+  }
+
+  /** Generations present in the folder, newest first. */
+  private async scan(): Promise<{ all: number[]; withManifest: number[] }> {
+    const pattern = new RegExp(`^${escapeRegExp(this.baseName)}\\.(\\d+)\\.(sqlite|json)$`);
+    const all = new Set<number>();
+    const withManifest = new Set<number>();
+    for (const name of await this.store.list()) {
+      // By the last segment, so a store that lists full paths still has its generations found
+      // (and numbering never restarts over a file that exists).
+      const match = pattern.exec(name.split('/').pop() ?? '');
+      if (!match) continue;
+      const generation = Number(match[1]);
+      all.add(generation);
+      if (match[2] === 'json') withManifest.add(generation);
+    }
+    const newestFirst = (set: Set<number>) => [...set].sort((a, b) => b - a);
+    // Never reuse a number, not even a torn one's: every write goes to a file no one relies on.
+    this.nextGeneration = Math.max(this.nextGeneration, (newestFirst(all)[0] ?? 0) + 1);
+    return { all: newestFirst(all), withManifest: newestFirst(withManifest) };
+  }
+
+  private dataName(generation: number): string {
+    return `${this.baseName}.${generation}.sqlite`;
+  }
+
+  private manifestName(generation: number): string {
+    return `${this.baseName}.${generation}.json`;
+  }
+}
+
+function parseManifest(text: string | null): Manifest | null {
+  if (!text) return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return null; // a torn manifest is never valid JSON: the closing brace is written last
+  }
+  const m = value as Partial<Manifest> | null;
+  const valid =
+    m !== null &&
+    typeof m === 'object' &&
+    m.format === 'owp-db' &&
+    Number.isSafeInteger(m.generation) &&
+    Number.isSafeInteger(m.bytes) &&
+    typeof m.sha256 === 'string' &&
+    /^[0-9a-f]{64}$/.test(m.sha256) &&
+    typeof m.saved_at === 'number';
+  return valid ? (m as Manifest) : null;
+}
+
+/** Length, SHA-256 and the SQLite header: the file is exactly what was exported. */
+function matchesManifest(bytes: Uint8Array, manifest: Manifest): boolean {
+  if (bytes.length !== manifest.bytes || bytes.length < SQLITE_HEADER.length) return false;
+  for (let i = 0; i < SQLITE_HEADER.length; i++) {
+    if (bytes[i] !== SQLITE_HEADER[i]) return false;
+  }
+  return bytesToHex(sha256(bytes)) === manifest.sha256;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

@@ -1,0 +1,355 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  fetchTransport,
+  type OwpApi,
+  type StreamStatus,
+  type Subscription,
+} from '../../protocol/index.ts';
+import { systemClock } from '../../scheduler/clock.ts';
+import { Scheduler } from '../../scheduler/engine.ts';
+import { ManualClock } from '../../scheduler/testing/manual-clock.ts';
+import { buildApp } from '../../server/app.ts';
+import { BetterSqlite3Driver } from '../../server/better-sqlite3-driver.ts';
+import { EmbeddedBackend } from '../backend/embedded-backend.ts';
+import type { PoolBackend } from '../backend/pool-backend.ts';
+import { RemoteBackend } from '../backend/remote-backend.ts';
+import { ManualTimers } from '../testing/manual-timers.ts';
+import { MemoryBinaryStore } from '../testing/memory-binary-store.ts';
+import type { PoolSnapshot } from './pool-snapshot.ts';
+import { PoolStore, type PoolStoreOptions } from './pool-store.ts';
+
+const cleanup: Array<() => Promise<unknown> | void> = [];
+afterEach(async () => {
+  for (const step of cleanup.splice(0).reverse()) await step();
+});
+
+/**
+ * A backend passed through a window the test controls: it counts API calls, can make them fail
+ * as a lost network does, and can report a stream status.
+ */
+function observed(inner: PoolBackend) {
+  const calls: string[] = [];
+  let failing = false;
+  let reportStatus: ((status: StreamStatus) => void) | undefined;
+  const backend: PoolBackend = {
+    mode: inner.mode,
+    get api() {
+      return new Proxy(inner.api, {
+        get(target, name, receiver) {
+          const value: unknown = Reflect.get(target, name, receiver);
+          if (typeof value !== 'function') return value;
+          return (...args: unknown[]) => {
+            calls.push(String(name));
+            if (failing) return Promise.reject(new TypeError('Failed to fetch'));
+            return (value as (...a: unknown[]) => unknown).apply(target, args);
+          };
+        },
+      }) as OwpApi;
+    },
+    start: () => inner.start(),
+    stop: () => inner.stop(),
+    subscribe(after, onEvent, onStatus): Subscription {
+      reportStatus = onStatus;
+      return inner.subscribe(after, onEvent, onStatus);
+    },
+  };
+  return {
+    backend,
+    calls,
+    count: (name: keyof OwpApi) => calls.filter((c) => c === name).length,
+    setFailing: (value: boolean) => (failing = value),
+    reportStatus: (status: StreamStatus) => reportStatus?.(status),
+  };
+}
+
+/** An embedded pool with a repo, as admin; the store over it runs its batches on a 0 ms timer. */
+async function world(options: Partial<PoolStoreOptions> = {}) {
+  const clock = new ManualClock();
+  const embedded = new EmbeddedBackend({
+    store: new MemoryBinaryStore(),
+    credentials: { admin: true },
+    clock,
+    timers: new ManualTimers(),
+  });
+  await embedded.start();
+  cleanup.push(() => embedded.stop());
+  const admin = embedded.api;
+  await admin.upsertRepo({ repo: 'demo', max_open_prs: 3 });
+  const view = observed(embedded);
+  const timers = new ManualTimers();
+  const make = (extra: Partial<PoolStoreOptions> = {}) => {
+    const store = new PoolStore({
+      backend: view.backend,
+      admin: true,
+      scheduleBatch: (run) => setTimeout(run, 0),
+      timers,
+      ...options,
+      ...extra,
+    });
+    cleanup.push(() => store.stop());
+    return store;
+  };
+  const join = async (name: string, skills: string[] = []) => {
+    const { worker_id, token } = await admin.registerWorker({ name, skills });
+    return { id: worker_id, token, api: embedded.apiAs({ workerToken: token }) };
+  };
+  return { embedded, admin, clock, view, timers, make, join };
+}
+
+describe('PoolStore: loading', () => {
+  it('loads every page of tasks, the workers, repos, counts and the recent events', async () => {
+    const { admin, make, join } = await world();
+    await join('Alice');
+    for (let i = 0; i < 510; i++) await admin.createTask({ repo: 'demo', title: `Task ${i}` });
+    const store = make();
+    await store.start();
+
+    const s = store.snapshot;
+    expect(s.phase).toBe('ready');
+    expect(s.tasks.size).toBe(510);
+    expect([...s.workers.values()].map((w) => w.name)).toEqual(['Alice']);
+    expect([...s.repos.keys()]).toEqual(['demo']);
+    expect(s.state?.tasks_ready).toBe(510);
+    expect(s.lastSeq).toBe(512); // the repo, the worker, 510 tasks
+    expect(s.events).toHaveLength(200);
+    expect(s.events.at(-1)!.seq).toBe(512);
+  });
+
+  it('is a Svelte store: subscribe runs at once and on every change, until unsubscribed', async () => {
+    const { admin, make } = await world();
+    const store = make();
+    const seen: PoolSnapshot[] = [];
+    const unsubscribe = store.subscribe((s) => seen.push(s));
+    expect(seen).toHaveLength(1);
+    expect(seen[0]!.phase).toBe('idle');
+    await store.start();
+    expect(seen.at(-1)!.phase).toBe('ready');
+
+    unsubscribe();
+    const count = seen.length;
+    await admin.createTask({ repo: 'demo', title: 'Unheard' });
+    await store.whenIdle();
+    expect(seen).toHaveLength(count);
+    expect(store.snapshot.tasks.size).toBe(1);
+  });
+
+  it('retries a failed first load and then shows the pool', async () => {
+    const { admin, view, timers, make } = await world();
+    await admin.createTask({ repo: 'demo', title: 'Waiting' });
+    const store = make({ retryMs: 1000 });
+    view.setFailing(true);
+    await store.start();
+    expect(store.snapshot).toMatchObject({ phase: 'failed', connection: 'offline' });
+    expect(store.snapshot.error).toMatch(/Failed to fetch/);
+
+    view.setFailing(false);
+    await timers.advance(1000);
+    await store.whenIdle();
+    expect(store.snapshot).toMatchObject({ phase: 'ready', connection: 'live', error: null });
+    expect(store.snapshot.tasks.size).toBe(1);
+  });
+});
+
+describe('PoolStore: following events', () => {
+  it('follows a task through its life, with the workers, the repo budget and the counts', async () => {
+    const { admin, make, join } = await world();
+    const alice = await join('Alice');
+    const store = make();
+    await store.start();
+
+    await alice.api.heartbeat();
+    const task = await admin.createTask({ repo: 'demo', title: 'Fix login', estimate_points: 2 });
+    await store.whenIdle();
+    let s = store.snapshot;
+    expect(s.tasks.get(task.task_id)).toMatchObject({ status: 'leased', assignee: alice.id });
+    expect(s.workers.get(alice.id)).toMatchObject({ online: true, points_in_use: 2 });
+    expect(s.repos.get('demo')!.budget_used).toBe(1);
+    expect(s.state).toMatchObject({ tasks_leased: 1, workers_online: 1 });
+
+    const lease = s.tasks.get(task.task_id)!.lease!;
+    await alice.api.updateStatus(task.task_id, { status: 'in_progress', lease_id: lease.lease_id });
+    await alice.api.updateStatus(task.task_id, {
+      status: 'pr_opened',
+      lease_id: lease.lease_id,
+      artifact: { pr_url: 'https://example.test/pull/7' },
+    });
+    await store.whenIdle();
+    s = store.snapshot;
+    expect(s.tasks.get(task.task_id)).toMatchObject({
+      status: 'pr_opened',
+      artifact: { pr_url: 'https://example.test/pull/7' },
+    });
+    expect(s.repos.get('demo')!.open_prs).toBe(1);
+    expect(s.events.slice(-2).map((e) => e.type === 'task.status_changed' && e.data.to)).toEqual([
+      'in_progress',
+      'pr_opened',
+    ]);
+  });
+
+  it('refreshes a burst of events in one batch, and a big burst by reloading the list', async () => {
+    const { admin, view, make } = await world();
+    const store = make();
+    await store.start();
+    const snapshots: PoolSnapshot[] = [];
+    store.subscribe((s) => snapshots.push(s));
+    snapshots.length = 0;
+
+    for (let i = 0; i < 3; i++) await admin.createTask({ repo: 'demo', title: `Small ${i}` });
+    await store.whenIdle();
+    expect(view.count('getTask')).toBe(3);
+    expect(view.count('state')).toBe(2); // once to load, once for the whole burst
+    expect(snapshots.length).toBeLessThanOrEqual(2); // the feed at once, the refresh after
+
+    const listsBefore = view.count('listTasks');
+    for (let i = 0; i < 60; i++) await admin.createTask({ repo: 'demo', title: `Big ${i}` });
+    await store.whenIdle();
+    expect(view.count('getTask')).toBe(3);
+    expect(view.count('listTasks')).toBe(listsBefore + 1);
+    expect(store.snapshot.tasks.size).toBe(63);
+  });
+
+  it('applies a renewed lease from the event alone', async () => {
+    const { admin, clock, view, make, join } = await world();
+    const alice = await join('Alice');
+    await alice.api.heartbeat();
+    const task = await admin.createTask({ repo: 'demo', title: 'Long one' });
+    const store = make();
+    await store.start();
+    const lease = store.snapshot.tasks.get(task.task_id)!.lease!;
+
+    clock.advanceSeconds(60);
+    const renewed = await alice.api.renewLease(lease.lease_id);
+    await store.whenIdle();
+    expect(store.snapshot.tasks.get(task.task_id)!.lease!.expires_at).toBe(renewed.expires_at);
+    expect(view.count('getTask')).toBe(0);
+  });
+
+  it('keeps the last picture while offline, and refreshes what failed once live again', async () => {
+    const { admin, view, timers, make } = await world();
+    const task = await admin.createTask({ repo: 'demo', title: 'Before' });
+    const store = make({ retryMs: 60_000 });
+    await store.start();
+
+    view.reportStatus('offline');
+    view.setFailing(true);
+    await admin.updateTask(task.task_id, { title: 'Renamed while away' });
+    await store.whenIdle();
+    expect(store.snapshot).toMatchObject({ connection: 'offline', phase: 'ready' });
+    expect(store.snapshot.tasks.get(task.task_id)!.title).toBe('Before');
+    expect(store.snapshot.error).toMatch(/Failed to fetch/);
+
+    view.setFailing(false);
+    view.reportStatus('live');
+    await store.whenIdle();
+    expect(store.snapshot.tasks.get(task.task_id)!.title).toBe('Renamed while away');
+    expect(store.snapshot).toMatchObject({ connection: 'live', error: null });
+    expect(timers.pending).toBe(1); // the retry timer, now moot
+  });
+});
+
+describe('PoolStore: a worker without the admin role', () => {
+  it('sees its own leases and PRs, its own events, and loses a task it released', async () => {
+    const { embedded, admin, join } = await world();
+    const alice = await join('Alice');
+    const bob = await join('Bob');
+    await alice.api.heartbeat();
+    const first = await admin.createTask({ repo: 'demo', title: 'Alice reviews this' });
+    const second = await admin.createTask({ repo: 'demo', title: 'Alice holds this' });
+    await bob.api.heartbeat();
+    const bobs = await admin.createTask({ repo: 'demo', title: 'Bob holds this' });
+    const firstLease = (await alice.api.getWork()).leases.find((l) => l.task_id === first.task_id)!;
+    await alice.api.updateStatus(first.task_id, { status: 'in_progress' });
+    await alice.api.updateStatus(first.task_id, {
+      status: 'pr_opened',
+      lease_id: firstLease.lease_id,
+      artifact: { pr_url: 'https://example.test/pull/1' },
+    });
+
+    const workerBackend: PoolBackend = {
+      mode: 'embedded',
+      api: alice.api,
+      start: async () => undefined,
+      stop: async () => undefined,
+      subscribe: (after, onEvent, onStatus) => alice.api.subscribe(after, onEvent, onStatus),
+    };
+    const store = new PoolStore({
+      backend: workerBackend,
+      admin: false,
+      scheduleBatch: (run) => setTimeout(run, 0),
+    });
+    cleanup.push(() => store.stop());
+    await store.start();
+
+    let s = store.snapshot;
+    expect(s).toMatchObject({ scope: 'worker', me: alice.id, phase: 'ready', state: null });
+    expect([...s.tasks.keys()].sort()).toEqual([first.task_id, second.task_id].sort());
+    expect(s.tasks.has(bobs.task_id)).toBe(false);
+    expect(s.events.every((e) => e.worker_id === alice.id)).toBe(true);
+
+    const secondLease = s.tasks.get(second.task_id)!.lease!;
+    await alice.api.releaseLease(secondLease.lease_id, 'not for me');
+    await store.whenIdle();
+    s = store.snapshot;
+    expect([...s.tasks.keys()]).toEqual([first.task_id]);
+    expect(embedded.engine.getTask(second.task_id).assignee).not.toBe(alice.id);
+  });
+});
+
+describe('PoolStore over a real server', () => {
+  it('keeps the last picture while the server is down, and catches up after it restarts', async () => {
+    const folder = await mkdtemp(join(tmpdir(), 'owp-pool-store-'));
+    cleanup.push(() => rm(folder, { recursive: true, force: true }));
+    const path = join(folder, 'owp.sqlite');
+    const ADMIN = 'pool-store-admin';
+    const serve = async (port = 0) => {
+      const driver = new BetterSqlite3Driver({ path });
+      const engine = new Scheduler({ driver, clock: systemClock });
+      const app = buildApp({ engine, adminToken: ADMIN });
+      await app.listen({ host: '127.0.0.1', port });
+      const stop = async () => {
+        // Open event streams would hold app.close() up (they end in its onClose hook): cut them.
+        const closing = app.close();
+        app.server.closeAllConnections();
+        await closing;
+        driver.close();
+      };
+      cleanup.push(() => stop().catch(() => undefined));
+      return { engine, stop, port: (app.server.address() as { port: number }).port };
+    };
+    const first = await serve();
+    first.engine.upsertRepo({ repo: 'demo' });
+    const task = first.engine.createTask({ repo: 'demo', title: 'Seen before the outage' });
+    const backend = new RemoteBackend({
+      baseUrl: `http://127.0.0.1:${first.port}`,
+      adminToken: ADMIN,
+      transport: fetchTransport,
+    });
+    cleanup.push(() => backend.stop());
+    const store = new PoolStore({ backend, admin: true, retryMs: 200 });
+    cleanup.push(() => store.stop());
+    await store.start();
+    await until(() => store.snapshot.connection === 'live');
+
+    await first.stop();
+    await until(() => store.snapshot.connection === 'offline');
+    expect(store.snapshot.tasks.get(task.task_id)!.title).toBe('Seen before the outage');
+
+    const second = await serve(first.port);
+    const later = second.engine.createTask({ repo: 'demo', title: 'Made during the outage' });
+    backend.notifyOnline();
+    await until(() => store.snapshot.tasks.has(later.task_id));
+    expect(store.snapshot.connection).toBe('live');
+    expect(store.snapshot.tasks.size).toBe(2);
+  });
+});
+
+async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}

@@ -1,0 +1,440 @@
+import {
+  OwpError,
+  type OwpApi,
+  type OwpEvent,
+  type StreamStatus,
+  type Subscription,
+  type Task,
+  type TaskStatus,
+} from '../../protocol/index.ts';
+import type { PoolBackend } from '../backend/pool-backend.ts';
+import { EMPTY_SNAPSHOT, type PoolSnapshot } from './pool-snapshot.ts';
+
+export interface StoreTimers {
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export interface PoolStoreOptions {
+  backend: PoolBackend;
+  /** Whether the credentials are an admin's: the whole pool, or only the worker's own tasks. */
+  admin: boolean;
+  /** The local worker's id, for "my work"; a worker-only store learns it from `getWork`. */
+  workerId?: string | null;
+  /** Events kept for the activity feed (default 200). */
+  feedSize?: number;
+  /**
+   * Runs a batch of refreshes soon: the glue passes `requestAnimationFrame`, so a burst of events
+   * costs one redraw. Default: a 16 ms timer.
+   */
+  scheduleBatch?: (run: () => void) => void;
+  timers?: StoreTimers;
+  /** Wait before retrying a failed load or refresh (default 5 s). */
+  retryMs?: number;
+  /** More changed tasks than this in one batch reload the task list instead (default 50). */
+  reloadThreshold?: number;
+}
+
+/** What a load produces: the picture up to `lastSeq`, which the stream then continues. */
+type Picture = Pick<
+  PoolSnapshot,
+  'tasks' | 'workers' | 'repos' | 'state' | 'lastSeq' | 'events' | 'me'
+>;
+
+const PAGE = 500;
+/** Statuses in which a task is still the worker's business (and readable by it). */
+const WORKER_OWNED: readonly TaskStatus[] = ['leased', 'in_progress', 'blocked', 'pr_opened'];
+/** Refresh answers that mean "this task is gone from your view", not "try again". */
+const GONE_CODES = new Set(['task_not_found', 'forbidden', 'not_lease_holder']);
+
+const DEFAULT_TIMERS: StoreTimers = {
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
+
+/**
+ * The live picture of the pool the views read, fed by any `PoolBackend`. It loads everything once,
+ * then follows the event stream from the sequence it loaded up to: what an event says by itself
+ * (the feed, a renewed lease) is applied at once; anything else refetches what the event touched,
+ * batched so a burst costs one round of calls and one redraw. Refreshes are idempotent, so events
+ * replayed after a reconnect do no harm. Offline, the last picture stays, marked `offline`.
+ *
+ * A Svelte store: `subscribe(run)` calls `run` at once with the current snapshot.
+ */
+export class PoolStore {
+  private current: PoolSnapshot;
+  private readonly listeners = new Set<(snapshot: PoolSnapshot) => void>();
+  private readonly feedSize: number;
+  private readonly timers: StoreTimers;
+  private readonly scheduleBatch: (run: () => void) => void;
+
+  private subscription: Subscription | null = null;
+  /** Bumped by every load: answers to an older load or batch are dropped. */
+  private generation = 0;
+  private loading: Promise<void> = Promise.resolve();
+  private stopped = true;
+  private retryTimer: unknown = null;
+
+  private incoming: OwpEvent[] = [];
+  private readonly staleTasks = new Set<string>();
+  private staleWorkers = false;
+  private staleRepos = false;
+  private staleState = false;
+  private batchScheduled = false;
+  private batches: Promise<void> = Promise.resolve();
+
+  constructor(private readonly options: PoolStoreOptions) {
+    this.feedSize = options.feedSize ?? 200;
+    this.timers = options.timers ?? DEFAULT_TIMERS;
+    this.scheduleBatch = options.scheduleBatch ?? ((run) => this.timers.setTimeout(run, 16));
+    this.current = {
+      ...EMPTY_SNAPSHOT,
+      scope: options.admin ? 'admin' : 'worker',
+      me: options.workerId ?? null,
+    };
+  }
+
+  /** The current snapshot. */
+  get snapshot(): PoolSnapshot {
+    return this.current;
+  }
+
+  /** Svelte's store contract: `run` now and on every change; returns the unsubscribe function. */
+  subscribe(run: (snapshot: PoolSnapshot) => void): () => void {
+    this.listeners.add(run);
+    run(this.current);
+    return () => this.listeners.delete(run);
+  }
+
+  /** Loads the picture and follows the stream. Resolves after the first load, even a failed one. */
+  start(): Promise<void> {
+    this.stopped = false;
+    return this.reload();
+  }
+
+  /** Stops following the stream; the last picture stays readable. */
+  stop(): void {
+    this.stopped = true;
+    this.generation++;
+    this.subscription?.close();
+    this.subscription = null;
+    this.cancelRetry();
+  }
+
+  /** Loads everything again (after re-registering, or when the host knows the network is back). */
+  reload(): Promise<void> {
+    this.loading = this.load();
+    return this.loading;
+  }
+
+  /** Sets the local worker, e.g. after "register as worker". */
+  setWorkerId(workerId: string | null): void {
+    this.publish({ me: workerId });
+  }
+
+  /** Resolves once nothing is loading, queued or being refreshed (for tests and the glue). */
+  async whenIdle(): Promise<void> {
+    for (;;) {
+      await this.loading;
+      await this.batches;
+      if (!this.batchScheduled && this.incoming.length === 0) return;
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+  }
+
+  // ── loading ──────────────────────────────────────────────────────────────────────────────────
+
+  private async load(): Promise<void> {
+    if (this.stopped) return;
+    const generation = ++this.generation;
+    this.cancelRetry();
+    this.subscription?.close();
+    this.subscription = null;
+    if (this.current.phase !== 'ready') this.publish({ phase: 'loading' });
+    let picture: Picture;
+    try {
+      picture = this.options.admin ? await this.loadAdmin() : await this.loadWorker();
+    } catch (error) {
+      if (generation !== this.generation) return;
+      // Keep a picture we already had; without one, say the pool is unreachable.
+      this.publish({
+        phase: this.current.phase === 'ready' ? 'ready' : 'failed',
+        connection: 'offline',
+        error: describe(error),
+      });
+      this.retryLater(() => void this.reload());
+      return;
+    }
+    if (generation !== this.generation) return;
+    // The picture is newer than anything queued before it; the stream replays what came after.
+    this.incoming = [];
+    this.staleTasks.clear();
+    this.staleWorkers = this.staleRepos = this.staleState = false;
+    this.publish({ ...picture, phase: 'ready', error: null });
+    this.subscription = this.options.backend.subscribe(
+      picture.lastSeq,
+      (event) => this.receive(event),
+      (status) => this.connectionChanged(status),
+    );
+  }
+
+  /** Everything, as an admin sees it. The sequence is read first so no event falls in between. */
+  private async loadAdmin(): Promise<Picture> {
+    const api = this.api;
+    const state = await api.state();
+    const lastSeq = state.last_event_seq;
+    const [tasks, workers, repos, recent] = await Promise.all([
+      allTasks(api),
+      api.listWorkers(),
+      api.listRepos(),
+      api.events(Math.max(0, lastSeq - this.feedSize), this.feedSize),
+    ]);
+    return {
+      tasks: new Map(tasks.map((t) => [t.task_id, t])),
+      workers: new Map(workers.map((w) => [w.worker_id, w])),
+      repos: new Map(repos.map((r) => [r.repo, r])),
+      state,
+      lastSeq,
+      events: recent.filter((e) => e.seq <= lastSeq),
+      me: this.current.me,
+    };
+  }
+
+  /**
+   * What a worker may see: its leases, plus tasks its own events show it still has (a PR waiting
+   * for review is no lease in `getWork`, but still its task).
+   */
+  private async loadWorker(): Promise<Picture> {
+    const api = this.api;
+    const work = await api.getWork();
+    const lastStatus = new Map<string, TaskStatus>();
+    let recent: OwpEvent[] = [];
+    let lastSeq = 0;
+    for (;;) {
+      const page = await api.events(lastSeq, PAGE);
+      for (const event of page) {
+        if (event.type === 'task.status_changed' && event.task_id) {
+          lastStatus.set(event.task_id, event.data.to);
+        }
+      }
+      recent = [...recent, ...page].slice(-this.feedSize);
+      lastSeq = page.at(-1)?.seq ?? lastSeq;
+      if (page.length < PAGE) break;
+    }
+    const ids = new Set(work.leases.map((l) => l.task_id));
+    for (const [id, status] of lastStatus) if (WORKER_OWNED.includes(status)) ids.add(id);
+    const tasks = (await Promise.all([...ids].map((id) => readTask(api, id)))).filter(
+      (t): t is Task => t !== null,
+    );
+    return {
+      tasks: new Map(tasks.map((t) => [t.task_id, t])),
+      workers: new Map(),
+      repos: new Map(),
+      state: null,
+      lastSeq,
+      events: recent,
+      me: work.worker_id,
+    };
+  }
+
+  // ── following the stream ─────────────────────────────────────────────────────────────────────
+
+  private receive(event: OwpEvent): void {
+    this.incoming.push(event);
+    const admin = this.options.admin;
+    switch (event.type) {
+      case 'task.created':
+      case 'task.updated':
+        if (event.task_id) this.staleTasks.add(event.task_id);
+        this.staleState ||= admin;
+        break;
+      case 'task.status_changed':
+        if (event.task_id) this.staleTasks.add(event.task_id);
+        // A move changes the worker's load, the repo's budget and the counts too.
+        this.staleWorkers ||= admin;
+        this.staleRepos ||= admin;
+        this.staleState ||= admin;
+        break;
+      case 'lease.renewed':
+        // Applied from the event itself, unless the task is not known yet.
+        if (event.task_id && !this.current.tasks.has(event.task_id)) {
+          this.staleTasks.add(event.task_id);
+        }
+        break;
+      case 'repo.upserted':
+      case 'repo.deleted':
+        this.staleRepos ||= admin;
+        break;
+      default: // worker.*
+        this.staleWorkers ||= admin;
+        this.staleState ||= admin;
+    }
+    this.requestBatch();
+  }
+
+  private connectionChanged(status: StreamStatus): void {
+    this.publish({ connection: status });
+    // Back online: refresh what failed while away.
+    if (status === 'live' && this.hasStale()) this.requestBatch();
+  }
+
+  private hasStale(): boolean {
+    return this.staleTasks.size > 0 || this.staleWorkers || this.staleRepos || this.staleState;
+  }
+
+  private requestBatch(): void {
+    if (this.batchScheduled || this.stopped) return;
+    this.batchScheduled = true;
+    this.scheduleBatch(() => {
+      this.batchScheduled = false;
+      // One batch at a time, so answers are applied in the order they were asked for.
+      this.batches = this.batches
+        .then(() => this.runBatch())
+        .catch((error: unknown) => this.publish({ error: describe(error) }));
+    });
+  }
+
+  private async runBatch(): Promise<void> {
+    const generation = this.generation;
+    this.applyIncoming();
+    if (!this.hasStale()) return;
+
+    const ids = [...this.staleTasks];
+    const wanted = { workers: this.staleWorkers, repos: this.staleRepos, state: this.staleState };
+    this.staleTasks.clear();
+    this.staleWorkers = this.staleRepos = this.staleState = false;
+
+    const api = this.api;
+    const reloadAll = this.options.admin && ids.length > (this.options.reloadThreshold ?? 50);
+    const [tasks, workers, repos, state] = await Promise.allSettled([
+      reloadAll ? allTasks(api) : Promise.all(ids.map((id) => readTask(api, id))),
+      wanted.workers ? api.listWorkers() : null,
+      wanted.repos ? api.listRepos() : null,
+      wanted.state ? api.state() : null,
+    ]);
+    if (generation !== this.generation) return; // a reload replaced the picture meanwhile
+
+    const patch: Partial<PoolSnapshot> = { error: null };
+    const failures: unknown[] = [];
+    if (tasks.status === 'fulfilled') {
+      patch.tasks = reloadAll
+        ? new Map(tasks.value.filter((t): t is Task => t !== null).map((t) => [t.task_id, t]))
+        : mergeTasks(this.current.tasks, ids, tasks.value);
+    } else {
+      failures.push(tasks.reason);
+      for (const id of ids) this.staleTasks.add(id);
+    }
+    if (workers.status === 'fulfilled') {
+      if (workers.value) patch.workers = new Map(workers.value.map((w) => [w.worker_id, w]));
+    } else {
+      failures.push(workers.reason);
+      this.staleWorkers = true;
+    }
+    if (repos.status === 'fulfilled') {
+      if (repos.value) patch.repos = new Map(repos.value.map((r) => [r.repo, r]));
+    } else {
+      failures.push(repos.reason);
+      this.staleRepos = true;
+    }
+    if (state.status === 'fulfilled') {
+      if (state.value) patch.state = state.value;
+    } else {
+      failures.push(state.reason);
+      this.staleState = true;
+    }
+    if (failures.length > 0) {
+      patch.error = describe(failures[0]);
+      this.retryLater(() => this.requestBatch());
+    }
+    this.publish(patch);
+  }
+
+  /** The feed, the sequence number and renewed leases: what events say by themselves. */
+  private applyIncoming(): void {
+    if (this.incoming.length === 0) return;
+    const events = this.incoming;
+    this.incoming = [];
+    let tasks: Map<string, Task> | null = null;
+    for (const event of events) {
+      if (event.type !== 'lease.renewed' || !event.task_id) continue;
+      const task = (tasks ?? this.current.tasks).get(event.task_id);
+      if (!task?.lease || task.lease.lease_id !== event.data.lease_id) continue;
+      tasks ??= new Map(this.current.tasks);
+      tasks.set(task.task_id, {
+        ...task,
+        lease: { ...task.lease, expires_at: event.data.expires_at },
+      });
+    }
+    const feed = [...this.current.events, ...events].slice(-this.feedSize);
+    this.publish({
+      events: feed,
+      lastSeq: Math.max(this.current.lastSeq, events.at(-1)!.seq),
+      ...(tasks ? { tasks } : {}),
+    });
+  }
+
+  // ── plumbing ─────────────────────────────────────────────────────────────────────────────────
+
+  private get api(): OwpApi {
+    return this.options.backend.api;
+  }
+
+  private publish(patch: Partial<PoolSnapshot>): void {
+    this.current = { ...this.current, ...patch };
+    for (const listener of this.listeners) listener(this.current);
+  }
+
+  private retryLater(retry: () => void): void {
+    if (this.retryTimer !== null || this.stopped) return;
+    this.retryTimer = this.timers.setTimeout(() => {
+      this.retryTimer = null;
+      if (!this.stopped) retry();
+    }, this.options.retryMs ?? 5000);
+  }
+
+  private cancelRetry(): void {
+    if (this.retryTimer === null) return;
+    this.timers.clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+  }
+}
+
+async function allTasks(api: OwpApi): Promise<Task[]> {
+  const tasks: Task[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await api.listTasks({ limit: PAGE, cursor });
+    tasks.push(...page.tasks);
+    cursor = page.next_cursor ?? undefined;
+  } while (cursor);
+  return tasks;
+}
+
+/** A task, or null when it is gone from the caller's view; other failures propagate. */
+async function readTask(api: OwpApi, id: string): Promise<Task | null> {
+  try {
+    return await api.getTask(id);
+  } catch (error) {
+    if (error instanceof OwpError && GONE_CODES.has(error.code)) return null;
+    throw error;
+  }
+}
+
+/** Applies refetched tasks, never letting an older version replace a newer one. */
+function mergeTasks(
+  current: ReadonlyMap<string, Task>,
+  ids: readonly string[],
+  fetched: readonly (Task | null)[],
+): Map<string, Task> {
+  const tasks = new Map(current);
+  ids.forEach((id, i) => {
+    const task = fetched[i];
+    if (!task) tasks.delete(id);
+    else if ((tasks.get(id)?.version ?? 0) <= task.version) tasks.set(id, task);
+  });
+  return tasks;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
