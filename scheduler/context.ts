@@ -1,7 +1,7 @@
 import type { OwpEventData, OwpEventType, TrustTier } from '../protocol/index.ts';
 import type { Clock } from './clock.ts';
 import type { EventLog, EventRefs } from './event-log.ts';
-import type { IdSource } from './ids.ts';
+import { hashToken, type IdSource } from './ids.ts';
 import type { SqlDriver } from './storage-port.ts';
 
 /** Engine settings; every duration in milliseconds. */
@@ -16,6 +16,11 @@ export interface EngineConfig {
   releaseCooldownMs: number;
   /** How long an Idempotency-Key answer is kept for replay. */
   idempotencyTtlMs: number;
+  /**
+   * SHA-256 of a token as lower-case hex. Pure JS by default (runs everywhere, mobile included);
+   * the server passes Node's native hash, which is several times faster on every request.
+   */
+  hashToken: (token: string) => string;
 }
 
 export const DEFAULT_CONFIG: EngineConfig = {
@@ -24,6 +29,7 @@ export const DEFAULT_CONFIG: EngineConfig = {
   defaultTrustTier: 'basic',
   releaseCooldownMs: 10 * 60_000,
   idempotencyTtlMs: 24 * 3600_000,
+  hashToken,
 };
 
 /** What the engine's parts share: storage, time, ids, the event log and the settings. */

@@ -69,6 +69,10 @@ export function isAreaHeld(driver: SqlDriver, repo: string, area: string): boole
   );
 }
 
-export function isOnline(worker: WorkerRow, now: number, heartbeatTtlMs: number): boolean {
+export function isOnline(
+  worker: Pick<WorkerRow, 'last_heartbeat_at'>,
+  now: number,
+  heartbeatTtlMs: number,
+): boolean {
   return worker.last_heartbeat_at !== null && now - worker.last_heartbeat_at < heartbeatTtlMs;
 }

@@ -10,7 +10,6 @@ import type {
 import { toIso } from './clock.ts';
 import type { EngineContext } from './context.ts';
 import { MAX_TASK_TIER, normalizeSkills } from './eligibility.ts';
-import { hashToken } from './ids.ts';
 import { TASK_COLUMNS, TASK_FROM, type TaskRow, type WorkerRow, toTask, toWorker } from './rows.ts';
 import { isOnline, requireWorker } from './task-store.ts';
 
@@ -32,7 +31,7 @@ export function registerWorker(
       id,
       name: req.name,
       github_handle: req.github_handle ?? null,
-      token_hash: hashToken(token),
+      token_hash: ctx.config.hashToken(token),
       skills: JSON.stringify(skills),
       capacity_points: req.capacity_points,
       max_concurrent_tasks: req.max_concurrent_tasks,
@@ -54,7 +53,7 @@ export function registerWorker(
 /** The worker a bearer token belongs to, or undefined. Looks up by hash, never by the secret. */
 export function authenticateWorker(ctx: EngineContext, token: string): string | undefined {
   return ctx.driver.get<{ id: string }>('SELECT id FROM workers WHERE token_hash = $hash', {
-    hash: hashToken(token),
+    hash: ctx.config.hashToken(token),
   })?.id;
 }
 
@@ -82,26 +81,37 @@ export function heartbeat(
   req: z.output<typeof HeartbeatRequest>,
 ): HeartbeatResponse {
   const now = ctx.clock.now();
-  const worker = requireWorker(ctx.driver, workerId);
-  const wasOnline = isOnline(worker, now, ctx.config.heartbeatTtlMs);
+  // Only what a heartbeat needs: it is the most frequent call of all.
+  const worker = ctx.driver.get<
+    Pick<WorkerRow, 'last_heartbeat_at' | 'reported_status' | 'announced_online'>
+  >('SELECT last_heartbeat_at, reported_status, announced_online FROM workers WHERE id = $id', {
+    id: workerId,
+  });
+  if (!worker) requireWorker(ctx.driver, workerId);
+  const wasOnline = isOnline(worker!, now, ctx.config.heartbeatTtlMs);
   ctx.driver.run(
-    `UPDATE workers SET last_heartbeat_at = $now, reported_status = $status, note = $note,
-            announced_online = 1 WHERE id = $id`,
+    `UPDATE workers SET last_heartbeat_at = $now, reported_status = $status, note = $note
+      WHERE id = $id`,
     { id: workerId, now, status: req.status, note: req.note ?? null },
   );
+  // A separate statement, only on the way online: setting the flag on every heartbeat would
+  // rewrite its index entry every time.
+  if (worker!.announced_online === 0) {
+    ctx.driver.run('UPDATE workers SET announced_online = 1 WHERE id = $id', { id: workerId });
+  }
   const renewed = ctx.driver.run(
     `UPDATE tasks SET lease_expires_at = $now + lease_ttl_ms
       WHERE assignee = $id AND status IN ('leased', 'in_progress', 'blocked')
         AND lease_expires_at > $now`,
     { id: workerId, now },
   ).changes;
-  if (!wasOnline || worker.announced_online === 0) {
+  if (!wasOnline || worker!.announced_online === 0) {
     ctx.record('worker.online', { worker_id: workerId }, { status: req.status });
-  } else if (worker.reported_status !== req.status) {
+  } else if (worker!.reported_status !== req.status) {
     ctx.record(
       'worker.status_changed',
       { worker_id: workerId },
-      { from: worker.reported_status, to: req.status },
+      { from: worker!.reported_status, to: req.status },
     );
   }
   return { ok: true as const, server_time: toIso(now), leases_renewed: renewed };

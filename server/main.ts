@@ -3,7 +3,7 @@
  * file, the admin token, the HTTP app, and the timers for the expiry sweep and the assignment
  * safety net. Stops cleanly on SIGTERM/SIGINT: in-flight requests finish, then the database closes.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { systemClock } from '../scheduler/clock.ts';
@@ -52,6 +52,7 @@ export async function startServer(
     config: {
       leaseTtlMs: config.OWP_LEASE_TTL * 1000,
       heartbeatTtlMs: config.OWP_HEARTBEAT_TTL * 1000,
+      hashToken: (token) => createHash('sha256').update(token).digest('hex'),
     },
   });
   const admin = adminToken(config, dataDir);
