@@ -1,0 +1,937 @@
+import {
+  OwpError,
+  type OwpApi,
+  type OwpEvent,
+  type Subscription,
+  type Task,
+  type TaskCreateRequest,
+  type TaskUpdateRequest,
+} from '../../protocol/index.ts';
+import {
+  OWNED_KEYS,
+  SCHEDULER_KEYS,
+  USER_KEYS,
+  canonicalDescription,
+  canonicalValue,
+  descriptionToBody,
+  fileNameForTitle,
+  fileNameMatchesTitle,
+  noteToTaskFields,
+  taskToNote,
+  titleFromPath,
+  type NoteTaskFields,
+  type OwnedKey,
+  type UserKey,
+} from './note-mapping.ts';
+import type { NoteChange, NoteSnapshot, NoteStore } from './note-store.ts';
+import { SerialQueue } from './serial-queue.ts';
+
+export interface NoteSyncSettings {
+  /** The folder of task notes, vault-relative without slashes at either end ('' = vault root). */
+  folder: string;
+  /** Where a cancelled or merged task's note moves; '' = it stays where it is. */
+  archiveFolder: string;
+  /** The repo of a new note that has no `repo` property; '' = such a note waits for one. */
+  defaultRepo: string;
+  /** Whether deleting a task's note cancels the task (otherwise the task is left alone). */
+  cancelOnDelete: boolean;
+}
+
+/** Timers the sync debounces with; injected so tests drive them. */
+export interface SyncTimers {
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export interface NoteSyncOptions {
+  api: OwpApi;
+  store: NoteStore;
+  settings: NoteSyncSettings;
+  /** Tells the user something (a Notice in Obsidian). */
+  notify?: (message: string) => void;
+  /** The live event stream; defaults to `api.subscribe` (the plugin passes its backend's). */
+  subscribe?: (after: number, onEvent: (event: OwpEvent) => void) => Subscription;
+  timers?: SyncTimers;
+  /**
+   * Quiet time per note before an edit is sent. Short, because an edit should reach the scheduler
+   * within 200 ms; Obsidian already batches typing in the editor into one save.
+   */
+  debounceMs?: number;
+  /** How many notes the start-up reconcile works on at once. */
+  concurrency?: number;
+}
+
+/** What the start-up reconcile found and did. */
+export interface ReconcileReport {
+  tasks: number;
+  notes: number;
+  /** Tasks that had no note and got one. */
+  notesCreated: number;
+  /** Notes without `owp_id` that became tasks. */
+  tasksCreated: number;
+  /** Notes brought up to date with their task. */
+  notesUpdated: number;
+  /** Tasks updated from edits made to their notes while the plugin was not running. */
+  tasksUpdated: number;
+  /** Notes whose `owp_id` the pool does not know: reported, left alone. */
+  unknownIds: { path: string; owp_id: string }[];
+  /** Further notes naming a task that already has a note: reported, left alone. */
+  duplicates: { path: string; owp_id: string }[];
+}
+
+/** What a note held when it last agreed with its task: the base every comparison starts from. */
+interface NoteBase {
+  owned: Record<OwnedKey, unknown>;
+  title: string;
+  /** Canonical (see `canonicalDescription`). */
+  description: string;
+}
+
+interface TrackedNote {
+  taskId: string;
+  path: string;
+  base: NoteBase;
+  queue: SerialQueue;
+  refreshQueued: boolean;
+}
+
+const TERMINAL = new Set(['cancelled', 'merged']);
+const USER_FIELD: Record<UserKey, keyof NoteTaskFields> = {
+  repo: 'repo',
+  priority: 'priority',
+  points: 'estimate_points',
+  skills: 'required_skills',
+  area: 'area',
+  tier: 'tier',
+};
+const MAX_CONFLICT_RETRIES = 3;
+
+/** The host's timers, by default. In Obsidian the glue passes `window`'s (popouts have their own). */
+const hostTimers = { setTimeout, clearTimeout };
+const defaultTimers: SyncTimers = {
+  setTimeout: (callback, ms) => hostTimers.setTimeout(callback, ms),
+  clearTimeout: (handle) => hostTimers.clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
+
+/**
+ * Two-way sync between tasks and notes (DESIGN.md, "Notes in the vault"): one note per task in a
+ * folder; a new note becomes a task; an edited property, the body or the file name updates the
+ * task; the scheduler's changes flow back. The sync writes only the keys it owns, and never treats
+ * its own writes as edits: every note carries a base (what it held when it last agreed with the
+ * task), an incoming change is compared with that base, and the base moves before the sync writes.
+ * Conflicts resolve field by field: a 409 on `owp_version` keeps the user's edit of a field the
+ * scheduler did not change since the base, else the scheduler's value.
+ */
+export class NoteSync {
+  private readonly api: OwpApi;
+  private readonly store: NoteStore;
+  private readonly settings: NoteSyncSettings;
+  private readonly notifyUser: (message: string) => void;
+  private readonly timers: SyncTimers;
+  private readonly debounceMs: number;
+  private readonly concurrency: number;
+  private readonly subscribeEvents: NonNullable<NoteSyncOptions['subscribe']>;
+
+  private readonly byPath = new Map<string, TrackedNote>();
+  private readonly byTask = new Map<string, TrackedNote>();
+  private readonly names = new Map<string, string>();
+  /** Queues of notes that have no task yet, handed to the note once it has one. */
+  private readonly untrackedQueues = new Map<string, SerialQueue>();
+  /** Creates in flight: an event about a task not yet known waits for them (it may be ours). */
+  private readonly creating = new Set<Promise<unknown>>();
+  /** Tasks whose note the user deleted in this session: their note is not made again. */
+  private readonly deletedTasks = new Set<string>();
+  private readonly debounces = new Map<string, unknown>();
+  private readonly running = new Set<Promise<unknown>>();
+  private readonly discovery = new SerialQueue();
+  private buffered: (() => void)[] | null = [];
+  private unwatch: (() => void) | null = null;
+  private subscription: Subscription | null = null;
+  private stopped = false;
+
+  constructor(options: NoteSyncOptions) {
+    this.api = options.api;
+    this.store = options.store;
+    this.settings = {
+      ...options.settings,
+      folder: trimSlashes(options.settings.folder),
+      archiveFolder: trimSlashes(options.settings.archiveFolder),
+    };
+    this.notifyUser = options.notify ?? (() => {});
+    this.timers = options.timers ?? defaultTimers;
+    this.debounceMs = options.debounceMs ?? 100;
+    this.concurrency = options.concurrency ?? 8;
+    this.subscribeEvents =
+      options.subscribe ?? ((after, onEvent) => this.api.subscribe(after, onEvent));
+  }
+
+  // ── public ──────────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Reconciles the folder with the pool (one listing of all tasks, one of the notes), then follows
+   * both. Changes that arrive meanwhile are held and handled after.
+   */
+  async start(): Promise<ReconcileReport> {
+    // Listen first, so nothing that happens during the reconcile is lost; it waits in `buffered`.
+    this.unwatch = this.store.watch((change) => this.whenLive(() => this.onNoteChange(change)));
+    let report: ReconcileReport;
+    try {
+      const [workers, state] = await Promise.all([
+        this.api.listWorkers().catch(() => []),
+        this.api.state(),
+      ]);
+      for (const worker of workers) this.names.set(worker.worker_id, worker.name);
+      this.subscription = this.subscribeEvents(state.last_event_seq, (event) =>
+        this.whenLive(() => this.onEvent(event)),
+      );
+      report = await this.reconcile();
+    } catch (error) {
+      // Offline or not allowed: follow nothing; the caller retries with a new NoteSync.
+      this.stop();
+      throw error;
+    }
+    const held = this.buffered ?? [];
+    this.buffered = null;
+    held.forEach((handle) => handle());
+    return report;
+  }
+
+  /** Stops following changes. Edits still waiting for their debounce are dropped; see `flush`. */
+  stop(): void {
+    this.stopped = true;
+    this.unwatch?.();
+    this.subscription?.close();
+    for (const handle of this.debounces.values()) this.timers.clearTimeout(handle);
+    this.debounces.clear();
+  }
+
+  /**
+   * Sends waiting edits now and resolves when the sync has nothing left to do (for unload, and for
+   * tests). It waits through microtasks only, so it works with hand-driven timers.
+   */
+  async flush(): Promise<void> {
+    for (let quiet = 0; quiet < 3;) {
+      for (let i = 0; i < 10; i++) await new Promise<void>((resolve) => queueMicrotask(resolve));
+      const waiting = [...this.debounces.keys()];
+      for (const path of waiting) this.fireDebounce(path);
+      if (waiting.length === 0 && this.running.size === 0) quiet++;
+      else quiet = 0;
+      await Promise.allSettled([...this.running]);
+    }
+  }
+
+  /** The path of a task's note, if it has one. */
+  pathOf(taskId: string): string | undefined {
+    return this.byTask.get(taskId)?.path;
+  }
+
+  /** The task a note stands for, if any. */
+  taskIdOf(path: string): string | undefined {
+    return this.byPath.get(path)?.taskId;
+  }
+
+  /** Creates a task and its note at once (the "create task" command). */
+  async createTask(request: TaskCreateRequest): Promise<{ task: Task; path: string }> {
+    return this.guardCreate(async () => {
+      const task = await this.api.createTask(request);
+      return { task, path: await this.writeNoteForTask(task) };
+    });
+  }
+
+  /**
+   * Turns a note into a task (the "turn the current note into a task" command): moves it into the
+   * tasks folder when it is elsewhere, then creates the task. Null when it could not (the user has
+   * been told why).
+   */
+  async convertNote(path: string): Promise<Task | null> {
+    const known = this.byPath.get(path);
+    if (known) return this.api.getTask(known.taskId);
+    let target = path;
+    if (!this.inCreationScope(path)) {
+      target = await this.freePath(this.settings.folder, titleFromPath(path));
+      await this.store.move(path, target);
+    }
+    await this.queueFor(target).run(() => this.noteChanged(target));
+    const tracked = this.byPath.get(target);
+    return tracked ? this.api.getTask(tracked.taskId) : null;
+  }
+
+  // ── reconcile ───────────────────────────────────────────────────────────────────────────────
+
+  private async reconcile(): Promise<ReconcileReport> {
+    const [tasks, notes] = await Promise.all([this.listAllTasks(), this.listNotes()]);
+    const report: ReconcileReport = {
+      tasks: tasks.size,
+      notes: notes.length,
+      notesCreated: 0,
+      tasksCreated: 0,
+      notesUpdated: 0,
+      tasksUpdated: 0,
+      unknownIds: [],
+      duplicates: [],
+    };
+    const work: (() => Promise<void>)[] = [];
+    const withoutId: NoteSnapshot[] = [];
+    // Of several notes naming one task, the one named after its title is the original.
+    const rank = (note: NoteSnapshot) => {
+      const task = tasks.get(idOf(note) ?? '');
+      return task && fileNameMatchesTitle(titleFromPath(note.path), task.title) ? 0 : 1;
+    };
+    notes.sort((a, b) => rank(a) - rank(b) || a.path.localeCompare(b.path));
+    for (const note of notes) {
+      const id = idOf(note);
+      if (id === null) {
+        if (this.inCreationScope(note.path)) withoutId.push(note);
+        continue;
+      }
+      const task = tasks.get(id);
+      if (!task) report.unknownIds.push({ path: note.path, owp_id: id });
+      else if (this.byTask.has(id)) report.duplicates.push({ path: note.path, owp_id: id });
+      else {
+        const tracked = this.trackNote(note.path, task.task_id, baseFromTask(task, this.names));
+        work.push(async () => {
+          const outcome = await this.reconcileNote(tracked, note, task);
+          if (outcome.noteChanged) report.notesUpdated++;
+          if (outcome.taskChanged) report.tasksUpdated++;
+        });
+      }
+    }
+    for (const task of tasks.values()) {
+      if (this.byTask.has(task.task_id) || TERMINAL.has(task.status)) continue;
+      work.push(async () => {
+        await this.writeNoteForTask(task);
+        report.notesCreated++;
+      });
+    }
+    for (const note of withoutId) {
+      work.push(async () => {
+        if (await this.createTaskFromNote(note)) report.tasksCreated++;
+      });
+    }
+    await runPool(work, this.concurrency, (error) => this.fail('Reconcile', error));
+    this.reportStrays(report);
+    return report;
+  }
+
+  private async listAllTasks(): Promise<Map<string, Task>> {
+    const tasks = new Map<string, Task>();
+    let cursor: string | undefined;
+    do {
+      const page = await this.api.listTasks({ limit: 500, cursor });
+      for (const task of page.tasks) tasks.set(task.task_id, task);
+      cursor = page.next_cursor ?? undefined;
+    } while (cursor);
+    return tasks;
+  }
+
+  private async listNotes(): Promise<NoteSnapshot[]> {
+    const { folder, archiveFolder } = this.settings;
+    const notes = await this.store.list(folder);
+    if (archiveFolder === '' || isUnder(archiveFolder, folder)) return notes;
+    return [...notes, ...(await this.store.list(archiveFolder))];
+  }
+
+  /**
+   * Brings a note and its task together after the plugin was away. A note at the task's version
+   * holds the user's offline edits, which go to the scheduler. A note behind its task cannot say
+   * which side changed a field, so the newer side wins: the user's edits if the note was modified
+   * after the task was, else the scheduler's values.
+   */
+  private async reconcileNote(tracked: TrackedNote, note: NoteSnapshot, task: Task) {
+    const version = canonicalValue('owp_version', note.frontmatter.owp_version);
+    const userNewer = note.mtime > Date.parse(task.updated_at);
+    if (version === task.version || (typeof version === 'number' && userNewer)) {
+      return this.pushEdits(tracked, note, { title: true, quiet: true });
+    }
+    tracked.base = baseFromNote(note);
+    const noteChanged = await this.applyTask(tracked, task, note);
+    return { noteChanged, taskChanged: false };
+  }
+
+  private reportStrays(report: ReconcileReport): void {
+    if (report.unknownIds.length > 0) {
+      this.notifyUser(
+        `${report.unknownIds.length} task note(s) name a task the pool does not know, ` +
+          `e.g. "${report.unknownIds[0]!.path}". They were left as they are.`,
+      );
+    }
+    if (report.duplicates.length > 0) {
+      this.notifyUser(
+        `${report.duplicates.length} note(s) name a task that already has a note, ` +
+          `e.g. "${report.duplicates[0]!.path}". Remove owp_id from a copy to make it a new task.`,
+      );
+    }
+  }
+
+  // ── note → task ─────────────────────────────────────────────────────────────────────────────
+
+  private onNoteChange(change: NoteChange): void {
+    if (this.stopped) return;
+    if (change.kind === 'deleted') return this.noteDeleted(change.path);
+    if (change.kind === 'renamed') return this.noteRenamed(change.oldPath, change.note);
+    const tracked = this.byPath.get(change.note.path);
+    // The sync's own writes come back as changes that match the base: nothing to do.
+    if (tracked && !hasEdits(tracked.base, change.note)) return;
+    if (!tracked && !this.inScope(change.note.path)) return;
+    this.debounce(change.note.path);
+  }
+
+  private debounce(path: string): void {
+    const previous = this.debounces.get(path);
+    if (previous !== undefined) this.timers.clearTimeout(previous);
+    this.debounces.set(
+      path,
+      this.timers.setTimeout(() => this.fireDebounce(path), this.debounceMs),
+    );
+  }
+
+  private fireDebounce(path: string): void {
+    const handle = this.debounces.get(path);
+    if (handle === undefined) return;
+    this.timers.clearTimeout(handle);
+    this.debounces.delete(path);
+    void this.track(() => this.queueFor(path).run(() => this.noteChanged(path)));
+  }
+
+  /** A note was created or edited: it becomes a task, or its edits go to its task. */
+  private async noteChanged(path: string): Promise<void> {
+    if (this.stopped) return;
+    const note = await this.store.read(path);
+    if (!note) return;
+    const tracked = this.byPath.get(path);
+    if (tracked) {
+      await this.pushEdits(tracked, note, { title: false, quiet: false });
+      return;
+    }
+    const id = idOf(note);
+    if (id === null) {
+      if (this.inCreationScope(path)) await this.createTaskFromNote(note);
+      return;
+    }
+    const owner = this.byTask.get(id);
+    if (owner) {
+      this.notifyUser(
+        `"${path}" names the same task as "${owner.path}". Remove owp_id from the copy to make it a new task.`,
+      );
+      return;
+    }
+    // A note of a known task that arrived in the folder (moved in, restored from the trash).
+    const task = await this.api.getTask(id).catch((error: unknown) => {
+      if (error instanceof OwpError && error.code === 'task_not_found') return null;
+      throw error;
+    });
+    if (!task) {
+      this.notifyUser(`"${path}" names task ${id}, which the pool does not know; left as it is.`);
+      return;
+    }
+    this.deletedTasks.delete(id);
+    const adopted = this.trackNote(path, id, baseFromTask(task, this.names));
+    await this.reconcileNote(adopted, note, task);
+  }
+
+  /** Creates the task a new note describes, then writes its owned properties back. */
+  private async createTaskFromNote(note: NoteSnapshot): Promise<boolean> {
+    const { fields, errors } = noteToTaskFields(note.frontmatter, note.body, note.path);
+    for (const error of errors) this.notifyUser(`"${note.path}": ${error.message}`);
+    const repo = fields.repo ?? (this.settings.defaultRepo || undefined);
+    if (!repo) {
+      this.notifyUser(`Add a repo property to "${note.path}" to make it a task.`);
+      return false;
+    }
+    if (fields.title === undefined) return false;
+    const request: TaskCreateRequest = { ...fields, repo, title: fields.title };
+    const tracked = await this.guardCreate(async () => {
+      try {
+        const task = await this.api.createTask(request);
+        return { task, tracked: this.trackNote(note.path, task.task_id, baseFromNote(note)) };
+      } catch (error) {
+        this.notifyUser(`Could not make "${note.path}" a task: ${messageOf(error)}`);
+        return null;
+      }
+    });
+    if (!tracked) return false;
+    await this.applyTask(tracked.tracked, tracked.task, note);
+    return true;
+  }
+
+  /**
+   * Sends what the user changed in a note since its base. Scheduler-owned keys and the repo are put
+   * back; an invalid value is put back with a message; a property removed is restored.
+   */
+  private async pushEdits(
+    tracked: TrackedNote,
+    note: NoteSnapshot,
+    options: { title: boolean; quiet: boolean },
+  ): Promise<{ noteChanged: boolean; taskChanged: boolean }> {
+    const { base } = tracked;
+    const { fields, errors } = noteToTaskFields(note.frontmatter, note.body);
+    const putBack: Record<string, unknown> = {};
+    const edits: TaskUpdateRequest = {};
+    const refused: string[] = [];
+
+    for (const key of SCHEDULER_KEYS) {
+      if (differs(key, note.frontmatter[key], base.owned[key])) {
+        putBack[key] = base.owned[key];
+        if (key !== 'owp_version' && key !== 'assignee') refused.push(key);
+      }
+    }
+    for (const key of USER_KEYS) {
+      if (!differs(key, note.frontmatter[key], base.owned[key])) continue;
+      const error = errors.find((e) => e.key === key);
+      const value = fields[USER_FIELD[key]];
+      if (key === 'repo' && value !== undefined) {
+        putBack[key] = base.owned[key];
+        this.notifyUser(
+          `A task's repo cannot change; "${note.path}" stays in ${String(base.owned.repo)}.`,
+        );
+      } else if (error) {
+        putBack[key] = base.owned[key];
+        this.notifyUser(`"${note.path}": ${error.message}`);
+      } else if (value === undefined) {
+        putBack[key] = base.owned[key];
+      } else {
+        Object.assign(edits, { [USER_FIELD[key]]: value });
+      }
+    }
+    if (refused.length > 0 && !options.quiet) {
+      this.notifyUser(`${refused.join(', ')} in "${note.path}" is set by the scheduler; put back.`);
+    }
+    if (fields.description !== undefined && fields.description !== base.description) {
+      edits.description = fields.description;
+    }
+    const fileName = titleFromPath(note.path);
+    if (options.title && !fileNameMatchesTitle(fileName, base.title)) edits.title = fileName.trim();
+
+    let noteChanged = false;
+    if (Object.keys(putBack).length > 0) {
+      await this.store.updateFrontmatter(tracked.path, putBack);
+      noteChanged = true;
+    }
+    if (Object.keys(edits).length === 0) return { noteChanged, taskChanged: false };
+    const taskChanged = await this.sendEdits(tracked, edits);
+    return { noteChanged: true, taskChanged };
+  }
+
+  /**
+   * `updateTask` with the base's version. On `stale_version`, the current task decides field by
+   * field: an edit survives where the scheduler left the field as it was in the base.
+   */
+  private async sendEdits(tracked: TrackedNote, edits: TaskUpdateRequest): Promise<boolean> {
+    let pending = edits;
+    for (let attempt = 0; attempt <= MAX_CONFLICT_RETRIES; attempt++) {
+      const expected = tracked.base.owned.owp_version as number;
+      try {
+        const task = await this.api.updateTask(tracked.taskId, {
+          ...pending,
+          expected_version: expected,
+        });
+        await this.applyTask(tracked, task);
+        return true;
+      } catch (error) {
+        if (!(error instanceof OwpError) || error.code !== 'stale_version') {
+          await this.refuseEdits(tracked, pending, error);
+          return false;
+        }
+      }
+      const current = await this.api.getTask(tracked.taskId);
+      const kept = keepUnchangedByScheduler(pending, tracked.base, current, this.names);
+      const lost = Object.keys(pending).filter((field) => !(field in kept));
+      if (lost.length > 0) {
+        this.notifyUser(
+          `"${tracked.path}": ${lost.map(fieldLabel).join(', ')} changed in the pool at the ` +
+            `same time; the pool's value was kept.`,
+        );
+      }
+      await this.applyTask(tracked, current);
+      if (Object.keys(kept).length === 0) return false;
+      pending = kept;
+    }
+    this.notifyUser(`"${tracked.path}" kept changing in the pool; edit it again to retry.`);
+    return false;
+  }
+
+  /**
+   * An edit the pool refused. Invalid values are put back in the properties (the body and the file
+   * name stay as the user wrote them). Any other failure — offline, say — leaves the note as it is:
+   * the base has not moved, so the next change or start sends the edit again.
+   */
+  private async refuseEdits(
+    tracked: TrackedNote,
+    edits: TaskUpdateRequest,
+    error: unknown,
+  ): Promise<void> {
+    if (!(error instanceof OwpError && error.code === 'validation_failed')) {
+      this.notifyUser(
+        `Could not update the task of "${tracked.path}" (${messageOf(error)}); ` +
+          `it will be sent again with the next change.`,
+      );
+      return;
+    }
+    this.notifyUser(`The pool refused the edit of "${tracked.path}": ${messageOf(error)}`);
+    const putBack: Record<string, unknown> = {};
+    for (const field of Object.keys(edits) as (keyof TaskUpdateRequest)[]) {
+      const key = keyOfField(field);
+      if ((USER_KEYS as readonly string[]).includes(key)) putBack[key] = tracked.base.owned[key];
+    }
+    if (Object.keys(putBack).length > 0) {
+      await this.store.updateFrontmatter(tracked.path, putBack);
+    }
+  }
+
+  private noteRenamed(oldPath: string, note: NoteSnapshot): void {
+    const moved = this.byPath.get(oldPath);
+    // The sync's own moves re-key the note before they happen: nothing to do.
+    if (!moved || moved.path !== oldPath) {
+      if (!this.byPath.has(note.path) && this.inScope(note.path)) this.debounce(note.path);
+      return;
+    }
+    this.cancelDebounce(oldPath);
+    this.byPath.delete(oldPath);
+    if (!this.inScope(note.path)) {
+      // Moved out of the folders: no longer a task note, but the task is left alone.
+      this.byTask.delete(moved.taskId);
+      this.deletedTasks.add(moved.taskId);
+      return;
+    }
+    moved.path = note.path;
+    this.byPath.set(note.path, moved);
+    void this.track(() =>
+      moved.queue.run(async () => {
+        const current = await this.store.read(moved.path);
+        if (current) await this.pushEdits(moved, current, { title: true, quiet: false });
+      }),
+    );
+  }
+
+  private noteDeleted(path: string): void {
+    this.cancelDebounce(path);
+    const tracked = this.byPath.get(path);
+    if (!tracked || tracked.path !== path) return;
+    this.byPath.delete(path);
+    this.byTask.delete(tracked.taskId);
+    this.deletedTasks.add(tracked.taskId);
+    const status = tracked.base.owned.status as string;
+    if (!this.settings.cancelOnDelete || TERMINAL.has(status)) return;
+    void this.track(() =>
+      tracked.queue.run(async () => {
+        await this.api.cancelTask(tracked.taskId).catch((error: unknown) => {
+          if (!(error instanceof OwpError && error.code === 'invalid_transition')) throw error;
+        });
+      }),
+    );
+  }
+
+  // ── task → note ─────────────────────────────────────────────────────────────────────────────
+
+  private onEvent(event: OwpEvent): void {
+    if (this.stopped) return;
+    if (event.type === 'worker.registered' && event.worker_id) {
+      this.names.set(event.worker_id, event.data.name);
+      return;
+    }
+    if (event.task_id && (event.type.startsWith('task.') || event.type === 'lease.renewed')) {
+      this.refresh(event.task_id);
+    }
+  }
+
+  /** Re-reads a task and writes what changed into its note (a note is made if it has none). */
+  private refresh(taskId: string): void {
+    const tracked = this.byTask.get(taskId);
+    if (!tracked) {
+      void this.track(() =>
+        this.discovery.run(async () => {
+          // The task may be one this sync is creating right now: wait, then look again.
+          await Promise.allSettled([...this.creating]);
+          if (this.byTask.has(taskId)) return this.refresh(taskId);
+          if (this.deletedTasks.has(taskId) || this.stopped) return;
+          const task = await this.api.getTask(taskId);
+          if (!this.byTask.has(taskId) && !TERMINAL.has(task.status)) {
+            await this.writeNoteForTask(task);
+          }
+        }),
+      );
+      return;
+    }
+    if (tracked.refreshQueued) return;
+    tracked.refreshQueued = true;
+    void this.track(() =>
+      tracked.queue.run(async () => {
+        tracked.refreshQueued = false;
+        if (this.stopped || this.byTask.get(taskId) !== tracked) return;
+        await this.applyTask(tracked, await this.api.getTask(taskId));
+      }),
+    );
+  }
+
+  /**
+   * Writes into the note what the scheduler changed since the base — and only that, so an edit
+   * the user is making meanwhile survives — then renames or archives the note if due.
+   */
+  private async applyTask(
+    tracked: TrackedNote,
+    task: Task,
+    known?: NoteSnapshot,
+  ): Promise<boolean> {
+    const note = known ?? (await this.store.read(tracked.path));
+    const next = baseFromTask(task, this.names);
+    const base = tracked.base;
+    tracked.base = next;
+    if (!note) return false;
+    const changes: Record<string, unknown> = {};
+    for (const key of OWNED_KEYS) {
+      const schedulerChanged = differs(key, next.owned[key], base.owned[key]);
+      if (schedulerChanged && differs(key, next.owned[key], note.frontmatter[key])) {
+        changes[key] = next.owned[key];
+      }
+    }
+    let wrote = false;
+    if (Object.keys(changes).length > 0) {
+      await this.store.updateFrontmatter(tracked.path, changes);
+      wrote = true;
+    }
+    const noteDescription = canonicalDescription(note.body);
+    if (next.description !== base.description && next.description !== noteDescription) {
+      await this.store.writeBody(tracked.path, descriptionToBody(task.description));
+      wrote = true;
+    }
+    const fileName = titleFromPath(tracked.path);
+    const retitled = next.title !== base.title && !fileNameMatchesTitle(fileName, next.title);
+    const archive =
+      TERMINAL.has(task.status) &&
+      this.settings.archiveFolder !== '' &&
+      !isUnder(tracked.path, this.settings.archiveFolder);
+    if (retitled || archive) {
+      const folder = archive ? this.settings.archiveFolder : parentOf(tracked.path);
+      await this.moveNote(tracked, folder, retitled ? task.title : fileName);
+      wrote = true;
+    }
+    return wrote;
+  }
+
+  private async moveNote(tracked: TrackedNote, folder: string, title: string): Promise<void> {
+    const from = tracked.path;
+    const to = await this.freePath(folder, title);
+    // Re-key first: the rename event that follows is then recognised as the sync's own.
+    this.byPath.delete(from);
+    tracked.path = to;
+    this.byPath.set(to, tracked);
+    try {
+      await this.store.move(from, to);
+    } catch (error) {
+      this.byPath.delete(to);
+      tracked.path = from;
+      this.byPath.set(from, tracked);
+      throw error;
+    }
+  }
+
+  /** Makes the note of a task that has none, in the tasks folder. */
+  private async writeNoteForTask(task: Task): Promise<string> {
+    const note = taskToNote(task, this.names);
+    for (let attempt = 0; ; attempt++) {
+      const path = await this.freePath(this.settings.folder, task.title);
+      const tracked = this.trackNote(path, task.task_id, baseFromTask(task, this.names));
+      try {
+        await this.store.create(path, { ...note.frontmatter }, note.body);
+        return path;
+      } catch (error) {
+        this.untrack(tracked);
+        // Someone took the name between the check and the write: try the next one.
+        if (attempt >= 3 || (await this.store.read(path)) === null) throw error;
+      }
+    }
+  }
+
+  // ── bookkeeping ─────────────────────────────────────────────────────────────────────────────
+
+  private trackNote(path: string, taskId: string, base: NoteBase): TrackedNote {
+    const queue = this.untrackedQueues.get(path) ?? new SerialQueue();
+    this.untrackedQueues.delete(path);
+    const tracked: TrackedNote = { taskId, path, base, queue, refreshQueued: false };
+    this.byPath.set(path, tracked);
+    this.byTask.set(taskId, tracked);
+    return tracked;
+  }
+
+  private untrack(tracked: TrackedNote): void {
+    if (this.byPath.get(tracked.path) === tracked) this.byPath.delete(tracked.path);
+    if (this.byTask.get(tracked.taskId) === tracked) this.byTask.delete(tracked.taskId);
+  }
+
+  private queueFor(path: string): SerialQueue {
+    const tracked = this.byPath.get(path);
+    if (tracked) return tracked.queue;
+    let queue = this.untrackedQueues.get(path);
+    if (!queue) {
+      queue = new SerialQueue();
+      this.untrackedQueues.set(path, queue);
+    }
+    return queue;
+  }
+
+  private cancelDebounce(path: string): void {
+    const handle = this.debounces.get(path);
+    if (handle === undefined) return;
+    this.timers.clearTimeout(handle);
+    this.debounces.delete(path);
+  }
+
+  /** Runs a job that creates a task and tracks its note; events about new tasks wait for it. */
+  private async guardCreate<T>(job: () => Promise<T>): Promise<T> {
+    const creation = job();
+    this.creating.add(creation);
+    try {
+      return await creation;
+    } finally {
+      this.creating.delete(creation);
+    }
+  }
+
+  /** A free path for a title in a folder: taken by no note the sync knows of, nor on disk. */
+  private async freePath(folder: string, title: string): Promise<string> {
+    const base = fileNameForTitle(title);
+    const prefix = folder === '' ? '' : `${folder}/`;
+    for (let n = 1; ; n++) {
+      const path = `${prefix}${n === 1 ? base : `${base} (${n})`}.md`;
+      if (!this.byPath.has(path) && (await this.store.read(path)) === null) return path;
+    }
+  }
+
+  /** Runs `handle` now, or after the reconcile when it is still running. */
+  private whenLive(handle: () => void): void {
+    if (this.buffered) this.buffered.push(handle);
+    else handle();
+  }
+
+  /** Keeps a job in `running` (for `flush`) and turns its failure into a message. */
+  private track<T>(job: () => Promise<T>): Promise<T | undefined> {
+    const promise = job().catch((error: unknown) => {
+      this.fail('Note sync', error);
+      return undefined;
+    });
+    this.running.add(promise);
+    void promise.finally(() => this.running.delete(promise));
+    return promise;
+  }
+
+  private fail(what: string, error: unknown): void {
+    if (!this.stopped) this.notifyUser(`${what} failed: ${messageOf(error)}`);
+  }
+
+  private inScope(path: string): boolean {
+    const { folder, archiveFolder } = this.settings;
+    return isUnder(path, folder) || (archiveFolder !== '' && isUnder(path, archiveFolder));
+  }
+
+  private inCreationScope(path: string): boolean {
+    const { folder, archiveFolder } = this.settings;
+    return isUnder(path, folder) && !(archiveFolder !== '' && isUnder(path, archiveFolder));
+  }
+}
+
+// ── pure helpers ──────────────────────────────────────────────────────────────────────────────
+
+function baseFromTask(task: Task, names: ReadonlyMap<string, string>): NoteBase {
+  const { frontmatter } = taskToNote(task, names);
+  return {
+    owned: { ...frontmatter },
+    title: task.title,
+    description: canonicalDescription(task.description),
+  };
+}
+
+function baseFromNote(note: NoteSnapshot): NoteBase {
+  const owned = {} as Record<OwnedKey, unknown>;
+  for (const key of OWNED_KEYS) owned[key] = note.frontmatter[key];
+  return {
+    owned,
+    title: titleFromPath(note.path),
+    description: canonicalDescription(note.body),
+  };
+}
+
+function differs(key: OwnedKey, a: unknown, b: unknown): boolean {
+  const x = canonicalValue(key, a);
+  const y = canonicalValue(key, b);
+  return x !== y && JSON.stringify(x) !== JSON.stringify(y);
+}
+
+/** Whether a note holds anything that differs from its base (owned keys or description). */
+function hasEdits(base: NoteBase, note: NoteSnapshot): boolean {
+  return (
+    OWNED_KEYS.some((key) => differs(key, note.frontmatter[key], base.owned[key])) ||
+    canonicalDescription(note.body) !== base.description
+  );
+}
+
+/** The edits whose field the scheduler left as it was in the base. */
+function keepUnchangedByScheduler(
+  edits: TaskUpdateRequest,
+  base: NoteBase,
+  current: Task,
+  names: ReadonlyMap<string, string>,
+): TaskUpdateRequest {
+  const now = baseFromTask(current, names);
+  const kept: TaskUpdateRequest = {};
+  for (const [field, value] of Object.entries(edits) as [keyof TaskUpdateRequest, unknown][]) {
+    const unchanged =
+      field === 'title'
+        ? now.title === base.title
+        : field === 'description'
+          ? now.description === base.description
+          : !differs(
+              keyOfField(field),
+              now.owned[keyOfField(field)],
+              base.owned[keyOfField(field)],
+            );
+    if (unchanged) Object.assign(kept, { [field]: value });
+  }
+  return kept;
+}
+
+function keyOfField(field: keyof TaskUpdateRequest): OwnedKey {
+  const entry = Object.entries(USER_FIELD).find(([, f]) => f === field);
+  return (entry?.[0] ?? field) as OwnedKey;
+}
+
+function fieldLabel(field: string): string {
+  return field === 'estimate_points' ? 'points' : field === 'required_skills' ? 'skills' : field;
+}
+
+function idOf(note: NoteSnapshot): string | null {
+  const id = note.frontmatter.owp_id;
+  return typeof id === 'string' && id.trim() !== '' ? id.trim() : null;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function trimSlashes(folder: string): string {
+  return folder.replace(/^\/+|\/+$/g, '');
+}
+
+function isUnder(path: string, folder: string): boolean {
+  return folder === '' || path.startsWith(`${folder}/`);
+}
+
+function parentOf(path: string): string {
+  const slash = path.lastIndexOf('/');
+  return slash < 0 ? '' : path.slice(0, slash);
+}
+
+/** Runs jobs with at most `limit` at once; a failing job is reported and the rest go on. */
+async function runPool(
+  jobs: (() => Promise<void>)[],
+  limit: number,
+  onError: (error: unknown) => void,
+): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < jobs.length) {
+      const job = jobs[next++]!;
+      await job().catch(onError);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, jobs.length) }, worker));
+}
