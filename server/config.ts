@@ -26,6 +26,13 @@ export const ServerConfig = z.object({
   OWP_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(30),
   OWP_MAX_EVENT_STREAMS: z.coerce.number().int().min(1).max(100_000).default(1000),
   OWP_REQUEST_TIMEOUT: z.coerce.number().int().min(1).max(3600).default(30),
+  OWP_GITHUB_WRITEBACK_REPOS: z
+    .string()
+    .regex(
+      /^\s*[\w.-]+\/[\w.-]+(\s*,\s*[\w.-]+\/[\w.-]+)*\s*$/,
+      'a comma-separated list of owner/name',
+    )
+    .optional(),
 });
 export type ServerConfig = z.infer<typeof ServerConfig>;
 

@@ -63,17 +63,25 @@ const NOT_BUILT_PAGE = `<!doctype html>
 </html>
 `;
 
-/** Where the built dashboard is, or null when it has not been built. */
-export function findDashboardDir(options: DashboardOptions = {}): string | null {
+/**
+ * Where the built dashboard is, or null when it has not been built. `moduleUrl` is where this
+ * code runs from (tests pass the bundle's location); a folder counts only with all three files, so
+ * the sources in dashboard/ (which hold an index.html template) are never served.
+ */
+export function findDashboardDir(
+  options: DashboardOptions = {},
+  moduleUrl: string = import.meta.url,
+): string | null {
   const candidates = options.dir
     ? [options.dir]
     : [
         // dist/server/main.js (the production bundle) → dist/dashboard
-        fileURLToPath(new URL('../dashboard/', import.meta.url)),
+        fileURLToPath(new URL('../dashboard/', moduleUrl)),
         // server/dashboard.ts (from source) → dist/dashboard
-        fileURLToPath(new URL('../dist/dashboard/', import.meta.url)),
+        fileURLToPath(new URL('../dist/dashboard/', moduleUrl)),
       ];
-  return candidates.find((dir) => existsSync(join(dir, 'index.html'))) ?? null;
+  const built = (dir: string) => Object.keys(ASSETS).every((name) => existsSync(join(dir, name)));
+  return candidates.find(built) ?? null;
 }
 
 /**
@@ -90,7 +98,12 @@ export function registerDashboard(app: FastifyInstance, options: DashboardOption
     if (!dir) return null;
     try {
       const names = Object.keys(ASSETS) as AssetName[];
-      const mtimes = names.map((name) => statSync(join(dir, name)).mtimeMs).join(',');
+      const mtimes = names
+        .map((name) => {
+          const stat = statSync(join(dir, name));
+          return `${stat.mtimeMs}:${stat.size}`;
+        })
+        .join(',');
       if (cache?.dir === dir && cache.mtimes === mtimes) return cache.assets;
       const assets = {} as Record<AssetName, Asset>;
       for (const name of names) {
@@ -111,9 +124,11 @@ export function registerDashboard(app: FastifyInstance, options: DashboardOption
     void reply.header('x-content-type-options', 'nosniff').header('referrer-policy', 'no-referrer');
     if (!assets) {
       if (name !== 'index.html') {
-        return reply.status(404).header('cache-control', 'no-store').type('text/plain').send(
-          'The dashboard has not been built: run `npm run build`.',
-        );
+        return reply
+          .status(404)
+          .header('cache-control', 'no-store')
+          .type('text/plain')
+          .send('The dashboard has not been built: run `npm run build`.');
       }
       return reply
         .status(503)
@@ -138,6 +153,8 @@ export function registerDashboard(app: FastifyInstance, options: DashboardOption
     return reply.send(asset.body);
   };
 
+  // Registered once: a second call (the host wiring it twice) leaves the first in place.
+  if (app.hasRoute({ method: 'GET', url: '/' })) return;
   app.get('/', send('index.html'));
   app.get('/index.html', send('index.html'));
   app.get('/app.js', send('app.js'));

@@ -126,3 +126,23 @@ describe('startServer (real network)', () => {
     expect(existsSync(join(dir, 'data', 'owp.db'))).toBe(true);
   });
 });
+
+describe('startServer with GitHub write-back', () => {
+  it('refuses to start with write-back repos but no GITHUB_TOKEN, naming the variable', async () => {
+    const dir = tempDir();
+    await expect(
+      startServer(env(dir, { OWP_GITHUB_WRITEBACK_REPOS: 'acme/web' }), {
+        logStream: { write: () => {} },
+      }),
+    ).rejects.toThrow(/^OWP_GITHUB_WRITEBACK_REPOS: needs GITHUB_TOKEN/);
+  });
+
+  it('refuses a malformed repo list', async () => {
+    const dir = tempDir();
+    await expect(
+      startServer(env(dir, { OWP_GITHUB_WRITEBACK_REPOS: 'not a repo' }), {
+        logStream: { write: () => {} },
+      }),
+    ).rejects.toThrow(/^OWP_GITHUB_WRITEBACK_REPOS: a comma-separated list of owner\/name/);
+  });
+});

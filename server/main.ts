@@ -8,9 +8,13 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { dirname, join, resolve } from 'node:path';
 import { systemClock } from '../scheduler/clock.ts';
 import { Scheduler } from '../scheduler/engine.ts';
+import { LocalOwpApi } from '../scheduler/local-api.ts';
 import { buildApp } from './app.ts';
+import { githubOptionsFromEnv } from './github/github-client.ts';
+import { GithubWriteBack, parseWriteBackRepos } from './github/write-back.ts';
 import { BetterSqlite3Driver } from './better-sqlite3-driver.ts';
 import { ConfigError, loadConfig, type ServerConfig } from './config.ts';
+import { registerDashboard } from './dashboard.ts';
 
 const SWEEP_INTERVAL_MS = 1000;
 const ASSIGN_INTERVAL_MS = 5000;
@@ -42,6 +46,7 @@ export async function startServer(
   options: StartOptions = {},
 ) {
   const config = loadConfig(env);
+  const github = githubWriteBackSettings(config, env);
   const dbPath = resolve(config.OWP_DB_PATH);
   const dataDir = dirname(dbPath);
   mkdirSync(dataDir, { recursive: true });
@@ -67,10 +72,17 @@ export async function startServer(
     logger: {
       level: config.OWP_LOG_LEVEL,
       // Request logs carry no headers by default; redact them anyway should a serializer add them.
-      redact: ['req.headers.authorization', 'req.headers["x-admin-token"]'],
+      redact: [
+        'req.headers.authorization',
+        'req.headers["x-admin-token"]',
+        'req.headers["x-viewer-token"]',
+      ],
       ...(options.logStream ? { stream: options.logStream } : {}),
     },
   });
+  // The web dashboard at `/` (dist/dashboard, built by `npm run build`). Registered here rather
+  // than in buildApp so inject() tests of the API stay API-only.
+  registerDashboard(app);
   await app.listen({ host: config.OWP_HOST, port: config.OWP_PORT });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.OWP_PORT;
@@ -84,16 +96,40 @@ export async function startServer(
       end();
     }, ASSIGN_INTERVAL_MS),
   ];
+  const writeBack = github
+    ? new GithubWriteBack({
+        api: new LocalOwpApi(engine, { admin: true }),
+        repos: github.repos,
+        client: github.client,
+        registry: app.owp.metrics.registry,
+        log: (level, message) => app.log[level](message),
+      })
+    : null;
+  await writeBack?.start();
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
       app.owp.setStopping();
       for (const timer of timers) clearInterval(timer);
+      await writeBack?.stop();
       await app.close();
       driver.close();
     })());
 
   return { app, engine, config, base, admin, stop };
+}
+
+/**
+ * GitHub write-back (comment-only, opt-in per GitHub repo): on when OWP_GITHUB_WRITEBACK_REPOS
+ * names repos, with GITHUB_TOKEN (and GITHUB_API_URL for GitHub Enterprise) from the environment.
+ * Checked before anything starts, so a bad setting leaves nothing half-open.
+ */
+function githubWriteBackSettings(config: ServerConfig, env: Record<string, string | undefined>) {
+  const repos = parseWriteBackRepos(config.OWP_GITHUB_WRITEBACK_REPOS);
+  if (repos.length === 0) return null;
+  const client = githubOptionsFromEnv(env);
+  if (!client.token) throw new ConfigError('OWP_GITHUB_WRITEBACK_REPOS: needs GITHUB_TOKEN');
+  return { repos, client };
 }
 
 /** What a person needs after start: where the server is, its pages, and where the admin token is. */

@@ -7,7 +7,10 @@ import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { addAdminCommands } from './commands/admin.ts';
+import { addGithubCommands } from './commands/github.ts';
+import { addMcpCommand } from './commands/mcp.ts';
 import { addServeCommand } from './commands/serve.ts';
+import { addVaultSyncCommand } from './commands/vault-sync.ts';
 import { addWorkerCommands } from './commands/worker.ts';
 import { CliContext, DEFAULT_URL, type GlobalOptions } from './context.ts';
 import { EXIT_FAILURE, reportError } from './errors.ts';
@@ -40,8 +43,10 @@ export function buildProgram(io: CliIo, contexts: CliContext[] = []): Command {
     return context;
   };
   addServeCommand(program, contextOf);
-  addAdminCommands(program, contextOf);
+  addGithubCommands(addAdminCommands(program, contextOf), contextOf);
   addWorkerCommands(program, contextOf);
+  addMcpCommand(program, contextOf);
+  addVaultSyncCommand(program, contextOf);
   return program;
 }
 

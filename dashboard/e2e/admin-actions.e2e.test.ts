@@ -1,0 +1,120 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser } from './browser.ts';
+import { ADMIN_TOKEN, dbPathIn, startTestServer, type TestServer } from './harness.ts';
+
+let dir: string;
+let server: TestServer;
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'owp-dashboard-admin-'));
+  server = await startTestServer({ dbPath: dbPathIn(dir) });
+  browser = await launchBrowser();
+  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await page.goto(server.base);
+  await page.getByLabel('Admin token').fill(ADMIN_TOKEN);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByTestId('stream-status').filter({ hasText: 'Live' }).waitFor({ timeout: 5000 });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const IMPORT_FILE = `
+- title: Write the upgrade guide
+  priority: 20
+  required_skills: [docs]
+- title: Broken item
+  priority: high
+- title: Add a changelog check
+  estimate_points: 2
+`;
+
+describe('admin actions from the page', () => {
+  it('adds a repo, then edits its review budget', async () => {
+    await page.getByRole('button', { name: 'Add repo' }).click();
+    const form = page.getByRole('dialog');
+    await form.getByLabel('Repo key').fill('owner/site');
+    await form.getByLabel('Review budget (open PRs at most)').fill('2');
+    await form.getByRole('button', { name: 'Add repo' }).click();
+    await form.waitFor({ state: 'hidden' });
+    const row = page.locator('li[data-repo="owner/site"]');
+    await expect(row.textContent()).resolves.toMatch(/0\/2 used · 2 left/);
+    expect((await server.admin.getRepo('owner/site')).max_open_prs).toBe(2);
+
+    await page.getByRole('button', { name: 'Edit repo owner/site' }).click();
+    await form.getByLabel('Review budget (open PRs at most)').fill('0');
+    await form.getByRole('button', { name: 'Save' }).click();
+    await form.waitFor({ state: 'hidden' });
+    await row.filter({ hasText: 'Paused' }).waitFor();
+    expect((await server.admin.getRepo('owner/site')).max_open_prs).toBe(0);
+  });
+
+  it('creates a task from the form and opens it', async () => {
+    await page.getByRole('button', { name: 'New task' }).click();
+    const form = page.getByRole('dialog');
+    await form.getByRole('button', { name: 'Create task' }).click();
+    await expect(form.locator('#task-title-error').textContent()).resolves.toBeTruthy();
+
+    await form.getByLabel('Title').fill('Add a dark theme');
+    await form.getByLabel('Skills (comma-separated)').fill('css, svelte');
+    await form.getByLabel('Priority').fill('40');
+    await form.getByRole('button', { name: 'Create task' }).click();
+    const detail = page.getByRole('dialog', { name: 'Add a dark theme' });
+    await detail.getByTestId('detail-status').filter({ hasText: 'Ready' }).waitFor();
+    const [task] = (await server.admin.listTasks({ repo: 'owner/site' })).tasks;
+    expect(task).toMatchObject({
+      title: 'Add a dark theme',
+      priority: 40,
+      required_skills: ['css', 'svelte'],
+    });
+    await page.keyboard.press('Escape');
+  });
+
+  it('imports a YAML file: each bad item named with its problem, the good ones created with progress', async () => {
+    await page.getByRole('button', { name: 'Import YAML' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('YAML file').setInputFiles({
+      name: 'tasks.yaml',
+      mimeType: 'text/yaml',
+      buffer: Buffer.from(IMPORT_FILE),
+    });
+    await expect(dialog.getByTestId('import-summary').textContent()).resolves.toMatch(
+      /3 items · 2 ready to create · 1 with problems/,
+    );
+    const broken = dialog.locator('tr', { hasText: 'Broken item' });
+    await expect(broken.textContent()).resolves.toMatch(/priority/);
+
+    await dialog.getByRole('button', { name: 'Create 2 tasks' }).click();
+    await dialog.getByText('Created 2 of 2').waitFor({ timeout: 5000 });
+    await dialog.getByRole('status').filter({ hasText: '2 created' }).waitFor();
+    const titles = (await server.admin.listTasks({ repo: 'owner/site' })).tasks.map((t) => t.title);
+    expect(titles).toEqual([
+      'Add a dark theme',
+      'Write the upgrade guide',
+      'Add a changelog check',
+    ]);
+    await dialog.getByRole('button', { name: 'Done' }).click();
+    await page.getByRole('button', { name: 'Write the upgrade guide', exact: true }).waitFor();
+  });
+
+  it('rejects a file that is not a YAML list, in words', async () => {
+    await page.getByRole('button', { name: 'Import YAML' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('YAML file').setInputFiles({
+      name: 'oops.yaml',
+      mimeType: 'text/yaml',
+      buffer: Buffer.from('title: not a list\n'),
+    });
+    await expect(dialog.getByRole('alert').textContent()).resolves.toMatch(/oops\.yaml: .*list/);
+    await page.keyboard.press('Escape');
+  });
+});

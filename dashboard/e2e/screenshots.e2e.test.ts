@@ -1,0 +1,90 @@
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser } from './browser.ts';
+import { LaggingClock, simulateDay } from './demo-pool.ts';
+import { ADMIN_TOKEN, dbPathIn, startTestServer, type TestServer } from './harness.ts';
+
+const SCREENSHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
+
+let dir: string;
+let server: TestServer;
+let browser: Browser;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'owp-dashboard-shots-'));
+  const clock = new LaggingClock();
+  server = await startTestServer({ dbPath: dbPathIn(dir), clock, heartbeatTtlMs: 15 * 60_000 });
+  simulateDay(server.engine, clock);
+  browser = await launchBrowser();
+  mkdirSync(SCREENSHOTS, { recursive: true });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function signedInPage(viewport: { width: number; height: number }, dark = false) {
+  const context = await browser.newContext({
+    viewport,
+    deviceScaleFactor: viewport.width < 500 ? 2 : 1,
+    colorScheme: dark ? 'dark' : 'light',
+  });
+  const page = await context.newPage();
+  await page.goto(server.base);
+  await page.getByLabel('Admin token').fill(ADMIN_TOKEN);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByTestId('stream-status').filter({ hasText: 'Live' }).waitFor({ timeout: 10_000 });
+  // No hover highlight in the pictures; let uPlot lay out at the final width.
+  await page.mouse.move(0, 0);
+  await page.waitForTimeout(300);
+  return page;
+}
+
+const shoot = (page: Page, name: string) =>
+  page.screenshot({ path: join(SCREENSHOTS, `dashboard-${name}.png`) });
+
+describe('dashboard screenshots (docs/screenshots/dashboard-*.png)', () => {
+  it('desktop, 1280×800: every panel on one screen, nothing overflowing', async () => {
+    const page = await signedInPage({ width: 1280, height: 800 });
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(
+      1280,
+    );
+    await expect(page.locator('tbody tr[data-task-id]').count()).resolves.toBeGreaterThan(10);
+    await shoot(page, 'desktop');
+    await page.context().close();
+  });
+
+  it('desktop in the dark theme', async () => {
+    const page = await signedInPage({ width: 1280, height: 800 }, true);
+    const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    expect(background).not.toBe('rgb(243, 244, 246)');
+    await shoot(page, 'desktop-dark');
+    await page.context().close();
+  });
+
+  it('task detail with its history', async () => {
+    const page = await signedInPage({ width: 1280, height: 800 });
+    // A task with a PR open: a full history, a PR link and the admin's buttons.
+    const [withPr] = (await server.admin.listTasks({ status: 'pr_opened' })).tasks;
+    await page.getByLabel('Search tasks').fill(withPr!.task_id);
+    await page.locator(`tr[data-task-id="${withPr!.task_id}"]`).getByRole('button').click();
+    await page.getByTestId('task-history').locator('li').first().waitFor();
+    await shoot(page, 'task-detail');
+    await page.context().close();
+  });
+
+  it('phone, 375×812: one column, no sideways scrolling', async () => {
+    const page = await signedInPage({ width: 375, height: 812 });
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(
+      375,
+    );
+    await shoot(page, 'phone');
+    await page.context().close();
+  });
+});

@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import type { OwpEvent } from '../../protocol/events.ts';
+import { describeEvent, transitionLabel, type EventNames } from './describe-event.ts';
+import { EventScript, at } from './testing/builders.ts';
+
+const names: EventNames = {
+  taskTitle: (id) => ({ t_a: 'Fix login' })[id],
+  workerName: (id) => ({ w_1: 'ada' })[id],
+};
+
+describe('events in words', () => {
+  it('names the task and worker instead of their ids when known', () => {
+    const [grant, requeue] = new EventScript()
+      .moved('t_a', 1, 'ready', 'leased', 'grant', 'w_1')
+      .moved('t_zz', 2, 'leased', 'ready', 'requeue', 'w_9').events;
+    expect(describeEvent(grant!, names)).toEqual({
+      text: '“Fix login” leased to ada',
+      tone: 'neutral',
+    });
+    expect(describeEvent(requeue!, names)).toEqual({
+      text: '“t_zz” requeued by an admin',
+      tone: 'warn',
+    });
+    expect(transitionLabel(grant!)).toBe('Ready → Leased');
+  });
+
+  it('describes every kind of event', () => {
+    const base = { seq: 1, at: at(0), repo: 'demo', task_id: null, worker_id: 'w_1' };
+    const cases: Array<[OwpEvent, string]> = [
+      [
+        { ...base, type: 'repo.upserted', data: { max_open_prs: 1, area_locks_enabled: false } },
+        'Repo demo: review budget 1 PR, area locks off',
+      ],
+      [{ ...base, type: 'repo.deleted', data: {} }, 'Repo demo deleted'],
+      [
+        { ...base, type: 'task.created', task_id: 't_a', data: { title: 'New', priority: 5 } },
+        '“New” created in demo (priority 5)',
+      ],
+      [
+        {
+          ...base,
+          type: 'task.updated',
+          task_id: 't_a',
+          data: { fields: ['priority', 'area'], version: 3 },
+        },
+        '“Fix login” edited: priority, area',
+      ],
+      [
+        { ...base, type: 'worker.registered', data: { name: 'ada', skills: ['ts'] } },
+        'Worker ada registered (ts)',
+      ],
+      [{ ...base, type: 'worker.online', data: { status: 'idle' } }, 'ada came online (idle)'],
+      [{ ...base, type: 'worker.offline', data: {} }, 'ada went offline'],
+      [
+        { ...base, type: 'worker.status_changed', data: { from: 'idle', to: 'working' } },
+        'ada: idle → working',
+      ],
+      [{ ...base, type: 'worker.paused', data: {} }, 'ada paused by an admin'],
+      [{ ...base, type: 'worker.resumed', data: {} }, 'ada resumed'],
+    ];
+    for (const [event, text] of cases) expect(describeEvent(event, names).text).toBe(text);
+  });
+
+  it("leaves the task unsaid in the task's own history", () => {
+    const [created, grant, opened] = new EventScript()
+      .created('t_a', 0, 'Fix login')
+      .moved('t_a', 1, 'ready', 'leased', 'grant', 'w_1')
+      .moved('t_a', 2, 'in_progress', 'pr_opened', 'open_pr', 'w_1').events;
+    expect(describeEvent(created!, names, true).text).toBe('Created in demo (priority 10)');
+    expect(describeEvent(grant!, names, true).text).toBe('Leased to ada');
+    expect(describeEvent(opened!, names, true).text).toBe('PR opened by ada');
+    expect(describeEvent(opened!, names).text).toBe('“Fix login”: PR opened by ada');
+  });
+
+  it('carries the message of a block or a release', () => {
+    const [block] = new EventScript().moved(
+      't_a',
+      1,
+      'in_progress',
+      'blocked',
+      'block',
+      'w_1',
+    ).events;
+    const withMessage = {
+      ...block!,
+      data: {
+        ...(block as Extract<OwpEvent, { type: 'task.status_changed' }>).data,
+        message: 'needs a key',
+      },
+    } as OwpEvent;
+    expect(describeEvent(withMessage, names)).toEqual({
+      text: '“Fix login” blocked (ada) — needs a key',
+      tone: 'bad',
+    });
+  });
+});

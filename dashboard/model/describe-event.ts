@@ -1,0 +1,95 @@
+import type { OwpEvent } from '../../protocol/events.ts';
+import { STATUS_LABELS } from './statuses.ts';
+import { formatClock } from './time-format.ts';
+
+/** Names to show instead of ids, when the page knows them. */
+export interface EventNames {
+  taskTitle(taskId: string): string | undefined;
+  workerName(workerId: string): string | undefined;
+}
+
+export type EventTone = 'neutral' | 'good' | 'warn' | 'bad';
+
+/** One line of the live feed or a task's history. */
+export interface EventLine {
+  text: string;
+  tone: EventTone;
+}
+
+const quote = (text: string) => `“${text}”`;
+
+/**
+ * An event in words: `“Fix login” leased to alice`, `Worker bob went offline`. Within one task's
+ * history (`withinTask`) the task goes without saying: `Leased to alice`.
+ */
+export function describeEvent(event: OwpEvent, names: EventNames, withinTask = false): EventLine {
+  const worker = event.worker_id
+    ? (names.workerName(event.worker_id) ?? event.worker_id)
+    : 'a worker';
+  const task = event.task_id ? quote(names.taskTitle(event.task_id) ?? event.task_id) : 'a task';
+  /** `“Fix login” merged`, or `Merged` in the task's own history. */
+  const about = (predicate: string, separator = ' ') =>
+    withinTask
+      ? predicate[0]!.toUpperCase() + predicate.slice(1)
+      : `${task}${separator}${predicate}`;
+  switch (event.type) {
+    case 'repo.upserted':
+      return {
+        text: `Repo ${event.repo}: review budget ${event.data.max_open_prs} PR${event.data.max_open_prs === 1 ? '' : 's'}, area locks ${event.data.area_locks_enabled ? 'on' : 'off'}`,
+        tone: 'neutral',
+      };
+    case 'repo.deleted':
+      return { text: `Repo ${event.repo} deleted`, tone: 'warn' };
+    case 'task.created':
+      return {
+        text: withinTask
+          ? `Created in ${event.repo} (priority ${event.data.priority})`
+          : `${quote(event.data.title)} created in ${event.repo} (priority ${event.data.priority})`,
+        tone: 'neutral',
+      };
+    case 'task.updated':
+      return { text: about(`edited: ${event.data.fields.join(', ')}`), tone: 'neutral' };
+    case 'task.status_changed': {
+      const { cause, message } = event.data;
+      const why = message ? ` — ${message}` : '';
+      const lines: Record<typeof cause, EventLine> = {
+        grant: { text: about(`leased to ${worker}`), tone: 'neutral' },
+        start: { text: about(`started by ${worker}`), tone: 'neutral' },
+        block: { text: about(`blocked (${worker})${why}`), tone: 'bad' },
+        open_pr: { text: about(`PR opened by ${worker}`, ': '), tone: 'neutral' },
+        merge: { text: about('merged'), tone: 'good' },
+        expire: { text: about(`${worker}'s lease expired; back in the queue`, ': '), tone: 'warn' },
+        release: { text: about(`released by ${worker}${why}`), tone: 'warn' },
+        requeue: { text: about('requeued by an admin'), tone: 'warn' },
+        cancel: { text: about('cancelled'), tone: 'warn' },
+      };
+      return lines[cause];
+    }
+    case 'lease.renewed':
+      return {
+        text: about(`lease renewed until ${formatClock(event.data.expires_at)}`, ': '),
+        tone: 'neutral',
+      };
+    case 'worker.registered':
+      return {
+        text: `Worker ${event.data.name} registered${event.data.skills.length ? ` (${event.data.skills.join(', ')})` : ''}`,
+        tone: 'neutral',
+      };
+    case 'worker.online':
+      return { text: `${worker} came online (${event.data.status})`, tone: 'good' };
+    case 'worker.offline':
+      return { text: `${worker} went offline`, tone: 'warn' };
+    case 'worker.status_changed':
+      return { text: `${worker}: ${event.data.from} → ${event.data.to}`, tone: 'neutral' };
+    case 'worker.paused':
+      return { text: `${worker} paused by an admin`, tone: 'warn' };
+    case 'worker.resumed':
+      return { text: `${worker} resumed`, tone: 'good' };
+  }
+}
+
+/** `Ready → Leased`, for a status change in a task's history. */
+export function transitionLabel(event: OwpEvent): string | null {
+  if (event.type !== 'task.status_changed') return null;
+  return `${STATUS_LABELS[event.data.from]} → ${STATUS_LABELS[event.data.to]}`;
+}

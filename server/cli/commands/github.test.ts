@@ -1,0 +1,162 @@
+/**
+ * `owp admin import-github-issues` in-process, against a real server on 127.0.0.1:0 and the fake
+ * GitHub, with GITHUB_TOKEN and GITHUB_API_URL in the command's environment.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HttpOwpApi } from '../../../protocol/http-api.ts';
+import { startServer } from '../../main.ts';
+import { FakeGithub } from '../../github/testing/fake-github.ts';
+import type { GithubImportResult } from '../../github/importer.ts';
+import type { CliIo } from '../io.ts';
+import { runCli } from '../main.ts';
+
+const GITHUB_TOKEN = 'ghp_fake_token_for_the_cli_test';
+let dir: string;
+let server: Awaited<ReturnType<typeof startServer>>;
+let fake: FakeGithub;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'owp-cli-github-'));
+  server = await startServer({
+    OWP_HOST: '127.0.0.1',
+    OWP_PORT: '0',
+    OWP_DB_PATH: join(dir, 'owp.db'),
+    OWP_LOG_LEVEL: 'silent',
+  });
+  fake = new FakeGithub(GITHUB_TOKEN);
+  await fake.start();
+  fake.addIssues('acme/app', [
+    { title: 'Parser: empty input', labels: ['pool:ready', 'size:2', 'skills:python'] },
+    { title: 'A pull request', labels: ['pool:ready'], pullRequest: true },
+    { title: 'Docs', labels: ['pool:ready', 'priority:low', 'estimate:many'] },
+  ]);
+});
+
+afterAll(async () => {
+  await fake.close();
+  await server.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+class Capture {
+  text = '';
+  write(chunk: string) {
+    this.text += chunk;
+    return true;
+  }
+}
+
+async function owp(
+  args: string[],
+  env: Record<string, string> = {},
+  signal = new AbortController().signal,
+  stderr = new Capture(),
+) {
+  const stdout = new Capture();
+  const io: CliIo = {
+    stdout,
+    stderr,
+    env: {
+      OWP_ADMIN_TOKEN: server.admin.token,
+      GITHUB_TOKEN,
+      GITHUB_API_URL: fake.baseUrl,
+      ...env,
+    },
+    homeDir: dir,
+    cwd: dir,
+    signal,
+  };
+  const code = await runCli(['--url', server.base, ...args], io);
+  return { code, stdout: stdout.text, stderr: stderr.text };
+}
+
+describe('owp admin import-github-issues', () => {
+  it('explains that the OWP repo must exist first', async () => {
+    const result = await owp(['admin', 'import-github-issues', 'acme/app']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('create it first (owp admin repo acme/app)');
+  });
+
+  it('imports, prints a table and a summary, then reports everything unchanged', async () => {
+    expect((await owp(['admin', 'repo', 'acme/app'])).code).toBe(0);
+    const first = await owp(['admin', 'import-github-issues', 'acme/app', '--label', 'pool:ready']);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/#1 +t_\S+ +created/);
+    expect(first.stdout).toMatch(/#3 +t_\S+ +created/);
+    expect(first.stdout).toContain(
+      'acme/app → acme/app: 2 created, 0 updated, 0 unchanged, 1 pull requests skipped',
+    );
+    expect(first.stderr).toContain(`labelled pool:ready from ${fake.baseUrl}`);
+    expect(first.stderr).toContain('warning: #3: label "estimate:many" ignored');
+
+    const again = await owp(['--json', 'admin', 'import-github-issues', 'acme/app']);
+    expect(again.code).toBe(0);
+    const result = JSON.parse(again.stdout) as GithubImportResult;
+    expect(result).toMatchObject({ created: [], updated: [], failed: [], label: 'pool:ready' });
+    expect(result.unchanged.map((u) => u.number).sort()).toEqual([1, 3]);
+    expect(result.skipped_pull_requests).toHaveLength(1);
+    expect(again.stderr).toContain('import: 0 created, 0 updated, 2 unchanged');
+  });
+
+  it('fails with one readable line when GitHub refuses the token, without showing it', async () => {
+    const wrong = 'ghp_wrong_token_that_must_not_show';
+    const result = await owp(['admin', 'import-github-issues', 'acme/app'], {
+      GITHUB_TOKEN: wrong,
+    });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('GitHub answered 401 for acme/app');
+    expect(result.stderr).toContain('check GITHUB_TOKEN');
+    expect(result.stderr + result.stdout).not.toContain(wrong);
+  });
+
+  it('runs the write-back beside the server until interrupted', async () => {
+    const interrupt = new AbortController();
+    const stderr = new Capture();
+    const running = owp(
+      ['admin', 'github-write-back', '--repos', 'acme/app'],
+      {},
+      interrupt.signal,
+      stderr,
+    );
+    const admin = new HttpOwpApi({ baseUrl: server.base, adminToken: server.admin.token });
+    // The command follows events from the newest one on: lease only once it listens.
+    for (let waited = 0; !stderr.text.includes('Ctrl-C to stop') && waited < 10_000; waited += 20) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const { token } = await admin.registerWorker({ name: 'Alice', skills: ['python'] });
+    const alice = new HttpOwpApi({ baseUrl: server.base, workerToken: token });
+    await alice.heartbeat();
+    const { leases } = await alice.getWork();
+    expect(leases.length).toBeGreaterThan(0);
+    const deadline = Date.now() + 10_000;
+    while (fake.comments.length < leases.length && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(fake.comments).toHaveLength(leases.length);
+    interrupt.abort();
+    const result = await running;
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain(`stopped: ${leases.length} comments posted`);
+    expect(result.stderr).not.toContain(GITHUB_TOKEN);
+  });
+
+  it('needs the repositories and the token for the write-back', async () => {
+    const none = await owp(['admin', 'github-write-back']);
+    expect(none).toMatchObject({ code: 2 });
+    expect(none.stderr).toContain('OWP_GITHUB_WRITEBACK_REPOS');
+    const noToken = await owp(['admin', 'github-write-back', '--repos', 'acme/app'], {
+      GITHUB_TOKEN: '',
+    });
+    expect(noToken.code).toBe(2);
+    expect(noToken.stderr).toContain('GITHUB_TOKEN is not set');
+  });
+
+  it('refuses a malformed repository name as a usage error', async () => {
+    const result = await owp(['admin', 'import-github-issues', 'not-a-repo']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('write it as owner/name');
+  });
+});

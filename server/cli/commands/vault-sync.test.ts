@@ -1,0 +1,188 @@
+/**
+ * `owp vault-sync` end to end: a real server on 127.0.0.1:0, a temporary vault folder, and the
+ * command running in-process while the test edits the notes on disk as a person, git or an agent
+ * would, and changes tasks through the API as the scheduler's other clients would.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { HttpOwpApi } from '../../../protocol/http-api.ts';
+import type { Task } from '../../../protocol/tasks.ts';
+import { systemClock } from '../../../scheduler/clock.ts';
+import { Scheduler } from '../../../scheduler/engine.ts';
+import { BetterSqlite3Driver } from '../../better-sqlite3-driver.ts';
+import { startServer } from '../../main.ts';
+import { parseNoteText } from '../../vault/note-text.ts';
+import type { CliIo } from '../io.ts';
+import { runCli } from '../main.ts';
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'owp-vault-sync-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+class Capture {
+  text = '';
+  write(chunk: string) {
+    this.text += chunk;
+    return true;
+  }
+}
+
+/** Starts `owp ARGS…` in-process; `stop()` interrupts it (Ctrl-C) and returns its exit code. */
+function startOwp(args: string[], env: Record<string, string>, cwd: string) {
+  const interrupt = new AbortController();
+  const stdout = new Capture();
+  const stderr = new Capture();
+  const io: CliIo = { stdout, stderr, env, homeDir: cwd, cwd, signal: interrupt.signal };
+  const exit = runCli(args, io);
+  const stop = async () => {
+    interrupt.abort();
+    return exit;
+  };
+  cleanups.push(() => void stop());
+  return { stdout, stderr, exit, stop };
+}
+
+async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const read = (path: string) => {
+  try {
+    return parseNoteText(readFileSync(path, 'utf8'));
+  } catch {
+    return null;
+  }
+};
+
+describe('owp vault-sync against a server', () => {
+  it('mirrors tasks as notes and follows edits on disk and in the pool both ways', async () => {
+    const dir = tempDir();
+    const server = await startServer({
+      OWP_HOST: '127.0.0.1',
+      OWP_PORT: '0',
+      OWP_DB_PATH: join(dir, 'owp.db'),
+      OWP_LOG_LEVEL: 'silent',
+    });
+    cleanups.push(() => server.stop());
+    const admin = new HttpOwpApi({ baseUrl: server.base, adminToken: server.admin.token });
+    await admin.upsertRepo({ repo: 'demo' });
+    const existing = await admin.createTask({
+      repo: 'demo',
+      title: 'Existing task',
+      description: 'From the pool.',
+      priority: 10,
+    });
+    // A note the user wrote before the sync ever ran: it becomes a task, keeping its tags.
+    const vault = join(dir, 'vault');
+    mkdirSync(join(vault, 'Tasks'), { recursive: true });
+    writeFileSync(
+      join(vault, 'Tasks', 'Idea.md'),
+      '---\nrepo: demo\ntags:\n  - mine\n---\nAn idea.\n',
+    );
+
+    const run = startOwp(
+      ['--url', server.base, 'vault-sync', '--vault', vault],
+      { OWP_ADMIN_TOKEN: server.admin.token },
+      dir,
+    );
+    const existingNote = join(vault, 'Tasks', 'Existing task.md');
+    await until(() => read(existingNote)?.frontmatter.owp_id === existing.task_id, 'the note');
+    expect(read(existingNote)).toMatchObject({
+      frontmatter: { repo: 'demo', status: 'ready', priority: 10, owp_version: 1 },
+      body: 'From the pool.\n',
+    });
+    await until(
+      () => typeof read(join(vault, 'Tasks', 'Idea.md'))?.frontmatter.owp_id === 'string',
+      'the idea',
+    );
+    const idea = read(join(vault, 'Tasks', 'Idea.md'))!;
+    expect(idea.frontmatter.tags).toEqual(['mine']);
+    const ideaTask = await admin.getTask(idea.frontmatter.owp_id as string);
+    expect(ideaTask).toMatchObject({ title: 'Idea', description: 'An idea.' });
+    await until(() => run.stdout.text.includes('1 notes created, 1 tasks created'), 'the report');
+
+    // Edited on disk while the sync runs: a property and the body.
+    const text = readFileSync(existingNote, 'utf8');
+    writeFileSync(
+      existingNote,
+      text.replace('priority: 10', 'priority: 70').replace('From the pool.', 'Edited in git.'),
+    );
+    await until(async () => (await admin.getTask(existing.task_id)).priority === 70, 'the edit');
+    expect((await admin.getTask(existing.task_id)).description).toBe('Edited in git.');
+
+    // The scheduler's changes flow back: a worker takes the task.
+    const { token } = await admin.registerWorker({ name: 'Alice' });
+    const alice = new HttpOwpApi({ baseUrl: server.base, workerToken: token });
+    await admin.cancelTask(ideaTask.task_id);
+    await alice.heartbeat();
+    const [lease] = (await alice.getWork()).leases;
+    expect(lease?.task_id).toBe(existing.task_id);
+    await until(() => read(existingNote)?.frontmatter.status === 'leased', 'the lease in the note');
+    expect(read(existingNote)!.frontmatter).toMatchObject({ assignee: 'Alice' });
+    // The cancelled task's note went to the archive folder.
+    await until(
+      () => read(join(vault, 'Tasks', 'Archive', 'Idea.md'))?.frontmatter.status === 'cancelled',
+      'the archived note',
+    );
+
+    // Renamed on disk: the task's title follows the file name.
+    renameSync(existingNote, join(vault, 'Tasks', 'Existing task, renamed.md'));
+    await until(
+      async () => (await admin.getTask(existing.task_id)).title === 'Existing task, renamed',
+      'the rename',
+    );
+
+    // A new note dropped in by an agent becomes a task.
+    writeFileSync(
+      join(vault, 'Tasks', 'From an agent.md'),
+      '---\nrepo: demo\npoints: 3\n---\nDo X.\n',
+    );
+    let created: Task | undefined;
+    await until(async () => {
+      created = (await admin.listTasks({ repo: 'demo' })).tasks.find(
+        (t) => t.title === 'From an agent',
+      );
+      return created !== undefined;
+    }, 'the task from the new note');
+    expect(created).toMatchObject({ estimate_points: 3, description: 'Do X.' });
+    await until(
+      () => read(join(vault, 'Tasks', 'From an agent.md'))?.frontmatter.owp_id === created!.task_id,
+      'its id in the note',
+    );
+
+    expect(await run.stop()).toBe(0);
+    expect(run.stderr.text).toContain('stopped');
+    expect(run.stderr.text).not.toContain(server.admin.token);
+  }, 60_000);
+});
+
+describe('owp vault-sync --db --once', () => {
+  it('reconciles a local database with the folder once and exits', async () => {
+    const dir = tempDir();
+    const db = join(dir, 'pool.db');
+    const driver = new BetterSqlite3Driver({ path: db });
+    const engine = new Scheduler({ driver, clock: systemClock });
+    engine.upsertRepo({ repo: 'demo' });
+    const task = engine.createTask({ repo: 'demo', title: 'Local task' });
+    driver.close();
+    const vault = join(dir, 'vault');
+
+    const run = startOwp(['--json', 'vault-sync', '--vault', vault, '--db', db, '--once'], {}, dir);
+    expect(await run.exit).toBe(0);
+    expect(JSON.parse(run.stdout.text)).toMatchObject({ tasks: 1, notesCreated: 1 });
+    expect(read(join(vault, 'Tasks', 'Local task.md'))?.frontmatter.owp_id).toBe(task.task_id);
+  }, 30_000);
+});
