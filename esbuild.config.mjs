@@ -3,8 +3,12 @@
 //                        (a bundle needs no files at run time: the SQL is compiled in);
 //   dist/server/main.js  the server for `node` in production and in the container: everything
 //                        bundled except better-sqlite3, a native addon installed by `npm ci --omit=dev`;
-//   dist/cli/owp.js      the `owp` command, bundled the same way.
+//   dist/cli/owp.js      the `owp` command, bundled the same way;
+//   dist/plugin/         the Obsidian plugin: main.js (sql.js WASM inlined), manifest.json, styles.css;
+//   dist/dashboard/      the web dashboard the server serves at `/`: index.html, app.js, app.css.
 import { build } from 'esbuild';
+import { buildPlugin } from './scripts/plugin-build.mjs';
+import { buildDashboard } from './dashboard/build.mjs';
 
 const common = {
   bundle: true,
@@ -37,3 +41,7 @@ const nodeBundle = {
 await build({ ...nodeBundle, entryPoints: { main: 'server/main.ts' }, outdir: 'dist/server' });
 // The `owp` command for production installs; bin/owp.js runs it when tsx is not installed.
 await build({ ...nodeBundle, entryPoints: { owp: 'server/cli/main.ts' }, outdir: 'dist/cli' });
+// The Obsidian plugin (scripts/plugin-build.mjs); `npm run dev -- --vault PATH` watches it.
+await buildPlugin();
+// The web dashboard (dashboard/build.mjs); server/dashboard.ts serves it.
+await buildDashboard();

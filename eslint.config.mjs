@@ -1,4 +1,5 @@
 import js from '@eslint/js';
+import obsidianmd from 'eslint-plugin-obsidianmd';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
@@ -46,6 +47,30 @@ export default tseslint.config(
           ],
         },
       ],
+    },
+  },
+  // The Obsidian plugin's code (not its tests, fakes or browser harness, which run in Node):
+  // eslint-plugin-obsidianmd's recommended rules, type-checked, none disabled.
+  ...obsidianmd.configs.recommended.map((config) =>
+    config.files?.includes('package.json')
+      ? config
+      : { ...config, basePath: 'plugin', ignores: ['**/*.test.ts', '**/testing/**', 'e2e/**'] },
+  ),
+  {
+    // package.json is the plugin's too: the block above checks its dependencies; the code rules
+    // this file sets for every file above do not apply to JSON.
+    files: ['package.json'],
+    rules: {
+      '@typescript-eslint/consistent-type-imports': 'off',
+      '@typescript-eslint/no-unused-vars': 'off',
+    },
+  },
+  {
+    basePath: 'plugin',
+    files: ['**/*.ts'],
+    ignores: ['**/*.test.ts', '**/testing/**', 'e2e/**'],
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
   },
 );

@@ -1,0 +1,367 @@
+// @vitest-environment happy-dom
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { Notice, setMobile, type App } from './testing/obsidian-fake/index.ts';
+import {
+  PLUGIN_DIR,
+  eventually,
+  runCommand,
+  startPlugin,
+  stopPlugin,
+  typeInto,
+  withText,
+  type StartedPlugin,
+} from './obsidian/testing/plugin-harness.ts';
+import OwpPoolPlugin from './main.ts';
+
+// Vitest cannot import .wasm as bytes (the build inlines it); hand sql.js the file instead.
+vi.mock('./obsidian/sql-wasm.ts', async () => {
+  const { readFileSync } = await import('node:fs');
+  return { sqlWasmBinary: new Uint8Array(readFileSync('node_modules/sql.js/dist/sql-wasm.wasm')) };
+});
+
+let started: StartedPlugin | null = null;
+
+beforeEach(() => Notice.clear());
+afterEach(async () => {
+  if (started) {
+    await stopPlugin(started).catch(() => undefined);
+    started.app.destroy();
+    started = null;
+  }
+});
+
+async function start(options: Parameters<typeof startPlugin>[1] = {}): Promise<StartedPlugin> {
+  started = await startPlugin(OwpPoolPlugin, options);
+  return started;
+}
+
+/** The text of a note's frontmatter key, as the metadata cache reads it. */
+async function property(app: App, path: string, key: string): Promise<unknown> {
+  await app.metadataCache.settled();
+  return app.metadataCache.getCache(path)?.frontmatter?.[key];
+}
+
+function viewEl(app: App, testId: string): HTMLElement {
+  const el = app.workspace.containerEl.querySelector<HTMLElement>(`[data-testid="${testId}"]`);
+  if (!el) throw new Error(`${testId} is not open`);
+  return el;
+}
+
+function click(el: Element | undefined): void {
+  if (!el) throw new Error('Nothing to click');
+  (el as HTMLElement).click();
+}
+
+describe('the plugin in Obsidian', () => {
+  it('adds its commands (no default hotkeys), views, ribbon icon and status bar item', async () => {
+    const { app } = await start();
+    const ids = Object.keys(app.commands.commands).sort();
+    expect(ids).toEqual(
+      [
+        'create-task',
+        'go-offline',
+        'go-online',
+        'import-tasks',
+        'open-activity',
+        'open-board',
+        'open-my-work',
+        'open-workers',
+        'register-worker',
+        'turn-note-into-task',
+      ].map((id) => `owp-pool:${id}`),
+    );
+    for (const command of Object.values(app.commands.commands))
+      expect(command.hotkeys).toBeUndefined();
+    expect([...app.viewRegistry.keys()].sort()).toEqual([
+      'owp-pool-activity',
+      'owp-pool-board',
+      'owp-pool-my-work',
+      'owp-pool-workers',
+    ]);
+    expect(app.ribbonEl.querySelector('[aria-label="Open pool board"]')).not.toBeNull();
+    await eventually(() =>
+      expect(app.statusBarEl.textContent).toBe('0 online · 0 ready · 0/0 PRs'),
+    );
+  });
+
+  it('“Create task” makes a task and its note, and opens the note', async () => {
+    const { app, plugin } = await start();
+    runCommand(app, 'create-task');
+    const modal = document.querySelector<HTMLElement>('.modal-container')!;
+    const inputs = modal.querySelectorAll<HTMLInputElement>('input');
+    typeInto(inputs[0]!, 'Fix the login redirect');
+    typeInto(inputs[2]!, '3');
+    typeInto(inputs[3]!, 'typescript, auth');
+    click(withText(modal, 'button', 'Create')[0]);
+
+    const path = 'Tasks/Fix the login redirect.md';
+    await eventually(() => expect(app.vault.getFileByPath(path)).not.toBeNull());
+    await eventually(async () => expect(await property(app, path, 'status')).toBe('ready'));
+    const id = (await property(app, path, 'owp_id')) as string;
+    const task = await plugin.controller.running!.api.getTask(id);
+    expect(task).toMatchObject({
+      title: 'Fix the login redirect',
+      repo: 'default',
+      estimate_points: 3,
+    });
+    expect(task.required_skills.sort()).toEqual(['auth', 'typescript']);
+    expect(app.workspace.getActiveFile()?.path).toBe(path);
+    expect(document.querySelector('.modal-container')).toBeNull();
+  });
+
+  it('writes its settings only when a value changes', async () => {
+    const { app, plugin } = await start();
+    const save = vi.spyOn(plugin, 'saveData');
+    const tab = app.setting.pluginTabs[0]!;
+    const el = app.setting.openTab(tab);
+    expect(save).not.toHaveBeenCalled(); // opening the settings writes nothing
+
+    const folder = withText<HTMLElement>(el, '.setting-item', 'Tasks folder')[0]!;
+    const input = folder.querySelector('input')!;
+    typeInto(input, 'Tasks');
+    await plugin.settings.update({}); // let any write finish
+    expect(save).not.toHaveBeenCalled(); // same value: nothing to write
+
+    typeInto(input, 'Work/Tasks');
+    await eventually(() => expect(save).toHaveBeenCalledTimes(1));
+    expect(plugin.settings.settings.tasksFolder).toBe('Work/Tasks');
+    const data = JSON.parse(await app.vault.adapter.read(`${PLUGIN_DIR}/data.json`)) as {
+      settings: { tasksFolder: string };
+    };
+    expect(data.settings.tasksFolder).toBe('Work/Tasks');
+    app.setting.close();
+  });
+
+  it('keeps the worker token in Obsidian’s secret storage, not in the data file', async () => {
+    const { app, plugin } = await start();
+    runCommand(app, 'register-worker');
+    await eventually(() => expect(plugin.settings.settings.localWorker).not.toBeNull());
+    const secrets = app.secretStorage!.listSecrets();
+    expect(secrets).toHaveLength(1);
+    expect(secrets[0]).toMatch(/^owp-pool-[0-9a-f]{8}-worker-token$/);
+    const token = app.secretStorage!.getSecret(secrets[0]!)!;
+    expect(token.length).toBeGreaterThan(20);
+    const file = await app.vault.adapter.read(`${PLUGIN_DIR}/data.json`);
+    expect(file).not.toContain(token);
+  });
+
+  it('without secret storage (Obsidian before 1.11.4), keeps the token in its data file', async () => {
+    const { createApp } = await import('./testing/obsidian-fake/index.ts');
+    const app = createApp();
+    delete app.secretStorage;
+    const { MANIFEST } = await import('./obsidian/testing/plugin-harness.ts');
+    const plugin = await app.loadPlugin(OwpPoolPlugin, MANIFEST);
+    started = { app, plugin };
+    await app.workspace.setLayoutReady();
+    await plugin.ready;
+    await plugin.controller.registerWorker();
+    const data = JSON.parse(await app.vault.adapter.read(`${PLUGIN_DIR}/data.json`)) as {
+      tokens?: { worker?: string };
+    };
+    expect(data.tokens?.worker).toMatch(/.{20,}/);
+    expect(plugin.settings.tokenStorage).toBe('plugin-data');
+  });
+});
+
+describe('the other commands', () => {
+  it('“Turn the current note into a task” moves the note into the tasks folder and makes it a task', async () => {
+    const { app, plugin } = await start({
+      files: {
+        'Ideas/Better search.md': '---\ntags: [idea]\n---\nSearch should find tasks too.\n',
+      },
+    });
+    await app.workspace.getLeaf(false).openFile(app.vault.getFileByPath('Ideas/Better search.md')!);
+    runCommand(app, 'turn-note-into-task');
+    const path = 'Tasks/Better search.md';
+    await eventually(async () => expect(await property(app, path, 'status')).toBe('ready'));
+    expect(await property(app, path, 'tags')).toEqual(['idea']); // the user's own property stays
+    const id = (await property(app, path, 'owp_id')) as string;
+    const task = await plugin.controller.running!.api.getTask(id);
+    expect(task).toMatchObject({
+      title: 'Better search',
+      description: 'Search should find tasks too.',
+    });
+    // Now a task's note: the command is not offered for it again.
+    await app.workspace.getLeaf(false).openFile(app.vault.getFileByPath(path)!);
+    expect(app.commands.executeCommandById('owp-pool:turn-note-into-task')).toBe(false);
+  });
+
+  it('“Import tasks from a YAML file” makes a task and a note per valid item and reports the rest', async () => {
+    const { app } = await start({
+      files: {
+        'Backlog/sprint.yaml':
+          '- title: Write the release notes\n  estimate_points: 2\n' +
+          '- title: Too big\n  estimate_points: 500\n' +
+          '- title: Check the links\n  required_skills: [docs]\n',
+      },
+    });
+    runCommand(app, 'import-tasks');
+    const modal = document.querySelector<HTMLElement>('.modal-container')!;
+    expect(modal.querySelector('select')!.value).toBe('Backlog/sprint.yaml');
+    typeInto(modal.querySelector<HTMLInputElement>('input')!, 'acme/docs');
+    click(withText(modal, 'button', 'Import')[0]);
+    await eventually(() =>
+      expect(
+        Notice.messages.some((m) =>
+          m.startsWith('Imported 2 tasks from Backlog/sprint.yaml. 1 skipped'),
+        ),
+      ).toBe(true),
+    );
+    for (const path of ['Tasks/Write the release notes.md', 'Tasks/Check the links.md']) {
+      await eventually(async () => expect(await property(app, path, 'repo')).toBe('acme/docs'));
+    }
+    expect(Notice.messages.join('\n')).toContain('Item 2 (“Too big”)');
+  });
+
+  it('“Go offline” stops the heartbeat; the command list follows the state', async () => {
+    const { app, plugin } = await start();
+    expect(app.commands.executeCommandById('owp-pool:go-offline')).toBe(false);
+    runCommand(app, 'go-online'); // registers first when needed
+    await eventually(() => expect(plugin.controller.running!.online).toBe(true));
+    expect(plugin.settings.settings.localWorker).not.toBeNull();
+    expect(app.commands.executeCommandById('owp-pool:go-online')).toBe(false);
+    runCommand(app, 'go-offline');
+    await eventually(() => expect(plugin.controller.running!.online).toBe(false));
+  });
+});
+
+describe('on a phone', () => {
+  afterEach(() => setMobile(false));
+
+  it('adds no status bar item, and lays the views out for touch', async () => {
+    setMobile(true);
+    const { app, plugin } = await start();
+    expect(app.statusBarEl.querySelector('.status-bar-item')).toBeNull();
+    await plugin.openView('myWork');
+    const content = app.workspace.containerEl.querySelector('.owp-view-container')!;
+    expect(content.classList.contains('is-phone')).toBe(true);
+  });
+});
+
+describe('embedded mode, as a new user tries it', () => {
+  it('notes become tasks; registered and online, I get leases; a PR opened shows in the notes, the board and the feed', async () => {
+    const { app, plugin } = await start();
+
+    // Three tasks, written as notes.
+    await app.vault.createFolder('Tasks');
+    await app.vault.create(
+      'Tasks/Fix the login redirect.md',
+      '---\npriority: 20\npoints: 2\n---\nUsers land on a blank page.\n',
+    );
+    await app.vault.create('Tasks/Write the changelog.md', '---\npoints: 1\n---\n');
+    await app.vault.create('Tasks/Refactor the cache.md', '---\npoints: 5\n---\n');
+    const notes = [
+      'Tasks/Fix the login redirect.md',
+      'Tasks/Write the changelog.md',
+      'Tasks/Refactor the cache.md',
+    ];
+    for (const path of notes) {
+      await eventually(async () => expect(await property(app, path, 'status')).toBe('ready'));
+    }
+
+    // The board shows them as ready.
+    runCommand(app, 'open-board');
+    await eventually(() => {
+      const ready = viewEl(app, 'owp-board').querySelector(
+        '[data-status="ready"] .owp-column-cards',
+      )!;
+      expect(ready.querySelectorAll('.owp-card')).toHaveLength(3);
+    });
+
+    // Register, go online: the pool hands out what fits (5 points, 2 tasks at once).
+    runCommand(app, 'register-worker');
+    await eventually(() => expect(plugin.settings.settings.localWorker).not.toBeNull());
+    runCommand(app, 'go-online');
+    runCommand(app, 'open-my-work');
+    const myWork = () => viewEl(app, 'owp-my-work');
+    await eventually(() => expect(myWork().querySelectorAll('.owp-work')).toHaveLength(2));
+    const titles = [...myWork().querySelectorAll('.owp-work .owp-card-title')].map((el) =>
+      el.textContent?.trim(),
+    );
+    expect(titles.sort()).toEqual(['Fix the login redirect', 'Write the changelog']);
+    await eventually(async () => expect(await property(app, notes[0]!, 'status')).toBe('leased'));
+    expect(await property(app, notes[0]!, 'assignee')).toBe('Me');
+    expect(await property(app, notes[0]!, 'lease_expires')).toMatch(/^\d{4}-/);
+
+    // Start the login fix, then open its PR (the view asks for the link).
+    const card = () =>
+      myWork().querySelector<HTMLElement>(`.owp-work[data-task-id="${taskIdOfCard()}"]`)!;
+    const taskIdOfCard = () =>
+      withText<HTMLElement>(myWork(), '.owp-work', 'Fix the login redirect')[0]!.dataset.taskId;
+    click(withText(card(), 'button', 'Start')[0]);
+    await eventually(() => expect(card().dataset.status).toBe('in_progress'));
+    click(withText(card(), 'button', 'PR opened')[0]);
+    const url = await eventually(() => {
+      const input = card().querySelector<HTMLInputElement>('input[type="url"]');
+      if (!input) throw new Error('The view does not ask for the link');
+      return input;
+    });
+    typeInto(url, 'https://github.com/acme/app/pull/7');
+    click(withText(card(), 'button', 'Save')[0]);
+
+    await eventually(async () => {
+      expect(await property(app, notes[0]!, 'status')).toBe('pr_opened');
+      expect(await property(app, notes[0]!, 'pr_url')).toBe('https://github.com/acme/app/pull/7');
+    });
+    await eventually(() => {
+      const prColumn = viewEl(app, 'owp-board').querySelector('[data-status="pr_opened"]')!;
+      expect(prColumn.textContent).toContain('Fix the login redirect');
+    });
+    runCommand(app, 'open-activity');
+    await eventually(() =>
+      expect(viewEl(app, 'owp-activity').textContent).toContain(
+        'Me opened a PR for “Fix the login redirect”',
+      ),
+    );
+    expect(app.statusBarEl.textContent).toMatch(/1 online · 1 ready · 1\/\d+ PRs/);
+  });
+});
+
+describe('unloading', () => {
+  it('removes every listener and interval it added, and saves the embedded database', async () => {
+    const windowAdds = vi.spyOn(window, 'addEventListener');
+    const windowRemoves = vi.spyOn(window, 'removeEventListener');
+    const documentAdds = vi.spyOn(document, 'addEventListener');
+    const documentRemoves = vi.spyOn(document, 'removeEventListener');
+    const setIntervals = vi.spyOn(window, 'setInterval');
+    const clearIntervals = vi.spyOn(window, 'clearInterval');
+
+    const { app, plugin } = await start();
+    const vaultListeners = ['create', 'modify', 'delete', 'rename'].map((name) =>
+      app.vault.listenerCount(name),
+    );
+    expect(vaultListeners.some((n) => n > 0)).toBe(true);
+    runCommand(app, 'open-board');
+    runCommand(app, 'open-my-work');
+    await plugin.controller.registerWorker();
+    await plugin.controller.setOnline(true);
+    await plugin.controller.createTask({ repo: 'default', title: 'Saved before closing' });
+
+    await stopPlugin(started!);
+
+    const added = (spy: typeof windowAdds) => spy.mock.calls.map((c) => c[0]).sort();
+    expect(added(windowRemoves)).toEqual(added(windowAdds));
+    expect(added(documentRemoves as typeof windowAdds)).toEqual(
+      added(documentAdds as typeof windowAdds),
+    );
+    const intervals = setIntervals.mock.results.map((r) => r.value as number);
+    const cleared = clearIntervals.mock.calls.map((c) => c[0]);
+    for (const id of intervals) expect(cleared).toContain(id);
+    for (const name of ['create', 'modify', 'delete', 'rename']) {
+      expect(app.vault.listenerCount(name)).toBe(0);
+    }
+    expect(app.metadataCache.listenerCount('changed')).toBe(0);
+    expect(app.workspace.getLeavesOfType('owp-pool-board')).toHaveLength(0);
+    expect(Object.keys(app.commands.commands)).toHaveLength(0);
+
+    // The database on disk has the task created just before closing.
+    const files = (await app.vault.adapter.list(`${PLUGIN_DIR}/db`)).files;
+    expect(files.some((f) => f.endsWith('.sqlite'))).toBe(true);
+    const vaultPath = app.vault.basePath;
+    started = null;
+    const again = await start({ vaultPath });
+    const tasks = await again.plugin.controller.running!.api.listTasks({});
+    expect(tasks.tasks.map((t) => t.title)).toContain('Saved before closing');
+    again.app.markTemporary();
+  });
+});

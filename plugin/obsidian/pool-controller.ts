@@ -1,0 +1,390 @@
+import { Notice, parseYaml, type App, type TFile } from 'obsidian';
+import { readable, writable, type Readable, type Writable } from 'svelte/store';
+import type { TaskCreateRequest, TaskStatus } from '../../protocol/index.ts';
+import { EmbeddedBackend } from '../backend/embedded-backend.ts';
+import type { PoolBackend } from '../backend/pool-backend.ts';
+import { RemoteBackend } from '../backend/remote-backend.ts';
+import type { MyWorkItem, WorkAction } from '../state/my-work.ts';
+import { EMPTY_SNAPSHOT, type PoolSnapshot } from '../state/pool-snapshot.ts';
+import type { ReconcileReport } from '../sync/note-sync.ts';
+import { PoolActions } from '../ui/pool-actions.ts';
+import type { PoolViewHost, SessionInfo } from '../ui/view-host.ts';
+import { PoolSession, type SessionTimers } from './pool-session.ts';
+import { requestUrlTransport } from './request-url-transport.ts';
+import { isAdminRole, isWorkerRole, localWorkerId, poolKey, type OwpSettings } from './settings.ts';
+import type { SettingsStore } from './settings-store.ts';
+import { describeProblem, ImportFileError, readTaskImport } from './task-import.ts';
+import { VaultBinaryStore } from './vault-binary-store.ts';
+import { VaultNoteStore } from './vault-note-store.ts';
+
+export interface PoolControllerOptions {
+  app: App;
+  settings: SettingsStore;
+  /** The plugin's folder (`manifest.dir`); the embedded database lives in `db/` under it. */
+  pluginDir: string;
+  /** The sql.js WASM the build inlines; undefined lets sql.js look for it (tests). */
+  sqlWasm?: Uint8Array;
+  /** Tells the user something; a `Notice` by default. */
+  notify?: (message: string) => void;
+  /** Opens a note; the workspace by default. */
+  openNote?: (file: TFile) => Promise<void>;
+  /** Quiet time before a note edit is sent (tests shorten it). */
+  syncDebounceMs?: number;
+  /** How often an online worker beats (tests shorten it). */
+  heartbeatMs?: number;
+}
+
+/** Settings a running session depends on: a change to any of them starts a new one. */
+function sessionKey(settings: OwpSettings): string {
+  const { mode, serverUrl, role, tasksFolder, archiveFolder, defaultRepo, cancelOnDelete } =
+    settings;
+  return JSON.stringify([
+    mode,
+    serverUrl,
+    role,
+    tasksFolder,
+    archiveFolder,
+    defaultRepo,
+    cancelOnDelete,
+  ]);
+}
+
+const windowTimers: SessionTimers = {
+  setTimeout: (callback, ms) => window.setTimeout(callback, ms),
+  clearTimeout: (handle) => window.clearTimeout(handle as number),
+  setInterval: (callback, ms) => window.setInterval(callback, ms),
+  clearInterval: (handle) => window.clearInterval(handle as number),
+};
+
+/**
+ * The plugin's pool, kept running across setting changes: builds a `PoolSession` from the settings
+ * (embedded or remote, admin or worker), replaces it when they change, and gives the views one
+ * steady host whatever session is current — the live picture, who the vault acts as, and the
+ * operations behind every button and command.
+ */
+export class PoolController implements PoolViewHost {
+  readonly pool: Writable<PoolSnapshot> = writable(EMPTY_SNAPSHOT);
+  readonly session: Writable<SessionInfo>;
+  readonly clock: Readable<number> = readable(Date.now(), (set) => {
+    // Countdowns show minutes; a few seconds' tick keeps them right without redrawing much.
+    const tick = window.setInterval(() => set(Date.now()), 5000);
+    return () => window.clearInterval(tick);
+  });
+
+  private current: PoolSession | null = null;
+  private currentKey = '';
+  /** Starts and stops run one after another. */
+  private switching: Promise<unknown> = Promise.resolve();
+  private detach: (() => void)[] = [];
+  private restartTimer: number | null = null;
+  private forceRestart = false;
+  private stopped = false;
+  private readonly actions = new PoolActions(() => this.requireSession().api);
+  private readonly notify: (message: string) => void;
+
+  constructor(private readonly options: PoolControllerOptions) {
+    this.notify = options.notify ?? ((message) => new Notice(message));
+    this.session = writable(this.sessionInfo(options.settings.settings, null));
+  }
+
+  /** The running session, if any (for tests and commands). */
+  get running(): PoolSession | null {
+    return this.current;
+  }
+
+  /** Starts the session the settings describe. Resolves with the note reconcile's report. */
+  start(): Promise<ReconcileReport | null> {
+    return this.queue(() => this.open());
+  }
+
+  /** Starts a new session if the settings it depends on changed (or `force`). */
+  restart(force = false): Promise<ReconcileReport | null> {
+    return this.queue(async () => {
+      if (!force && sessionKey(this.options.settings.settings) === this.currentKey) return null;
+      await this.close();
+      return this.open();
+    });
+  }
+
+  /**
+   * Restarts after a pause, so typing a server URL or a token does not reconnect on every key.
+   * `force`: the credentials changed, which the settings do not show.
+   */
+  restartSoon(force = false, delayMs = 1000): void {
+    if (this.stopped) return;
+    this.forceRestart ||= force;
+    if (this.restartTimer !== null) window.clearTimeout(this.restartTimer);
+    this.restartTimer = window.setTimeout(() => {
+      this.restartTimer = null;
+      const forced = this.forceRestart;
+      this.forceRestart = false;
+      void this.restart(forced);
+    }, delayMs);
+  }
+
+  /** Stops for good: the plugin is unloading. Saves the embedded database. */
+  stop(): Promise<void> {
+    this.stopped = true;
+    if (this.restartTimer !== null) window.clearTimeout(this.restartTimer);
+    this.restartTimer = null;
+    return this.queue(() => this.close()).then(() => undefined);
+  }
+
+  /** The app is visible again, or the network is back. */
+  wake(reason: 'visible' | 'online'): void {
+    this.current?.wake(reason);
+  }
+
+  /** The app went to the background. */
+  sleep(): void {
+    void this.current?.sleep().catch((error: unknown) => this.fail('Saving the pool', error));
+  }
+
+  // ── what the views do ──────────────────────────────────────────────────────────────────────
+
+  openTask(taskId: string): void {
+    const path = this.current?.sync?.pathOf(taskId);
+    const file = path ? this.options.app.vault.getFileByPath(path) : null;
+    if (!file) {
+      this.notify('This task has no note in this vault.');
+      return;
+    }
+    const open =
+      this.options.openNote ?? ((f) => this.options.app.workspace.getLeaf(false).openFile(f));
+    void open(file);
+  }
+
+  moveTask(taskId: string, from: TaskStatus, to: TaskStatus): Promise<void> {
+    return this.actions.moveTask(taskId, from, to);
+  }
+
+  pauseWorker(workerId: string): Promise<void> {
+    return this.actions.pauseWorker(workerId);
+  }
+
+  resumeWorker(workerId: string): Promise<void> {
+    return this.actions.resumeWorker(workerId);
+  }
+
+  runWorkAction(item: MyWorkItem, action: WorkAction, prUrl?: string): Promise<void> {
+    return this.actions.runWorkAction(item, action, prUrl);
+  }
+
+  async setOnline(online: boolean): Promise<void> {
+    const session = this.requireSession();
+    if (online && !session.localWorkerId) await this.registerWorker();
+    await this.requireSession().setOnline(online);
+  }
+
+  /** Registers the local worker with the name, skills and capacity from the settings. */
+  async registerWorker(): Promise<void> {
+    const store = this.options.settings;
+    const settings = store.settings;
+    if (!isWorkerRole(settings.role)) {
+      throw new Error('Set the role to “worker” or “admin and worker” to work on tasks.');
+    }
+    const session = this.requireSession();
+    const registered = await session.registerWorker({
+      name: settings.workerName,
+      skills: settings.workerSkills,
+      capacity_points: settings.workerCapacityPoints,
+      max_concurrent_tasks: settings.workerMaxTasks,
+    });
+    await store.setToken('worker', registered.token);
+    await store.update({
+      localWorker: { pool: poolKey(settings), workerId: registered.worker_id },
+    });
+    // A remote session's credentials are fixed when it starts: start one with the new token.
+    if (settings.mode === 'remote') await this.restart(true);
+    else this.publishSession();
+    this.notify(`Registered as worker “${settings.workerName}”.`);
+  }
+
+  // ── what the commands do ───────────────────────────────────────────────────────────────────
+
+  /** Creates a task and its note, and opens the note. */
+  async createTask(request: TaskCreateRequest): Promise<string> {
+    const created = await this.requireSync().createTask(request);
+    const file = this.options.app.vault.getFileByPath(created.path);
+    if (file)
+      await (
+        this.options.openNote ?? ((f) => this.options.app.workspace.getLeaf(false).openFile(f))
+      )(file);
+    return created.path;
+  }
+
+  /** Turns a note into a task (moving it into the tasks folder if it is elsewhere). */
+  async convertNote(file: TFile): Promise<void> {
+    const task = await this.requireSync().convertNote(file.path);
+    if (task) this.notify(`“${task.title}” is now a task in ${task.repo}.`);
+  }
+
+  /** Whether a note is already a task's note. */
+  isTaskNote(path: string): boolean {
+    return this.current?.sync?.taskIdOf(path) !== undefined;
+  }
+
+  /** Creates a task (and its note) for every valid item of a YAML file; reports the rest. */
+  async importTasks(file: TFile, repo: string): Promise<{ created: number; problems: number }> {
+    const sync = this.requireSync();
+    let parsed;
+    try {
+      parsed = readTaskImport(await this.options.app.vault.read(file), repo, parseYaml);
+    } catch (error) {
+      if (error instanceof ImportFileError) {
+        this.notify(`Nothing imported from ${file.path}. ${error.message}`);
+        return { created: 0, problems: 1 };
+      }
+      throw error;
+    }
+    let created = 0;
+    const failures = parsed.problems.map(describeProblem);
+    for (const [index, request] of parsed.requests.entries()) {
+      try {
+        await sync.createTask(request);
+        created++;
+      } catch (error) {
+        failures.push(`Task ${index + 1} (“${request.title}”): ${messageOf(error)}`);
+      }
+    }
+    const summary = `Imported ${created} task${created === 1 ? '' : 's'} from ${file.path}.`;
+    this.notify(
+      failures.length === 0
+        ? summary
+        : `${summary} ${failures.length} skipped:\n${failures.slice(0, 5).join('\n')}`,
+    );
+    return { created, problems: failures.length };
+  }
+
+  // ── sessions ───────────────────────────────────────────────────────────────────────────────
+
+  private queue<T>(step: () => Promise<T>): Promise<T> {
+    const next = this.switching.catch(() => undefined).then(step);
+    this.switching = next;
+    return next;
+  }
+
+  private async open(): Promise<ReconcileReport | null> {
+    if (this.stopped) return null;
+    const settings = this.options.settings.settings;
+    this.currentKey = sessionKey(settings);
+    let session: PoolSession;
+    try {
+      session = await this.createSession(settings);
+    } catch (error) {
+      this.fail('Starting the pool', error);
+      return null;
+    }
+    this.current = session;
+    this.detach = [
+      session.store.subscribe((snapshot) => this.pool.set(snapshot)),
+      session.onOnlineChange(() => this.publishSession()),
+    ];
+    this.publishSession();
+    try {
+      return await session.start();
+    } catch (error) {
+      this.pool.set({ ...EMPTY_SNAPSHOT, phase: 'failed', error: messageOf(error) });
+      this.fail('Starting the pool', error);
+      return null;
+    }
+  }
+
+  private async close(): Promise<void> {
+    const session = this.current;
+    if (!session) return;
+    this.current = null;
+    try {
+      await session.stop();
+    } catch (error) {
+      this.fail('Stopping the pool', error);
+    } finally {
+      for (const detach of this.detach.splice(0)) detach();
+      this.publishSession();
+    }
+  }
+
+  private async createSession(settings: OwpSettings): Promise<PoolSession> {
+    const store = this.options.settings;
+    const workerId = localWorkerId(settings);
+    const workerToken = workerId ? await store.token('worker') : '';
+    let backend: PoolBackend;
+    let admin: boolean;
+    if (settings.mode === 'embedded') {
+      // The vault owner runs the pool: always its admin.
+      admin = true;
+      backend = new EmbeddedBackend({
+        store: new VaultBinaryStore(this.options.app.vault.adapter, `${this.options.pluginDir}/db`),
+        credentials: { admin: true, workerToken: workerToken || undefined },
+        wasmBinary: this.options.sqlWasm,
+        timers: windowTimers,
+        onError: (error) => this.fail('Saving the pool', error),
+      });
+    } else {
+      const adminToken = isAdminRole(settings.role) ? await store.token('admin') : '';
+      admin = adminToken !== '';
+      backend = new RemoteBackend({
+        baseUrl: settings.serverUrl,
+        adminToken: adminToken || undefined,
+        workerToken: workerToken || undefined,
+        transport: requestUrlTransport(),
+        // The event stream needs fetch: requestUrl cannot stream (DESIGN.md, "Live updates").
+        fetch: (input, init) => window.fetch(input, init),
+      });
+    }
+    return new PoolSession({
+      backend,
+      admin,
+      workerId,
+      notes: {
+        store: new VaultNoteStore(this.options.app),
+        settings: {
+          folder: settings.tasksFolder,
+          archiveFolder: settings.archiveFolder,
+          defaultRepo: settings.defaultRepo,
+          cancelOnDelete: settings.cancelOnDelete,
+        },
+      },
+      notify: this.notify,
+      timers: windowTimers,
+      heartbeatMs: this.options.heartbeatMs,
+      scheduleBatch: (run) => window.requestAnimationFrame(() => run()),
+      syncDebounceMs: this.options.syncDebounceMs,
+    });
+  }
+
+  private sessionInfo(settings: OwpSettings, session: PoolSession | null): SessionInfo {
+    return {
+      mode: settings.mode,
+      admin: session ? session.admin : settings.mode === 'embedded',
+      worker: isWorkerRole(settings.role),
+      workerId: session?.localWorkerId ?? localWorkerId(settings),
+      online: session?.online ?? false,
+    };
+  }
+
+  private publishSession(): void {
+    this.session.set(this.sessionInfo(this.options.settings.settings, this.current));
+  }
+
+  private requireSession(): PoolSession {
+    if (!this.current) throw new Error('The pool is not running yet.');
+    return this.current;
+  }
+
+  private requireSync() {
+    const sync = this.requireSession().sync;
+    if (!sync)
+      throw new Error('Task notes need admin access: add the admin token in the settings.');
+    return sync;
+  }
+
+  private fail(what: string, error: unknown): void {
+    console.error(`OWP Pool: ${what} failed`, error);
+    this.notify(`${what} failed: ${messageOf(error)}`);
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

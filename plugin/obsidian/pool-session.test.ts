@@ -1,0 +1,108 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { EmbeddedBackend } from '../backend/embedded-backend.ts';
+import { ManualTimers } from '../testing/manual-timers.ts';
+import { MemoryBinaryStore } from '../testing/memory-binary-store.ts';
+import { MemoryNoteStore } from '../testing/memory-note-store.ts';
+import { PoolSession } from './pool-session.ts';
+
+const SYNC = { folder: 'Tasks', archiveFolder: '', defaultRepo: 'notes', cancelOnDelete: false };
+
+let session: PoolSession | null = null;
+afterEach(async () => {
+  await session?.stop();
+  session = null;
+});
+
+/** An embedded session, the way the plugin makes one, with timers the test moves. */
+function embeddedSession(options: { notes?: MemoryNoteStore; db?: MemoryBinaryStore } = {}) {
+  const timers = new ManualTimers();
+  const db = options.db ?? new MemoryBinaryStore();
+  const backend = new EmbeddedBackend({ store: db, credentials: { admin: true } });
+  const told: string[] = [];
+  session = new PoolSession({
+    backend,
+    admin: true,
+    workerId: null,
+    notes: options.notes ? { store: options.notes, settings: SYNC } : null,
+    notify: (message) => told.push(message),
+    timers,
+    heartbeatMs: 30_000,
+    scheduleBatch: (run) => run(),
+  });
+  return { session, backend, timers, db, told };
+}
+
+describe('PoolSession', () => {
+  it('starts the store, then reconciles the notes: a note without a task becomes one', async () => {
+    const notes = new MemoryNoteStore();
+    notes.seed('Tasks/Write the docs.md', { points: 2 }, 'All of them.\n');
+    const { session } = embeddedSession({ notes });
+    const report = await session.start();
+    expect(report).toMatchObject({ tasksCreated: 1 });
+    const [task] = (await session.api.listTasks({})).tasks;
+    expect(task).toMatchObject({ title: 'Write the docs', repo: 'notes', estimate_points: 2 });
+    expect(notes.get('Tasks/Write the docs.md').frontmatter.owp_id).toBe(task!.task_id);
+    expect(session.store.snapshot.phase).toBe('ready');
+  });
+
+  it('online: beats at once and on every interval, gets leases; offline: stops and says paused', async () => {
+    const { session, timers } = embeddedSession();
+    await session.start();
+    await session.api.upsertRepo({ repo: 'notes' });
+    await session.api.createTask({ repo: 'notes', title: 'Something to do' });
+    await expect(session.setOnline(true)).rejects.toThrow('Register as a worker first.');
+
+    const { worker_id } = await session.registerWorker({ name: 'Me', skills: [] });
+    const heard: boolean[] = [];
+    session.onOnlineChange((online) => heard.push(online));
+    await session.setOnline(true);
+    expect(session.online).toBe(true);
+    expect(timers.pending).toBe(1);
+    const work = await session.api.getWork();
+    expect(work.leases).toHaveLength(1);
+
+    const seen = async () =>
+      (await session.api.listWorkers()).find((w) => w.worker_id === worker_id)?.last_heartbeat_at;
+    const first = await seen();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await timers.advance(30_000);
+    expect(await seen()).not.toBe(first);
+
+    await session.setOnline(false);
+    expect(session.online).toBe(false);
+    expect(timers.pending).toBe(0);
+    await session.store.whenIdle();
+    expect(session.store.snapshot.workers.get(worker_id)?.status).toBe('paused');
+    expect(heard).toEqual([true, false]);
+  });
+
+  it('stop() ends the heartbeat and saves the database one last time', async () => {
+    const db = new MemoryBinaryStore();
+    const { session, timers } = embeddedSession({ db });
+    await session.start();
+    await session.registerWorker({ name: 'Me', skills: [] });
+    await session.setOnline(true);
+    await session.api.upsertRepo({ repo: 'kept' });
+    await session.stop();
+    expect(timers.pending).toBe(0);
+
+    const reopened = new EmbeddedBackend({ store: db, credentials: { admin: true } });
+    await reopened.start();
+    expect((await reopened.api.listRepos()).map((r) => r.repo)).toEqual(['kept']);
+    await reopened.stop();
+  });
+
+  it('without admin credentials, runs no note sync', () => {
+    const backend = new EmbeddedBackend({ store: new MemoryBinaryStore(), credentials: {} });
+    const workerOnly = new PoolSession({
+      backend,
+      admin: false,
+      workerId: null,
+      notes: { store: new MemoryNoteStore(), settings: SYNC },
+      notify: () => undefined,
+      timers: new ManualTimers(),
+    });
+    expect(workerOnly.sync).toBeNull();
+    expect(workerOnly.admin).toBe(false);
+  });
+});

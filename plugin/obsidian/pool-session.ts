@@ -1,0 +1,269 @@
+import type {
+  HeartbeatRequest,
+  OwpApi,
+  RegisterWorkerRequest,
+  RegisterWorkerResponse,
+} from '../../protocol/index.ts';
+import { EmbeddedBackend } from '../backend/embedded-backend.ts';
+import type { PoolBackend } from '../backend/pool-backend.ts';
+import { RemoteBackend } from '../backend/remote-backend.ts';
+import { PoolStore } from '../state/pool-store.ts';
+import type { NoteStore } from '../sync/note-store.ts';
+import { NoteSync, type NoteSyncSettings, type ReconcileReport } from '../sync/note-sync.ts';
+import { creatingReposOnDemand } from './repo-on-demand.ts';
+
+/** Timers the session runs its heartbeat with; the glue passes the window's. */
+export interface SessionTimers {
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+  setInterval(callback: () => void, ms: number): unknown;
+  clearInterval(handle: unknown): void;
+}
+
+export interface PoolSessionOptions {
+  backend: PoolBackend;
+  /** Admin credentials: the whole pool is shown and the notes are synced. */
+  admin: boolean;
+  /** The local worker, when this vault has registered one in this pool. */
+  workerId: string | null;
+  /** The task notes; null turns the note sync off (it needs admin credentials). */
+  notes: { store: NoteStore; settings: NoteSyncSettings } | null;
+  notify: (message: string) => void;
+  timers: SessionTimers;
+  /** How often an online worker sends its heartbeat (default 30 s; the pool's TTL is 90 s). */
+  heartbeatMs?: number;
+  /** How the store batches redraws (the glue passes `requestAnimationFrame`). */
+  scheduleBatch?: (run: () => void) => void;
+  /** Quiet time before a note edit is sent (default: the sync's). */
+  syncDebounceMs?: number;
+}
+
+/**
+ * One connection to one pool, with everything that runs on it: the backend (embedded engine or
+ * remote server), the live store the views read, the two-way note sync, and — while the worker is
+ * online — the heartbeat. Settings that change the pool (mode, server, tokens) replace the whole
+ * session; nothing here imports `obsidian`, so it is tested as it is.
+ */
+export class PoolSession {
+  readonly store: PoolStore;
+  readonly sync: NoteSync | null;
+  private heartbeat: unknown = null;
+  private beating: Promise<void> = Promise.resolve();
+  private workerId: string | null;
+  private readonly onlineListeners = new Set<(online: boolean) => void>();
+  private stopped = false;
+  private started: Promise<ReconcileReport | null> | null = null;
+
+  constructor(private readonly options: PoolSessionOptions) {
+    this.workerId = options.workerId;
+    this.store = new PoolStore({
+      backend: options.backend,
+      admin: options.admin,
+      workerId: options.workerId,
+      scheduleBatch: options.scheduleBatch,
+      timers: options.timers,
+    });
+    const backend = options.backend;
+    this.sync =
+      options.admin && options.notes
+        ? new NoteSync({
+            api: lazyApi(() => this.syncApi()),
+            store: options.notes.store,
+            settings: options.notes.settings,
+            notify: options.notify,
+            subscribe: (after, onEvent) => backend.subscribe(after, onEvent),
+            timers: options.timers,
+            debounceMs: options.syncDebounceMs,
+          })
+        : null;
+  }
+
+  private syncApiCache: { api: OwpApi; wrapped: OwpApi } | null = null;
+
+  /** The note sync's API: in embedded mode a new note's unknown repo is created, not refused. */
+  private syncApi(): OwpApi {
+    const backend = this.options.backend;
+    if (!(backend instanceof EmbeddedBackend)) return backend.api;
+    if (this.syncApiCache?.api !== backend.api) {
+      this.syncApiCache = { api: backend.api, wrapped: creatingReposOnDemand(backend.api) };
+    }
+    return this.syncApiCache.wrapped;
+  }
+
+  get backend(): PoolBackend {
+    return this.options.backend;
+  }
+
+  get api(): OwpApi {
+    return this.options.backend.api;
+  }
+
+  /** Whether the session acts with admin credentials. */
+  get admin(): boolean {
+    return this.options.admin;
+  }
+
+  /** Whether the heartbeat is running. */
+  get online(): boolean {
+    return this.heartbeat !== null;
+  }
+
+  get localWorkerId(): string | null {
+    return this.workerId;
+  }
+
+  onOnlineChange(listener: (online: boolean) => void): () => void {
+    this.onlineListeners.add(listener);
+    return () => this.onlineListeners.delete(listener);
+  }
+
+  /**
+   * Opens the backend, loads the picture the views show, then reconciles the notes. Resolves with
+   * the reconcile's report (null without note sync); a failed reconcile is told to the user and
+   * the rest runs on.
+   */
+  start(): Promise<ReconcileReport | null> {
+    this.started ??= (async () => {
+      await this.options.backend.start();
+      // The views first: the store's load is quick, the reconcile of every note is not, and both
+      // share one thread. The notes follow; their edits made meanwhile wait in the sync's buffer.
+      await this.store.start();
+      if (!this.sync) return null;
+      return this.sync.start().catch((error: unknown) => {
+        this.options.notify(`Could not sync the task notes: ${messageOf(error)}`);
+        return null;
+      });
+    })();
+    return this.started;
+  }
+
+  /**
+   * Stops the heartbeat, sends note edits still waiting, stops following the pool and closes the
+   * backend — in embedded mode that saves the database one last time.
+   */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.stopHeartbeat();
+    await this.started?.catch(() => null);
+    try {
+      await this.sync?.flush();
+    } finally {
+      this.sync?.stop();
+      this.store.stop();
+      await this.options.backend.stop();
+    }
+  }
+
+  /**
+   * Registers the local worker. In embedded mode the session acts as it at once; a remote
+   * session's credentials are fixed, so the host starts a new session with the token returned.
+   */
+  async registerWorker(request: RegisterWorkerRequest): Promise<RegisterWorkerResponse> {
+    const backend = this.options.backend;
+    const registered =
+      backend instanceof EmbeddedBackend
+        ? await backend.registerLocalWorker(request.name, request.skills ?? [], {
+            capacity_points: request.capacity_points,
+            max_concurrent_tasks: request.max_concurrent_tasks,
+            github_handle: request.github_handle,
+          })
+        : await backend.api.registerWorker(request);
+    if (backend instanceof EmbeddedBackend) {
+      this.workerId = registered.worker_id;
+      this.store.setWorkerId(registered.worker_id);
+    }
+    return registered;
+  }
+
+  /**
+   * Online: a heartbeat now and every `heartbeatMs`, which keeps the worker eligible and renews its
+   * leases; the pool assigns work on each. Offline: the heartbeat stops, after one last beat that
+   * reports the worker paused, so no new lease is granted in the time the pool still counts it
+   * online. Leases already held stay until they expire or are released.
+   */
+  async setOnline(online: boolean): Promise<void> {
+    if (online === this.online || this.stopped) return;
+    if (!this.workerId) throw new Error('Register as a worker first.');
+    if (online) {
+      await this.beat();
+      if (this.stopped || this.online) return;
+      this.heartbeat = this.options.timers.setInterval(
+        () => void this.beat().catch((error: unknown) => this.heartbeatFailed(error)),
+        this.options.heartbeatMs ?? 30_000,
+      );
+      this.announceOnline();
+    } else {
+      this.stopHeartbeat();
+      await this.beating.catch(() => undefined);
+      await this.api.heartbeat({ status: 'paused' }).catch(() => undefined);
+    }
+  }
+
+  /** The app became visible or the network came back: reconnect at once, and beat if online. */
+  wake(reason: 'visible' | 'online'): void {
+    const backend = this.options.backend;
+    if (backend instanceof RemoteBackend) {
+      if (reason === 'online') backend.notifyOnline();
+      else backend.notifyVisible();
+    }
+    if (this.online) void this.beat().catch((error: unknown) => this.heartbeatFailed(error));
+  }
+
+  /** The app is going to the background (a phone may stop it there): save now. */
+  async sleep(): Promise<void> {
+    const backend = this.options.backend;
+    if (backend instanceof EmbeddedBackend) await backend.persister.flush();
+  }
+
+  private beat(): Promise<void> {
+    const request: HeartbeatRequest = { status: this.isWorking() ? 'working' : 'idle' };
+    this.beating = this.api.heartbeat(request).then(() => undefined);
+    return this.beating;
+  }
+
+  private isWorking(): boolean {
+    for (const task of this.store.snapshot.tasks.values()) {
+      if (task.assignee === this.workerId && task.status === 'in_progress') return true;
+    }
+    return false;
+  }
+
+  private heartbeatFailed(error: unknown): void {
+    // The stream's offline banner already says the pool is unreachable; one notice per outage.
+    if (this.store.snapshot.connection !== 'offline') {
+      this.options.notify(`Heartbeat failed: ${messageOf(error)}`);
+    }
+  }
+
+  private stopHeartbeat(): void {
+    if (this.heartbeat === null) return;
+    this.options.timers.clearInterval(this.heartbeat);
+    this.heartbeat = null;
+    this.announceOnline();
+  }
+
+  private announceOnline(): void {
+    for (const listener of this.onlineListeners) listener(this.online);
+  }
+}
+
+/**
+ * An `OwpApi` that looks the real one up on each call: the note sync is made before the backend
+ * has started, and a started backend's `api` is only readable then.
+ */
+function lazyApi(resolve: () => OwpApi): OwpApi {
+  return new Proxy({} as OwpApi, {
+    get(_target, property) {
+      const api = resolve();
+      const value: unknown = Reflect.get(api, property, api);
+      return typeof value === 'function'
+        ? (value as (...args: unknown[]) => unknown).bind(api)
+        : value;
+    },
+  });
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

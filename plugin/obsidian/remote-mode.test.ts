@@ -1,0 +1,156 @@
+// @vitest-environment happy-dom
+import { afterAll, afterEach, beforeAll, expect, it, vi } from 'vitest';
+import { HttpOwpApi } from '../../protocol/index.ts';
+import { systemClock } from '../../scheduler/clock.ts';
+import { Scheduler } from '../../scheduler/engine.ts';
+import { buildApp, type OwpApp } from '../../server/app.ts';
+import { BetterSqlite3Driver } from '../../server/better-sqlite3-driver.ts';
+import OwpPoolPlugin from '../main.ts';
+import type { App } from '../testing/obsidian-fake/index.ts';
+import {
+  eventually,
+  startPlugin,
+  stopPlugin,
+  type StartedPlugin,
+} from './testing/plugin-harness.ts';
+
+vi.mock('./sql-wasm.ts', () => ({ sqlWasmBinary: undefined }));
+
+const ADMIN_TOKEN = 'remote-mode-admin-token-0123456789abcdef';
+let server: OwpApp;
+let driver: BetterSqlite3Driver;
+let base: string;
+let admin: HttpOwpApi;
+const streamRequests: (string | undefined)[] = [];
+let started: StartedPlugin | null = null;
+
+beforeAll(async () => {
+  driver = new BetterSqlite3Driver({ path: ':memory:' });
+  const engine = new Scheduler({ driver, clock: systemClock });
+  // The page's origin under happy-dom, besides Obsidian's, which the server allows already.
+  server = buildApp({ engine, adminToken: ADMIN_TOKEN, corsOrigins: [location.origin] });
+  server.addHook('onRequest', async (request) => {
+    if (request.url.split('?')[0] === '/v1/events') {
+      const id = request.headers['last-event-id'];
+      streamRequests.push(typeof id === 'string' ? id : undefined);
+    }
+  });
+  await server.listen({ host: '127.0.0.1', port: 0 });
+  base = `http://127.0.0.1:${(server.server.address() as { port: number }).port}`;
+  admin = new HttpOwpApi({ baseUrl: base, adminToken: ADMIN_TOKEN });
+  await admin.upsertRepo({ repo: 'acme/app' });
+});
+
+afterEach(async () => {
+  if (started) {
+    await stopPlugin(started);
+    started.app.destroy();
+    started = null;
+  }
+});
+
+afterAll(async () => {
+  await server.close();
+  driver.close();
+});
+
+async function startRemote(): Promise<StartedPlugin> {
+  started = await startPlugin(OwpPoolPlugin, {
+    data: {
+      settings: { mode: 'remote', serverUrl: base, role: 'admin', secretPrefix: 'owp-pool-test' },
+    },
+    beforeLoad: (app: App) =>
+      app.secretStorage!.setSecret('owp-pool-test-admin-token', ADMIN_TOKEN),
+  });
+  return started;
+}
+
+async function property(app: App, path: string, key: string): Promise<unknown> {
+  await app.metadataCache.settled();
+  return app.metadataCache.getCache(path)?.frontmatter?.[key];
+}
+
+it('remote mode: a worker driven elsewhere shows up in the notes and on the board within a second', async () => {
+  const task = await admin.createTask({
+    repo: 'acme/app',
+    title: 'Tidy the release notes',
+    required_skills: ['docs'],
+  });
+  const { app, plugin } = await startRemote();
+  const path = 'Tasks/Tidy the release notes.md';
+  await eventually(async () => expect(await property(app, path, 'owp_id')).toBe(task.task_id));
+  await plugin.openView('board');
+  await eventually(() => expect(plugin.controller.running!.store.snapshot.connection).toBe('live'));
+
+  // A worker elsewhere (the CLI does the same calls) registers and asks for work.
+  const registered = await admin.registerWorker({ name: 'Robin', skills: ['docs'] });
+  const robin = new HttpOwpApi({ baseUrl: base, workerToken: registered.token });
+  await robin.heartbeat({ status: 'idle' });
+  const granted = performance.now();
+
+  await eventually(async () => {
+    expect(await property(app, path, 'status')).toBe('leased');
+    expect(await property(app, path, 'assignee')).toBe('Robin');
+  }, 1000);
+  await eventually(() => {
+    const leased = app.workspace.containerEl.querySelector(
+      `.owp-column[data-status="leased"] [data-task-id="${task.task_id}"]`,
+    );
+    expect(leased).not.toBeNull();
+  }, 1000);
+  console.log(
+    `[figures] remote mode: a worker's lease reached the note and the board in ${(performance.now() - granted).toFixed(0)} ms`,
+  );
+});
+
+it('reconnects the event stream with Last-Event-ID when the app becomes visible or the network returns', async () => {
+  const { plugin } = await startRemote();
+  await eventually(() => expect(plugin.controller.running!.store.snapshot.connection).toBe('live'));
+  const before = streamRequests.length;
+  await admin.createTask({ repo: 'acme/app', title: 'Seen before the app slept' });
+  const seq = (await admin.state()).last_event_seq;
+  await eventually(() => expect(plugin.controller.running!.store.snapshot.lastSeq).toBe(seq));
+
+  document.dispatchEvent(new Event('visibilitychange'));
+  await eventually(() => expect(streamRequests.length).toBeGreaterThan(before));
+  expect(streamRequests.slice(before)).toContain(String(seq));
+
+  // The same when the network comes back.
+  const afterVisible = streamRequests.length;
+  window.dispatchEvent(new Event('online'));
+  await eventually(() => expect(streamRequests.length).toBeGreaterThan(afterVisible));
+  expect(streamRequests.slice(afterVisible)).toContain(String(seq));
+});
+
+it('keeps showing the last known data, marked offline, when the server goes away', async () => {
+  const lonelyDriver = new BetterSqlite3Driver({ path: ':memory:' });
+  const lonely = buildApp({
+    engine: new Scheduler({ driver: lonelyDriver, clock: systemClock }),
+    adminToken: ADMIN_TOKEN,
+    corsOrigins: [location.origin],
+  });
+  await lonely.listen({ host: '127.0.0.1', port: 0 });
+  const url = `http://127.0.0.1:${(lonely.server.address() as { port: number }).port}`;
+  const api = new HttpOwpApi({ baseUrl: url, adminToken: ADMIN_TOKEN });
+  await api.upsertRepo({ repo: 'acme/app' });
+  await api.createTask({ repo: 'acme/app', title: 'Still on the board' });
+  started = await startPlugin(OwpPoolPlugin, {
+    data: {
+      settings: { mode: 'remote', serverUrl: url, role: 'admin', secretPrefix: 'owp-pool-test' },
+    },
+    beforeLoad: (app: App) =>
+      app.secretStorage!.setSecret('owp-pool-test-admin-token', ADMIN_TOKEN),
+  });
+  const { app, plugin } = started;
+  await plugin.openView('board');
+  await eventually(() => expect(plugin.controller.running!.store.snapshot.connection).toBe('live'));
+
+  vi.spyOn(console, 'error').mockImplementation(() => undefined); // the refused reconnects
+  await lonely.close();
+  lonelyDriver.close();
+
+  const board = () => app.workspace.containerEl.querySelector('[data-testid="owp-board"]')!;
+  await eventually(() => expect(board().textContent).toContain('Offline.'));
+  expect(board().textContent).toContain('Still on the board');
+  expect(app.statusBarEl.textContent).toMatch(/^Offline · /);
+});

@@ -1,0 +1,50 @@
+import type { RequestUrlParam, RequestUrlResponse } from 'obsidian';
+import { expect, it } from 'vitest';
+import { HttpOwpApi, OwpError } from '../../protocol/index.ts';
+import { requestUrlTransport } from './request-url-transport.ts';
+
+function answer(status: number, text: string): RequestUrlResponse {
+  return { status, text, headers: {}, arrayBuffer: new ArrayBuffer(0), json: null };
+}
+
+it('sends the request through requestUrl without throwing on error statuses', async () => {
+  const sent: RequestUrlParam[] = [];
+  const transport = requestUrlTransport(async (request) => {
+    sent.push(request);
+    return answer(201, '{"ok":true}');
+  });
+  const response = await transport({
+    method: 'POST',
+    url: 'https://pool.example.org/v1/admin/repos',
+    headers: { 'content-type': 'application/json', authorization: 'Bearer t' },
+    body: '{"repo":"a"}',
+  });
+  expect(response).toEqual({ status: 201, json: { ok: true } });
+  expect(sent[0]).toMatchObject({
+    method: 'POST',
+    contentType: 'application/json',
+    body: '{"repo":"a"}',
+    throw: false,
+  });
+});
+
+it('lets the client turn an error envelope into an OwpError with its code', async () => {
+  const api = new HttpOwpApi({
+    baseUrl: 'https://pool.example.org',
+    adminToken: 't',
+    transport: requestUrlTransport(async () =>
+      answer(404, '{"error":{"code":"task_not_found","message":"No task t_1.","details":{}}}'),
+    ),
+  });
+  const error = await api.getTask('t_1').catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(OwpError);
+  expect((error as OwpError).code).toBe('task_not_found');
+});
+
+it('reads an empty or non-JSON body as no body', async () => {
+  const transport = requestUrlTransport(async () => answer(502, '<html>Bad gateway</html>'));
+  expect(await transport({ method: 'GET', url: 'https://x', headers: {} })).toEqual({
+    status: 502,
+    json: undefined,
+  });
+});

@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { SettingsStore, findSecretStorage, type PluginDataFile } from './settings-store.ts';
+
+/** A data file in memory that counts its writes. */
+class DataFile implements PluginDataFile {
+  writes: unknown[] = [];
+  constructor(public data: unknown = null) {}
+  async load() {
+    return this.data === null ? null : structuredClone(this.data);
+  }
+  async save(data: unknown) {
+    this.data = structuredClone(data);
+    this.writes.push(this.data);
+  }
+}
+
+class Secrets {
+  readonly map = new Map<string, string>();
+  getSecret(id: string) {
+    return this.map.get(id) ?? null;
+  }
+  setSecret(id: string, secret: string) {
+    this.map.set(id, secret);
+  }
+}
+
+describe('SettingsStore', () => {
+  it('writes nothing on open, and nothing when an update changes no value', async () => {
+    const file = new DataFile({ settings: { tasksFolder: 'Work' } });
+    const store = await SettingsStore.open(file, null);
+    expect(await store.update({ tasksFolder: 'Work' })).toBe(false);
+    expect(await store.update({ tasksFolder: '/Work/' })).toBe(false); // the same, normalized
+    expect(file.writes).toHaveLength(0);
+  });
+
+  it('writes once per change and tells its listeners', async () => {
+    const file = new DataFile();
+    const store = await SettingsStore.open(file, null);
+    const heard: string[] = [];
+    store.onChange((next, previous) => heard.push(`${previous.tasksFolder}→${next.tasksFolder}`));
+    expect(await store.update({ tasksFolder: 'Projects' })).toBe(true);
+    expect(file.writes).toEqual([
+      { settings: expect.objectContaining({ tasksFolder: 'Projects' }) },
+    ]);
+    expect(heard).toEqual(['Tasks→Projects']);
+  });
+
+  it('keeps tokens in the secret storage under names of this vault, never in the file', async () => {
+    const file = new DataFile();
+    const secrets = new Secrets();
+    const store = await SettingsStore.open(file, secrets);
+    await store.setToken('worker', ' secret-worker-token ');
+    expect(store.tokenStorage).toBe('secret-storage');
+    expect(await store.token('worker')).toBe('secret-worker-token');
+    const [id] = [...secrets.map.keys()];
+    expect(id).toBe(`${store.settings.secretPrefix}-worker-token`);
+    expect(JSON.stringify(file.data)).not.toContain('secret-worker-token');
+
+    const writes = file.writes.length;
+    await store.setToken('worker', 'secret-worker-token'); // unchanged: no write anywhere
+    expect(file.writes).toHaveLength(writes);
+  });
+
+  it('without secret storage, keeps tokens in the data file', async () => {
+    const file = new DataFile();
+    const store = await SettingsStore.open(file, null);
+    await store.setToken('admin', 'admin-token');
+    expect(store.tokenStorage).toBe('plugin-data');
+    expect(file.data).toMatchObject({ tokens: { admin: 'admin-token' } });
+    await store.setToken('admin', '');
+    expect(file.data).not.toHaveProperty('tokens');
+  });
+
+  it('moves tokens from the data file into the secret storage once the app has one', async () => {
+    const file = new DataFile({ settings: {}, tokens: { worker: 'old-token' } });
+    const secrets = new Secrets();
+    const store = await SettingsStore.open(file, secrets);
+    expect(await store.token('worker')).toBe('old-token');
+    expect(file.data).not.toHaveProperty('tokens');
+    expect([...secrets.map.values()]).toEqual(['old-token']);
+  });
+});
+
+it('findSecretStorage takes app.secretStorage only when it has both methods', () => {
+  const storage = new Secrets();
+  expect(findSecretStorage({ secretStorage: storage })).toBe(storage);
+  expect(findSecretStorage({ secretStorage: { getSecret: () => null } })).toBeNull();
+  expect(findSecretStorage({})).toBeNull();
+});

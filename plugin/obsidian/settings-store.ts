@@ -1,0 +1,158 @@
+import { normalizeSettings, type OwpSettings } from './settings.ts';
+
+/** The plugin's data file: `Plugin.loadData` / `Plugin.saveData`. */
+export interface PluginDataFile {
+  load(): Promise<unknown>;
+  save(data: unknown): Promise<void>;
+}
+
+/**
+ * Obsidian's secret storage (`app.secretStorage`, Obsidian 1.11.4 and later): secrets kept by the
+ * operating system's keychain, outside the vault. Not in the 1.8.7 type definitions this plugin
+ * builds against, so it is looked for at run time; results may be plain or promised.
+ */
+export interface SecretStorageLike {
+  getSecret(id: string): string | null | Promise<string | null>;
+  setSecret(id: string, secret: string): void | Promise<void>;
+}
+
+export type TokenName = 'admin' | 'worker';
+
+/** Where tokens are kept: the app's secret storage, or — on an older app — the data file. */
+export type TokenStorageKind = 'secret-storage' | 'plugin-data';
+
+interface DataFileShape {
+  settings: OwpSettings;
+  /** Only when the app has no secret storage. */
+  tokens?: Partial<Record<TokenName, string>>;
+}
+
+/** The app's secret storage if it has one: `app.secretStorage` with both methods. */
+export function findSecretStorage(app: unknown): SecretStorageLike | null {
+  const storage = (app as { secretStorage?: Partial<SecretStorageLike> } | null)?.secretStorage;
+  return storage &&
+    typeof storage.getSecret === 'function' &&
+    typeof storage.setSecret === 'function'
+    ? (storage as SecretStorageLike)
+    : null;
+}
+
+function newSecretPrefix(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(4));
+  return `owp-pool-${[...bytes].map((b) => b.toString(16).padStart(2, '0')).join('')}`;
+}
+
+/**
+ * The settings and tokens, kept in the plugin's data file and the app's secret storage, and written
+ * only when something actually changed: typing the same value again, or opening the settings, does
+ * not touch the file (which sync services would otherwise upload again and again).
+ *
+ * Tokens go to the secret storage when the app has one, under names unique to this vault; an older
+ * app keeps them in the data file instead (the only place a plugin has). Tokens found in the data
+ * file once the app has secret storage are moved there.
+ */
+export class SettingsStore {
+  private current: OwpSettings;
+  private fileTokens: Partial<Record<TokenName, string>>;
+  private savedJson: string | null;
+  private readonly listeners = new Set<(next: OwpSettings, previous: OwpSettings) => void>();
+  private writing: Promise<void> = Promise.resolve();
+
+  private constructor(
+    private readonly file: PluginDataFile,
+    private readonly secrets: SecretStorageLike | null,
+    raw: unknown,
+  ) {
+    const data = (typeof raw === 'object' && raw !== null ? raw : {}) as Partial<DataFileShape>;
+    this.current = normalizeSettings(data.settings);
+    this.fileTokens = { ...(data.tokens ?? {}) };
+    this.savedJson = raw === null || raw === undefined ? null : JSON.stringify(raw);
+  }
+
+  /** Reads the data file (and moves tokens from it into the secret storage, if there is one now). */
+  static async open(
+    file: PluginDataFile,
+    secrets: SecretStorageLike | null,
+  ): Promise<SettingsStore> {
+    const store = new SettingsStore(file, secrets, await file.load());
+    if (secrets && Object.keys(store.fileTokens).length > 0) {
+      const moving = store.fileTokens;
+      store.fileTokens = {};
+      for (const [name, token] of Object.entries(moving)) {
+        if (token) await store.setToken(name as TokenName, token);
+      }
+      await store.persist();
+    }
+    return store;
+  }
+
+  get settings(): OwpSettings {
+    return this.current;
+  }
+
+  get tokenStorage(): TokenStorageKind {
+    return this.secrets ? 'secret-storage' : 'plugin-data';
+  }
+
+  /** Hears every change that was saved; returns the unsubscribe function. */
+  onChange(listener: (next: OwpSettings, previous: OwpSettings) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Applies `patch`; saves and tells the listeners only if a value changed. Resolves saved-or-not. */
+  async update(patch: Partial<OwpSettings>): Promise<boolean> {
+    const previous = this.current;
+    const next = normalizeSettings({ ...previous, ...patch });
+    if (JSON.stringify(next) === JSON.stringify(previous)) return false;
+    this.current = next;
+    await this.persist();
+    for (const listener of this.listeners) listener(next, previous);
+    return true;
+  }
+
+  /** A token, or '' when none is kept. */
+  async token(name: TokenName): Promise<string> {
+    if (!this.secrets) return this.fileTokens[name] ?? '';
+    if (!this.current.secretPrefix) return '';
+    return (await this.secrets.getSecret(this.secretId(name))) ?? '';
+  }
+
+  /** Keeps a token ('' forgets it). Writes only when it changed. */
+  async setToken(name: TokenName, token: string): Promise<void> {
+    const value = token.trim();
+    if ((await this.token(name)) === value) return;
+    if (!this.secrets) {
+      if (value) this.fileTokens[name] = value;
+      else delete this.fileTokens[name];
+      await this.persist();
+      return;
+    }
+    if (!this.current.secretPrefix) {
+      this.current = { ...this.current, secretPrefix: newSecretPrefix() };
+      await this.persist();
+    }
+    await this.secrets.setSecret(this.secretId(name), value);
+  }
+
+  private secretId(name: TokenName): string {
+    return `${this.current.secretPrefix}-${name}-token`;
+  }
+
+  /** Writes the data file unless it already holds exactly this; one write at a time, in order. */
+  private persist(): Promise<void> {
+    const data: DataFileShape = { settings: this.current };
+    if (Object.keys(this.fileTokens).length > 0) data.tokens = { ...this.fileTokens };
+    const json = JSON.stringify(data);
+    // A failed write must not block the ones after it; its caller still hears the failure.
+    const write = this.writing
+      .catch(() => undefined)
+      .then(async () => {
+        if (json === this.savedJson) return;
+        await this.file.save(data);
+        this.savedJson = json;
+      });
+    this.writing = write;
+    return write;
+  }
+}

@@ -1,0 +1,141 @@
+import type { BackendMode } from '../backend/pool-backend.ts';
+
+/** Who the vault acts as: the pool's admin, one of its workers, or both. */
+export type PoolRole = 'admin' | 'worker' | 'both';
+
+/** The worker this vault registered, and in which pool (a token belongs to one pool only). */
+export interface LocalWorkerRecord {
+  /** `embedded`, or the server's URL. */
+  pool: string;
+  workerId: string;
+}
+
+/**
+ * The plugin's settings as saved in its data file. The admin and worker tokens are not here: they
+ * are kept in Obsidian's secret storage (see token-store.ts).
+ */
+export interface OwpSettings {
+  mode: BackendMode;
+  /** The shared server, remote mode only. */
+  serverUrl: string;
+  role: PoolRole;
+  /** The folder of task notes, vault-relative. */
+  tasksFolder: string;
+  /** Where notes of merged and cancelled tasks move; empty keeps them where they are. */
+  archiveFolder: string;
+  /** The repo of a new task note that names none. */
+  defaultRepo: string;
+  /** Whether deleting a task's note cancels the task. */
+  cancelOnDelete: boolean;
+  /** The local worker's name, skills and capacity, used when registering. */
+  workerName: string;
+  workerSkills: string[];
+  workerCapacityPoints: number;
+  workerMaxTasks: number;
+  localWorker: LocalWorkerRecord | null;
+  /** Names this vault's entries in the app-wide secret storage, so two vaults never share one. */
+  secretPrefix: string;
+}
+
+export const DEFAULT_SETTINGS: Readonly<OwpSettings> = Object.freeze({
+  mode: 'embedded',
+  serverUrl: 'http://localhost:8787',
+  role: 'both',
+  tasksFolder: 'Tasks',
+  archiveFolder: 'Tasks/Archive',
+  defaultRepo: 'default',
+  cancelOnDelete: false,
+  workerName: 'Me',
+  workerSkills: [],
+  workerCapacityPoints: 5,
+  workerMaxTasks: 2,
+  localWorker: null,
+  secretPrefix: '',
+});
+
+/** The pool a worker registration belongs to, for the current mode and server. */
+export function poolKey(settings: Pick<OwpSettings, 'mode' | 'serverUrl'>): string {
+  return settings.mode === 'embedded' ? 'embedded' : trimUrl(settings.serverUrl);
+}
+
+/** The local worker's id in the current pool, or null when this vault has not registered there. */
+export function localWorkerId(settings: OwpSettings): string | null {
+  const record = settings.localWorker;
+  return record && record.pool === poolKey(settings) ? record.workerId : null;
+}
+
+export function isAdminRole(role: PoolRole): boolean {
+  return role !== 'worker';
+}
+
+export function isWorkerRole(role: PoolRole): boolean {
+  return role !== 'admin';
+}
+
+/** `a, b ,,c` → `['a', 'b', 'c']`: skills as typed in a text field. */
+export function parseSkills(text: string): string[] {
+  return [
+    ...new Set(
+      text
+        .split(',')
+        .map((skill) => skill.trim())
+        .filter(Boolean),
+    ),
+  ];
+}
+
+/**
+ * Settings from whatever the data file holds — nothing, an older version, or values edited by
+ * hand — with every field valid: unknown or broken values fall back to the defaults.
+ */
+export function normalizeSettings(raw: unknown): OwpSettings {
+  const data = isRecord(raw) ? raw : {};
+  const text = (key: keyof OwpSettings, fallback: string): string =>
+    typeof data[key] === 'string' ? data[key] : fallback;
+  const count = (key: keyof OwpSettings, fallback: number, max: number): number => {
+    const value = data[key];
+    return typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= max
+      ? value
+      : fallback;
+  };
+  const d = DEFAULT_SETTINGS;
+  return {
+    mode: data.mode === 'remote' ? 'remote' : 'embedded',
+    serverUrl: text('serverUrl', d.serverUrl).trim(),
+    role: data.role === 'admin' || data.role === 'worker' ? data.role : 'both',
+    tasksFolder: trimSlashes(text('tasksFolder', d.tasksFolder)),
+    archiveFolder: trimSlashes(text('archiveFolder', d.archiveFolder)),
+    defaultRepo: text('defaultRepo', d.defaultRepo).trim(),
+    cancelOnDelete: data.cancelOnDelete === true,
+    workerName: text('workerName', d.workerName).trim() || d.workerName,
+    workerSkills: Array.isArray(data.workerSkills)
+      ? parseSkills(data.workerSkills.filter((s) => typeof s === 'string').join(','))
+      : [],
+    workerCapacityPoints: count('workerCapacityPoints', d.workerCapacityPoints, 100),
+    workerMaxTasks: count('workerMaxTasks', d.workerMaxTasks, 20),
+    localWorker: readWorkerRecord(data.localWorker),
+    secretPrefix: /^[a-z0-9-]{1,40}$/.test(text('secretPrefix', ''))
+      ? text('secretPrefix', '')
+      : '',
+  };
+}
+
+function readWorkerRecord(value: unknown): LocalWorkerRecord | null {
+  if (!isRecord(value)) return null;
+  const { pool, workerId } = value;
+  return typeof pool === 'string' && typeof workerId === 'string' && workerId !== ''
+    ? { pool, workerId }
+    : null;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function trimSlashes(path: string): string {
+  return path.trim().replace(/^\/+|\/+$/g, '');
+}
+
+function trimUrl(url: string): string {
+  return url.trim().replace(/\/+$/, '');
+}

@@ -1,0 +1,80 @@
+import type { OwpApi, StatusUpdateRequest, TaskStatus } from '../../protocol/index.ts';
+import { boardDropCause } from '../state/board.ts';
+import type { MyWorkItem, WorkAction } from '../state/my-work.ts';
+
+/** Whether an admin may move a card from `from` to `to` on the board: requeue, merge or cancel. */
+export function boardMoveAllowed(from: TaskStatus, to: TaskStatus): boolean {
+  return boardDropCause(from, to) !== null;
+}
+
+/** The columns a card in `from` may be moved to, in lifecycle order. */
+export function boardMoveTargets(from: TaskStatus): TaskStatus[] {
+  return (['ready', 'merged', 'cancelled'] as const).filter((to) => boardMoveAllowed(from, to));
+}
+
+/** A pull request link as a card shows it: `#418` for a GitHub or GitLab link, else `PR`. */
+export function prLabel(url: string): string {
+  const number = /\/(?:pull|merge_requests)\/(\d+)/.exec(url)?.[1];
+  return number ? `PR #${number}` : 'PR';
+}
+
+/** Why `url` cannot be a PR link, or null when it can. */
+export function prUrlProblem(url: string): string | null {
+  const trimmed = url.trim();
+  if (trimmed === '') return 'Paste the link to the pull request.';
+  let parsed: URL;
+  try {
+    parsed = new URL(trimmed);
+  } catch {
+    return 'That is not a link; it should start with https://';
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
+    return 'The link should start with https://';
+  }
+  return null;
+}
+
+/**
+ * The pool operations behind the views' buttons, over any `OwpApi`: the same in Obsidian and in
+ * the browser harness. Worker writes name the lease and its epoch, so a write made after the lease
+ * moved on is refused rather than applied to someone else's work.
+ */
+export class PoolActions {
+  constructor(private readonly api: () => OwpApi) {}
+
+  async moveTask(taskId: string, from: TaskStatus, to: TaskStatus): Promise<void> {
+    const cause = boardDropCause(from, to);
+    if (cause === 'requeue') await this.api().requeueTask(taskId);
+    else if (cause === 'merge') await this.api().mergeTask(taskId);
+    else if (cause === 'cancel') await this.api().cancelTask(taskId);
+    else throw new Error(`A task cannot be moved from ${from} to ${to} on the board.`);
+  }
+
+  async pauseWorker(workerId: string): Promise<void> {
+    await this.api().pauseWorker(workerId);
+  }
+
+  async resumeWorker(workerId: string): Promise<void> {
+    await this.api().resumeWorker(workerId);
+  }
+
+  async runWorkAction(item: MyWorkItem, action: WorkAction, prUrl?: string): Promise<void> {
+    const api = this.api();
+    if (action.kind === 'release') {
+      if (!item.leaseId) throw new Error('This task holds no lease to release.');
+      await api.releaseLease(item.leaseId);
+      return;
+    }
+    const request: StatusUpdateRequest = {
+      status: action.target as StatusUpdateRequest['status'],
+      ...(item.leaseId ? { lease_id: item.leaseId } : {}),
+      ...(item.epoch !== null ? { epoch: item.epoch } : {}),
+    };
+    if (action.needsUrl) {
+      const problem = prUrlProblem(prUrl ?? '');
+      if (problem) throw new Error(problem);
+      request.artifact = { pr_url: prUrl!.trim() };
+    }
+    await api.updateStatus(item.taskId, request);
+  }
+}

@@ -1,0 +1,2 @@
+// Lets plain TS files import `.svelte` components (the declaration ships with svelte).
+/// <reference types="svelte" />

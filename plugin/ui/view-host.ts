@@ -1,0 +1,37 @@
+import type { Readable } from 'svelte/store';
+import type { TaskStatus } from '../../protocol/index.ts';
+import type { PoolSnapshot } from '../state/pool-snapshot.ts';
+import type { MyWorkItem, WorkAction } from '../state/my-work.ts';
+
+/** Who the plugin acts as right now, for the views to show the right controls. */
+export interface SessionInfo {
+  mode: 'embedded' | 'remote';
+  /** Admin credentials: drag cards, pause workers. */
+  admin: boolean;
+  /** The role includes working on tasks: "my work" applies. */
+  worker: boolean;
+  /** The local worker, once registered. */
+  workerId: string | null;
+  /** Whether the heartbeat is running (the worker receives leases). */
+  online: boolean;
+}
+
+/**
+ * What a view gets from its host — the Obsidian glue, or the browser test harness: the live
+ * picture, the session, a ticking clock for countdowns, and one callback per thing a person can
+ * do. Callbacks that talk to the pool return promises; a view shows a rejection next to the
+ * control that caused it.
+ */
+export interface PoolViewHost {
+  pool: Readable<PoolSnapshot>;
+  session: Readable<SessionInfo>;
+  /** `Date.now()`, ticking: countdowns and "last seen" follow it. */
+  clock: Readable<number>;
+  openTask(taskId: string): void;
+  moveTask(taskId: string, from: TaskStatus, to: TaskStatus): Promise<void>;
+  pauseWorker(workerId: string): Promise<void>;
+  resumeWorker(workerId: string): Promise<void>;
+  runWorkAction(item: MyWorkItem, action: WorkAction, prUrl?: string): Promise<void>;
+  setOnline(online: boolean): Promise<void>;
+  registerWorker(): Promise<void>;
+}
