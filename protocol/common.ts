@@ -46,12 +46,46 @@ export const TRUST_TIERS = ['untrusted', 'basic', 'trusted', 'maintainer'] as co
 export const TrustTier = z.enum(TRUST_TIERS);
 export type TrustTier = z.infer<typeof TrustTier>;
 
+/**
+ * A link that views will render: http(s) only, so a worker cannot plant `javascript:` or `data:`
+ * URLs in a maintainer's dashboard.
+ */
+const WebLink = z
+  .string()
+  .max(2048)
+  .regex(/^https?:\/\/\S+$/i, 'must be an http(s) URL');
+
 export const Artifact = z
   .object({
-    pr_url: z.string().max(2048).nullish(),
+    pr_url: WebLink.nullish(),
     commit_sha: z.string().max(128).nullish(),
-    patch_url: z.string().max(2048).nullish(),
+    patch_url: WebLink.nullish(),
     extra: z.record(z.string(), z.unknown()).nullish(),
   })
   .meta({ id: 'Artifact' });
 export type Artifact = z.infer<typeof Artifact>;
+
+/** In a `u` regex a surrogate pair is one code point, so this matches only lone surrogates. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/**
+ * The path of the first string in `value` that is not well-formed Unicode (a lone surrogate), or
+ * null. Such text cannot be stored as UTF-8 without being mangled, so it is refused at the edge.
+ */
+export function findMalformedText(value: unknown, path: string[] = []): string | null {
+  if (typeof value === 'string')
+    return LONE_SURROGATE.test(value) ? path.join('.') || '(body)' : null;
+  if (Array.isArray(value)) {
+    for (const [i, item] of value.entries()) {
+      const found = findMalformedText(item, [...path, String(i)]);
+      if (found !== null) return found;
+    }
+  } else if (value !== null && typeof value === 'object') {
+    for (const [key, item] of Object.entries(value)) {
+      const found =
+        findMalformedText(key, [...path, key]) ?? findMalformedText(item, [...path, key]);
+      if (found !== null) return found;
+    }
+  }
+  return null;
+}

@@ -242,3 +242,43 @@ describe('OWP v0.1 wire compatibility', () => {
     expect(engine.getTask(task.task_id).version).toBe(first.json().task.version);
   });
 });
+
+describe('text that cannot be stored', () => {
+  it('refuses a lone surrogate anywhere in a body with a 400 naming the field', async () => {
+    const { app, admin, engine } = setup();
+    engine.upsertRepo({ repo: 'demo' });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/admin/tasks',
+      headers: { ...admin, 'content-type': 'application/json' },
+      payload: '{"repo": "demo", "title": "broken \\ud800 text", "required_skills": ["ok"]}',
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error).toMatchObject({
+      code: 'validation_failed',
+      details: { issues: [{ path: 'title' }] },
+    });
+    expect(engine.listTasks().tasks).toEqual([]);
+  });
+
+  it('refuses a JSON null body rather than reading it as an empty one', async () => {
+    const { app, engine } = setup();
+    const { token } = engine.registerWorker({ name: 'Alice' });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/workers/heartbeat',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      payload: 'null',
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.code).toBe('validation_failed');
+  });
+
+  it('answers a path with a broken percent-encoding with the envelope, not echoing it', async () => {
+    const { app } = setup();
+    const res = await app.inject({ method: 'GET', url: '/v1/tasks/%ZZ' });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.code).toBe('validation_failed');
+    expect(res.body).not.toContain('%ZZ');
+  });
+});

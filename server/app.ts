@@ -1,9 +1,10 @@
 import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import {
+  findMalformedText,
   IDEMPOTENCY_HEADER,
   IdempotencyKey,
   OwpError,
@@ -143,6 +144,16 @@ const handlers: Record<RouteName, Handler> = {
 const toFastifyPath = (path: string) => path.replace(/\{(\w+)\}/g, ':$1');
 
 function parseOr400<S extends z.ZodType>(schema: S, value: unknown, where: string): z.output<S> {
+  const malformed = findMalformedText(value);
+  if (malformed !== null) {
+    throw new OwpError(
+      'validation_failed',
+      `Invalid ${where}: ${malformed} must be valid Unicode.`,
+      {
+        issues: [{ path: malformed, message: 'text must be valid Unicode' }],
+      },
+    );
+  }
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   throw new OwpError('validation_failed', `Invalid ${where}: ${z.prettifyError(result.error)}`, {
@@ -157,9 +168,27 @@ export function buildApp(options: AppOptions): OwpApp {
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
-    // Slowloris guard: the request (headers and body) must arrive in time. Open event streams are
-    // not affected: their request is complete at once, and keep-alive comments flow every 15 s.
+    // Slowloris guards: the request (headers and body) must arrive in time, checked every second
+    // rather than Node's default 30 s. Open event streams are not affected: their request is
+    // complete at once, and their keep-alive comments (every 15 s) stay within connectionTimeout.
     requestTimeout: options.requestTimeoutMs ?? 30_000,
+    connectionTimeout: 60_000,
+    keepAliveTimeout: 10_000,
+    http: {
+      requestTimeout: options.requestTimeoutMs ?? 30_000,
+      headersTimeout: options.requestTimeoutMs ?? 30_000,
+      connectionsCheckingInterval: Math.min(1000, options.requestTimeoutMs ?? 30_000),
+    },
+    // Fastify's own early refusals (a bad percent-encoding, an over-long path parameter) get the
+    // envelope too, without echoing the path back.
+    frameworkErrors: (error, _request, reply) => {
+      const owp =
+        error.code === 'FST_ERR_BAD_URL' || error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+          ? new OwpError('validation_failed', 'The request path is not valid.')
+          : fromFastifyError(error);
+      // The reply here is typed for no route; the envelope is what every error answers.
+      void (reply as unknown as FastifyReply).status(owp.status).send(owp.toEnvelope());
+    },
   });
   const metrics = new ServerMetrics(options.engine);
   const throttle = new AuthThrottle(options.authFailuresPerMinute ?? 30, 60_000, () => Date.now());
@@ -257,7 +286,9 @@ export function buildApp(options: AppOptions): OwpApp {
             ? (parseOr400(spec.params, request.params, 'path') as Record<string, string>)
             : {};
           const query = spec.query ? parseOr400(spec.query, request.query, 'query') : {};
-          const body = spec.body ? parseOr400(spec.body, request.body ?? {}, 'body') : undefined;
+          // An absent body is an empty object; a JSON `null` is a body, and the schema refuses it.
+          const raw = request.body === undefined ? {} : request.body;
+          const body = spec.body ? parseOr400(spec.body, raw, 'body') : undefined;
           const run = () =>
             handlers[name]({ engine: options.engine, metrics, caller, params, query, body });
           const key = request.headers[IDEMPOTENCY_HEADER];

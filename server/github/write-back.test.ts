@@ -229,8 +229,12 @@ describe('GithubWriteBack', () => {
     expect(fake.comments[0]!.body).toContain(
       'Leased to `@everyone [x](https://evil.example) ` until',
     );
-    await openPr(mallory, lease!, 'javascript:alert(1)');
+    // The protocol refuses non-http(s) links outright; an http one can still try Markdown tricks.
+    await expect(openPr(mallory, lease!, 'javascript:alert(1)')).rejects.toThrow(/http\(s\) URL/);
+    await openPr(mallory, lease!, 'https://evil.example/x)[@everyone](https://evil.example');
     await until(() => fake.comments[0]!.edits === 1, 'the PR edit');
-    expect(fake.comments[0]!.body).toContain('`javascript:alert(1)`');
+    expect(fake.comments[0]!.body).toContain(
+      '<https://evil.example/x)[@everyone](https://evil.example>',
+    );
   });
 });
