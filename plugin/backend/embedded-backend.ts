@@ -15,6 +15,7 @@ import type { BinaryStore } from '../embedded/binary-store.ts';
 import { Persister, type PersisterTimers, type SavedGeneration } from '../embedded/persister.ts';
 import { SqlJsDriver } from '../embedded/sqljs-driver.ts';
 import type { PoolBackend } from './pool-backend.ts';
+import { platformTimers } from '../../scheduler/timers.ts';
 
 /** Timers for saves and upkeep; `setInterval` is needed for the sweep/assign cycle. */
 export interface BackendTimers extends PersisterTimers {
@@ -43,12 +44,7 @@ export interface EmbeddedBackendOptions {
   onError?: (error: unknown) => void;
 }
 
-const DEFAULT_TIMERS: BackendTimers = {
-  setTimeout: (callback, ms) => setTimeout(callback, ms),
-  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-  setInterval: (callback, ms) => setInterval(callback, ms),
-  clearInterval: (handle) => clearInterval(handle as ReturnType<typeof setInterval>),
-};
+const DEFAULT_TIMERS: BackendTimers = platformTimers;
 
 /** A committed save, with the newest event it holds: everything up to it survives a crash. */
 export interface EmbeddedSave extends SavedGeneration {

@@ -2,6 +2,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { systemClock, type Clock } from '../../scheduler/clock.ts';
 import type { BinaryStore } from './binary-store.ts';
+import { platformTimers } from '../../scheduler/timers.ts';
 
 /** The timer functions the persister schedules saves with; injected so tests drive time. */
 export interface PersisterTimers {
@@ -65,10 +66,7 @@ interface Manifest {
 }
 
 const SQLITE_HEADER = new TextEncoder().encode('SQLite format 3\0');
-const DEFAULT_TIMERS: PersisterTimers = {
-  setTimeout: (callback, ms) => setTimeout(callback, ms),
-  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-};
+const DEFAULT_TIMERS: PersisterTimers = platformTimers;
 
 /**
  * Saves the embedded database to a `BinaryStore` after changes, without ever leaving a torn file

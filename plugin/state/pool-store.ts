@@ -9,6 +9,7 @@ import {
 } from '../../protocol/index.ts';
 import type { PoolBackend } from '../backend/pool-backend.ts';
 import { EMPTY_SNAPSHOT, type PoolSnapshot } from './pool-snapshot.ts';
+import { platformTimers } from '../../scheduler/timers.ts';
 
 export interface StoreTimers {
   setTimeout(callback: () => void, ms: number): unknown;
@@ -47,10 +48,7 @@ const WORKER_OWNED: readonly TaskStatus[] = ['leased', 'in_progress', 'blocked',
 /** Refresh answers that mean "this task is gone from your view", not "try again". */
 const GONE_CODES = new Set(['task_not_found', 'forbidden', 'not_lease_holder']);
 
-const DEFAULT_TIMERS: StoreTimers = {
-  setTimeout: (callback, ms) => setTimeout(callback, ms),
-  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-};
+const DEFAULT_TIMERS: StoreTimers = platformTimers;
 
 /**
  * The live picture of the pool the views read, fed by any `PoolBackend`. It loads everything once,
@@ -138,7 +136,7 @@ export class PoolStore {
       await this.loading;
       await this.batches;
       if (!this.batchScheduled && this.incoming.length === 0) return;
-      await new Promise((resolve) => setTimeout(resolve, 1));
+      await new Promise((resolve) => platformTimers.setTimeout(() => resolve(undefined), 1));
     }
   }
 
