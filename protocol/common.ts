@@ -53,7 +53,7 @@ export type TrustTier = z.infer<typeof TrustTier>;
 const WebLink = z
   .string()
   .max(2048)
-  .regex(/^https?:\/\/\S+$/i, 'must be an http(s) URL');
+  .regex(/^[Hh][Tt][Tt][Pp][Ss]?:\/\/\S+$/, 'must be an http(s) URL');
 
 export const Artifact = z
   .object({
