@@ -46,7 +46,7 @@ const settle = (app: FakeApp) =>
   new Promise((resolve) => setTimeout(resolve, 5)).then(() => app.metadataCache.settled());
 
 describe('VaultNoteStore over the Obsidian API', () => {
-  it('lists the notes under a folder with their parsed properties and body', async () => {
+  it('lists the notes under a folder with their properties from the metadata cache', async () => {
     const { store } = vault({
       'Tasks/a.md': '---\nowp_id: t_1\nskills:\n  - go\n---\nBody A\n',
       'Tasks/Sub/b.md': 'No properties',
@@ -54,12 +54,22 @@ describe('VaultNoteStore over the Obsidian API', () => {
       'Other/c.md': '---\nx: 1\n---\n',
     });
     const notes = await store.list('Tasks');
-    expect(notes.map((n) => [n.path, n.frontmatter, n.body]).sort()).toEqual([
-      ['Tasks/Sub/b.md', {}, 'No properties'],
-      ['Tasks/a.md', { owp_id: 't_1', skills: ['go'] }, 'Body A\n'],
+    expect(notes.map((n) => [n.path, n.frontmatter]).sort()).toEqual([
+      ['Tasks/Sub/b.md', {}],
+      ['Tasks/a.md', { owp_id: 't_1', skills: ['go'] }],
     ]);
     expect(notes[0]!.mtime).toBeGreaterThan(0);
     expect(await store.read('Tasks/missing.md')).toBeNull();
+  });
+
+  it('reads a note for the listing when the metadata cache has not indexed it', async () => {
+    const { app, store } = vault({ 'Tasks/a.md': '---\nowp_id: t_1\n---\nBody\n' });
+    const file = app.vault.getFileByPath('Tasks/a.md')!;
+    const cache = app.metadataCache as unknown as { getFileCache(f: unknown): unknown };
+    cache.getFileCache = () => null;
+    const [note] = await store.list('Tasks');
+    expect(note).toMatchObject({ path: 'Tasks/a.md', frontmatter: { owp_id: 't_1' } });
+    expect(note!.mtime).toBe(file.stat.mtime);
   });
 
   it('creates a note and its folders, and refuses to overwrite one', async () => {

@@ -3,14 +3,17 @@
  * over Obsidian's Vault/MetadataCache/FileManager in the glue (plugin/obsidian/), and over a plain
  * folder on disk for `owp vault-sync`. Paths are vault-relative, '/'-separated, normalized.
  */
-export interface NoteSnapshot {
+export interface NoteMeta {
   path: string;
   /** Parsed frontmatter (empty object when none). */
   frontmatter: Record<string, unknown>;
-  /** The note body: everything after the frontmatter block. */
-  body: string;
   /** Modification time, ms. */
   mtime: number;
+}
+
+export interface NoteSnapshot extends NoteMeta {
+  /** The note body: everything after the frontmatter block. */
+  body: string;
 }
 
 export type NoteChange =
@@ -19,8 +22,12 @@ export type NoteChange =
   | { kind: 'renamed'; oldPath: string; note: NoteSnapshot };
 
 export interface NoteStore {
-  /** Every Markdown note under `folder` (recursively). */
-  list(folder: string): Promise<NoteSnapshot[]>;
+  /**
+   * Every Markdown note under `folder` (recursively), without its body: reading 5,000 bodies is
+   * most of a start, and the sync needs few of them then. May answer from an index that lags a
+   * little behind the files (Obsidian's metadata cache); `read` is always current.
+   */
+  list(folder: string): Promise<NoteMeta[]>;
   read(path: string): Promise<NoteSnapshot | null>;
   /** Creates a note (and missing folders); fails if it exists. */
   create(path: string, frontmatter: Record<string, unknown>, body: string): Promise<void>;

@@ -241,6 +241,59 @@ describe('start: reconciling the folder with the pool', () => {
     expect(w.noteOf(t.task_id).frontmatter.owp_version).toBe(w.engine.getTask(t.task_id).version);
   });
 
+  it('reads only the notes that may differ while starting, and checks the bodies of the rest after', async () => {
+    const w = world();
+    const edited = w.task('Body edited', { description: 'Old text' });
+    const untouched = w.task('Untouched', { description: 'Same text' });
+    const before = w.sync();
+    await before.start();
+    before.stop();
+    await w.store.edit('Tasks/Body edited.md', {}, 'Edited offline.\n');
+    const reads: string[] = [];
+    const store = Object.create(w.store, {
+      read: {
+        value: (path: string) => {
+          reads.push(path);
+          return w.store.read(path);
+        },
+      },
+    }) as MemoryNoteStore;
+    const sync = new NoteSync({ api: w.api, store, settings, timers: w.timers });
+    running.push(sync);
+
+    const report = await sync.start();
+    // Found by the check after the start, so not in the start's report.
+    expect(report).toMatchObject({ notes: 2, notesUpdated: 0, tasksUpdated: 0 });
+
+    await sync.flush();
+    expect([...new Set(reads)].sort()).toEqual(['Tasks/Body edited.md', 'Tasks/Untouched.md']);
+    expect(w.engine.getTask(edited.task_id).description).toBe('Edited offline.');
+    expect(w.engine.getTask(untouched.task_id).version).toBe(untouched.version);
+    expect(w.noteOf(edited.task_id).frontmatter.owp_version).toBe(
+      w.engine.getTask(edited.task_id).version,
+    );
+  });
+
+  it('acts on the file, not on a listing that lags behind it', async () => {
+    const w = world();
+    const t = w.task('Lagging', { priority: 1 });
+    const before = w.sync();
+    await before.start();
+    before.stop();
+    const listed = await w.store.list('Tasks');
+    await w.store.edit('Tasks/Lagging.md', { priority: 42 });
+    // A listing from before the edit, as a metadata cache that has not indexed it yet gives.
+    const store = Object.create(w.store, {
+      list: { value: async () => listed },
+    }) as MemoryNoteStore;
+    const sync = new NoteSync({ api: w.api, store, settings, timers: w.timers });
+    running.push(sync);
+
+    await sync.start();
+    await sync.flush();
+    expect(w.engine.getTask(t.task_id).priority).toBe(42);
+  });
+
   it('lets the scheduler win for a note behind its task that was not edited since', async () => {
     const w = world();
     const t = w.task('Behind', { priority: 5 });

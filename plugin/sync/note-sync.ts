@@ -23,7 +23,7 @@ import {
   type OwnedKey,
   type UserKey,
 } from './note-mapping.ts';
-import type { NoteChange, NoteSnapshot, NoteStore } from './note-store.ts';
+import type { NoteChange, NoteMeta, NoteSnapshot, NoteStore } from './note-store.ts';
 import { SerialQueue } from './serial-queue.ts';
 
 export interface NoteSyncSettings {
@@ -71,7 +71,10 @@ export interface ReconcileReport {
   tasksCreated: number;
   /** Notes brought up to date with their task. */
   notesUpdated: number;
-  /** Tasks updated from edits made to their notes while the plugin was not running. */
+  /**
+   * Tasks updated from edits made to their notes while the plugin was not running. Not counted:
+   * edits found by the check of bodies that runs after the start (`flush` waits for it).
+   */
   tasksUpdated: number;
   /** Notes whose `owp_id` the pool does not know: reported, left alone. */
   unknownIds: { path: string; owp_id: string }[];
@@ -144,6 +147,8 @@ export class NoteSync {
   private readonly debounces = new Map<string, unknown>();
   private readonly running = new Set<Promise<unknown>>();
   private readonly discovery = new SerialQueue();
+  /** Notes the reconcile found in agreement but for their body, which is checked after the start. */
+  private readonly bodiesToCheck: TrackedNote[] = [];
   private buffered: (() => void)[] | null = [];
   private unwatch: (() => void) | null = null;
   private subscription: Subscription | null = null;
@@ -193,6 +198,7 @@ export class NoteSync {
     const held = this.buffered ?? [];
     this.buffered = null;
     held.forEach((handle) => handle());
+    this.checkBodiesLater();
     return report;
   }
 
@@ -271,9 +277,9 @@ export class NoteSync {
       duplicates: [],
     };
     const work: (() => Promise<void>)[] = [];
-    const withoutId: NoteSnapshot[] = [];
+    const withoutId: NoteMeta[] = [];
     // Of several notes naming one task, the one named after its title is the original.
-    const rank = (note: NoteSnapshot) => {
+    const rank = (note: NoteMeta) => {
       const task = tasks.get(idOf(note) ?? '');
       return task && fileNameMatchesTitle(titleFromPath(note.path), task.title) ? 0 : 1;
     };
@@ -289,8 +295,17 @@ export class NoteSync {
       else if (this.byTask.has(id)) report.duplicates.push({ path: note.path, owp_id: id });
       else {
         const tracked = this.trackNote(note.path, task.task_id, baseFromTask(task, this.names));
+        // The common case: the listing shows the note in agreement with its task. Only its body
+        // is unknown, and reading 5,000 bodies would hold up the start: it is checked after.
+        if (this.agreesWithoutBody(tracked, note, task)) {
+          this.bodiesToCheck.push(tracked);
+          continue;
+        }
         work.push(async () => {
-          const outcome = await this.reconcileNote(tracked, note, task);
+          // The listing may come from an index that lags behind the file: act on the file.
+          const current = await this.store.read(note.path);
+          if (!current || idOf(current) !== id) return this.untrack(tracked);
+          const outcome = await this.reconcileNote(tracked, current, task);
           if (outcome.noteChanged) report.notesUpdated++;
           if (outcome.taskChanged) report.tasksUpdated++;
         });
@@ -303,9 +318,12 @@ export class NoteSync {
         report.notesCreated++;
       });
     }
-    for (const note of withoutId) {
+    for (const { path } of withoutId) {
       work.push(async () => {
-        if (await this.createTaskFromNote(note)) report.tasksCreated++;
+        const note = await this.store.read(path);
+        if (note && idOf(note) === null && (await this.createTaskFromNote(note))) {
+          report.tasksCreated++;
+        }
       });
     }
     await runPool(work, this.concurrency, (error) => this.fail('Reconcile', error));
@@ -324,11 +342,47 @@ export class NoteSync {
     return tasks;
   }
 
-  private async listNotes(): Promise<NoteSnapshot[]> {
+  private async listNotes(): Promise<NoteMeta[]> {
     const { folder, archiveFolder } = this.settings;
     const notes = await this.store.list(folder);
     if (archiveFolder === '' || isUnder(archiveFolder, folder)) return notes;
     return [...notes, ...(await this.store.list(archiveFolder))];
+  }
+
+  /**
+   * Whether a listed note agrees with its task in all but its body (which the listing does not
+   * have): at the task's version, every owned key as the task has it, named after its title.
+   */
+  private agreesWithoutBody(tracked: TrackedNote, note: NoteMeta, task: Task): boolean {
+    return (
+      canonicalValue('owp_version', note.frontmatter.owp_version) === task.version &&
+      !OWNED_KEYS.some((key) => differs(key, note.frontmatter[key], tracked.base.owned[key])) &&
+      fileNameMatchesTitle(titleFromPath(note.path), tracked.base.title)
+    );
+  }
+
+  /**
+   * After the start: reads each note the reconcile found in agreement but for its body, and sends
+   * what the user changed while the plugin was away (the body, or properties the listing did not
+   * show yet). Each note in its own queue, so live changes and this check take turns; a few notes
+   * at a time, so a live edit does not wait behind 5,000 reads. `flush` waits for it.
+   */
+  private checkBodiesLater(): void {
+    const notes = this.bodiesToCheck.splice(0);
+    if (notes.length === 0) return;
+    const jobs = notes.map(
+      (tracked) => () =>
+        tracked.queue.run(async () => {
+          if (this.stopped || this.byTask.get(tracked.taskId) !== tracked) return;
+          const note = await this.store.read(tracked.path);
+          if (note && !this.stopped) {
+            await this.pushEdits(tracked, note, { title: true, quiet: true });
+          }
+        }),
+    );
+    void this.track(() =>
+      runPool(jobs, this.concurrency, (error) => this.fail('Note sync', error)),
+    );
   }
 
   /**
@@ -898,7 +952,7 @@ function fieldLabel(field: string): string {
   return field === 'estimate_points' ? 'points' : field === 'required_skills' ? 'skills' : field;
 }
 
-function idOf(note: NoteSnapshot): string | null {
+function idOf(note: NoteMeta): string | null {
   const id = note.frontmatter.owp_id;
   return typeof id === 'string' && id.trim() !== '' ? id.trim() : null;
 }
