@@ -1,21 +1,34 @@
 /**
- * `npm run bench`: the engine in-process, no HTTP. Full task cycles per second (grant →
- * in_progress → pr_opened → merged) with the ready queue kept at a fixed depth, on both drivers.
- * Figures only; nothing here asserts a time.
+ * The engine in-process, no HTTP: full task cycles per second (grant → in_progress → pr_opened →
+ * merged) with the ready queue kept at a fixed depth, on both drivers. Figures only; nothing here
+ * asserts a time. `npm run bench` calls `engineCycleRows()` (through bench/embedded-bench.mts);
+ * `npx tsx bench/engine-bench.mts` prints the table alone.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { SqlDriver } from '../scheduler/storage-port.ts';
 import { Scheduler } from '../scheduler/engine.ts';
 import { ManualClock } from '../scheduler/testing/manual-clock.ts';
 import { BetterSqlite3Driver } from '../server/better-sqlite3-driver.ts';
 import { SqlJsDriver } from '../plugin/embedded/sqljs-driver.ts';
 
-interface Scenario {
+export interface EngineScenario {
   workers: number;
   readyTasks: number;
   cycles: number;
+  /** Stops early after this long, so a slow engine cannot stretch `npm run bench` (default 8 s). */
+  maxSeconds?: number;
 }
 
-function runCycles(driver: SqlDriver, { workers, readyTasks, cycles }: Scenario) {
+/**
+ * Runs up to `cycles` full task cycles over `driver` (each one also creates the task that keeps the
+ * queue at its depth, as the admin does over HTTP) and reports cycles per second.
+ */
+export function runCycles(
+  driver: SqlDriver,
+  { workers, readyTasks, cycles, maxSeconds = 8 }: EngineScenario,
+) {
   const clock = new ManualClock();
   const engine = new Scheduler({ driver, clock });
   engine.upsertRepo({ repo: 'bench', max_open_prs: 100, area_locks_enabled: false });
@@ -36,7 +49,8 @@ function runCycles(driver: SqlDriver, { workers, readyTasks, cycles }: Scenario)
 
   let done = 0;
   const started = performance.now();
-  while (done < cycles) {
+  const deadline = started + maxSeconds * 1000;
+  while (done < cycles && performance.now() < deadline) {
     for (const worker of ids) {
       const lease = engine.getWork(worker).leases[0];
       if (!lease) continue;
@@ -51,35 +65,62 @@ function runCycles(driver: SqlDriver, { workers, readyTasks, cycles }: Scenario)
       });
       engine.updateStatus(worker, lease.task_id, { status: 'merged', lease_id: lease.lease_id });
       createTask(created++);
-      if (++done >= cycles) break;
+      if (++done >= cycles || (done % 100 === 0 && performance.now() >= deadline)) break;
     }
   }
   const seconds = (performance.now() - started) / 1000;
-  return { cyclesPerSecond: Math.round(done / seconds), seconds: Number(seconds.toFixed(2)) };
+  return {
+    cyclesDone: done,
+    cyclesPerSecond: Math.round(done / seconds),
+    seconds: Number(seconds.toFixed(2)),
+  };
 }
 
-const scenario: Scenario = { workers: 100, readyTasks: 1000, cycles: 20_000 };
-const rows: Record<string, unknown>[] = [];
-{
-  const driver = new BetterSqlite3Driver({ path: ':memory:' });
-  rows.push({ driver: 'better-sqlite3 (memory)', ...scenario, ...runCycles(driver, scenario) });
-  driver.close();
+export interface EngineCycleRow extends EngineScenario {
+  driver: string;
+  cyclesDone: number;
+  cyclesPerSecond: number;
+  seconds: number;
 }
-{
-  const { mkdtempSync, rmSync } = await import('node:fs');
-  const { join } = await import('node:path');
-  const { tmpdir } = await import('node:os');
-  const dir = mkdtempSync(join(tmpdir(), 'owp-bench-'));
-  const driver = new BetterSqlite3Driver({ path: join(dir, 'bench.db') });
-  rows.push({ driver: 'better-sqlite3 (file, WAL)', ...scenario, ...runCycles(driver, scenario) });
-  driver.close();
-  rmSync(dir, { recursive: true, force: true });
+
+/** The three drivers at 100 workers and 1k ready tasks; `scale` shortens the runs (quick mode). */
+export async function engineCycleRows(scale = 1): Promise<EngineCycleRow[]> {
+  const scenario: EngineScenario = {
+    workers: 100,
+    readyTasks: 1000,
+    cycles: Math.round(50_000 * scale),
+    maxSeconds: 8 * scale,
+  };
+  const rows: EngineCycleRow[] = [];
+  {
+    const driver = new BetterSqlite3Driver({ path: ':memory:' });
+    rows.push({ driver: 'better-sqlite3 (memory)', ...scenario, ...runCycles(driver, scenario) });
+    driver.close();
+  }
+  {
+    const dir = mkdtempSync(join(tmpdir(), 'owp-bench-'));
+    try {
+      const driver = new BetterSqlite3Driver({ path: join(dir, 'bench.db') });
+      rows.push({
+        driver: 'better-sqlite3 (file, WAL)',
+        ...scenario,
+        ...runCycles(driver, scenario),
+      });
+      driver.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  {
+    const small = { ...scenario, cycles: Math.round(10_000 * scale) };
+    const driver = await SqlJsDriver.open();
+    rows.push({ driver: 'sql.js (memory)', ...small, ...runCycles(driver, small) });
+    driver.close();
+  }
+  return rows;
 }
-{
-  const small = { ...scenario, cycles: 5_000 };
-  const driver = await SqlJsDriver.open();
-  rows.push({ driver: 'sql.js (memory)', ...small, ...runCycles(driver, small) });
-  driver.close();
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  console.log('Engine in-process: full task cycles (grant → in_progress → pr_opened → merged)');
+  console.table(await engineCycleRows());
 }
-console.log('Engine in-process: full task cycles (grant → in_progress → pr_opened → merged)');
-console.table(rows);

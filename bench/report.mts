@@ -1,0 +1,650 @@
+/**
+ * Turns bench results into docs/performance.md and docs/performance-chart.svg. The SVG is drawn
+ * here by hand — a few rectangles, lines and labels — rather than by a charting package: nothing
+ * to install, and the output is a small text file that diffs well.
+ */
+import type { BenchResults, LatencySummary, LoadResult } from './results.mts';
+import { LOAD_SCENARIOS } from './scenarios.mts';
+
+export interface TargetRow {
+  measure: string;
+  target: string;
+  measured: string;
+  /** `smaller run`: measured below the target's scale (the quick smoke), so not judged. */
+  mark: 'met' | 'not met' | 'not run' | 'smaller run' | 'TODO';
+}
+
+const ms = (value: number | undefined) =>
+  value === undefined || Number.isNaN(value)
+    ? '–'
+    : value >= 100
+      ? `${value.toFixed(0)} ms`
+      : value >= 10
+        ? `${value.toFixed(1)} ms`
+        : `${value.toFixed(2)} ms`;
+const int = (value: number | undefined) =>
+  value === undefined || Number.isNaN(value) ? '–' : Math.round(value).toLocaleString('en');
+const pct = (value: number) => `${value.toFixed(0)} %`;
+const ratio = (value: number) => (Number.isFinite(value) ? value.toFixed(2) : '–');
+
+function row(
+  measure: string,
+  target: string,
+  measured: string | null,
+  ok: boolean | null,
+): TargetRow {
+  if (measured === null) return { measure, target, measured: 'not run', mark: 'not run' };
+  return { measure, target, measured, mark: ok ? 'met' : 'not met' };
+}
+
+/** Each target of issue 7 beside its measured figure. */
+export function targetRows(r: BenchResults): TargetRow[] {
+  const load = r.load;
+  const small = load['w100-t1k'];
+  const big = load['w10k-t100k'];
+  const bare = load['bare-heartbeat'];
+  const beat = load['owp-heartbeat'];
+  const deep = load['w100-t100k'];
+  const rows: TargetRow[] = [];
+  rows.push(
+    row(
+      'completed tasks/s, 100 workers, 1k tasks',
+      '≥ 2,000',
+      small ? int(small.completedPerSecond) : null,
+      small ? small.completedPerSecond >= 2000 : null,
+    ),
+  );
+  rows.push(
+    row(
+      'p99 of `GET /v1/work`, 100 workers',
+      '< 50 ms',
+      small?.calls.work ? ms(small.calls.work.p99) : null,
+      small?.calls.work ? small.calls.work.p99 < 50 : null,
+    ),
+  );
+  rows.push(
+    row(
+      'completed tasks/s, 10,000 workers, 100k tasks',
+      '≥ 1,000, p99 work < 250 ms',
+      big?.calls.work ? `${int(big.completedPerSecond)}, p99 work ${ms(big.calls.work.p99)}` : null,
+      big?.calls.work ? big.completedPerSecond >= 1000 && big.calls.work.p99 < 250 : null,
+    ),
+  );
+  const hbRatio =
+    bare && beat
+      ? (beat.calls.heartbeat?.perSecond ?? 0) / (bare.calls.heartbeat?.perSecond ?? 1)
+      : NaN;
+  rows.push(
+    row(
+      'heartbeat req/s ÷ bare Fastify req/s, same run',
+      '≥ 0.4',
+      bare && beat
+        ? `${ratio(hbRatio)} (${int(beat.calls.heartbeat?.perSecond)} ÷ ${int(bare.calls.heartbeat?.perSecond)})`
+        : null,
+      hbRatio >= 0.4,
+    ),
+  );
+  const workRatio =
+    small && deep ? (deep.calls.work?.p50 ?? NaN) / (small.calls.work?.p50 ?? NaN) : NaN;
+  const serverWork = (x?: LoadResult) => x?.serverMetrics?.routes['GET /v1/work']?.meanMs ?? NaN;
+  rows.push(
+    row(
+      'p50 work at 100k ready tasks ÷ at 1k (100 workers)',
+      '< 1.5',
+      small && deep
+        ? `${ratio(workRatio)} (${ms(deep.calls.work?.p50)} ÷ ${ms(small.calls.work?.p50)}; ` +
+            `server's own mean: ${ratio(serverWork(deep) / serverWork(small))})`
+        : null,
+      workRatio < 1.5,
+    ),
+  );
+  const sse = r.sse;
+  rows.push(
+    row(
+      'SSE write-to-delivery p99, 500 clients',
+      '< 100 ms',
+      sse ? `${ms(sse.latency.p99)}${sse.clients < 500 ? ` (${sse.clients} clients)` : ''}` : null,
+      sse ? sse.latency.p99 < 100 : null,
+    ),
+  );
+  if (sse && sse.clients < 500) rows.at(-1)!.mark = 'smaller run';
+  rows.push(
+    row(
+      'server RSS at 10k workers / 100k tasks',
+      '< 150 MB',
+      big ? `${big.server.peakRssMb.toFixed(0)} MB (peak)` : null,
+      big ? big.server.peakRssMb < 150 : null,
+    ),
+  );
+  const plugin = r.embedded?.pluginStart;
+  if (plugin?.status === 'todo') {
+    rows.push({
+      measure: 'plugin ready with 10k task notes',
+      target: '< 1 s',
+      measured: `not yet measured (${plugin.reason})`,
+      mark: 'TODO',
+    });
+  } else {
+    rows.push(
+      row(
+        'plugin ready with 10k task notes',
+        '< 1 s',
+        plugin
+          ? `${ms(plugin.readyMs)}${plugin.notes < 10_000 ? ` (${int(plugin.notes)} notes)` : ''}`
+          : null,
+        plugin ? plugin.readyMs < 1000 : null,
+      ),
+    );
+    if (plugin && plugin.notes < 10_000) rows.at(-1)!.mark = 'smaller run';
+  }
+  const persist = r.embedded?.persistence.find((p) => p.tasks === 10_000);
+  rows.push(
+    row(
+      'embedded persistence per change, 10k tasks (whole save)',
+      '< 5 ms',
+      persist ? `${ms(persist.saveMs)} (export alone ${ms(persist.exportMs)})` : null,
+      persist ? persist.saveMs < 5 : null,
+    ),
+  );
+  const engine = r.embedded?.engineCycles.find((e) => e.driver.includes('file'));
+  const memory = r.embedded?.engineCycles.find(
+    (e) => e.driver.includes('memory') && e.driver.includes('better'),
+  );
+  rows.push(
+    row(
+      'engine in-process (better-sqlite3, file/WAL as the server runs it), full task cycles/s, 1k ready',
+      '≥ 10,000',
+      engine
+        ? `${int(engine.cyclesPerSecond)} (in-memory DB: ${int(memory?.cyclesPerSecond)})`
+        : null,
+      engine ? engine.cyclesPerSecond >= 10_000 : null,
+    ),
+  );
+  return rows;
+}
+
+function latencyCell(summary: LatencySummary | undefined): string {
+  return summary ? `${ms(summary.p50)} / ${ms(summary.p99)}` : '–';
+}
+
+function errorsCell(errors: Record<string, number>): string {
+  const entries = Object.entries(errors);
+  return entries.length === 0 ? 'none' : entries.map(([k, n]) => `${k}: ${n}`).join(', ');
+}
+
+const CALL_ORDER = ['heartbeat', 'work', 'in_progress', 'pr_opened', 'merged'];
+
+function orderedLoads(r: BenchResults): LoadResult[] {
+  return LOAD_SCENARIOS.map((s) => r.load[s.name]).filter((x): x is LoadResult => x !== undefined);
+}
+
+/** The share of all measured latency each call type accounts for: where the server's time goes. */
+function timeShares(result: LoadResult): [string, number][] {
+  const total = Object.values(result.calls).reduce((sum, c) => sum + c.mean * c.count, 0);
+  return CALL_ORDER.filter((t) => result.calls[t])
+    .map((t): [string, number] => [t, (result.calls[t]!.mean * result.calls[t]!.count) / total])
+    .sort((a, b) => b[1] - a[1]);
+}
+
+function observations(r: BenchResults): string[] {
+  const lines: string[] = [];
+  for (const result of orderedLoads(r)) {
+    if (result.target !== 'owp') continue;
+    const saturated = result.server.cpuPercent >= 90;
+    const routes = Object.entries(result.serverMetrics?.routes ?? {})
+      .sort((a, b) => b[1].busyMsPerSecond - a[1].busyMsPerSecond)
+      .slice(0, 3)
+      .map(
+        ([route, t]) => `${route} ${(t.busyMsPerSecond / 10).toFixed(0)} % (mean ${ms(t.meanMs)})`,
+      )
+      .join(', ');
+    const worst = Object.entries(result.calls).sort((a, b) => b[1].p99 - a[1].p99)[0];
+    const lag = result.serverMetrics?.eventLoopLagMaxMs;
+    lines.push(
+      `- **${result.name}**: server CPU ${pct(result.server.cpuPercent)} of one core` +
+        `${saturated ? ' (saturated: the single server thread is the limit)' : ''}, ` +
+        `other processes ${pct(result.otherCpuPercent)}; ` +
+        (routes ? `server time by route: ${routes}; ` : '') +
+        `highest client p99: ${worst ? `${worst[0]} ${ms(worst[1].p99)}` : '–'}` +
+        (lag !== null && lag !== undefined ? `; event-loop delay max ${ms(lag)}.` : '.'),
+    );
+  }
+  return lines;
+}
+
+function serverTimeTable(loads: LoadResult[]): string[] {
+  const out = [
+    '| scenario | route / trigger | calls | mean | p50 ≤ | p99 ≤ | server busy |',
+    '|---|---|---:|---|---|---|---:|',
+  ];
+  for (const l of loads) {
+    const m = l.serverMetrics;
+    if (!m) continue;
+    const entries = [
+      ...Object.entries(m.routes).map(([k, v]) => [k, v] as const),
+      ...Object.entries(m.assignment).map(([k, v]) => [`assignment (${k})`, v] as const),
+    ];
+    for (const [name, t] of entries) {
+      out.push(
+        `| ${l.name} | ${name} | ${int(t.count)} | ${ms(t.meanMs)} | ${ms(t.p50Ms)} | ${ms(t.p99Ms)} | ${pct(t.busyMsPerSecond / 10)} |`,
+      );
+    }
+    if (m.eventLoopLagP99Ms !== null) {
+      out.push(
+        `| ${l.name} | event-loop delay | | | | p99 ${ms(m.eventLoopLagP99Ms)}, max ${ms(m.eventLoopLagMaxMs ?? NaN)} | |`,
+      );
+    }
+  }
+  return out;
+}
+
+/** docs/performance.md. */
+export function renderReport(r: BenchResults): string {
+  const m = r.machine;
+  const loads = orderedLoads(r);
+  const out: string[] = [];
+  const at = (name: string) => (r.measuredAt[name] ? r.measuredAt[name] : 'not run');
+  out.push(
+    '# Performance',
+    '',
+    '<!-- Generated by `npm run bench` (bench/report.mts). Edit the generator, not this file. -->',
+    '',
+    'How fast OWP Pool is, measured against the limit of this machine (issue 7). Every figure below',
+    "comes from `npm run bench`; the targets are the issue's.",
+    '',
+    '## Machine',
+    '',
+    '| CPUs | CPU model | memory | Node | kernel | date |',
+    '|---:|---|---:|---|---|---|',
+    `| ${m.cpus} | ${m.cpuModel} | ${m.memoryGb} GB | ${m.node} | ${m.kernel} | ${m.date} |`,
+    '',
+    "The load generators, the admin process and the server share these CPUs: a generator's CPU is",
+    'taken from the server it measures. The tables show both.',
+    '',
+    '## Commands',
+    '',
+    '```sh',
+    'npm run bench                        # everything, ~6–8 min; rewrites this file and its chart',
+    'npm run bench -- --quick             # a ~1 min smoke (CI); prints, writes nothing unless --write',
+    'npm run bench -- --only=scale,sse    # groups: baseline, scale, sparse, sse, embedded — or names',
+    'npm run bench -- --only=w100-t1k --profile   # plus a server CPU profile summary',
+    'npm run bench -- --list              # the scenarios',
+    'npx tsx bench/engine-bench.mts       # the engine in-process alone',
+    '```',
+    '',
+    `This file was last written by \`${r.command}\` (server: ${r.settings.build === 'dist' ? '`dist/server/main.js`' : '`server/main.ts` through tsx'}; ` +
+      `warm-up ${r.settings.warmupSeconds} s, measuring window ${r.settings.measureSeconds} s, ` +
+      `${r.settings.generators} generator processes, at most ${r.settings.connections} connections; ` +
+      `the machine was using ${pct(r.settings.backgroundCpuPercent ?? NaN)} of one core before it started).`,
+    '',
+    '## Targets',
+    '',
+    '| measure | target | measured | |',
+    '|---|---|---|---|',
+    ...targetRows(r).map(
+      (t) =>
+        `| ${t.measure} | ${t.target} | ${t.measured} | ${t.mark === 'met' ? '✅ met' : t.mark === 'not met' ? '❌ not met' : t.mark} |`,
+    ),
+    '',
+    '![completed tasks/s and GET /v1/work latency by scale](performance-chart.svg)',
+    '',
+    '## Scaling series',
+    '',
+    'W workers loop over the v0.1 wire — `POST /v1/workers/heartbeat` → `GET /v1/work` →',
+    '`in_progress` → `pr_opened` → `merged` — through a fixed set of keep-alive connections (lanes);',
+    'the admin replaces every merged task, so the ready queue stays at its depth. Latencies are',
+    'p50 / p99 per call, from the request written to the response read (no client-side queueing).',
+    '',
+    '| scenario | workers | ready | lanes | tasks/s | worker req/s | heartbeat | work | in_progress | pr_opened | merged | server CPU | server RSS | gen. CPU | other CPU | ready at end | errors | measured |',
+    '|---|---:|---:|---:|---:|---:|---|---|---|---|---|---:|---:|---:|---:|---:|---|---|',
+  );
+  for (const l of loads.filter((x) => x.mode === 'cycle')) {
+    out.push(
+      `| ${l.name}${l.rareTaskFraction > 0 ? ' (sparse)' : ''} | ${int(l.workers)} | ${int(l.readyTarget)} | ${l.lanes} | ` +
+        `**${int(l.completedPerSecond)}** | ${int(l.requestsPerSecond)} | ` +
+        CALL_ORDER.map((t) => latencyCell(l.calls[t])).join(' | ') +
+        ` | ${pct(l.server.cpuPercent)} | ${l.server.peakRssMb.toFixed(0)} MB | ${pct(l.generatorsCpuPercent)} | ` +
+        `${pct(l.otherCpuPercent)} | ${int(l.readyAtEnd ?? NaN)} | ${errorsCell(l.errors)} | ${at(l.name)} |`,
+    );
+  }
+  out.push(
+    '',
+    'Seeding (not measured): ' +
+      loads
+        .filter((l) => l.target === 'owp')
+        .map(
+          (l) =>
+            `${l.name} ${l.seed} ${l.seedSeconds.toFixed(1)} s + online ${l.onlineSeconds.toFixed(1)} s`,
+        )
+        .join('; ') +
+      '.',
+    '',
+    '### The cost of serving one worker against tasks it cannot take',
+    '',
+    'GET /v1/work grants only when the worker has room; in the v0.1 loop the next grant usually',
+    'happens inside `merged` (a worker whose room freed chooses first). Both are shown.',
+    '',
+    "Client p50s include waiting behind the other lanes' requests on the one server thread, so they",
+    "move with load and noise; the server's own mean time per call (from `/metrics`) does not.",
+    '',
+    '| comparison | client work p50 | ratio | server mean, GET /v1/work | ratio | server mean, status (incl. merged → next grant) | ratio |',
+    '|---|---|---:|---|---:|---|---:|',
+  );
+  const compare = (label: string, a?: LoadResult, b?: LoadResult) => {
+    if (!a || !b) return `| ${label} | not run | | | | | |`;
+    const client = (x: LoadResult) => x.calls.work?.p50 ?? NaN;
+    const route = (x: LoadResult, name: string) => x.serverMetrics?.routes[name]?.meanMs ?? NaN;
+    const work = (x: LoadResult) => route(x, 'GET /v1/work');
+    const status = (x: LoadResult) => route(x, 'POST /v1/tasks/:task_id/status');
+    return (
+      `| ${label} | ${ms(client(b))} vs ${ms(client(a))} | ${ratio(client(b) / client(a))} ` +
+      `| ${ms(work(b))} vs ${ms(work(a))} | ${ratio(work(b) / work(a))} ` +
+      `| ${ms(status(b))} vs ${ms(status(a))} | ${ratio(status(b) / status(a))} |`
+    );
+  };
+  out.push(
+    compare('100 workers: 100k ready vs 1k', r.load['w100-t1k'], r.load['w100-t100k']),
+    compare('1,000 workers: 100k ready vs 1k', r.load['w1k-t1k'], r.load['w1k-t100k']),
+    compare(
+      '1,000 workers, 100k ready: skill-sparse vs dense',
+      r.load['w1k-t100k'],
+      r.load['w1k-t100k-sparse'],
+    ),
+    '',
+    'Skill-sparse: 90 % of the seeded ready tasks need a skill 1 % of the workers hold, and those',
+    'tasks outrank every other (priority 50 against 0–39), so a queue scanned in priority order',
+    'would walk past all of them for most workers.',
+    '',
+    '## Baseline: the HTTP layer alone',
+    '',
+    'The same generator, lanes and request shape against a bare Fastify route (no auth lookup, no',
+    'validation, no database) and against the OWP heartbeat, in the same run: interleaved (bare,',
+    'OWP, bare, OWP) and the best window of each kept, so a burst of other work on the machine',
+    'does not land on one side of the ratio only.',
+    '',
+    '| server | workers | lanes | heartbeat req/s | p50 | p99 | server CPU | server RSS | gen. CPU | other CPU | measured |',
+    '|---|---:|---:|---:|---|---|---:|---:|---:|---:|---|',
+  );
+  for (const l of loads.filter((x) => x.mode === 'heartbeat')) {
+    const hb = l.calls.heartbeat;
+    out.push(
+      `| ${l.label}${(l.attempts ?? 1) > 1 ? ` (best of ${l.attempts})` : ''} | ${l.workers} | ${l.lanes} | **${int(hb?.perSecond)}** | ${ms(hb?.p50)} | ${ms(hb?.p99)} | ` +
+        `${pct(l.server.cpuPercent)} | ${l.server.peakRssMb.toFixed(0)} MB | ${pct(l.generatorsCpuPercent)} | ` +
+        `${pct(l.otherCpuPercent)} | ${at(l.name)} |`,
+    );
+  }
+  if (r.idleRss) {
+    out.push(
+      '',
+      `Idle server RSS on an empty database: ${r.idleRss.src.toFixed(0)} MB through tsx (as the load`,
+      `runs above when the bundle is stale)` +
+        (r.idleRss.dist !== null
+          ? `, ${r.idleRss.dist.toFixed(0)} MB as the bundle \`dist/server/main.js\` — the loader's share is in every RSS figure measured through tsx.`
+          : '; no bundle built to compare.') +
+        ` Run \`npm run build\` before the bench to measure the bundle (\`--server=dist\`).`,
+    );
+  }
+  out.push(
+    '',
+    '## Server time per route',
+    '',
+    "From the server's own `/metrics`, scraped at both ends of the window: Fastify's time from a",
+    'request reaching the router to its response (waiting for the event loop before that is not',
+    "counted), and the engine's assignment time by trigger. Percentiles are histogram bucket bounds.",
+    '"server busy" is the wall time the route held the server thread, per second of window (on a',
+    'busy machine it includes time the thread waited for a CPU). Event-loop delay is how late a',
+    'timer ran: about one batch of queued requests handled back to back, plus any stall.',
+    '',
+    ...serverTimeTable(loads),
+  );
+  out.push('', '## Every call type, per scenario (client side)', '');
+  out.push(
+    '| scenario | call | count | per s | p50 | p90 | p99 | max | share of latency |',
+    '|---|---|---:|---:|---|---|---|---|---:|',
+  );
+  for (const l of loads) {
+    const shares = new Map(timeShares(l));
+    for (const type of CALL_ORDER) {
+      const c = l.calls[type];
+      if (!c) continue;
+      out.push(
+        `| ${l.name} | ${type} | ${int(c.count)} | ${int(c.perSecond)} | ${ms(c.p50)} | ${ms(c.p90)} | ${ms(c.p99)} | ${ms(c.max)} | ${((shares.get(type) ?? 0) * 100).toFixed(0)} % |`,
+      );
+    }
+    if (l.createTask && l.createTask.count > 0) {
+      out.push(
+        `| ${l.name} | admin create task | ${int(l.createTask.count)} | ${int(l.createTask.perSecond)} | ${ms(l.createTask.p50)} | ${ms(l.createTask.p90)} | ${ms(l.createTask.p99)} | ${ms(l.createTask.max)} | |`,
+      );
+    }
+  }
+  const sse = r.sse;
+  out.push('', '## Live events', '');
+  if (sse) {
+    out.push(
+      `${sse.clients} clients hold \`GET /v1/events\` (admin token) over ${sse.processes} processes; the admin`,
+      `creates ${sse.ratePerSecond} tasks/s, each titled with its send time (CLOCK_MONOTONIC, shared by`,
+      'every process), and each client records when the `task.created` event arrives.',
+      '',
+      '| clients | probes | delivered / expected | dropped | p50 | p90 | p99 | max | server CPU | server RSS | other CPU | measured |',
+      '|---:|---:|---:|---:|---|---|---|---|---:|---:|---:|---|',
+      `| ${sse.clients} | ${sse.probesSent} | ${int(sse.deliveries)} / ${int(sse.expected)} | ${sse.dropped} | ${ms(sse.latency.p50)} | ${ms(sse.latency.p90)} | **${ms(sse.latency.p99)}** | ${ms(sse.latency.max)} | ${pct(sse.server.cpuPercent)} | ${sse.server.peakRssMb.toFixed(0)} MB | ${pct(sse.otherCpuPercent)} | ${at('sse')} |`,
+    );
+  } else out.push('Not run.');
+  const e = r.embedded;
+  out.push('', '## Embedded', '');
+  if (e) {
+    out.push(
+      `Measured ${at('embedded')}.`,
+      '',
+      '**Persistence per change** (sql.js): one change, then `driver.export()` alone, and a whole save',
+      'through the Persister (export, SHA-256, data file, manifest) into a temp folder; medians.',
+      '',
+      '| tasks | database | export | SHA-256 | file write | whole save | built with (setup, not measured) |',
+      '|---:|---:|---|---|---|---|---:|',
+      ...e.persistence.map(
+        (p) =>
+          `| ${int(p.tasks)} | ${(p.bytes / 1024 / 1024).toFixed(1)} MB | ${ms(p.exportMs)} | ${ms(p.hashMs)} | ${ms(p.writeMs)} | **${ms(p.saveMs)}** | ${p.builtWith ?? 'sql.js'}, ${int(p.createPerSecond)} createTask/s |`,
+      ),
+      '',
+      '**Engine in-process**: 100 workers, 1k ready tasks kept at depth, full cycles (grant →',
+      'in_progress → pr_opened → merged, plus the refill createTask), no HTTP.',
+      '',
+      '| driver | cycles | seconds | cycles/s |',
+      '|---|---:|---:|---:|',
+      ...e.engineCycles.map(
+        (c) =>
+          `| ${c.driver} | ${int(c.cyclesDone)} | ${c.seconds} | **${int(c.cyclesPerSecond)}** |`,
+      ),
+      '',
+      '**Plugin start** (EmbeddedBackend on sql.js + NoteSync over the in-memory note store):',
+      '',
+    );
+    const p = e.pluginStart;
+    if (p.status === 'measured') {
+      out.push(
+        '| task notes | backend start | note sync start | ready | one note edit → scheduler |',
+        '|---:|---|---|---|---|',
+        `| ${int(p.notes)} | ${ms(p.backendStartMs)} | ${ms(p.syncStartMs)} | **${ms(p.readyMs)}** | ${ms(p.editToSchedulerMs)} (sync debounce setting: ${p.debounceMs} ms) |`,
+      );
+    } else {
+      out.push(`TODO — not yet measured: ${p.reason}.`);
+    }
+  } else out.push('Not run.');
+  out.push('', '## Where the time goes', '', ...observations(r));
+  if (r.profiles && r.profiles.length > 0) {
+    out.push(
+      '',
+      'Server CPU profiles (`npm run bench -- --only=<scenario> --profile`; each file says what it ' +
+        'covers): ' +
+        r.profiles
+          .map((f) => `[${f.replace(/^performance-profile-|\.md$/g, '')}](${f})`)
+          .join(', ') +
+        '.',
+    );
+  }
+  const failures = Object.entries(r.failures);
+  if (failures.length > 0) {
+    out.push(
+      '',
+      '## Failed in the last run',
+      '',
+      ...failures.map(([k, v]) => `- ${k}: ${v.split('\n')[0]}`),
+    );
+  }
+  out.push(
+    '',
+    '## Method and caveats',
+    '',
+    '- Processes: the server (`node --import tsx server/main.ts`, or `dist/server/main.js` when the',
+    '  bundle is newer than every source file) and each generator, the admin and the event-stream',
+    '  clients are separate Node processes, on 127.0.0.1 only. Server CPU is `utime + stime` from',
+    '  `/proc/<pid>/stat` over the measuring window (100 % = one core); RSS is `VmRSS` from',
+    '  `/proc/<pid>/status`, sampled every 250 ms (the peak is shown).',
+    '- Lanes: W workers share at most the connection limit of keep-alive connections. A lane takes',
+    '  the next idle worker and runs its whole loop, so a worker is never in two places at once.',
+    '  With more workers than lanes, a worker waits its turn between loops; the figures are the',
+    "  server's capacity at that concurrency, not a model of think time.",
+    '- Repos: the review budget counts every task a worker holds (leased, in progress, blocked) as',
+    '  well as open PRs, and v0.1 caps it at 100 per repo; with every worker holding a task, the pool',
+    '  gets 1.25 × workers ÷ 100 repos (at least 4: 4, 13 and 125 repos for 100, 1,000 and 10,000',
+    '  workers), so the budget never sets the pace. Tasks are spread over the repos round-robin.',
+    '- Workers register with capacity 5 and one task at a time. The server runs with',
+    '  `OWP_HEARTBEAT_TTL=600` (so 10,000 workers taking turns stay online) and',
+    '  `OWP_REGISTRATIONS_PER_MINUTE` raised (every bench worker comes from 127.0.0.1).',
+    '- Seeding: small pools over HTTP when the server reads `OWP_REGISTRATIONS_PER_MINUTE`, large ones',
+    '  in-process with the engine on the same file before the server starts; one extra ready task per',
+    '  worker, since each takes one when it first comes online. Then every worker heartbeats once',
+    '  (untimed), then the warm-up, then the measuring window.',
+    '- The HTTP client is a minimal keep-alive HTTP/1.1 client on raw sockets (bench/lib/raw-http.mts):',
+    '  on 2 cores, a heavier client (`fetch`, `node:http`) takes CPU from the server it measures.',
+    '- Percentiles come from log-spaced buckets 1 % wide, merged across processes.',
+    '- "other CPU" is what the rest of the machine used during the window (all busy CPU in',
+    "  `/proc/stat` minus the bench's own processes), % of one core. On a shared 2-core machine",
+    '  anything above a few % is CPU taken from the server: read such rows as a lower bound.',
+    '- Benchmarks are not timed tests: CI runs `npm run bench -- --quick` only to keep it working.',
+    '',
+  );
+  return out.join('\n');
+}
+
+// ── chart ──────────────────────────────────────────────────────────────────────────────────────
+
+const esc = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+
+/** docs/performance-chart.svg: completed tasks/s, and work p50/p99 (log scale), by scenario. */
+export function renderChart(r: BenchResults): string {
+  const loads = orderedLoads(r).filter((l) => l.mode === 'cycle');
+  const width = 1000;
+  const height = 430;
+  const panelW = 430;
+  const top = 60;
+  const plotH = 260;
+  // Target lines and their labels go on top of the bars, drawn last.
+  const overlay: string[] = [];
+  const parts: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" font-size="12">`,
+    `<rect width="${width}" height="${height}" fill="#fff"/>`,
+    `<text x="20" y="28" font-size="16" font-weight="600">OWP Pool under load (${esc(r.machine.cpus + ' CPUs, ' + r.machine.node)})</text>`,
+  ];
+  if (loads.length === 0) {
+    parts.push(`<text x="20" y="80">No load scenarios measured yet.</text></svg>`);
+    return parts.join('\n');
+  }
+  const labelOf = (l: LoadResult) => l.name.replace('-sparse', ' sp.');
+
+  // Left: completed tasks/s (linear).
+  {
+    const x0 = 70;
+    const maxValue = Math.max(2000, ...loads.map((l) => l.completedPerSecond)) * 1.1;
+    const y = (v: number) => top + plotH - (v / maxValue) * plotH;
+    parts.push(`<text x="${x0}" y="${top - 12}" font-weight="600">completed tasks/s</text>`);
+    for (const tick of niceTicks(maxValue)) {
+      parts.push(
+        `<line x1="${x0}" x2="${x0 + panelW - 40}" y1="${y(tick)}" y2="${y(tick)}" stroke="#eee"/>`,
+        `<text x="${x0 - 6}" y="${y(tick) + 4}" text-anchor="end" fill="#555">${int(tick)}</text>`,
+      );
+    }
+    for (const [target, label] of [
+      [1000, 'target 1,000 (10k workers)'],
+      [2000, 'target 2,000 (100 workers)'],
+    ] as const) {
+      overlay.push(
+        `<line x1="${x0}" x2="${x0 + panelW - 40}" y1="${y(target)}" y2="${y(target)}" stroke="#d33" stroke-dasharray="4 3"/>`,
+        `<text x="${x0 + panelW - 42}" y="${y(target) - 4}" text-anchor="end" fill="#d33" stroke="#fff" stroke-width="3" paint-order="stroke">${label}</text>`,
+      );
+    }
+    const slot = (panelW - 40) / loads.length;
+    loads.forEach((l, i) => {
+      const bx = x0 + i * slot + slot * 0.15;
+      const bw = slot * 0.7;
+      parts.push(
+        `<rect x="${bx}" y="${y(l.completedPerSecond)}" width="${bw}" height="${top + plotH - y(l.completedPerSecond)}" fill="#3b6fb6"/>`,
+        `<text x="${bx + bw / 2}" y="${y(l.completedPerSecond) - 4}" text-anchor="middle">${int(l.completedPerSecond)}</text>`,
+        `<text transform="translate(${bx + bw / 2},${top + plotH + 12}) rotate(35)" fill="#333">${esc(labelOf(l))}</text>`,
+      );
+    });
+    parts.push(`<line x1="${x0}" x2="${x0}" y1="${top}" y2="${top + plotH}" stroke="#999"/>`);
+  }
+
+  // Right: GET /v1/work p50 and p99 (log scale).
+  {
+    const x0 = 70 + panelW + 60;
+    const values = loads.flatMap((l) => [l.calls.work?.p50 ?? 1, l.calls.work?.p99 ?? 1]);
+    const lo = 10 ** Math.floor(Math.log10(Math.max(0.01, Math.min(...values))));
+    const hi = 10 ** Math.ceil(Math.log10(Math.max(300, ...values)));
+    const y = (v: number) =>
+      top +
+      plotH -
+      ((Math.log10(Math.max(v, lo)) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * plotH;
+    parts.push(
+      `<text x="${x0}" y="${top - 12}" font-weight="600">GET /v1/work latency, ms (log)</text>`,
+    );
+    for (let tick = lo; tick <= hi; tick *= 10) {
+      parts.push(
+        `<line x1="${x0}" x2="${x0 + panelW - 40}" y1="${y(tick)}" y2="${y(tick)}" stroke="#eee"/>`,
+        `<text x="${x0 - 6}" y="${y(tick) + 4}" text-anchor="end" fill="#555">${tick >= 1 ? tick : tick.toFixed(2)}</text>`,
+      );
+    }
+    for (const [target, label] of [
+      [50, 'p99 target 50 ms (100 workers)'],
+      [250, 'p99 target 250 ms (10k workers)'],
+    ] as const) {
+      overlay.push(
+        `<line x1="${x0}" x2="${x0 + panelW - 40}" y1="${y(target)}" y2="${y(target)}" stroke="#d33" stroke-dasharray="4 3"/>`,
+        `<text x="${x0 + panelW - 42}" y="${y(target) - 4}" text-anchor="end" fill="#d33" stroke="#fff" stroke-width="3" paint-order="stroke">${label}</text>`,
+      );
+    }
+    const slot = (panelW - 40) / loads.length;
+    loads.forEach((l, i) => {
+      const bw = slot * 0.35;
+      const bx = x0 + i * slot + slot * 0.15;
+      const p50 = l.calls.work?.p50 ?? lo;
+      const p99 = l.calls.work?.p99 ?? lo;
+      parts.push(
+        `<rect x="${bx}" y="${y(p50)}" width="${bw}" height="${top + plotH - y(p50)}" fill="#7fa7dc"/>`,
+        `<rect x="${bx + bw}" y="${y(p99)}" width="${bw}" height="${top + plotH - y(p99)}" fill="#e08a3c"/>`,
+        `<text transform="translate(${bx + bw},${top + plotH + 12}) rotate(35)" fill="#333">${esc(labelOf(l))}</text>`,
+      );
+    });
+    parts.push(
+      `<line x1="${x0}" x2="${x0}" y1="${top}" y2="${top + plotH}" stroke="#999"/>`,
+      `<rect x="${x0 + 10}" y="${top + 4}" width="10" height="10" fill="#7fa7dc"/><text x="${x0 + 24}" y="${top + 13}">p50</text>`,
+      `<rect x="${x0 + 60}" y="${top + 4}" width="10" height="10" fill="#e08a3c"/><text x="${x0 + 74}" y="${top + 13}">p99</text>`,
+    );
+  }
+  parts.push(
+    ...overlay,
+    `<text x="20" y="${height - 12}" fill="#777">Generated by npm run bench (bench/report.mts). Scenario wN-tM: N workers, M ready tasks; "sp." = skill-sparse.</text>`,
+    '</svg>',
+    '',
+  );
+  return parts.join('\n');
+}
+
+function niceTicks(max: number): number[] {
+  const step = 10 ** Math.floor(Math.log10(max / 4));
+  const nice = [1, 2, 5, 10].map((m) => m * step).find((s) => max / s <= 6) ?? step * 10;
+  const ticks: number[] = [];
+  for (let v = 0; v <= max; v += nice) ticks.push(v);
+  return ticks;
+}
