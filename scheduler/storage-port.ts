@@ -25,8 +25,9 @@ export interface SqlDriver {
 }
 
 /**
- * Transactions for drivers that only offer `exec`: BEGIN IMMEDIATE at the outside (take the write
- * lock up front rather than fail on upgrade later), savepoints inside.
+ * Transactions from single statements: BEGIN IMMEDIATE at the outside (take the write lock up
+ * front rather than fail on upgrade later), savepoints inside. `exec` gets one statement at a
+ * time, so a driver can run them as cached prepared statements: every write pays for these.
  */
 export function createTransactionRunner(exec: (sql: string) => void) {
   let depth = 0;
@@ -41,7 +42,12 @@ export function createTransactionRunner(exec: (sql: string) => void) {
       return result;
     } catch (error) {
       depth--;
-      exec(depth === 0 ? 'ROLLBACK' : `ROLLBACK TO ${savepoint}; RELEASE ${savepoint}`);
+      if (depth === 0) {
+        exec('ROLLBACK');
+      } else {
+        exec(`ROLLBACK TO ${savepoint}`);
+        exec(`RELEASE ${savepoint}`);
+      }
       throw error;
     }
   };

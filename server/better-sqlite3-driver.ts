@@ -26,7 +26,8 @@ export class BetterSqlite3Driver implements SqlDriver {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
-    this.transaction = createTransactionRunner((sql) => this.db.exec(sql));
+    // Prepared and cached rather than `db.exec`, which parses its SQL again on every call.
+    this.transaction = createTransactionRunner((sql) => this.statement(sql).run());
   }
 
   private statement(sql: string): Database.Statement {
