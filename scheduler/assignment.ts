@@ -20,14 +20,17 @@ import type { Touched } from './write-scope.ts';
 
 const HOLDING_LIST = "('leased', 'in_progress', 'blocked')";
 
-/** The reason `worker` may not take `task` right now, or null, from fresh facts. */
+/**
+ * The reason `worker` may not take `task` right now, or null, from fresh facts. `repo` saves a read
+ * when the caller has just read it in the same transaction.
+ */
 export function checkEligibility(
   ctx: EngineContext,
   task: TaskRow,
   worker: WorkerRow,
+  repo: RepoRow | undefined = findRepo(ctx.driver, task.repo),
 ): IneligibleReason | null {
   const now = ctx.clock.now();
-  const repo = findRepo(ctx.driver, task.repo);
   const locked =
     repo !== undefined &&
     repo.area_locks_enabled === 1 &&
@@ -70,8 +73,8 @@ function recentlyReleasedBy(ctx: EngineContext, task: TaskRow, workerId: string,
 
 /** Grants `task` to `worker` after confirming eligibility; returns false when a rule says no. */
 export function grantLease(ctx: EngineContext, task: TaskRow, worker: WorkerRow): boolean {
-  if (checkEligibility(ctx, task, worker) !== null) return false;
-  const repo = findRepo(ctx.driver, task.repo)!;
+  const repo = findRepo(ctx.driver, task.repo);
+  if (!repo || checkEligibility(ctx, task, worker, repo) !== null) return false;
   const ttlMs = task.ttl_override_ms ?? repo.lease_ttl_ms ?? ctx.config.leaseTtlMs;
   applyTransition(ctx, task, edgeFor(task.status, 'system', { cause: 'grant' }), {
     epoch: task.lease_epoch,
@@ -190,19 +193,23 @@ export function assignTask(ctx: EngineContext, taskId: string): boolean {
 export function assignRepoQueue(ctx: EngineContext, repoKey: string, scanLimit = 128): number {
   const repo = findRepo(ctx.driver, repoKey);
   if (!repo) return 0;
-  const hasRoom = () =>
-    budgetUsed(ctx.driver, repoKey) < repo.max_open_prs && anyWorkerWithRoom(ctx);
+  // Only a grant here changes the budget or a worker's room, so both are read again only after one.
+  let budgetLeft = repo.max_open_prs - budgetUsed(ctx.driver, repoKey);
+  let workersWithRoom = budgetLeft > 0 && anyWorkerWithRoom(ctx);
   let granted = 0;
   let scanned = 0;
   let after: QueueKey | null = null;
-  while (hasRoom()) {
+  // Usually the head of the queue is taken or nothing is: a short first page, then longer ones.
+  let pageSize = 4;
+  while (budgetLeft > 0 && workersWithRoom) {
     const page: QueueKey[] = ctx.driver.all<QueueKey>(
       `SELECT id, priority, estimate_points, created_at FROM tasks
         WHERE status = 'ready' AND repo = $repo
           AND ($first = 1 OR priority < $p OR (priority = $p AND (estimate_points > $e
                OR (estimate_points = $e AND (created_at > $c OR (created_at = $c AND id > $id))))))
-        ORDER BY priority DESC, estimate_points, created_at, id LIMIT 32`,
+        ORDER BY priority DESC, estimate_points, created_at, id LIMIT $limit`,
       {
+        limit: pageSize,
         repo: repoKey,
         first: after ? 0 : 1,
         p: after?.priority ?? 0,
@@ -212,12 +219,16 @@ export function assignRepoQueue(ctx: EngineContext, repoKey: string, scanLimit =
       },
     );
     for (const task of page) {
-      if (!hasRoom()) return granted;
-      if (assignTask(ctx, task.id)) granted++;
+      if (!assignTask(ctx, task.id)) continue;
+      granted++;
+      budgetLeft--;
+      workersWithRoom = budgetLeft > 0 && anyWorkerWithRoom(ctx);
+      if (!workersWithRoom) return granted;
     }
     scanned += page.length;
-    if (page.length < 32) return granted;
+    if (page.length < pageSize) return granted;
     after = page.at(-1)!;
+    pageSize = 32;
     if (scanned >= scanLimit) return granted + assignAll(ctx);
   }
   return granted;
@@ -278,9 +289,10 @@ export function assignAll(ctx: EngineContext): number {
  * freed. Last, new or edited tasks.
  */
 export function assignTouched(ctx: EngineContext, touched: Touched): void {
-  for (const id of touched.workers) {
-    if (findWorker(ctx.driver, id)) fillWorker(ctx, id);
-  }
+  for (const id of touched.workers) fillWorker(ctx, id);
   for (const repo of touched.repos) assignRepoQueue(ctx, repo);
+  // New or freed tasks wait in the queue when no worker has room: one cheap check saves reading
+  // each of them.
+  if (touched.tasks.size === 0 || !anyWorkerWithRoom(ctx)) return;
   for (const id of touched.tasks) assignTask(ctx, id);
 }

@@ -14,6 +14,11 @@ export interface EngineConfig {
   defaultTrustTier: TrustTier;
   /** A worker that released a task is not handed the same task again for this long. */
   releaseCooldownMs: number;
+  /**
+   * A heartbeat with the same status and note as one recorded less than this long ago is answered
+   * without a write (its leases were renewed by that one). 0 writes every heartbeat.
+   */
+  heartbeatCoalesceMs: number;
   /** How long an Idempotency-Key answer is kept for replay. */
   idempotencyTtlMs: number;
   /**
@@ -28,6 +33,7 @@ export const DEFAULT_CONFIG: EngineConfig = {
   heartbeatTtlMs: 90_000,
   defaultTrustTier: 'basic',
   releaseCooldownMs: 10 * 60_000,
+  heartbeatCoalesceMs: 0,
   idempotencyTtlMs: 24 * 3600_000,
   hashToken,
 };

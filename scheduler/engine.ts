@@ -1,13 +1,17 @@
 import type { z } from 'zod';
 import {
+  AnalyticsQuery,
+  AuditQuery,
   HeartbeatRequest,
   LeaseReleaseRequest,
   RegisterWorkerRequest,
+  RepoKey,
   RepoUpsertRequest,
   StatusUpdateRequest,
   TaskCreateRequest,
   TaskListQuery,
   TaskUpdateRequest,
+  type AuditPage,
   type HeartbeatResponse,
   type LeaseRenewResponse,
   type OwpEvent,
@@ -16,13 +20,16 @@ import {
   type PoolState,
   type RegisterWorkerResponse,
   type Repo,
+  type RepoAnalytics,
   type Task,
   type TaskPage,
   type TaskStatus,
   type Worker,
   type WorkResponse,
 } from '../protocol/index.ts';
+import { analyticsPeriod, repoAnalytics } from './analytics.ts';
 import { assignAll, assignTouched, checkEligibility, fillWorker } from './assignment.ts';
+import { listAuditEvents } from './audit.ts';
 import type { Clock } from './clock.ts';
 import { DEFAULT_CONFIG, type EngineConfig, type EngineContext } from './context.ts';
 import type { IneligibleReason } from './eligibility.ts';
@@ -33,12 +40,13 @@ import { releaseLease, renewLease, updateStatus } from './lease-commands.ts';
 import { expireLease, findExpiredLeases, markSilentWorkersOffline } from './lease-sweep.ts';
 import { migrate } from './migrate.ts';
 import * as repos from './repo-commands.ts';
+import { type TaskRow, toTask } from './rows.ts';
 import type { SqlDriver } from './storage-port.ts';
 import * as tasks from './task-commands.ts';
 import { requireTask, requireWorker } from './task-store.ts';
 import { parseInput } from './validate.ts';
 import * as workers from './worker-commands.ts';
-import { type EventListener, WriteScope } from './write-scope.ts';
+import { ADMIN_ACTOR, type EventListener, REGISTERING_WORKER, WriteScope } from './write-scope.ts';
 
 export type { EventListener } from './write-scope.ts';
 
@@ -78,7 +86,7 @@ export class Scheduler {
       config: { ...DEFAULT_CONFIG, ...options.config },
       log,
       record: <T extends OwpEventType>(type: T, refs: EventRefs, data: OwpEventData<T>) =>
-        scope.recorded(log.append(clock.now(), type, refs, data)),
+        scope.recorded(log.append(clock.now(), type, refs, data, scope.actorOf(refs))),
     };
     migrate(driver, clock);
   }
@@ -97,7 +105,8 @@ export class Scheduler {
   /** Creates a repo or updates the fields given; new repos default to 3 open PRs and area locks. */
   upsertRepo(input: z.input<typeof RepoUpsertRequest>): Repo {
     const req = parseInput(RepoUpsertRequest, input);
-    return this.scope.run(
+    return this.scope.runAs(
+      ADMIN_ACTOR,
       () => repos.upsertRepo(this.ctx, req),
       (key) => repos.getRepo(this.ctx, key),
     );
@@ -113,14 +122,14 @@ export class Scheduler {
 
   /** Deletes a repo whose tasks are all finished (merged or cancelled), and those tasks' rows. */
   deleteRepo(key: string): void {
-    this.scope.run(() => repos.deleteRepo(this.ctx, key));
+    this.scope.runAs(ADMIN_ACTOR, () => repos.deleteRepo(this.ctx, key));
   }
 
   // ── tasks ──
 
   createTask(input: z.input<typeof TaskCreateRequest>): Task {
     const req = parseInput(TaskCreateRequest, input);
-    return this.scope.run(() => tasks.createTask(this.ctx, req), this.taskView);
+    return this.scope.runAs(ADMIN_ACTOR, () => tasks.createTask(this.ctx, req), this.taskView);
   }
 
   getTask(id: string): Task {
@@ -135,22 +144,34 @@ export class Scheduler {
   /** Admin edit; with `expected_version` it applies only if the task is still at that version. */
   updateTask(id: string, input: z.input<typeof TaskUpdateRequest>): Task {
     const req = parseInput(TaskUpdateRequest, input);
-    return this.scope.run(() => tasks.updateTask(this.ctx, id, req), this.taskView);
+    return this.scope.runAs(ADMIN_ACTOR, () => tasks.updateTask(this.ctx, id, req), this.taskView);
   }
 
   /** Admin: cancels a task that has not finished; its worker's lease ends. */
   cancelTask(id: string): Task {
-    return this.scope.run(() => tasks.adminTransition(this.ctx, id, 'cancel'), this.taskView);
+    return this.scope.runAs(
+      ADMIN_ACTOR,
+      () => tasks.adminTransition(this.ctx, id, 'cancel'),
+      this.taskView,
+    );
   }
 
   /** Admin: takes a task back from its worker (or a closed PR back to the queue). */
   requeueTask(id: string): Task {
-    return this.scope.run(() => tasks.adminTransition(this.ctx, id, 'requeue'), this.taskView);
+    return this.scope.runAs(
+      ADMIN_ACTOR,
+      () => tasks.adminTransition(this.ctx, id, 'requeue'),
+      this.taskView,
+    );
   }
 
   /** Admin: records that a task's PR was merged. */
   markMerged(id: string): Task {
-    return this.scope.run(() => tasks.adminTransition(this.ctx, id, 'merge'), this.taskView);
+    return this.scope.runAs(
+      ADMIN_ACTOR,
+      () => tasks.adminTransition(this.ctx, id, 'merge'),
+      this.taskView,
+    );
   }
 
   /** Why the worker may not take the task right now, or null — for "why is this not assigned?". */
@@ -164,12 +185,19 @@ export class Scheduler {
 
   private readonly taskView = (id: string): Task => tasks.getTask(this.ctx, id);
 
+  /**
+   * The view of a row a command just wrote. Settling can move only ready tasks (by granting them),
+   * so any other row is already final and need not be read again.
+   */
+  private readonly rowView = (row: TaskRow): Task =>
+    row.status === 'ready' ? this.taskView(row.id) : toTask(row);
+
   // ── workers ──
 
   /** Registers a worker. The token is returned once; only its hash is stored. */
   registerWorker(input: z.input<typeof RegisterWorkerRequest>): RegisterWorkerResponse {
     const req = parseInput(RegisterWorkerRequest, input);
-    return this.scope.run(() => workers.registerWorker(this.ctx, req));
+    return this.scope.runAs(REGISTERING_WORKER, () => workers.registerWorker(this.ctx, req));
   }
 
   /** The worker a bearer token belongs to, or undefined. Looks up by hash, never by the secret. */
@@ -188,7 +216,10 @@ export class Scheduler {
   /** Marks the worker online, records its status, and renews every lease it still holds. */
   heartbeat(workerId: string, input: z.input<typeof HeartbeatRequest> = {}): HeartbeatResponse {
     const req = parseInput(HeartbeatRequest, input);
-    return this.scope.run(() => workers.heartbeat(this.ctx, workerId, req));
+    return (
+      workers.coalescedHeartbeat(this.ctx, workerId, req) ??
+      this.scope.runAs(workerId, () => workers.heartbeat(this.ctx, workerId, req))
+    );
   }
 
   /** The worker's live leases, after granting whatever it is now eligible for. */
@@ -199,11 +230,19 @@ export class Scheduler {
   }
 
   pauseWorker(id: string): Worker {
-    return this.scope.run(() => workers.setAdminPause(this.ctx, id, true), this.workerView);
+    return this.scope.runAs(
+      ADMIN_ACTOR,
+      () => workers.setAdminPause(this.ctx, id, true),
+      this.workerView,
+    );
   }
 
   resumeWorker(id: string): Worker {
-    return this.scope.run(() => workers.setAdminPause(this.ctx, id, false), this.workerView);
+    return this.scope.runAs(
+      ADMIN_ACTOR,
+      () => workers.setAdminPause(this.ctx, id, false),
+      this.workerView,
+    );
   }
 
   private readonly workerView = (id: string): Worker => workers.getWorker(this.ctx, id);
@@ -213,12 +252,16 @@ export class Scheduler {
   /** A worker moves its task along the lifecycle, fenced by its lease (409 when stale). */
   updateStatus(workerId: string, taskId: string, input: z.input<typeof StatusUpdateRequest>): Task {
     const req = parseInput(StatusUpdateRequest, input);
-    return this.scope.run(() => updateStatus(this.ctx, workerId, taskId, req), this.taskView);
+    return this.scope.runAs(
+      workerId,
+      () => updateStatus(this.ctx, workerId, taskId, req),
+      this.rowView,
+    );
   }
 
   /** Extends one lease by its TTL. */
   renewLease(workerId: string, leaseId: string): LeaseRenewResponse {
-    return this.scope.run(() => renewLease(this.ctx, workerId, leaseId));
+    return this.scope.runAs(workerId, () => renewLease(this.ctx, workerId, leaseId));
   }
 
   /** The worker gives the task back to the queue; the attempt counts. */
@@ -228,7 +271,7 @@ export class Scheduler {
     input: z.input<typeof LeaseReleaseRequest> = {},
   ): { ok: true; task_id: string } {
     const req = parseInput(LeaseReleaseRequest, input);
-    return this.scope.run(() => releaseLease(this.ctx, workerId, leaseId, req));
+    return this.scope.runAs(workerId, () => releaseLease(this.ctx, workerId, leaseId, req));
   }
 
   /**
@@ -236,7 +279,9 @@ export class Scheduler {
    * fingerprint returns the first answer and changes nothing; another fingerprint is refused.
    */
   idempotent<T>(workerId: string, key: string, fingerprint: string, call: () => T): T {
-    return this.scope.run(() => runIdempotent(this.ctx, workerId, key, fingerprint, call));
+    return this.scope.runAs(workerId, () =>
+      runIdempotent(this.ctx, workerId, key, fingerprint, call),
+    );
   }
 
   // ── time-driven work ──
@@ -294,5 +339,19 @@ export class Scheduler {
 
   events(query: EventQuery = {}): OwpEvent[] {
     return this.ctx.log.list(query);
+  }
+
+  // ── audit and analytics ──
+
+  /** The audit log: events filtered, oldest first, a page at a time (`next_after` continues). */
+  auditEvents(input: z.input<typeof AuditQuery> = {}): AuditPage {
+    return listAuditEvents(this.ctx.driver, parseInput(AuditQuery, input));
+  }
+
+  /** Throughput, timings and saturation of one repo over a period (default: the last 30 days). */
+  repoAnalytics(repo: string, input: z.input<typeof AnalyticsQuery> = {}): RepoAnalytics {
+    const now = this.ctx.clock.now();
+    const period = analyticsPeriod(parseInput(AnalyticsQuery, input), now);
+    return repoAnalytics(this.ctx.driver, parseInput(RepoKey, repo), period, now);
   }
 }

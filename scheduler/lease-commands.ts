@@ -15,27 +15,25 @@ import { applyTransition } from './transitions.ts';
 /**
  * A worker moves its task along the lifecycle. With `lease_id` (v1) the write is fenced by that
  * lease; without it (v0.1) by the task's current lease holder. A stale lease gets 409 and
- * changes nothing. Returns the task id.
+ * changes nothing. Returns the task as this write left it.
  */
 export function updateStatus(
   ctx: EngineContext,
   workerId: string,
   taskId: string,
   req: z.output<typeof StatusUpdateRequest>,
-): string {
+): TaskRow {
   const task = requireLeaseHolder(ctx, workerId, taskId, req.lease_id, req.epoch);
   if (task.status === req.status) {
     // A retried or repeated report: nothing to move; record a new artifact if one came.
-    if (req.artifact) recordArtifact(ctx, task, req.artifact);
-    return taskId;
+    return req.artifact ? recordArtifact(ctx, task, req.artifact) : task;
   }
-  applyTransition(ctx, task, edgeFor(task.status, 'worker', { to: req.status }), {
+  return applyTransition(ctx, task, edgeFor(task.status, 'worker', { to: req.status }), {
     epoch: task.lease_epoch,
     worker: workerId,
     message: req.message ?? null,
     artifact: req.artifact ?? null,
   });
-  return taskId;
 }
 
 /** Extends one lease by its TTL. */
@@ -89,17 +87,17 @@ function recordArtifact(
   ctx: EngineContext,
   task: TaskRow,
   artifact: NonNullable<z.output<typeof StatusUpdateRequest>['artifact']>,
-): void {
+): TaskRow {
   const merged = JSON.stringify({
     ...(task.artifact ? JSON.parse(task.artifact) : {}),
     ...Object.fromEntries(
       Object.entries(artifact).filter(([, v]) => v !== null && v !== undefined),
     ),
   });
-  if (merged === task.artifact) return;
-  const row = ctx.driver.get<{ version: number }>(
+  if (merged === task.artifact) return task;
+  const row = ctx.driver.get<{ version: number; updated_at: number }>(
     `UPDATE tasks SET artifact = $artifact, version = version + 1, updated_at = $now
-      WHERE id = $id AND lease_epoch = $epoch RETURNING version`,
+      WHERE id = $id AND lease_epoch = $epoch RETURNING version, updated_at`,
     { id: task.id, artifact: merged, epoch: task.lease_epoch, now: ctx.clock.now() },
   )!;
   ctx.record(
@@ -107,6 +105,7 @@ function recordArtifact(
     { repo: task.repo, task_id: task.id, worker_id: task.assignee },
     { fields: ['artifact'], version: row.version },
   );
+  return { ...task, artifact: merged, ...row };
 }
 
 function requireLeaseById(ctx: EngineContext, workerId: string, leaseId: string): TaskRow {

@@ -21,6 +21,23 @@ export interface TransitionOptions {
 
 const HOLDING = `('${HOLDING_STATUSES.join("', '")}')`;
 
+/** Every column a transition may write: what it reads back, rather than the whole row. */
+const CHANGED_COLUMNS = [
+  'status',
+  'assignee',
+  'lease_id',
+  'lease_epoch',
+  'lease_granted_at',
+  'lease_expires_at',
+  'lease_ttl_ms',
+  'artifact',
+  'attempts',
+  'released_by',
+  'released_at',
+  'version',
+  'updated_at',
+] as const;
+
 /**
  * Moves `task` along `edge` with one compare-and-set on (status, epoch): if anything moved the task
  * since it was read, nothing is written and the caller gets a 409. The single place that writes a
@@ -84,8 +101,9 @@ export function applyTransition(
       break;
     }
   }
-  const row = ctx.driver.get<Omit<TaskRow, 'skills'>>(
-    `UPDATE tasks SET ${set}, version = version + 1, updated_at = $now WHERE ${where} RETURNING *`,
+  const row = ctx.driver.get<Pick<TaskRow, (typeof CHANGED_COLUMNS)[number]>>(
+    `UPDATE tasks SET ${set}, version = version + 1, updated_at = $now WHERE ${where}
+     RETURNING ${CHANGED_COLUMNS.join(', ')}`,
     { ...guard, to: edge.to, artifact, ...params },
   );
   if (!row) {
@@ -95,8 +113,8 @@ export function applyTransition(
       { task_id: task.id, epoch: options.epoch },
     );
   }
-  // A transition never changes the skill set, so the joined skills carry over.
-  const updated: TaskRow = { ...row, skills: task.skills };
+  // A transition changes only these columns; the rest (title, description, skills…) carry over.
+  const updated: TaskRow = { ...task, ...row };
   updateWorkerLoad(ctx.driver, task, updated);
   recordLeaseChange(ctx, task, updated, edge, now);
   ctx.record(

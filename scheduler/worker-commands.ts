@@ -72,6 +72,42 @@ function workerView(ctx: EngineContext, row: WorkerRow): Worker {
 }
 
 /**
+ * A heartbeat that would change nothing worth a write: the same status and note as one recorded
+ * less than `heartbeatCoalesceMs` ago. Answered from one read, outside any write, so a worker (or
+ * a crowd of them) heartbeating faster than that costs no transaction; leases and liveness lag by
+ * at most that window. Returns undefined when the heartbeat must be written.
+ */
+export function coalescedHeartbeat(
+  ctx: EngineContext,
+  workerId: string,
+  req: z.output<typeof HeartbeatRequest>,
+): HeartbeatResponse | undefined {
+  const window = ctx.config.heartbeatCoalesceMs;
+  if (window <= 0) return undefined;
+  const now = ctx.clock.now();
+  const last = ctx.driver.get<
+    Pick<WorkerRow, 'last_heartbeat_at' | 'reported_status' | 'note' | 'announced_online'>
+  >(
+    'SELECT last_heartbeat_at, reported_status, note, announced_online FROM workers WHERE id = $id',
+    {
+      id: workerId,
+    },
+  );
+  if (
+    !last ||
+    last.announced_online !== 1 ||
+    last.last_heartbeat_at === null ||
+    now < last.last_heartbeat_at ||
+    now - last.last_heartbeat_at >= window ||
+    last.reported_status !== req.status ||
+    last.note !== (req.note ?? null)
+  ) {
+    return undefined;
+  }
+  return { ok: true as const, server_time: toIso(now), leases_renewed: 0 };
+}
+
+/**
  * A heartbeat: marks the worker online, records its status, and renews every lease it holds
  * that has not already expired (a lapsed lease stays lapsed: the sweep owns it).
  */

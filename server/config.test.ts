@@ -9,6 +9,7 @@ describe('loadConfig', () => {
       OWP_DB_PATH: 'data/owp.db',
       OWP_LEASE_TTL: 1800,
       OWP_HEARTBEAT_TTL: 90,
+      OWP_HEARTBEAT_COALESCE_MS: 1000,
       OWP_LOG_LEVEL: 'info',
       OWP_REGISTRATIONS_PER_MINUTE: 20,
       OWP_AUTH_FAILURES_PER_MINUTE: 30,

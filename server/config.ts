@@ -18,6 +18,8 @@ export const ServerConfig = z.object({
     .min(5)
     .max(24 * 3600)
     .default(90),
+  /** Milliseconds; a repeated heartbeat inside this window is answered without a write. */
+  OWP_HEARTBEAT_COALESCE_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
   OWP_LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info'),

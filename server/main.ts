@@ -57,6 +57,10 @@ export async function startServer(
     config: {
       leaseTtlMs: config.OWP_LEASE_TTL * 1000,
       heartbeatTtlMs: config.OWP_HEARTBEAT_TTL * 1000,
+      heartbeatCoalesceMs: Math.min(
+        config.OWP_HEARTBEAT_COALESCE_MS,
+        config.OWP_HEARTBEAT_TTL * 100,
+      ),
       hashToken: (token) => createHash('sha256').update(token).digest('hex'),
     },
   });

@@ -380,6 +380,34 @@ export function leaseCases(makeDriver: DriverFactory): void {
         expect(h.engine.sweep().expired).toBe(1);
       });
 
+      it('answers a repeated heartbeat inside the coalescing window without a write', async () => {
+        const { h, alice, taskId } = await aliceHoldsATask({ heartbeatCoalesceMs: 1000 });
+        h.clock.advance(MINUTE);
+        expect(h.engine.heartbeat(alice).leases_renewed).toBe(1);
+        const renewedTo = h.engine.getTask(taskId).lease!.expires_at;
+        const seq = lastSeq(h);
+
+        // The same status and note 999 ms later: nothing written, nothing recorded.
+        h.clock.advance(999);
+        expect(h.engine.heartbeat(alice)).toEqual({
+          ok: true,
+          server_time: iso(h.clock.now()),
+          leases_renewed: 0,
+        });
+        expect(h.engine.getTask(taskId).lease!.expires_at).toBe(renewedTo);
+        expect(lastSeq(h)).toBe(seq);
+
+        // A changed status is always written, however soon it comes.
+        expect(h.engine.heartbeat(alice, { status: 'working' }).leases_renewed).toBe(1);
+        expect(h.eventTypes().at(-1)).toBe('worker.status_changed');
+        const changedAt = h.clock.now();
+
+        // At the window's end the heartbeat is written again and renews the lease from now.
+        h.clock.advance(1000);
+        expect(h.engine.heartbeat(alice, { status: 'working' }).leases_renewed).toBe(1);
+        expect(h.engine.getTask(taskId).lease!.expires_at).toBe(iso(changedAt + 1000 + TTL));
+      });
+
       it('does not revive a lease that is already past its expiry', async () => {
         const { h, alice, taskId, lease } = await aliceHoldsATask();
         h.clock.advance(TTL);
