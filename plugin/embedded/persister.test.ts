@@ -2,13 +2,19 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { ManualClock } from '../../scheduler/testing/manual-clock.ts';
 import { FolderBinaryStore } from '../testing/folder-binary-store.ts';
 import { ManualTimers } from '../testing/manual-timers.ts';
 import { MemoryBinaryStore } from '../testing/memory-binary-store.ts';
 import type { BinaryStore } from './binary-store.ts';
-import { PersistedDatabaseUnreadable, Persister, type PersisterOptions } from './persister.ts';
+import {
+  PersistedDatabaseUnreadable,
+  Persister,
+  type PersisterOptions,
+  sha256Hex,
+} from './persister.ts';
 import { SqlJsDriver } from './sqljs-driver.ts';
 
 /** A real sql.js database with numbered rows: what a reload holds is easy to check. */
@@ -71,6 +77,39 @@ async function reload(store: BinaryStore): Promise<RowDatabase | null> {
   const bytes = await new Persister(store, { exportBytes: () => new Uint8Array() }).load();
   return bytes ? RowDatabase.open(bytes) : null;
 }
+
+describe('sha256Hex', () => {
+  // Large enough for WebCrypto; a view into a larger buffer, of which only its range is hashed.
+  const bytes = new Uint8Array(1 << 20).map((_, i) => (i * 31) % 251);
+  const view = new Uint8Array(new Uint8Array(3 << 20).buffer, 1 << 20, 1 << 20);
+  view.set(bytes);
+  const expected = createHash('sha256').update(bytes).digest('hex');
+
+  it('hashes large inputs with WebCrypto, small ones in JS, with the same results', async () => {
+    const digest = vi.spyOn(globalThis.crypto.subtle, 'digest');
+    try {
+      expect(await sha256Hex(bytes)).toBe(expected);
+      expect(await sha256Hex(view)).toBe(expected);
+      expect(digest).toHaveBeenCalledTimes(2);
+      const small = bytes.subarray(0, 1000);
+      expect(await sha256Hex(small)).toBe(createHash('sha256').update(small).digest('hex'));
+      expect(digest).toHaveBeenCalledTimes(2);
+    } finally {
+      digest.mockRestore();
+    }
+  });
+
+  it('falls back to the pure-JS hash, with the same result, when it does not', async () => {
+    vi.stubGlobal('crypto', undefined);
+    try {
+      expect(globalThis.crypto).toBeUndefined();
+      expect(await sha256Hex(bytes)).toBe(expected);
+      expect(await sha256Hex(view)).toBe(expected);
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+});
 
 describe('Persister: saving', () => {
   it('saves after the debounce window and reloads what it saved', async () => {

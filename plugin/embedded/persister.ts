@@ -66,6 +66,24 @@ interface Manifest {
 }
 
 const SQLITE_HEADER = new TextEncoder().encode('SQLite format 3\0');
+
+/** Below this size the pure-JS hash takes about a millisecond: not worth a trip to WebCrypto. */
+const NATIVE_HASH_FROM_BYTES = 256 * 1024;
+
+/**
+ * SHA-256 as lower-case hex. Large inputs go to WebCrypto where the platform has it (Obsidian on
+ * desktop and mobile, Node): native, and off the main thread, so a save does not freeze the app
+ * while a database of megabytes is hashed. Small ones, or a platform without it, use the pure-JS
+ * hash: the same result, synchronously.
+ */
+export async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  const subtle = globalThis.crypto?.subtle;
+  if (subtle && bytes.length >= NATIVE_HASH_FROM_BYTES) {
+    const digest = await subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>);
+    return bytesToHex(new Uint8Array(digest));
+  }
+  return bytesToHex(sha256(bytes));
+}
 const DEFAULT_TIMERS: PersisterTimers = platformTimers;
 
 /**
@@ -151,7 +169,7 @@ export class Persister {
       }
       committed.push(generation);
       const bytes = await this.store.read(this.dataName(generation));
-      if (!bytes || !matchesManifest(bytes, manifest)) {
+      if (!bytes || !(await matchesManifest(bytes, manifest))) {
         this.skipped.push(generation);
         continue;
       }
@@ -271,7 +289,7 @@ export class Persister {
     const saved: SavedGeneration = {
       generation,
       bytes: bytes.length,
-      sha256: bytesToHex(sha256(bytes)),
+      sha256: await sha256Hex(bytes),
       savedAt: this.clock.now(),
     };
     await this.store.write(this.dataName(generation), bytes);
@@ -359,12 +377,12 @@ function parseManifest(text: string | null): Manifest | null {
 }
 
 /** Length, SHA-256 and the SQLite header: the file is exactly what was exported. */
-function matchesManifest(bytes: Uint8Array, manifest: Manifest): boolean {
+async function matchesManifest(bytes: Uint8Array, manifest: Manifest): Promise<boolean> {
   if (bytes.length !== manifest.bytes || bytes.length < SQLITE_HEADER.length) return false;
   for (let i = 0; i < SQLITE_HEADER.length; i++) {
     if (bytes[i] !== SQLITE_HEADER[i]) return false;
   }
-  return bytesToHex(sha256(bytes)) === manifest.sha256;
+  return (await sha256Hex(bytes)) === manifest.sha256;
 }
 
 function escapeRegExp(text: string): string {
