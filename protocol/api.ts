@@ -1,3 +1,5 @@
+import type { AnalyticsQuery, RepoAnalytics } from './analytics.ts';
+import type { AuditPage, AuditQuery } from './audit.ts';
 import type { OwpEvent } from './events.ts';
 import type { LeaseRenewResponse, PoolState, WorkResponse } from './leases.ts';
 import type { Repo, RepoUpsertRequest } from './repos.ts';
@@ -59,6 +61,12 @@ export interface OwpApi {
   pauseWorker(workerId: string): Promise<Worker>;
   resumeWorker(workerId: string): Promise<Worker>;
   state(): Promise<PoolState>;
+
+  // ── audit and analytics ──
+  /** The audit log: events with their actor, filtered, a page at a time (the admin only). */
+  auditEvents(query?: AuditQuery): Promise<AuditPage>;
+  /** A repo's figures over a period, by default the last 30 days (admin; a viewer may read). */
+  repoAnalytics(repo: string, query?: AnalyticsQuery): Promise<RepoAnalytics>;
 
   // ── events ──
   /** Events after `after` (the catch-up read behind the live stream). */

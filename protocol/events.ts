@@ -23,12 +23,26 @@ export const TRANSITION_CAUSES = [
 export const TransitionCause = z.enum(TRANSITION_CAUSES);
 export type TransitionCause = z.infer<typeof TransitionCause>;
 
+/** Who an event's write was made by: the admin, the engine itself, or a worker acting for itself. */
+export const EVENT_ACTOR_KINDS = ['admin', 'system'] as const;
+export const EventActor = z
+  .string()
+  .min(1)
+  .max(100)
+  .describe(
+    'Who caused the event: `admin`, `system` (the expiry sweep, automatic grants, timers) or the ' +
+      'id of the worker whose own write it was (`w_…`). Null on events recorded before actors were kept.',
+  );
+export type EventActor = z.infer<typeof EventActor>;
+
 const base = {
   seq: z.int().min(1),
   at: Timestamp,
   repo: RepoKey.nullable(),
   task_id: TaskId.nullable(),
   worker_id: WorkerId.nullable(),
+  /** v1, additive: older servers send no actor, so readers must accept its absence. */
+  actor: EventActor.nullable().optional(),
 };
 
 const event = <T extends string, D extends z.ZodType>(type: T, data: D) =>

@@ -1,4 +1,6 @@
+import type { AnalyticsQuery } from './analytics.ts';
 import type { OwpApi, StreamStatus, Subscription } from './api.ts';
+import type { AuditQuery } from './audit.ts';
 import { OwpClient, type ClientOptions } from './client.ts';
 import { EventStreamClient } from './event-stream-client.ts';
 import type { OwpEvent } from './events.ts';
@@ -89,6 +91,12 @@ export class HttpOwpApi implements OwpApi {
   }
   state() {
     return this.client.call('poolState', {});
+  }
+  auditEvents(query: AuditQuery = {}) {
+    return this.client.call('auditEvents', { query });
+  }
+  repoAnalytics(repo: string, query: AnalyticsQuery = {}) {
+    return this.client.call('repoAnalytics', { params: { '*': repo }, query });
   }
   async events(after: number, limit = 500): Promise<OwpEvent[]> {
     return (await this.client.call('listEvents', { query: { after, limit } })).events as OwpEvent[];

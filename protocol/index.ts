@@ -6,6 +6,8 @@ export * from './leases.ts';
 export * from './repos.ts';
 export * from './tasks.ts';
 export * from './workers.ts';
+export * from './audit.ts';
+export * from './analytics.ts';
 export * from './routes.ts';
 export * from './client.ts';
 export * from './api.ts';

@@ -192,7 +192,16 @@ describe('the OpenAPI document', () => {
 
   it('tags every operation with a declared tag', () => {
     const declared = document.tags.map((tag) => tag.name);
-    expect(declared).toEqual(['workers', 'leases', 'tasks', 'admin', 'events', 'ops']);
+    expect(declared).toEqual([
+      'workers',
+      'leases',
+      'tasks',
+      'admin',
+      'events',
+      'audit',
+      'analytics',
+      'ops',
+    ]);
     for (const [name, spec] of routeEntries) {
       expect(declared, name).toContain(operationOf(spec).tags[0]);
     }

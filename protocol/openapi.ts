@@ -25,7 +25,8 @@ export interface OpenApiParameter {
 
 export interface OpenApiResponse {
   description: string;
-  content?: { 'application/json': { schema: JsonSchema } };
+  content?: { 'application/json': { schema: JsonSchema }; 'text/csv'?: { schema: JsonSchema } };
+  headers?: Record<string, { description: string; schema: JsonSchema }>;
   /** The stable error codes (see protocol/errors.ts) this status can carry for the operation. */
   'x-owp-error-codes'?: ErrorCode[];
 }
@@ -89,6 +90,10 @@ export const OPERATION_TAGS = {
   events:
     'The append-only event log, as JSON pages. The live feed, `GET /v1/events`, is a ' +
     'Server-Sent Events stream of the same events.',
+  audit:
+    'Who did what: the event log with the actor of every write (`admin`, `system` or a worker), ' +
+    'filtered, paged and exportable as CSV. The admin token only.',
+  analytics: "Figures computed from the event log: a repo's throughput, timings and saturation.",
   ops: 'Probes for load balancers and orchestrators.',
 } as const;
 export type OperationTag = keyof typeof OPERATION_TAGS;
@@ -118,6 +123,8 @@ const routeTags: Record<RouteName, OperationTag> = {
   listRepos: 'admin',
   getRepo: 'admin',
   deleteRepo: 'admin',
+  auditEvents: 'audit',
+  repoAnalytics: 'analytics',
 };
 
 /**
@@ -168,6 +175,8 @@ const domainErrors: Record<RouteName, readonly ErrorCode[]> = {
   listRepos: [],
   getRepo: ['repo_not_found'],
   deleteRepo: ['repo_not_found', 'repo_in_use'],
+  auditEvents: [],
+  repoAnalytics: ['repo_not_found'],
 };
 
 export type SecuritySchemeName = 'workerToken' | 'adminToken';
@@ -217,6 +226,7 @@ export function errorCodesFor(name: RouteName, spec: RouteSpec): ErrorCode[] {
     // Failed authentications are throttled per client address on every authenticated route.
     codes.add('rate_limited');
   }
+  if (spec.viewerDenied) codes.add('forbidden');
   if (spec.params || spec.query || spec.body || spec.idempotent) codes.add('validation_failed');
   if (spec.body) {
     codes.add('malformed_json');
@@ -350,6 +360,27 @@ const operationNotes: Partial<Record<RouteName, string>> = {
   getTask:
     'A worker may read only the tasks it holds (403 `forbidden` otherwise); the admin token reads any.',
   listEvents: 'With a worker token, only the events whose `worker_id` is that worker.',
+  auditEvents: [
+    'Every filter given must hold; `since` is inclusive and `until` exclusive (ISO 8601; a `+`',
+    'offset must be sent as `%2B`). Pages run in sequence order: pass `next_after` as `after` for',
+    'the next one; it is null on the last.',
+    '',
+    '`format=csv` (or `Accept: text/csv`) answers `text/csv; charset=utf-8` (RFC 4180, CRLF, a',
+    'header row `seq,at,type,actor,repo,task_id,worker_id,data`, `data` as JSON) with the next',
+    'page in the `X-OWP-Next-After` header. With `format` given, either form comes as a download',
+    '(`Content-Disposition: attachment; filename="owp-audit.csv"` or `.json`).',
+    '',
+    'The admin token only: the viewer token gets 403 `forbidden`.',
+  ].join('\n'),
+  repoAnalytics: [
+    'The period is `since` (inclusive) to `until` (exclusive), by default the 30 days up to now.',
+    'Lead time runs from creation to merge over the tasks merged in the period; cycle time from',
+    'the grant of a lease to the PR opened under it. The requeue rate is (expired + released +',
+    'requeued) per grant. Worker utilization is the point-time this repo held of the points',
+    'capacity of the workers online; review-budget saturation the share of the time the budget was',
+    'full. Offer figures are null until the pool records offers. Definitions and approximations:',
+    'README, "Analytics". A viewer token may read it, like every admin read.',
+  ].join('\n'),
 };
 
 function describeOperation(name: RouteName, spec: RouteSpec): string | undefined {
@@ -412,6 +443,19 @@ function buildOperation(
   if (success !== 204) {
     successResponse.content = {
       'application/json': { schema: collector.convert(spec.response, 'output') },
+      ...(spec.csv ? { 'text/csv': { schema: { type: 'string' } } } : {}),
+    };
+  }
+  if (spec.csv) {
+    successResponse.headers = {
+      'X-OWP-Next-After': {
+        description: 'CSV only: the `after` of the next page; absent on the last page.',
+        schema: { type: 'integer', minimum: 0 },
+      },
+      'Content-Disposition': {
+        description: 'With `format` given: `attachment` and the file name of the download.',
+        schema: { type: 'string' },
+      },
     };
   }
   // Assembled in one literal so every operation lists its keys in the same order.

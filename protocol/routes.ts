@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { AnalyticsQuery, RepoAnalytics } from './analytics.ts';
+import { AuditPage, AuditRouteQuery } from './audit.ts';
 import { LeaseId, RepoKey, TaskId, WorkerId } from './common.ts';
 import { ErrorEnvelope } from './errors.ts';
 import { OwpEvent } from './events.ts';
@@ -37,6 +39,11 @@ export interface RouteSpec {
   /** Fastify-style path; `{name}` segments are path parameters. */
   path: string;
   auth: Auth;
+  /**
+   * An `admin` route the read-only viewer token may not read either (the audit log): a viewer
+   * gets 403 `forbidden`. Other admin GET routes admit the viewer.
+   */
+  viewerDenied?: true;
   summary: string;
   /** True for routes an OWP v0.1 client calls; they must never change shape. */
   v01?: boolean;
@@ -47,6 +54,8 @@ export interface RouteSpec {
   idempotent?: boolean;
   response: z.ZodType;
   successStatus?: 200 | 201 | 204;
+  /** Also answers `text/csv` (`format=csv` or `Accept: text/csv`); the JSON form stays the default. */
+  csv?: true;
 }
 
 const Ok = z.object({ ok: z.literal(true) });
@@ -258,6 +267,27 @@ export const routes = {
     summary: 'Delete a repo with no open tasks.',
     params: RepoParams,
     response: Ok,
+  },
+  auditEvents: {
+    method: 'GET',
+    path: '/v1/audit/events',
+    auth: 'admin',
+    viewerDenied: true,
+    summary:
+      'The audit log: every event with its actor, filtered by type, actor, task, repo and time, a page at a time; JSON or CSV.',
+    query: AuditRouteQuery,
+    response: AuditPage,
+    csv: true,
+  },
+  repoAnalytics: {
+    method: 'GET',
+    path: '/v1/analytics/repositories/*',
+    auth: 'admin',
+    summary:
+      "A repo's throughput, lead and cycle times, requeue and offer rates, worker utilization and review-budget saturation over a period.",
+    params: RepoParams,
+    query: AnalyticsQuery,
+    response: RepoAnalytics,
   },
 } as const satisfies Record<string, RouteSpec>;
 

@@ -1,5 +1,7 @@
 import { describe } from 'vitest';
+import { analyticsCases } from './contract/analytics.case.test.ts';
 import { assignmentCases } from './contract/assignment.case.test.ts';
+import { auditCases } from './contract/audit.case.test.ts';
 import { basicsCases } from './contract/basics.case.test.ts';
 import { invariantCases } from './contract/invariants.case.test.ts';
 import { leaseCases } from './contract/leases.case.test.ts';
@@ -17,5 +19,7 @@ export function runEngineContract(driverName: string, makeDriver: DriverFactory)
     leaseCases(makeDriver);
     assignmentCases(makeDriver);
     invariantCases(makeDriver);
+    auditCases(makeDriver);
+    analyticsCases(makeDriver);
   });
 }

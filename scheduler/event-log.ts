@@ -2,13 +2,16 @@ import type { OwpEvent, OwpEventData, OwpEventType } from '../protocol/index.ts'
 import { toIso } from './clock.ts';
 import type { SqlDriver } from './storage-port.ts';
 
-interface EventRow {
+/** One row of the events table. */
+export interface EventRow {
   seq: number;
   at: number;
   type: OwpEventType;
   repo: string | null;
   task_id: string | null;
   worker_id: string | null;
+  /** Null on events recorded before actors were kept (migration 0005). */
+  actor: string | null;
   data: string;
 }
 
@@ -27,7 +30,8 @@ export interface EventQuery {
   task_id?: string;
 }
 
-const toEvent = (row: EventRow): OwpEvent =>
+/** The wire form of an event row. */
+export const toEvent = (row: EventRow): OwpEvent =>
   ({
     seq: row.seq,
     at: toIso(row.at),
@@ -35,6 +39,7 @@ const toEvent = (row: EventRow): OwpEvent =>
     repo: row.repo,
     task_id: row.task_id,
     worker_id: row.worker_id,
+    actor: row.actor,
     data: JSON.parse(row.data) as unknown,
   }) as OwpEvent;
 
@@ -42,21 +47,24 @@ const toEvent = (row: EventRow): OwpEvent =>
 export class EventLog {
   constructor(private readonly driver: SqlDriver) {}
 
+  /** Appends one event; `actor` is who the write was made by (`admin`, `system` or a worker id). */
   append<T extends OwpEventType>(
     at: number,
     type: T,
     refs: EventRefs,
     data: OwpEventData<T>,
+    actor: string,
   ): OwpEvent {
     const row = this.driver.get<{ seq: number }>(
-      `INSERT INTO events (at, type, repo, task_id, worker_id, data)
-       VALUES ($at, $type, $repo, $task_id, $worker_id, $data) RETURNING seq`,
+      `INSERT INTO events (at, type, repo, task_id, worker_id, actor, data)
+       VALUES ($at, $type, $repo, $task_id, $worker_id, $actor, $data) RETURNING seq`,
       {
         at,
         type,
         repo: refs.repo ?? null,
         task_id: refs.task_id ?? null,
         worker_id: refs.worker_id ?? null,
+        actor,
         data: JSON.stringify(data),
       },
     );
@@ -67,6 +75,7 @@ export class EventLog {
       repo: refs.repo ?? null,
       task_id: refs.task_id ?? null,
       worker_id: refs.worker_id ?? null,
+      actor,
       data,
     } as OwpEvent;
   }

@@ -1,5 +1,7 @@
 import {
   OwpError,
+  type AnalyticsQuery,
+  type AuditQuery,
   type HeartbeatRequest,
   type OwpApi,
   type OwpEvent,
@@ -116,6 +118,12 @@ export class LocalOwpApi implements OwpApi {
   }
   state() {
     return this.run(() => (this.admin(), this.engine.state()));
+  }
+  auditEvents(query: AuditQuery = {}) {
+    return this.run(() => (this.admin(), this.engine.auditEvents(query)));
+  }
+  repoAnalytics(repo: string, query: AnalyticsQuery = {}) {
+    return this.run(() => (this.admin(), this.engine.repoAnalytics(repo, query)));
   }
   events(after: number, limit = 500) {
     return this.run(() => this.engine.events({ after, limit, worker_id: this.eventScope() }));

@@ -1,8 +1,23 @@
 import type { OwpEvent } from '../protocol/index.ts';
+import type { EventRefs } from './event-log.ts';
 import { countsAgainstBudget, isHolding } from './lifecycle.ts';
 import type { SqlDriver } from './storage-port.ts';
 
 export type EventListener = (event: OwpEvent) => void;
+
+/** The actor of admin commands: whoever holds the admin token (or the vault owner, embedded). */
+export const ADMIN_ACTOR = 'admin';
+/** The actor of the engine's own decisions: the expiry sweep, grants, the assignment timer. */
+export const SYSTEM_ACTOR = 'system';
+
+/**
+ * Who a write is made by, as stored on its events: `admin`, `system`, a worker id, or — when the
+ * id is only known once the write has made it (registration) — a function of the event's refs.
+ */
+export type ActorOf = string | ((refs: EventRefs) => string);
+
+/** A worker registering itself: the actor is the worker the event is about. */
+export const REGISTERING_WORKER: ActorOf = (refs) => refs.worker_id ?? SYSTEM_ACTOR;
 
 /** What may have become assignable during a write, so assignment runs once, at its end. */
 export interface Touched {
@@ -17,6 +32,10 @@ const nothingTouched = (): Touched => ({ tasks: new Set(), repos: new Set(), wor
  * The engine's unit of work: one transaction per write; at its end, assignment of whatever the
  * write made assignable (`settle`); after commit, delivery of its events to listeners, in order.
  * Nested writes join the outer one. A rolled-back write delivers nothing.
+ *
+ * The scope also knows who the write is made by (`runAs`), so every event it records carries its
+ * actor without each command passing it along. Grants made while settling are the engine's own
+ * decision, whoever's write set them off: they are recorded as `system`.
  */
 export class WriteScope {
   private readonly listeners = new Set<EventListener>();
@@ -24,6 +43,7 @@ export class WriteScope {
   private readonly deliveryQueue: OwpEvent[] = [];
   private delivering = false;
   private touched: Touched | null = null;
+  private actor: ActorOf = SYSTEM_ACTOR;
 
   constructor(
     private readonly driver: SqlDriver,
@@ -41,6 +61,25 @@ export class WriteScope {
     if (this.touched) noteWhatMayBeAssignable(this.touched, event);
   }
 
+  /** The actor of an event being recorded now. */
+  actorOf(refs: EventRefs): string {
+    return typeof this.actor === 'function' ? this.actor(refs) : this.actor;
+  }
+
+  /** `run`, with the events of `fn` recorded as made by `actor` (a nested write keeps its own). */
+  runAs<R>(actor: ActorOf, fn: () => R): R;
+  runAs<R, V>(actor: ActorOf, fn: () => R, view: (result: R) => V): V;
+  runAs<R, V>(actor: ActorOf, fn: () => R, view?: (result: R) => V): R | V {
+    const outer = this.actor;
+    this.actor = actor;
+    try {
+      return view ? this.run(fn, view) : this.run(fn);
+    } finally {
+      this.actor = outer;
+    }
+  }
+
+  /** One write. Its events are recorded as `system` unless it runs inside `runAs`. */
   run<R>(fn: () => R): R;
   run<R, V>(fn: () => R, view: (result: R) => V): V;
   run<R, V>(fn: () => R, view?: (result: R) => V): R | V {
@@ -53,7 +92,13 @@ export class WriteScope {
         const touched = this.touched!;
         // Grants made while settling must not feed back into this settle.
         this.touched = nothingTouched();
-        this.settle(touched);
+        const actor = this.actor;
+        this.actor = SYSTEM_ACTOR;
+        try {
+          this.settle(touched);
+        } finally {
+          this.actor = actor;
+        }
         return view ? view(value) : value;
       });
     } catch (error) {

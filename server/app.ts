@@ -15,6 +15,7 @@ import {
 } from '../protocol/index.ts';
 import type { Scheduler } from '../scheduler/engine.ts';
 import { adminTokenMatches } from './admin-token.ts';
+import { auditAnswer, FileAnswer } from './audit-answer.ts';
 import { AuthThrottle } from './auth-throttle.ts';
 import { buildOpenApiDocument } from '../protocol/openapi.ts';
 import { registerDocs } from './docs.ts';
@@ -69,6 +70,8 @@ interface HandlerInput {
   params: Record<string, string>;
   query: Record<string, unknown>;
   body: unknown;
+  /** The request's Accept header, for routes that answer more than JSON. */
+  accept: string | undefined;
 }
 
 type Handler = (input: HandlerInput) => unknown;
@@ -138,6 +141,9 @@ const handlers: Record<RouteName, Handler> = {
     engine.deleteRepo(params['*']!);
     return { ok: true };
   },
+  auditEvents: ({ engine, query, accept }) =>
+    auditAnswer(engine, query as Parameters<typeof auditAnswer>[1], accept),
+  repoAnalytics: ({ engine, params, query }) => engine.repoAnalytics(params['*']!, query),
 };
 
 /** `/v1/tasks/{task_id}/status` → `/v1/tasks/:task_id/status`. */
@@ -193,7 +199,10 @@ export function buildApp(options: AppOptions): OwpApp {
   const metrics = new ServerMetrics(options.engine);
   const throttle = new AuthThrottle(options.authFailuresPerMinute ?? 30, 60_000, () => Date.now());
   let stopping = false;
-  const authenticateRequest = (spec: Pick<RouteSpec, 'auth'>, request: FastifyRequest) => {
+  const authenticateRequest = (
+    spec: Pick<RouteSpec, 'auth' | 'viewerDenied'>,
+    request: FastifyRequest,
+  ) => {
     const wait = throttle.retryAfter(request.ip);
     if (wait > 0) {
       throw new OwpError('rate_limited', `Too many failed authentications; retry in ${wait} s.`, {
@@ -289,8 +298,17 @@ export function buildApp(options: AppOptions): OwpApp {
           // An absent body is an empty object; a JSON `null` is a body, and the schema refuses it.
           const raw = request.body === undefined ? {} : request.body;
           const body = spec.body ? parseOr400(spec.body, raw, 'body') : undefined;
+          const accept = request.headers.accept;
           const run = () =>
-            handlers[name]({ engine: options.engine, metrics, caller, params, query, body });
+            handlers[name]({
+              engine: options.engine,
+              metrics,
+              caller,
+              params,
+              query,
+              body,
+              accept,
+            });
           const key = request.headers[IDEMPOTENCY_HEADER];
           const result =
             spec.idempotent && caller.kind === 'worker' && typeof key === 'string'
@@ -301,6 +319,13 @@ export function buildApp(options: AppOptions): OwpApp {
                   run,
                 )
               : run();
+          if (result instanceof FileAnswer) {
+            return reply
+              .status(200)
+              .headers(result.headers)
+              .type(result.contentType)
+              .send(result.body);
+          }
           return reply.status(spec.successStatus ?? 200).send(result);
         },
       });
@@ -319,7 +344,7 @@ export function buildApp(options: AppOptions): OwpApp {
 
 function authenticate(
   options: AppOptions,
-  spec: Pick<RouteSpec, 'auth'>,
+  spec: Pick<RouteSpec, 'auth' | 'viewerDenied'>,
   request: FastifyRequest,
 ): Caller {
   if (spec.auth === 'none') return { kind: 'none' };
@@ -330,6 +355,12 @@ function authenticate(
     }
     if (request.method !== 'GET') {
       throw new OwpError('forbidden', 'The viewer token is read-only.');
+    }
+    if (spec.viewerDenied) {
+      throw new OwpError(
+        'forbidden',
+        'This endpoint needs the admin token; a viewer may not read it.',
+      );
     }
     return { kind: 'viewer' };
   }

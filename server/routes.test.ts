@@ -212,6 +212,20 @@ describe('v1 worker and repo routes', () => {
   });
 });
 
+describe('audit and analytics routes', () => {
+  it("reads the audit log and a repo's analytics (details in audit.test.ts, analytics.test.ts)", async () => {
+    const audit = await call('GET', '/v1/audit/events?actor=admin', admin);
+    expect(audit.status).toBe(200);
+    expect(audit.body).toMatchObject({
+      events: [{ seq: 1, type: 'repo.upserted', actor: 'admin' }],
+      next_after: null,
+    });
+    const analytics = await call('GET', '/v1/analytics/repositories/owner/name', admin);
+    expect(analytics.status).toBe(200);
+    expect(analytics.body).toMatchObject({ repo: 'owner/name', tasks_completed: 0 });
+  });
+});
+
 describe('operations', () => {
   it('answers readiness and Prometheus metrics', async () => {
     expect((await call('GET', '/readyz')).body).toEqual({ ok: true });

@@ -111,9 +111,10 @@ function expected(spec: RouteSpec, credential: Credential): 401 | 403 | 'pass' {
   if (role === 'none') return 401;
   if (role === 'admin') return spec.auth === 'worker' ? 401 : 'pass';
   if (role === 'worker') return spec.auth === 'admin' ? 401 : 'pass';
-  // A viewer reads what an admin reads and changes nothing; worker routes ignore it.
+  // A viewer reads what an admin reads (but the audit log) and changes nothing; worker routes
+  // ignore it.
   if (spec.auth === 'worker') return 401;
-  return spec.method === 'GET' ? 'pass' : 403;
+  return spec.method === 'GET' && !spec.viewerDenied ? 'pass' : 403;
 }
 
 /** Real ids, so a request refused for its credentials would otherwise have reached real data. */
@@ -121,7 +122,9 @@ function paramsFor(name: RouteName): Record<string, string> {
   if (name === 'updateStatus' || name === 'getTask') return { task_id: fx.heldTask };
   if (name === 'renewLease' || name === 'releaseLease') return { lease_id: fx.lease.id };
   if (name === 'pauseWorker' || name === 'resumeWorker') return { worker_id: fx.workerB.id };
-  if (name === 'getRepo' || name === 'deleteRepo') return { '*': 'fuzz' };
+  if (name === 'getRepo' || name === 'deleteRepo' || name === 'repoAnalytics') {
+    return { '*': 'fuzz' };
+  }
   return { task_id: fx.readyTask };
 }
 

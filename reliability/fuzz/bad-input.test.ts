@@ -60,7 +60,9 @@ function validParams(name: RouteName): Record<string, string> {
   if (name === 'updateStatus' || name === 'getTask') return { task_id: fx.heldTask };
   if (name === 'renewLease' || name === 'releaseLease') return { lease_id: fx.lease.id };
   if (name === 'pauseWorker' || name === 'resumeWorker') return { worker_id: fx.workerB.id };
-  if (name === 'getRepo' || name === 'deleteRepo') return { '*': 'fuzz' };
+  if (name === 'getRepo' || name === 'deleteRepo' || name === 'repoAnalytics') {
+    return { '*': 'fuzz' };
+  }
   return { task_id: fx.readyTask };
 }
 
@@ -386,7 +388,7 @@ describe('bad input: every endpoint refuses what its schema forbids, with a 4xx 
       for (const [name, spec] of routeTable.filter(([, s]) => s.params)) {
         const key = Object.keys(validParams(name))[0]!;
         const extra =
-          name === 'getRepo' || name === 'deleteRepo'
+          name === 'getRepo' || name === 'deleteRepo' || name === 'repoAnalytics'
             ? ['../../healthz', 'a/b/c', '/fuzz', 'fuzz/', 'fuzz//x']
             : [];
         for (const trick of [...tricks, ...extra]) {

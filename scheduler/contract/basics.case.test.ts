@@ -285,6 +285,7 @@ export function basicsCases(makeDriver: DriverFactory): void {
         repo: 'demo',
         task_id: null,
         worker_id: null,
+        actor: 'admin',
         data: { max_open_prs: 10, area_locks_enabled: true },
       });
     });

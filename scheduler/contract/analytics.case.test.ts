@@ -1,0 +1,235 @@
+import { describe, expect, it } from 'vitest';
+import { OwpError, type RepoAnalytics } from '../../protocol/index.ts';
+import { type DriverFactory, type EngineHarness, harness } from '../testing/engine-harness.ts';
+
+const MINUTE = 60_000;
+const T0 = Date.UTC(2026, 0, 17, 12, 0, 0); // the harness clock's start
+const iso = (ms: number) => new Date(ms).toISOString();
+const at = (minutes: number) => iso(T0 + minutes * MINUTE);
+
+function owpErrorFrom(call: () => unknown): OwpError {
+  try {
+    call();
+  } catch (error) {
+    expect(error).toBeInstanceOf(OwpError);
+    return error as OwpError;
+  }
+  throw new Error('expected the call to be refused with an OwpError, but it succeeded');
+}
+
+const noOffers = { rate: null, accepted: 0, rejected: 0, expired: 0 };
+
+export function analyticsCases(makeDriver: DriverFactory): void {
+  describe('repo analytics', () => {
+    /**
+     * One repo with a review budget of one, over 150 minutes (leases last an hour, a worker is
+     * online while its heartbeat is younger than 10 minutes):
+     *
+     *    0  Alice (4 points) comes online; task A (2 points) is created and granted to her
+     *    5  task B (1 point) is created; the budget is full, so it waits
+     *   10  Alice starts A                      20  Alice opens A's PR (she holds nothing now)
+     *   30  the admin merges A; B goes to Alice 40  Alice releases B (budget free until 45)
+     *   45  Bob (2 points) comes online and gets B
+     *   70  the sweep marks Bob offline (silent since 45; Alice beat at 65)
+     *  110  the sweep expires Bob's lease on B and marks Alice offline (silent since 65)
+     *  115  Alice comes back and gets B         118  the admin pauses Alice
+     *  120  the admin requeues B: nobody may take it (Alice paused, Bob offline)
+     *  150  now
+     */
+    async function story(): Promise<EngineHarness> {
+      const h = await harness(makeDriver, { leaseTtlMs: 60 * MINUTE, heartbeatTtlMs: 10 * MINUTE });
+      let minute = 0;
+      const until = (next: number) => {
+        h.clock.advance((next - minute) * MINUTE);
+        minute = next;
+      };
+      h.repo({ max_open_prs: 1, area_locks_enabled: false });
+      const alice = h.onlineWorker({ name: 'Alice', capacity_points: 4 });
+      const a = h.task({ title: 'A', estimate_points: 2 });
+      expect(a.assignee).toBe(alice);
+      until(5);
+      const b = h.task({ title: 'B', estimate_points: 1 });
+      expect(b.status).toBe('ready');
+      until(10);
+      h.engine.heartbeat(alice, {});
+      h.engine.updateStatus(alice, a.task_id, { status: 'in_progress' });
+      until(20);
+      h.engine.heartbeat(alice, {});
+      h.engine.updateStatus(alice, a.task_id, {
+        status: 'pr_opened',
+        artifact: { pr_url: 'https://github.com/acme/app/pull/1' },
+      });
+      until(30);
+      h.engine.heartbeat(alice, {});
+      h.engine.markMerged(a.task_id);
+      expect(h.engine.getTask(b.task_id).assignee).toBe(alice);
+      until(40);
+      h.engine.heartbeat(alice, {});
+      h.engine.releaseLease(alice, h.engine.getTask(b.task_id).lease!.lease_id);
+      until(45);
+      const bob = h.onlineWorker({ name: 'Bob', capacity_points: 2 });
+      expect(h.engine.getTask(b.task_id).assignee).toBe(bob);
+      until(50);
+      h.engine.heartbeat(alice, {});
+      until(65);
+      h.engine.heartbeat(alice, {});
+      until(70);
+      expect(h.engine.sweep()).toEqual({ expired: 0, workers_offline: 1 });
+      until(110);
+      expect(h.engine.sweep()).toEqual({ expired: 1, workers_offline: 1 });
+      until(115);
+      h.engine.heartbeat(alice, {});
+      expect(h.engine.getTask(b.task_id).assignee).toBe(alice);
+      until(118);
+      h.engine.pauseWorker(alice);
+      until(120);
+      expect(h.engine.requeueTask(b.task_id).status).toBe('ready');
+      until(150);
+      return h;
+    }
+
+    it('reports the whole story with the definitions of the README', async () => {
+      const h = await story();
+      const report = h.engine.repoAnalytics('demo', { since: at(0), until: at(150) });
+      expect(report).toEqual<RepoAnalytics>({
+        repo: 'demo',
+        since: at(0),
+        until: at(150),
+        tasks_completed: 1,
+        // A: created at 0, merged at 30.
+        lead_time: { median_ms: 30 * MINUTE, samples: 1 },
+        // A: granted at 0, PR opened at 20.
+        cycle_time: { median_ms: 20 * MINUTE, samples: 1 },
+        // Grants: A at 0, B at 30, 45 and 115; back to the queue at 40, 110 and 120.
+        requeue_rate: { rate: 3 / 4, grants: 4, expired: 1, released: 1, requeued: 1 },
+        offer_acceptance_rate: noOffers,
+        worker_utilization: {
+          // Held while online: A 2 × 20 min, B 1 × (10 + 25 + 5) min; Bob held B offline 70–110.
+          // Capacity online: Alice 4 × (110 + 35) min, Bob 2 × 25 min.
+          rate: 80 / 630,
+          held_point_ms: 80 * MINUTE,
+          capacity_point_ms: 630 * MINUTE,
+        },
+        // Full 0–40, 45–110 and 115–120, out of 150 minutes.
+        review_budget_saturation: {
+          rate: 110 / 150,
+          saturated_ms: 110 * MINUTE,
+          observed_ms: 150 * MINUTE,
+        },
+      });
+    });
+
+    it('counts only what falls in the period, with the state at its start carried in', async () => {
+      const h = await story();
+      expect(h.engine.repoAnalytics('demo', { since: at(30), until: at(60) })).toEqual({
+        repo: 'demo',
+        since: at(30),
+        until: at(60),
+        tasks_completed: 1,
+        lead_time: { median_ms: 30 * MINUTE, samples: 1 },
+        cycle_time: { median_ms: null, samples: 0 },
+        requeue_rate: { rate: 1 / 2, grants: 2, expired: 0, released: 1, requeued: 0 },
+        offer_acceptance_rate: noOffers,
+        worker_utilization: {
+          rate: 25 / 150,
+          held_point_ms: 25 * MINUTE,
+          capacity_point_ms: 150 * MINUTE,
+        },
+        review_budget_saturation: {
+          rate: 25 / 30,
+          saturated_ms: 25 * MINUTE,
+          observed_ms: 30 * MINUTE,
+        },
+      });
+    });
+
+    it('defaults to the 30 days up to now, and counts a held lease only up to now', async () => {
+      const h = await story();
+      const report = h.engine.repoAnalytics('demo');
+      expect(report.until).toBe(at(150));
+      expect(report.since).toBe(iso(T0 + 150 * MINUTE - 30 * 24 * 60 * MINUTE));
+      expect(report.tasks_completed).toBe(1);
+      // A period reaching into the future observes the repo only up to now.
+      const ahead = h.engine.repoAnalytics('demo', { since: at(0), until: at(1000) });
+      expect(ahead.review_budget_saturation.observed_ms).toBe(150 * MINUTE);
+      expect(ahead.worker_utilization.capacity_point_ms).toBe(630 * MINUTE);
+    });
+
+    it('takes medians over several samples, the mean of the middle two when even', async () => {
+      const h = await harness(makeDriver);
+      h.repo({ area_locks_enabled: false });
+      const alice = h.onlineWorker({ name: 'Alice', max_concurrent_tasks: 10 });
+      const leadMinutes = [10, 20, 30, 40];
+      const tasks = leadMinutes.map((_, i) => h.task({ title: `T${i}` }).task_id);
+      for (const id of tasks) h.engine.updateStatus(alice, id, { status: 'in_progress' });
+      for (const [i, minutes] of leadMinutes.entries()) {
+        const clockAt = T0 + minutes * MINUTE;
+        h.clock.advance(clockAt - h.clock.now());
+        h.engine.heartbeat(alice, {});
+        h.engine.updateStatus(alice, tasks[i]!, { status: 'pr_opened' });
+        h.engine.updateStatus(alice, tasks[i]!, { status: 'merged' });
+      }
+      const report = h.engine.repoAnalytics('demo', { since: at(0), until: at(60) });
+      expect(report.tasks_completed).toBe(4);
+      expect(report.lead_time).toEqual({ median_ms: 25 * MINUTE, samples: 4 });
+      expect(report.cycle_time).toEqual({ median_ms: 25 * MINUTE, samples: 4 });
+    });
+
+    it('counts offer events when the log has them, and says null with none', async () => {
+      const h = await harness(makeDriver);
+      h.repo();
+      const offer = (type: string, minutes: number) =>
+        h.driver.run(
+          `INSERT INTO events (at, type, repo, task_id, worker_id, actor, data)
+           VALUES ($at, $type, 'demo', NULL, NULL, 'system', '{}')`,
+          { at: T0 + minutes * MINUTE, type },
+        );
+      expect(h.engine.repoAnalytics('demo').offer_acceptance_rate).toEqual(noOffers);
+      offer('offer.accepted', 1);
+      offer('offer.accepted', 2);
+      offer('offer.rejected', 3);
+      offer('offer.expired', 4);
+      offer('offer.accepted', 90); // after the period
+      h.clock.advance(120 * MINUTE);
+      expect(
+        h.engine.repoAnalytics('demo', { since: at(0), until: at(60) }).offer_acceptance_rate,
+      ).toEqual({ rate: 2 / 4, accepted: 2, rejected: 1, expired: 1 });
+    });
+
+    it('starts afresh for a repo deleted and created again under the same key', async () => {
+      const h = await harness(makeDriver);
+      h.repo({ max_open_prs: 0 });
+      h.engine.cancelTask(h.task().task_id);
+      h.clock.advance(10 * MINUTE);
+      h.engine.deleteRepo('demo');
+      h.clock.advance(10 * MINUTE);
+      h.repo({ max_open_prs: 2 });
+      h.clock.advance(10 * MINUTE);
+      const report = h.engine.repoAnalytics('demo', { since: at(0), until: at(30) });
+      // A budget of 0 is always full: the first repo was saturated, the new one is not.
+      expect(report.review_budget_saturation).toEqual({
+        rate: 0,
+        saturated_ms: 0,
+        observed_ms: 10 * MINUTE,
+      });
+    });
+
+    it('answers repo_not_found for an unknown repo and validation_failed for a bad period', async () => {
+      const h = await harness(makeDriver);
+      h.repo({ repo: 'acme/app' });
+      const unknown = owpErrorFrom(() => h.engine.repoAnalytics('acme/nope'));
+      expect(unknown.code).toBe('repo_not_found');
+      expect(unknown.details).toEqual({ repo: 'acme/nope' });
+      expect(owpErrorFrom(() => h.engine.repoAnalytics('a/b/c')).code).toBe('validation_failed');
+      const backwards = owpErrorFrom(() =>
+        h.engine.repoAnalytics('acme/app', { since: at(10), until: at(5) }),
+      );
+      expect(backwards.code).toBe('validation_failed');
+      expect(backwards.message).toBe('since must be before until.');
+      expect(
+        owpErrorFrom(() => h.engine.repoAnalytics('acme/app', { since: 'last week' })).code,
+      ).toBe('validation_failed');
+      expect(h.engine.repoAnalytics('acme/app').tasks_completed).toBe(0);
+    });
+  });
+}
