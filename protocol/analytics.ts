@@ -6,7 +6,8 @@ export const DEFAULT_ANALYTICS_PERIOD_MS = 30 * 24 * 3600_000;
 
 /**
  * `GET /v1/analytics/repositories/{repo}` — the period to report on. Without `since` it starts 30
- * days before `until`; without `until` it ends now. `since` is inclusive, `until` exclusive.
+ * days before `until`; without `until` it ends now (just after, so this millisecond counts).
+ * `since` is inclusive, `until` exclusive.
  */
 export const AnalyticsQuery = z
   .object({

@@ -52,9 +52,12 @@ export type RepoFigures = Omit<RepoAnalytics, 'repo' | 'since' | 'until'>;
 const OFFER_TYPES = ['offer.accepted', 'offer.rejected', 'offer.expired'] as const;
 const HISTORY_TYPES = ['repo.upserted', 'task.created', 'task.status_changed', ...OFFER_TYPES];
 
-/** The period a query asks for: up to `until` (default now), from `since` (default 30 days before). */
+/**
+ * The period a query asks for: up to `until`, from `since` (default 30 days before `until`).
+ * Without `until` the period ends just after now, so what happened this very millisecond counts.
+ */
 export function analyticsPeriod(query: AnalyticsFilter, now: number): Period {
-  const to = query.until === undefined ? now : Date.parse(query.until);
+  const to = query.until === undefined ? now + 1 : Date.parse(query.until);
   const from =
     query.since === undefined ? to - DEFAULT_ANALYTICS_PERIOD_MS : Date.parse(query.since);
   if (from >= to) {
@@ -210,7 +213,9 @@ export function analyzeRepoHistory(history: RepoHistory, period: Period, now: nu
           if (held) holdings.push(holding(history, task, held, event.at));
         }
         switch (event.data.cause) {
+          // A lease comes from a grant, or (v1 offers) from a worker accepting an offer.
           case 'grant':
+          case 'accept':
             if (leaseId) grantedAt.set(leaseId, event.at);
             if (inPeriod(event.at)) handedBack.grants++;
             break;

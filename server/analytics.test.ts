@@ -79,8 +79,8 @@ describe('GET /v1/analytics/repositories/{repo}', () => {
     expect(encoded.body.tasks_completed).toBe(1);
     const defaults = await get('/v1/analytics/repositories/acme/app');
     expect(defaults.body).toMatchObject({
-      since: '2025-12-18T13:00:00.000Z',
-      until: '2026-01-17T13:00:00.000Z',
+      since: '2025-12-18T13:00:00.001Z',
+      until: '2026-01-17T13:00:00.001Z',
       tasks_completed: 1,
     });
   });

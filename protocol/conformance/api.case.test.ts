@@ -215,6 +215,77 @@ export function runApiContract(name: string, makeTarget: () => Promise<ApiTarget
       }
     });
 
+    it('keeps an audit log of who did what, for the admin only', async () => {
+      const { target, repo, skill, join } = await world();
+      try {
+        const alice = await join('Alice');
+        await alice.api.heartbeat();
+        const task = await target.admin.createTask({
+          repo,
+          title: 'Audited',
+          required_skills: [skill],
+        });
+        await alice.api.getWork();
+        await alice.api.updateStatus(task.task_id, { status: 'in_progress' });
+        const page = await target.admin.auditEvents({ repo });
+        expect(
+          page.events.map((e) => [
+            e.type === 'task.status_changed' ? `${e.type}:${e.data.cause}` : e.type,
+            e.actor,
+          ]),
+        ).toEqual([
+          ['repo.upserted', 'admin'],
+          ['task.created', 'admin'],
+          ['task.status_changed:grant', 'system'],
+          ['task.status_changed:start', alice.id],
+        ]);
+        expect(page.next_after).toBeNull();
+        const first = await target.admin.auditEvents({ repo, limit: 1 });
+        expect(first.events.map((e) => e.type)).toEqual(['repo.upserted']);
+        const rest = await target.admin.auditEvents({ repo, after: first.next_after! });
+        expect(rest.events.map((e) => e.seq)).toEqual(page.events.slice(1).map((e) => e.seq));
+        const byAlice = await target.admin.auditEvents({ actor: alice.id, task_id: task.task_id });
+        expect(byAlice.events.map((e) => e.type)).toEqual(['task.status_changed']);
+        await expectCode(target.admin.auditEvents({ since: 'yesterday' }), 'validation_failed');
+        await expectCode(alice.api.auditEvents({ repo }), 'unauthorized');
+        await expectCode(target.anonymous.auditEvents(), 'unauthorized');
+      } finally {
+        await target.close?.();
+      }
+    });
+
+    it("reports a repo's analytics from its history", async () => {
+      const { target, repo, skill, join } = await world();
+      try {
+        const alice = await join('Alice');
+        await alice.api.heartbeat();
+        const task = await target.admin.createTask({
+          repo,
+          title: 'Measured',
+          required_skills: [skill],
+        });
+        await alice.api.getWork();
+        await alice.api.updateStatus(task.task_id, { status: 'in_progress' });
+        await alice.api.updateStatus(task.task_id, { status: 'pr_opened' });
+        await target.admin.mergeTask(task.task_id);
+        const report = await target.admin.repoAnalytics(repo);
+        expect(report).toMatchObject({
+          repo,
+          tasks_completed: 1,
+          lead_time: { samples: 1 },
+          cycle_time: { samples: 1 },
+          requeue_rate: { rate: 0, grants: 1, expired: 0, released: 0, requeued: 0 },
+          offer_acceptance_rate: { rate: null, accepted: 0, rejected: 0, expired: 0 },
+        });
+        expect(report.lead_time.median_ms).toBeGreaterThanOrEqual(0);
+        expect(Date.parse(report.until) - Date.parse(report.since)).toBe(30 * 24 * 3600_000);
+        await expectCode(target.admin.repoAnalytics(`${repo}-missing`), 'repo_not_found');
+        await expectCode(alice.api.repoAnalytics(repo), 'unauthorized');
+      } finally {
+        await target.close?.();
+      }
+    });
+
     it('delivers live events in order, after the catch-up read', async () => {
       const { target, repo } = await world();
       try {

@@ -146,9 +146,14 @@ export function analyticsCases(makeDriver: DriverFactory): void {
     it('defaults to the 30 days up to now, and counts a held lease only up to now', async () => {
       const h = await story();
       const report = h.engine.repoAnalytics('demo');
-      expect(report.until).toBe(at(150));
-      expect(report.since).toBe(iso(T0 + 150 * MINUTE - 30 * 24 * 60 * MINUTE));
+      // Until just after now: an event of this very millisecond counts.
+      expect(report.until).toBe(iso(T0 + 150 * MINUTE + 1));
+      expect(report.since).toBe(iso(T0 + 150 * MINUTE + 1 - 30 * 24 * 60 * MINUTE));
       expect(report.tasks_completed).toBe(1);
+      h.engine.createTask({ repo: 'demo', title: 'Now' });
+      expect(h.engine.repoAnalytics('demo').review_budget_saturation.observed_ms).toBe(
+        report.review_budget_saturation.observed_ms,
+      );
       // A period reaching into the future observes the repo only up to now.
       const ahead = h.engine.repoAnalytics('demo', { since: at(0), until: at(1000) });
       expect(ahead.review_budget_saturation.observed_ms).toBe(150 * MINUTE);
