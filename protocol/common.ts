@@ -29,12 +29,16 @@ export const TtlSeconds = z
 
 export const TASK_STATUSES = [
   'ready',
+  /** v1: reserved for one worker, who may accept or reject it (repos with offer assignment). */
+  'offered',
   'leased',
   'in_progress',
   'blocked',
   'pr_opened',
   'merged',
   'cancelled',
+  /** v1: out of attempts (expired or released too often); an admin may requeue it. */
+  'failed',
 ] as const;
 export const TaskStatus = z.enum(TASK_STATUSES);
 export type TaskStatus = z.infer<typeof TaskStatus>;

@@ -9,6 +9,10 @@ export const errorRegistry = {
   malformed_json: { status: 400, summary: 'The request body is not valid JSON.' },
   unknown_repo: { status: 400, summary: 'The task names a repo that has not been created.' },
   dependency_unknown: { status: 400, summary: 'A dependency names a task that does not exist.' },
+  dependency_cycle: {
+    status: 400,
+    summary: 'The dependencies would make a task wait on itself, directly or through others.',
+  },
   unauthorized: { status: 401, summary: 'Missing or wrong credentials.' },
   forbidden: { status: 403, summary: 'The caller may not do this.' },
   not_lease_holder: { status: 403, summary: 'The task is not leased to the calling worker.' },
@@ -17,6 +21,12 @@ export const errorRegistry = {
   worker_not_found: { status: 404, summary: 'No worker with that id.' },
   repo_not_found: { status: 404, summary: 'No repo with that key.' },
   lease_not_found: { status: 404, summary: 'No lease with that id.' },
+  offer_not_found: { status: 404, summary: 'No offer with that id.' },
+  not_offer_holder: { status: 403, summary: 'The offer was made to another worker.' },
+  offer_closed: {
+    status: 409,
+    summary: 'The offer was already accepted, rejected, withdrawn, or it expired.',
+  },
   invalid_transition: {
     status: 409,
     summary: 'The task cannot move to that status from its current one.',

@@ -4,6 +4,7 @@ import {
   TaskId,
   TaskStatus,
   Timestamp,
+  TrustTier,
   WorkerId,
   WorkerReportedStatus,
 } from './common.ts';
@@ -19,6 +20,11 @@ export const TRANSITION_CAUSES = [
   'release',
   'requeue',
   'cancel',
+  /** v1 offers: reserved for a worker; accepted (a lease), declined, or left to expire. */
+  'offer',
+  'accept',
+  'decline',
+  'offer_expire',
 ] as const;
 export const TransitionCause = z.enum(TRANSITION_CAUSES);
 export type TransitionCause = z.infer<typeof TransitionCause>;
@@ -77,6 +83,15 @@ export const OwpEvent = z
     ),
     event('worker.paused', z.object({})),
     event('worker.resumed', z.object({})),
+    event('worker.trust_changed', z.object({ from: TrustTier, to: TrustTier, reason: z.string() })),
+    event('offer.made', z.object({ offer_id: z.string(), expires_at: Timestamp })),
+    event('offer.accepted', z.object({ offer_id: z.string(), lease_id: z.string() })),
+    event(
+      'offer.rejected',
+      z.object({ offer_id: z.string(), reason: z.string(), message: z.string().nullable() }),
+    ),
+    event('offer.expired', z.object({ offer_id: z.string() })),
+    event('offer.withdrawn', z.object({ offer_id: z.string() })),
   ])
   .meta({ id: 'OwpEvent' });
 export type OwpEvent = z.infer<typeof OwpEvent>;

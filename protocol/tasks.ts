@@ -16,6 +16,13 @@ const Title = z.string().trim().min(1).max(300);
 const Description = z.string().max(100_000);
 const EstimatePoints = z.int().min(1).max(100);
 const Priority = z.int().min(0).max(1000);
+/** v1: tasks that must be merged before this one may be taken. */
+const DependsOn = z
+  .array(TaskId)
+  .max(50)
+  .refine((ids) => new Set(ids).size === ids.length, 'each task may be named once');
+/** v1: counted attempts (expiries and releases) before the task goes to `failed`. */
+export const MaxAttempts = z.int().min(1).max(100);
 
 /** `POST /v1/admin/tasks`, with the v0.1 defaults. */
 export const TaskCreateRequest = z
@@ -29,6 +36,9 @@ export const TaskCreateRequest = z
     area: Area.nullable().default(null),
     tier: RiskTier.default(0),
     lease_ttl_seconds: TtlSeconds.nullable().optional(),
+    depends_on: DependsOn.default([]),
+    /** Overrides the repo's `max_attempts`; null or absent: the repo's. */
+    max_attempts: MaxAttempts.nullable().optional(),
   })
   .meta({ id: 'TaskCreateRequest' });
 export type TaskCreateRequest = z.input<typeof TaskCreateRequest>;
@@ -53,6 +63,9 @@ export const TaskUpdateRequest = z
     area: Area.nullable().optional(),
     tier: RiskTier.optional(),
     lease_ttl_seconds: TtlSeconds.nullable().optional(),
+    /** Replaces the task's dependencies; refused if it would make a cycle. */
+    depends_on: DependsOn.optional(),
+    max_attempts: MaxAttempts.nullable().optional(),
     expected_version: z.int().min(1).optional(),
   })
   .meta({ id: 'TaskUpdateRequest' });
@@ -87,6 +100,11 @@ export const Task = z
     lease_ttl_seconds: z.int().nullable(),
     artifact: Artifact.nullable(),
     attempts: z.int(),
+    /** The task's own attempt limit, or null when the repo's applies. */
+    max_attempts: z.int().nullable(),
+    depends_on: z.array(TaskId),
+    /** How many of `depends_on` are not merged yet; the task waits while this is above 0. */
+    dependencies_pending: z.int(),
     version: z.int(),
     created_at: Timestamp,
     updated_at: Timestamp,

@@ -40,6 +40,36 @@ export const HeartbeatResponse = z
   .meta({ id: 'HeartbeatResponse' });
 export type HeartbeatResponse = z.infer<typeof HeartbeatResponse>;
 
+/** v1: `POST /v1/workers/{worker_id}/trust-tier` (admin); the reason goes to the audit log. */
+export const TrustTierRequest = z
+  .object({ tier: TrustTier, reason: z.string().trim().min(1).max(1000) })
+  .meta({ id: 'TrustTierRequest' });
+export type TrustTierRequest = z.input<typeof TrustTierRequest>;
+
+/** v1: `GET /v1/workers/{worker_id}/reputation`: the score and the outcomes it comes from. */
+export const WorkerReputation = z
+  .object({
+    worker_id: WorkerId,
+    trust_tier: TrustTier,
+    reputation: z.number(),
+    /** The three rates the score combines, each smoothed to 0.5 with no history. */
+    completion_rate: z.number(),
+    on_time_rate: z.number(),
+    offer_acceptance_rate: z.number(),
+    tasks_completed: z.int(),
+    leases_expired: z.int(),
+    leases_released: z.int(),
+    tasks_requeued: z.int(),
+    prs_opened: z.int(),
+    prs_on_time: z.int(),
+    offers_accepted: z.int(),
+    offers_rejected: z.int(),
+    offers_expired: z.int(),
+    formula: z.string(),
+  })
+  .meta({ id: 'WorkerReputation' });
+export type WorkerReputation = z.infer<typeof WorkerReputation>;
+
 export const Worker = z
   .object({
     worker_id: WorkerId,

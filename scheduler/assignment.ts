@@ -1,8 +1,13 @@
 import type { EngineContext } from './context.ts';
-import { type IneligibleReason, whyIneligible, compareTasks } from './eligibility.ts';
+import {
+  type IneligibleReason,
+  whyIneligible,
+  compareTasks,
+  minTrustRankFor,
+} from './eligibility.ts';
 import { edgeFor } from './lifecycle.ts';
 import type { RepoRow, TaskRow, WorkerRow } from './rows.ts';
-import { TASK_COLUMNS, TASK_FROM, splitSkills } from './rows.ts';
+import { TASK_COLUMNS, TASK_FROM, splitSkills, trustRulesOf } from './rows.ts';
 import { skillSetsHeldBy } from './skill-sets.ts';
 import { budgetUsed, findRepo, findTask, findWorker, isAreaHeld, isOnline } from './task-store.ts';
 import { applyTransition } from './transitions.ts';
@@ -18,7 +23,8 @@ import type { Touched } from './write-scope.ts';
  * repo's review budget is full: the ready queue is indexed by (repo, skill set).
  */
 
-const HOLDING_LIST = "('leased', 'in_progress', 'blocked')";
+/** Statuses that hold an area: a lease, or an offer waiting for its answer. */
+const RESERVING_LIST = "('offered', 'leased', 'in_progress', 'blocked')";
 
 /**
  * The reason `worker` may not take `task` right now, or null, from fresh facts. `repo` saves a read
@@ -43,6 +49,9 @@ export function checkEligibility(
       required_skills: splitSkills(task.skills),
       tier: task.tier,
       recently_released_by_worker: recentlyReleasedBy(ctx, task, worker.id, now),
+      recently_declined_by_worker:
+        repo?.assignment === 'offer' && recentlyDeclinedBy(ctx, task.id, worker.id, now),
+      dependencies_pending: task.deps_pending,
     },
     {
       exists: repo !== undefined,
@@ -54,12 +63,28 @@ export function checkEligibility(
       online: isOnline(worker, now, ctx.config.heartbeatTtlMs),
       paused: worker.paused_by_admin === 1 || worker.reported_status === 'paused',
       skills: new Set(JSON.parse(worker.skills) as string[]),
-      max_tier: worker.max_tier,
+      max_tier: repo ? maxTierIn(ctx, repo, worker) : -1,
       capacity_points: worker.capacity_points,
       points_in_use: worker.points_in_use,
       max_concurrent_tasks: worker.max_concurrent_tasks,
       active_tasks: worker.active_tasks,
     },
+  );
+}
+
+/** The highest task risk tier `worker` may take in `repo`, by the repo's trust rules. */
+function maxTierIn(ctx: EngineContext, repo: RepoRow, worker: Pick<WorkerRow, 'trust_tier'>) {
+  return trustRulesOf(repo, ctx.config.defaultTrustRules)[worker.trust_tier];
+}
+
+/** Whether the worker rejected an offer of the task, or let one expire, within the cool-down. */
+function recentlyDeclinedBy(ctx: EngineContext, taskId: string, workerId: string, now: number) {
+  return (
+    ctx.driver.get(
+      `SELECT 1 FROM offers WHERE task_id = $task AND worker_id = $worker
+          AND status IN ('rejected', 'expired') AND resolved_at > $since LIMIT 1`,
+      { task: taskId, worker: workerId, since: now - ctx.config.offerCooldownMs },
+    ) !== undefined
   );
 }
 
@@ -71,16 +96,39 @@ function recentlyReleasedBy(ctx: EngineContext, task: TaskRow, workerId: string,
   );
 }
 
-/** Grants `task` to `worker` after confirming eligibility; returns false when a rule says no. */
+/**
+ * Gives `task` to `worker` after confirming eligibility: a lease, or in a repo with offer
+ * assignment, an offer the worker may accept or reject. Returns false when a rule says no.
+ */
 export function grantLease(ctx: EngineContext, task: TaskRow, worker: WorkerRow): boolean {
   const repo = findRepo(ctx.driver, task.repo);
   if (!repo || checkEligibility(ctx, task, worker, repo) !== null) return false;
-  const ttlMs = task.ttl_override_ms ?? repo.lease_ttl_ms ?? ctx.config.leaseTtlMs;
+  if (repo.assignment === 'offer') {
+    const now = ctx.clock.now();
+    applyTransition(ctx, task, edgeFor(task.status, 'system', { cause: 'offer' }), {
+      epoch: task.lease_epoch,
+      offer: {
+        workerId: worker.id,
+        offerId: ctx.ids.offerId?.() ?? `o_${ctx.ids.leaseId().slice(2)}`,
+        expiresAt: now + (repo.offer_ttl_ms ?? ctx.config.offerTtlMs),
+      },
+    });
+    return true;
+  }
   applyTransition(ctx, task, edgeFor(task.status, 'system', { cause: 'grant' }), {
     epoch: task.lease_epoch,
-    grant: { workerId: worker.id, leaseId: ctx.ids.leaseId(), ttlMs },
+    grant: { workerId: worker.id, leaseId: ctx.ids.leaseId(), ttlMs: leaseTtlOf(ctx, task, repo) },
   });
   return true;
+}
+
+/** A new lease's TTL: the task's own, else its repo's, else the engine's default. */
+export function leaseTtlOf(
+  ctx: EngineContext,
+  task: Pick<TaskRow, 'ttl_override_ms'>,
+  repo: Pick<RepoRow, 'lease_ttl_ms'> | undefined,
+): number {
+  return task.ttl_override_ms ?? repo?.lease_ttl_ms ?? ctx.config.leaseTtlMs;
 }
 
 /** Repos whose review budget has room. */
@@ -88,7 +136,7 @@ function reposWithBudget(ctx: EngineContext): RepoRow[] {
   return ctx.driver.all<RepoRow>(
     `SELECT r.* FROM repos r
       WHERE r.max_open_prs > (SELECT COUNT(*) FROM tasks b WHERE b.repo = r.key
-              AND b.status IN ('leased', 'in_progress', 'blocked', 'pr_opened'))`,
+              AND b.status IN ('offered', 'leased', 'in_progress', 'blocked', 'pr_opened'))`,
   );
 }
 
@@ -98,25 +146,33 @@ export function bestTaskFor(ctx: EngineContext, worker: WorkerRow): TaskRow | un
   const sets = skillSetsHeldBy(ctx.driver, worker.id);
   let best: TaskRow | undefined;
   for (const repo of reposWithBudget(ctx)) {
+    const maxTier = maxTierIn(ctx, repo, worker);
+    if (maxTier < 0) continue;
     for (const set of sets) {
       const head = ctx.driver.get<TaskRow>(
         `SELECT ${TASK_COLUMNS} FROM ${TASK_FROM}
-          WHERE t.status = 'ready' AND t.repo = $repo AND t.skill_set_id = $set
+          WHERE t.status = 'ready' AND t.deps_pending = 0 AND t.repo = $repo
+            AND t.skill_set_id = $set
             AND t.estimate_points <= $points_left AND t.tier <= $max_tier
             AND (t.released_by IS NULL OR t.released_by <> $worker OR t.released_at <= $cooldown)
             AND ($locks = 0 OR t.area IS NULL OR NOT EXISTS (
                   SELECT 1 FROM tasks a WHERE a.repo = t.repo AND a.area = t.area
-                     AND a.status IN ${HOLDING_LIST}))
+                     AND a.status IN ${RESERVING_LIST}))
+            AND ($offers = 0 OR NOT EXISTS (
+                  SELECT 1 FROM offers o WHERE o.task_id = t.id AND o.worker_id = $worker
+                     AND o.status IN ('rejected', 'expired') AND o.resolved_at > $declined_since))
           ORDER BY t.priority DESC, t.estimate_points, t.created_at, t.id
           LIMIT 1`,
         {
           repo: repo.key,
           set,
           points_left: worker.capacity_points - worker.points_in_use,
-          max_tier: worker.max_tier,
+          max_tier: maxTier,
           worker: worker.id,
           cooldown: now - ctx.config.releaseCooldownMs,
           locks: repo.area_locks_enabled,
+          offers: repo.assignment === 'offer' ? 1 : 0,
+          declined_since: now - ctx.config.offerCooldownMs,
         },
       );
       if (head && (!best || compareTasks(head, best) < 0)) best = head;
@@ -126,7 +182,14 @@ export function bestTaskFor(ctx: EngineContext, worker: WorkerRow): TaskRow | un
 }
 
 /** The least loaded online worker who may take `task`, walking only workers with room. */
-export function bestWorkerFor(ctx: EngineContext, task: TaskRow): WorkerRow | undefined {
+export function bestWorkerFor(
+  ctx: EngineContext,
+  task: TaskRow,
+  repo: RepoRow | undefined = findRepo(ctx.driver, task.repo),
+): WorkerRow | undefined {
+  if (!repo) return undefined;
+  const minRank = minTrustRankFor(trustRulesOf(repo, ctx.config.defaultTrustRules), task.tier);
+  if (minRank === null) return undefined;
   const now = ctx.clock.now();
   const excluded =
     task.released_by !== null &&
@@ -140,8 +203,11 @@ export function bestWorkerFor(ctx: EngineContext, task: TaskRow): WorkerRow | un
         AND w.paused_by_admin = 0 AND w.reported_status <> 'paused'
         AND w.points_in_use + $points <= w.capacity_points
         AND w.last_heartbeat_at > $online_after
-        AND w.max_tier >= $tier
+        AND w.trust_rank >= $min_rank
         AND w.id <> $excluded
+        AND ($offers = 0 OR NOT EXISTS (
+              SELECT 1 FROM offers o WHERE o.task_id = $task AND o.worker_id = w.id
+                 AND o.status IN ('rejected', 'expired') AND o.resolved_at > $declined_since))
         AND NOT EXISTS (
           SELECT 1 FROM skill_set_members m WHERE m.set_id = $set AND NOT EXISTS (
             SELECT 1 FROM worker_skills s WHERE s.worker_id = w.id AND s.skill = m.skill))
@@ -150,9 +216,12 @@ export function bestWorkerFor(ctx: EngineContext, task: TaskRow): WorkerRow | un
     {
       points: task.estimate_points,
       online_after: now - ctx.config.heartbeatTtlMs,
-      tier: task.tier,
+      min_rank: minRank,
       excluded,
       set: task.skill_set_id,
+      offers: repo.assignment === 'offer' ? 1 : 0,
+      task: task.id,
+      declined_since: now - ctx.config.offerCooldownMs,
     },
   );
 }
@@ -178,7 +247,7 @@ function grantBestTask(ctx: EngineContext, worker: WorkerRow): boolean {
 /** Offers one ready task to the least loaded worker who may take it. */
 export function assignTask(ctx: EngineContext, taskId: string): boolean {
   const task = findTask(ctx.driver, taskId);
-  if (!task || task.status !== 'ready') return false;
+  if (!task || task.status !== 'ready' || task.deps_pending > 0) return false;
   const worker = bestWorkerFor(ctx, task);
   return worker !== undefined && grantLease(ctx, task, worker);
 }
@@ -204,7 +273,7 @@ export function assignRepoQueue(ctx: EngineContext, repoKey: string, scanLimit =
   while (budgetLeft > 0 && workersWithRoom) {
     const page: QueueKey[] = ctx.driver.all<QueueKey>(
       `SELECT id, priority, estimate_points, created_at FROM tasks
-        WHERE status = 'ready' AND repo = $repo
+        WHERE status = 'ready' AND deps_pending = 0 AND repo = $repo
           AND ($first = 1 OR priority < $p OR (priority = $p AND (estimate_points > $e
                OR (estimate_points = $e AND (created_at > $c OR (created_at = $c AND id > $id))))))
         ORDER BY priority DESC, estimate_points, created_at, id LIMIT $limit`,
@@ -262,7 +331,8 @@ function anyWorkerWithRoom(ctx: EngineContext): boolean {
 export function assignAll(ctx: EngineContext): number {
   let granted = 0;
   for (let round = 0; round < 100; round++) {
-    if (!ctx.driver.get(`SELECT 1 FROM tasks WHERE status = 'ready' LIMIT 1`)) break;
+    if (!ctx.driver.get(`SELECT 1 FROM tasks WHERE status = 'ready' AND deps_pending = 0 LIMIT 1`))
+      break;
     const workers = ctx.driver.all<WorkerRow>(
       `SELECT w.* FROM workers w
         WHERE w.active_tasks < w.max_concurrent_tasks AND w.points_in_use < w.capacity_points

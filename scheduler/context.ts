@@ -1,4 +1,4 @@
-import type { OwpEventData, OwpEventType, TrustTier } from '../protocol/index.ts';
+import type { OwpEventData, OwpEventType, TrustRules, TrustTier } from '../protocol/index.ts';
 import type { Clock } from './clock.ts';
 import type { EventLog, EventRefs } from './event-log.ts';
 import { hashToken, type IdSource } from './ids.ts';
@@ -14,6 +14,14 @@ export interface EngineConfig {
   defaultTrustTier: TrustTier;
   /** A worker that released a task is not handed the same task again for this long. */
   releaseCooldownMs: number;
+  /** Counted attempts (expiries, releases) before a task goes to `failed`, unless its repo says. */
+  defaultMaxAttempts: number;
+  /** The highest task risk tier each trust tier may take, unless a repo has its own rules. */
+  defaultTrustRules: TrustRules;
+  /** How long an offer waits for its answer, unless the repo says. */
+  offerTtlMs: number;
+  /** A worker that rejected an offer, or let it expire, is not offered that task again for this long. */
+  offerCooldownMs: number;
   /**
    * A heartbeat with the same status and note as one recorded less than this long ago is answered
    * without a write (its leases were renewed by that one). 0 writes every heartbeat.
@@ -33,6 +41,10 @@ export const DEFAULT_CONFIG: EngineConfig = {
   heartbeatTtlMs: 90_000,
   defaultTrustTier: 'basic',
   releaseCooldownMs: 10 * 60_000,
+  defaultMaxAttempts: 5,
+  defaultTrustRules: { untrusted: 0, basic: 1, trusted: 2, maintainer: 3 },
+  offerTtlMs: 15 * 60_000,
+  offerCooldownMs: 60 * 60_000,
   heartbeatCoalesceMs: 0,
   idempotencyTtlMs: 24 * 3600_000,
   hashToken,

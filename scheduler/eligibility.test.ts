@@ -158,6 +158,8 @@ const taskFacts: fc.Arbitrary<TaskFacts> = fc.record({
   required_skills: fc.uniqueArray(skill, { maxLength: 2 }),
   tier: fc.integer({ min: 0, max: 3 }),
   recently_released_by_worker: fc.boolean(),
+  recently_declined_by_worker: fc.boolean(),
+  dependencies_pending: fc.constantFrom(0, 0, 0, 1, 2),
 });
 
 const repoFacts: fc.Arbitrary<RepoFacts> = fc.record({
@@ -194,6 +196,8 @@ const RULES: Record<IneligibleReason, (t: TaskFacts, r: RepoFacts, w: WorkerFact
   not_enough_points: (t, _r, w) => w.points_in_use + t.estimate_points <= w.capacity_points,
   no_free_slot: (_t, _r, w) => w.active_tasks < w.max_concurrent_tasks,
   recently_released: (t) => !t.recently_released_by_worker,
+  recently_declined: (t) => !t.recently_declined_by_worker,
+  waiting_on_dependencies: (t) => (t.dependencies_pending ?? 0) === 0,
 };
 
 describe('whyIneligible', () => {

@@ -1,12 +1,24 @@
-import type { TrustTier } from '../protocol/index.ts';
+import { TRUST_TIERS, type TrustRules, type TrustTier } from '../protocol/index.ts';
 
-/** The highest task risk tier (0–3) each worker trust tier may take. */
+/** The highest task risk tier (0–3) each worker trust tier may take, unless a repo says otherwise. */
 export const MAX_TASK_TIER: Record<TrustTier, number> = {
   untrusted: 0,
   basic: 1,
   trusted: 2,
   maintainer: 3,
 };
+
+/** A trust tier as a rank: untrusted 0, basic 1, trusted 2, maintainer 3. */
+export const trustRank = (tier: TrustTier): number => TRUST_TIERS.indexOf(tier);
+
+/**
+ * The lowest trust rank a repo's rules let take a task of `taskTier`, or null when no tier may.
+ * Rules are monotone (a more trusted tier never takes less), so every higher rank may take it too.
+ */
+export function minTrustRankFor(rules: TrustRules, taskTier: number): number | null {
+  const rank = TRUST_TIERS.findIndex((tier) => rules[tier] >= taskTier);
+  return rank === -1 ? null : rank;
+}
 
 /** What eligibility needs to know about a task, as plain values. */
 export interface TaskFacts {
@@ -16,6 +28,10 @@ export interface TaskFacts {
   tier: number;
   /** True when the worker released this task within the cool-down. */
   recently_released_by_worker?: boolean;
+  /** True when the worker rejected an offer of this task, or let one expire, within the cool-down. */
+  recently_declined_by_worker?: boolean;
+  /** Dependencies not merged yet. */
+  dependencies_pending?: number;
 }
 
 export interface RepoFacts {
@@ -31,6 +47,7 @@ export interface WorkerFacts {
   online: boolean;
   paused: boolean;
   skills: ReadonlySet<string>;
+  /** The highest task risk tier the worker's trust tier may take in the task's repo. */
   max_tier: number;
   capacity_points: number;
   points_in_use: number;
@@ -40,6 +57,7 @@ export interface WorkerFacts {
 
 export type IneligibleReason =
   | 'task_not_ready'
+  | 'waiting_on_dependencies'
   | 'repo_missing'
   | 'review_budget_full'
   | 'area_locked'
@@ -49,7 +67,8 @@ export type IneligibleReason =
   | 'missing_skill'
   | 'not_enough_points'
   | 'no_free_slot'
-  | 'recently_released';
+  | 'recently_released'
+  | 'recently_declined';
 
 /**
  * Why `worker` may not take `task` now, or null when it may. Every rule at once, over plain values:
@@ -62,6 +81,7 @@ export function whyIneligible(
   worker: WorkerFacts,
 ): IneligibleReason | null {
   if (task.status !== 'ready') return 'task_not_ready';
+  if ((task.dependencies_pending ?? 0) > 0) return 'waiting_on_dependencies';
   if (!repo.exists) return 'repo_missing';
   if (reviewBudgetLeft(repo) <= 0) return 'review_budget_full';
   if (repo.area_locked) return 'area_locked';
@@ -73,6 +93,7 @@ export function whyIneligible(
     return 'not_enough_points';
   if (worker.active_tasks >= worker.max_concurrent_tasks) return 'no_free_slot';
   if (task.recently_released_by_worker) return 'recently_released';
+  if (task.recently_declined_by_worker) return 'recently_declined';
   return null;
 }
 
@@ -115,17 +136,55 @@ export function compareWorkers(a: WorkerOrderKey, b: WorkerOrderKey): number {
   );
 }
 
-/**
- * Reputation in [0, 1]: the completion rate of leases, smoothed so a new worker starts at 0.5
- * rather than at either extreme (Laplace's rule of succession).
- */
-export function reputationOf(stats: {
+/** A worker's outcomes, as counted by the engine. Fields added in v1 may be absent (0). */
+export interface OutcomeStats {
   tasks_completed: number;
   leases_expired: number;
   leases_released: number;
-}): number {
-  const attempts = stats.tasks_completed + stats.leases_expired + stats.leases_released;
-  return (stats.tasks_completed + 1) / (attempts + 2);
+  /** Tasks an admin took back from the worker. */
+  tasks_requeued?: number;
+  prs_opened?: number;
+  /** PRs opened before the lease's first expiry, without needing a renewal. */
+  prs_on_time?: number;
+  offers_accepted?: number;
+  offers_rejected?: number;
+  offers_expired?: number;
+}
+
+/** Laplace's rule of succession: `hits` of `trials`, smoothed so no history reads as 0.5. */
+const smoothed = (hits: number, trials: number) => (hits + 1) / (trials + 2);
+
+/** The three rates reputation combines, each in (0, 1) and 0.5 with no history. */
+export function outcomeRates(stats: OutcomeStats) {
+  const ended =
+    stats.tasks_completed +
+    stats.leases_expired +
+    stats.leases_released +
+    (stats.tasks_requeued ?? 0);
+  const offers =
+    (stats.offers_accepted ?? 0) + (stats.offers_rejected ?? 0) + (stats.offers_expired ?? 0);
+  return {
+    completion_rate: smoothed(stats.tasks_completed, ended),
+    on_time_rate: smoothed(stats.prs_on_time ?? 0, stats.prs_opened ?? 0),
+    offer_acceptance_rate: smoothed(stats.offers_accepted ?? 0, offers),
+  };
+}
+
+export const REPUTATION_FORMULA =
+  'reputation = 0.6 × completion + 0.25 × on_time + 0.15 × offer_acceptance, where ' +
+  'completion = (completed + 1) / (completed + expired + released + requeued + 2), ' +
+  'on_time = (PRs opened before the first lease expiry + 1) / (PRs opened + 2), ' +
+  'offer_acceptance = (accepted + 1) / (accepted + rejected + offers expired + 2)';
+
+/**
+ * Reputation in (0, 1), 0.5 for a new worker: mostly whether leases end in a merge, then whether
+ * PRs come within the first lease, then whether offers are taken. Breaks ties in assignment.
+ */
+export function reputationOf(stats: OutcomeStats): number {
+  const rates = outcomeRates(stats);
+  return (
+    0.6 * rates.completion_rate + 0.25 * rates.on_time_rate + 0.15 * rates.offer_acceptance_rate
+  );
 }
 
 /** Skills compare case-insensitively: stored trimmed, lower-case, sorted, without duplicates. */

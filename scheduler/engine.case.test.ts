@@ -6,6 +6,7 @@ import { basicsCases } from './contract/basics.case.test.ts';
 import { invariantCases } from './contract/invariants.case.test.ts';
 import { leaseCases } from './contract/leases.case.test.ts';
 import { lifecycleCases } from './contract/lifecycle.case.test.ts';
+import { workRuleCases } from './contract/work-rules.case.test.ts';
 import type { DriverFactory } from './testing/engine-harness.ts';
 
 /**
@@ -21,5 +22,6 @@ export function runEngineContract(driverName: string, makeDriver: DriverFactory)
     invariantCases(makeDriver);
     auditCases(makeDriver);
     analyticsCases(makeDriver);
+    workRuleCases(makeDriver);
   });
 }

@@ -4,6 +4,11 @@ import {
   AuditQuery,
   HeartbeatRequest,
   LeaseReleaseRequest,
+  OfferRejectRequest,
+  TrustTierRequest,
+  type OffersResponse,
+  type WorkerReputation,
+  type WorkLease,
   RegisterWorkerRequest,
   RepoKey,
   RepoUpsertRequest,
@@ -39,6 +44,7 @@ import { type IdSource, randomIds } from './ids.ts';
 import { releaseLease, renewLease, updateStatus } from './lease-commands.ts';
 import { expireLease, findExpiredLeases, markSilentWorkersOffline } from './lease-sweep.ts';
 import { migrate } from './migrate.ts';
+import * as offers from './offer-commands.ts';
 import * as repos from './repo-commands.ts';
 import { type TaskRow, toTask } from './rows.ts';
 import type { SqlDriver } from './storage-port.ts';
@@ -60,6 +66,8 @@ export interface SchedulerOptions {
 /** The outcome of one expiry sweep. */
 export interface SweepResult {
   expired: number;
+  /** Offers that ran out unanswered (their tasks went back to the queue). */
+  offers_expired: number;
   workers_offline: number;
 }
 
@@ -247,6 +255,45 @@ export class Scheduler {
 
   private readonly workerView = (id: string): Worker => workers.getWorker(this.ctx, id);
 
+  /** Admin: sets a worker's trust tier, with the reason for the audit log. */
+  setTrustTier(id: string, input: z.input<typeof TrustTierRequest>): Worker {
+    const req = parseInput(TrustTierRequest, input);
+    return this.scope.runAs(
+      ADMIN_ACTOR,
+      () => workers.setTrustTier(this.ctx, id, req),
+      this.workerView,
+    );
+  }
+
+  /** A worker's reputation and the outcomes it is computed from. */
+  reputation(id: string): WorkerReputation {
+    return workers.reputationOfWorker(this.ctx, id);
+  }
+
+  // ── offers ──
+
+  /** The worker's open offers, after offering whatever it is now eligible for. */
+  listOffers(workerId: string): OffersResponse {
+    requireWorker(this.ctx.driver, workerId);
+    this.scope.run(() => fillWorker(this.ctx, workerId));
+    return { worker_id: workerId, offers: offers.listOffers(this.ctx, workerId) };
+  }
+
+  /** The worker accepts an offer and gets its lease. */
+  acceptOffer(workerId: string, offerId: string): WorkLease {
+    return this.scope.runAs(workerId, () => offers.acceptOffer(this.ctx, workerId, offerId));
+  }
+
+  /** The worker rejects an offer, with a reason; the task goes back to the queue. */
+  rejectOffer(
+    workerId: string,
+    offerId: string,
+    input: z.input<typeof OfferRejectRequest>,
+  ): { ok: true; task_id: string } {
+    const req = parseInput(OfferRejectRequest, input);
+    return this.scope.runAs(workerId, () => offers.rejectOffer(this.ctx, workerId, offerId, req));
+  }
+
   // ── leases ──
 
   /** A worker moves its task along the lifecycle, fenced by its lease (409 when stale). */
@@ -295,11 +342,15 @@ export class Scheduler {
     for (const lease of findExpiredLeases(this.ctx)) {
       if (this.scope.run(() => expireLease(this.ctx, lease))) expired++;
     }
+    let offersExpired = 0;
+    for (const offer of offers.findExpiredOffers(this.ctx)) {
+      if (this.scope.run(() => offers.expireOffer(this.ctx, offer))) offersExpired++;
+    }
     const offline = this.scope.run(() => {
       forgetOldIdempotencyKeys(this.ctx);
       return markSilentWorkersOffline(this.ctx).length;
     });
-    return { expired, workers_offline: offline };
+    return { expired, offers_expired: offersExpired, workers_offline: offline };
   }
 
   /** The full assignment cycle; hosts run it on a timer as a safety net. Returns leases granted. */
@@ -332,6 +383,8 @@ export class Scheduler {
       tasks_blocked: n('blocked'),
       tasks_merged: n('merged'),
       tasks_cancelled: n('cancelled'),
+      tasks_offered: n('offered'),
+      tasks_failed: n('failed'),
       workers_total: workerCounts.total,
       last_event_seq: this.ctx.log.lastSeq(),
     };

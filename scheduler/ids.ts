@@ -7,6 +7,8 @@ export interface IdSource {
   taskId(): string;
   workerId(): string;
   leaseId(): string;
+  /** Optional so an injected source made before offers existed still works. */
+  offerId?(): string;
   /** A worker token: at least 128 random bits. */
   token(): string;
 }
@@ -16,18 +18,20 @@ export const randomIds: IdSource = {
   taskId: () => `t_${nanoid(16)}`,
   workerId: () => `w_${nanoid(16)}`,
   leaseId: () => `l_${nanoid(16)}`,
+  offerId: () => `o_${nanoid(16)}`,
   token: () => `owpw_${nanoid(43)}`,
 };
 
 /** Predictable ids for tests and demos: `t_0001`, `w_0001`, … */
 export function sequentialIds(): IdSource {
-  const counters = { t: 0, w: 0, l: 0, k: 0 };
+  const counters = { t: 0, w: 0, l: 0, o: 0, k: 0 };
   const next = (prefix: keyof typeof counters) =>
     `${prefix}_${String(++counters[prefix]).padStart(4, '0')}`;
   return {
     taskId: () => next('t'),
     workerId: () => next('w'),
     leaseId: () => next('l'),
+    offerId: () => next('o'),
     token: () => `owpw_test_${next('k')}`,
   };
 }

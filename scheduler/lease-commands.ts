@@ -8,6 +8,7 @@ import {
 import { toIso } from './clock.ts';
 import type { EngineContext } from './context.ts';
 import { edgeFor, isHolding } from './lifecycle.ts';
+import { isLastAttempt } from './retries.ts';
 import type { TaskRow } from './rows.ts';
 import { findTask, requireTask, requireWorker } from './task-store.ts';
 import { applyTransition } from './transitions.ts';
@@ -76,6 +77,7 @@ export function releaseLease(
 ): { ok: true; task_id: string } {
   const task = requireLeaseById(ctx, workerId, leaseId);
   applyTransition(ctx, task, edgeFor(task.status, 'worker', { cause: 'release' }), {
+    lastAttempt: isLastAttempt(ctx, task),
     epoch: task.lease_epoch,
     worker: workerId,
     message: req.reason ?? null,

@@ -1,5 +1,6 @@
 import type { EngineContext } from './context.ts';
 import { edgeFor } from './lifecycle.ts';
+import { isLastAttempt } from './retries.ts';
 import { findTask } from './task-store.ts';
 import { applyTransition } from './transitions.ts';
 import { OwpError } from '../protocol/errors.ts';
@@ -33,6 +34,7 @@ export function expireLease(ctx: EngineContext, lease: ExpiredLease): boolean {
   if (!task || task.lease_epoch !== lease.epoch) return false;
   try {
     applyTransition(ctx, task, edgeFor(task.status, 'system', { cause: 'expire' }), {
+      lastAttempt: isLastAttempt(ctx, task),
       epoch: lease.epoch,
       expiredAt: ctx.clock.now(),
       message: 'lease expired',

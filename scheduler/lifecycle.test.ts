@@ -34,6 +34,8 @@ describe('allowedTargets', () => {
     ['pr_opened', ['merged', 'ready']],
     ['merged', []],
     ['cancelled', []],
+    ['offered', ['leased', 'ready']],
+    ['failed', []],
   ])('a worker may move a task that is %s to %j', (from, targets) => {
     expect(allowedTargets(from, 'worker')).toEqual(targets);
   });
@@ -46,18 +48,22 @@ describe('allowedTargets', () => {
     ['pr_opened', ['merged', 'ready', 'cancelled']],
     ['merged', []],
     ['cancelled', []],
+    ['offered', ['cancelled']],
+    ['failed', ['ready', 'cancelled']],
   ])('an admin may move a task that is %s to %j', (from, targets) => {
     expect(allowedTargets(from, 'admin')).toEqual(targets);
   });
 
   it.each<[TaskStatus, TaskStatus[]]>([
-    ['ready', ['leased']],
+    ['ready', ['leased', 'offered']],
     ['leased', ['ready']],
     ['in_progress', ['ready']],
     ['blocked', ['ready']],
     ['pr_opened', []],
     ['merged', []],
     ['cancelled', []],
+    ['offered', ['ready']],
+    ['failed', []],
   ])('the engine itself may move a task that is %s to %j', (from, targets) => {
     expect(allowedTargets(from, 'system')).toEqual(targets);
   });
@@ -180,13 +186,25 @@ describe('the lifecycle table', () => {
     }
   });
 
-  it('reaches merged only from pr_opened, and leased only by a grant from ready', () => {
+  it('reaches merged only from pr_opened, and leased only by a grant or an accepted offer', () => {
     expect(LIFECYCLE.filter((e) => e.to === 'merged').flatMap((e) => e.from)).toEqual([
       'pr_opened',
     ]);
     expect(LIFECYCLE.filter((e) => e.to === 'leased')).toEqual([
       { cause: 'grant', from: ['ready'], to: 'leased', actors: ['system'] },
+      { cause: 'accept', from: ['offered'], to: 'leased', actors: ['worker'] },
     ]);
+  });
+
+  it('sends only counted attempts (expiries, releases) to failed, and only an admin takes it back', () => {
+    expect(
+      LIFECYCLE.filter((e) => e.whenOutOfAttempts === 'failed')
+        .map((e) => e.cause)
+        .sort(),
+    ).toEqual(['expire', 'release']);
+    expect(allowedTargets('failed', 'worker')).toEqual([]);
+    expect(allowedTargets('failed', 'system')).toEqual([]);
+    expect(edgeFor('failed', 'admin', { cause: 'requeue' }).to).toBe('ready');
   });
 });
 
@@ -200,6 +218,8 @@ describe('status classes', () => {
     ['pr_opened', false, true, false],
     ['merged', false, false, true],
     ['cancelled', false, false, true],
+    ['offered', false, true, false],
+    ['failed', false, false, false],
   ])(
     '%s: holding %s, counts against the budget %s, terminal %s',
     (status, holding, budget, terminal) => {

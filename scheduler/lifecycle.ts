@@ -9,44 +9,76 @@ export interface LifecycleEdge {
   from: readonly TaskStatus[];
   to: TaskStatus;
   actors: readonly Actor[];
+  /**
+   * Where the edge leads instead when it uses the task's last attempt (expiries and releases
+   * count one): the task stops being retried and waits for an admin.
+   */
+  whenOutOfAttempts?: TaskStatus;
 }
 
-/** Statuses in which a worker holds a live lease: they count against its capacity and lock the area. */
+/** Statuses in which a worker holds a live lease: renewed by heartbeats, expired by the sweep. */
 export const HOLDING_STATUSES = [
   'leased',
   'in_progress',
   'blocked',
 ] as const satisfies TaskStatus[];
+/**
+ * Statuses that reserve a worker: a live lease, or an offer waiting for its answer. They count
+ * against the worker's capacity and lock the task's area.
+ */
+export const RESERVING_STATUSES = ['offered', ...HOLDING_STATUSES] as const satisfies TaskStatus[];
 /** Statuses that may end as a PR for a maintainer to review: they count against the review budget. */
-export const BUDGET_STATUSES = [...HOLDING_STATUSES, 'pr_opened'] as const satisfies TaskStatus[];
+export const BUDGET_STATUSES = [...RESERVING_STATUSES, 'pr_opened'] as const satisfies TaskStatus[];
+/** What a worker may give back: its leased work, or a PR it closed. */
+const RELEASABLE = [...HOLDING_STATUSES, 'pr_opened'] as const;
 export const TERMINAL_STATUSES = ['merged', 'cancelled'] as const satisfies TaskStatus[];
 
-const NON_TERMINAL = ['ready', ...BUDGET_STATUSES] as const;
+const NON_TERMINAL = ['ready', ...BUDGET_STATUSES, 'failed'] as const;
 
 /**
  * The task lifecycle, as data. Every status change goes through `edgeFor`, so this table is the
  * whole truth about what may happen to a task:
  *
  *   ready ──grant──▶ leased ──▶ in_progress ──▶ pr_opened ──▶ merged
- *     ▲                │  │          │  │            │
- *     │                │  └─▶ blocked ◀┘  │            └─▶ ready (PR closed unmerged)
+ *     ▲  │             ▲  │  │          │  │            │
+ *     │  └─offer─▶ offered │  └─▶ blocked ◀┘  │            └─▶ ready (PR closed unmerged)
+ *     │    (accept ──┘, decline / offer_expire ──▶ ready)
  *     └──── expire / release / requeue ◀──┘
+ *   expire / release with the attempts used up ──▶ failed ──requeue (admin)──▶ ready
  *   cancelled: admin, from any non-terminal state
  */
 export const LIFECYCLE: readonly LifecycleEdge[] = [
   { cause: 'grant', from: ['ready'], to: 'leased', actors: ['system'] },
+  { cause: 'offer', from: ['ready'], to: 'offered', actors: ['system'] },
+  { cause: 'accept', from: ['offered'], to: 'leased', actors: ['worker'] },
+  { cause: 'decline', from: ['offered'], to: 'ready', actors: ['worker'] },
+  { cause: 'offer_expire', from: ['offered'], to: 'ready', actors: ['system'] },
   { cause: 'start', from: ['leased', 'blocked'], to: 'in_progress', actors: ['worker'] },
   { cause: 'block', from: ['leased', 'in_progress'], to: 'blocked', actors: ['worker'] },
   { cause: 'open_pr', from: ['in_progress'], to: 'pr_opened', actors: ['worker'] },
   { cause: 'merge', from: ['pr_opened'], to: 'merged', actors: ['worker', 'admin'] },
-  { cause: 'expire', from: HOLDING_STATUSES, to: 'ready', actors: ['system'] },
-  { cause: 'release', from: BUDGET_STATUSES, to: 'ready', actors: ['worker'] },
-  { cause: 'requeue', from: BUDGET_STATUSES, to: 'ready', actors: ['admin'] },
+  {
+    cause: 'expire',
+    from: HOLDING_STATUSES,
+    to: 'ready',
+    actors: ['system'],
+    whenOutOfAttempts: 'failed',
+  },
+  {
+    cause: 'release',
+    from: RELEASABLE,
+    to: 'ready',
+    actors: ['worker'],
+    whenOutOfAttempts: 'failed',
+  },
+  { cause: 'requeue', from: [...RELEASABLE, 'failed'], to: 'ready', actors: ['admin'] },
   { cause: 'cancel', from: NON_TERMINAL, to: 'cancelled', actors: ['admin'] },
 ];
 
 export const isHolding = (status: TaskStatus): boolean =>
   (HOLDING_STATUSES as readonly TaskStatus[]).includes(status);
+export const isReserving = (status: TaskStatus): boolean =>
+  (RESERVING_STATUSES as readonly TaskStatus[]).includes(status);
 export const countsAgainstBudget = (status: TaskStatus): boolean =>
   (BUDGET_STATUSES as readonly TaskStatus[]).includes(status);
 export const isTerminal = (status: TaskStatus): boolean =>

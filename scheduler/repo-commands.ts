@@ -1,8 +1,21 @@
 import type { z } from 'zod';
 import { OwpError, type Repo, type RepoUpsertRequest } from '../protocol/index.ts';
 import type { EngineContext } from './context.ts';
-import { type RepoRow, toRepo } from './rows.ts';
+import { type RepoDefaults, type RepoRow, toRepo } from './rows.ts';
 import { budgetUsed, findRepo, heldAreas, openPrs } from './task-store.ts';
+
+/** A setting the request may give (a new value), clear (null) or leave out (keep the old one). */
+function setting<T, S>(given: T | null | undefined, current: S | null, store: (value: T) => S) {
+  if (given === undefined) return current;
+  return given === null ? null : store(given);
+}
+
+/** The engine's defaults for what a repo leaves unset. */
+export const repoDefaults = (ctx: EngineContext): RepoDefaults => ({
+  maxAttempts: ctx.config.defaultMaxAttempts,
+  trustRules: ctx.config.defaultTrustRules,
+  offerTtlMs: ctx.config.offerTtlMs,
+});
 
 /** Creates a repo or updates the fields given; new repos default to 3 open PRs and area locks. */
 export function upsertRepo(ctx: EngineContext, req: z.output<typeof RepoUpsertRequest>): string {
@@ -19,14 +32,28 @@ export function upsertRepo(ctx: EngineContext, req: z.output<typeof RepoUpsertRe
         : req.lease_ttl_seconds === null
           ? null
           : req.lease_ttl_seconds * 1000,
+    max_attempts: setting(req.max_attempts, existing?.max_attempts ?? null, (n) => n),
+    trust_rules: setting(req.trust_rules, existing?.trust_rules ?? null, JSON.stringify),
+    contract: setting(req.contract, existing?.contract ?? null, (contract) =>
+      // Blank fields say nothing: they are dropped rather than delivered as empty instructions.
+      JSON.stringify(
+        Object.fromEntries(Object.entries(contract).filter(([, v]) => v != null && v.trim())),
+      ),
+    ),
+    assignment: req.assignment ?? existing?.assignment ?? 'lease',
+    offer_ttl_ms: setting(req.offer_ttl_seconds, existing?.offer_ttl_ms ?? null, (s) => s * 1000),
     now: ctx.clock.now(),
   };
   ctx.driver.run(
-    `INSERT INTO repos (key, max_open_prs, area_locks_enabled, lease_ttl_ms, created_at, updated_at)
-     VALUES ($key, $max_open_prs, $area_locks_enabled, $lease_ttl_ms, $now, $now)
+    `INSERT INTO repos (key, max_open_prs, area_locks_enabled, lease_ttl_ms, max_attempts,
+                        trust_rules, contract, assignment, offer_ttl_ms, created_at, updated_at)
+     VALUES ($key, $max_open_prs, $area_locks_enabled, $lease_ttl_ms, $max_attempts,
+             $trust_rules, $contract, $assignment, $offer_ttl_ms, $now, $now)
      ON CONFLICT (key) DO UPDATE SET max_open_prs = excluded.max_open_prs,
        area_locks_enabled = excluded.area_locks_enabled, lease_ttl_ms = excluded.lease_ttl_ms,
-       updated_at = excluded.updated_at`,
+       max_attempts = excluded.max_attempts, trust_rules = excluded.trust_rules,
+       contract = excluded.contract, assignment = excluded.assignment,
+       offer_ttl_ms = excluded.offer_ttl_ms, updated_at = excluded.updated_at`,
     row,
   );
   ctx.record(
@@ -51,7 +78,11 @@ export function deleteRepo(ctx: EngineContext, key: string): void {
       { repo: key, open_tasks: open },
     );
   }
-  ctx.driver.run('DELETE FROM leases WHERE task_id IN (SELECT id FROM tasks WHERE repo = $key)', {
+  const ofRepo = 'IN (SELECT id FROM tasks WHERE repo = $key)';
+  ctx.driver.run(`DELETE FROM leases WHERE task_id ${ofRepo}`, { key });
+  ctx.driver.run(`DELETE FROM offers WHERE task_id ${ofRepo}`, { key });
+  // Edges both ways: its tasks' own, and other repos' tasks that waited on them (all finished).
+  ctx.driver.run(`DELETE FROM task_dependencies WHERE task_id ${ofRepo} OR depends_on ${ofRepo}`, {
     key,
   });
   ctx.driver.run('DELETE FROM tasks WHERE repo = $key', { key });
@@ -72,9 +103,13 @@ export function listRepos(ctx: EngineContext): Repo[] {
 }
 
 function repoView(ctx: EngineContext, row: RepoRow): Repo {
-  return toRepo(row, {
-    budget_used: budgetUsed(ctx.driver, row.key),
-    open_prs: openPrs(ctx.driver, row.key),
-    locked_areas: row.area_locks_enabled ? heldAreas(ctx.driver, row.key) : [],
-  });
+  return toRepo(
+    row,
+    {
+      budget_used: budgetUsed(ctx.driver, row.key),
+      open_prs: openPrs(ctx.driver, row.key),
+      locked_areas: row.area_locks_enabled ? heldAreas(ctx.driver, row.key) : [],
+    },
+    repoDefaults(ctx),
+  );
 }

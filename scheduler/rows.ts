@@ -1,7 +1,10 @@
 import type {
   Artifact,
+  AssignmentMode,
   Repo,
+  RepoContract,
   Task,
+  TrustRules,
   TaskStatus,
   TrustTier,
   Worker,
@@ -15,6 +18,11 @@ export interface RepoRow {
   max_open_prs: number;
   area_locks_enabled: number;
   lease_ttl_ms: number | null;
+  max_attempts: number | null;
+  trust_rules: string | null; // JSON TrustRules
+  contract: string | null; // JSON RepoContract
+  assignment: AssignmentMode;
+  offer_ttl_ms: number | null;
   created_at: number;
   updated_at: number;
 }
@@ -42,6 +50,9 @@ export interface TaskRow {
   attempts: number;
   released_by: string | null;
   released_at: number | null;
+  max_attempts: number | null;
+  depends_on: string; // JSON array of task ids
+  deps_pending: number;
   version: number;
   created_at: number;
   updated_at: number;
@@ -61,12 +72,19 @@ export interface WorkerRow {
   announced_online: number;
   trust_tier: TrustTier;
   max_tier: number;
+  trust_rank: number;
   points_in_use: number;
   active_tasks: number;
   reputation: number;
   tasks_completed: number;
   leases_expired: number;
   leases_released: number;
+  prs_opened: number;
+  prs_on_time: number;
+  tasks_requeued: number;
+  offers_accepted: number;
+  offers_rejected: number;
+  offers_expired: number;
   registered_at: number;
 }
 
@@ -102,6 +120,9 @@ export function toTask(row: TaskRow): Task {
     lease_ttl_seconds: row.ttl_override_ms === null ? null : row.ttl_override_ms / 1000,
     artifact: row.artifact === null ? null : (JSON.parse(row.artifact) as Artifact),
     attempts: row.attempts,
+    max_attempts: row.max_attempts,
+    depends_on: JSON.parse(row.depends_on) as string[],
+    dependencies_pending: row.deps_pending,
     version: row.version,
     created_at: toIso(row.created_at),
     updated_at: toIso(row.updated_at),
@@ -132,15 +153,37 @@ export function toWorker(row: WorkerRow, online: boolean): Worker {
   };
 }
 
+/** The repo settings that fall back to the engine's when the repo has none. */
+export interface RepoDefaults {
+  maxAttempts: number;
+  trustRules: TrustRules;
+  offerTtlMs: number;
+}
+
+export const trustRulesOf = (
+  row: Pick<RepoRow, 'trust_rules'>,
+  defaults: TrustRules,
+): TrustRules =>
+  row.trust_rules === null ? defaults : (JSON.parse(row.trust_rules) as TrustRules);
+
+export const contractOf = (row: Pick<RepoRow, 'contract'>): RepoContract | null =>
+  row.contract === null ? null : (JSON.parse(row.contract) as RepoContract);
+
 export function toRepo(
   row: RepoRow,
   usage: { budget_used: number; open_prs: number; locked_areas: string[] },
+  defaults: RepoDefaults,
 ): Repo {
   return {
     repo: row.key,
     max_open_prs: row.max_open_prs,
     area_locks_enabled: row.area_locks_enabled === 1,
     lease_ttl_seconds: row.lease_ttl_ms === null ? null : row.lease_ttl_ms / 1000,
+    max_attempts: row.max_attempts ?? defaults.maxAttempts,
+    trust_rules: trustRulesOf(row, defaults.trustRules),
+    contract: contractOf(row),
+    assignment: row.assignment,
+    offer_ttl_seconds: (row.offer_ttl_ms ?? defaults.offerTtlMs) / 1000,
     budget_used: usage.budget_used,
     open_prs: usage.open_prs,
     locked_areas: usage.locked_areas,

@@ -8,6 +8,7 @@ import {
   type TaskUpdateRequest,
 } from '../protocol/index.ts';
 import type { EngineContext } from './context.ts';
+import { setDependencies } from './dependencies.ts';
 import { normalizeSkills } from './eligibility.ts';
 import { edgeFor } from './lifecycle.ts';
 import { TASK_COLUMNS, TASK_FROM, type TaskRow, toTask } from './rows.ts';
@@ -30,9 +31,9 @@ export function createTask(ctx: EngineContext, req: z.output<typeof TaskCreateRe
   const id = ctx.ids.taskId();
   ctx.driver.run(
     `INSERT INTO tasks (id, repo, title, description, estimate_points, priority, skill_set_id,
-                        area, tier, status, ttl_override_ms, created_at, updated_at)
+                        area, tier, status, ttl_override_ms, max_attempts, created_at, updated_at)
      VALUES ($id, $repo, $title, $description, $estimate_points, $priority, $skill_set_id,
-             $area, $tier, 'ready', $ttl, $now, $now)`,
+             $area, $tier, 'ready', $ttl, $max_attempts, $now, $now)`,
     {
       id,
       repo: req.repo,
@@ -44,9 +45,11 @@ export function createTask(ctx: EngineContext, req: z.output<typeof TaskCreateRe
       area: req.area,
       tier: req.tier,
       ttl: req.lease_ttl_seconds ? req.lease_ttl_seconds * 1000 : null,
+      max_attempts: req.max_attempts ?? null,
       now,
     },
   );
+  if (req.depends_on.length > 0) setDependencies(ctx, id, req.depends_on);
   ctx.record(
     'task.created',
     { repo: req.repo, task_id: id },
@@ -128,12 +131,15 @@ export function updateTask(
         : req.lease_ttl_seconds === null
           ? null
           : req.lease_ttl_seconds * 1000,
+    max_attempts: req.max_attempts === undefined ? task.max_attempts : req.max_attempts,
   };
+  if (req.depends_on !== undefined) setDependencies(ctx, id, req.depends_on);
   const changed = ctx.driver.get<{ version: number }>(
     `UPDATE tasks SET title = $title, description = $description,
             estimate_points = $estimate_points, priority = $priority,
             skill_set_id = $skill_set_id, area = $area, tier = $tier,
-            ttl_override_ms = $ttl_override_ms, version = version + 1, updated_at = $now
+            ttl_override_ms = $ttl_override_ms, max_attempts = $max_attempts,
+            version = version + 1, updated_at = $now
       WHERE id = $id AND version = $version RETURNING version`,
     { ...next, id, version: task.version, now: ctx.clock.now() },
   );

@@ -32,7 +32,7 @@ export function findRepo(driver: SqlDriver, key: string): RepoRow | undefined {
 export function budgetUsed(driver: SqlDriver, repo: string): number {
   return driver.get<{ n: number }>(
     `SELECT COUNT(*) AS n FROM tasks
-      WHERE repo = $repo AND status IN ('leased', 'in_progress', 'blocked', 'pr_opened')`,
+      WHERE repo = $repo AND status IN ('offered', 'leased', 'in_progress', 'blocked', 'pr_opened')`,
     { repo },
   )!.n;
 }
@@ -40,18 +40,19 @@ export function budgetUsed(driver: SqlDriver, repo: string): number {
 export function openPrs(driver: SqlDriver, repo: string): number {
   return driver.get<{ n: number }>(
     `SELECT COUNT(*) AS n FROM tasks
-      WHERE repo = $repo AND status IN ('leased', 'in_progress', 'blocked', 'pr_opened')
+      WHERE repo = $repo AND status IN ('offered', 'leased', 'in_progress', 'blocked', 'pr_opened')
         AND status = 'pr_opened'`,
     { repo },
   )!.n;
 }
 
-/** Areas of the repo in which a task holds a lease. */
+/** Areas of the repo in which a task holds a lease or waits on an offer. */
 export function heldAreas(driver: SqlDriver, repo: string): string[] {
   return driver
     .all<{ area: string }>(
       `SELECT DISTINCT area FROM tasks
-        WHERE repo = $repo AND area IS NOT NULL AND status IN ('leased', 'in_progress', 'blocked')
+        WHERE repo = $repo AND area IS NOT NULL
+          AND status IN ('offered', 'leased', 'in_progress', 'blocked')
         ORDER BY area`,
       { repo },
     )
@@ -62,7 +63,8 @@ export function isAreaHeld(driver: SqlDriver, repo: string, area: string): boole
   return (
     driver.get(
       `SELECT 1 FROM tasks
-        WHERE repo = $repo AND area = $area AND status IN ('leased', 'in_progress', 'blocked')
+        WHERE repo = $repo AND area = $area
+          AND status IN ('offered', 'leased', 'in_progress', 'blocked')
         LIMIT 1`,
       { repo, area },
     ) !== undefined

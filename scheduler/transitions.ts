@@ -1,7 +1,8 @@
 import { OwpError } from '../protocol/errors.ts';
-import type { Artifact } from '../protocol/index.ts';
+import type { Artifact, OfferRejectRequest } from '../protocol/index.ts';
+import { toIso } from './clock.ts';
 import type { EngineContext } from './context.ts';
-import { reputationOf } from './eligibility.ts';
+import { type OutcomeStats, reputationOf } from './eligibility.ts';
 import { type LifecycleEdge, HOLDING_STATUSES } from './lifecycle.ts';
 import type { TaskRow } from './rows.ts';
 import type { SqlParams } from './storage-port.ts';
@@ -16,7 +17,14 @@ export interface TransitionOptions {
   expiredAt?: number;
   message?: string | null;
   artifact?: Artifact | null;
+  /** `grant` and `accept`: the new lease. */
   grant?: { workerId: string; leaseId: string; ttlMs: number };
+  /** `offer`: the new offer. */
+  offer?: { workerId: string; offerId: string; expiresAt: number };
+  /** `decline`: why. */
+  decline?: { reason: OfferRejectRequest['reason'] };
+  /** This move uses the task's last attempt: it takes the edge's `whenOutOfAttempts` instead. */
+  lastAttempt?: boolean;
 }
 
 const HOLDING = `('${HOLDING_STATUSES.join("', '")}')`;
@@ -38,10 +46,31 @@ const CHANGED_COLUMNS = [
   'updated_at',
 ] as const;
 
+/** What the task's worker did, for its outcome stats (and so its reputation). */
+const OUTCOME_COLUMN: Partial<Record<LifecycleEdge['cause'], keyof OutcomeStats>> = {
+  merge: 'tasks_completed',
+  expire: 'leases_expired',
+  release: 'leases_released',
+  requeue: 'tasks_requeued',
+  open_pr: 'prs_opened',
+  accept: 'offers_accepted',
+  decline: 'offers_rejected',
+  offer_expire: 'offers_expired',
+};
+
+/** How an open offer closes when its task moves on by each cause. */
+const OFFER_CLOSED_AS: Partial<Record<LifecycleEdge['cause'], string>> = {
+  accept: 'accepted',
+  decline: 'rejected',
+  offer_expire: 'expired',
+  cancel: 'withdrawn',
+  requeue: 'withdrawn',
+};
+
 /**
  * Moves `task` along `edge` with one compare-and-set on (status, epoch): if anything moved the task
  * since it was read, nothing is written and the caller gets a 409. The single place that writes a
- * task's status, so leases, worker stats and events can never disagree with it.
+ * task's status, so leases, offers, worker stats and events can never disagree with it.
  */
 export function applyTransition(
   ctx: EngineContext,
@@ -66,7 +95,8 @@ export function applyTransition(
   let set: string;
   let params: SqlParams = {};
   switch (edge.cause) {
-    case 'grant': {
+    case 'grant':
+    case 'accept': {
       const grant = options.grant!;
       set = `status = 'leased', assignee = $assignee, lease_id = $lease_id,
              lease_epoch = lease_epoch + 1, lease_granted_at = $now,
@@ -74,6 +104,15 @@ export function applyTransition(
       params = { assignee: grant.workerId, lease_id: grant.leaseId, ttl: grant.ttlMs };
       break;
     }
+    case 'offer':
+      set = `status = 'offered', assignee = $assignee`;
+      params = { assignee: options.offer!.workerId };
+      break;
+    case 'decline':
+    case 'offer_expire':
+      // The offer was never worked on: no attempt is counted.
+      set = `status = 'ready', assignee = NULL`;
+      break;
     case 'start':
     case 'block':
       set = `status = $to, artifact = $artifact`;
@@ -84,14 +123,18 @@ export function applyTransition(
       break;
     case 'merge':
     case 'cancel':
-      set = `status = $to, artifact = $artifact, lease_id = NULL, lease_expires_at = NULL`;
+      set = `status = $to, artifact = $artifact, assignee = CASE WHEN status = 'offered'
+               THEN NULL ELSE assignee END, lease_id = NULL, lease_expires_at = NULL`;
       break;
     case 'expire':
     case 'release':
     case 'requeue': {
+      // Expiries and releases count an attempt (and `to` is `failed` once they are used up); an
+      // admin's requeue does not, and one out of `failed` starts the count again.
       const counts = edge.cause !== 'requeue';
-      set = `status = 'ready', assignee = NULL, lease_id = NULL, lease_granted_at = NULL,
-             lease_expires_at = NULL, lease_ttl_ms = NULL, attempts = attempts + $attempt,
+      set = `status = $to, assignee = NULL, lease_id = NULL, lease_granted_at = NULL,
+             lease_expires_at = NULL, lease_ttl_ms = NULL,
+             attempts = CASE WHEN status = 'failed' THEN 0 ELSE attempts + $attempt END,
              released_by = $released_by, released_at = $released_at`;
       params = {
         attempt: counts ? 1 : 0,
@@ -104,7 +147,12 @@ export function applyTransition(
   const row = ctx.driver.get<Pick<TaskRow, (typeof CHANGED_COLUMNS)[number]>>(
     `UPDATE tasks SET ${set}, version = version + 1, updated_at = $now WHERE ${where}
      RETURNING ${CHANGED_COLUMNS.join(', ')}`,
-    { ...guard, to: edge.to, artifact, ...params },
+    {
+      ...guard,
+      to: options.lastAttempt && edge.whenOutOfAttempts ? edge.whenOutOfAttempts : edge.to,
+      artifact,
+      ...params,
+    },
   );
   if (!row) {
     throw new OwpError(
@@ -117,6 +165,8 @@ export function applyTransition(
   const updated: TaskRow = { ...task, ...row };
   updateWorkerLoad(ctx.driver, task, updated);
   recordLeaseChange(ctx, task, updated, edge, now);
+  recordOfferChange(ctx, task, updated, edge, options, now);
+  recordOutcome(ctx, task, edge, now);
   ctx.record(
     'task.status_changed',
     { repo: task.repo, task_id: task.id, worker_id: updated.assignee ?? task.assignee },
@@ -131,10 +181,11 @@ export function applyTransition(
       version: updated.version,
     },
   );
+  if (edge.cause === 'merge') releaseDependents(ctx, task.id, now);
   return updated;
 }
 
-/** Keeps the lease history and the worker's outcome stats in step with the task. */
+/** Keeps the lease history in step with the task. */
 function recordLeaseChange(
   ctx: EngineContext,
   before: TaskRow,
@@ -142,7 +193,7 @@ function recordLeaseChange(
   edge: LifecycleEdge,
   now: number,
 ): void {
-  if (edge.cause === 'grant') {
+  if (edge.cause === 'grant' || edge.cause === 'accept') {
     ctx.driver.run(
       `INSERT INTO leases (id, task_id, worker_id, epoch, granted_at)
        VALUES ($id, $task, $worker, $epoch, $now)`,
@@ -150,34 +201,122 @@ function recordLeaseChange(
     );
     return;
   }
-  const leaseEnded = before.lease_id !== null && after.lease_id === null;
-  if (!leaseEnded) return;
+  if (before.lease_id === null || after.lease_id !== null) return;
   ctx.driver.run('UPDATE leases SET ended_at = $now, end_cause = $cause WHERE id = $id', {
     id: before.lease_id,
     now,
     cause: edge.cause,
   });
-  const outcome = {
-    merge: 'tasks_completed',
-    expire: 'leases_expired',
-    release: 'leases_released',
-  }[edge.cause as 'merge' | 'expire' | 'release'];
-  if (outcome && before.assignee) {
-    const stats = ctx.driver.get<{
-      tasks_completed: number;
-      leases_expired: number;
-      leases_released: number;
-    }>(
-      `UPDATE workers SET ${outcome} = ${outcome} + 1 WHERE id = $id
-       RETURNING tasks_completed, leases_expired, leases_released`,
-      { id: before.assignee },
+}
+
+/** Opens an offer with the `offer` edge; closes the task's open one when it leaves `offered`. */
+function recordOfferChange(
+  ctx: EngineContext,
+  before: TaskRow,
+  after: TaskRow,
+  edge: LifecycleEdge,
+  options: TransitionOptions,
+  now: number,
+): void {
+  const refs = { repo: before.repo, task_id: before.id };
+  if (edge.cause === 'offer') {
+    const offer = options.offer!;
+    ctx.driver.run(
+      `INSERT INTO offers (id, task_id, worker_id, offered_at, expires_at, status)
+       VALUES ($id, $task, $worker, $now, $expires_at, 'open')`,
+      {
+        id: offer.offerId,
+        task: before.id,
+        worker: offer.workerId,
+        now,
+        expires_at: offer.expiresAt,
+      },
     );
-    if (stats) {
-      ctx.driver.run('UPDATE workers SET reputation = $reputation WHERE id = $id', {
-        id: before.assignee,
-        reputation: reputationOf(stats),
+    ctx.record(
+      'offer.made',
+      { ...refs, worker_id: offer.workerId },
+      { offer_id: offer.offerId, expires_at: toIso(offer.expiresAt) },
+    );
+    return;
+  }
+  if (before.status !== 'offered') return;
+  const closedAs = OFFER_CLOSED_AS[edge.cause] ?? 'withdrawn';
+  const closed = ctx.driver.get<{ id: string; worker_id: string }>(
+    `UPDATE offers SET status = $status, resolved_at = $now, reason = $reason, message = $message
+      WHERE task_id = $task AND status = 'open' RETURNING id, worker_id`,
+    {
+      task: before.id,
+      status: closedAs,
+      now,
+      reason: options.decline?.reason ?? null,
+      message: edge.cause === 'decline' ? (options.message ?? null) : null,
+    },
+  );
+  if (!closed) return;
+  const worker = { ...refs, worker_id: closed.worker_id };
+  switch (closedAs) {
+    case 'accepted':
+      ctx.record('offer.accepted', worker, { offer_id: closed.id, lease_id: after.lease_id! });
+      return;
+    case 'rejected':
+      ctx.record('offer.rejected', worker, {
+        offer_id: closed.id,
+        reason: options.decline?.reason ?? 'other',
+        message: options.message ?? null,
       });
-    }
+      return;
+    case 'expired':
+      ctx.record('offer.expired', worker, { offer_id: closed.id });
+      return;
+    default:
+      ctx.record('offer.withdrawn', worker, { offer_id: closed.id });
+  }
+}
+
+/** Counts what the task's worker did in its outcome stats, and recomputes its reputation. */
+function recordOutcome(
+  ctx: EngineContext,
+  before: TaskRow,
+  edge: LifecycleEdge,
+  now: number,
+): void {
+  const column = OUTCOME_COLUMN[edge.cause];
+  const workerId = before.assignee;
+  if (!column || !workerId) return;
+  // On time: the PR came before the lease's first expiry, without needing a renewal.
+  const onTime =
+    edge.cause === 'open_pr' &&
+    before.lease_granted_at !== null &&
+    before.lease_ttl_ms !== null &&
+    now <= before.lease_granted_at + before.lease_ttl_ms;
+  const stats = ctx.driver.get<Required<OutcomeStats>>(
+    `UPDATE workers SET ${column} = ${column} + 1, prs_on_time = prs_on_time + $on_time
+      WHERE id = $id
+      RETURNING tasks_completed, leases_expired, leases_released, tasks_requeued, prs_opened,
+                prs_on_time, offers_accepted, offers_rejected, offers_expired`,
+    { id: workerId, on_time: onTime ? 1 : 0 },
+  );
+  if (!stats) return;
+  ctx.driver.run('UPDATE workers SET reputation = $reputation WHERE id = $id', {
+    id: workerId,
+    reputation: reputationOf(stats),
+  });
+}
+
+/** A merged task no longer holds back the tasks that depend on it. */
+function releaseDependents(ctx: EngineContext, taskId: string, now: number): void {
+  const released = ctx.driver.all<{ id: string; repo: string; version: number }>(
+    `UPDATE tasks SET deps_pending = deps_pending - 1, version = version + 1, updated_at = $now
+      WHERE id IN (SELECT task_id FROM task_dependencies WHERE depends_on = $id)
+      RETURNING id, repo, version`,
+    { id: taskId, now },
+  );
+  for (const task of released) {
+    ctx.record(
+      'task.updated',
+      { repo: task.repo, task_id: task.id },
+      { fields: ['dependencies_pending'], version: task.version },
+    );
   }
 }
 

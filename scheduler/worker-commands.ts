@@ -4,13 +4,29 @@ import type {
   HeartbeatResponse,
   RegisterWorkerRequest,
   RegisterWorkerResponse,
+  TrustTierRequest,
   Worker,
+  WorkerReputation,
   WorkLease,
 } from '../protocol/index.ts';
 import { toIso } from './clock.ts';
 import type { EngineContext } from './context.ts';
-import { MAX_TASK_TIER, normalizeSkills } from './eligibility.ts';
-import { TASK_COLUMNS, TASK_FROM, type TaskRow, type WorkerRow, toTask, toWorker } from './rows.ts';
+import {
+  MAX_TASK_TIER,
+  normalizeSkills,
+  outcomeRates,
+  REPUTATION_FORMULA,
+  trustRank,
+} from './eligibility.ts';
+import {
+  TASK_COLUMNS,
+  TASK_FROM,
+  type TaskRow,
+  type WorkerRow,
+  contractOf,
+  toTask,
+  toWorker,
+} from './rows.ts';
 import { isOnline, requireWorker } from './task-store.ts';
 
 /** Registers a worker. The token is returned once; only its hash is stored. */
@@ -24,9 +40,9 @@ export function registerWorker(
   const tier = ctx.config.defaultTrustTier;
   ctx.driver.run(
     `INSERT INTO workers (id, name, github_handle, token_hash, skills, capacity_points,
-                          max_concurrent_tasks, trust_tier, max_tier, registered_at)
+                          max_concurrent_tasks, trust_tier, max_tier, trust_rank, registered_at)
      VALUES ($id, $name, $github_handle, $token_hash, $skills, $capacity_points,
-             $max_concurrent_tasks, $trust_tier, $max_tier, $now)`,
+             $max_concurrent_tasks, $trust_tier, $max_tier, $trust_rank, $now)`,
     {
       id,
       name: req.name,
@@ -37,6 +53,7 @@ export function registerWorker(
       max_concurrent_tasks: req.max_concurrent_tasks,
       trust_tier: tier,
       max_tier: MAX_TASK_TIER[tier],
+      trust_rank: trustRank(tier),
       now: ctx.clock.now(),
     },
   );
@@ -153,16 +170,58 @@ export function heartbeat(
   return { ok: true as const, server_time: toIso(now), leases_renewed: renewed };
 }
 
-/** The worker's live leases (leased, in progress, blocked), oldest grant first. */
+/** The worker's live leases (leased, in progress, blocked), oldest grant first, with contracts. */
 export function workLeases(ctx: EngineContext, workerId: string): WorkLease[] {
   return ctx.driver
-    .all<TaskRow>(
-      `SELECT ${TASK_COLUMNS} FROM ${TASK_FROM}
+    .all<TaskRow & { contract: string | null }>(
+      `SELECT ${TASK_COLUMNS}, r.contract AS contract FROM ${TASK_FROM}
+         JOIN repos r ON r.key = t.repo
         WHERE t.assignee = $id AND t.status IN ('leased', 'in_progress', 'blocked')
         ORDER BY t.lease_granted_at, t.id`,
       { id: workerId },
     )
-    .map(toWorkLease);
+    .map((row) => toWorkLease(row, contractOf(row)));
+}
+
+/** Admin: sets a worker's trust tier; the reason is kept in the event log (the audit trail). */
+export function setTrustTier(
+  ctx: EngineContext,
+  id: string,
+  req: z.output<typeof TrustTierRequest>,
+): string {
+  const worker = requireWorker(ctx.driver, id);
+  if (worker.trust_tier === req.tier) return id;
+  ctx.driver.run(
+    `UPDATE workers SET trust_tier = $tier, trust_rank = $rank, max_tier = $max_tier WHERE id = $id`,
+    { id, tier: req.tier, rank: trustRank(req.tier), max_tier: MAX_TASK_TIER[req.tier] },
+  );
+  ctx.record(
+    'worker.trust_changed',
+    { worker_id: id },
+    { from: worker.trust_tier, to: req.tier, reason: req.reason },
+  );
+  return id;
+}
+
+/** The worker's reputation and the outcomes it is computed from. */
+export function reputationOfWorker(ctx: EngineContext, id: string): WorkerReputation {
+  const w = requireWorker(ctx.driver, id);
+  return {
+    worker_id: w.id,
+    trust_tier: w.trust_tier,
+    reputation: w.reputation,
+    ...outcomeRates(w),
+    tasks_completed: w.tasks_completed,
+    leases_expired: w.leases_expired,
+    leases_released: w.leases_released,
+    tasks_requeued: w.tasks_requeued,
+    prs_opened: w.prs_opened,
+    prs_on_time: w.prs_on_time,
+    offers_accepted: w.offers_accepted,
+    offers_rejected: w.offers_rejected,
+    offers_expired: w.offers_expired,
+    formula: REPUTATION_FORMULA,
+  };
 }
 
 /** Pauses or resumes a worker for new leases; records the change only when there is one. */
@@ -178,7 +237,7 @@ export function setAdminPause(ctx: EngineContext, id: string, paused: boolean): 
   return id;
 }
 
-function toWorkLease(row: TaskRow): WorkLease {
+export function toWorkLease(row: TaskRow, contract: WorkLease['contract']): WorkLease {
   const task = toTask(row);
   return {
     task_id: task.task_id,
@@ -195,5 +254,6 @@ function toWorkLease(row: TaskRow): WorkLease {
     epoch: task.lease!.epoch,
     status: task.status,
     lease_granted_at: task.lease!.granted_at,
+    contract,
   };
 }

@@ -1,5 +1,5 @@
 import type { TaskStatus } from '../protocol/index.ts';
-import { isHolding } from './lifecycle.ts';
+import { isReserving } from './lifecycle.ts';
 import type { SqlDriver } from './storage-port.ts';
 
 interface Holding {
@@ -9,11 +9,12 @@ interface Holding {
 }
 
 /**
- * Keeps `workers.points_in_use` and `active_tasks` equal to the sum over the tasks each worker
- * holds (leased, in progress, blocked), given a task's state before and after a write.
+ * Keeps `workers.points_in_use` and `active_tasks` equal to the sum over the tasks reserved for
+ * each worker (offered, leased, in progress, blocked), given a task's state before and after a
+ * write.
  */
 export function updateWorkerLoad(driver: SqlDriver, before: Holding, after: Holding): void {
-  const held = (t: Holding) => (isHolding(t.status) ? t.assignee : null);
+  const held = (t: Holding) => (isReserving(t.status) ? t.assignee : null);
   const from = held(before);
   const to = held(after);
   if (from !== null && from === to) {

@@ -1,6 +1,6 @@
 import type { OwpEvent } from '../protocol/index.ts';
 import type { EventRefs } from './event-log.ts';
-import { countsAgainstBudget, isHolding } from './lifecycle.ts';
+import { countsAgainstBudget, isReserving } from './lifecycle.ts';
 import type { SqlDriver } from './storage-port.ts';
 
 export type EventListener = (event: OwpEvent) => void;
@@ -151,10 +151,14 @@ function noteWhatMayBeAssignable(touched: Touched, event: OwpEvent): void {
       // Budget, an area lock or a place in the queue may have freed: the repo's queue goes next.
       const freed =
         (countsAgainstBudget(from) && !countsAgainstBudget(to)) ||
-        (isHolding(from) && !isHolding(to));
+        (isReserving(from) && !isReserving(to));
       if (freed && event.repo) touched.repos.add(event.repo);
       // A worker with capacity freed by its own progress may take more; not one that let go.
-      if (isHolding(from) && !isHolding(to) && cause !== 'expire' && cause !== 'release') {
+      if (
+        isReserving(from) &&
+        !isReserving(to) &&
+        !['expire', 'release', 'decline', 'offer_expire'].includes(cause)
+      ) {
         if (event.worker_id) touched.workers.add(event.worker_id);
       }
       return;
@@ -168,6 +172,9 @@ function noteWhatMayBeAssignable(touched: Touched, event: OwpEvent): void {
       return;
     case 'worker.status_changed':
       if (event.data.from === 'paused' && event.worker_id) touched.workers.add(event.worker_id);
+      return;
+    case 'worker.trust_changed':
+      if (event.worker_id) touched.workers.add(event.worker_id);
       return;
     default:
       return;

@@ -42,6 +42,10 @@ engine.onEvent((event: OwpEvent) => {
       release: `released by ${who}`,
       requeue: 'requeued',
       cancel: 'cancelled',
+      offer: `offered to ${who}`,
+      accept: `accepted by ${who}`,
+      decline: `declined by ${who}`,
+      offer_expire: `offer to ${who} expired → back to the queue`,
     }[cause];
     console.log(`${stamp()}  ${what} ${verb}`);
   } else if (event.type === 'worker.online' || event.type === 'worker.offline') {

@@ -941,6 +941,7 @@ export function assignmentCases(makeDriver: DriverFactory): void {
           epoch: 1,
           status: 'leased',
           lease_granted_at: '2026-01-17T12:00:00.000Z',
+          contract: null,
         });
       });
 

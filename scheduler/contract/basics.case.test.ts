@@ -236,8 +236,8 @@ export function basicsCases(makeDriver: DriverFactory): void {
       h.engine.heartbeat(worker, { status: 'idle' });
       h.engine.heartbeat(worker, { status: 'working' });
       h.clock.advanceSeconds(31);
-      expect(h.engine.sweep()).toEqual({ expired: 0, workers_offline: 1 });
-      expect(h.engine.sweep()).toEqual({ expired: 0, workers_offline: 0 });
+      expect(h.engine.sweep()).toEqual({ expired: 0, offers_expired: 0, workers_offline: 1 });
+      expect(h.engine.sweep()).toEqual({ expired: 0, offers_expired: 0, workers_offline: 0 });
       h.engine.heartbeat(worker, { status: 'idle' });
       expect(h.eventTypes()).toEqual([
         'worker.registered',
@@ -342,6 +342,8 @@ export function basicsCases(makeDriver: DriverFactory): void {
         tasks_blocked: 0,
         tasks_merged: 0,
         tasks_cancelled: 0,
+        tasks_offered: 0,
+        tasks_failed: 0,
         workers_total: 2,
         last_event_seq: h.engine.events({ limit: 5000 }).at(-1)!.seq,
       });

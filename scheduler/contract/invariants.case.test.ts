@@ -47,7 +47,12 @@ import { type DriverFactory, type EngineHarness, harness } from '../testing/engi
  * never happen, which is the contract.
  */
 
-const CONFIG = { leaseTtlMs: 60_000, heartbeatTtlMs: 30_000, releaseCooldownMs: 90_000 };
+const CONFIG = {
+  leaseTtlMs: 60_000,
+  heartbeatTtlMs: 30_000,
+  releaseCooldownMs: 90_000,
+  defaultMaxAttempts: 1_000,
+};
 /** A basic (newly registered) worker may take tasks up to this tier. */
 const BASIC_MAX_TIER = 1;
 
@@ -61,6 +66,12 @@ const NON_TERMINAL: readonly TaskStatus[] = ['ready', ...IN_BUDGET];
 /** The lifecycle graph of DESIGN.md, written out independently of the engine's table. */
 const EDGES: Record<TransitionCause, { from: readonly TaskStatus[]; to: TaskStatus }> = {
   grant: { from: ['ready'], to: 'leased' },
+  // Offers and dead letters have their own cases (offers.case.test.ts, retries); the random runs
+  // here use lease assignment and more attempts than they can use up.
+  offer: { from: ['ready'], to: 'offered' },
+  accept: { from: ['offered'], to: 'leased' },
+  decline: { from: ['offered'], to: 'ready' },
+  offer_expire: { from: ['offered'], to: 'ready' },
   start: { from: ['leased', 'blocked'], to: 'in_progress' },
   block: { from: ['leased', 'in_progress'], to: 'blocked' },
   open_pr: { from: ['in_progress'], to: 'pr_opened' },
@@ -80,6 +91,8 @@ const WORKER_MOVES: Record<TaskStatus, readonly TaskStatus[]> = {
   pr_opened: ['merged'],
   merged: [],
   cancelled: [],
+  offered: [],
+  failed: [],
 };
 
 /** What a write under a lease that is not (or no longer) the caller's may answer. */

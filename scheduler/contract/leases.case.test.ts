@@ -436,14 +436,14 @@ export function leaseCases(makeDriver: DriverFactory): void {
 
         // Past the heartbeat TTL but not the lease TTL: offline, but still holding its work.
         h.clock.advance(TTL - MINUTE);
-        expect(h.engine.sweep()).toEqual({ expired: 0, workers_offline: 1 });
+        expect(h.engine.sweep()).toEqual({ expired: 0, offers_expired: 0, workers_offline: 1 });
         expect(h.engine.getWorker(alice).online).toBe(false);
         expect(h.engine.getTask(first).status).toBe('leased');
         expect(h.engine.getTask(second).status).toBe('in_progress');
 
         // Both leases have run out; the sweep takes the oldest expiry first.
         h.clock.advance(MINUTE + 1000);
-        expect(h.engine.sweep()).toEqual({ expired: 2, workers_offline: 0 });
+        expect(h.engine.sweep()).toEqual({ expired: 2, offers_expired: 0, workers_offline: 0 });
 
         expect(h.engine.getTask(first)).toMatchObject({
           status: 'ready',

@@ -328,6 +328,10 @@ export function statusLine(
       return '↩️ Back in the queue: the lease ended.';
     case 'cancelled':
       return '✖️ Cancelled in OWP Pool.';
+    case 'offered':
+      return `📨 Offered to ${who}, waiting for an answer.`;
+    case 'failed':
+      return '⚠️ Out of attempts: waiting for a maintainer to requeue it.';
   }
 }
 
