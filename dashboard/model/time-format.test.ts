@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatAgo, formatDeadline, formatDuration } from './time-format.ts';
+import { formatAgo, formatDeadline, formatDuration, formatSpan } from './time-format.ts';
 
 const NOW = Date.parse('2026-01-17T12:00:00Z');
 const ago = (ms: number) => new Date(NOW - ms).toISOString();
@@ -23,5 +23,14 @@ describe('times as the dashboard shows them', () => {
   it('rounds durations down', () => {
     expect(formatDuration(59_999)).toBe('59 s');
     expect(formatDuration(3_600_000)).toBe('1 h');
+  });
+
+  it('reads a span in its two largest units', () => {
+    expect(formatSpan(0)).toBe('0 s');
+    expect(formatSpan(45_000)).toBe('45 s');
+    expect(formatSpan(40 * 60_000)).toBe('40 min');
+    expect(formatSpan(65 * 60_000 + 30_000)).toBe('1 h 5 min');
+    expect(formatSpan(51 * 3_600_000 + 59 * 60_000)).toBe('2 d 3 h');
+    expect(formatSpan(86_400_000 + 30_000)).toBe('1 d');
   });
 });

@@ -14,6 +14,30 @@ export function formatDuration(ms: number): string {
   return `${Math.floor(abs / DAY)} d`;
 }
 
+/** A span to read at a glance: `45 s`, `40 min`, `1 h 5 min`, `2 d 3 h` (two units at most). */
+export function formatSpan(ms: number): string {
+  let rest = Math.round(Math.abs(ms) / SECOND);
+  const parts = (
+    [
+      ['d', DAY / SECOND],
+      ['h', HOUR / SECOND],
+      ['min', MINUTE / SECOND],
+      ['s', 1],
+    ] as const
+  ).map(([unit, size]) => {
+    const amount = Math.floor(rest / size);
+    rest -= amount * size;
+    return { amount, unit };
+  });
+  const first = parts.findIndex((p) => p.amount > 0);
+  if (first < 0) return '0 s';
+  return parts
+    .slice(first, first + 2)
+    .filter((p) => p.amount > 0)
+    .map((p) => `${p.amount} ${p.unit}`)
+    .join(' ');
+}
+
 /** `just now`, `12 s ago`, `3 h ago`; `never` for a missing time. */
 export function formatAgo(iso: string | null, nowMs: number): string {
   if (!iso) return 'never';
