@@ -1,7 +1,14 @@
 import type { AnalyticsQuery, RepoAnalytics } from './analytics.ts';
 import type { AuditPage, AuditQuery } from './audit.ts';
 import type { OwpEvent } from './events.ts';
-import type { LeaseRenewResponse, PoolState, WorkResponse } from './leases.ts';
+import type {
+  LeaseRenewResponse,
+  OfferRejectRequest,
+  OffersResponse,
+  PoolState,
+  WorkLease,
+  WorkResponse,
+} from './leases.ts';
 import type { Repo, RepoUpsertRequest } from './repos.ts';
 import type {
   StatusUpdateRequest,
@@ -16,7 +23,9 @@ import type {
   HeartbeatResponse,
   RegisterWorkerRequest,
   RegisterWorkerResponse,
+  TrustTierRequest,
   Worker,
+  WorkerReputation,
 } from './workers.ts';
 
 /** How a live event stream is doing, for an "offline" banner. */
@@ -43,6 +52,10 @@ export interface OwpApi {
   updateStatus(taskId: string, request: StatusUpdateRequest): Promise<Task>;
   renewLease(leaseId: string): Promise<LeaseRenewResponse>;
   releaseLease(leaseId: string, reason?: string): Promise<{ ok: true; task_id: string }>;
+  /** Open offers (repos with offer assignment), after offering what the worker may take. */
+  listOffers(): Promise<OffersResponse>;
+  acceptOffer(offerId: string): Promise<WorkLease>;
+  rejectOffer(offerId: string, request: OfferRejectRequest): Promise<{ ok: true; task_id: string }>;
 
   // ── admin ──
   upsertRepo(request: RepoUpsertRequest): Promise<Repo>;
@@ -60,6 +73,10 @@ export interface OwpApi {
   listWorkers(): Promise<Worker[]>;
   pauseWorker(workerId: string): Promise<Worker>;
   resumeWorker(workerId: string): Promise<Worker>;
+  /** Sets a worker's trust tier, with the reason for the audit log (admin). */
+  setTrustTier(workerId: string, request: TrustTierRequest): Promise<Worker>;
+  /** A worker's reputation and its outcome stats (admin, or the worker itself). */
+  workerReputation(workerId: string): Promise<WorkerReputation>;
   state(): Promise<PoolState>;
 
   // ── audit and analytics ──

@@ -11,7 +11,8 @@ import type {
   TaskListQuery,
   TaskUpdateRequest,
 } from './tasks.ts';
-import type { HeartbeatRequest, RegisterWorkerRequest } from './workers.ts';
+import type { OfferRejectRequest } from './leases.ts';
+import type { HeartbeatRequest, RegisterWorkerRequest, TrustTierRequest } from './workers.ts';
 
 export interface HttpApiOptions extends ClientOptions {
   /** fetch for the event stream (the REST calls use `transport`). */
@@ -88,6 +89,21 @@ export class HttpOwpApi implements OwpApi {
   }
   resumeWorker(worker_id: string) {
     return this.client.call('resumeWorker', { params: { worker_id } });
+  }
+  setTrustTier(worker_id: string, body: TrustTierRequest) {
+    return this.client.call('setTrustTier', { params: { worker_id }, body });
+  }
+  workerReputation(worker_id: string) {
+    return this.client.call('workerReputation', { params: { worker_id } });
+  }
+  listOffers() {
+    return this.client.call('listOffers', {});
+  }
+  acceptOffer(offer_id: string) {
+    return this.client.call('acceptOffer', { params: { offer_id } });
+  }
+  rejectOffer(offer_id: string, body: OfferRejectRequest) {
+    return this.client.call('rejectOffer', { params: { offer_id }, body });
   }
   state() {
     return this.client.call('poolState', {});

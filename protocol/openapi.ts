@@ -125,6 +125,11 @@ const routeTags: Record<RouteName, OperationTag> = {
   deleteRepo: 'admin',
   auditEvents: 'audit',
   repoAnalytics: 'analytics',
+  listOffers: 'leases',
+  acceptOffer: 'leases',
+  rejectOffer: 'leases',
+  setTrustTier: 'admin',
+  workerReputation: 'workers',
 };
 
 /**
@@ -146,7 +151,7 @@ const domainErrors: Record<RouteName, readonly ErrorCode[]> = {
     'lease_expired',
   ],
   upsertRepo: [],
-  createTask: ['unknown_repo'],
+  createTask: ['unknown_repo', 'dependency_unknown', 'dependency_cycle'],
   poolState: [],
   renewLease: [
     'lease_not_found',
@@ -164,7 +169,7 @@ const domainErrors: Record<RouteName, readonly ErrorCode[]> = {
   ],
   listTasks: [],
   getTask: ['task_not_found', 'forbidden'],
-  updateTask: ['task_not_found', 'stale_version'],
+  updateTask: ['task_not_found', 'stale_version', 'dependency_unknown', 'dependency_cycle'],
   cancelTask: ['task_not_found', 'invalid_transition'],
   requeueTask: ['task_not_found', 'invalid_transition'],
   mergeTask: ['task_not_found', 'invalid_transition'],
@@ -177,6 +182,11 @@ const domainErrors: Record<RouteName, readonly ErrorCode[]> = {
   deleteRepo: ['repo_not_found', 'repo_in_use'],
   auditEvents: [],
   repoAnalytics: ['repo_not_found'],
+  listOffers: [],
+  acceptOffer: ['offer_not_found', 'not_offer_holder', 'offer_closed'],
+  rejectOffer: ['offer_not_found', 'not_offer_holder', 'offer_closed'],
+  setTrustTier: ['worker_not_found'],
+  workerReputation: ['worker_not_found', 'forbidden'],
 };
 
 export type SecuritySchemeName = 'workerToken' | 'adminToken';

@@ -9,7 +9,12 @@ import {
   LeaseReleaseRequest,
   LeaseReleaseResponse,
   LeaseRenewResponse,
+  OfferId,
+  OfferRejectRequest,
+  OfferRejectResponse,
+  OffersResponse,
   PoolState,
+  WorkLease,
   WorkResponse,
 } from './leases.ts';
 import { Repo, RepoUpsertRequest, RepoUpsertResponse } from './repos.ts';
@@ -28,7 +33,9 @@ import {
   HeartbeatResponse,
   RegisterWorkerRequest,
   RegisterWorkerResponse,
+  TrustTierRequest,
   Worker,
+  WorkerReputation,
 } from './workers.ts';
 
 export type Auth = 'none' | 'worker' | 'admin' | 'worker_or_admin';
@@ -68,6 +75,7 @@ const EventHistoryQuery = z
   .meta({ id: 'EventHistoryQuery' });
 const TaskParams = z.object({ task_id: TaskId });
 const WorkerParams = z.object({ worker_id: WorkerId });
+const OfferParams = z.object({ offer_id: OfferId });
 const LeaseParams = z.object({ lease_id: LeaseId });
 /** Repo keys may hold a slash (`owner/name`), so the key is the rest of the path. */
 const RepoParams = z.object({ '*': RepoKey });
@@ -288,6 +296,53 @@ export const routes = {
     params: RepoParams,
     query: AnalyticsQuery,
     response: RepoAnalytics,
+  },
+  listOffers: {
+    method: 'GET',
+    path: '/v1/work/offers',
+    auth: 'worker',
+    summary:
+      "The worker's open offers (repos with offer assignment), after offering what it is eligible for.",
+    response: OffersResponse,
+  },
+  acceptOffer: {
+    method: 'POST',
+    path: '/v1/work/offers/{offer_id}/accept',
+    auth: 'worker',
+    summary: 'Take an offered task: answers 201 with the lease.',
+    params: OfferParams,
+    idempotent: true,
+    response: WorkLease,
+    successStatus: 201,
+  },
+  rejectOffer: {
+    method: 'POST',
+    path: '/v1/work/offers/{offer_id}/reject',
+    auth: 'worker',
+    summary:
+      'Turn an offer down, saying why; the task goes back to the queue and is not offered to this worker again for a while.',
+    params: OfferParams,
+    body: OfferRejectRequest,
+    idempotent: true,
+    response: OfferRejectResponse,
+  },
+  setTrustTier: {
+    method: 'POST',
+    path: '/v1/workers/{worker_id}/trust-tier',
+    auth: 'admin',
+    summary: "Set a worker's trust tier; the reason goes to the audit log.",
+    params: WorkerParams,
+    body: TrustTierRequest,
+    response: Worker,
+  },
+  workerReputation: {
+    method: 'GET',
+    path: '/v1/workers/{worker_id}/reputation',
+    auth: 'worker_or_admin',
+    summary:
+      "A worker's reputation and the outcomes it comes from (a worker may read only its own).",
+    params: WorkerParams,
+    response: WorkerReputation,
   },
 } as const satisfies Record<string, RouteSpec>;
 

@@ -3,6 +3,7 @@ import {
   type AnalyticsQuery,
   type AuditQuery,
   type HeartbeatRequest,
+  type OfferRejectRequest,
   type OwpApi,
   type OwpEvent,
   type RegisterWorkerRequest,
@@ -13,6 +14,7 @@ import {
   type TaskCreateRequest,
   type TaskListQuery,
   type TaskUpdateRequest,
+  type TrustTierRequest,
 } from '../protocol/index.ts';
 import type { Scheduler } from './engine.ts';
 
@@ -115,6 +117,28 @@ export class LocalOwpApi implements OwpApi {
   }
   resumeWorker(workerId: string) {
     return this.run(() => (this.admin(), this.engine.resumeWorker(workerId)));
+  }
+  setTrustTier(workerId: string, request: TrustTierRequest) {
+    return this.run(() => (this.admin(), this.engine.setTrustTier(workerId, request)));
+  }
+  workerReputation(workerId: string) {
+    return this.run(() => {
+      if (!this.credentials.admin && this.worker() !== workerId) {
+        throw new OwpError('forbidden', 'A worker may read only its own reputation.', {
+          worker_id: workerId,
+        });
+      }
+      return this.engine.reputation(workerId);
+    });
+  }
+  listOffers() {
+    return this.run(() => this.engine.listOffers(this.worker()));
+  }
+  acceptOffer(offerId: string) {
+    return this.run(() => this.engine.acceptOffer(this.worker(), offerId));
+  }
+  rejectOffer(offerId: string, request: OfferRejectRequest) {
+    return this.run(() => this.engine.rejectOffer(this.worker(), offerId, request));
   }
   state() {
     return this.run(() => (this.admin(), this.engine.state()));

@@ -144,6 +144,20 @@ const handlers: Record<RouteName, Handler> = {
   auditEvents: ({ engine, query, accept }) =>
     auditAnswer(engine, query as Parameters<typeof auditAnswer>[1], accept),
   repoAnalytics: ({ engine, params, query }) => engine.repoAnalytics(params['*']!, query),
+  listOffers: ({ engine, caller }) => engine.listOffers(workerOf(caller)),
+  acceptOffer: ({ engine, caller, params }) =>
+    engine.acceptOffer(workerOf(caller), params.offer_id!),
+  rejectOffer: ({ engine, caller, params, body }) =>
+    engine.rejectOffer(workerOf(caller), params.offer_id!, body as never),
+  setTrustTier: ({ engine, params, body }) => engine.setTrustTier(params.worker_id!, body as never),
+  workerReputation: ({ engine, caller, params }) => {
+    if (caller.kind === 'worker' && caller.workerId !== params.worker_id) {
+      throw new OwpError('forbidden', 'A worker may read only its own reputation.', {
+        worker_id: params.worker_id,
+      });
+    }
+    return engine.reputation(params.worker_id!);
+  },
 };
 
 /** `/v1/tasks/{task_id}/status` → `/v1/tasks/:task_id/status`. */

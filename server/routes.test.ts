@@ -212,6 +212,73 @@ describe('v1 worker and repo routes', () => {
   });
 });
 
+describe('v1 offer, trust and reputation routes', () => {
+  it('lists, accepts and rejects offers with 201 for an accept and clear errors', async () => {
+    w.engine.upsertRepo({ repo: 'owner/name', assignment: 'offer', offer_ttl_seconds: 300 });
+    w.engine.heartbeat(w.alice.id, {});
+    const task = w.engine.createTask({ repo: 'owner/name', title: 'Offer me' });
+    const listed = await call('GET', '/v1/work/offers', w.alice.headers);
+    expect(listed.status).toBe(200);
+    expect(listed.body).toMatchObject({
+      worker_id: w.alice.id,
+      offers: [{ task_id: task.task_id, expires_at: '2026-01-17T12:05:00.000Z' }],
+    });
+    const offerId = listed.body.offers[0].offer_id as string;
+    // The v0.1 call shows no lease for an offer.
+    expect((await call('GET', '/v1/work', w.alice.headers)).body.leases).toEqual([]);
+
+    const foreign = await call('POST', `/v1/work/offers/${offerId}/accept`, w.bob.headers);
+    expect(foreign.status).toBe(403);
+    expect(foreign.body.error.code).toBe('not_offer_holder');
+    const badReason = await call('POST', `/v1/work/offers/${offerId}/reject`, w.alice.headers, {
+      reason: 'bored',
+    });
+    expect(badReason.status).toBe(400);
+    const badId = await call('POST', '/v1/work/offers/not-an-offer/accept', w.alice.headers);
+    expect(badId.status).toBe(400);
+
+    const accepted = await call('POST', `/v1/work/offers/${offerId}/accept`, w.alice.headers);
+    expect(accepted.status).toBe(201);
+    expect(accepted.body).toMatchObject({ task_id: task.task_id, status: 'leased', epoch: 1 });
+    const again = await call('POST', `/v1/work/offers/${offerId}/reject`, w.alice.headers, {
+      reason: 'other',
+    });
+    expect(again.status).toBe(409);
+    expect(again.body.error.code).toBe('offer_closed');
+    expect((await call('POST', '/v1/work/offers/o_nope/accept', w.alice.headers)).status).toBe(404);
+  });
+
+  it('sets a trust tier (admin only, with a reason) and reads reputation', async () => {
+    const url = `/v1/workers/${w.alice.id}/trust-tier`;
+    expect(
+      (await call('POST', url, w.alice.headers, { tier: 'maintainer', reason: 'x' })).status,
+    ).toBe(401);
+    expect((await call('POST', url, admin, { tier: 'trusted' })).status).toBe(400);
+    expect((await call('POST', url, admin, { tier: 'wizard', reason: 'x' })).status).toBe(400);
+    const set = await call('POST', url, admin, { tier: 'trusted', reason: 'long history' });
+    expect(set).toMatchObject({
+      status: 200,
+      body: { worker_id: w.alice.id, trust_tier: 'trusted' },
+    });
+    expect(
+      (await call('POST', '/v1/workers/w_nope/trust-tier', admin, { tier: 'basic', reason: 'x' }))
+        .status,
+    ).toBe(404);
+
+    const reputation = `/v1/workers/${w.alice.id}/reputation`;
+    const own = await call('GET', reputation, w.alice.headers);
+    expect(own.body).toMatchObject({
+      worker_id: w.alice.id,
+      trust_tier: 'trusted',
+      reputation: 0.5,
+    });
+    expect((await call('GET', reputation, admin)).body).toEqual(own.body);
+    const other = await call('GET', reputation, w.bob.headers);
+    expect(other.status).toBe(403);
+    expect((await call('GET', reputation)).status).toBe(401);
+  });
+});
+
 describe('audit and analytics routes', () => {
   it("reads the audit log and a repo's analytics (details in audit.test.ts, analytics.test.ts)", async () => {
     const audit = await call('GET', '/v1/audit/events?actor=admin', admin);

@@ -50,8 +50,17 @@ export function describeEvent(event: OwpEvent, names: EventNames, withinTask = f
     case 'task.updated':
       return { text: about(`edited: ${event.data.fields.join(', ')}`), tone: 'neutral' };
     case 'task.status_changed': {
-      const { cause, message } = event.data;
+      const { cause, message, to } = event.data;
       const why = message ? ` — ${message}` : '';
+      if (to === 'failed') {
+        return {
+          text: about(
+            `out of attempts (${cause === 'expire' ? 'lease expired' : `released by ${worker}`}); waiting for an admin`,
+            ': ',
+          ),
+          tone: 'bad',
+        };
+      }
       const lines: Record<typeof cause, EventLine> = {
         grant: { text: about(`leased to ${worker}`), tone: 'neutral' },
         start: { text: about(`started by ${worker}`), tone: 'neutral' },
@@ -62,6 +71,13 @@ export function describeEvent(event: OwpEvent, names: EventNames, withinTask = f
         release: { text: about(`released by ${worker}${why}`), tone: 'warn' },
         requeue: { text: about('requeued by an admin'), tone: 'warn' },
         cancel: { text: about('cancelled'), tone: 'warn' },
+        offer: { text: about(`offered to ${worker}`), tone: 'neutral' },
+        accept: { text: about(`accepted by ${worker}`), tone: 'good' },
+        decline: { text: about(`declined by ${worker}${why}`), tone: 'warn' },
+        offer_expire: {
+          text: about(`offer to ${worker} expired; back in the queue`, ': '),
+          tone: 'warn',
+        },
       };
       return lines[cause];
     }
@@ -85,6 +101,30 @@ export function describeEvent(event: OwpEvent, names: EventNames, withinTask = f
       return { text: `${worker} paused by an admin`, tone: 'warn' };
     case 'worker.resumed':
       return { text: `${worker} resumed`, tone: 'good' };
+    case 'worker.trust_changed':
+      return {
+        text: `${worker}: trust ${event.data.from} → ${event.data.to} (${event.data.reason})`,
+        tone: 'neutral',
+      };
+    case 'offer.made':
+      return {
+        text: about(`offered to ${worker} until ${formatClock(event.data.expires_at)}`, ': '),
+        tone: 'neutral',
+      };
+    case 'offer.accepted':
+      return { text: about(`offer accepted by ${worker}`, ': '), tone: 'good' };
+    case 'offer.rejected':
+      return {
+        text: about(
+          `offer rejected by ${worker} (${event.data.reason.replaceAll('_', ' ')})${event.data.message ? ` — ${event.data.message}` : ''}`,
+          ': ',
+        ),
+        tone: 'warn',
+      };
+    case 'offer.expired':
+      return { text: about(`offer to ${worker} expired`, ': '), tone: 'warn' };
+    case 'offer.withdrawn':
+      return { text: about(`offer to ${worker} withdrawn`, ': '), tone: 'neutral' };
   }
 }
 

@@ -40,6 +40,8 @@ export function countsFromState(state: PoolState): StatusCounts {
     pr_opened: state.tasks_pr_opened,
     merged: state.tasks_merged,
     cancelled: state.tasks_cancelled,
+    offered: state.tasks_offered,
+    failed: state.tasks_failed,
   };
 }
 

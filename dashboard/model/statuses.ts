@@ -6,6 +6,7 @@ export const STATUS_ORDER: readonly TaskStatus[] = TASK_STATUSES;
 /** Statuses still in the queue (not merged or cancelled): the "queue depth" chart stacks these. */
 export const OPEN_STATUSES: readonly TaskStatus[] = [
   'ready',
+  'offered',
   'leased',
   'in_progress',
   'blocked',
@@ -20,6 +21,8 @@ export const STATUS_LABELS: Record<TaskStatus, string> = {
   pr_opened: 'PR open',
   merged: 'Merged',
   cancelled: 'Cancelled',
+  offered: 'Offered',
+  failed: 'Failed',
 };
 
 /** The status inside a sentence: `3 in progress`, `2 PR open`. */
@@ -31,6 +34,8 @@ export const STATUS_NOUNS: Record<TaskStatus, string> = {
   pr_opened: 'PR open',
   merged: 'merged',
   cancelled: 'cancelled',
+  offered: 'offered',
+  failed: 'failed',
 };
 
 /**
@@ -45,6 +50,8 @@ export const STATUS_COLORS: Record<TaskStatus, string> = {
   pr_opened: '#0d9488',
   merged: '#16a34a',
   cancelled: '#8b8f98',
+  offered: '#6366f1',
+  failed: '#be185d',
 };
 
 export const isOpenStatus = (status: TaskStatus): boolean => OPEN_STATUSES.includes(status);

@@ -12,6 +12,8 @@ export const STATUS_LABELS: Record<TaskStatus, string> = {
   pr_opened: 'PR opened',
   merged: 'Merged',
   cancelled: 'Cancelled',
+  offered: 'Offered',
+  failed: 'Failed',
 };
 
 /** Board filters; empty or null means "any". */

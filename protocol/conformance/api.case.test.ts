@@ -203,6 +203,143 @@ export function runApiContract(name: string, makeTarget: () => Promise<ApiTarget
       }
     });
 
+    it('offers work in an offer repo: accept gives the lease, reject frees the task', async () => {
+      const { target, repo, skill, join } = await world();
+      try {
+        await target.admin.upsertRepo({
+          repo,
+          assignment: 'offer',
+          contract: { test: 'npm test', branch_naming: 'owp/<task_id>' },
+        });
+        const alice = await join('Alice');
+        const bob = await join('Bob');
+        await alice.api.heartbeat();
+        const first = await target.admin.createTask({
+          repo,
+          title: 'Offered',
+          required_skills: [skill],
+        });
+        expect(first.status).toBe('offered');
+        const holder = first.assignee === alice.id ? alice : bob;
+        const other = holder === alice ? bob : alice;
+        const { offers } = await holder.api.listOffers();
+        const offer = offers.find((o) => o.task_id === first.task_id)!;
+        expect(offer).toMatchObject({
+          repo,
+          title: 'Offered',
+          contract: { test: 'npm test', branch_naming: 'owp/<task_id>' },
+        });
+        await expectCode(other.api.acceptOffer(offer.offer_id), 'not_offer_holder');
+        await expectCode(holder.api.acceptOffer('o_doesnotexist'), 'offer_not_found');
+
+        const lease = await holder.api.acceptOffer(offer.offer_id);
+        expect(lease).toMatchObject({ task_id: first.task_id, status: 'leased', epoch: 1 });
+        expect((await holder.api.getWork()).leases.map((l) => l.task_id)).toContain(first.task_id);
+        await expectCode(holder.api.acceptOffer(offer.offer_id), 'offer_closed');
+
+        const second = await target.admin.createTask({
+          repo,
+          title: 'Declined',
+          required_skills: [skill],
+        });
+        const taker = second.assignee === alice.id ? alice : bob;
+        const secondOffer = (await taker.api.listOffers()).offers.find(
+          (o) => o.task_id === second.task_id,
+        )!;
+        await expectCode(
+          taker.api.rejectOffer(secondOffer.offer_id, { reason: 'not a reason' as never }),
+          'validation_failed',
+        );
+        expect(
+          await taker.api.rejectOffer(secondOffer.offer_id, { reason: 'insufficient_time' }),
+        ).toEqual({ ok: true, task_id: second.task_id });
+        const after = await target.admin.getTask(second.task_id);
+        expect(after.assignee).not.toBe(taker.id);
+      } finally {
+        await target.close?.();
+      }
+    });
+
+    it('sets trust tiers with a reason and reports reputation to the admin and the worker itself', async () => {
+      const { target, repo, skill, join } = await world();
+      try {
+        const alice = await join('Alice');
+        const bob = await join('Bob');
+        await alice.api.heartbeat();
+        const risky = await target.admin.createTask({
+          repo,
+          title: 'Risky',
+          tier: 2,
+          required_skills: [skill],
+        });
+        expect(risky.status).toBe('ready');
+        await expectCode(
+          target.admin.setTrustTier(alice.id, { tier: 'trusted', reason: '' }),
+          'validation_failed',
+        );
+        await expectCode(
+          alice.api.setTrustTier(alice.id, { tier: 'maintainer', reason: 'me' }),
+          'unauthorized',
+        );
+        const trusted = await target.admin.setTrustTier(alice.id, {
+          tier: 'trusted',
+          reason: 'reviewed history',
+        });
+        expect(trusted.trust_tier).toBe('trusted');
+        expect(await target.admin.getTask(risky.task_id)).toMatchObject({
+          status: 'leased',
+          assignee: alice.id,
+        });
+        const own = await alice.api.workerReputation(alice.id);
+        expect(own).toMatchObject({ worker_id: alice.id, trust_tier: 'trusted', reputation: 0.5 });
+        expect(await target.admin.workerReputation(alice.id)).toEqual(own);
+        await expectCode(bob.api.workerReputation(alice.id), 'forbidden');
+        await expectCode(target.admin.workerReputation('w_doesnotexist'), 'worker_not_found');
+      } finally {
+        await target.close?.();
+      }
+    });
+
+    it('holds dependent tasks back, refuses cycles, and dead-letters a task out of attempts', async () => {
+      const { target, repo, skill, join } = await world();
+      try {
+        await target.admin.upsertRepo({ repo, max_attempts: 1 });
+        const first = await target.admin.createTask({
+          repo,
+          title: 'First',
+          required_skills: [skill],
+        });
+        const second = await target.admin.createTask({
+          repo,
+          title: 'Second',
+          required_skills: [skill],
+          depends_on: [first.task_id],
+        });
+        expect(second).toMatchObject({ depends_on: [first.task_id], dependencies_pending: 1 });
+        await expectCode(
+          target.admin.createTask({ repo, title: 'Orphan', depends_on: ['t_doesnotexist'] }),
+          'dependency_unknown',
+        );
+        await expectCode(
+          target.admin.updateTask(first.task_id, { depends_on: [second.task_id] }),
+          'dependency_cycle',
+        );
+
+        const alice = await join('Alice');
+        await alice.api.heartbeat();
+        const leases = (await alice.api.getWork()).leases;
+        expect(leases.map((l) => l.task_id)).toEqual([first.task_id]);
+        await alice.api.releaseLease(leases[0]!.lease_id, 'cannot do it');
+        expect(await target.admin.getTask(first.task_id)).toMatchObject({
+          status: 'failed',
+          attempts: 1,
+        });
+        expect((await target.admin.requeueTask(first.task_id)).attempts).toBe(0);
+      } finally {
+        await target.close?.();
+      }
+    });
+
     it('pauses and resumes a worker, and lists it', async () => {
       const { target, join } = await world();
       try {

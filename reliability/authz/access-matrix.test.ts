@@ -121,7 +121,12 @@ function expected(spec: RouteSpec, credential: Credential): 401 | 403 | 'pass' {
 function paramsFor(name: RouteName): Record<string, string> {
   if (name === 'updateStatus' || name === 'getTask') return { task_id: fx.heldTask };
   if (name === 'renewLease' || name === 'releaseLease') return { lease_id: fx.lease.id };
-  if (name === 'pauseWorker' || name === 'resumeWorker') return { worker_id: fx.workerB.id };
+  if (name === 'pauseWorker' || name === 'resumeWorker' || name === 'setTrustTier') {
+    return { worker_id: fx.workerB.id };
+  }
+  // The worker token is A's: its own reputation is what it may read.
+  if (name === 'workerReputation') return { worker_id: fx.workerA.id };
+  if (name === 'acceptOffer' || name === 'rejectOffer') return { offer_id: 'o_nosuchoffer' };
   if (name === 'getRepo' || name === 'deleteRepo' || name === 'repoAnalytics') {
     return { '*': 'fuzz' };
   }
@@ -146,6 +151,7 @@ const CHANGES_WITHOUT_BODY = new Set<RouteName>([
   'resumeWorker',
   'renewLease',
   'deleteRepo',
+  'acceptOffer',
 ]);
 
 function urlFor(

@@ -24,6 +24,7 @@ describe('parseImportFile', () => {
         required_skills: ['docs'],
         area: 'docs',
         tier: 0,
+        depends_on: [],
       },
       {
         title: 'Fix the parser',
@@ -33,6 +34,7 @@ describe('parseImportFile', () => {
         required_skills: [],
         area: null,
         tier: 0,
+        depends_on: [],
       },
     ]);
   });
