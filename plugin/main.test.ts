@@ -63,6 +63,7 @@ describe('the plugin in Obsidian', () => {
         'go-online',
         'import-tasks',
         'open-activity',
+        'open-analytics',
         'open-board',
         'open-my-work',
         'open-workers',
@@ -74,6 +75,7 @@ describe('the plugin in Obsidian', () => {
       expect(command.hotkeys).toBeUndefined();
     expect([...app.viewRegistry.keys()].sort()).toEqual([
       'owp-pool-activity',
+      'owp-pool-analytics',
       'owp-pool-board',
       'owp-pool-my-work',
       'owp-pool-workers',

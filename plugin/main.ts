@@ -5,6 +5,7 @@ import { registerCommands } from './obsidian/commands.ts';
 import { PoolController } from './obsidian/pool-controller.ts';
 import {
   ActivityView,
+  AnalyticsView,
   BoardView,
   MyWorkView,
   VIEW_PLACES,
@@ -46,6 +47,7 @@ export default class OwpPoolPlugin extends Plugin {
     this.registerView(VIEW_TYPES.workers, (leaf) => new WorkersView(leaf, controller));
     this.registerView(VIEW_TYPES.activity, (leaf) => new ActivityView(leaf, controller));
     this.registerView(VIEW_TYPES.myWork, (leaf) => new MyWorkView(leaf, controller));
+    this.registerView(VIEW_TYPES.analytics, (leaf) => new AnalyticsView(leaf, controller));
     this.addRibbonIcon('layout-dashboard', 'Open pool board', () => void this.openView('board'));
     // Obsidian has no status bar on phones and tablets.
     if (!Platform.isMobile) this.addPoolStatusBar(controller);

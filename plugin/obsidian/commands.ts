@@ -19,6 +19,7 @@ const VIEW_COMMANDS: { kind: PoolViewKind; id: string; name: string }[] = [
   { kind: 'workers', id: 'open-workers', name: 'Open workers' },
   { kind: 'activity', id: 'open-activity', name: 'Open activity' },
   { kind: 'myWork', id: 'open-my-work', name: 'Open my work' },
+  { kind: 'analytics', id: 'open-analytics', name: 'Open analytics' },
 ];
 
 /**

@@ -170,6 +170,10 @@ export class PoolController implements PoolViewHost {
     return this.actions.runWorkAction(item, action, prUrl);
   }
 
+  repoAnalytics(repo: string): ReturnType<PoolViewHost['repoAnalytics']> {
+    return this.requireSession().api.repoAnalytics(repo);
+  }
+
   async setOnline(online: boolean): Promise<void> {
     const session = this.requireSession();
     if (online && !session.localWorkerId) await this.registerWorker();

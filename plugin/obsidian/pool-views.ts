@@ -1,6 +1,7 @@
 import { ItemView, Platform, type WorkspaceLeaf } from 'obsidian';
 import { mount, unmount } from 'svelte';
 import Activity from '../ui/Activity.svelte';
+import Analytics from '../ui/Analytics.svelte';
 import Board from '../ui/Board.svelte';
 import MyWork from '../ui/MyWork.svelte';
 import type { PoolViewHost } from '../ui/view-host.ts';
@@ -12,6 +13,7 @@ export const VIEW_TYPES = {
   workers: 'owp-pool-workers',
   activity: 'owp-pool-activity',
   myWork: 'owp-pool-my-work',
+  analytics: 'owp-pool-analytics',
 } as const;
 
 export type PoolViewKind = keyof typeof VIEW_TYPES;
@@ -156,10 +158,37 @@ export class MyWorkView extends PoolView {
   }
 }
 
+export class AnalyticsView extends PoolView {
+  getViewType(): string {
+    return VIEW_TYPES.analytics;
+  }
+
+  getDisplayText(): string {
+    return 'Pool analytics';
+  }
+
+  override getIcon(): string {
+    return 'bar-chart-2';
+  }
+
+  protected mountInto(target: HTMLElement): Record<string, unknown> {
+    const host = this.host;
+    return mount(Analytics, {
+      target,
+      props: {
+        pool: host.pool,
+        session: host.session,
+        onLoad: (repo: string) => host.repoAnalytics(repo),
+      },
+    });
+  }
+}
+
 /** Where each view opens: the board in a tab of its own, the others in the right sidebar. */
 export const VIEW_PLACES: Record<PoolViewKind, 'tab' | 'right'> = {
   board: 'tab',
   workers: 'right',
   activity: 'right',
   myWork: 'right',
+  analytics: 'right',
 };

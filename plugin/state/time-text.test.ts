@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { agoText, clockTime, countdownText, isPast } from './time-text.ts';
+import { agoText, clockTime, countdownText, isPast, spanText } from './time-text.ts';
 
 const NOW = Date.parse('2026-01-17T12:00:00Z');
 const at = (ms: number) => new Date(NOW + ms).toISOString();
@@ -48,5 +48,16 @@ describe('agoText', () => {
 
   it('says never without a time', () => {
     expect(agoText(null, NOW)).toBe('never');
+  });
+});
+
+describe('spanText', () => {
+  it.each([
+    [45_000, '45s'],
+    [40 * 60_000, '40m'],
+    [65 * 60_000, '1h 05m'],
+    [51 * 3600_000, '2d 3h'],
+  ])('%i ms reads %s', (ms, text) => {
+    expect(spanText(ms)).toBe(text);
   });
 });

@@ -44,3 +44,15 @@ export function agoText(iso: string | null | undefined, now: number): string {
   if (ago < DAY) return `${Math.floor(ago / HOUR)}h ago`;
   return `${Math.floor(ago / DAY)}d ago`;
 }
+
+/** How long something took: `45s`, `40m`, `1h 05m`, `2d 3h` (the analytics' medians). */
+export function spanText(ms: number): string {
+  const abs = Math.abs(ms);
+  if (abs < MINUTE) return `${Math.round(abs / 1000)}s`;
+  if (abs < HOUR) return `${Math.floor(abs / MINUTE)}m`;
+  if (abs < DAY) {
+    const minutes = Math.floor((abs % HOUR) / MINUTE);
+    return `${Math.floor(abs / HOUR)}h ${String(minutes).padStart(2, '0')}m`;
+  }
+  return `${Math.floor(abs / DAY)}d ${Math.floor((abs % DAY) / HOUR)}h`;
+}

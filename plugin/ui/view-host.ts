@@ -1,5 +1,5 @@
 import type { Readable } from 'svelte/store';
-import type { TaskStatus } from '../../protocol/index.ts';
+import type { RepoAnalytics, TaskStatus } from '../../protocol/index.ts';
 import type { PoolSnapshot } from '../state/pool-snapshot.ts';
 import type { MyWorkItem, WorkAction } from '../state/my-work.ts';
 
@@ -34,4 +34,6 @@ export interface PoolViewHost {
   runWorkAction(item: MyWorkItem, action: WorkAction, prUrl?: string): Promise<void>;
   setOnline(online: boolean): Promise<void>;
   registerWorker(): Promise<void>;
+  /** A repo's figures over the last 30 days (admin). */
+  repoAnalytics(repo: string): Promise<RepoAnalytics>;
 }

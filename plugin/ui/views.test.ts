@@ -4,8 +4,10 @@ import { readable, writable } from 'svelte/store';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { OwpEvent } from '../../protocol/index.ts';
 import type { PoolSnapshot } from '../state/pool-snapshot.ts';
-import { NOW, aSnapshot, aTask, aWorker } from '../state/testing/snapshot-builder.ts';
+import { aReport } from '../state/testing/report-builder.ts';
+import { NOW, aRepo, aSnapshot, aTask, aWorker } from '../state/testing/snapshot-builder.ts';
 import Activity from './Activity.svelte';
+import Analytics from './Analytics.svelte';
 import Board from './Board.svelte';
 import MyWork from './MyWork.svelte';
 import type { SessionInfo } from './view-host.ts';
@@ -275,5 +277,53 @@ describe('My work', () => {
     expect(target.textContent).toContain('You are offline');
     click(byText(target, 'button', 'Go online'));
     expect(handlers.onSetOnline).toHaveBeenCalledWith(true);
+  });
+});
+
+describe('Analytics', () => {
+  const snapshot = aSnapshot({ repos: [aRepo({ repo: 'owner/web' }), aRepo({ repo: 'demo' })] });
+  const figures = (target: HTMLElement) =>
+    [...target.querySelectorAll('[data-figure]')].map((row) =>
+      row.textContent!.replace(/\s+/g, ' ').trim(),
+    );
+
+  it("shows the first repo's figures, and another repo's when picked", async () => {
+    const onLoad = vi.fn(async (repo: string) =>
+      aReport({ repo, tasks_completed: repo === 'demo' ? 3 : 7 }),
+    );
+    const { target } = render(Analytics, snapshot, { onLoad });
+    await vi.waitFor(() => {
+      flushSync();
+      expect(figures(target)[0]).toBe('Merged 3 tasks');
+    });
+    expect(onLoad).toHaveBeenCalledWith('demo');
+    expect(figures(target)).toHaveLength(7);
+    const select = target.querySelector<HTMLSelectElement>('select[aria-label="Repo"]')!;
+    expect([...select.options].map((o) => o.value)).toEqual(['demo', 'owner/web']);
+    select.value = 'owner/web';
+    select.dispatchEvent(new Event('change', { bubbles: true }));
+    await vi.waitFor(() => {
+      flushSync();
+      expect(figures(target)[0]).toBe('Merged 7 tasks');
+    });
+    expect(onLoad).toHaveBeenLastCalledWith('owner/web');
+  });
+
+  it('says what went wrong when the figures cannot be read', async () => {
+    const onLoad = vi.fn(async () => {
+      throw new Error('No repo demo.');
+    });
+    const { target } = render(Analytics, snapshot, { onLoad });
+    await vi.waitFor(() => {
+      flushSync();
+      expect(target.querySelector('[role="alert"]')?.textContent).toContain('No repo demo.');
+    });
+  });
+
+  it('asks a worker-only vault for the admin token instead of loading', () => {
+    const onLoad = vi.fn();
+    const { target } = render(Analytics, snapshot, { onLoad }, { ...admin, admin: false });
+    expect(target.textContent).toContain('Analytics are for admins');
+    expect(onLoad).not.toHaveBeenCalled();
   });
 });
