@@ -74,9 +74,9 @@ export function analyticsCases(makeDriver: DriverFactory): void {
       until(65);
       h.engine.heartbeat(alice, {});
       until(70);
-      expect(h.engine.sweep()).toEqual({ expired: 0, workers_offline: 1 });
+      expect(h.engine.sweep()).toEqual({ expired: 0, offers_expired: 0, workers_offline: 1 });
       until(110);
-      expect(h.engine.sweep()).toEqual({ expired: 1, workers_offline: 1 });
+      expect(h.engine.sweep()).toEqual({ expired: 1, offers_expired: 0, workers_offline: 1 });
       until(115);
       h.engine.heartbeat(alice, {});
       expect(h.engine.getTask(b.task_id).assignee).toBe(alice);
