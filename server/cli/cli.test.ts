@@ -449,6 +449,124 @@ describe('owp against a real server', () => {
     expect(missingRepo.stderr).toBe('owp: No repo ghost. (repo_not_found)\n');
   });
 
+  it('offers, trust tiers, reputation, dependencies and dead letters from the command line', async () => {
+    const configC = join(dir, 'carol', 'config.json');
+    const template = join(dir, 'pr-template.md');
+    writeFileSync(template, '## What\n\n## Why\n');
+    const repo = await admin([
+      'admin',
+      'repo',
+      'offers-demo',
+      '--assignment',
+      'offer',
+      '--offer-ttl',
+      '600',
+      '--max-attempts',
+      '1',
+      '--trust',
+      'untrusted=-1,basic=0,trusted=2,maintainer=3',
+      '--test',
+      'npm test',
+      '--pr-template',
+      template,
+    ]);
+    expect(repo.code).toBe(0);
+    expect(repo.stdout).toContain('assignment    offer (answer within 600s)');
+    expect(repo.stdout).toContain('trust rules   untrusted≤-1 basic≤0 trusted≤2 maintainer≤3');
+    expect(repo.stdout).toContain('contract      test: npm test; pr_template: ## What');
+    const badTrust = await admin(['admin', 'repo', 'offers-demo', '--trust', 'basic=1']);
+    expect(badTrust.code).toBe(2);
+    expect(badTrust.stderr).toContain('--trust wants every tier');
+
+    const carol = await asWorker(configC, [
+      '--json',
+      'worker',
+      'register',
+      '--name',
+      'Carol',
+      '--skills',
+      'offers-cli',
+    ]);
+    const carolId = JSON.parse(carol.stdout).worker_id as string;
+    await asWorker(configC, ['worker', 'next']);
+    const first = JSON.parse(
+      (
+        await admin([
+          '--json',
+          'admin',
+          'task',
+          '--repo',
+          'offers-demo',
+          '--title',
+          'First',
+          '--skills',
+          'offers-cli',
+        ])
+      ).stdout,
+    ).task;
+    const second = await admin([
+      'admin',
+      'task',
+      '--repo',
+      'offers-demo',
+      '--title',
+      'Second',
+      '--skills',
+      'offers-cli',
+      '--depends-on',
+      first.task_id,
+    ]);
+    expect(second.stdout).toMatch(/^created task t_\S+ \(ready, waiting on 1 task\(s\)\)\n$/);
+
+    const offers = await asWorker(configC, ['--json', 'worker', 'offers']);
+    const [offer] = JSON.parse(offers.stdout);
+    expect(offer).toMatchObject({ task_id: first.task_id, contract: { test: 'npm test' } });
+    const shown = await asWorker(configC, ['worker', 'offers']);
+    expect(shown.stdout).toContain(offer.offer_id);
+    const noReason = await asWorker(configC, ['worker', 'reject', offer.offer_id]);
+    expect(noReason.code).toBe(2);
+    const accepted = await asWorker(configC, ['worker', 'accept', offer.offer_id]);
+    expect(accepted.code).toBe(0);
+    expect(accepted.stdout).toContain(`lease  ${first.task_id}`);
+    expect(accepted.stdout).toContain('  test: npm test\n');
+
+    // Carol gives it back: with one attempt allowed, the task is dead-lettered.
+    const lease = JSON.parse((await asWorker(configC, ['--json', 'worker', 'next'])).stdout)
+      .leases[0];
+    await asWorker(configC, ['worker', 'release', lease.lease_id, '--reason', 'stuck']);
+    const failed = await admin([
+      '--json',
+      'admin',
+      'tasks',
+      '--repo',
+      'offers-demo',
+      '--status',
+      'failed',
+    ]);
+    expect(JSON.parse(failed.stdout).tasks.map((t: { task_id: string }) => t.task_id)).toEqual([
+      first.task_id,
+    ]);
+
+    const trust = await admin([
+      'admin',
+      'trust',
+      carolId,
+      '--tier',
+      'trusted',
+      '--reason',
+      'reviewed',
+    ]);
+    expect(trust.stdout).toBe(`worker ${carolId} (Carol) is now trusted\n`);
+    const missingReason = await admin(['admin', 'trust', carolId, '--tier', 'trusted']);
+    expect(missingReason.code).toBe(2);
+    const reputation = await admin(['admin', 'reputation', carolId]);
+    expect(reputation.code).toBe(0);
+    expect(reputation.stdout).toContain('trust tier    trusted');
+    expect(reputation.stdout).toContain('(0 merged; 0 expired, 1 released, 0 requeued)');
+    expect(reputation.stdout).toContain('(1 accepted, 0 rejected, 0 expired)');
+    expect(reputation.stderr).toContain('reputation = 0.6 × completion');
+  });
+
   it('`worker run` prints leases as they arrive and stops on interrupt', async () => {
     const config = join(dir, 'dave.json');
     await asWorker(config, ['worker', 'register', '--name', 'Dave', '--skills', 'ops']);

@@ -1,13 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
-import { TASK_STATUSES } from '../../../protocol/common.ts';
+import { z } from 'zod';
+import { TASK_STATUSES, TRUST_TIERS } from '../../../protocol/common.ts';
 import type { PoolState } from '../../../protocol/leases.ts';
-import type { Repo } from '../../../protocol/repos.ts';
+import { TrustRules, type Repo, type RepoContract } from '../../../protocol/repos.ts';
 import type { Task } from '../../../protocol/tasks.ts';
 import type { Worker } from '../../../protocol/workers.ts';
 import { intArg, listArg, type CliContext, type ContextOf } from '../context.ts';
-import { CliError } from '../errors.ts';
+import { CliError, UsageError } from '../errors.ts';
 import { cellText, formatRecord, formatTable, progressBar, relativeTime } from '../format.ts';
 import {
   createImportedTasks,
@@ -34,6 +35,32 @@ export function addAdminCommands(program: Command, contextOf: ContextOf): Comman
     .option('--area-locks', 'one task per area at a time')
     .option('--no-area-locks', 'let tasks of the same area run in parallel')
     .option('--lease-ttl <seconds>', 'default lease TTL for its tasks', intArg(10, 7 * 24 * 3600))
+    .option(
+      '--max-attempts <n>',
+      'expiries and releases before a task goes to failed',
+      intArg(1, 100),
+    )
+    .addOption(
+      new Option(
+        '--assignment <mode>',
+        'lease: grant work; offer: workers accept or reject it',
+      ).choices(['lease', 'offer']),
+    )
+    .option(
+      '--offer-ttl <seconds>',
+      'how long an offer waits for an answer',
+      intArg(10, 7 * 24 * 3600),
+    )
+    .option(
+      '--trust <rules>',
+      'highest risk tier per trust tier, e.g. untrusted=0,basic=1,trusted=2,maintainer=3 (-1: none)',
+    )
+    .option('--setup <command>', 'contract: how to set the repo up')
+    .option('--test <command>', 'contract: how to run the tests')
+    .option('--lint <command>', 'contract: how to lint')
+    .option('--branch-naming <pattern>', 'contract: how to name branches')
+    .option('--pr-template <file>', 'contract: a file with the PR template')
+    .option('--no-contract', 'remove the repo contract')
     .action(async (repo: string, options, command: Command) => {
       const ctx = contextOf(command);
       const answer = await ctx.adminClient().call('upsertRepo', {
@@ -42,6 +69,11 @@ export function addAdminCommands(program: Command, contextOf: ContextOf): Comman
           max_open_prs: options.maxOpenPrs,
           area_locks_enabled: options.areaLocks,
           lease_ttl_seconds: options.leaseTtl,
+          max_attempts: options.maxAttempts,
+          assignment: options.assignment,
+          offer_ttl_seconds: options.offerTtl,
+          trust_rules: options.trust === undefined ? undefined : parseTrustRules(options.trust),
+          contract: options.contract === false ? null : contractFrom(ctx, options),
         },
       });
       if (ctx.json) return ctx.printJson(answer);
@@ -81,6 +113,8 @@ export function addAdminCommands(program: Command, contextOf: ContextOf): Comman
     .option('--area <area>', 'area of the code, for area locks')
     .option('--tier <n>', 'risk tier 0–3 (default 0)', intArg(0, 3))
     .option('--lease-ttl <seconds>', 'lease TTL for this task', intArg(10, 7 * 24 * 3600))
+    .option('--depends-on <t_a,t_b>', 'tasks that must be merged before this one starts', listArg)
+    .option('--max-attempts <n>', "overrides the repo's attempt limit", intArg(1, 100))
     .action(async (options, command: Command) => {
       const ctx = contextOf(command);
       const answer = await ctx.adminClient().call('createTask', {
@@ -94,10 +128,15 @@ export function addAdminCommands(program: Command, contextOf: ContextOf): Comman
           area: options.area,
           tier: options.tier,
           lease_ttl_seconds: options.leaseTtl,
+          depends_on: options.dependsOn,
+          max_attempts: options.maxAttempts,
         },
       });
       if (ctx.json) return ctx.printJson(answer);
-      ctx.print(`created task ${answer.task_id} (${answer.task.status})`);
+      const waiting = answer.task.dependencies_pending
+        ? `, waiting on ${answer.task.dependencies_pending} task(s)`
+        : '';
+      ctx.print(`created task ${answer.task_id} (${answer.task.status}${waiting})`);
     });
 
   admin
@@ -189,7 +228,97 @@ export function addAdminCommands(program: Command, contextOf: ContextOf): Comman
       });
   }
 
+  admin
+    .command('trust')
+    .description("set a worker's trust tier; the reason is kept in the audit log")
+    .argument('<worker_id>', 'the worker')
+    .addOption(
+      new Option('--tier <tier>', 'the new tier').choices(TRUST_TIERS).makeOptionMandatory(),
+    )
+    .requiredOption('--reason <text>', 'why (shown in the audit log)')
+    .action(async (workerId: string, options, command: Command) => {
+      const ctx = contextOf(command);
+      const worker = await ctx.adminClient().call('setTrustTier', {
+        params: { worker_id: workerId },
+        body: { tier: options.tier, reason: options.reason },
+      });
+      if (ctx.json) return ctx.printJson(worker);
+      ctx.print(`worker ${worker.worker_id} (${worker.name}) is now ${worker.trust_tier}`);
+    });
+
+  admin
+    .command('reputation')
+    .description("a worker's reputation and the outcomes it comes from")
+    .argument('<worker_id>', 'the worker')
+    .action(async (workerId: string, _options, command: Command) => {
+      const ctx = contextOf(command);
+      const r = await ctx.adminClient().call('workerReputation', {
+        params: { worker_id: workerId },
+      });
+      if (ctx.json) return ctx.printJson(r);
+      const pct = (x: number) => `${(x * 100).toFixed(0)} %`;
+      ctx.print(
+        formatRecord([
+          ['trust tier', r.trust_tier],
+          ['reputation', r.reputation.toFixed(3)],
+          [
+            'completion',
+            `${pct(r.completion_rate)} (${r.tasks_completed} merged; ${r.leases_expired} expired, ${r.leases_released} released, ${r.tasks_requeued} requeued)`,
+          ],
+          [
+            'on time',
+            `${pct(r.on_time_rate)} (${r.prs_on_time} of ${r.prs_opened} PRs within the first lease)`,
+          ],
+          [
+            'offers taken',
+            `${pct(r.offer_acceptance_rate)} (${r.offers_accepted} accepted, ${r.offers_rejected} rejected, ${r.offers_expired} expired)`,
+          ],
+        ]),
+      );
+      ctx.note(r.formula);
+    });
+
   return admin;
+}
+
+/** `untrusted=0,basic=1,trusted=2,maintainer=3` → trust rules; every tier must be named. */
+export function parseTrustRules(text: string): z.output<typeof TrustRules> {
+  const entries = text.split(',').map((part) => part.split('=').map((s) => s.trim()));
+  const rules = Object.fromEntries(entries.map(([tier, value]) => [tier, Number(value)]));
+  const parsed = TrustRules.safeParse(rules);
+  if (!parsed.success || entries.some((e) => e.length !== 2)) {
+    throw new UsageError(
+      `--trust wants every tier with the highest risk tier it may take (-1 to 3), e.g. ` +
+        `untrusted=0,basic=1,trusted=2,maintainer=3` +
+        (parsed.success ? '' : `: ${z.prettifyError(parsed.error)}`),
+    );
+  }
+  return parsed.data;
+}
+
+/** The contract options given, or undefined when none was (the repo keeps its contract). */
+function contractFrom(
+  ctx: CliContext,
+  options: {
+    setup?: string;
+    test?: string;
+    lint?: string;
+    branchNaming?: string;
+    prTemplate?: string;
+  },
+): RepoContract | undefined {
+  const contract: RepoContract = {
+    setup: options.setup,
+    test: options.test,
+    lint: options.lint,
+    branch_naming: options.branchNaming,
+    pr_template:
+      options.prTemplate === undefined
+        ? undefined
+        : readFileSync(resolve(ctx.io.cwd, options.prTemplate), 'utf8'),
+  };
+  const given = Object.entries(contract).filter(([, v]) => v !== undefined);
+  return given.length ? (Object.fromEntries(given) as RepoContract) : undefined;
 }
 
 /**
@@ -263,6 +392,7 @@ function seconds(value: number | null): string {
 }
 
 function repoRecord(repo: Repo): string {
+  const rules = repo.trust_rules;
   return formatRecord([
     ['max open PRs', repo.max_open_prs],
     ['budget used', repo.budget_used],
@@ -270,6 +400,22 @@ function repoRecord(repo: Repo): string {
     ['area locks', repo.area_locks_enabled],
     ['locked areas', repo.locked_areas],
     ['lease TTL', seconds(repo.lease_ttl_seconds)],
+    ['max attempts', repo.max_attempts],
+    [
+      'assignment',
+      repo.assignment === 'offer'
+        ? `offer (answer within ${seconds(repo.offer_ttl_seconds)})`
+        : 'lease',
+    ],
+    ['trust rules', TRUST_TIERS.map((tier) => `${tier}≤${rules[tier]}`).join(' ')],
+    [
+      'contract',
+      repo.contract
+        ? Object.entries(repo.contract)
+            .map(([key, value]) => `${key}: ${String(value).split('\n')[0]}`)
+            .join('; ')
+        : null,
+    ],
   ]);
 }
 

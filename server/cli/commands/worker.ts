@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { OwpClient } from '../../../protocol/client.ts';
 import { OwpError } from '../../../protocol/errors.ts';
-import type { WorkLease } from '../../../protocol/leases.ts';
+import { OFFER_REJECT_REASONS, type WorkLease, type WorkOffer } from '../../../protocol/leases.ts';
 import { WorkerSettableStatus } from '../../../protocol/tasks.ts';
 import { readCredentials, writeCredentials } from '../config-file.ts';
 import { intArg, listArg, type CliContext, type ContextOf } from '../context.ts';
@@ -127,6 +127,57 @@ export function addWorkerCommands(program: Command, contextOf: ContextOf): Comma
       });
       if (ctx.json) return ctx.printJson(answer);
       ctx.print(`released lease ${leaseId}; task ${answer.task_id} is back in the queue`);
+    });
+
+  worker
+    .command('offers')
+    .description('show the work offered to you (repos that offer rather than lease)')
+    .action(async (_options, command: Command) => {
+      const ctx = contextOf(command);
+      const { client } = ctx.workerClient();
+      const { offers } = await client.call('listOffers', {});
+      if (ctx.json) return ctx.printJson(offers);
+      if (offers.length === 0) return ctx.print('no offers right now');
+      ctx.print(offerTable(offers, Date.now()));
+      ctx.note(
+        'take one with `owp worker accept OFFER_ID`, or `owp worker reject OFFER_ID --reason …`',
+      );
+    });
+
+  worker
+    .command('accept')
+    .description('accept an offer: you get the lease')
+    .argument('<offer_id>', 'the offer (see `owp worker offers`)')
+    .action(async (offerId: string, _options, command: Command) => {
+      const ctx = contextOf(command);
+      const { client } = ctx.workerClient();
+      const lease = await client.call('acceptOffer', { params: { offer_id: offerId } });
+      if (ctx.json) return ctx.printJson(lease);
+      ctx.print(leaseLine(lease, Date.now()));
+      if (lease.contract) {
+        for (const [key, value] of Object.entries(lease.contract)) {
+          if (value) ctx.print(`  ${key.replace('_', ' ')}: ${String(value).split('\n')[0]}`);
+        }
+      }
+    });
+
+  worker
+    .command('reject')
+    .description('turn an offer down; the task goes back to the queue')
+    .argument('<offer_id>', 'the offer (see `owp worker offers`)')
+    .addOption(
+      new Option('--reason <reason>', 'why').choices(OFFER_REJECT_REASONS).makeOptionMandatory(),
+    )
+    .option('--message <text>', 'more, for the maintainers')
+    .action(async (offerId: string, options, command: Command) => {
+      const ctx = contextOf(command);
+      const { client } = ctx.workerClient();
+      const answer = await client.call('rejectOffer', {
+        params: { offer_id: offerId },
+        body: { reason: options.reason, message: options.message },
+      });
+      if (ctx.json) return ctx.printJson(answer);
+      ctx.print(`rejected offer ${offerId}; task ${answer.task_id} is back in the queue`);
     });
 
   worker
@@ -293,6 +344,18 @@ function leaseTable(leases: readonly WorkLease[], now: number): string {
     { header: 'AREA', value: (l) => l.area, maxWidth: 16 },
     { header: 'EXPIRES', value: (l) => relativeTime(l.lease_expires_at, now) },
     { header: 'TITLE', value: (l) => l.title, maxWidth: 60 },
+  ]);
+}
+
+function offerTable(offers: readonly WorkOffer[], now: number): string {
+  return formatTable(offers, [
+    { header: 'OFFER', value: (o) => o.offer_id },
+    { header: 'TASK', value: (o) => o.task_id },
+    { header: 'REPO', value: (o) => o.repo },
+    { header: 'PTS', value: (o) => o.estimate_points, align: 'right' },
+    { header: 'PRI', value: (o) => o.priority, align: 'right' },
+    { header: 'ANSWER BY', value: (o) => relativeTime(o.expires_at, now) },
+    { header: 'TITLE', value: (o) => o.title, maxWidth: 60 },
   ]);
 }
 
