@@ -45,7 +45,7 @@ export const RepoAnalytics = z
       released: z.int(),
       requeued: z.int(),
     }),
-    /** Offers accepted out of those answered or lapsed; null until the pool records offers. */
+    /** Offers accepted out of those answered or lapsed in the period; null when there were none. */
     offer_acceptance_rate: z.object({
       rate: z.number().nullable(),
       accepted: z.int(),

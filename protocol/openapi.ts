@@ -388,7 +388,7 @@ const operationNotes: Partial<Record<RouteName, string>> = {
     'the grant of a lease to the PR opened under it. The requeue rate is (expired + released +',
     'requeued) per grant. Worker utilization is the point-time this repo held of the points',
     'capacity of the workers online; review-budget saturation the share of the time the budget was',
-    'full. Offer figures are null until the pool records offers. Definitions and approximations:',
+    'full. The offer rate is null when no offer was answered or lapsed in the period. Definitions:',
     'README, "Analytics". A viewer token may read it, like every admin read.',
   ].join('\n'),
 };

@@ -201,6 +201,46 @@ export function analyticsCases(makeDriver: DriverFactory): void {
       ).toEqual({ rate: 2 / 4, accepted: 2, rejected: 1, expired: 1 });
     });
 
+    it('counts the offers the engine makes, and a lease from an accepted offer as a grant', async () => {
+      const h = await harness(makeDriver);
+      h.repo({ assignment: 'offer', offer_ttl_seconds: 600, area_locks_enabled: false });
+      const alice = h.onlineWorker({ name: 'Alice' });
+      const offerOf = () => h.engine.listOffers(alice).offers.at(-1)!.offer_id;
+      // A: offered at 0, accepted at 1, PR opened at 11.
+      const a = h.task({ title: 'A' });
+      const offerA = offerOf();
+      h.clock.advance(MINUTE);
+      h.engine.heartbeat(alice, {});
+      h.engine.acceptOffer(alice, offerA);
+      h.engine.updateStatus(alice, a.task_id, { status: 'in_progress' });
+      h.clock.advance(10 * MINUTE);
+      h.engine.heartbeat(alice, {});
+      h.engine.updateStatus(alice, a.task_id, { status: 'pr_opened' });
+      // B: offered and rejected; C: offered and left to expire.
+      h.task({ title: 'B' });
+      h.engine.rejectOffer(alice, offerOf(), { reason: 'insufficient_time' });
+      h.task({ title: 'C' });
+      expect(h.engine.listOffers(alice).offers).toHaveLength(1);
+      h.clock.advance(11 * MINUTE);
+      expect(h.engine.sweep().offers_expired).toBe(1);
+
+      const report = h.engine.repoAnalytics('demo', { since: at(0), until: at(30) });
+      expect(report.offer_acceptance_rate).toEqual({
+        rate: 1 / 3,
+        accepted: 1,
+        rejected: 1,
+        expired: 1,
+      });
+      expect(report.requeue_rate).toEqual({
+        rate: 0,
+        grants: 1,
+        expired: 0,
+        released: 0,
+        requeued: 0,
+      });
+      expect(report.cycle_time).toEqual({ median_ms: 10 * MINUTE, samples: 1 });
+    });
+
     it('starts afresh for a repo deleted and created again under the same key', async () => {
       const h = await harness(makeDriver);
       h.repo({ max_open_prs: 0 });
