@@ -1,6 +1,7 @@
 /**
  * The Model Context Protocol face of a `WorkerSession`: the tools a coding agent calls to work in
- * the pool (register, heartbeat, next_task, report_progress, open_pr, release, my_leases) and a
+ * the pool (register, heartbeat, next_task, report_progress, open_pr, release, my_leases, and for
+ * repos that offer work: offers, accept_offer, reject_offer) and a
  * resource with its current leases. Results are JSON text; failures come back as tool errors
  * carrying the OWP error code, so the agent can read why and decide what to do.
  */
@@ -8,6 +9,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { OwpError } from '../../protocol/errors.ts';
+import { OFFER_REJECT_REASONS } from '../../protocol/leases.ts';
 import type { WorkerSession } from './worker-session.ts';
 
 export const LEASES_RESOURCE_URI = 'owp://worker/leases';
@@ -18,7 +20,7 @@ export function createOwpMcpServer(session: WorkerSession, version: string): Mcp
     { name: 'owp-pool', version },
     {
       instructions:
-        'OWP Pool hands out coding tasks as time-bound leases. Call register once, then next_task to get work; report_progress as you go, open_pr when the pull request exists, release what you cannot finish. Heartbeats keep your leases alive while this server runs.',
+        'OWP Pool hands out coding tasks as time-bound leases. Call register once, then next_task to get work; report_progress as you go, open_pr when the pull request exists, release what you cannot finish. Some repos offer work instead of leasing it: next_task then lists offers, which you accept_offer or reject_offer. Follow the contract next_task returns (setup, test and lint commands, branch naming, PR template). Heartbeats keep your leases alive while this server runs.',
     },
   );
 
@@ -113,6 +115,42 @@ export function createOwpMcpServer(session: WorkerSession, version: string): Mcp
       inputSchema: { task_id: z.string().min(1), reason: z.string().max(1000).optional() },
     },
     ({ task_id, reason }) => run(() => session.release(task_id, reason)),
+  );
+
+  server.registerTool(
+    'offers',
+    {
+      title: 'My offers',
+      description:
+        'Work offered to you rather than leased (repos that let workers choose): each with its offer_id, the task, and until when you may answer.',
+      inputSchema: {},
+    },
+    () => run(async () => ({ offers: await session.offers() })),
+  );
+
+  server.registerTool(
+    'accept_offer',
+    {
+      title: 'Accept an offer',
+      description: "Takes an offered task: you get its lease and the repo's contract to follow.",
+      inputSchema: { offer_id: z.string().min(1) },
+    },
+    ({ offer_id }) => run(() => session.acceptOffer(offer_id)),
+  );
+
+  server.registerTool(
+    'reject_offer',
+    {
+      title: 'Reject an offer',
+      description:
+        'Turns an offer down so someone else can take it; you will not be offered that task again for a while.',
+      inputSchema: {
+        offer_id: z.string().min(1),
+        reason: z.enum(OFFER_REJECT_REASONS),
+        message: z.string().max(1000).optional(),
+      },
+    },
+    ({ offer_id, reason, message }) => run(() => session.rejectOffer(offer_id, reason, message)),
   );
 
   server.registerTool(

@@ -105,11 +105,14 @@ describe('owp mcp against a remote server', () => {
 
     const { tools } = await client.listTools(undefined, CALL_TIMEOUT);
     expect(tools.map((t) => t.name).sort()).toEqual([
+      'accept_offer',
       'heartbeat',
       'my_leases',
       'next_task',
+      'offers',
       'open_pr',
       'register',
+      'reject_offer',
       'release',
       'report_progress',
     ]);

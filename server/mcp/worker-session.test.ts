@@ -115,3 +115,46 @@ describe('WorkerSession leases', () => {
     expect(next.message).toContain('No task you can take right now');
   });
 });
+
+describe('WorkerSession offers and the repo contract', () => {
+  it("lists offers when there is no lease, accepts one with the repo's contract, rejects another", async () => {
+    const { backend, config, engine } = pool();
+    engine.upsertRepo({
+      repo: 'demo',
+      assignment: 'offer',
+      contract: { setup: 'npm ci', test: 'npm test', branch_naming: 'owp/<task_id>' },
+    });
+    const agent = session(backend, config);
+    const { worker_id } = await agent.register({ name: 'agent', max_concurrent_tasks: 2 });
+    engine.heartbeat(worker_id);
+    const first = engine.createTask({ repo: 'demo', title: 'First' });
+    const second = engine.createTask({ repo: 'demo', title: 'Second' });
+
+    const next = await agent.nextTask();
+    expect(next.lease).toBeNull();
+    expect(next.offers.map((o) => o.task_id)).toEqual([first.task_id, second.task_id]);
+    expect(next.message).toContain('2 offer(s)');
+
+    const [take, decline] = next.offers;
+    const accepted = await agent.acceptOffer(take!.offer_id);
+    expect(accepted.lease).toMatchObject({ task_id: first.task_id, status: 'leased' });
+    expect(accepted.contract).toMatchObject({
+      defined_by_repo: true,
+      setup: 'npm ci',
+      test: 'npm test',
+      lint: null,
+      branch_naming: 'owp/<task_id>',
+      pr_template: null,
+    });
+    expect(await agent.rejectOffer(decline!.offer_id, 'skill_mismatch', 'no Rust here')).toEqual({
+      ok: true,
+      task_id: second.task_id,
+    });
+    expect(await agent.offers()).toEqual([]);
+    expect(engine.getTask(second.task_id)).toMatchObject({ status: 'ready', assignee: null });
+
+    const again = await agent.nextTask();
+    expect(again.lease?.task_id).toBe(first.task_id);
+    expect(again.contract).toMatchObject({ defined_by_repo: true, test: 'npm test' });
+  });
+});

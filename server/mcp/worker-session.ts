@@ -5,7 +5,8 @@
  * registration, and the token never appears in a tool result.
  */
 import { OwpError } from '../../protocol/errors.ts';
-import type { WorkLease } from '../../protocol/leases.ts';
+import type { OfferRejectRequest, WorkLease, WorkOffer } from '../../protocol/leases.ts';
+import type { RepoContract } from '../../protocol/repos.ts';
 import type { Task } from '../../protocol/tasks.ts';
 import type { HeartbeatResponse, RegisterWorkerRequest } from '../../protocol/workers.ts';
 import { readCredentials, writeCredentials, type WorkerCredentials } from '../cli/config-file.ts';
@@ -37,6 +38,8 @@ export interface LeaseForAgent {
   lease_expires_at: string | null;
   /** The GitHub issue the task was imported from, when it was. */
   issue_url: string | null;
+  /** The repo's own contract (setup, test, lint, branch naming, PR template), if it has one. */
+  repo_contract: RepoContract | null;
 }
 
 export interface NextTask {
@@ -44,11 +47,14 @@ export interface NextTask {
   /** The task to work on now: a fresh lease first, else one already under way; null if none. */
   lease: LeaseForAgent | null;
   /**
-   * The repo's contract for contributors. OWP has none yet, so this is what the server knows
-   * about the repo and the lease, and the working agreement of the pool.
+   * What the agent must follow: the repo's contract when it has one (setup, test and lint
+   * commands, branch naming, PR template), what the server knows about the lease, and the
+   * working agreement of the pool.
    */
   contract: Record<string, unknown> | null;
   other_leases: Array<Pick<LeaseForAgent, 'task_id' | 'title' | 'status' | 'lease_expires_at'>>;
+  /** Work offered rather than leased (repos with offer assignment), when there is no lease. */
+  offers: WorkOffer[];
   message: string;
 }
 
@@ -141,13 +147,16 @@ export class WorkerSession {
         lease_expires_at: l.lease_expires_at,
       }));
     if (!pick) {
+      const { offers } = await api.listOffers();
       return {
         worker_id,
         lease: null,
         contract: null,
         other_leases: [],
-        message:
-          'No task you can take right now (none ready that matches your skills and capacity, or the repos are at their review budget). Try again later.',
+        offers,
+        message: offers.length
+          ? `No lease, but ${offers.length} offer(s): read them, then call accept_offer with the offer_id to take one, or reject_offer with a reason.`
+          : 'No task you can take right now (none ready that matches your skills and capacity, or the repos are at their review budget). Try again later.',
       };
     }
     const lease = forAgent(pick);
@@ -156,6 +165,7 @@ export class WorkerSession {
       lease,
       contract: this.contractFor(lease),
       other_leases: others,
+      offers: [],
       message:
         pick.status === 'leased'
           ? `Task ${pick.task_id} is yours until ${pick.lease_expires_at}; start with report_progress (in_progress).`
@@ -204,6 +214,29 @@ export class WorkerSession {
     });
   }
 
+  /** Work offered to this worker (repos with offer assignment), after offering what fits. */
+  async offers(): Promise<WorkOffer[]> {
+    return (await this.api().listOffers()).offers;
+  }
+
+  /** Takes an offer: the lease, with the contract to follow. */
+  async acceptOffer(
+    offerId: string,
+  ): Promise<{ lease: LeaseForAgent; contract: Record<string, unknown> }> {
+    const lease = forAgent(await this.api().acceptOffer(offerId));
+    this.leaseCount++;
+    return { lease, contract: this.contractFor(lease) };
+  }
+
+  /** Turns an offer down, with the reason; the task goes back to the queue. */
+  async rejectOffer(
+    offerId: string,
+    reason: OfferRejectRequest['reason'],
+    message?: string,
+  ): Promise<{ ok: true; task_id: string }> {
+    return this.api().rejectOffer(offerId, { reason, message });
+  }
+
   /** Gives a held task back to the queue. */
   async release(taskId: string, reason?: string): Promise<{ ok: true; task_id: string }> {
     const lease = await this.heldLease(taskId);
@@ -232,9 +265,21 @@ export class WorkerSession {
   }
 
   private contractFor(lease: LeaseForAgent): Record<string, unknown> {
+    const own = lease.repo_contract;
     return {
-      defined_by_repo: false,
-      note: 'This repo has no contributor contract in OWP yet; below is what the pool knows and expects.',
+      defined_by_repo: own !== null,
+      note: own
+        ? "Follow the repo's contract below (setup, test, lint, branch naming, PR template), then what the pool expects."
+        : 'This repo has no contributor contract in OWP; below is what the pool knows and expects.',
+      ...(own
+        ? {
+            setup: own.setup ?? null,
+            test: own.test ?? null,
+            lint: own.lint ?? null,
+            branch_naming: own.branch_naming ?? null,
+            pr_template: own.pr_template ?? null,
+          }
+        : {}),
       repo: lease.repo,
       area: lease.area,
       risk_tier: lease.tier,
@@ -272,5 +317,6 @@ function forAgent(lease: WorkLease): LeaseForAgent {
     required_skills: lease.required_skills,
     lease_expires_at: lease.lease_expires_at,
     issue_url: issueRefOf(lease.description)?.url ?? null,
+    repo_contract: lease.contract ?? null,
   };
 }
