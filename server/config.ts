@@ -18,6 +18,15 @@ export const ServerConfig = z.object({
     .min(5)
     .max(24 * 3600)
     .default(90),
+  /** Expiries and releases before a task goes to `failed`, for repos that set no limit. */
+  OWP_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
+  /** Seconds an offer waits for its answer, for repos that set none. */
+  OWP_OFFER_TTL: z.coerce
+    .number()
+    .int()
+    .min(10)
+    .max(7 * 24 * 3600)
+    .default(900),
   /** Milliseconds; a repeated heartbeat inside this window is answered without a write. */
   OWP_HEARTBEAT_COALESCE_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
   OWP_LOG_LEVEL: z

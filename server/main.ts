@@ -57,6 +57,8 @@ export async function startServer(
     config: {
       leaseTtlMs: config.OWP_LEASE_TTL * 1000,
       heartbeatTtlMs: config.OWP_HEARTBEAT_TTL * 1000,
+      defaultMaxAttempts: config.OWP_MAX_ATTEMPTS,
+      offerTtlMs: config.OWP_OFFER_TTL * 1000,
       heartbeatCoalesceMs: Math.min(
         config.OWP_HEARTBEAT_COALESCE_MS,
         config.OWP_HEARTBEAT_TTL * 100,
