@@ -75,11 +75,24 @@ const safeEncode = (value: string) => {
 };
 
 /** The path with parameters filled in; `raw` values go in unencoded (path tricks). */
+/**
+ * A drawn value as text. `String()` would throw on the objects fast-check likes to draw, such as
+ * `{"toString": 1}`; those are written as JSON instead, which a server sees as just as wrong.
+ */
+function textOf(value: unknown): string {
+  if (typeof value !== 'object' || value === null) return String(value);
+  try {
+    return String(value);
+  } catch {
+    return JSON.stringify(value);
+  }
+}
+
 function pathOf(spec: RouteSpec, params: Record<string, unknown>, raw = false): string {
-  const fill = (value: unknown) => (raw ? String(value) : safeEncode(String(value)));
+  const fill = (value: unknown) => (raw ? textOf(value) : safeEncode(textOf(value)));
   let path = spec.path.replace(/\{(\w+)\}/g, (_, key: string) => fill(params[key]));
   if (path.endsWith('*')) {
-    const value = String(params['*']);
+    const value = textOf(params['*']);
     path = path.slice(0, -1) + (raw ? value : value.split('/').map(safeEncode).join('/'));
   }
   return path;
@@ -93,9 +106,7 @@ function queryOf(spec: RouteSpec, values: Record<string, unknown>): string | nul
   const seen: Record<string, string | string[]> = {};
   for (const [key, value] of Object.entries(values)) {
     if (value === undefined) continue;
-    const list = Array.isArray(value)
-      ? value.map(String)
-      : [value === null ? 'null' : typeof value === 'object' ? String(value) : String(value)];
+    const list = Array.isArray(value) ? value.map(textOf) : [textOf(value)];
     for (const item of list) search.append(key, item);
     if (list.length > 0) seen[key] = list.length === 1 ? list[0]! : list;
   }

@@ -66,11 +66,19 @@ export interface StringFacts {
   min: number;
   max: number;
   pattern?: RegExp;
+  /** A named format checked by more than a pattern (`datetime`: a real ISO 8601 instant). */
+  format?: string;
   trimmed: boolean;
 }
 
 export function stringFacts(schema: z.ZodType): StringFacts {
   const facts: StringFacts = { min: 0, max: Infinity, trimmed: false };
+  // `z.iso.datetime()` and its kind are a string schema that is itself the format check.
+  const own = defOf(schema) as unknown as CheckDef & { format?: string };
+  if (own.check === 'string_format') {
+    if (own.pattern) facts.pattern = own.pattern;
+    facts.format = own.format;
+  }
   for (const check of checksOf(schema)) {
     if (check.check === 'min_length') facts.min = check.minimum!;
     if (check.check === 'max_length') facts.max = check.maximum!;
@@ -134,6 +142,12 @@ function structurallyValid(schema: z.ZodType): fc.Arbitrary<unknown> {
     }
     case 'string': {
       const facts = stringFacts(schema);
+      if (facts.format === 'datetime') {
+        return fc
+          .date({ min: new Date('2000-01-01T00:00:00Z'), max: new Date('2100-01-01T00:00:00Z') })
+          .filter((d) => !Number.isNaN(d.getTime()))
+          .map((d) => d.toISOString());
+      }
       const min = facts.min;
       const max = Math.min(facts.max, Math.max(MAX_DRAWN, min));
       const base = facts.pattern
