@@ -1,27 +1,43 @@
 import { describe, expect, it } from 'vitest';
-import type { Repo } from '../../protocol/repos.ts';
-import { repoFormFrom, toRepoUpsertRequest } from './repo-form.ts';
+import { readContract, readTrustRules, repoFormFrom, toRepoUpsertRequest } from './repo-form.ts';
+import { aRepo } from './testing/builders.ts';
 
-const existing: Repo = {
-  repo: 'owner/app',
+const existing = aRepo('owner/app', {
   max_open_prs: 4,
   area_locks_enabled: false,
   lease_ttl_seconds: 600,
   max_attempts: 5,
-  trust_rules: { untrusted: 0, basic: 1, trusted: 2, maintainer: 3 },
-  contract: null,
-  assignment: 'lease',
-  offer_ttl_seconds: 900,
+  // Keys in another order than the form's: still "unchanged".
+  trust_rules: { maintainer: 3, trusted: 2, basic: 1, untrusted: 0 },
+  contract: { test: 'npm test', lint: null, pr_template: '## What\n' },
   budget_used: 1,
   open_prs: 1,
-  locked_areas: [],
-  created_at: '2026-01-17T12:00:00.000Z',
-  updated_at: '2026-01-17T12:00:00.000Z',
-};
+});
+
+const rules = (untrusted: string, basic: string, trusted: string, maintainer: string) => ({
+  untrusted,
+  basic,
+  trusted,
+  maintainer,
+});
 
 describe('the repo form', () => {
   it('starts from the repo being edited and sends it back unchanged', () => {
-    expect(toRepoUpsertRequest(repoFormFrom(existing))).toEqual({
+    const values = repoFormFrom(existing);
+    expect(values).toMatchObject({
+      max_attempts: '5',
+      assignment: 'lease',
+      offer_ttl_seconds: '900',
+      trust_rules: rules('0', '1', '2', '3'),
+      contract: {
+        setup: '',
+        test: 'npm test',
+        lint: '',
+        branch_naming: '',
+        pr_template: '## What\n',
+      },
+    });
+    expect(toRepoUpsertRequest(values, existing)).toEqual({
       ok: true,
       value: {
         repo: 'owner/app',
@@ -32,11 +48,104 @@ describe('the repo form', () => {
     });
   });
 
-  it('sends a blank lease TTL as "use the default"', () => {
-    const values = { ...repoFormFrom(), repo: 'demo', lease_ttl_seconds: '' };
-    expect(toRepoUpsertRequest(values)).toMatchObject({
+  it('sends a new repo with blank settings as "use the defaults"', () => {
+    const values = { ...repoFormFrom(), repo: 'demo' };
+    expect(values.trust_rules).toEqual(rules('', '', '', ''));
+    expect(toRepoUpsertRequest(values)).toEqual({
       ok: true,
-      value: { lease_ttl_seconds: null, max_open_prs: 3 },
+      value: { repo: 'demo', area_locks_enabled: true, max_open_prs: 3, lease_ttl_seconds: null },
+    });
+  });
+
+  it('sends a new repo with offers, an attempt limit, trust rules and a contract', () => {
+    const values = {
+      ...repoFormFrom(),
+      repo: 'acme/web',
+      max_attempts: '2',
+      assignment: 'offer' as const,
+      offer_ttl_seconds: '600',
+      trust_rules: rules('-1', '1', '1', '3'),
+      contract: {
+        setup: ' npm ci ',
+        test: 'npm test',
+        lint: '   ',
+        branch_naming: 'owp/<task-id>',
+        pr_template: '## Why\n\n## How\n',
+      },
+    };
+    expect(toRepoUpsertRequest(values)).toEqual({
+      ok: true,
+      value: {
+        repo: 'acme/web',
+        area_locks_enabled: true,
+        max_open_prs: 3,
+        lease_ttl_seconds: null,
+        max_attempts: 2,
+        assignment: 'offer',
+        offer_ttl_seconds: 600,
+        trust_rules: { untrusted: -1, basic: 1, trusted: 1, maintainer: 3 },
+        contract: {
+          setup: 'npm ci',
+          test: 'npm test',
+          branch_naming: 'owp/<task-id>',
+          pr_template: '## Why\n\n## How\n',
+        },
+      },
+    });
+  });
+
+  it('sends only the settings an edit changed; blanking one resets it to the default', () => {
+    const values = {
+      ...repoFormFrom(existing),
+      max_attempts: '',
+      assignment: 'offer' as const,
+      offer_ttl_seconds: '300',
+      contract: { ...repoFormFrom(existing).contract, test: 'make check' },
+    };
+    expect(toRepoUpsertRequest(values, existing)).toEqual({
+      ok: true,
+      value: {
+        repo: 'owner/app',
+        max_open_prs: 4,
+        area_locks_enabled: false,
+        lease_ttl_seconds: 600,
+        max_attempts: null,
+        assignment: 'offer',
+        offer_ttl_seconds: 300,
+        contract: { test: 'make check', pr_template: '## What\n' },
+      },
+    });
+  });
+
+  it('clears the trust rules and the contract back to none with every field blank', () => {
+    const values = {
+      ...repoFormFrom(existing),
+      trust_rules: rules('', '', '', ''),
+      contract: { setup: '', test: ' ', lint: '', branch_naming: '', pr_template: '\n' },
+    };
+    expect(toRepoUpsertRequest(values, existing)).toMatchObject({
+      ok: true,
+      value: { trust_rules: null, contract: null },
+    });
+  });
+
+  it('does not check the offer TTL while the repo hands out leases', () => {
+    const values = { ...repoFormFrom(), repo: 'demo', offer_ttl_seconds: 'soon' };
+    expect(toRepoUpsertRequest(values).ok).toBe(true);
+    expect(toRepoUpsertRequest({ ...values, assignment: 'offer' })).toEqual({
+      ok: false,
+      errors: { offer_ttl_seconds: 'must be a whole number' },
+    });
+  });
+
+  it('refuses trust rules where a more trusted tier takes less, in words', () => {
+    const values = { ...repoFormFrom(), repo: 'demo', trust_rules: rules('2', '1', '2', '3') };
+    expect(toRepoUpsertRequest(values)).toEqual({
+      ok: false,
+      errors: {
+        trust_rules:
+          'basic (1) may not take less than untrusted (2): a more trusted tier takes at least what a less trusted one takes',
+      },
     });
   });
 
@@ -53,5 +162,49 @@ describe('the repo form', () => {
       ok: false,
       errors: { max_open_prs: expect.stringContaining('0 pauses') },
     });
+  });
+});
+
+describe('the trust rules as typed', () => {
+  it('reads four numbers, or none for the default', () => {
+    expect(readTrustRules(rules('0', '1', '2', '3'))).toEqual({
+      ok: true,
+      value: { untrusted: 0, basic: 1, trusted: 2, maintainer: 3 },
+    });
+    expect(readTrustRules(rules(' ', '', '', ''))).toEqual({ ok: true, value: null });
+  });
+
+  it('names a blank tier among given ones, and one out of range', () => {
+    expect(readTrustRules(rules('0', '', '2', '3'))).toEqual({
+      ok: false,
+      error:
+        "give all four tiers (basic is blank), or leave all four blank for the server's default",
+    });
+    expect(readTrustRules(rules('0', '1', '2', '4'))).toEqual({
+      ok: false,
+      error: 'maintainer: a risk tier from 0 to 3, or -1 for none',
+    });
+    expect(readTrustRules(rules('-2', '1', '2', '3'))).toEqual({
+      ok: false,
+      error: 'untrusted: a risk tier from 0 to 3, or -1 for none',
+    });
+    expect(readTrustRules(rules('0', 'x', '2', '3'))).toEqual({
+      ok: false,
+      error: 'basic: a risk tier from 0 to 3, or -1 for none',
+    });
+  });
+});
+
+describe('the contract as typed', () => {
+  it('keeps the given fields, trims the one-liners and keeps the template as written', () => {
+    expect(
+      readContract({
+        setup: '',
+        test: ' pytest -q ',
+        lint: '',
+        branch_naming: '',
+        pr_template: '  Fixes #\n',
+      }),
+    ).toEqual({ test: 'pytest -q', pr_template: '  Fixes #\n' });
   });
 });

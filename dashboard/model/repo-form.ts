@@ -1,14 +1,50 @@
-import type { Repo, RepoUpsertRequest } from '../../protocol/repos.ts';
+import { TRUST_TIERS, type TrustTier } from '../../protocol/common.ts';
+import type {
+  AssignmentMode,
+  Repo,
+  RepoContract,
+  RepoUpsertRequest,
+  TrustRules,
+} from '../../protocol/repos.ts';
 import { RepoUpsertRequest as RepoUpsertSchema } from '../../protocol/repos.ts';
-import { readNumbers, validateWith, type FormResult } from './form-values.ts';
+import {
+  parseWholeNumber,
+  readNumbers,
+  validateWith,
+  type FieldErrors,
+  type FormResult,
+} from './form-values.ts';
 
-/** The repo form as typed. A blank lease TTL means "the server's default". */
+/** The contract's fields, in the order the form shows them. */
+export const CONTRACT_FIELDS = ['setup', 'test', 'lint', 'branch_naming', 'pr_template'] as const;
+export type ContractField = (typeof CONTRACT_FIELDS)[number];
+
+export const CONTRACT_LABELS: Record<ContractField, string> = {
+  setup: 'Setup',
+  test: 'Test',
+  lint: 'Lint',
+  branch_naming: 'Branch naming',
+  pr_template: 'PR template',
+};
+
+/**
+ * The repo form as typed. A blank lease TTL, attempt limit or offer TTL means "the server's
+ * default"; four blank trust rules mean the server's default rules; a blank contract field is not
+ * given, and a contract with none given is no contract.
+ */
 export interface RepoFormValues {
   repo: string;
   max_open_prs: string;
   area_locks_enabled: boolean;
   lease_ttl_seconds: string;
+  max_attempts: string;
+  assignment: AssignmentMode;
+  offer_ttl_seconds: string;
+  trust_rules: Record<TrustTier, string>;
+  contract: Record<ContractField, string>;
 }
+
+const text = (value: number | null | undefined) => (value == null ? '' : String(value));
 
 /** The form for a new repo, or filled from an existing one to edit it. */
 export function repoFormFrom(repo?: Repo): RepoFormValues {
@@ -16,13 +52,111 @@ export function repoFormFrom(repo?: Repo): RepoFormValues {
     repo: repo?.repo ?? '',
     max_open_prs: String(repo?.max_open_prs ?? 3),
     area_locks_enabled: repo?.area_locks_enabled ?? true,
-    lease_ttl_seconds: repo?.lease_ttl_seconds == null ? '' : String(repo.lease_ttl_seconds),
+    lease_ttl_seconds: text(repo?.lease_ttl_seconds),
+    max_attempts: text(repo?.max_attempts),
+    assignment: repo?.assignment ?? 'lease',
+    offer_ttl_seconds: text(repo?.offer_ttl_seconds),
+    trust_rules: Object.fromEntries(
+      TRUST_TIERS.map((tier) => [tier, text(repo?.trust_rules[tier])]),
+    ) as Record<TrustTier, string>,
+    contract: Object.fromEntries(
+      CONTRACT_FIELDS.map((field) => [field, repo?.contract?.[field] ?? '']),
+    ) as Record<ContractField, string>,
   };
 }
 
-export function toRepoUpsertRequest(values: RepoFormValues): FormResult<RepoUpsertRequest> {
-  const { numbers, notNumbers } = readNumbers(values, ['max_open_prs', 'lease_ttl_seconds']);
-  const candidate = {
+/**
+ * The four trust rules as typed: null when all are blank (the server's default rules), or the
+ * first problem in words — a blank or out-of-range tier, or a more trusted tier taking less.
+ */
+export function readTrustRules(
+  typed: Record<TrustTier, string>,
+): { ok: true; value: TrustRules | null } | { ok: false; error: string } {
+  if (TRUST_TIERS.every((tier) => typed[tier].trim() === '')) return { ok: true, value: null };
+  const rules: Partial<TrustRules> = {};
+  for (const tier of TRUST_TIERS) {
+    const value = parseWholeNumber(typed[tier]);
+    if (value === undefined) {
+      return {
+        ok: false,
+        error: `give all four tiers (${tier} is blank), or leave all four blank for the server's default`,
+      };
+    }
+    if (Number.isNaN(value) || value < -1 || value > 3) {
+      return { ok: false, error: `${tier}: a risk tier from 0 to 3, or -1 for none` };
+    }
+    rules[tier] = value;
+  }
+  for (let i = 1; i < TRUST_TIERS.length; i++) {
+    const [lower, higher] = [TRUST_TIERS[i - 1]!, TRUST_TIERS[i]!];
+    if (rules[higher]! < rules[lower]!) {
+      return {
+        ok: false,
+        error:
+          `${higher} (${rules[higher]}) may not take less than ${lower} (${rules[lower]}): ` +
+          'a more trusted tier takes at least what a less trusted one takes',
+      };
+    }
+  }
+  return { ok: true, value: rules as TrustRules };
+}
+
+/** The contract fields given (one-liners trimmed), or null when none is. */
+export function readContract(typed: Record<ContractField, string>): RepoContract | null {
+  const contract: RepoContract = {};
+  for (const field of CONTRACT_FIELDS) {
+    const value = field === 'pr_template' ? typed[field] : typed[field].trim();
+    if (value.trim() !== '') contract[field] = value;
+  }
+  return Object.keys(contract).length > 0 ? contract : null;
+}
+
+/** A repo's contract with its blank fields dropped, for comparing with the form's. */
+const givenContract = (contract: RepoContract | null): RepoContract | null =>
+  contract
+    ? readContract(
+        Object.fromEntries(CONTRACT_FIELDS.map((f) => [f, contract[f] ?? ''])) as Record<
+          ContractField,
+          string
+        >,
+      )
+    : null;
+
+/** Equal as JSON values, whatever order their keys came in. */
+const same = (a: unknown, b: unknown): boolean => {
+  const sorted = (value: unknown): unknown =>
+    value && typeof value === 'object'
+      ? Object.fromEntries(
+          Object.entries(value)
+            .sort(([x], [y]) => x.localeCompare(y))
+            .map(([k, v]) => [k, sorted(v)]),
+        )
+      : value;
+  return JSON.stringify(sorted(a)) === JSON.stringify(sorted(b));
+};
+
+/**
+ * The upsert the form describes. Editing (`original` given), the v1 settings — attempts,
+ * assignment, offer TTL, trust rules, contract — are sent only when changed: the server reports
+ * the values in effect, so sending them back unchanged would pin today's defaults into the repo
+ * (absent keeps a setting, null resets it to the default). A new repo sends only what was given.
+ */
+export function toRepoUpsertRequest(
+  values: RepoFormValues,
+  original?: Repo,
+): FormResult<RepoUpsertRequest> {
+  const offers = values.assignment === 'offer';
+  // The offer TTL is read only with offers on: hidden otherwise, it should not block a save.
+  const numeric: Array<
+    'max_open_prs' | 'lease_ttl_seconds' | 'max_attempts' | 'offer_ttl_seconds'
+  > = [
+    'max_open_prs',
+    'lease_ttl_seconds',
+    'max_attempts',
+    ...(offers ? ['offer_ttl_seconds' as const] : []),
+  ];
+  const { numbers, notNumbers } = readNumbers(values, numeric);
+  const candidate: Record<string, unknown> = {
     repo: values.repo.trim(),
     area_locks_enabled: values.area_locks_enabled,
     max_open_prs: numbers.max_open_prs,
@@ -34,5 +168,38 @@ export function toRepoUpsertRequest(values: RepoFormValues): FormResult<RepoUpse
       errors: { max_open_prs: 'give the number of open PRs allowed (0 pauses the repo)' },
     };
   }
-  return validateWith(RepoUpsertSchema, candidate, notNumbers);
+
+  const errors: FieldErrors = {};
+  /** Puts a v1 setting in the request if it differs from the repo's (a new repo: if given). */
+  const setting = <K extends keyof RepoUpsertRequest>(
+    key: K,
+    value: RepoUpsertRequest[K],
+    current: RepoUpsertRequest[K] | undefined,
+    unset: RepoUpsertRequest[K],
+  ) => {
+    if (original ? !same(value, current) : !same(value, unset)) candidate[key] = value;
+  };
+  setting('max_attempts', numbers.max_attempts ?? null, original?.max_attempts, null);
+  setting('assignment', values.assignment, original?.assignment, 'lease');
+  if (offers) {
+    setting(
+      'offer_ttl_seconds',
+      numbers.offer_ttl_seconds ?? null,
+      original?.offer_ttl_seconds,
+      null,
+    );
+  }
+  const rules = readTrustRules(values.trust_rules);
+  if (rules.ok) setting('trust_rules', rules.value, original?.trust_rules, null);
+  else errors.trust_rules = rules.error;
+  setting(
+    'contract',
+    readContract(values.contract),
+    original ? givenContract(original.contract) : undefined,
+    null,
+  );
+
+  const checked = validateWith(RepoUpsertSchema, candidate, notNumbers);
+  if (checked.ok && Object.keys(errors).length === 0) return checked;
+  return { ok: false, errors: { ...(checked.ok ? {} : checked.errors), ...errors } };
 }

@@ -55,3 +55,10 @@ export const STATUS_COLORS: Record<TaskStatus, string> = {
 };
 
 export const isOpenStatus = (status: TaskStatus): boolean => OPEN_STATUSES.includes(status);
+
+/**
+ * Not merged or cancelled: what the table's "open" filter shows and what a new task may depend
+ * on. Unlike `isOpenStatus` this keeps `failed`, which is out of the queue but waits for an admin.
+ */
+export const isUnfinishedStatus = (status: TaskStatus): boolean =>
+  status !== 'merged' && status !== 'cancelled';

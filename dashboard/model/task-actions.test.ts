@@ -10,4 +10,9 @@ describe('the admin buttons a task offers', () => {
     expect(taskActionsFor('merged')).toEqual({ requeue: false, cancel: false });
     expect(taskActionsFor('cancelled')).toEqual({ requeue: false, cancel: false });
   });
+
+  it('requeues a failed task (its attempts start again) and cancels it; an offer waits for its answer', () => {
+    expect(taskActionsFor('failed')).toEqual({ requeue: true, cancel: true });
+    expect(taskActionsFor('offered')).toEqual({ requeue: false, cancel: true });
+  });
 });

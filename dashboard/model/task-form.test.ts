@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { emptyTaskForm, toTaskCreateRequest } from './task-form.ts';
+import { OwpError } from '../../protocol/errors.ts';
+import {
+  addDependency,
+  createRefusalFields,
+  emptyTaskForm,
+  removeDependency,
+  toTaskCreateRequest,
+} from './task-form.ts';
 
 describe('the new-task form', () => {
   it('turns what was typed into a create request', () => {
@@ -26,23 +33,77 @@ describe('the new-task form', () => {
     });
   });
 
+  it('sends the dependencies and an attempt limit when given', () => {
+    const result = toTaskCreateRequest({
+      ...emptyTaskForm('demo'),
+      title: 'Wire the API',
+      depends_on: ' t_schema,t_auth , ',
+      max_attempts: '2',
+    });
+    expect(result).toEqual({
+      ok: true,
+      value: {
+        repo: 'demo',
+        title: 'Wire the API',
+        description: '',
+        required_skills: [],
+        area: null,
+        estimate_points: 1,
+        priority: 10,
+        tier: 0,
+        max_attempts: 2,
+        depends_on: ['t_schema', 't_auth'],
+      },
+    });
+  });
+
   it('names each wrong field with the protocol’s own rule', () => {
     const result = toTaskCreateRequest({
       ...emptyTaskForm(''),
       priority: 'high',
       tier: '7',
       lease_ttl_seconds: '3',
+      max_attempts: '0',
+      depends_on: 't_a, t_a',
     });
     expect(result.ok).toBe(false);
     const errors = (result as { errors: Record<string, string> }).errors;
     expect(Object.keys(errors).sort()).toEqual([
+      'depends_on',
       'lease_ttl_seconds',
+      'max_attempts',
       'priority',
       'repo',
       'tier',
       'title',
     ]);
     expect(errors.priority).toBe('must be a whole number');
+    expect(errors.depends_on).toBe('each task may be named once');
     expect(errors.tier).toMatch(/3/);
+    expect(errors.max_attempts).toBe('Too small: expected number to be >=1');
+  });
+
+  it('adds a picked dependency once, at the end, and removes one', () => {
+    expect(addDependency('', 't_a')).toBe('t_a');
+    expect(addDependency('t_a,t_b ', 't_c')).toBe('t_a, t_b, t_c');
+    expect(addDependency('t_a, t_b', 't_a')).toBe('t_a, t_b');
+    expect(removeDependency('t_a, t_b, t_c', 't_b')).toBe('t_a, t_c');
+    expect(removeDependency('t_a', 't_a')).toBe('');
+  });
+
+  it("puts the server's refusal of a dependency under the field, in its words", () => {
+    const unknown = new OwpError(
+      'dependency_unknown',
+      'No task with id t_9; a task can depend only on existing tasks.',
+      { missing: ['t_9'] },
+    );
+    expect(createRefusalFields(unknown)).toEqual({
+      depends_on: 'No task with id t_9; a task can depend only on existing tasks.',
+    });
+    const invalid = new OwpError('validation_failed', 'Invalid request.', {
+      issues: [{ path: 'title', message: 'too long' }],
+    });
+    expect(createRefusalFields(invalid)).toEqual({ title: 'too long' });
+    expect(createRefusalFields(new OwpError('repo_not_found', 'No repo demo.'))).toEqual({});
   });
 });

@@ -1,5 +1,13 @@
+import { OwpError } from '../../protocol/errors.ts';
 import { TaskCreateRequest } from '../../protocol/tasks.ts';
-import { readNumbers, splitList, validateWith, type FormResult } from './form-values.ts';
+import { fieldIssues } from './error-text.ts';
+import {
+  readNumbers,
+  splitList,
+  validateWith,
+  type FieldErrors,
+  type FormResult,
+} from './form-values.ts';
 
 /** The "new task" form as typed: every field a string until submitted. */
 export interface TaskFormValues {
@@ -12,6 +20,10 @@ export interface TaskFormValues {
   area: string;
   tier: string;
   lease_ttl_seconds: string;
+  /** Task ids, comma-separated: typed, or added from the picker. */
+  depends_on: string;
+  /** Blank: the repo's limit. */
+  max_attempts: string;
 }
 
 export const emptyTaskForm = (repo = ''): TaskFormValues => ({
@@ -24,13 +36,22 @@ export const emptyTaskForm = (repo = ''): TaskFormValues => ({
   area: '',
   tier: '0',
   lease_ttl_seconds: '',
+  depends_on: '',
+  max_attempts: '',
 });
 
-const NUMERIC = ['estimate_points', 'priority', 'tier', 'lease_ttl_seconds'] as const;
+const NUMERIC = [
+  'estimate_points',
+  'priority',
+  'tier',
+  'lease_ttl_seconds',
+  'max_attempts',
+] as const;
 
 /** The request the form describes, or a message per field that is wrong. */
 export function toTaskCreateRequest(values: TaskFormValues): FormResult<TaskCreateRequest> {
   const { numbers, notNumbers } = readNumbers(values, NUMERIC);
+  const dependsOn = splitList(values.depends_on);
   const candidate = {
     repo: values.repo.trim(),
     title: values.title.trim(),
@@ -38,6 +59,34 @@ export function toTaskCreateRequest(values: TaskFormValues): FormResult<TaskCrea
     required_skills: splitList(values.required_skills),
     area: values.area.trim() || null,
     ...numbers,
+    ...(dependsOn.length > 0 ? { depends_on: dependsOn } : {}),
   };
   return validateWith(TaskCreateRequest, candidate, notNumbers);
+}
+
+/** The dependency field with `taskId` added at the end (once): `t_a` + `t_b` → `t_a, t_b`. */
+export function addDependency(text: string, taskId: string): string {
+  const ids = splitList(text);
+  return (ids.includes(taskId) ? ids : [...ids, taskId]).join(', ');
+}
+
+/** The dependency field without `taskId`. */
+export function removeDependency(text: string, taskId: string): string {
+  return splitList(text)
+    .filter((id) => id !== taskId)
+    .join(', ');
+}
+
+/**
+ * The server's refusal placed next to the field it is about: the schema's issues by field, and a
+ * dependency that does not exist or would make a cycle under "Depends on", in the server's words.
+ */
+export function createRefusalFields(error: unknown): FieldErrors {
+  if (
+    error instanceof OwpError &&
+    (error.code === 'dependency_unknown' || error.code === 'dependency_cycle')
+  ) {
+    return { depends_on: error.message };
+  }
+  return fieldIssues(error);
 }

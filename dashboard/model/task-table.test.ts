@@ -34,6 +34,14 @@ const tasks = [
     priority: 50,
     updated_at: at(40),
   }),
+  aTask('t_5', {
+    title: 'Migrate the session store',
+    repo: 'web',
+    status: 'failed',
+    priority: 30,
+    attempts: 3,
+    updated_at: at(5),
+  }),
 ];
 const query = (overrides: Partial<TaskTableQuery>) => ({ ...DEFAULT_TASK_QUERY, ...overrides });
 const ids = (q: Partial<TaskTableQuery>, names = new Map<string, string>()) =>
@@ -41,13 +49,14 @@ const ids = (q: Partial<TaskTableQuery>, names = new Map<string, string>()) =>
 
 describe('the tasks table', () => {
   it('lists the most recently updated first by default', () => {
-    expect(ids({})).toEqual(['t_4', 't_1', 't_3', 't_2']);
+    expect(ids({})).toEqual(['t_4', 't_1', 't_3', 't_2', 't_5']);
   });
 
-  it('filters by repo, by status, and by "open" (not merged or cancelled)', () => {
-    expect(ids({ repo: 'web' })).toEqual(['t_1', 't_3']);
+  it('filters by repo, by status, and by "open" (not merged or cancelled, so failed too)', () => {
+    expect(ids({ repo: 'web' })).toEqual(['t_1', 't_3', 't_5']);
     expect(ids({ status: 'leased' })).toEqual(['t_2']);
-    expect(ids({ status: 'open' })).toEqual(['t_1', 't_2']);
+    expect(ids({ status: 'failed' })).toEqual(['t_5']);
+    expect(ids({ status: 'open' })).toEqual(['t_1', 't_2', 't_5']);
     expect(ids({ repo: 'plugin', status: 'open' })).toEqual(['t_2']);
   });
 
@@ -60,15 +69,22 @@ describe('the tasks table', () => {
   });
 
   it('sorts by a column, ties broken by id so the order never jumps', () => {
-    expect(ids({ sort: 'priority', direction: 'desc' })).toEqual(['t_2', 't_4', 't_1', 't_3']);
-    expect(ids({ sort: 'status', direction: 'asc' })).toEqual(['t_1', 't_2', 't_3', 't_4']);
-    expect(ids({ sort: 'title', direction: 'asc' })).toEqual(['t_3', 't_1', 't_4', 't_2']);
+    expect(ids({ sort: 'priority', direction: 'desc' })).toEqual([
+      't_2',
+      't_4',
+      't_5',
+      't_1',
+      't_3',
+    ]);
+    // Lifecycle order: failed comes last, after cancelled.
+    expect(ids({ sort: 'status', direction: 'asc' })).toEqual(['t_1', 't_2', 't_3', 't_4', 't_5']);
+    expect(ids({ sort: 'title', direction: 'asc' })).toEqual(['t_3', 't_1', 't_4', 't_5', 't_2']);
   });
 
   it('pages, clamping a page past the end to the last one', () => {
     const page2 = queryTasks(tasks, query({ pageSize: 3, page: 2 }));
-    expect(page2).toMatchObject({ total: 4, page: 2, pageCount: 2 });
-    expect(page2.rows.map((t) => t.task_id)).toEqual(['t_2']);
+    expect(page2).toMatchObject({ total: 5, page: 2, pageCount: 2 });
+    expect(page2.rows.map((t) => t.task_id)).toEqual(['t_2', 't_5']);
     expect(queryTasks(tasks, query({ pageSize: 3, page: 9 })).page).toBe(2);
     expect(queryTasks([], query({}))).toMatchObject({ total: 0, page: 1, pageCount: 1, rows: [] });
   });

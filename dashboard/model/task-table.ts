@@ -1,6 +1,6 @@
 import type { TaskStatus } from '../../protocol/common.ts';
 import type { Task } from '../../protocol/tasks.ts';
-import { STATUS_ORDER, isOpenStatus } from './statuses.ts';
+import { STATUS_ORDER, isUnfinishedStatus } from './statuses.ts';
 
 export type SortKey =
   'updated_at' | 'created_at' | 'priority' | 'title' | 'status' | 'repo' | 'points';
@@ -11,7 +11,7 @@ export interface TaskTableQuery {
   /** Words that must all appear in the id, title, repo, area, assignee or skills. */
   search: string;
   repo: string | null;
-  /** A status, `open` for every status still in the queue, or null for all. */
+  /** A status, `open` for every status not merged or cancelled (failed too), or null for all. */
   status: TaskStatus | 'open' | null;
   sort: SortKey;
   direction: SortDirection;
@@ -84,7 +84,7 @@ export function queryTasks(
     if (query.repo && task.repo !== query.repo) continue;
     if (
       query.status === 'open'
-        ? !isOpenStatus(task.status)
+        ? !isUnfinishedStatus(task.status)
         : query.status && task.status !== query.status
     ) {
       continue;

@@ -1,7 +1,9 @@
 /** Fixture builders for the dashboard's model tests: plain protocol values, named fields only. */
 import type { TaskStatus } from '../../../protocol/common.ts';
 import type { OwpEvent } from '../../../protocol/events.ts';
+import type { Repo } from '../../../protocol/repos.ts';
 import type { Task } from '../../../protocol/tasks.ts';
+import type { Worker } from '../../../protocol/workers.ts';
 
 const T0 = Date.parse('2026-01-17T12:00:00Z');
 /** An ISO time `seconds` after the fixtures' origin. */
@@ -31,6 +33,53 @@ export function aTask(id: string, overrides: Partial<Task> = {}): Task {
     version: 1,
     created_at: at(0),
     updated_at: at(0),
+    ...overrides,
+  };
+}
+
+/** A repo with the server's defaults: leases, three attempts, the default trust rules. */
+export function aRepo(key: string, overrides: Partial<Repo> = {}): Repo {
+  return {
+    repo: key,
+    max_open_prs: 3,
+    area_locks_enabled: true,
+    lease_ttl_seconds: null,
+    max_attempts: 3,
+    trust_rules: { untrusted: 0, basic: 1, trusted: 2, maintainer: 3 },
+    contract: null,
+    assignment: 'lease',
+    offer_ttl_seconds: 900,
+    budget_used: 0,
+    open_prs: 0,
+    locked_areas: [],
+    created_at: at(0),
+    updated_at: at(0),
+    ...overrides,
+  };
+}
+
+/** An online, idle worker of the basic trust tier with no history. */
+export function aWorker(id: string, overrides: Partial<Worker> = {}): Worker {
+  return {
+    worker_id: id,
+    name: `Worker ${id}`,
+    github_handle: null,
+    skills: [],
+    capacity_points: 5,
+    max_concurrent_tasks: 2,
+    status: 'idle',
+    paused_by_admin: false,
+    online: true,
+    last_heartbeat_at: at(0),
+    note: null,
+    trust_tier: 'basic',
+    points_in_use: 0,
+    active_tasks: 0,
+    reputation: 0.5,
+    tasks_completed: 0,
+    leases_expired: 0,
+    leases_released: 0,
+    registered_at: at(0),
     ...overrides,
   };
 }
