@@ -111,6 +111,19 @@ describe('the crash checker objects to what it must catch', () => {
     expect(report.leaseAudit.writesOutsideLease).toEqual([]);
   });
 
+  it('accepts a heartbeat answered without a write only within the coalescing window', () => {
+    const run = cleanRun();
+    // The database's last heartbeat is at 150; one acknowledged at 1149 was coalesced into it.
+    run.calls.push({ ...run.calls[3]!, response: { server_time: new Date(1149).toISOString() } });
+    expect(checkCrashRun(run).lost).toEqual(['heartbeat of w_1 at 1149 (database has 150)']);
+    expect(checkCrashRun({ ...run, heartbeatCoalesceMs: 1000 }).lost).toEqual([]);
+    // At 1150 it would have been written: its absence is a loss, window or not.
+    run.calls.push({ ...run.calls[3]!, response: { server_time: new Date(1150).toISOString() } });
+    expect(checkCrashRun({ ...run, heartbeatCoalesceMs: 1000 }).lost).toEqual([
+      'heartbeat of w_1 at 1150 (database has 150)',
+    ]);
+  });
+
   it('catches an acknowledged creation missing from the database', () => {
     const run = cleanRun();
     run.db.tasks = [];

@@ -14,6 +14,11 @@ export interface CrashCheckInput {
   sweepIntervalMs: number;
   /** Timer and event-loop jitter allowed on top of the bound. */
   slackMs: number;
+  /**
+   * The server's `OWP_HEARTBEAT_COALESCE_MS`: a heartbeat repeating one recorded less than this
+   * before it is answered without a write, so the database may show that earlier one (0: none).
+   */
+  heartbeatCoalesceMs?: number;
 }
 
 export interface CrashCheckReport {
@@ -125,7 +130,10 @@ export function checkCrashRun(input: CrashCheckInput): CrashCheckReport {
     report.acknowledged.heartbeats++;
     const at = Date.parse((call.response as { server_time: string }).server_time);
     const seen = workersById.get(call.worker_id ?? '')?.last_heartbeat_at ?? null;
-    if (seen === null || seen < at) {
+    // Kept: recorded at `at` or later, or answered without a write because one was recorded less
+    // than the coalescing window before it.
+    const kept = seen !== null && (seen >= at || at - seen < (input.heartbeatCoalesceMs ?? 0));
+    if (!kept) {
       report.lost.push(`heartbeat of ${call.worker_id} at ${at} (database has ${seen})`);
     }
   }

@@ -19,6 +19,8 @@ const KILLS = 22;
 const FLOW_WORKERS = 8;
 const LEASE_TTL_S = 10;
 const HEARTBEAT_TTL_S = 5;
+/** The server caps the heartbeat coalescing window at a tenth of the TTL; this is that cap. */
+const HEARTBEAT_COALESCE_MS = 500;
 /** server/main.ts sweeps expired leases once a second. */
 const SWEEP_INTERVAL_MS = 1000;
 /** After this many restarts the holding worker is killed for good. */
@@ -52,6 +54,7 @@ describe('crash and recover: SIGKILL the server under load, restart it on the sa
         OWP_ADMIN_TOKEN: adminToken,
         OWP_LEASE_TTL: String(LEASE_TTL_S),
         OWP_HEARTBEAT_TTL: String(HEARTBEAT_TTL_S),
+        OWP_HEARTBEAT_COALESCE_MS: String(HEARTBEAT_COALESCE_MS),
         OWP_LOG_LEVEL: 'warn',
       };
       const serverErrors: string[] = [];
@@ -187,6 +190,7 @@ describe('crash and recover: SIGKILL the server under load, restart it on the sa
         leaseTtlMs: LEASE_TTL_S * 1000,
         sweepIntervalMs: SWEEP_INTERVAL_MS,
         slackMs: 500,
+        heartbeatCoalesceMs: HEARTBEAT_COALESCE_MS,
       });
 
       const audit = report.leaseAudit;
