@@ -21,6 +21,13 @@ export interface SqlDriver {
    * become savepoints, so a failing inner step undoes only itself.
    */
   transaction<T>(fn: () => T): T;
+  /**
+   * Runs `fn` once what has been written so far is committed: at once, unless the driver groups
+   * several transactions into one commit (then after that commit, and never if it fails). The
+   * engine hands its events to listeners through this, so nobody hears of an uncommitted write.
+   * Optional: a driver without it commits every transaction as it ends.
+   */
+  onCommitted?(fn: () => void): void;
   close(): void;
 }
 
@@ -30,8 +37,38 @@ export interface SqlDriver {
  * time, so a driver can run them as cached prepared statements: every write pays for these.
  */
 export function createTransactionRunner(exec: (sql: string) => void) {
+  return createTransactionControl(exec).transaction;
+}
+
+/**
+ * The runner above, plus an outer transaction a driver may hold open across several of them
+ * (`begin` … `commit`), so they become savepoints inside one commit: group commit.
+ */
+export function createTransactionControl(exec: (sql: string) => void) {
   let depth = 0;
-  return function transaction<T>(fn: () => T): T {
+  return {
+    transaction,
+    get depth() {
+      return depth;
+    },
+    begin(): void {
+      if (depth !== 0) throw new Error('begin() inside a transaction');
+      exec('BEGIN IMMEDIATE');
+      depth = 1;
+    },
+    commit(): void {
+      if (depth !== 1) throw new Error('commit() outside the outer transaction');
+      exec('COMMIT');
+      depth = 0;
+    },
+    rollback(): void {
+      if (depth !== 1) throw new Error('rollback() outside the outer transaction');
+      depth = 0;
+      exec('ROLLBACK');
+    },
+  };
+
+  function transaction<T>(fn: () => T): T {
     const savepoint = `owp_sp_${depth}`;
     exec(depth === 0 ? 'BEGIN IMMEDIATE' : `SAVEPOINT ${savepoint}`);
     depth++;
@@ -50,5 +87,5 @@ export function createTransactionRunner(exec: (sql: string) => void) {
       }
       throw error;
     }
-  };
+  }
 }

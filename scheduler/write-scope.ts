@@ -109,7 +109,9 @@ export class WriteScope {
     }
     const events = this.pending;
     this.pending = [];
-    this.deliver(events);
+    // Under group commit the transaction is a savepoint of a commit still to come.
+    if (this.driver.onCommitted) this.driver.onCommitted(() => this.deliver(events));
+    else this.deliver(events);
     return result;
   }
 

@@ -49,6 +49,11 @@ export interface AppOptions {
   requestTimeoutMs?: number;
   /** Extra CORS origins beside Obsidian's. */
   corsOrigins?: string[];
+  /**
+   * Resolves once every write so far is committed. With group commit (the server's default) a
+   * write's answer waits for it, so nothing is acknowledged that a crash could still undo.
+   */
+  committed?: () => Promise<void>;
 }
 
 /** The app, with what its host needs beside it. */
@@ -280,6 +285,7 @@ export function buildApp(options: AppOptions): OwpApp {
     metrics.register(api);
     registerEventStream(api, {
       engine: options.engine,
+      committed: options.committed,
       maxConnections: options.maxEventStreams,
       authenticate: (request) => {
         const caller = authenticateRequest({ auth: 'worker_or_admin' }, request);
@@ -333,6 +339,7 @@ export function buildApp(options: AppOptions): OwpApp {
                   run,
                 )
               : run();
+          await options.committed?.();
           if (result instanceof FileAnswer) {
             return reply
               .status(200)

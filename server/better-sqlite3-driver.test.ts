@@ -58,3 +58,86 @@ describe('BetterSqlite3Driver on a file', () => {
     driver.close();
   });
 });
+
+describe('BetterSqlite3Driver with group commit', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'owp-bsq-group-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** The driver under test, and a second connection that sees only what is committed. */
+  function pair(name: string) {
+    const path = join(dir, name);
+    const driver = new BetterSqlite3Driver({ path, groupCommit: true });
+    driver.exec('CREATE TABLE t (v INTEGER)');
+    const observer = new BetterSqlite3Driver({ path });
+    const committedRows = () => observer.all<{ v: number }>('SELECT v FROM t ORDER BY v');
+    return { driver, observer, committedRows };
+  }
+
+  it('commits the transactions of one turn together, after the turn', async () => {
+    const { driver, observer, committedRows } = pair('turn.db');
+    const heard: string[] = [];
+    driver.transaction(() => driver.run('INSERT INTO t (v) VALUES (1)'));
+    driver.onCommitted(() => heard.push('first'));
+    driver.transaction(() => driver.run('INSERT INTO t (v) VALUES (2)'));
+    driver.onCommitted(() => heard.push('second'));
+
+    // Written on this connection, not yet committed: others do not see it, nobody was told.
+    expect(driver.all('SELECT v FROM t')).toHaveLength(2);
+    expect(committedRows()).toEqual([]);
+    expect(heard).toEqual([]);
+
+    await driver.committed();
+
+    expect(committedRows()).toEqual([{ v: 1 }, { v: 2 }]);
+    expect(heard).toEqual(['first', 'second']);
+    // With nothing open, onCommitted runs at once and committed() resolves at once.
+    driver.onCommitted(() => heard.push('now'));
+    expect(heard.at(-1)).toBe('now');
+    await driver.committed();
+    observer.close();
+    driver.close();
+  });
+
+  it('undoes a failed transaction alone, keeping the others of its turn', async () => {
+    const { driver, observer, committedRows } = pair('failure.db');
+    driver.transaction(() => driver.run('INSERT INTO t (v) VALUES (1)'));
+    expect(() =>
+      driver.transaction(() => {
+        driver.run('INSERT INTO t (v) VALUES (2)');
+        throw new Error('boom');
+      }),
+    ).toThrow('boom');
+    driver.transaction(() => driver.run('INSERT INTO t (v) VALUES (3)'));
+
+    await driver.committed();
+
+    expect(committedRows()).toEqual([{ v: 1 }, { v: 3 }]);
+    observer.close();
+    driver.close();
+  });
+
+  it('tells engine listeners of events only once the commit is made, and commits on close', async () => {
+    const path = join(dir, 'engine.db');
+    const driver = new BetterSqlite3Driver({ path, groupCommit: true });
+    const h = new EngineHarness(driver);
+    await driver.committed(); // the migrations
+    const heard: string[] = [];
+    h.engine.onEvent((event) => heard.push(event.type));
+
+    h.repo();
+    h.task({ title: 'Grouped' });
+
+    expect(heard).toEqual([]);
+    await driver.committed();
+    expect(heard).toEqual(['repo.upserted', 'task.created']);
+
+    h.task({ title: 'Committed by close' });
+    driver.close();
+    const reopened = new EngineHarness(new BetterSqlite3Driver({ path }));
+    expect(reopened.engine.listTasks({}).tasks.map((t) => t.title)).toEqual([
+      'Grouped',
+      'Committed by close',
+    ]);
+    reopened.driver.close();
+  });
+});

@@ -10,6 +10,7 @@ describe('loadConfig', () => {
       OWP_LEASE_TTL: 1800,
       OWP_HEARTBEAT_TTL: 90,
       OWP_HEARTBEAT_COALESCE_MS: 1000,
+      OWP_GROUP_COMMIT: true,
       OWP_MAX_ATTEMPTS: 5,
       OWP_OFFER_TTL: 900,
       OWP_LOG_LEVEL: 'info',

@@ -27,6 +27,11 @@ export const ServerConfig = z.object({
     .min(10)
     .max(7 * 24 * 3600)
     .default(900),
+  /** Commit the writes of one event-loop turn together (answers still wait for the commit). */
+  OWP_GROUP_COMMIT: z
+    .enum(['true', 'false', '1', '0'])
+    .default('true')
+    .transform((value) => value === 'true' || value === '1'),
   /** Milliseconds; a repeated heartbeat inside this window is answered without a write. */
   OWP_HEARTBEAT_COALESCE_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
   OWP_LOG_LEVEL: z

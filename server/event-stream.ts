@@ -8,6 +8,8 @@ export interface EventStreamOptions {
   authenticate: (
     request: FastifyRequest,
   ) => { kind: 'admin' } | { kind: 'worker'; workerId: string };
+  /** Resolves once every write so far is committed (group commit); catch-up reads after it. */
+  committed?: () => Promise<void>;
   /** Open streams allowed at once; more get 503 so idle streams cannot starve the API. */
   maxConnections?: number;
   /** Comment lines that keep idle connections alive through proxies. */
@@ -95,6 +97,8 @@ export function registerEventStream(app: FastifyInstance, options: EventStreamOp
     connections.add(connection);
     request.raw.on('close', () => connections.delete(connection));
 
+    // Under group commit the table may hold this turn's writes before they commit: read after.
+    await options.committed?.();
     // Catch up from the table, a page at a time, while live events queue in the backlog.
     for (;;) {
       const page = options.engine.events({

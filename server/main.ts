@@ -50,7 +50,7 @@ export async function startServer(
   const dbPath = resolve(config.OWP_DB_PATH);
   const dataDir = dirname(dbPath);
   mkdirSync(dataDir, { recursive: true });
-  const driver = new BetterSqlite3Driver({ path: dbPath });
+  const driver = new BetterSqlite3Driver({ path: dbPath, groupCommit: config.OWP_GROUP_COMMIT });
   const engine = new Scheduler({
     driver,
     clock: systemClock,
@@ -69,6 +69,7 @@ export async function startServer(
   const admin = adminToken(config, dataDir);
   const app = buildApp({
     engine,
+    committed: () => driver.committed(),
     adminToken: admin.token,
     viewerToken: config.OWP_VIEWER_TOKEN,
     registrationsPerMinute: config.OWP_REGISTRATIONS_PER_MINUTE,
