@@ -215,10 +215,14 @@ const LIMITS_FOUND = [
   '- **Heartbeats** cost no write when they repeat within `OWP_HEARTBEAT_COALESCE_MS` (1 s) with the',
   '  same status: the heartbeat-only load went from 0.22 to ~0.38 of bare Fastify. What is left is',
   '  the HTTP stack (auth hash and lookup, validation, metrics) and one indexed read.',
-  '- **Next, in order of payoff:** group commit in the server (one transaction per event-loop',
-  '  turn, replies sent after it commits — the write path above, for every concurrent request at',
-  '  once); then the hot state in memory for the engine in-process; for the embedded save, an',
-  '  incremental format (the whole-database `export()` alone is 8–12 ms at 10k tasks).',
+  '- **Group commit** (`OWP_GROUP_COMMIT`, on by default) makes the writes of one event-loop turn',
+  '  savepoints of a single commit, so the WAL frames of pages they share are written once per',
+  '  turn: at 100 workers it took completed tasks/s from ~410 to ~620 in A/B runs on a quiet',
+  '  machine. Answers still wait for the commit.',
+  '- **Next, in order of payoff:** the hot state in memory (ready queues, worker load, budgets)',
+  '  with SQLite as its write-behind log, for the engine in-process and the HTTP figures alike;',
+  '  for the embedded save, an incremental format (the whole-database `export()` alone is',
+  '  8–12 ms at 10k tasks).',
 ];
 
 function observations(r: BenchResults): string[] {
