@@ -1,7 +1,8 @@
 /**
  * A day in a small pool, simulated on the real engine so the screenshots show what a maintainer
- * would see: four repos (one throttled, one paused), workers busy, idle, paused and gone silent,
- * tasks in every status, and a day of history for the charts. Deterministic: a seeded generator.
+ * would see: four repos (one throttled, one paused, one with a contract, one offering its work),
+ * workers busy, idle, paused and gone silent, tasks in every status (one waiting on another), and
+ * a day of history for the charts. Deterministic: a seeded generator.
  */
 import type { Clock } from '../../scheduler/clock.ts';
 import type { Scheduler } from '../../scheduler/engine.ts';
@@ -224,5 +225,37 @@ export function simulateDay(engine: Scheduler, clock: LaggingClock, seed = 7): v
   engine.sweep();
   for (const [i, workerId] of workers.entries()) {
     if (workerId !== dave) engine.heartbeat(workerId, { status: i === 3 ? 'idle' : 'working' });
+  }
+  showWorkRules(engine);
+}
+
+/**
+ * OWP v1 in the pictures, at the end of the day: a repo with a contract, one that offers its work,
+ * a task waiting on another, and one out of attempts waiting for an admin.
+ */
+function showWorkRules(engine: Scheduler): void {
+  engine.upsertRepo({
+    repo: 'owp/pool',
+    contract: { setup: 'npm ci', test: 'npm test', lint: 'npm run lint' },
+  });
+  engine.upsertRepo({ repo: 'owp/obsidian-plugin', assignment: 'offer', offer_ttl_seconds: 1800 });
+  const working = engine.listTasks({ status: 'in_progress', limit: 500 }).tasks;
+  const inProgress = working.find((t) => t.repo === 'owp/pool');
+  if (inProgress) {
+    engine.createTask({
+      repo: 'owp/pool',
+      title: 'Dashboard: dependency graph view',
+      area: 'dashboard',
+      required_skills: ['svelte'],
+      estimate_points: 2,
+      depends_on: [inProgress.task_id],
+    });
+  }
+  const flaky = working.find((t) => t !== inProgress && t.lease);
+  if (flaky?.lease) {
+    engine.updateTask(flaky.task_id, { max_attempts: 1 });
+    engine.releaseLease(flaky.lease.worker_id, flaky.lease.lease_id, {
+      reason: 'cannot reproduce the failure',
+    });
   }
 }
