@@ -213,6 +213,11 @@ export class Scheduler {
     return workers.authenticateWorker(this.ctx, token);
   }
 
+  /** The worker whose token hashes (`config.hashToken`) to `hash`: for hosts that cache by hash. */
+  workerIdByTokenHash(hash: string): string | undefined {
+    return workers.workerIdByTokenHash(this.ctx, hash);
+  }
+
   getWorker(id: string): Worker {
     return workers.getWorker(this.ctx, id);
   }

@@ -69,8 +69,13 @@ export function registerWorker(
 
 /** The worker a bearer token belongs to, or undefined. Looks up by hash, never by the secret. */
 export function authenticateWorker(ctx: EngineContext, token: string): string | undefined {
+  return workerIdByTokenHash(ctx, ctx.config.hashToken(token));
+}
+
+/** The worker whose token has this hash (`config.hashToken`), or undefined. */
+export function workerIdByTokenHash(ctx: EngineContext, hash: string): string | undefined {
   return ctx.driver.get<{ id: string }>('SELECT id FROM workers WHERE token_hash = $hash', {
-    hash: ctx.config.hashToken(token),
+    hash,
   })?.id;
 }
 

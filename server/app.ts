@@ -17,6 +17,7 @@ import type { Scheduler } from '../scheduler/engine.ts';
 import { adminTokenMatches } from './admin-token.ts';
 import { auditAnswer, FileAnswer } from './audit-answer.ts';
 import { AuthThrottle } from './auth-throttle.ts';
+import { WorkerTokenCache } from './token-cache.ts';
 import { buildOpenApiDocument } from '../protocol/openapi.ts';
 import { registerDocs } from './docs.ts';
 import { registerEventStream } from './event-stream.ts';
@@ -216,6 +217,8 @@ export function buildApp(options: AppOptions): OwpApp {
     },
   });
   const metrics = new ServerMetrics(options.engine);
+  // Ten seconds of memory for up to 100,000 workers (about 15 MB at the most).
+  const tokens = new WorkerTokenCache(10_000, 100_000, () => Date.now());
   const throttle = new AuthThrottle(options.authFailuresPerMinute ?? 30, 60_000, () => Date.now());
   let stopping = false;
   const authenticateRequest = (
@@ -229,7 +232,7 @@ export function buildApp(options: AppOptions): OwpApp {
       });
     }
     try {
-      return authenticate(options, spec, request);
+      return authenticate(options, tokens, spec, request);
     } catch (error) {
       if (error instanceof OwpError && error.code === 'unauthorized')
         throttle.recordFailure(request.ip);
@@ -365,6 +368,7 @@ export function buildApp(options: AppOptions): OwpApp {
 
 function authenticate(
   options: AppOptions,
+  tokens: WorkerTokenCache,
   spec: Pick<RouteSpec, 'auth' | 'viewerDenied'>,
   request: FastifyRequest,
 ): Caller {
@@ -392,7 +396,11 @@ function authenticate(
   }
   if (spec.auth !== 'admin') {
     const bearer = /^Bearer (.+)$/i.exec(request.headers.authorization ?? '')?.[1];
-    const workerId = bearer ? options.engine.authenticateWorker(bearer.trim()) : undefined;
+    const workerId = bearer
+      ? tokens.workerFor(options.engine.config.hashToken(bearer.trim()), (hash) =>
+          options.engine.workerIdByTokenHash(hash),
+        )
+      : undefined;
     if (workerId) return { kind: 'worker', workerId };
     throw new OwpError(
       'unauthorized',
