@@ -77,7 +77,8 @@ const NATIVE_HASH_FROM_BYTES = 256 * 1024;
  * hash: the same result, synchronously.
  */
 export async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const subtle = globalThis.crypto?.subtle;
+  // The global `crypto` (a browser's or Node's WebCrypto), not a module: this runs in both.
+  const subtle = typeof crypto === 'undefined' ? undefined : crypto.subtle;
   if (subtle && bytes.length >= NATIVE_HASH_FROM_BYTES) {
     const digest = await subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>);
     return bytesToHex(new Uint8Array(digest));
