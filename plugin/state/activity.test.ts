@@ -139,6 +139,49 @@ describe('activityItems', () => {
     ]);
   });
 
+  it('tells an offer’s life once, and a task that ran out of attempts', () => {
+    const offer = (type: string, data: Record<string, unknown>): EventInput => ({
+      type: type as OwpEvent['type'],
+      task_id: 't_login',
+      worker_id: 'w_alice',
+      data: { offer_id: 'o_1', ...data },
+    });
+    expect(
+      texts(
+        history(
+          status('offer', 'ready', 'offered'),
+          offer('offer.made', { expires_at: '2026-01-17T12:15:00.000Z' }),
+          status('decline', 'offered', 'ready', { message: 'on leave' }),
+          offer('offer.rejected', { reason: 'insufficient_time', message: 'on leave' }),
+          status('offer', 'ready', 'offered'),
+          offer('offer.made', { expires_at: '2026-01-17T12:45:00.000Z' }),
+          status('offer_expire', 'offered', 'ready', { message: 'offer expired' }),
+          offer('offer.expired', {}),
+          status('offer', 'ready', 'offered'),
+          offer('offer.made', { expires_at: '2026-01-17T13:00:00.000Z' }),
+          status('accept', 'offered', 'leased'),
+          offer('offer.accepted', { lease_id: 'l_2' }),
+          status('expire', 'leased', 'failed'),
+          status('requeue', 'failed', 'ready'),
+          status('release', 'leased', 'failed', { message: 'too hard' }),
+          offer('offer.rejected', { reason: 'skill_mismatch', message: null }),
+          offer('offer.withdrawn', {}),
+        ),
+      ).reverse(),
+    ).toEqual([
+      '“Fix login” was offered to Alice (until 12:15)',
+      'Alice turned down “Fix login”: not enough time — on leave',
+      '“Fix login” was offered to Alice (until 12:45)',
+      'Alice let the offer of “Fix login” run out; it is back in the queue',
+      '“Fix login” was offered to Alice (until 13:00)',
+      'Alice accepted “Fix login”',
+      'Alice’s lease on “Fix login” expired; out of attempts, it failed',
+      '“Fix login” was put back in the queue',
+      'Alice released “Fix login”: too hard; out of attempts, it failed',
+      'Alice turned down “Fix login”: skills do not match',
+    ]);
+  });
+
   it('has a sentence for workers and repos', () => {
     expect(
       texts(
@@ -158,6 +201,12 @@ describe('activityItems', () => {
           },
           { type: 'worker.paused', worker_id: 'w_bob', repo: null, data: {} },
           { type: 'worker.resumed', worker_id: 'w_bob', repo: null, data: {} },
+          {
+            type: 'worker.trust_changed',
+            worker_id: 'w_bob',
+            repo: null,
+            data: { from: 'basic', to: 'trusted', reason: 'ten clean PRs' },
+          },
           { type: 'worker.offline', worker_id: 'w_bob', repo: null, data: {} },
           { type: 'repo.upserted', data: { max_open_prs: 1, area_locks_enabled: false } },
           { type: 'repo.upserted', data: { max_open_prs: 0, area_locks_enabled: true } },
@@ -170,6 +219,7 @@ describe('activityItems', () => {
       'Bob is now working',
       'Bob was paused by an admin',
       'Bob was resumed',
+      'Bob’s trust tier is now trusted (was basic): ten clean PRs',
       'Bob went offline',
       'Repo demo set: up to 1 open PR, area locks off',
       'Repo demo paused (review budget 0)',

@@ -36,7 +36,8 @@ export function activityNames(snapshot: PoolSnapshot): ActivityNames {
 /**
  * The activity feed: one readable sentence per event, newest first. Names come from `names`, or
  * from the events themselves (a task's creation carries its title, a registration the name), or
- * fall back to the id.
+ * fall back to the id. An offer's move is recorded twice — the task's status change and the
+ * offer's own event — and the feed tells it once, from whichever event says more.
  */
 export function activityItems(
   events: readonly OwpEvent[],
@@ -63,17 +64,33 @@ export function activityItems(
     },
     formatTime,
   };
-  return [...events].reverse().map((event) => ({
-    seq: event.seq,
-    type: event.type,
-    text: sentence(event, context),
-    time: formatTime(event.at),
-    at: event.at,
-    taskId: event.task_id,
-    workerId: event.worker_id,
-    repo: event.repo,
-  }));
+  return [...events].reverse().flatMap((event) => {
+    const text = sentence(event, context);
+    if (text === null) return [];
+    return [
+      {
+        seq: event.seq,
+        type: event.type,
+        text,
+        time: formatTime(event.at),
+        at: event.at,
+        taskId: event.task_id,
+        workerId: event.worker_id,
+        repo: event.repo,
+      },
+    ];
+  });
 }
+
+/** Why a worker turned an offer down, as the feed says it. */
+const REJECT_REASON_TEXT: Record<string, string> = {
+  insufficient_time: 'not enough time',
+  unclear_requirements: 'requirements unclear',
+  skill_mismatch: 'skills do not match',
+  other: 'another reason',
+};
+
+const FAILED = '; out of attempts, it failed';
 
 interface SentenceContext {
   task(id: string | null): string;
@@ -82,7 +99,8 @@ interface SentenceContext {
   formatTime(iso: string): string;
 }
 
-function sentence(event: OwpEvent, c: SentenceContext): string {
+/** The event's sentence, or null for an offer event the task's status change already tells. */
+function sentence(event: OwpEvent, c: SentenceContext): string | null {
   const who = c.worker(event.worker_id);
   const task = c.task(event.task_id);
   switch (event.type) {
@@ -114,16 +132,37 @@ function sentence(event: OwpEvent, c: SentenceContext): string {
         case 'merge':
           return `${task} was merged`;
         case 'expire':
-          return `${who}’s lease on ${task} expired; it is back in the queue`;
+          return event.data.to === 'failed'
+            ? `${who}’s lease on ${task} expired${FAILED}`
+            : `${who}’s lease on ${task} expired; it is back in the queue`;
         case 'release':
-          return `${who} released ${task}${why}`;
+          return `${who} released ${task}${why}${event.data.to === 'failed' ? FAILED : ''}`;
         case 'requeue':
           return `${task} was put back in the queue`;
         case 'cancel':
           return `${task} was cancelled`;
+        case 'accept':
+          return `${who} accepted ${task}`;
+        case 'offer_expire':
+          return `${who} let the offer of ${task} run out; it is back in the queue`;
+        case 'offer': // told by offer.made, which says until when
+        case 'decline': // told by offer.rejected, which says why
+          return null;
       }
       break;
     }
+    case 'offer.made':
+      return `${task} was offered to ${who} (until ${c.formatTime(event.data.expires_at)})`;
+    case 'offer.rejected': {
+      const reason = REJECT_REASON_TEXT[event.data.reason] ?? event.data.reason;
+      return `${who} turned down ${task}: ${reason}${event.data.message ? ` — ${event.data.message}` : ''}`;
+    }
+    case 'offer.accepted':
+    case 'offer.expired':
+    case 'offer.withdrawn':
+      return null; // the status change tells it
+    case 'worker.trust_changed':
+      return `${who}’s trust tier is now ${event.data.to} (was ${event.data.from}): ${event.data.reason}`;
     case 'lease.renewed':
       return `${who} renewed the lease on ${task} (until ${c.formatTime(event.data.expires_at)})`;
     case 'worker.registered':

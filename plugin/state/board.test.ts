@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { TASK_STATUSES } from '../../protocol/index.ts';
-import { boardColumns, boardDropAllowed, boardDropCause, boardFilterOptions } from './board.ts';
+import {
+  boardColumns,
+  boardDropAllowed,
+  boardDropCause,
+  boardFilterOptions,
+  failureText,
+} from './board.ts';
 import {
   NOW,
   aRepo,
@@ -14,18 +19,42 @@ const cardsOf = (columns: ReturnType<typeof boardColumns>, status: string) =>
   columns.find((c) => c.status === status)!.cards;
 
 describe('boardColumns', () => {
-  it('has one column per status, in lifecycle order, with sentence-case titles', () => {
+  it('has one column per status, open work first, then failed, then done; sentence-case titles', () => {
     const columns = boardColumns(aSnapshot(), {}, NOW);
-    expect(columns.map((c) => c.status)).toEqual([...TASK_STATUSES]);
+    expect(columns.map((c) => c.status)).toEqual([
+      'ready',
+      'offered',
+      'leased',
+      'in_progress',
+      'blocked',
+      'pr_opened',
+      'failed',
+      'merged',
+      'cancelled',
+    ]);
     expect(columns.map((c) => c.title)).toEqual([
       'Ready',
+      'Offered',
       'Leased',
       'In progress',
       'Blocked',
       'PR opened',
+      'Failed',
       'Merged',
       'Cancelled',
     ]);
+  });
+
+  it('leaves out an empty failed column, and an empty offered one unless a repo offers work', () => {
+    const hidden = (snapshot: Parameters<typeof boardColumns>[0]) =>
+      boardColumns(snapshot, {}, NOW)
+        .filter((c) => c.hideWhenEmpty)
+        .map((c) => c.status);
+    expect(hidden(aSnapshot({ repos: [aRepo({ assignment: 'lease' })] }))).toEqual([
+      'offered',
+      'failed',
+    ]);
+    expect(hidden(aSnapshot({ repos: [aRepo({ assignment: 'offer' })] }))).toEqual(['failed']);
   });
 
   it('makes cards with points, skills, area, the assignee by name and the lease countdown', () => {
@@ -57,8 +86,86 @@ describe('boardColumns', () => {
         leaseCountdown: '30m left',
         leaseExpired: false,
         prUrl: null,
+        waitingOn: 0,
+        dependsOn: [],
+        blocks: [],
+        dependencySummary: null,
+        failure: null,
       },
     ]);
+  });
+
+  it('shows what blocks what: a card waits on the unmerged tasks it names and blocks its dependents', () => {
+    const snapshot = aSnapshot({
+      tasks: [
+        aTask({ task_id: 't_schema', title: 'Schema', status: 'in_progress' }),
+        aTask({ task_id: 't_seed', title: 'Seed data', status: 'merged' }),
+        aTask({
+          task_id: 't_api',
+          title: 'API',
+          depends_on: ['t_schema', 't_seed', 't_gone'],
+          dependencies_pending: 2,
+          created_at: minutesFromNow(-30),
+        }),
+        aTask({
+          task_id: 't_ui',
+          title: 'UI',
+          depends_on: ['t_api'],
+          dependencies_pending: 1,
+          created_at: minutesFromNow(-20),
+        }),
+        aTask({
+          task_id: 't_docs',
+          title: 'Docs',
+          status: 'cancelled',
+          depends_on: ['t_api'],
+          dependencies_pending: 1,
+        }),
+      ],
+    });
+    const card = (id: string) =>
+      boardColumns(snapshot, {}, NOW)
+        .flatMap((c) => c.cards)
+        .find((c) => c.taskId === id)!;
+
+    expect(card('t_api')).toMatchObject({
+      waitingOn: 2,
+      dependsOn: [
+        { taskId: 't_schema', title: 'Schema', status: 'in_progress', state: 'pending' },
+        { taskId: 't_seed', title: 'Seed data', status: 'merged', state: 'met' },
+        { taskId: 't_gone', title: null, status: null, state: 'unknown' },
+      ],
+      blocks: [{ taskId: 't_ui', title: 'UI', status: 'ready', state: 'pending' }],
+      dependencySummary: 'Waits on “Schema” (in progress), t_gone. Blocks “UI” (ready).',
+    });
+    expect(card('t_schema')).toMatchObject({
+      waitingOn: 0,
+      dependsOn: [],
+      blocks: [{ taskId: 't_api', title: 'API', status: 'ready', state: 'pending' }],
+      dependencySummary: 'Blocks “API” (ready).',
+    });
+    // A merged task blocks nothing any more.
+    expect(card('t_seed')).toMatchObject({ blocks: [], dependencySummary: null });
+  });
+
+  it('says why a failed task stopped: its attempts against its own limit, else its repo’s', () => {
+    const snapshot = aSnapshot({
+      tasks: [
+        aTask({ task_id: 't_own', status: 'failed', attempts: 2, max_attempts: 2 }),
+        aTask({ task_id: 't_repo', status: 'failed', attempts: 3 }),
+        aTask({ task_id: 't_ready', attempts: 1 }),
+      ],
+      repos: [aRepo({ repo: 'demo', max_attempts: 3 })],
+    });
+    const columns = boardColumns(snapshot, {}, NOW);
+    expect(cardsOf(columns, 'failed').map((c) => [c.taskId, c.failure])).toEqual([
+      ['t_own', 'Out of attempts: 2 of 2 used'],
+      ['t_repo', 'Out of attempts: 3 of 3 used'],
+    ]);
+    expect(cardsOf(columns, 'ready')[0]!.failure).toBeNull();
+    expect(failureText(aTask({ status: 'failed', attempts: 4 }), undefined)).toBe(
+      'Out of attempts: 4 used',
+    );
   });
 
   it('counts down from the injected now, shows an expired lease, and none for a PR in review', () => {
@@ -138,6 +245,9 @@ describe('boardFilterOptions', () => {
 
 describe('boardDropAllowed and boardDropCause', () => {
   it('allows the admin moves of the lifecycle: requeue to ready, cancel, merge a PR', () => {
+    expect(boardDropCause('failed', 'ready')).toBe('requeue');
+    expect(boardDropCause('failed', 'cancelled')).toBe('cancel');
+    expect(boardDropCause('offered', 'cancelled')).toBe('cancel');
     expect(boardDropCause('in_progress', 'ready')).toBe('requeue');
     expect(boardDropCause('pr_opened', 'ready')).toBe('requeue');
     expect(boardDropCause('ready', 'cancelled')).toBe('cancel');
@@ -148,6 +258,8 @@ describe('boardDropAllowed and boardDropCause', () => {
   it('refuses worker moves, system moves and anything out of a final status', () => {
     expect(boardDropAllowed('leased', 'in_progress')).toBe(false);
     expect(boardDropAllowed('ready', 'leased')).toBe(false);
+    expect(boardDropAllowed('offered', 'ready')).toBe(false); // the worker's to decline
+    expect(boardDropAllowed('ready', 'failed')).toBe(false);
     expect(boardDropAllowed('in_progress', 'merged')).toBe(false);
     expect(boardDropAllowed('ready', 'ready')).toBe(false);
     expect(boardDropAllowed('merged', 'ready')).toBe(false);

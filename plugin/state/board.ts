@@ -1,5 +1,6 @@
-import { TASK_STATUSES, type Task, type TaskStatus } from '../../protocol/index.ts';
+import type { Repo, Task, TaskStatus } from '../../protocol/index.ts';
 import { LIFECYCLE, isTerminal } from '../../scheduler/lifecycle.ts';
+import { dependenciesOf, dependentsOf, type DependencyLink } from './dependencies.ts';
 import type { PoolSnapshot } from './pool-snapshot.ts';
 import { countdownText, isPast } from './time-text.ts';
 
@@ -39,16 +40,47 @@ export interface BoardCard {
   leaseCountdown: string | null;
   leaseExpired: boolean;
   prUrl: string | null;
+  /** Dependencies not merged yet (the scheduler's count): the task waits while this is above 0. */
+  waitingOn: number;
+  /** The tasks this one depends on, in the order it names them. */
+  dependsOn: DependencyLink[];
+  /** The unfinished tasks that depend on this one, while it is not merged; oldest first. */
+  blocks: DependencyLink[];
+  /** What blocks what, in one sentence for a tooltip; null when the card has no dependencies. */
+  dependencySummary: string | null;
+  /** Why a failed task stopped, e.g. `Out of attempts: 3 of 3 used`; null for any other status. */
+  failure: string | null;
 }
 
 export interface BoardColumn {
   status: TaskStatus;
   title: string;
   cards: BoardCard[];
+  /**
+   * Whether the board leaves the column out while it has no cards: `failed` always (it is the
+   * exception that should stand out when it happens), `offered` unless a repo offers its work.
+   */
+  hideWhenEmpty: boolean;
 }
 
 /**
- * The board: one column per status, in lifecycle order, with the cards that pass the filters.
+ * The columns in board order: open work in lifecycle order, then `failed` (out of the queue but
+ * waiting for an admin, so next to the work, not the finished), then merged and cancelled.
+ */
+export const BOARD_ORDER: readonly TaskStatus[] = [
+  'ready',
+  'offered',
+  'leased',
+  'in_progress',
+  'blocked',
+  'pr_opened',
+  'failed',
+  'merged',
+  'cancelled',
+];
+
+/**
+ * The board: one column per status, in board order, with the cards that pass the filters.
  * Open columns run in queue order (priority, then smaller estimate, then age), as the scheduler
  * picks; merged and cancelled show the most recent first.
  */
@@ -57,19 +89,37 @@ export function boardColumns(
   filters: BoardFilters,
   now: number,
 ): BoardColumn[] {
-  const byStatus = new Map<TaskStatus, Task[]>(TASK_STATUSES.map((s) => [s, []]));
+  const byStatus = new Map<TaskStatus, Task[]>(BOARD_ORDER.map((s) => [s, []]));
   for (const task of snapshot.tasks.values()) {
     if (matches(task, filters)) byStatus.get(task.status)!.push(task);
   }
-  return TASK_STATUSES.map((status) => {
+  const offersUsed = [...snapshot.repos.values()].some((repo) => repo.assignment === 'offer');
+  return BOARD_ORDER.map((status) => {
     const tasks = byStatus.get(status)!;
     tasks.sort(isTerminal(status) ? mostRecentFirst : queueOrder);
     return {
       status,
       title: STATUS_LABELS[status],
       cards: tasks.map((task) => toCard(task, snapshot, now)),
+      hideWhenEmpty: status === 'failed' || (status === 'offered' && !offersUsed),
     };
   });
+}
+
+/** A task at the other end of a dependency, in words: `“Title” (in progress)`, else its id. */
+export function dependencyText(link: DependencyLink): string {
+  return link.title === null
+    ? link.taskId
+    : `“${link.title}” (${STATUS_LABELS[link.status!].toLowerCase()})`;
+}
+
+/**
+ * A task's attempts against its limit: its own `max_attempts`, else its repo's (the value in
+ * effect); without a known limit, only the count.
+ */
+export function failureText(task: Task, repo: Repo | undefined): string {
+  const limit = task.max_attempts ?? repo?.max_attempts ?? null;
+  return `Out of attempts: ${limit === null ? task.attempts : `${task.attempts} of ${limit}`} used`;
 }
 
 /** The values the filter menus offer: every repo, skill and area on the board, sorted. */
@@ -131,6 +181,18 @@ function mostRecentFirst(a: Task, b: Task): number {
 
 function toCard(task: Task, snapshot: PoolSnapshot, now: number): BoardCard {
   const expiresAt = task.lease?.expires_at ?? null;
+  const dependsOn = dependenciesOf(task, snapshot.tasks);
+  const blocks =
+    task.status === 'merged'
+      ? []
+      : dependentsOf(task.task_id, snapshot.tasks).filter((link) => !isTerminal(link.status!));
+  const waitsOn = dependsOn.filter((link) => link.state !== 'met');
+  const summary = [
+    waitsOn.length > 0 ? `Waits on ${waitsOn.map(dependencyText).join(', ')}.` : '',
+    blocks.length > 0 ? `Blocks ${blocks.map(dependencyText).join(', ')}.` : '',
+  ]
+    .filter(Boolean)
+    .join(' ');
   return {
     taskId: task.task_id,
     title: task.title,
@@ -147,5 +209,10 @@ function toCard(task: Task, snapshot: PoolSnapshot, now: number): BoardCard {
     leaseCountdown: countdownText(expiresAt, now),
     leaseExpired: isPast(expiresAt, now),
     prUrl: task.artifact?.pr_url ?? null,
+    waitingOn: task.dependencies_pending,
+    dependsOn,
+    blocks,
+    dependencySummary: summary === '' ? null : summary,
+    failure: task.status === 'failed' ? failureText(task, snapshot.repos.get(task.repo)) : null,
   };
 }

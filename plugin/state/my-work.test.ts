@@ -1,6 +1,26 @@
 import { describe, expect, it } from 'vitest';
-import { myWork, workerActions } from './my-work.ts';
+import type { WorkOffer } from '../../protocol/index.ts';
+import { REJECT_REASONS, myOffers, myWork, offerRejection, workerActions } from './my-work.ts';
 import { NOW, aSnapshot, aTask, minutesFromNow } from './testing/snapshot-builder.ts';
+
+function anOffer(fields: Partial<WorkOffer> = {}): WorkOffer {
+  return {
+    offer_id: 'o_1',
+    task_id: 't_1',
+    repo: 'acme/web',
+    title: 'Fix the header',
+    description: '',
+    estimate_points: 2,
+    priority: 10,
+    area: 'ui',
+    tier: 1,
+    required_skills: ['css'],
+    offered_at: minutesFromNow(-5),
+    expires_at: minutesFromNow(10),
+    contract: null,
+    ...fields,
+  };
+}
 
 const kinds = (status: Parameters<typeof workerActions>[0]) =>
   workerActions(status).map((a) => a.kind);
@@ -79,5 +99,78 @@ describe('myWork', () => {
 
   it('is empty without a worker', () => {
     expect(myWork(snapshot, null, NOW)).toEqual([]);
+  });
+});
+
+describe('myOffers', () => {
+  it('lists open offers, the one soonest to run out first, with the repo’s contract', () => {
+    const snapshot = aSnapshot({
+      offers: [
+        anOffer({ offer_id: 'o_later', task_id: 't_later', expires_at: minutesFromNow(40) }),
+        anOffer({
+          offer_id: 'o_soon',
+          task_id: 't_soon',
+          title: 'Soon',
+          expires_at: minutesFromNow(3),
+          contract: { setup: 'npm ci', test: 'npm test', pr_template: null },
+        }),
+        anOffer({ offer_id: 'o_gone', expires_at: minutesFromNow(-1) }),
+      ],
+    });
+    expect(myOffers(snapshot, NOW)).toEqual([
+      {
+        offerId: 'o_soon',
+        taskId: 't_soon',
+        title: 'Soon',
+        repo: 'acme/web',
+        points: 2,
+        priority: 10,
+        area: 'ui',
+        skills: ['css'],
+        tier: 1,
+        expiresIn: '3m left',
+        contract: [
+          { key: 'setup', label: 'Setup', text: 'npm ci', kind: 'code' },
+          { key: 'test', label: 'Test', text: 'npm test', kind: 'code' },
+        ],
+      },
+      expect.objectContaining({ offerId: 'o_later', expiresIn: '40m left', contract: [] }),
+    ]);
+  });
+
+  it('drops an offer once its time is up', () => {
+    const snapshot = aSnapshot({ offers: [anOffer({ expires_at: minutesFromNow(10) })] });
+    expect(myOffers(snapshot, NOW + 10 * 60_000)).toEqual([]);
+  });
+});
+
+describe('offerRejection', () => {
+  it('offers the protocol’s reasons, in words', () => {
+    expect(REJECT_REASONS).toEqual([
+      { value: 'insufficient_time', label: 'Not enough time' },
+      { value: 'unclear_requirements', label: 'The requirements are unclear' },
+      { value: 'skill_mismatch', label: 'Not my skills' },
+      { value: 'other', label: 'Another reason' },
+    ]);
+  });
+
+  it('needs a reason; the message is optional, trimmed, and at most 1,000 characters', () => {
+    expect(offerRejection(null, 'busy')).toEqual({
+      ok: false,
+      problem: 'Pick a reason for turning the offer down.',
+    });
+    expect(offerRejection('bored', '')).toMatchObject({ ok: false });
+    expect(offerRejection('skill_mismatch', '  ')).toEqual({
+      ok: true,
+      request: { reason: 'skill_mismatch', message: null },
+    });
+    expect(offerRejection('other', ' On leave this week ')).toEqual({
+      ok: true,
+      request: { reason: 'other', message: 'On leave this week' },
+    });
+    expect(offerRejection('other', 'x'.repeat(1001))).toEqual({
+      ok: false,
+      problem: 'Keep the message to 1,000 characters or fewer.',
+    });
   });
 });

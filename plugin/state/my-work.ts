@@ -1,6 +1,7 @@
-import type { TaskStatus } from '../../protocol/index.ts';
+import { OFFER_REJECT_REASONS, OfferRejectRequest, type TaskStatus } from '../../protocol/index.ts';
 import { allowedTargets } from '../../scheduler/lifecycle.ts';
 import { STATUS_LABELS } from './board.ts';
+import { contractLines, type ContractLine } from './contract.ts';
 import type { PoolSnapshot } from './pool-snapshot.ts';
 import { countdownText, isPast } from './time-text.ts';
 
@@ -88,4 +89,80 @@ export function workerActions(status: TaskStatus): WorkAction[] {
       return action ? [{ ...action, target }] : [];
     })
     .sort((a, b) => ACTION_ORDER.indexOf(a.kind) - ACTION_ORDER.indexOf(b.kind));
+}
+
+/** An offer as "my work" lists it: the task, how long the offer waits, and the repo's contract. */
+export interface MyOfferItem {
+  offerId: string;
+  taskId: string;
+  title: string;
+  repo: string;
+  points: number;
+  priority: number;
+  area: string | null;
+  skills: string[];
+  /** The risk tier (0–3) the worker was trusted with. */
+  tier: number;
+  /** `12m left`: how long the task stays reserved for the worker. */
+  expiresIn: string;
+  contract: ContractLine[];
+}
+
+/**
+ * The local worker's open offers, the one soonest to run out first. An offer whose time is up is
+ * left out before the pool's sweep says so: it can no longer be accepted.
+ */
+export function myOffers(snapshot: PoolSnapshot, now: number): MyOfferItem[] {
+  return snapshot.offers
+    .filter((offer) => !isPast(offer.expires_at, now))
+    .sort(
+      (a, b) =>
+        Date.parse(a.expires_at) - Date.parse(b.expires_at) || a.offer_id.localeCompare(b.offer_id),
+    )
+    .map((offer) => ({
+      offerId: offer.offer_id,
+      taskId: offer.task_id,
+      title: offer.title,
+      repo: offer.repo,
+      points: offer.estimate_points,
+      priority: offer.priority,
+      area: offer.area,
+      skills: offer.required_skills,
+      tier: offer.tier,
+      expiresIn: countdownText(offer.expires_at, now)!,
+      contract: contractLines(offer.contract),
+    }));
+}
+
+export type OfferRejectReason = (typeof OFFER_REJECT_REASONS)[number];
+
+/** The reasons a worker may give for turning an offer down, as the picker shows them. */
+export const REJECT_REASON_LABELS: Record<OfferRejectReason, string> = {
+  insufficient_time: 'Not enough time',
+  unclear_requirements: 'The requirements are unclear',
+  skill_mismatch: 'Not my skills',
+  other: 'Another reason',
+};
+
+/** The picker's choices, in the protocol's order. */
+export const REJECT_REASONS: { value: OfferRejectReason; label: string }[] =
+  OFFER_REJECT_REASONS.map((value) => ({ value, label: REJECT_REASON_LABELS[value] }));
+
+/**
+ * The rejection a form describes, or what is wrong with it: a reason is required (the pool counts
+ * them), the message is optional; blank means none.
+ */
+export function offerRejection(
+  reason: string | null,
+  message: string,
+): { ok: true; request: OfferRejectRequest } | { ok: false; problem: string } {
+  if (!reason || !(OFFER_REJECT_REASONS as readonly string[]).includes(reason)) {
+    return { ok: false, problem: 'Pick a reason for turning the offer down.' };
+  }
+  const text = message.trim();
+  const parsed = OfferRejectRequest.safeParse({ reason, message: text === '' ? null : text });
+  if (!parsed.success) {
+    return { ok: false, problem: 'Keep the message to 1,000 characters or fewer.' };
+  }
+  return { ok: true, request: parsed.data };
 }

@@ -5,6 +5,7 @@ import type {
   StreamStatus,
   Task,
   Worker,
+  WorkOffer,
 } from '../../protocol/index.ts';
 
 /** How far the store got: loading the first picture, showing one, or unable to reach the pool. */
@@ -25,6 +26,11 @@ export interface PoolSnapshot {
   tasks: ReadonlyMap<string, Task>;
   workers: ReadonlyMap<string, Worker>;
   repos: ReadonlyMap<string, Repo>;
+  /**
+   * The local worker's open offers (repos that offer work rather than lease it), oldest first;
+   * empty without a local worker.
+   */
+  offers: readonly WorkOffer[];
   /** Server-side counts, when the scope may read them. */
   state: PoolState | null;
   /** The sequence number of the newest event applied. */
@@ -43,6 +49,7 @@ export const EMPTY_SNAPSHOT: PoolSnapshot = Object.freeze({
   tasks: new Map(),
   workers: new Map(),
   repos: new Map(),
+  offers: [],
   state: null,
   lastSeq: 0,
   events: [],

@@ -298,6 +298,83 @@ describe('PoolStore: a worker without the admin role', () => {
   });
 });
 
+describe('PoolStore: the local worker’s offers', () => {
+  /** The store of a vault that is the admin and has Alice as its worker, over a repo that offers. */
+  async function offering() {
+    const w = await world();
+    await w.admin.upsertRepo({ repo: 'offers', assignment: 'offer', offer_ttl_seconds: 600 });
+    const alice = await w.join('Alice');
+    const api = w.embedded.apiAs({ admin: true, workerToken: alice.token });
+    const backend: PoolBackend = {
+      mode: 'embedded',
+      api,
+      start: async () => undefined,
+      stop: async () => undefined,
+      subscribe: (after, onEvent, onStatus) => api.subscribe(after, onEvent, onStatus),
+    };
+    const store = new PoolStore({
+      backend,
+      admin: true,
+      workerId: alice.id,
+      scheduleBatch: (run) => setTimeout(run, 0),
+    });
+    cleanup.push(() => store.stop());
+    return { ...w, alice, api, store };
+  }
+  const titles = (s: PoolSnapshot) => s.offers.map((o) => o.title);
+
+  it('loads the offers, and follows them as they are made, accepted and rejected', async () => {
+    const { admin, alice, api, store } = await offering();
+    await alice.api.heartbeat();
+    const first = await admin.createTask({ repo: 'offers', title: 'First' });
+    await store.start();
+    expect(store.snapshot.offers).toMatchObject([
+      { task_id: first.task_id, title: 'First', repo: 'offers', contract: null },
+    ]);
+    expect(store.snapshot.tasks.get(first.task_id)).toMatchObject({
+      status: 'offered',
+      assignee: alice.id,
+    });
+
+    const second = await admin.createTask({ repo: 'offers', title: 'Second' });
+    await store.whenIdle();
+    expect(titles(store.snapshot)).toEqual(['First', 'Second']);
+
+    await api.acceptOffer(store.snapshot.offers[0]!.offer_id);
+    await store.whenIdle();
+    expect(titles(store.snapshot)).toEqual(['Second']);
+    expect(store.snapshot.tasks.get(first.task_id)).toMatchObject({ status: 'leased' });
+
+    await api.rejectOffer(store.snapshot.offers[0]!.offer_id, { reason: 'insufficient_time' });
+    await store.whenIdle();
+    expect(store.snapshot.offers).toEqual([]);
+    expect(store.snapshot.tasks.get(second.task_id)).toMatchObject({
+      status: 'ready',
+      assignee: null,
+    });
+  });
+
+  it('reads the offers of a worker registered after the start', async () => {
+    const { admin, alice, store } = await offering();
+    await alice.api.heartbeat();
+    await admin.createTask({ repo: 'offers', title: 'Waiting for Alice' });
+
+    store.setWorkerId(null);
+    await store.start();
+    expect(store.snapshot.offers).toEqual([]);
+    store.setWorkerId(alice.id);
+    await store.whenIdle();
+    expect(titles(store.snapshot)).toEqual(['Waiting for Alice']);
+  });
+
+  it('has no offers, and no error, when the pool does not know the vault’s worker', async () => {
+    const { make } = await world();
+    const store = make({ workerId: 'w_forgotten' });
+    await store.start();
+    expect(store.snapshot).toMatchObject({ phase: 'ready', offers: [], error: null });
+  });
+});
+
 describe('PoolStore over a real server', () => {
   it('keeps the last picture while the server is down, and catches up after it restarts', async () => {
     const folder = await mkdtemp(join(tmpdir(), 'owp-pool-store-'));

@@ -6,6 +6,7 @@ import {
   type Subscription,
   type Task,
   type TaskStatus,
+  type WorkOffer,
 } from '../../protocol/index.ts';
 import type { PoolBackend } from '../backend/pool-backend.ts';
 import { EMPTY_SNAPSHOT, type PoolSnapshot } from './pool-snapshot.ts';
@@ -39,7 +40,7 @@ export interface PoolStoreOptions {
 /** What a load produces: the picture up to `lastSeq`, which the stream then continues. */
 type Picture = Pick<
   PoolSnapshot,
-  'tasks' | 'workers' | 'repos' | 'state' | 'lastSeq' | 'events' | 'me'
+  'tasks' | 'workers' | 'repos' | 'offers' | 'state' | 'lastSeq' | 'events' | 'me'
 >;
 
 const PAGE = 500;
@@ -47,6 +48,11 @@ const PAGE = 500;
 const WORKER_OWNED: readonly TaskStatus[] = ['leased', 'in_progress', 'blocked', 'pr_opened'];
 /** Refresh answers that mean "this task is gone from your view", not "try again". */
 const GONE_CODES = new Set(['task_not_found', 'forbidden', 'not_lease_holder']);
+/**
+ * Offer answers that mean "this vault has no worker the pool knows" (a token gone, or an admin-only
+ * vault with a stale worker id): no offers, rather than an error to retry forever.
+ */
+const NO_WORKER_CODES = new Set(['unauthorized', 'forbidden', 'worker_not_found']);
 
 const DEFAULT_TIMERS: StoreTimers = platformTimers;
 
@@ -78,6 +84,7 @@ export class PoolStore {
   private staleWorkers = false;
   private staleRepos = false;
   private staleState = false;
+  private staleOffers = false;
   private batchScheduled = false;
   private batches: Promise<void> = Promise.resolve();
 
@@ -125,9 +132,20 @@ export class PoolStore {
     return this.loading;
   }
 
-  /** Sets the local worker, e.g. after "register as worker". */
+  /** Sets the local worker, e.g. after "register as worker", and reads its offers. */
   setWorkerId(workerId: string | null): void {
-    this.publish({ me: workerId });
+    this.publish({ me: workerId, ...(workerId ? {} : { offers: [] }) });
+    if (workerId) this.refreshOffers();
+  }
+
+  /**
+   * Reads the local worker's offers again soon. Events keep them current; after the worker answers
+   * one, the host asks as well, so the list follows even while the stream is down.
+   */
+  refreshOffers(): void {
+    if (!this.current.me) return;
+    this.staleOffers = true;
+    this.requestBatch();
   }
 
   /** Resolves once nothing is loading, queued or being refreshed (for tests and the glue). */
@@ -167,7 +185,7 @@ export class PoolStore {
     // The picture is newer than anything queued before it; the stream replays what came after.
     this.incoming = [];
     this.staleTasks.clear();
-    this.staleWorkers = this.staleRepos = this.staleState = false;
+    this.staleWorkers = this.staleRepos = this.staleState = this.staleOffers = false;
     this.publish({ ...picture, phase: 'ready', error: null });
     this.subscription = this.options.backend.subscribe(
       picture.lastSeq,
@@ -181,20 +199,23 @@ export class PoolStore {
     const api = this.api;
     const state = await api.state();
     const lastSeq = state.last_event_seq;
-    const [tasks, workers, repos, recent] = await Promise.all([
+    const me = this.current.me;
+    const [tasks, workers, repos, recent, offers] = await Promise.all([
       allTasks(api),
       api.listWorkers(),
       api.listRepos(),
       api.events(Math.max(0, lastSeq - this.feedSize), this.feedSize),
+      me ? readOffers(api) : [],
     ]);
     return {
       tasks: new Map(tasks.map((t) => [t.task_id, t])),
       workers: new Map(workers.map((w) => [w.worker_id, w])),
       repos: new Map(repos.map((r) => [r.repo, r])),
+      offers,
       state,
       lastSeq,
       events: recent.filter((e) => e.seq <= lastSeq),
-      me: this.current.me,
+      me,
     };
   }
 
@@ -221,13 +242,15 @@ export class PoolStore {
     }
     const ids = new Set(work.leases.map((l) => l.task_id));
     for (const [id, status] of lastStatus) if (WORKER_OWNED.includes(status)) ids.add(id);
-    const tasks = (await Promise.all([...ids].map((id) => readTask(api, id)))).filter(
-      (t): t is Task => t !== null,
-    );
+    const [tasks, offers] = await Promise.all([
+      Promise.all([...ids].map((id) => readTask(api, id))),
+      readOffers(api),
+    ]);
     return {
-      tasks: new Map(tasks.map((t) => [t.task_id, t])),
+      tasks: new Map(tasks.filter((t): t is Task => t !== null).map((t) => [t.task_id, t])),
       workers: new Map(),
       repos: new Map(),
+      offers,
       state: null,
       lastSeq,
       events: recent,
@@ -263,6 +286,14 @@ export class PoolStore {
       case 'repo.deleted':
         this.staleRepos ||= admin;
         break;
+      case 'offer.made':
+      case 'offer.accepted':
+      case 'offer.rejected':
+      case 'offer.expired':
+      case 'offer.withdrawn':
+        // The task's own move comes as a status change; here only the local worker's list moves.
+        this.staleOffers ||= !!event.worker_id && event.worker_id === this.current.me;
+        break;
       default: // worker.*
         this.staleWorkers ||= admin;
         this.staleState ||= admin;
@@ -277,7 +308,13 @@ export class PoolStore {
   }
 
   private hasStale(): boolean {
-    return this.staleTasks.size > 0 || this.staleWorkers || this.staleRepos || this.staleState;
+    return (
+      this.staleTasks.size > 0 ||
+      this.staleWorkers ||
+      this.staleRepos ||
+      this.staleState ||
+      this.staleOffers
+    );
   }
 
   private requestBatch(): void {
@@ -298,17 +335,23 @@ export class PoolStore {
     if (!this.hasStale()) return;
 
     const ids = [...this.staleTasks];
-    const wanted = { workers: this.staleWorkers, repos: this.staleRepos, state: this.staleState };
+    const wanted = {
+      workers: this.staleWorkers,
+      repos: this.staleRepos,
+      state: this.staleState,
+      offers: this.staleOffers && !!this.current.me,
+    };
     this.staleTasks.clear();
-    this.staleWorkers = this.staleRepos = this.staleState = false;
+    this.staleWorkers = this.staleRepos = this.staleState = this.staleOffers = false;
 
     const api = this.api;
     const reloadAll = this.options.admin && ids.length > (this.options.reloadThreshold ?? 50);
-    const [tasks, workers, repos, state] = await Promise.allSettled([
+    const [tasks, workers, repos, state, offers] = await Promise.allSettled([
       reloadAll ? allTasks(api) : Promise.all(ids.map((id) => readTask(api, id))),
       wanted.workers ? api.listWorkers() : null,
       wanted.repos ? api.listRepos() : null,
       wanted.state ? api.state() : null,
+      wanted.offers ? readOffers(api) : null,
     ]);
     if (generation !== this.generation) return; // a reload replaced the picture meanwhile
 
@@ -339,6 +382,12 @@ export class PoolStore {
     } else {
       failures.push(state.reason);
       this.staleState = true;
+    }
+    if (offers.status === 'fulfilled') {
+      if (offers.value) patch.offers = offers.value;
+    } else {
+      failures.push(offers.reason);
+      this.staleOffers = true;
     }
     if (failures.length > 0) {
       patch.error = describe(failures[0]);
@@ -406,6 +455,16 @@ async function allTasks(api: OwpApi): Promise<Task[]> {
     cursor = page.next_cursor ?? undefined;
   } while (cursor);
   return tasks;
+}
+
+/** The local worker's open offers; none when the pool does not know the worker. */
+async function readOffers(api: OwpApi): Promise<WorkOffer[]> {
+  try {
+    return (await api.listOffers()).offers;
+  } catch (error) {
+    if (error instanceof OwpError && NO_WORKER_CODES.has(error.code)) return [];
+    throw error;
+  }
 }
 
 /** A task, or null when it is gone from the caller's view; other failures propagate. */

@@ -38,8 +38,34 @@ describe('workerRows', () => {
         skills: ['ts', 'docs'],
         lastSeen: '2m ago',
         isMe: true,
+        trustTier: 'basic',
+        trustLabel: 'Basic',
+        reputation: 0,
+        reputationText: '0.00',
+        reputationDetail: 'Reputation 0.00: 0 merged, 0 expired, 0 released',
       },
     ]);
+  });
+
+  it('shows each worker’s trust tier and reputation with what it comes from', () => {
+    const snapshot = aSnapshot({
+      workers: [
+        aWorker({
+          trust_tier: 'trusted',
+          reputation: 0.6234,
+          tasks_completed: 4,
+          leases_expired: 1,
+          leases_released: 2,
+        }),
+      ],
+    });
+    expect(workerRows(snapshot, NOW)[0]).toMatchObject({
+      trustTier: 'trusted',
+      trustLabel: 'Trusted',
+      reputation: 0.6234,
+      reputationText: '0.62',
+      reputationDetail: 'Reputation 0.62: 4 merged, 1 expired, 2 released',
+    });
   });
 
   it('lists online workers first, then by name', () => {

@@ -1,6 +1,7 @@
-import type { WorkerReportedStatus } from '../../protocol/index.ts';
+import type { TrustTier, WorkerReportedStatus } from '../../protocol/index.ts';
 import type { PoolSnapshot } from './pool-snapshot.ts';
 import { agoText } from './time-text.ts';
+import { TRUST_TIER_LABELS, reputationText } from './worker-trust.ts';
 
 export interface WorkerRow {
   workerId: string;
@@ -24,6 +25,13 @@ export interface WorkerRow {
   lastSeen: string;
   /** Whether this is the local worker. */
   isMe: boolean;
+  trustTier: TrustTier;
+  trustLabel: string;
+  reputation: number;
+  /** `0.62`. */
+  reputationText: string;
+  /** What the score comes from, for its tooltip. */
+  reputationDetail: string;
 }
 
 /** The workers view: online ones first, then by name; load as used over capacity. */
@@ -46,6 +54,13 @@ export function workerRows(snapshot: PoolSnapshot, now: number): WorkerRow[] {
       skills: w.skills,
       lastSeen: agoText(w.last_heartbeat_at, now),
       isMe: w.worker_id === snapshot.me,
+      trustTier: w.trust_tier,
+      trustLabel: TRUST_TIER_LABELS[w.trust_tier],
+      reputation: w.reputation,
+      reputationText: reputationText(w.reputation),
+      reputationDetail:
+        `Reputation ${reputationText(w.reputation)}: ${w.tasks_completed} merged, ` +
+        `${w.leases_expired} expired, ${w.leases_released} released`,
     }))
     .sort(
       (a, b) =>
