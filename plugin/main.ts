@@ -15,6 +15,7 @@ import {
 } from './obsidian/pool-views.ts';
 import { OwpSettingTab } from './obsidian/settings-tab.ts';
 import { SettingsStore, findSecretStorage } from './obsidian/settings-store.ts';
+import { TaskNotePanels } from './obsidian/task-note-panels.ts';
 import { sqlWasmBinary } from './obsidian/sql-wasm.ts';
 
 /**
@@ -58,6 +59,7 @@ export default class OwpPoolPlugin extends Plugin {
       openView: (kind) => this.openView(kind),
     });
     this.addSettingTab(new OwpSettingTab(this.app, this, this.settings, controller));
+    new TaskNotePanels(this.app, controller).register(this);
 
     // A stream can die silently while the app sleeps; a phone may stop the app in the background.
     this.registerDomEvent(document, 'visibilitychange', () => {

@@ -82,6 +82,10 @@ if (view === 'board') {
       ...common,
       onPause: (id: string) => actions.pauseWorker(id),
       onResume: (id: string) => actions.resumeWorker(id),
+      // Obsidian asks in a dialog; the page only records which worker was picked.
+      onChangeTrust: (id: string) => {
+        document.body.dataset.trust = id;
+      },
     },
   });
 } else if (view === 'activity') {
@@ -93,6 +97,14 @@ if (view === 'board') {
       ...common,
       onOpenTask: openTask,
       onAction: (...a: Parameters<PoolActions['runWorkAction']>) => actions.runWorkAction(...a),
+      onAcceptOffer: async (offerId: string) => {
+        await actions.acceptOffer(offerId);
+        pool.refreshOffers();
+      },
+      onRejectOffer: async (...a: Parameters<PoolActions['rejectOffer']>) => {
+        await actions.rejectOffer(...a);
+        pool.refreshOffers();
+      },
       onSetOnline: async (online: boolean) => session.update((s) => ({ ...s, online })),
       onRegister: async () => undefined,
     },

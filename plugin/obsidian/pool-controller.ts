@@ -1,6 +1,6 @@
 import { Notice, parseYaml, type App, type TFile } from 'obsidian';
 import { readable, writable, type Readable, type Writable } from 'svelte/store';
-import type { TaskCreateRequest, TaskStatus } from '../../protocol/index.ts';
+import type { OfferRejectRequest, TaskCreateRequest, TaskStatus } from '../../protocol/index.ts';
 import { EmbeddedBackend } from '../backend/embedded-backend.ts';
 import type { PoolBackend } from '../backend/pool-backend.ts';
 import { RemoteBackend } from '../backend/remote-backend.ts';
@@ -14,6 +14,7 @@ import { requestUrlTransport } from './request-url-transport.ts';
 import { isAdminRole, isWorkerRole, localWorkerId, poolKey, type OwpSettings } from './settings.ts';
 import type { SettingsStore } from './settings-store.ts';
 import { describeProblem, ImportFileError, readTaskImport } from './task-import.ts';
+import { TrustTierModal } from './trust-tier-modal.ts';
 import { VaultBinaryStore } from './vault-binary-store.ts';
 import { VaultNoteStore } from './vault-note-store.ts';
 
@@ -166,8 +167,42 @@ export class PoolController implements PoolViewHost {
     return this.actions.resumeWorker(workerId);
   }
 
+  /** Opens the dialog that changes a worker's trust tier, with the reason it asks for. */
+  changeTrustTier(workerId: string): void {
+    const worker = this.current?.store.snapshot.workers.get(workerId);
+    if (!worker) {
+      this.notify('This worker is not in the pool any more.');
+      return;
+    }
+    new TrustTierModal(
+      this.options.app,
+      { workerId, name: worker.name, trustTier: worker.trust_tier },
+      () => this.requireSession().api.workerReputation(workerId),
+      async (request) => {
+        await this.actions.setTrustTier(workerId, request);
+        this.notify(`${worker.name} is now ${request.tier}.`);
+      },
+    ).open();
+  }
+
   runWorkAction(item: MyWorkItem, action: WorkAction, prUrl?: string): Promise<void> {
     return this.actions.runWorkAction(item, action, prUrl);
+  }
+
+  async acceptOffer(offerId: string): Promise<void> {
+    await this.actions.acceptOffer(offerId);
+    // The events say so too; asking as well keeps the list right while the stream is down.
+    this.current?.store.refreshOffers();
+  }
+
+  async rejectOffer(offerId: string, request: OfferRejectRequest): Promise<void> {
+    await this.actions.rejectOffer(offerId, request);
+    this.current?.store.refreshOffers();
+  }
+
+  /** The task a note stands for, if it is a task's note in this pool. */
+  taskIdOfNote(path: string): string | undefined {
+    return this.current?.sync?.taskIdOf(path);
   }
 
   repoAnalytics(repo: string): ReturnType<PoolViewHost['repoAnalytics']> {
@@ -225,7 +260,7 @@ export class PoolController implements PoolViewHost {
 
   /** Whether a note is already a task's note. */
   isTaskNote(path: string): boolean {
-    return this.current?.sync?.taskIdOf(path) !== undefined;
+    return this.taskIdOfNote(path) !== undefined;
   }
 
   /** Creates a task (and its note) for every valid item of a YAML file; reports the rest. */

@@ -100,6 +100,7 @@ export class WorkersView extends PoolView {
         clock: host.clock,
         onPause: (workerId: string) => host.pauseWorker(workerId),
         onResume: (workerId: string) => host.resumeWorker(workerId),
+        onChangeTrust: (workerId: string) => host.changeTrustTier(workerId),
       },
     });
   }
@@ -151,6 +152,9 @@ export class MyWorkView extends PoolView {
         onOpenTask: (taskId: string) => host.openTask(taskId),
         onAction: (...args: Parameters<PoolViewHost['runWorkAction']>) =>
           host.runWorkAction(...args),
+        onAcceptOffer: (offerId: string) => host.acceptOffer(offerId),
+        onRejectOffer: (...args: Parameters<PoolViewHost['rejectOffer']>) =>
+          host.rejectOffer(...args),
         onSetOnline: (online: boolean) => host.setOnline(online),
         onRegister: () => host.registerWorker(),
       },

@@ -114,6 +114,29 @@ export function dependencyText(link: DependencyLink): string {
 }
 
 /**
+ * What blocks what around one task: the tasks it depends on, the unfinished tasks that depend on
+ * it (none once it is merged), and both in one sentence (null without either).
+ */
+export function dependencyPicture(
+  task: Task,
+  tasks: ReadonlyMap<string, Task>,
+): { dependsOn: DependencyLink[]; blocks: DependencyLink[]; summary: string | null } {
+  const dependsOn = dependenciesOf(task, tasks);
+  const blocks =
+    task.status === 'merged'
+      ? []
+      : dependentsOf(task.task_id, tasks).filter((link) => !isTerminal(link.status!));
+  const waitsOn = dependsOn.filter((link) => link.state !== 'met');
+  const summary = [
+    waitsOn.length > 0 ? `Waits on ${waitsOn.map(dependencyText).join(', ')}.` : '',
+    blocks.length > 0 ? `Blocks ${blocks.map(dependencyText).join(', ')}.` : '',
+  ]
+    .filter(Boolean)
+    .join(' ');
+  return { dependsOn, blocks, summary: summary === '' ? null : summary };
+}
+
+/**
  * A task's attempts against its limit: its own `max_attempts`, else its repo's (the value in
  * effect); without a known limit, only the count.
  */
@@ -181,18 +204,7 @@ function mostRecentFirst(a: Task, b: Task): number {
 
 function toCard(task: Task, snapshot: PoolSnapshot, now: number): BoardCard {
   const expiresAt = task.lease?.expires_at ?? null;
-  const dependsOn = dependenciesOf(task, snapshot.tasks);
-  const blocks =
-    task.status === 'merged'
-      ? []
-      : dependentsOf(task.task_id, snapshot.tasks).filter((link) => !isTerminal(link.status!));
-  const waitsOn = dependsOn.filter((link) => link.state !== 'met');
-  const summary = [
-    waitsOn.length > 0 ? `Waits on ${waitsOn.map(dependencyText).join(', ')}.` : '',
-    blocks.length > 0 ? `Blocks ${blocks.map(dependencyText).join(', ')}.` : '',
-  ]
-    .filter(Boolean)
-    .join(' ');
+  const { dependsOn, blocks, summary } = dependencyPicture(task, snapshot.tasks);
   return {
     taskId: task.task_id,
     title: task.title,
@@ -212,7 +224,7 @@ function toCard(task: Task, snapshot: PoolSnapshot, now: number): BoardCard {
     waitingOn: task.dependencies_pending,
     dependsOn,
     blocks,
-    dependencySummary: summary === '' ? null : summary,
+    dependencySummary: summary,
     failure: task.status === 'failed' ? failureText(task, snapshot.repos.get(task.repo)) : null,
   };
 }

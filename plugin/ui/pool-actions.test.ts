@@ -5,7 +5,13 @@ import { LocalOwpApi } from '../../scheduler/local-api.ts';
 import { SqlJsDriver } from '../embedded/sqljs-driver.ts';
 import { myWork, workerActions } from '../state/my-work.ts';
 import { aSnapshot } from '../state/testing/snapshot-builder.ts';
-import { PoolActions, boardMoveTargets, prLabel, prUrlProblem } from './pool-actions.ts';
+import {
+  PoolActions,
+  boardMoveLabel,
+  boardMoveTargets,
+  prLabel,
+  prUrlProblem,
+} from './pool-actions.ts';
 
 /** A pool with one task leased to one worker, and the APIs of its admin and its worker. */
 async function poolWithALease() {
@@ -66,12 +72,73 @@ describe('PoolActions', () => {
   });
 });
 
+describe('PoolActions: the v1 work rules', () => {
+  async function pool() {
+    const engine = new Scheduler({ driver: await SqlJsDriver.open(), clock: systemClock });
+    const admin = new LocalOwpApi(engine, { admin: true });
+    const { worker_id, token } = await admin.registerWorker({ name: 'Ana' });
+    const api = new LocalOwpApi(engine, { admin: true, workerToken: token });
+    await api.heartbeat();
+    return { admin, api, workerId: worker_id, actions: new PoolActions(() => api) };
+  }
+
+  it('accepts an offer, which becomes a lease, and rejects another with its reason', async () => {
+    const { admin, api, actions } = await pool();
+    await admin.upsertRepo({ repo: 'offers', assignment: 'offer' });
+    const wanted = await admin.createTask({ repo: 'offers', title: 'Wanted' });
+    const unwanted = await admin.createTask({ repo: 'offers', title: 'Unwanted' });
+    const offers = (await api.listOffers()).offers;
+    const offerOf = (taskId: string) => offers.find((o) => o.task_id === taskId)!.offer_id;
+
+    await actions.acceptOffer(offerOf(wanted.task_id));
+    expect((await api.getWork()).leases.map((l) => l.title)).toEqual(['Wanted']);
+
+    await actions.rejectOffer(offerOf(unwanted.task_id), {
+      reason: 'unclear_requirements',
+      message: 'Which page?',
+    });
+    expect(await admin.getTask(unwanted.task_id)).toMatchObject({
+      status: 'ready',
+      assignee: null,
+    });
+    expect((await api.listOffers()).offers).toEqual([]);
+    await expect(actions.acceptOffer(offerOf(unwanted.task_id))).rejects.toMatchObject({
+      code: 'offer_closed',
+    });
+  });
+
+  it('requeues a failed task with a fresh count, and changes a worker’s trust tier', async () => {
+    const { admin, api, workerId, actions } = await pool();
+    await admin.upsertRepo({ repo: 'once', max_attempts: 1 });
+    const task = await admin.createTask({ repo: 'once', title: 'Flaky' });
+    const [lease] = (await api.getWork()).leases;
+    await api.releaseLease(lease!.lease_id, 'cannot reproduce');
+    expect(await admin.getTask(task.task_id)).toMatchObject({ status: 'failed', attempts: 1 });
+
+    await actions.setTrustTier(workerId, { tier: 'untrusted', reason: 'gave up on the task' });
+    expect((await admin.listWorkers())[0]!.trust_tier).toBe('untrusted');
+
+    await admin.pauseWorker(workerId); // else the requeued task is leased to Ana again at once
+    await actions.moveTask(task.task_id, 'failed', 'ready');
+    expect(await admin.getTask(task.task_id)).toMatchObject({ status: 'ready', attempts: 0 });
+  });
+});
+
 describe('what the views offer', () => {
   it('board moves: requeue, merge and cancel, as the lifecycle allows an admin', () => {
     expect(boardMoveTargets('ready')).toEqual(['cancelled']);
     expect(boardMoveTargets('blocked')).toEqual(['ready', 'cancelled']);
     expect(boardMoveTargets('pr_opened')).toEqual(['ready', 'merged', 'cancelled']);
     expect(boardMoveTargets('merged')).toEqual([]);
+    expect(boardMoveTargets('failed')).toEqual(['ready', 'cancelled']);
+    expect(boardMoveTargets('offered')).toEqual(['cancelled']);
+  });
+
+  it('names a move: a failed task is requeued, other work goes back to the queue', () => {
+    expect(boardMoveLabel('failed', 'ready')).toBe('Requeue');
+    expect(boardMoveLabel('blocked', 'ready')).toBe('Back to the queue');
+    expect(boardMoveLabel('pr_opened', 'merged')).toBe('Mark merged');
+    expect(boardMoveLabel('failed', 'cancelled')).toBe('Cancel task');
   });
 
   it('PR links: checked before sending, shown by number', () => {

@@ -1,4 +1,10 @@
-import type { OwpApi, StatusUpdateRequest, TaskStatus } from '../../protocol/index.ts';
+import type {
+  OfferRejectRequest,
+  OwpApi,
+  StatusUpdateRequest,
+  TaskStatus,
+  TrustTierRequest,
+} from '../../protocol/index.ts';
 import { boardDropCause } from '../state/board.ts';
 import type { MyWorkItem, WorkAction } from '../state/my-work.ts';
 
@@ -10,6 +16,17 @@ export function boardMoveAllowed(from: TaskStatus, to: TaskStatus): boolean {
 /** The columns a card in `from` may be moved to, in lifecycle order. */
 export function boardMoveTargets(from: TaskStatus): TaskStatus[] {
   return (['ready', 'merged', 'cancelled'] as const).filter((to) => boardMoveAllowed(from, to));
+}
+
+/**
+ * The words for a card's move: a failed task is requeued (with a fresh count of attempts), other
+ * work goes back to the queue.
+ */
+export function boardMoveLabel(from: TaskStatus, to: TaskStatus): string {
+  if (to === 'ready') return from === 'failed' ? 'Requeue' : 'Back to the queue';
+  if (to === 'merged') return 'Mark merged';
+  if (to === 'cancelled') return 'Cancel task';
+  return to;
 }
 
 /** A pull request link as a card shows it: `#418` for a GitHub or GitLab link, else `PR`. */
@@ -56,6 +73,21 @@ export class PoolActions {
 
   async resumeWorker(workerId: string): Promise<void> {
     await this.api().resumeWorker(workerId);
+  }
+
+  /** Sets a worker's trust tier; the reason goes to the audit log with it (admin). */
+  async setTrustTier(workerId: string, request: TrustTierRequest): Promise<void> {
+    await this.api().setTrustTier(workerId, request);
+  }
+
+  /** Takes an offered task: the lease starts now, and the task is the worker's like any other. */
+  async acceptOffer(offerId: string): Promise<void> {
+    await this.api().acceptOffer(offerId);
+  }
+
+  /** Turns an offer down with a reason; the task goes back to the queue for someone else. */
+  async rejectOffer(offerId: string, request: OfferRejectRequest): Promise<void> {
+    await this.api().rejectOffer(offerId, request);
   }
 
   async runWorkAction(item: MyWorkItem, action: WorkAction, prUrl?: string): Promise<void> {

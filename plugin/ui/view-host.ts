@@ -1,5 +1,5 @@
 import type { Readable } from 'svelte/store';
-import type { RepoAnalytics, TaskStatus } from '../../protocol/index.ts';
+import type { OfferRejectRequest, RepoAnalytics, TaskStatus } from '../../protocol/index.ts';
 import type { PoolSnapshot } from '../state/pool-snapshot.ts';
 import type { MyWorkItem, WorkAction } from '../state/my-work.ts';
 
@@ -31,7 +31,13 @@ export interface PoolViewHost {
   moveTask(taskId: string, from: TaskStatus, to: TaskStatus): Promise<void>;
   pauseWorker(workerId: string): Promise<void>;
   resumeWorker(workerId: string): Promise<void>;
+  /** Asks the admin for a worker's new trust tier and the reason (a dialog), then sets it. */
+  changeTrustTier(workerId: string): void;
   runWorkAction(item: MyWorkItem, action: WorkAction, prUrl?: string): Promise<void>;
+  /** The local worker takes an offered task; its lease then shows with the others. */
+  acceptOffer(offerId: string): Promise<void>;
+  /** The local worker turns an offer down, saying why. */
+  rejectOffer(offerId: string, request: OfferRejectRequest): Promise<void>;
   setOnline(online: boolean): Promise<void>;
   registerWorker(): Promise<void>;
   /** A repo's figures over the last 30 days (admin). */

@@ -2,14 +2,22 @@
 import { flushSync, mount, unmount, type Component } from 'svelte';
 import { readable, writable } from 'svelte/store';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { OwpEvent } from '../../protocol/index.ts';
+import type { OwpEvent, WorkOffer } from '../../protocol/index.ts';
 import type { PoolSnapshot } from '../state/pool-snapshot.ts';
 import { aReport } from '../state/testing/report-builder.ts';
-import { NOW, aRepo, aSnapshot, aTask, aWorker } from '../state/testing/snapshot-builder.ts';
+import {
+  NOW,
+  aRepo,
+  aSnapshot,
+  aTask,
+  aWorker,
+  minutesFromNow,
+} from '../state/testing/snapshot-builder.ts';
 import Activity from './Activity.svelte';
 import Analytics from './Analytics.svelte';
 import Board from './Board.svelte';
 import MyWork from './MyWork.svelte';
+import TaskNotePanel from './TaskNotePanel.svelte';
 import type { SessionInfo } from './view-host.ts';
 import Workers from './Workers.svelte';
 
@@ -130,6 +138,83 @@ describe('Board', () => {
   });
 });
 
+describe('Board: the v1 work rules', () => {
+  const snapshot = aSnapshot({
+    tasks: [
+      aTask({ task_id: 't_schema', title: 'Schema', status: 'in_progress' }),
+      aTask({
+        task_id: 't_api',
+        title: 'API',
+        depends_on: ['t_schema'],
+        dependencies_pending: 1,
+      }),
+      aTask({ task_id: 't_flaky', title: 'Flaky test', status: 'failed', attempts: 5 }),
+      aTask({ task_id: 't_offer', title: 'Header', status: 'offered', assignee: 'w_alice' }),
+    ],
+    workers: [aWorker()],
+    repos: [aRepo({ repo: 'demo', max_attempts: 5, assignment: 'offer' })],
+  });
+  const column = (target: HTMLElement, status: string) =>
+    target.querySelector<HTMLElement>(`.owp-column[data-status="${status}"]`);
+
+  it('shows a failed task with why it stopped, and requeues it with one click', async () => {
+    const onMoveTask = vi.fn(async () => undefined);
+    const { target } = render(Board, snapshot, { onOpenTask: vi.fn(), onMoveTask });
+    expect(target.querySelector('.owp-failed-count')!.textContent!.trim()).toBe('1 failed');
+    const failed = column(target, 'failed')!;
+    expect(failed.querySelector('.owp-card-failure')!.textContent).toBe(
+      'Out of attempts: 5 of 5 used',
+    );
+    click(byText(failed, 'button', 'Requeue'));
+    expect(onMoveTask).toHaveBeenCalledWith('t_flaky', 'failed', 'ready');
+    click(failed.querySelector('.owp-card-menu'));
+    expect(
+      [...failed.querySelectorAll('.owp-card-moves button')].map((b) => b.textContent!.trim()),
+    ).toEqual(['Requeue', 'Cancel task']);
+  });
+
+  it('gives a worker no Requeue, and leaves out empty failed and offered columns', () => {
+    const { target } = render(
+      Board,
+      snapshot,
+      { onOpenTask: vi.fn(), onMoveTask: vi.fn() },
+      { ...admin, admin: false },
+    );
+    expect(byText(target, 'button', 'Requeue')).toBeUndefined();
+    expect(column(target, 'offered')!.textContent).toContain('Offered to Alice');
+
+    const { target: quiet } = render(
+      Board,
+      aSnapshot({ tasks: [aTask({ title: 'Plain' })], repos: [aRepo()] }),
+      { onOpenTask: vi.fn(), onMoveTask: vi.fn() },
+    );
+    expect(
+      [...quiet.querySelectorAll('.owp-column')].map((c) => c.getAttribute('data-status')),
+    ).toEqual(['ready', 'leased', 'in_progress', 'blocked', 'pr_opened']);
+  });
+
+  it('shows what blocks what: “waiting on 1” with the titles, each a link to its note', () => {
+    const onOpenTask = vi.fn();
+    const { target } = render(Board, snapshot, { onOpenTask, onMoveTask: vi.fn() });
+    const api = target.querySelector<HTMLElement>('.owp-card[data-task-id="t_api"]')!;
+    const toggle = api.querySelector<HTMLElement>('.owp-dependency-toggle')!;
+    expect(toggle.textContent!.replace(/\s+/g, ' ').trim()).toBe('waiting on 1');
+    expect(toggle.title).toBe('Waits on “Schema” (in progress).');
+    const schema = target.querySelector<HTMLElement>('.owp-card[data-task-id="t_schema"]')!;
+    expect(schema.querySelector<HTMLElement>('.owp-dependency-toggle')!.title).toBe(
+      'Blocks “API” (ready).',
+    );
+
+    click(toggle);
+    const groups = [...api.querySelectorAll('.owp-dependency-group')].map((g) =>
+      g.textContent!.replace(/\s+/g, ' ').trim(),
+    );
+    expect(groups).toEqual(['Depends on Schema not merged yet']);
+    click(byText(api, '.owp-dependency button', 'Schema'));
+    expect(onOpenTask).toHaveBeenCalledWith('t_schema');
+  });
+});
+
 describe('Workers', () => {
   const snapshot = aSnapshot({
     workers: [
@@ -154,7 +239,7 @@ describe('Workers', () => {
   it('shows who is online, their load against capacity and skills; an admin pauses and resumes', () => {
     const onPause = vi.fn(async () => undefined);
     const onResume = vi.fn(async () => undefined);
-    const { target } = render(Workers, snapshot, { onPause, onResume });
+    const { target } = render(Workers, snapshot, { onPause, onResume, onChangeTrust: vi.fn() });
     expect(target.textContent).toContain('1 of 2 online');
     const alice = target.querySelector<HTMLElement>('[data-worker-id="w_alice"]')!;
     expect(alice.textContent).toContain('You');
@@ -168,14 +253,42 @@ describe('Workers', () => {
     expect(onResume).toHaveBeenCalledWith('w_bob');
   });
 
-  it('has no pause buttons for a worker', () => {
+  it('shows each worker’s trust tier and reputation; an admin changes the tier', () => {
+    const onChangeTrust = vi.fn();
+    const trusted = aSnapshot({
+      workers: [
+        aWorker({
+          worker_id: 'w_alice',
+          trust_tier: 'trusted',
+          reputation: 0.715,
+          tasks_completed: 3,
+        }),
+      ],
+    });
+    const { target } = render(Workers, trusted, {
+      onPause: vi.fn(),
+      onResume: vi.fn(),
+      onChangeTrust,
+    });
+    const alice = target.querySelector<HTMLElement>('[data-worker-id="w_alice"]')!;
+    expect(alice.querySelector('.owp-trust')!.textContent!.trim()).toBe('Trusted');
+    const reputation = alice.querySelector<HTMLElement>('.owp-reputation')!;
+    expect(reputation.textContent!.trim()).toBe('Reputation 0.71');
+    expect(reputation.title).toBe('Reputation 0.71: 3 merged, 0 expired, 0 released');
+    click(byText(alice, 'button', 'Change trust'));
+    expect(onChangeTrust).toHaveBeenCalledWith('w_alice');
+  });
+
+  it('has no pause or trust buttons for a worker', () => {
     const { target } = render(
       Workers,
       snapshot,
-      { onPause: vi.fn(), onResume: vi.fn() },
+      { onPause: vi.fn(), onResume: vi.fn(), onChangeTrust: vi.fn() },
       { ...admin, admin: false },
     );
     expect(byText(target, 'button', 'Pause')).toBeUndefined();
+    expect(byText(target, 'button', 'Change trust')).toBeUndefined();
+    expect(target.querySelector('.owp-trust')!.textContent!.trim()).toBe('Basic');
   });
 });
 
@@ -225,6 +338,8 @@ describe('My work', () => {
     const handlers = {
       onOpenTask: vi.fn(),
       onAction: vi.fn(async () => undefined),
+      onAcceptOffer: vi.fn(async (_offerId: string) => undefined),
+      onRejectOffer: vi.fn(async (_offerId: string, _request: unknown) => undefined),
       onSetOnline: vi.fn(async () => undefined),
       onRegister: vi.fn(async () => undefined),
     };
@@ -272,11 +387,138 @@ describe('My work', () => {
     ]);
   });
 
+  const offer: WorkOffer = {
+    offer_id: 'o_1',
+    task_id: 't_9',
+    repo: 'acme/web',
+    title: 'Header',
+    description: '',
+    estimate_points: 2,
+    priority: 10,
+    area: null,
+    tier: 0,
+    required_skills: ['css'],
+    offered_at: minutesFromNow(-2),
+    expires_at: minutesFromNow(13),
+    contract: { setup: 'npm ci', test: 'npm test' },
+  };
+
+  it('lists my offers with the time left and the repo’s contract; Accept takes one', async () => {
+    const { target, handlers } = renderMyWork(admin, aSnapshot({ offers: [offer] }));
+    const item = target.querySelector<HTMLElement>('.owp-offer[data-offer-id="o_1"]')!;
+    expect(item.querySelector('.owp-offer-title')!.textContent).toBe('Header');
+    expect(item.querySelector('.owp-countdown')!.textContent).toBe('13m left');
+    expect(
+      [...item.querySelectorAll('.owp-contract-line')].map((l) =>
+        l.textContent!.replace(/\s+/g, ' ').trim(),
+      ),
+    ).toEqual(['Setup npm ci', 'Test npm test']);
+    expect(target.textContent).not.toContain('No leases right now');
+    click(byText(item, 'button', 'Accept'));
+    await vi.waitFor(() => expect(handlers.onAcceptOffer).toHaveBeenCalledWith('o_1'));
+  });
+
+  it('asks why before rejecting an offer, and sends the reason with an optional message', async () => {
+    const { target, handlers } = renderMyWork(admin, aSnapshot({ offers: [offer] }));
+    const item = target.querySelector<HTMLElement>('.owp-offer')!;
+    click(byText(item, 'button', 'Reject…'));
+    const select = item.querySelector<HTMLSelectElement>('select')!;
+    expect([...select.options].map((o) => o.textContent!.trim())).toEqual([
+      'Pick a reason…',
+      'Not enough time',
+      'The requirements are unclear',
+      'Not my skills',
+      'Another reason',
+    ]);
+    click(byText(item, 'button', 'Reject offer'));
+    await vi.waitFor(() => {
+      flushSync();
+      expect(item.querySelector('[role="alert"]')?.textContent).toBe(
+        'Pick a reason for turning the offer down.',
+      );
+    });
+    expect(handlers.onRejectOffer).not.toHaveBeenCalled();
+
+    select.value = 'unclear_requirements';
+    select.dispatchEvent(new Event('change', { bubbles: true }));
+    const message = item.querySelector<HTMLInputElement>('input[type="text"]')!;
+    message.value = ' Which page? ';
+    message.dispatchEvent(new Event('input', { bubbles: true }));
+    flushSync();
+    click(byText(item, 'button', 'Reject offer'));
+    await vi.waitFor(() =>
+      expect(handlers.onRejectOffer).toHaveBeenCalledWith('o_1', {
+        reason: 'unclear_requirements',
+        message: 'Which page?',
+      }),
+    );
+  });
+
+  it('says in words why an offer could not be accepted', async () => {
+    const { target, handlers } = renderMyWork(admin, aSnapshot({ offers: [offer] }));
+    handlers.onAcceptOffer.mockRejectedValueOnce(
+      new Error('Offer o_1 is expired; it can no longer be answered.'),
+    );
+    click(byText(target, 'button', 'Accept'));
+    await vi.waitFor(() => {
+      flushSync();
+      expect(target.querySelector('.owp-offer [role="alert"]')?.textContent).toBe(
+        'Offer o_1 is expired; it can no longer be answered.',
+      );
+    });
+  });
+
   it('goes online from its header', () => {
     const { target, handlers } = renderMyWork({ ...admin, online: false }, aSnapshot());
     expect(target.textContent).toContain('You are offline');
     click(byText(target, 'button', 'Go online'));
     expect(handlers.onSetOnline).toHaveBeenCalledWith(true);
+  });
+});
+
+describe('TaskNotePanel', () => {
+  const snapshot = aSnapshot({
+    tasks: [
+      aTask({ task_id: 't_schema', title: 'Schema', status: 'in_progress' }),
+      aTask({ task_id: 't_api', title: 'API', depends_on: ['t_schema'], dependencies_pending: 1 }),
+    ],
+    repos: [aRepo({ contract: { setup: 'npm ci', pr_template: '## What\n## Why' } })],
+  });
+
+  it('folds to one line, and unfolds to the contract and what the task waits on', () => {
+    const onOpenTask = vi.fn();
+    const { target } = render(TaskNotePanel, snapshot, { taskId: 't_api', onOpenTask });
+    const panel = target.querySelector<HTMLDetailsElement>('details.owp-note-panel')!;
+    expect(panel.open).toBe(false);
+    expect(panel.querySelector('.owp-note-panel-line')!.textContent).toBe(
+      'Ready · waiting on 1 · contract',
+    );
+    expect(
+      [...panel.querySelectorAll('.owp-contract-line')].map((l) =>
+        l.textContent!.replace(/\s+/g, ' ').trim(),
+      ),
+    ).toEqual(['Setup npm ci', 'PR template ## What ## Why']);
+    expect(panel.querySelector('.owp-contract-line pre')!.textContent).toBe('## What\n## Why');
+    expect(
+      panel.querySelector('.owp-dependency-group')!.textContent!.replace(/\s+/g, ' ').trim(),
+    ).toBe('Waiting on 1 of Schema not merged yet');
+    click(byText(panel, '.owp-dependency button', 'Schema'));
+    expect(onOpenTask).toHaveBeenCalledWith('t_schema');
+  });
+
+  it('follows the pool: a merged dependency stops the wait', () => {
+    const { target, pool } = render(TaskNotePanel, snapshot, {
+      taskId: 't_api',
+      onOpenTask: vi.fn(),
+    });
+    const tasks = new Map(snapshot.tasks);
+    tasks.set('t_schema', { ...tasks.get('t_schema')!, status: 'merged' });
+    tasks.set('t_api', { ...tasks.get('t_api')!, dependencies_pending: 0 });
+    pool.set({ ...snapshot, tasks });
+    flushSync();
+    expect(target.querySelector('.owp-note-panel-line')!.textContent).toBe(
+      'Ready · depends on 1 · contract',
+    );
   });
 });
 
