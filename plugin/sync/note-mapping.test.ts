@@ -52,6 +52,7 @@ describe('taskToNote', () => {
       skills: ['svelte', 'typescript'],
       area: 'ui',
       tier: 1,
+      depends_on: [],
       assignee: null,
       lease_expires: null,
       pr_url: null,
@@ -83,6 +84,11 @@ describe('taskToNote', () => {
 
   it('writes an empty description as an empty body', () => {
     expect(taskToNote(aTask({ description: '' })).body).toBe('');
+  });
+
+  it('writes the ids of the tasks it depends on, in the task’s order', () => {
+    const task = aTask({ depends_on: ['t_b', 't_a'], dependencies_pending: 2 });
+    expect(taskToNote(task).frontmatter.depends_on).toEqual(['t_b', 't_a']);
   });
 });
 
@@ -124,6 +130,35 @@ describe('noteToTaskFields', () => {
     const { fields, errors } = noteToTaskFields({ priority: null, points: '', repo: '' }, 'x');
     expect(errors).toEqual([]);
     expect(fields).toEqual({ description: 'x' });
+  });
+
+  it('reads depends_on as a list of task ids, or ids typed on one line', () => {
+    expect(noteToTaskFields({ depends_on: [' t_b ', 't_a', 't_b', ''] }, '').fields).toEqual({
+      description: '',
+      depends_on: ['t_b', 't_a'],
+    });
+    expect(noteToTaskFields({ depends_on: 't_Ab, t_c' }, '').fields.depends_on).toEqual([
+      't_Ab',
+      't_c',
+    ]);
+    // Emptied: the task no longer waits on anything.
+    expect(noteToTaskFields({ depends_on: null }, '').fields.depends_on).toEqual([]);
+    expect(noteToTaskFields({ depends_on: [] }, '').fields.depends_on).toEqual([]);
+  });
+
+  it('refuses depends_on that is not a list of ids, with a message fit for a Notice', () => {
+    const message =
+      'depends_on must be a list of task ids (the owp_id of other task notes), 50 at most.';
+    for (const value of [
+      { id: 't_1' },
+      [1, 2],
+      [['t_1']],
+      Array.from({ length: 51 }, (_, i) => `t_${i}`),
+    ]) {
+      const { fields, errors } = noteToTaskFields({ depends_on: value }, '');
+      expect(fields.depends_on).toBeUndefined();
+      expect(errors).toEqual([{ key: 'depends_on', message }]);
+    }
   });
 
   it('clears the area when the property is emptied', () => {
@@ -175,6 +210,14 @@ describe('ownedChanges', () => {
 
   it('sees a property removed as a change', () => {
     expect(ownedChanges({ priority: 5 }, {})).toEqual(['priority']);
+    expect(ownedChanges({ depends_on: ['t_1'] }, {})).toEqual(['depends_on']);
+  });
+
+  it('takes dependencies in any order, and an absent depends_on as none', () => {
+    expect(ownedChanges({ depends_on: ['t_a', 't_b'] }, { depends_on: 't_b, t_a' })).toEqual([]);
+    // Notes written before the key existed agree with a task that depends on nothing.
+    expect(ownedChanges({ depends_on: [] }, {})).toEqual([]);
+    expect(ownedChanges({ depends_on: ['t_a'] }, { depends_on: ['t_A'] })).toEqual(['depends_on']);
   });
 });
 

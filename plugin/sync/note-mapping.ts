@@ -17,6 +17,7 @@ export const OWNED_KEYS = [
   'skills',
   'area',
   'tier',
+  'depends_on',
   'assignee',
   'lease_expires',
   'pr_url',
@@ -25,7 +26,15 @@ export const OWNED_KEYS = [
 export type OwnedKey = (typeof OWNED_KEYS)[number];
 
 /** Owned keys the user edits in the note; an edit goes to the scheduler. */
-export const USER_KEYS = ['repo', 'priority', 'points', 'skills', 'area', 'tier'] as const;
+export const USER_KEYS = [
+  'repo',
+  'priority',
+  'points',
+  'skills',
+  'area',
+  'tier',
+  'depends_on',
+] as const;
 export type UserKey = (typeof USER_KEYS)[number];
 
 /** Owned keys only the scheduler sets; a user's edit to them is put back. */
@@ -52,6 +61,11 @@ export type OwnedFrontmatter = {
   skills: string[];
   area: string | null;
   tier: number;
+  /**
+   * The ids (`owp_id`) of the tasks that must be merged first. Ids, not links: a note's name follows
+   * its title and changes, an id does not; the panel above the note names them by title.
+   */
+  depends_on: string[];
   /** The worker's name when known, else its id. */
   assignee: string | null;
   /** ISO timestamp, or null when there is no running lease. */
@@ -80,6 +94,7 @@ export function taskToNote(task: Task, names: WorkerNames = new Map()): TaskNote
       skills: [...task.required_skills],
       area: task.area,
       tier: task.tier,
+      depends_on: [...task.depends_on],
       assignee: task.assignee === null ? null : (names.get(task.assignee) ?? task.assignee),
       lease_expires: task.lease?.expires_at ?? null,
       pr_url: task.artifact?.pr_url ?? null,
@@ -113,6 +128,7 @@ export interface NoteTaskFields {
   required_skills?: string[];
   area?: string | null;
   tier?: number;
+  depends_on?: string[];
 }
 
 /** One property that could not be read, with a message fit for a Notice. */
@@ -200,6 +216,16 @@ export function noteToTaskFields(
       fail('area', 'area must be at most 100 characters.');
     } else fields.area = area;
   }
+
+  if (frontmatter.depends_on !== undefined) {
+    const ids = readIds(frontmatter.depends_on);
+    if (ids && shape.depends_on.safeParse(ids).success) fields.depends_on = ids;
+    else
+      fail(
+        'depends_on',
+        'depends_on must be a list of task ids (the owp_id of other task notes), 50 at most.',
+      );
+  }
   return { fields, errors };
 }
 
@@ -235,6 +261,24 @@ function readList(value: unknown): string[] | null {
   return [...out].sort();
 }
 
+/**
+ * Task ids, also when typed as comma-separated text: trimmed, each once, in the order given (ids
+ * are case-sensitive, so unlike skills they are not lower-cased).
+ */
+function readIds(value: unknown): string[] | null {
+  if (value === null) return [];
+  const items = typeof value === 'string' ? value.split(',') : Array.isArray(value) ? value : null;
+  if (!items) return null;
+  const out = new Set<string>();
+  for (const item of items) {
+    if (item === null || item === undefined) continue;
+    if (typeof item !== 'string') return null;
+    const id = item.trim();
+    if (id !== '') out.add(id);
+  }
+  return [...out];
+}
+
 function show(value: unknown): string {
   return typeof value === 'string' ? `"${value}"` : (JSON.stringify(value) ?? String(value));
 }
@@ -254,6 +298,10 @@ export function canonicalValue(key: OwnedKey, value: unknown): unknown {
     }
     case 'skills':
       return value === undefined ? null : (readList(value)?.join('\n') ?? value);
+    case 'depends_on':
+      // Absent is no dependency, like an empty list: notes made before the key existed need no
+      // write to agree with their task. Order does not matter to the pool.
+      return value === undefined ? '' : (readIds(value)?.sort().join('\n') ?? value);
     default: {
       const text = readText(value);
       return text === undefined ? (value ?? null) : text;

@@ -730,6 +730,133 @@ describe('conflicts on owp_version', () => {
   });
 });
 
+describe('depends_on: what a task waits on, edited in its note', () => {
+  it('sends an edited depends_on, and the pool’s count of what is pending follows', async () => {
+    const w = world();
+    const schema = w.task('Schema');
+    const api = w.task('API');
+    const sync = w.sync();
+    await sync.start();
+    expect(w.noteOf(api.task_id).frontmatter.depends_on).toEqual([]);
+
+    await w.store.edit('Tasks/API.md', { depends_on: [schema.task_id] });
+    await sync.flush();
+
+    expect(w.updates).toEqual([
+      [api.task_id, { depends_on: [schema.task_id], expected_version: api.version }],
+    ]);
+    const updated = w.engine.getTask(api.task_id);
+    expect(updated).toMatchObject({ depends_on: [schema.task_id], dependencies_pending: 1 });
+    expect(w.noteOf(api.task_id).frontmatter).toMatchObject({
+      depends_on: [schema.task_id],
+      owp_version: updated.version,
+    });
+  });
+
+  it('puts back a dependency the pool refuses, an unknown task or a cycle, and says why', async () => {
+    const w = world();
+    const a = w.task('A');
+    const b = w.task('B', { depends_on: [a.task_id] });
+    const sync = w.sync();
+    await sync.start();
+
+    await w.store.edit('Tasks/A.md', { depends_on: ['t_nope'] });
+    await sync.flush();
+    expect(w.notices).toContain(
+      `The pool refused the edit of "Tasks/A.md": No task with id t_nope; a task can depend only on existing tasks.`,
+    );
+    expect(w.store.get('Tasks/A.md').frontmatter.depends_on).toEqual([]);
+
+    await w.store.edit('Tasks/A.md', { depends_on: [b.task_id] });
+    await sync.flush();
+    expect(w.notices.at(-1)).toMatch(
+      /^The pool refused the edit of "Tasks\/A\.md": Task t_\S+ cannot depend on t_\S+: .* already waits on/,
+    );
+    expect(w.store.get('Tasks/A.md').frontmatter.depends_on).toEqual([]);
+    expect(w.engine.getTask(a.task_id)).toMatchObject({ depends_on: [], version: a.version });
+  });
+
+  it('makes a new note that names its dependencies a task that waits on them', async () => {
+    const w = world();
+    const first = w.task('First');
+    const sync = w.sync();
+    await sync.start();
+
+    await w.store.create('Tasks/Second.md', { depends_on: [first.task_id] }, '');
+    await sync.flush();
+    const id = w.store.get('Tasks/Second.md').frontmatter.owp_id as string;
+    expect(w.engine.getTask(id)).toMatchObject({
+      depends_on: [first.task_id],
+      dependencies_pending: 1,
+    });
+  });
+
+  it('writes a dependency changed in the pool into the note', async () => {
+    const w = world();
+    const a = w.task('Base');
+    const b = w.task('Later');
+    const sync = w.sync();
+    await sync.start();
+
+    await w.api.updateTask(b.task_id, { depends_on: [a.task_id] });
+    await sync.flush();
+    expect(w.noteOf(b.task_id).frontmatter.depends_on).toEqual([a.task_id]);
+    expect(w.updates).toEqual([]);
+  });
+
+  it('leaves notes written before depends_on existed as they are', async () => {
+    const w = world();
+    const t = w.task('Old note', { priority: 5 });
+    w.store.seed('Tasks/Old note.md', {
+      owp_id: t.task_id,
+      repo: 'demo',
+      status: 'ready',
+      priority: 5,
+      points: 1,
+      skills: [],
+      area: null,
+      tier: 0,
+      assignee: null,
+      lease_expires: null,
+      pr_url: null,
+      owp_version: t.version,
+    });
+    const sync = w.sync();
+    const report = await sync.start();
+    await sync.flush();
+
+    expect(report).toMatchObject({ notesUpdated: 0, tasksUpdated: 0 });
+    expect(w.store.writes.get('Tasks/Old note.md')).toBeUndefined();
+    expect('depends_on' in w.store.get('Tasks/Old note.md').frontmatter).toBe(false);
+  });
+
+  it('keeps the user’s dependencies when the pool changed another field meanwhile', async () => {
+    const w = world();
+    const stream = heldStream(w.api);
+    const a = w.task('Dependency');
+    const t = w.task('Waiting');
+    const sync = w.sync({}, stream.subscribe);
+    await sync.start();
+
+    stream.hold();
+    await w.api.updateTask(t.task_id, { priority: 60 });
+    await w.store.edit('Tasks/Waiting.md', { depends_on: [a.task_id] });
+    await sync.flush();
+    stream.release();
+    await sync.flush();
+
+    expect(w.updates.map(([, request]) => request)).toEqual([
+      { depends_on: [a.task_id], expected_version: t.version },
+      { depends_on: [a.task_id], expected_version: t.version + 1 },
+    ]);
+    expect(w.engine.getTask(t.task_id)).toMatchObject({ priority: 60, depends_on: [a.task_id] });
+    expect(w.store.get('Tasks/Waiting.md').frontmatter).toMatchObject({
+      priority: 60,
+      depends_on: [a.task_id],
+    });
+  });
+});
+
 describe('deletes and the archive', () => {
   it('keeps the task when its note is deleted, and does not bring the note back', async () => {
     const w = world();

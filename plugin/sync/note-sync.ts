@@ -106,7 +106,14 @@ const USER_FIELD: Record<UserKey, keyof NoteTaskFields> = {
   skills: 'required_skills',
   area: 'area',
   tier: 'tier',
+  depends_on: 'depends_on',
 };
+/** Refusals of a value the user must change (put back in the note), not of the moment. */
+const REFUSED_VALUE_CODES = new Set([
+  'validation_failed',
+  'dependency_unknown',
+  'dependency_cycle',
+]);
 const MAX_CONFLICT_RETRIES = 3;
 
 /** The host's timers, by default. In Obsidian the glue passes `window`'s (popouts have their own). */
@@ -614,7 +621,7 @@ export class NoteSync {
     edits: TaskUpdateRequest,
     error: unknown,
   ): Promise<void> {
-    if (!(error instanceof OwpError && error.code === 'validation_failed')) {
+    if (!(error instanceof OwpError && REFUSED_VALUE_CODES.has(error.code))) {
       this.notifyUser(
         `Could not update the task of "${tracked.path}" (${messageOf(error)}); ` +
           `it will be sent again with the next change.`,
