@@ -316,6 +316,122 @@ describe('embedded mode, as a new user tries it', () => {
       ),
     );
     expect(app.statusBarEl.textContent).toMatch(/1 online · 1 ready · 1\/\d+ PRs/);
+
+    // A repo that offers its work: the next task there waits in My work for a yes or a no.
+    await plugin.controller.running!.api.upsertRepo({ repo: 'acme/docs', assignment: 'offer' });
+    const offered = 'Tasks/Proofread the guide.md';
+    await app.vault.create(offered, '---\nrepo: acme/docs\npoints: 1\n---\n');
+    const offer = await eventually(() => {
+      const item = myWork().querySelector<HTMLElement>('.owp-offer');
+      if (!item) throw new Error('No offer in My work');
+      return item;
+    });
+    expect(offer.querySelector('.owp-offer-title')!.textContent).toBe('Proofread the guide');
+    await eventually(async () => expect(await property(app, offered, 'status')).toBe('offered'));
+    click(withText(offer, 'button', 'Accept')[0]);
+
+    // Accepted: the offer is gone and the lease is there, as any other.
+    await eventually(() => {
+      expect(myWork().querySelector('.owp-offer')).toBeNull();
+      const lease = withText<HTMLElement>(myWork(), '.owp-work', 'Proofread the guide')[0]!;
+      expect(lease.dataset.status).toBe('leased');
+    });
+    await eventually(async () => expect(await property(app, offered, 'status')).toBe('leased'));
+    await eventually(() =>
+      expect(viewEl(app, 'owp-activity').textContent).toContain(
+        'Me accepted “Proofread the guide”',
+      ),
+    );
+  });
+});
+
+describe('the v1 work rules in Obsidian', () => {
+  it('puts the pool’s panel on a task’s note: the repo’s contract and what the task waits on', async () => {
+    const { app, plugin } = await start();
+    const api = plugin.controller.running!.api;
+    await api.upsertRepo({
+      repo: 'default',
+      contract: { setup: 'npm ci', test: 'npm test', branch_naming: 'owp/<task>' },
+    });
+    await plugin.controller.createTask({ repo: 'default', title: 'Schema' });
+    const schemaId = (await property(app, 'Tasks/Schema.md', 'owp_id')) as string;
+    await app.vault.create('Tasks/API.md', `---\ndepends_on: [${schemaId}]\n---\nThe endpoints.\n`);
+    await eventually(async () =>
+      expect(await property(app, 'Tasks/API.md', 'status')).toBe('ready'),
+    );
+    await app.workspace.getLeaf(false).openFile(app.vault.getFileByPath('Tasks/API.md')!);
+
+    const leaf = () => app.workspace.activeLeaf!.view.containerEl;
+    const panel = await eventually(() => {
+      const el = leaf().querySelector<HTMLElement>('.owp-note-panel');
+      if (!el) throw new Error('No panel on the note');
+      return el;
+    });
+    // Between the note's header and its content, not in the note.
+    expect(panel.closest('.owp-note-panel-host')!.nextElementSibling).toBe(
+      leaf().querySelector('.view-content'),
+    );
+    await eventually(() =>
+      expect(panel.querySelector('.owp-note-panel-line')!.textContent).toBe(
+        'Ready · waiting on 1 · contract',
+      ),
+    );
+    expect(
+      [...panel.querySelectorAll('.owp-contract-line')].map((l) =>
+        l.textContent!.replace(/\s+/g, ' ').trim(),
+      ),
+    ).toEqual(['Setup npm ci', 'Test npm test', 'Branch naming owp/<task>']);
+    expect(await app.vault.read(app.vault.getFileByPath('Tasks/API.md')!)).not.toContain('npm ci');
+
+    // A dependency's title opens its note, which shows what it blocks.
+    click(withText(panel, '.owp-dependency button', 'Schema')[0]);
+    await eventually(() => expect(app.workspace.getActiveFile()?.path).toBe('Tasks/Schema.md'));
+    await eventually(() =>
+      expect(leaf().querySelector('.owp-note-panel-line')!.textContent).toBe(
+        'Ready · blocks 1 · contract',
+      ),
+    );
+
+    // A note that is not a task's has no panel.
+    await app.vault.create('Journal.md', 'Today.\n');
+    await app.workspace.getLeaf(false).openFile(app.vault.getFileByPath('Journal.md')!);
+    expect(leaf().querySelector('.owp-note-panel')).toBeNull();
+  });
+
+  it('changes a worker’s trust tier from the Workers view, with the reason it asks for', async () => {
+    const { app, plugin } = await start();
+    await plugin.controller.registerWorker();
+    runCommand(app, 'open-workers');
+    const row = await eventually(() => {
+      const el = viewEl(app, 'owp-workers').querySelector<HTMLElement>('.owp-worker');
+      if (!el) throw new Error('No worker yet');
+      return el;
+    });
+    expect(row.querySelector('.owp-trust')!.textContent!.trim()).toBe('Basic');
+    click(withText(row, 'button', 'Change trust')[0]);
+
+    const modal = document.querySelector<HTMLElement>('.modal-container')!;
+    expect(modal.querySelector('.modal-title')!.textContent).toBe('Trust tier of Me');
+    await eventually(() =>
+      expect(modal.querySelector('.owp-reputation-score')?.textContent).toBe('Reputation 0.50'),
+    );
+    const select = modal.querySelector<HTMLSelectElement>('select')!;
+    select.value = 'trusted';
+    select.dispatchEvent(new Event('change', { bubbles: true }));
+    click(withText(modal, 'button', 'Change tier')[0]);
+    expect(modal.querySelector('.owp-inline-error')!.textContent).toBe(
+      'Give a reason: the audit log keeps it with the change.',
+    );
+
+    typeInto(modal.querySelector('textarea') as unknown as HTMLInputElement, 'Ten clean merges');
+    click(withText(modal, 'button', 'Change tier')[0]);
+    await eventually(() => expect(document.querySelector('.modal-container')).toBeNull());
+    await eventually(() =>
+      expect(viewEl(app, 'owp-workers').querySelector('.owp-trust')!.textContent!.trim()).toBe(
+        'Trusted',
+      ),
+    );
+    expect(Notice.messages).toContain('Me is now trusted.');
   });
 });
 
