@@ -131,52 +131,43 @@ export function leaseTtlOf(
   return task.ttl_override_ms ?? repo?.lease_ttl_ms ?? ctx.config.leaseTtlMs;
 }
 
-/** Repos whose review budget has room. */
-function reposWithBudget(ctx: EngineContext): RepoRow[] {
-  return ctx.driver.all<RepoRow>(
-    `SELECT r.* FROM repos r
-      WHERE r.max_open_prs > (SELECT COUNT(*) FROM tasks b WHERE b.repo = r.key
-              AND b.status IN ('offered', 'leased', 'in_progress', 'blocked', 'pr_opened'))`,
-  );
-}
-
-/** The best ready task `worker` may take, reading only the queue heads it is eligible for. */
+/**
+ * The best ready task `worker` may take: for each skill set the worker holds, one walk of that
+ * set's ready queue across repos, in queue order, stopping at the first task the repo's rules let
+ * this worker take (budget, trust, area lock, cool-downs). Tasks it lacks the skills for are never
+ * read, however many repos there are.
+ */
 export function bestTaskFor(ctx: EngineContext, worker: WorkerRow): TaskRow | undefined {
   const now = ctx.clock.now();
   const sets = skillSetsHeldBy(ctx.driver, worker.id);
   let best: TaskRow | undefined;
-  for (const repo of reposWithBudget(ctx)) {
-    const maxTier = maxTierIn(ctx, repo, worker);
-    if (maxTier < 0) continue;
-    for (const set of sets) {
-      const head = ctx.driver.get<TaskRow>(
-        `SELECT ${TASK_COLUMNS} FROM ${TASK_FROM}
-          WHERE t.status = 'ready' AND t.deps_pending = 0 AND t.repo = $repo
-            AND t.skill_set_id = $set
-            AND t.estimate_points <= $points_left AND t.tier <= $max_tier
-            AND (t.released_by IS NULL OR t.released_by <> $worker OR t.released_at <= $cooldown)
-            AND ($locks = 0 OR t.area IS NULL OR NOT EXISTS (
-                  SELECT 1 FROM tasks a WHERE a.repo = t.repo AND a.area = t.area
-                     AND a.status IN ${RESERVING_LIST}))
-            AND ($offers = 0 OR NOT EXISTS (
-                  SELECT 1 FROM offers o WHERE o.task_id = t.id AND o.worker_id = $worker
-                     AND o.status IN ('rejected', 'expired') AND o.resolved_at > $declined_since))
-          ORDER BY t.priority DESC, t.estimate_points, t.created_at, t.id
-          LIMIT 1`,
-        {
-          repo: repo.key,
-          set,
-          points_left: worker.capacity_points - worker.points_in_use,
-          max_tier: maxTier,
-          worker: worker.id,
-          cooldown: now - ctx.config.releaseCooldownMs,
-          locks: repo.area_locks_enabled,
-          offers: repo.assignment === 'offer' ? 1 : 0,
-          declined_since: now - ctx.config.offerCooldownMs,
-        },
-      );
-      if (head && (!best || compareTasks(head, best) < 0)) best = head;
-    }
+  for (const set of sets) {
+    const head = ctx.driver.get<TaskRow>(
+      `SELECT ${TASK_COLUMNS} FROM ${TASK_FROM} JOIN repos r ON r.key = t.repo
+        WHERE t.status = 'ready' AND t.deps_pending = 0 AND t.skill_set_id = $set
+          AND r.budget_used < r.max_open_prs
+          AND t.estimate_points <= $points_left
+          AND t.tier <= COALESCE(json_extract(r.trust_rules, $trust_path), $default_max_tier)
+          AND (t.released_by IS NULL OR t.released_by <> $worker OR t.released_at <= $cooldown)
+          AND (r.area_locks_enabled = 0 OR t.area IS NULL OR NOT EXISTS (
+                SELECT 1 FROM tasks a WHERE a.repo = t.repo AND a.area = t.area
+                   AND a.status IN ${RESERVING_LIST}))
+          AND (r.assignment <> 'offer' OR NOT EXISTS (
+                SELECT 1 FROM offers o WHERE o.task_id = t.id AND o.worker_id = $worker
+                   AND o.status IN ('rejected', 'expired') AND o.resolved_at > $declined_since))
+        ORDER BY t.priority DESC, t.estimate_points, t.created_at, t.id
+        LIMIT 1`,
+      {
+        set,
+        points_left: worker.capacity_points - worker.points_in_use,
+        trust_path: `$.${worker.trust_tier}`,
+        default_max_tier: ctx.config.defaultTrustRules[worker.trust_tier],
+        worker: worker.id,
+        cooldown: now - ctx.config.releaseCooldownMs,
+        declined_since: now - ctx.config.offerCooldownMs,
+      },
+    );
+    if (head && (!best || compareTasks(head, best) < 0)) best = head;
   }
   return best;
 }

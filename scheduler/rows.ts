@@ -23,6 +23,8 @@ export interface RepoRow {
   contract: string | null; // JSON RepoContract
   assignment: AssignmentMode;
   offer_ttl_ms: number | null;
+  /** Tasks counted against the review budget, kept by the transition writer. */
+  budget_used: number;
   created_at: number;
   updated_at: number;
 }

@@ -30,6 +30,14 @@ export function findRepo(driver: SqlDriver, key: string): RepoRow | undefined {
 
 /** Tasks counted against the repo's review budget. At most max_open_prs rows, through an index. */
 export function budgetUsed(driver: SqlDriver, repo: string): number {
+  return (
+    driver.get<{ n: number }>('SELECT budget_used AS n FROM repos WHERE key = $repo', { repo })
+      ?.n ?? 0
+  );
+}
+
+/** The count `budgetUsed` keeps, counted from the tasks: for checks that the two agree. */
+export function countBudgetUsed(driver: SqlDriver, repo: string): number {
   return driver.get<{ n: number }>(
     `SELECT COUNT(*) AS n FROM tasks
       WHERE repo = $repo AND status IN ('offered', 'leased', 'in_progress', 'blocked', 'pr_opened')`,

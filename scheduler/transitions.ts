@@ -3,7 +3,7 @@ import type { Artifact, OfferRejectRequest } from '../protocol/index.ts';
 import { toIso } from './clock.ts';
 import type { EngineContext } from './context.ts';
 import { type OutcomeStats, reputationOf } from './eligibility.ts';
-import { type LifecycleEdge, HOLDING_STATUSES } from './lifecycle.ts';
+import { type LifecycleEdge, HOLDING_STATUSES, countsAgainstBudget } from './lifecycle.ts';
 import type { TaskRow } from './rows.ts';
 import type { SqlParams } from './storage-port.ts';
 import { updateWorkerLoad } from './worker-load.ts';
@@ -164,6 +164,14 @@ export function applyTransition(
   // A transition changes only these columns; the rest (title, description, skills…) carry over.
   const updated: TaskRow = { ...task, ...row };
   updateWorkerLoad(ctx.driver, task, updated);
+  const budgetDelta =
+    Number(countsAgainstBudget(updated.status)) - Number(countsAgainstBudget(task.status));
+  if (budgetDelta !== 0) {
+    ctx.driver.run('UPDATE repos SET budget_used = budget_used + $delta WHERE key = $key', {
+      key: task.repo,
+      delta: budgetDelta,
+    });
+  }
   recordLeaseChange(ctx, task, updated, edge, now);
   recordOfferChange(ctx, task, updated, edge, options, now);
   recordOutcome(ctx, task, edge, now);

@@ -1046,6 +1046,17 @@ function checkState(run: Run): void {
         `${worker.points_in_use} points, its tasks say ${held.length} / ${points}`,
     );
   }
+
+  // 3: each repo's kept budget count is what its tasks say.
+  for (const repo of driver.all<{ key: string; budget_used: number }>(
+    'SELECT key, budget_used FROM repos ORDER BY key',
+  )) {
+    const inBudget = tasks.filter((t) => t.repo === repo.key && IN_BUDGET.includes(t.status));
+    check(
+      repo.budget_used === inBudget.length,
+      () => `3: repo ${repo.key} counter says ${repo.budget_used}, its tasks ${inBudget.length}`,
+    );
+  }
 }
 
 // ── the interpreter ──────────────────────────────────────────────────────────────────────────
