@@ -172,6 +172,7 @@ describe('the note sync on the fake Obsidian', () => {
         'skills: []',
         'area:',
         'tier: 0',
+        'depends_on: []',
         'assignee:',
         'lease_expires:',
         'pr_url:',
