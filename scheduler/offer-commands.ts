@@ -32,7 +32,7 @@ interface OfferRow {
   status: string;
 }
 
-/** The worker's open offers, oldest first. */
+/** The worker's open offers, in the order they were made. */
 export function listOffers(ctx: EngineContext, workerId: string): WorkOffer[] {
   const now = ctx.clock.now();
   return ctx.driver
@@ -41,7 +41,7 @@ export function listOffers(ctx: EngineContext, workerId: string): WorkOffer[] {
               o.expires_at AS offer_expires_at
          FROM ${TASK_FROM} JOIN offers o ON o.task_id = t.id
         WHERE o.worker_id = $worker AND o.status = 'open' AND o.expires_at > $now
-        ORDER BY o.offered_at, o.id`,
+        ORDER BY o.offered_at, o.rowid`,
       { worker: workerId, now },
     )
     .map((row) => ({
