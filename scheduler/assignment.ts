@@ -109,7 +109,7 @@ export function grantLease(ctx: EngineContext, task: TaskRow, worker: WorkerRow)
       epoch: task.lease_epoch,
       offer: {
         workerId: worker.id,
-        offerId: ctx.ids.offerId?.() ?? `o_${ctx.ids.leaseId().slice(2)}`,
+        offerId: ctx.ids.offerId(),
         expiresAt: now + (repo.offer_ttl_ms ?? ctx.config.offerTtlMs),
       },
     });

@@ -7,8 +7,7 @@ export interface IdSource {
   taskId(): string;
   workerId(): string;
   leaseId(): string;
-  /** Optional so an injected source made before offers existed still works. */
-  offerId?(): string;
+  offerId(): string;
   /** A worker token: at least 128 random bits. */
   token(): string;
 }

@@ -28,21 +28,12 @@ export function findRepo(driver: SqlDriver, key: string): RepoRow | undefined {
   return driver.get<RepoRow>('SELECT * FROM repos WHERE key = $key', { key });
 }
 
-/** Tasks counted against the repo's review budget. At most max_open_prs rows, through an index. */
+/** Tasks counted against the repo's review budget: the counter the transition writer keeps. */
 export function budgetUsed(driver: SqlDriver, repo: string): number {
   return (
     driver.get<{ n: number }>('SELECT budget_used AS n FROM repos WHERE key = $repo', { repo })
       ?.n ?? 0
   );
-}
-
-/** The count `budgetUsed` keeps, counted from the tasks: for checks that the two agree. */
-export function countBudgetUsed(driver: SqlDriver, repo: string): number {
-  return driver.get<{ n: number }>(
-    `SELECT COUNT(*) AS n FROM tasks
-      WHERE repo = $repo AND status IN ('offered', 'leased', 'in_progress', 'blocked', 'pr_opened')`,
-    { repo },
-  )!.n;
 }
 
 export function openPrs(driver: SqlDriver, repo: string): number {
