@@ -132,20 +132,11 @@ export function leaseTtlOf(
 }
 
 /**
- * The best ready task `worker` may take: for each skill set the worker holds, one walk of that
- * set's ready queue across repos, in queue order, stopping at the first task the repo's rules let
- * this worker take (budget, trust, area lock, cool-downs). Tasks it lacks the skills for are never
- * read, however many repos there are.
+ * The rules of a repo checked per ready task in the SQL that narrows candidates (the pure
+ * `whyIneligible` confirms each grant): room in the budget and the worker's points, the trust
+ * tier, the release and offer cool-downs, the area lock.
  */
-export function bestTaskFor(ctx: EngineContext, worker: WorkerRow): TaskRow | undefined {
-  const now = ctx.clock.now();
-  const sets = skillSetsHeldBy(ctx.driver, worker.id);
-  let best: TaskRow | undefined;
-  for (const set of sets) {
-    const head = ctx.driver.get<TaskRow>(
-      `SELECT ${TASK_COLUMNS} FROM ${TASK_FROM} JOIN repos r ON r.key = t.repo
-        WHERE t.status = 'ready' AND t.deps_pending = 0 AND t.skill_set_id = $set
-          AND r.budget_used < r.max_open_prs
+const TASK_RULES = `r.budget_used < r.max_open_prs
           AND t.estimate_points <= $points_left
           AND t.tier <= COALESCE(json_extract(r.trust_rules, $trust_path), $default_max_tier)
           AND (t.released_by IS NULL OR t.released_by <> $worker OR t.released_at <= $cooldown)
@@ -154,22 +145,88 @@ export function bestTaskFor(ctx: EngineContext, worker: WorkerRow): TaskRow | un
                    AND a.status IN ${RESERVING_LIST}))
           AND (r.assignment <> 'offer' OR NOT EXISTS (
                 SELECT 1 FROM offers o WHERE o.task_id = t.id AND o.worker_id = $worker
-                   AND o.status IN ('rejected', 'expired') AND o.resolved_at > $declined_since))
-        ORDER BY t.priority DESC, t.estimate_points, t.created_at, t.id
-        LIMIT 1`,
-      {
-        set,
-        points_left: worker.capacity_points - worker.points_in_use,
-        trust_path: `$.${worker.trust_tier}`,
-        default_max_tier: ctx.config.defaultTrustRules[worker.trust_tier],
-        worker: worker.id,
-        cooldown: now - ctx.config.releaseCooldownMs,
-        declined_since: now - ctx.config.offerCooldownMs,
-      },
-    );
+                   AND o.status IN ('rejected', 'expired') AND o.resolved_at > $declined_since))`;
+
+const QUEUE_ORDER = 'ORDER BY t.priority DESC, t.estimate_points, t.created_at, t.id LIMIT 1';
+
+/** With at most this many repos with room while another is full, read each one's queue head. */
+const HEADS_PER_SET_LIMIT = 32;
+
+/**
+ * The best ready task `worker` may take. Tasks it lacks the skills for are never read: for each
+ * skill set the worker holds, it reads that set's ready queue in queue order and stops at the
+ * first task the repo's rules let this worker take (budget, trust, area lock, cool-downs).
+ *
+ * While every repo has room in its review budget, that is one walk of the set's queue across
+ * repos. A repo whose budget is full can grant nothing, and a walk across repos would step over
+ * each of its ready tasks: then the worker reads the queue head of each repo with room instead
+ * (nothing at all when none has room). Only with more than HEADS_PER_SET_LIMIT repos with room
+ * and some full does the walk run across them.
+ */
+export function bestTaskFor(ctx: EngineContext, worker: WorkerRow): TaskRow | undefined {
+  const now = ctx.clock.now();
+  const params = {
+    set: 0,
+    repo: '',
+    points_left: worker.capacity_points - worker.points_in_use,
+    trust_path: `$.${worker.trust_tier}`,
+    default_max_tier: ctx.config.defaultTrustRules[worker.trust_tier],
+    worker: worker.id,
+    cooldown: now - ctx.config.releaseCooldownMs,
+    declined_since: now - ctx.config.offerCooldownMs,
+  };
+  const repos = reposToRead(ctx);
+  if (repos?.length === 0) return undefined;
+  let best: TaskRow | undefined;
+  const consider = (head: TaskRow | undefined) => {
     if (head && (!best || compareTasks(head, best) < 0)) best = head;
+  };
+  for (const set of skillSetsHeldBy(ctx.driver, worker.id)) {
+    params.set = set;
+    if (repos === undefined) {
+      consider(
+        ctx.driver.get<TaskRow>(
+          `SELECT ${TASK_COLUMNS} FROM ${TASK_FROM} JOIN repos r ON r.key = t.repo
+            WHERE t.status = 'ready' AND t.deps_pending = 0 AND t.skill_set_id = $set
+              AND ${TASK_RULES}
+            ${QUEUE_ORDER}`,
+          params,
+        ),
+      );
+      continue;
+    }
+    for (const repo of repos) {
+      params.repo = repo;
+      consider(
+        ctx.driver.get<TaskRow>(
+          `SELECT ${TASK_COLUMNS} FROM ${TASK_FROM} JOIN repos r ON r.key = t.repo
+            WHERE t.status = 'ready' AND t.deps_pending = 0 AND t.repo = $repo
+              AND t.skill_set_id = $set AND ${TASK_RULES}
+            ${QUEUE_ORDER}`,
+          params,
+        ),
+      );
+    }
   }
   return best;
+}
+
+/**
+ * The repos whose queue heads `bestTaskFor` reads one by one, or undefined to walk the queues
+ * across repos: undefined while no repo's budget is full, or when too many have room.
+ */
+function reposToRead(ctx: EngineContext): string[] | undefined {
+  if (
+    !ctx.driver.get(
+      `SELECT 1 FROM repos INDEXED BY repos_at_budget WHERE budget_used >= max_open_prs LIMIT 1`,
+    )
+  )
+    return undefined;
+  const open = ctx.driver.all<{ key: string }>(
+    `SELECT key FROM repos INDEXED BY repos_with_room WHERE budget_used < max_open_prs
+      LIMIT ${HEADS_PER_SET_LIMIT + 1}`,
+  );
+  return open.length > HEADS_PER_SET_LIMIT ? undefined : open.map((r) => r.key);
 }
 
 /** The least loaded online worker who may take `task`, walking only workers with room. */

@@ -215,6 +215,44 @@ export function assignmentCases(makeDriver: DriverFactory): void {
         expect(workers.map((w) => heldBy(h, w).length)).toEqual([4, 4, 4, 4, 4]);
       });
 
+      it('a worker asking for work passes over a full repo whose tasks outrank the rest', async () => {
+        const h = await harness(makeDriver);
+        h.repo({ repo: 'full', max_open_prs: 1 });
+        h.repo({ repo: 'low', max_open_prs: 5 });
+        h.repo({ repo: 'mid', max_open_prs: 5 });
+        h.onlineWorker({ name: 'holder', max_concurrent_tasks: 1 });
+        taskId(h, { repo: 'full', priority: 99 }); // → holder: 'full' is now at its budget
+        const outranking = [1, 2, 3].map(() => taskId(h, { repo: 'full', priority: 90 }));
+        const low = taskId(h, { repo: 'low', priority: 10 });
+        const mid = taskId(h, { repo: 'mid', priority: 20 });
+        const midSkilled = taskId(h, { repo: 'mid', priority: 30, required_skills: ['go'] });
+
+        // Two picks: the best two tasks outside the full repo, across repos and skill sets.
+        const w = h.onlineWorker({ name: 'asker', skills: ['go'], max_concurrent_tasks: 2 });
+
+        expect(heldBy(h, w).sort()).toEqual([midSkilled, mid].sort());
+        expect(statusOf(h, low)).toBe('ready');
+        expect(outranking.map((id) => statusOf(h, id))).toEqual(['ready', 'ready', 'ready']);
+      });
+
+      it('with more repos with room than it reads one by one, a full repo is still passed over', async () => {
+        const h = await harness(makeDriver);
+        h.repo({ repo: 'full', max_open_prs: 1 });
+        const open = Array.from({ length: 40 }, (_, i) => `open-${String(i).padStart(2, '0')}`);
+        for (const repo of open) h.repo({ repo, max_open_prs: 1 });
+        const holder = h.onlineWorker({ name: 'holder', max_concurrent_tasks: 1 });
+        taskId(h, { repo: 'full', priority: 99 }); // → holder
+        const outranking = taskId(h, { repo: 'full', priority: 90 });
+        const best = taskId(h, { repo: 'open-33', priority: 50 });
+        for (const repo of open) taskId(h, { repo, priority: 10 });
+
+        const w = h.onlineWorker({ name: 'asker', max_concurrent_tasks: 1 });
+
+        expect(heldBy(h, holder)).toHaveLength(1);
+        expect(heldBy(h, w)).toEqual([best]);
+        expect(statusOf(h, outranking)).toBe('ready');
+      });
+
       it('lowering the budget below what is in flight revokes nothing but holds new work back', async () => {
         const h = await harness(makeDriver);
         h.repo({ max_open_prs: 3 });
