@@ -5,7 +5,7 @@ import {
   compareTasks,
   minTrustRankFor,
 } from './eligibility.ts';
-import { edgeFor } from './lifecycle.ts';
+import { RESERVING_STATUSES, edgeFor, statusIsOneOf } from './lifecycle.ts';
 import type { RepoRow, TaskRow, WorkerRow } from './rows.ts';
 import { TASK_COLUMNS, TASK_FROM, splitSkills, trustRulesOf } from './rows.ts';
 import { skillSetsHeldBy } from './skill-sets.ts';
@@ -23,8 +23,8 @@ import type { Touched } from './write-scope.ts';
  * repo's review budget is full: the ready queue is indexed by (repo, skill set).
  */
 
-/** Statuses that hold an area: a lease, or an offer waiting for its answer. */
-const RESERVING_LIST = "('offered', 'leased', 'in_progress', 'blocked')";
+/** The test for statuses that hold an area: a lease, or an offer waiting for its answer. */
+const HOLDS_AREA = `a.area IS NOT NULL AND ${statusIsOneOf(RESERVING_STATUSES, 'a.status')}`;
 
 /**
  * The reason `worker` may not take `task` right now, or null, from fresh facts. `repo` saves a read
@@ -141,8 +141,7 @@ const TASK_RULES = `r.budget_used < r.max_open_prs
           AND t.tier <= COALESCE(json_extract(r.trust_rules, $trust_path), $default_max_tier)
           AND (t.released_by IS NULL OR t.released_by <> $worker OR t.released_at <= $cooldown)
           AND (r.area_locks_enabled = 0 OR t.area IS NULL OR NOT EXISTS (
-                SELECT 1 FROM tasks a WHERE a.repo = t.repo AND a.area = t.area
-                   AND a.status IN ${RESERVING_LIST}))
+                SELECT 1 FROM tasks a WHERE a.repo = t.repo AND a.area = t.area AND ${HOLDS_AREA}))
           AND (r.assignment <> 'offer' OR NOT EXISTS (
                 SELECT 1 FROM offers o WHERE o.task_id = t.id AND o.worker_id = $worker
                    AND o.status IN ('rejected', 'expired') AND o.resolved_at > $declined_since))`;

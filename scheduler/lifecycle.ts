@@ -29,6 +29,15 @@ export const HOLDING_STATUSES = [
 export const RESERVING_STATUSES = ['offered', ...HOLDING_STATUSES] as const satisfies TaskStatus[];
 /** Statuses that may end as a PR for a maintainer to review: they count against the review budget. */
 export const BUDGET_STATUSES = [...RESERVING_STATUSES, 'pr_opened'] as const satisfies TaskStatus[];
+/**
+ * `(status = 'a' OR status = 'b' …)`: a status test in the form the partial indexes use. An
+ * `IN (…)` list costs a lookup table on every row write when it is an index's WHERE (migration
+ * 0009), and a query finds a partial index only when its WHERE holds the index's test as written.
+ */
+export function statusIsOneOf(statuses: readonly TaskStatus[], column = 'status'): string {
+  return `(${statuses.map((status) => `${column} = '${status}'`).join(' OR ')})`;
+}
+
 /** What a worker may give back: its leased work, or a PR it closed. */
 const RELEASABLE = [...HOLDING_STATUSES, 'pr_opened'] as const;
 export const TERMINAL_STATUSES = ['merged', 'cancelled'] as const satisfies TaskStatus[];

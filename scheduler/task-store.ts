@@ -1,6 +1,7 @@
 import { OwpError } from '../protocol/errors.ts';
 import type { RepoRow, TaskRow, WorkerRow } from './rows.ts';
 import { TASK_COLUMNS, TASK_FROM } from './rows.ts';
+import { RESERVING_STATUSES, statusIsOneOf } from './lifecycle.ts';
 import type { SqlDriver } from './storage-port.ts';
 
 /** Plain reads shared by the engine's parts. */
@@ -38,9 +39,7 @@ export function budgetUsed(driver: SqlDriver, repo: string): number {
 
 export function openPrs(driver: SqlDriver, repo: string): number {
   return driver.get<{ n: number }>(
-    `SELECT COUNT(*) AS n FROM tasks
-      WHERE repo = $repo AND status IN ('offered', 'leased', 'in_progress', 'blocked', 'pr_opened')
-        AND status = 'pr_opened'`,
+    `SELECT COUNT(*) AS n FROM tasks WHERE repo = $repo AND status = 'pr_opened'`,
     { repo },
   )!.n;
 }
@@ -50,8 +49,7 @@ export function heldAreas(driver: SqlDriver, repo: string): string[] {
   return driver
     .all<{ area: string }>(
       `SELECT DISTINCT area FROM tasks
-        WHERE repo = $repo AND area IS NOT NULL
-          AND status IN ('offered', 'leased', 'in_progress', 'blocked')
+        WHERE repo = $repo AND area IS NOT NULL AND ${statusIsOneOf(RESERVING_STATUSES)}
         ORDER BY area`,
       { repo },
     )
@@ -63,7 +61,7 @@ export function isAreaHeld(driver: SqlDriver, repo: string, area: string): boole
     driver.get(
       `SELECT 1 FROM tasks
         WHERE repo = $repo AND area = $area
-          AND status IN ('offered', 'leased', 'in_progress', 'blocked')
+          AND area IS NOT NULL AND ${statusIsOneOf(RESERVING_STATUSES)}
         LIMIT 1`,
       { repo, area },
     ) !== undefined

@@ -27,6 +27,7 @@ import {
   toTask,
   toWorker,
 } from './rows.ts';
+import { HOLDING_STATUSES, statusIsOneOf } from './lifecycle.ts';
 import { isOnline, requireWorker } from './task-store.ts';
 
 /** Registers a worker. The token is returned once; only its hash is stored. */
@@ -159,8 +160,7 @@ export function heartbeat(
   }
   const renewed = ctx.driver.run(
     `UPDATE tasks SET lease_expires_at = $now + lease_ttl_ms
-      WHERE assignee = $id AND status IN ('leased', 'in_progress', 'blocked')
-        AND lease_expires_at > $now`,
+      WHERE assignee = $id AND ${statusIsOneOf(HOLDING_STATUSES)} AND lease_expires_at > $now`,
     { id: workerId, now },
   ).changes;
   if (!wasOnline || worker!.announced_online === 0) {
@@ -181,7 +181,7 @@ export function workLeases(ctx: EngineContext, workerId: string): WorkLease[] {
     .all<TaskRow & { contract: string | null }>(
       `SELECT ${TASK_COLUMNS}, r.contract AS contract FROM ${TASK_FROM}
          JOIN repos r ON r.key = t.repo
-        WHERE t.assignee = $id AND t.status IN ('leased', 'in_progress', 'blocked')
+        WHERE t.assignee = $id AND ${statusIsOneOf(HOLDING_STATUSES, 't.status')}
         ORDER BY t.lease_granted_at, t.id`,
       { id: workerId },
     )
