@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -55,6 +55,52 @@ describe('BetterSqlite3Driver on a file', () => {
       ).toThrow('inner');
     });
     expect(driver.all('SELECT v FROM t')).toEqual([{ v: 1 }]);
+    driver.close();
+  });
+});
+
+describe('BetterSqlite3Driver with background checkpoints', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'owp-ckpt-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const fill = (driver: BetterSqlite3Driver) => {
+    driver.exec('CREATE TABLE t (v TEXT)');
+    // About 800 kB in 400 commits, under 1,000 WAL frames: below SQLite's default threshold.
+    for (let i = 0; i < 400; i++) {
+      driver.transaction(() =>
+        driver.run('INSERT INTO t (v) VALUES ($v)', { v: 'x'.repeat(2000) }),
+      );
+    }
+  };
+  const until = async (done: () => boolean) => {
+    for (let waited = 0; !done() && waited < 10_000; waited += 50) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  };
+
+  it('copies committed pages into the database file from another thread', async () => {
+    const path = join(dir, 'background.db');
+    const driver = new BetterSqlite3Driver({ path, backgroundCheckpoint: true });
+    fill(driver);
+    expect(driver.get<{ wal_autocheckpoint: number }>('PRAGMA wal_autocheckpoint')).toEqual({
+      wal_autocheckpoint: 10_000,
+    });
+
+    await until(() => statSync(path).size > 700_000);
+
+    expect(statSync(path).size).toBeGreaterThan(700_000);
+    expect(driver.get('SELECT COUNT(*) AS n FROM t')).toEqual({ n: 400 });
+    await driver.stopBackgroundWork();
+    driver.close();
+  });
+
+  it('without it, the same writes stay in the WAL until SQLite checkpoints at 1,000 pages', async () => {
+    const path = join(dir, 'foreground.db');
+    const driver = new BetterSqlite3Driver({ path });
+    fill(driver);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    // Under the default threshold, so the file holds only the schema.
+    expect(statSync(path).size).toBeLessThan(100_000);
     driver.close();
   });
 });

@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { WalCheckpointer } from './wal-checkpointer.ts';
 import {
   createTransactionControl,
   type SqlDriver,
@@ -13,7 +14,15 @@ export interface BetterSqlite3Options {
    * made on `setImmediate`. Whoever acknowledges a write waits for `committed()` first.
    */
   groupCommit?: boolean;
+  /**
+   * Checkpoint the WAL from a worker thread (file databases only), keeping that work off the
+   * thread that writes; its COMMITs then checkpoint only as a backstop, past BACKSTOP_PAGES.
+   */
+  backgroundCheckpoint?: boolean;
 }
+
+/** WAL pages after which a COMMIT checkpoints anyway (SQLite's default is 1,000): about 40 MB. */
+const BACKSTOP_PAGES = 10_000;
 
 /**
  * The server's storage: a SQLite file through better-sqlite3, in WAL mode so readers never wait
@@ -31,6 +40,7 @@ export class BetterSqlite3Driver implements SqlDriver {
   private readonly statements = new Map<string, Database.Statement>();
   private readonly control: ReturnType<typeof createTransactionControl>;
   private readonly groupCommit: boolean;
+  private readonly checkpointer: WalCheckpointer | null = null;
   private batch: {
     afterCommit: Array<() => void>;
     waiters: Array<{ resolve: () => void; reject: (error: unknown) => void }>;
@@ -43,6 +53,10 @@ export class BetterSqlite3Driver implements SqlDriver {
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
     this.groupCommit = options.groupCommit ?? false;
+    if (options.backgroundCheckpoint && options.path !== ':memory:') {
+      this.db.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`);
+      this.checkpointer = new WalCheckpointer(options.path);
+    }
     // Prepared and cached rather than `db.exec`, which parses its SQL again on every call.
     this.control = createTransactionControl((sql) => this.statement(sql).run());
   }
@@ -114,7 +128,13 @@ export class BetterSqlite3Driver implements SqlDriver {
     return this.statement(sql).all(params) as Row[];
   }
 
+  /** Ends the background checkpoint thread, if any; `close()` after this leaves no thread behind. */
+  async stopBackgroundWork(): Promise<void> {
+    await this.checkpointer?.stop();
+  }
+
   close(): void {
+    void this.checkpointer?.stop();
     this.commitBatch();
     this.statements.clear();
     this.db.close();

@@ -50,7 +50,11 @@ export async function startServer(
   const dbPath = resolve(config.OWP_DB_PATH);
   const dataDir = dirname(dbPath);
   mkdirSync(dataDir, { recursive: true });
-  const driver = new BetterSqlite3Driver({ path: dbPath, groupCommit: config.OWP_GROUP_COMMIT });
+  const driver = new BetterSqlite3Driver({
+    path: dbPath,
+    groupCommit: config.OWP_GROUP_COMMIT,
+    backgroundCheckpoint: true,
+  });
   const engine = new Scheduler({
     driver,
     clock: systemClock,
@@ -120,6 +124,7 @@ export async function startServer(
       for (const timer of timers) clearInterval(timer);
       await writeBack?.stop();
       await app.close();
+      await driver.stopBackgroundWork();
       driver.close();
     })());
 
