@@ -9,7 +9,7 @@ import { RESERVING_STATUSES, edgeFor, statusIsOneOf } from './lifecycle.ts';
 import type { RepoRow, TaskRow, WorkerRow } from './rows.ts';
 import { TASK_COLUMNS, TASK_FROM, splitSkills, trustRulesOf } from './rows.ts';
 import { skillSetsHeldBy } from './skill-sets.ts';
-import { budgetUsed, findRepo, findTask, findWorker, isAreaHeld, isOnline } from './task-store.ts';
+import { findRepo, findTask, findWorker, isAreaHeld, isOnline } from './task-store.ts';
 import { applyTransition } from './transitions.ts';
 import type { Touched } from './write-scope.ts';
 
@@ -28,7 +28,7 @@ const HOLDS_AREA = `a.area IS NOT NULL AND ${statusIsOneOf(RESERVING_STATUSES, '
 
 /**
  * The reason `worker` may not take `task` right now, or null, from fresh facts. `repo` saves a read
- * when the caller has just read it in the same transaction.
+ * when the caller has just read it in the same transaction (its `budget_used` is the counter).
  */
 export function checkEligibility(
   ctx: EngineContext,
@@ -56,7 +56,7 @@ export function checkEligibility(
     {
       exists: repo !== undefined,
       max_open_prs: repo?.max_open_prs ?? 0,
-      budget_used: repo ? budgetUsed(ctx.driver, repo.key) : 0,
+      budget_used: repo?.budget_used ?? 0,
       area_locked: locked,
     },
     {
@@ -98,10 +98,15 @@ function recentlyReleasedBy(ctx: EngineContext, task: TaskRow, workerId: string,
 
 /**
  * Gives `task` to `worker` after confirming eligibility: a lease, or in a repo with offer
- * assignment, an offer the worker may accept or reject. Returns false when a rule says no.
+ * assignment, an offer the worker may accept or reject. Returns false when a rule says no. `repo`,
+ * when given, must have been read since the last write.
  */
-export function grantLease(ctx: EngineContext, task: TaskRow, worker: WorkerRow): boolean {
-  const repo = findRepo(ctx.driver, task.repo);
+export function grantLease(
+  ctx: EngineContext,
+  task: TaskRow,
+  worker: WorkerRow,
+  repo: RepoRow | undefined = findRepo(ctx.driver, task.repo),
+): boolean {
   if (!repo || checkEligibility(ctx, task, worker, repo) !== null) return false;
   if (repo.assignment === 'offer') {
     const now = ctx.clock.now();
@@ -273,14 +278,22 @@ export function bestWorkerFor(
   );
 }
 
-/** Grants `worker` the best tasks it can take until it is full or nothing fits. */
-export function fillWorker(ctx: EngineContext, workerId: string): number {
+/**
+ * Grants `worker` the best tasks it can take until it is full or nothing fits. `current` saves the
+ * first read when the caller has just read the worker's row.
+ */
+export function fillWorker(
+  ctx: EngineContext,
+  workerId: string,
+  current: WorkerRow | undefined = findWorker(ctx.driver, workerId),
+): number {
   let granted = 0;
-  for (;;) {
-    const worker = findWorker(ctx.driver, workerId);
-    if (!worker || !grantBestTask(ctx, worker)) return granted;
+  // A grant changes the worker's load: each later round reads the row again.
+  for (let worker = current; worker && grantBestTask(ctx, worker);) {
     granted++;
+    worker = findWorker(ctx.driver, workerId);
   }
+  return granted;
 }
 
 function grantBestTask(ctx: EngineContext, worker: WorkerRow): boolean {
@@ -295,8 +308,9 @@ function grantBestTask(ctx: EngineContext, worker: WorkerRow): boolean {
 export function assignTask(ctx: EngineContext, taskId: string): boolean {
   const task = findTask(ctx.driver, taskId);
   if (!task || task.status !== 'ready' || task.deps_pending > 0) return false;
-  const worker = bestWorkerFor(ctx, task);
-  return worker !== undefined && grantLease(ctx, task, worker);
+  const repo = findRepo(ctx.driver, task.repo);
+  const worker = bestWorkerFor(ctx, task, repo);
+  return worker !== undefined && grantLease(ctx, task, worker, repo);
 }
 
 /**
@@ -310,7 +324,7 @@ export function assignRepoQueue(ctx: EngineContext, repoKey: string, scanLimit =
   const repo = findRepo(ctx.driver, repoKey);
   if (!repo) return 0;
   // Only a grant here changes the budget or a worker's room, so both are read again only after one.
-  let budgetLeft = repo.max_open_prs - budgetUsed(ctx.driver, repoKey);
+  let budgetLeft = repo.max_open_prs - repo.budget_used;
   let workersWithRoom = budgetLeft > 0 && anyWorkerWithRoom(ctx);
   let granted = 0;
   let scanned = 0;

@@ -237,8 +237,7 @@ export class Scheduler {
 
   /** The worker's live leases, after granting whatever it is now eligible for. */
   getWork(workerId: string): WorkResponse {
-    requireWorker(this.ctx.driver, workerId);
-    this.scope.run(() => fillWorker(this.ctx, workerId));
+    this.scope.run(() => fillWorker(this.ctx, workerId, requireWorker(this.ctx.driver, workerId)));
     return { worker_id: workerId, leases: workers.workLeases(this.ctx, workerId) };
   }
 
