@@ -31,6 +31,4 @@ VOLUME /data
 EXPOSE 8787
 HEALTHCHECK --interval=30s --timeout=3s --start-period=10s \
   CMD wget -qO- http://127.0.0.1:8787/healthz || exit 1
-# A young generation of 4 MB per semi-space instead of V8's 16: about 20 MB less resident memory
-# under load for ~3 % more scavenges (docs/performance.md). `npm run start:prod` and the bench do the same.
-CMD ["node", "--max-semi-space-size=4", "dist/server/main.js"]
+CMD ["node", "dist/server/main.js"]

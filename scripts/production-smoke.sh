@@ -19,7 +19,7 @@ npm ci --omit=dev --no-audit --no-fund --loglevel=error
 port=$((20000 + RANDOM % 20000))
 token="smoke-admin-token-$(date +%s)-$RANDOM"
 OWP_PORT=$port OWP_DB_PATH="$work/data/owp.db" OWP_ADMIN_TOKEN=$token OWP_LOG_LEVEL=warn \
-  node --max-semi-space-size=4 dist/server/main.js > "$work/server.log" 2>&1 &
+  node dist/server/main.js > "$work/server.log" 2>&1 &
 pid=$!
 for _ in $(seq 1 50); do
   curl -fs "http://127.0.0.1:$port/healthz" > /dev/null 2>&1 && break

@@ -157,9 +157,6 @@ export function distIsFresh(): boolean {
   return ['server', 'scheduler', 'protocol'].every((folder) => newest(folder) < built);
 }
 
-/** Node flags the server runs with in production: the Dockerfile's CMD and `npm run start:prod`. */
-export const PRODUCTION_NODE_FLAGS = ['--max-semi-space-size=4'];
-
 /**
  * Starts the OWP server as a child process in `cwd`, configured only through OWP_* variables, on a
  * free port of 127.0.0.1, and resolves once it printed where it listens. `nodeArgs` go to node
@@ -173,7 +170,6 @@ export async function startOwpServer(
   timeoutMs = 60_000,
 ): Promise<ServerChild> {
   const args = [
-    ...PRODUCTION_NODE_FLAGS,
     ...nodeArgs,
     ...(build === 'dist'
       ? [join(ROOT, 'dist/server/main.js')]
