@@ -69,16 +69,35 @@ describe('EmbeddedBackend', () => {
     await first.backend.api.createTask({ repo: 'demo', title: 'One' });
     await first.backend.api.createTask({ repo: 'demo', title: 'Two' });
     await first.timers.advance(250);
-    // The new database's schema went into the first save, with the repo.
-    expect(saves).toEqual([
-      { generation: 1, lastEventSeq: 1 },
-      { generation: 2, lastEventSeq: 3 },
+    // The new database's schema went into the first save, with the repo; the tasks after it
+    // went into its journal, one line each, and no second generation was written.
+    expect(saves).toEqual([{ generation: 1, lastEventSeq: 1 }]);
+    expect(first.backend.persister.journaled).toBe(2);
+    expect([...store.files.keys()].sort()).toEqual([
+      'owp-db.1.journal',
+      'owp-db.1.json',
+      'owp-db.1.sqlite',
     ]);
 
+    // Not stopped: what a crash leaves. The next start replays the journal.
     const second = session(store);
     await second.backend.start();
     expect((await second.backend.api.events(0)).map((e) => e.seq)).toEqual([1, 2, 3]);
+    expect((await second.backend.api.listTasks()).tasks.map((t) => t.title).sort()).toEqual([
+      'One',
+      'Two',
+    ]);
+    // Stopping folds the journal into a generation: the next start has nothing to replay.
     await second.backend.stop();
+    expect(second.backend.persister.lastSaved?.generation).toBe(2);
+    expect([...store.files.keys()].filter((name) => name.endsWith('.journal'))).toEqual([
+      'owp-db.1.journal', // kept while generation 1 is: a fallback to it replays it
+    ]);
+    const third = session(store);
+    await third.backend.start();
+    expect(third.backend.persister.pending).toBe(false); // nothing replayed, nothing to fold
+    expect((await third.backend.api.events(0)).map((e) => e.seq)).toEqual([1, 2, 3]);
+    await third.backend.stop();
   });
 
   it('saves what is left on stop', async () => {
@@ -153,8 +172,7 @@ describe('EmbeddedBackend', () => {
     first.clock.advanceSeconds(60); // within the heartbeat TTL: Alice stays online, no event
     expect((await api.heartbeat()).leases_renewed).toBe(1);
     expect((await api.state()).last_event_seq).toBe(eventsBefore);
-    expect(first.backend.persister.pending).toBe(true);
-    await first.timers.advance(250);
+    await first.backend.persister.flush(); // the journal append has landed
 
     const second = session(store);
     await second.backend.start();

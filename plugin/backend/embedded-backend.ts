@@ -10,10 +10,9 @@ import type { EngineConfig } from '../../scheduler/context.ts';
 import { Scheduler } from '../../scheduler/engine.ts';
 import type { IdSource } from '../../scheduler/ids.ts';
 import { LocalOwpApi, type LocalApiCredentials } from '../../scheduler/local-api.ts';
-import type { SqlDriver, SqlParams } from '../../scheduler/storage-port.ts';
 import type { BinaryStore } from '../embedded/binary-store.ts';
 import { Persister, type PersisterTimers, type SavedGeneration } from '../embedded/persister.ts';
-import { SqlJsDriver } from '../embedded/sqljs-driver.ts';
+import { type JournalStatement, SqlJsDriver } from '../embedded/sqljs-driver.ts';
 import type { PoolBackend } from './pool-backend.ts';
 import { platformTimers } from '../../scheduler/timers.ts';
 
@@ -61,8 +60,9 @@ interface Running {
 
 /**
  * Embedded mode: the OWP engine inside the plugin, on sql.js, saved to the plugin's folder by the
- * Persister. Every committed change marks the database dirty (a coalesced save follows); expired
- * leases are swept and the assignment cycle runs on a timer; `stop()` saves what is left.
+ * Persister. The writes of every committed transaction are appended to the journal (a whole
+ * generation is written every few hundred, and on `stop()`); expired leases are swept and the
+ * assignment cycle runs on a timer.
  */
 export class EmbeddedBackend implements PoolBackend {
   readonly mode = 'embedded' as const;
@@ -109,9 +109,14 @@ export class EmbeddedBackend implements PoolBackend {
     const driver = await SqlJsDriver.open(bytes ?? undefined, this.options.wasmBinary);
     let engine: Scheduler;
     try {
+      // The writes journaled after the saved generation, before anything else touches it (the
+      // migrations included: a journal may hold a migration an earlier start ran).
+      driver.replay(this.persister.takeJournal() as JournalStatement[][]);
+      // Every committed transaction's writes are journaled: any changed row, not only those
+      // that record an event (a heartbeat renews leases without one).
+      driver.onCommit((writes) => this.persister.record(writes));
       engine = new Scheduler({
-        // Dirty on any changed row, not only on events: a heartbeat renews leases without one.
-        driver: new ChangeTrackingDriver(driver, () => this.persister.markDirty()),
+        driver,
         clock: this.options.clock ?? systemClock,
         ids: this.options.ids,
         config: this.options.engineConfig,
@@ -123,7 +128,6 @@ export class EmbeddedBackend implements PoolBackend {
     this.lastEventSeq = engine.state().last_event_seq;
     engine.onEvent((event) => {
       this.lastEventSeq = event.seq;
-      this.persister.markDirty();
     });
     const upkeep = this.timers.setInterval(
       () => this.runUpkeep(),
@@ -213,61 +217,5 @@ export class EmbeddedBackend implements PoolBackend {
   private started(): Running {
     if (!this.running) throw new Error('The embedded backend is not started.');
     return this.running;
-  }
-}
-
-/**
- * Passes every call to the sql.js driver and reports when rows changed, by watching SQLite's
- * `total_changes()` after each outermost call. Engine events alone would miss writes that record
- * none (a heartbeat renewing leases); watching `run()` alone would miss `UPDATE … RETURNING`, which
- * the engine reads with `get`.
- */
-class ChangeTrackingDriver implements SqlDriver {
-  private depth = 0;
-  private seen: number;
-
-  constructor(
-    private readonly inner: SqlDriver,
-    private readonly onChange: () => void,
-  ) {
-    this.seen = this.totalChanges();
-  }
-
-  private totalChanges(): number {
-    return this.inner.get<{ n: number }>('SELECT total_changes() AS n')?.n ?? 0;
-  }
-
-  private track<T>(fn: () => T): T {
-    this.depth++;
-    try {
-      return fn();
-    } finally {
-      if (--this.depth === 0) {
-        const now = this.totalChanges();
-        if (now !== this.seen) {
-          this.seen = now;
-          this.onChange();
-        }
-      }
-    }
-  }
-
-  exec(sql: string): void {
-    this.track(() => this.inner.exec(sql));
-  }
-  run(sql: string, params?: SqlParams): { changes: number } {
-    return this.track(() => this.inner.run(sql, params));
-  }
-  get<Row>(sql: string, params?: SqlParams): Row | undefined {
-    return this.track(() => this.inner.get<Row>(sql, params));
-  }
-  all<Row>(sql: string, params?: SqlParams): Row[] {
-    return this.track(() => this.inner.all<Row>(sql, params));
-  }
-  transaction<T>(fn: () => T): T {
-    return this.track(() => this.inner.transaction(fn));
-  }
-  close(): void {
-    this.inner.close();
   }
 }

@@ -8,6 +8,8 @@ export interface BinaryStore {
   write(path: string, bytes: Uint8Array): Promise<void>;
   readText(path: string): Promise<string | null>;
   writeText(path: string, text: string): Promise<void>;
+  /** Adds text to the end of a file, creating it when missing (the persister's journal). */
+  append(path: string, text: string): Promise<void>;
   remove(path: string): Promise<void>;
   list(): Promise<string[]>;
 }

@@ -23,6 +23,17 @@ export interface PersisterOptions {
   timers?: PersisterTimers;
   /** Hears failed background saves (they are retried); `flush()` rejects instead. */
   onError?: (error: unknown) => void;
+  /**
+   * Journal entries after which the next save is a whole generation again (default 500): they
+   * bound how much a start replays.
+   */
+  journalLimit?: number;
+}
+
+/** A journal line: its place in the journal (from 1) and what the host recorded. */
+interface JournalLine {
+  seq: number;
+  entry: unknown;
 }
 
 /** One generation on disk, as its manifest describes it. */
@@ -104,6 +115,15 @@ const DEFAULT_TIMERS: PersisterTimers = platformTimers;
  * Saves are coalesced: the first change starts a `debounceMs` window, everything changed within it
  * is saved together, at most one save runs at a time, and a change during a save schedules exactly
  * one more. "Saved" is reported only after the manifest write resolved.
+ *
+ * Between generations the host may `record()` each change instead (the database's committed
+ * writes): a line appended to `owp-db.<n>.journal`, where n is the generation the journal extends.
+ * Appending a line costs a fraction of a millisecond where a generation costs the whole database;
+ * a generation is written again after `journalLimit` lines, and on `close()`. The journal switches
+ * to the new generation's number at the moment its bytes are taken, so generation n+1 is exactly
+ * generation n plus journal n. `load()` therefore takes the newest generation that verifies, b,
+ * and hands back the lines of journals b, b+1, … in order (`takeJournal()`), stopping at the first
+ * line that is torn or out of sequence: a crash can tear only the last append.
  */
 export class Persister {
   private readonly debounceMs: number;
@@ -123,6 +143,13 @@ export class Persister {
   private good: number[] = [];
   private latest: SavedGeneration | null = null;
   private skipped: number[] = [];
+  private readonly journalLimit: number;
+  /** The generation the journal extends, or null when changes must wait for a whole save. */
+  private journalTo: number | null = null;
+  private journalSeq = 0;
+  private appendQueue: Array<{ file: string; text: string }> = [];
+  private appending: Promise<void> | null = null;
+  private loadedJournal: unknown[] = [];
 
   constructor(
     private readonly store: BinaryStore,
@@ -133,6 +160,7 @@ export class Persister {
     this.baseName = options.baseName ?? 'owp-db';
     this.clock = options.clock ?? systemClock;
     this.timers = options.timers ?? DEFAULT_TIMERS;
+    this.journalLimit = Math.max(1, options.journalLimit ?? 500);
   }
 
   /** The newest generation on disk, as far as this persister knows. */
@@ -145,9 +173,14 @@ export class Persister {
     return this.skipped;
   }
 
-  /** Whether changes are waiting to be saved (or being saved). */
+  /** Whether changes are waiting to be saved (or being saved, or appended to the journal). */
   get pending(): boolean {
-    return this.dirty || this.saving !== null;
+    return this.dirty || this.saving !== null || this.appending !== null;
+  }
+
+  /** Journal lines written since the newest generation (they are replayed on the next load). */
+  get journaled(): number {
+    return this.journalTo === null ? 0 : this.journalSeq;
   }
 
   /**
@@ -183,11 +216,94 @@ export class Persister {
         sha256: manifest.sha256,
         savedAt: manifest.saved_at,
       };
+      await this.readJournals(generation, generations.journals);
       return bytes;
     }
     if (committed.length > 0) throw new PersistedDatabaseUnreadable(committed);
     this.good = [];
+    this.loadedJournal = [];
+    this.journalTo = null;
     return null;
+  }
+
+  /**
+   * The journal entries the last `load()` found after its generation, in order, once: the host
+   * applies them to the loaded database before anything else writes.
+   */
+  takeJournal(): unknown[] {
+    const entries = this.loadedJournal;
+    this.loadedJournal = [];
+    return entries;
+  }
+
+  /**
+   * Journals one change. Before the first generation (or after a failed append) there is nothing
+   * to extend: the change is saved with the next generation instead, as `markDirty()` would.
+   */
+  record(entry: unknown): void {
+    if (this.closed) return;
+    if (this.journalTo === null) {
+      this.markDirty();
+      return;
+    }
+    const line: JournalLine = { seq: ++this.journalSeq, entry };
+    this.enqueueAppend(this.journalName(this.journalTo), `${JSON.stringify(line)}\n`);
+    if (this.journalSeq >= this.journalLimit) this.markDirty();
+  }
+
+  /** Reads journals `base`, `base`+1, … and keeps their entries up to the first bad line. */
+  private async readJournals(base: number, journals: number[]): Promise<void> {
+    const chain = journals.filter((n) => n >= base).sort((a, b) => a - b);
+    const entries: unknown[] = [];
+    read: for (const journal of chain) {
+      const text = (await this.store.readText(this.journalName(journal))) ?? '';
+      let expected = 1;
+      for (const raw of text.split('\n')) {
+        if (raw === '') continue;
+        const line = parseJournalLine(raw);
+        if (!line || line.seq !== expected) break read;
+        entries.push(line.entry);
+        expected++;
+      }
+    }
+    this.loadedJournal = entries;
+    this.journalSeq = 0;
+    if (chain.length === 0) {
+      this.journalTo = base;
+      return;
+    }
+    // Appending after a replayed (or torn) journal would mix two runs in one file: the first
+    // change of this session goes into a new generation instead, and the journal restarts there.
+    this.journalTo = null;
+    this.dirty = true;
+  }
+
+  private enqueueAppend(file: string, text: string): void {
+    const last = this.appendQueue.at(-1);
+    if (last && last.file === file) last.text += text;
+    else this.appendQueue.push({ file, text });
+    this.appending ??= this.drainAppends();
+  }
+
+  /** Appends queued lines one write at a time, so they land in the order they were recorded. */
+  private async drainAppends(): Promise<void> {
+    try {
+      while (this.appendQueue.length > 0) {
+        const chunk = this.appendQueue.shift()!;
+        try {
+          await this.store.append(chunk.file, chunk.text);
+        } catch (error) {
+          // A hole in the journal would make every later line unreplayable: stop journaling
+          // until the next generation, which holds every change, and write one.
+          this.appendQueue = [];
+          this.journalTo = null;
+          this.options.onError?.(error);
+          this.markDirty();
+        }
+      }
+    } finally {
+      this.appending = null;
+    }
   }
 
   /** Notes that the database changed; a save follows within `debounceMs`. */
@@ -200,15 +316,22 @@ export class Persister {
   /** Saves now if anything changed (waiting for a save already running first). */
   async flush(): Promise<SaveResult> {
     this.cancelTimer();
-    while (this.saving) await this.saving.catch(() => undefined);
+    while (this.saving || this.appending) {
+      await this.saving?.catch(() => undefined);
+      await this.appending;
+    }
     if (!this.dirty) return { wrote: false, saved: this.latest };
     const saved = await this.startSave();
     return { wrote: true, saved };
   }
 
-  /** Flushes, then ignores further changes: for the host's shutdown. */
+  /**
+   * Flushes, then ignores further changes: for the host's shutdown. A journal is folded into a
+   * new generation first, so the next start has nothing to replay.
+   */
   async close(): Promise<SaveResult> {
     try {
+      if (this.journaled > 0) this.dirty = true;
       return await this.flush();
     } finally {
       this.closed = true;
@@ -250,8 +373,13 @@ export class Persister {
         this.dirty = true;
         throw error;
       }
+      // From here on, changes are journaled against the generation these bytes become (once the
+      // folder has been scanned, its number is known now): it holds everything recorded before.
+      const generation = this.scanned ? this.nextGeneration++ : null;
+      this.journalTo = generation;
+      this.journalSeq = 0;
       try {
-        return await this.writeGeneration(bytes);
+        return await this.writeGeneration(bytes, generation);
       } catch (error) {
         this.dirty = true;
         throw error;
@@ -280,13 +408,16 @@ export class Persister {
     return save;
   }
 
-  private async writeGeneration(bytes: Uint8Array): Promise<SavedGeneration> {
+  private async writeGeneration(
+    bytes: Uint8Array,
+    numbered: number | null,
+  ): Promise<SavedGeneration> {
     if (!this.scanned) {
       // Saving without a load (a new database): whatever has a manifest counts as good.
       this.good = (await this.scan()).withManifest;
       this.scanned = true;
     }
-    const generation = this.nextGeneration++;
+    const generation = numbered ?? this.nextGeneration++;
     const saved: SavedGeneration = {
       generation,
       bytes: bytes.length,
@@ -310,41 +441,60 @@ export class Persister {
     return saved;
   }
 
-  /** Deletes every generation but the newest `keep` good ones: old, torn and failed alike. */
+  /**
+   * Deletes every generation but the newest `keep` good ones: old, torn and failed alike; and the
+   * journals older than the oldest kept generation (a load falling back to it replays the rest).
+   */
   private async removeStale(): Promise<void> {
     const kept = new Set(this.good.slice(0, this.keep));
     this.good = this.good.slice(0, this.keep);
+    const oldestKept = Math.min(...kept);
     // The save is already committed: a failed cleanup leaves files behind, it loses nothing.
     try {
-      for (const generation of (await this.scan()).all) {
+      const found = await this.scan();
+      for (const generation of found.all) {
         if (kept.has(generation)) continue;
         // Manifest first: a crash in between leaves a data file without one, which load() skips.
         await this.store.remove(this.manifestName(generation));
         await this.store.remove(this.dataName(generation));
+      }
+      for (const journal of found.journals) {
+        if (journal < oldestKept) await this.store.remove(this.journalName(journal));
       }
     } catch (error) {
       this.options.onError?.(error);
     }
   }
 
-  /** Generations present in the folder, newest first. */
-  private async scan(): Promise<{ all: number[]; withManifest: number[] }> {
-    const pattern = new RegExp(`^${escapeRegExp(this.baseName)}\\.(\\d+)\\.(sqlite|json)$`);
+  /** Generations present in the folder, newest first, and the journals. */
+  private async scan(): Promise<{ all: number[]; withManifest: number[]; journals: number[] }> {
+    const pattern = new RegExp(`^${escapeRegExp(this.baseName)}\\.(\\d+)\\.(sqlite|json|journal)$`);
     const all = new Set<number>();
     const withManifest = new Set<number>();
+    const journals = new Set<number>();
     for (const name of await this.store.list()) {
       // By the last segment, so a store that lists full paths still has its generations found
       // (and numbering never restarts over a file that exists).
       const match = pattern.exec(name.split('/').pop() ?? '');
       if (!match) continue;
       const generation = Number(match[1]);
+      if (match[2] === 'journal') {
+        journals.add(generation);
+        continue;
+      }
       all.add(generation);
       if (match[2] === 'json') withManifest.add(generation);
     }
     const newestFirst = (set: Set<number>) => [...set].sort((a, b) => b - a);
-    // Never reuse a number, not even a torn one's: every write goes to a file no one relies on.
-    this.nextGeneration = Math.max(this.nextGeneration, (newestFirst(all)[0] ?? 0) + 1);
-    return { all: newestFirst(all), withManifest: newestFirst(withManifest) };
+    // Never reuse a number, not even a torn one's or a journal's: every write goes to a file no
+    // one relies on.
+    const newest = newestFirst(new Set([...all, ...journals]))[0] ?? 0;
+    this.nextGeneration = Math.max(this.nextGeneration, newest + 1);
+    return {
+      all: newestFirst(all),
+      withManifest: newestFirst(withManifest),
+      journals: newestFirst(journals),
+    };
   }
 
   private dataName(generation: number): string {
@@ -354,6 +504,21 @@ export class Persister {
   private manifestName(generation: number): string {
     return `${this.baseName}.${generation}.json`;
   }
+
+  private journalName(generation: number): string {
+    return `${this.baseName}.${generation}.journal`;
+  }
+}
+
+function parseJournalLine(raw: string): JournalLine | null {
+  try {
+    const value = JSON.parse(raw) as Partial<JournalLine> | null;
+    if (value && typeof value === 'object' && Number.isSafeInteger(value.seq) && 'entry' in value)
+      return value as JournalLine;
+  } catch {
+    // torn: the last append of a crashed session
+  }
+  return null;
 }
 
 function parseManifest(text: string | null): Manifest | null {

@@ -10,6 +10,17 @@ import {
   type SqlParams,
 } from '../../scheduler/storage-port.ts';
 
+/**
+ * One write the database committed, as it was run: its SQL and its parameters, or null for a
+ * script run with `exec` (migrations). Replaying a transaction's writes in order on the state it
+ * started from gives the state it left: the engine decides every value (ids, times) itself and
+ * binds it, and its SQL calls no clock or random function.
+ */
+export type JournalStatement = [sql: string, params: Record<string, string | number | null> | null];
+
+/** Statements that may change the database: everything else the engine runs reads. */
+const WRITE = /^\s*(INSERT|UPDATE|DELETE|REPLACE|CREATE|DROP|ALTER)\b/i;
+
 const PRAGMAS = 'PRAGMA foreign_keys = ON;';
 
 let sqlJs: Promise<SqlJsStatic> | undefined;
@@ -22,12 +33,17 @@ export function loadSqlJs(wasmBinary?: ArrayBuffer | Uint8Array): Promise<SqlJsS
 
 /**
  * The embedded storage: SQLite compiled to WASM, in memory, saved by exporting the whole database
- * to bytes. No Node API, so it runs in Obsidian on desktop and mobile alike.
+ * to bytes now and then, and by journaling each committed transaction's writes in between
+ * (`onCommit`, `replay`). No Node API, so it runs in Obsidian on desktop and mobile alike.
  */
 export class SqlJsDriver implements SqlDriver {
   private readonly statements = new Map<string, Statement>();
   private inTransaction = 0;
   private readonly runTransaction: <T>(fn: () => T) => T;
+  private readonly writes = new Map<string, boolean>();
+  /** Writes of the transaction in progress, kept only while someone listens for commits. */
+  private uncommitted: JournalStatement[] = [];
+  private commitListener: ((writes: JournalStatement[]) => void) | null = null;
 
   private constructor(private readonly db: Database) {
     this.db.exec(PRAGMAS);
@@ -44,12 +60,69 @@ export class SqlJsDriver implements SqlDriver {
   }
 
   transaction<T>(fn: () => T): T {
+    const mark = this.uncommitted.length;
     this.inTransaction++;
     try {
       return this.runTransaction(fn);
+    } catch (error) {
+      // Rolled back (the whole transaction, or this savepoint): its writes never happened.
+      this.uncommitted.length = mark;
+      throw error;
     } finally {
       this.inTransaction--;
+      if (this.inTransaction === 0) this.emitCommitted();
     }
+  }
+
+  /**
+   * Hears the writes of each committed transaction, in commit order (a write outside any
+   * transaction is one of its own): what the persister journals. One listener; null removes it.
+   */
+  onCommit(listener: ((writes: JournalStatement[]) => void) | null): void {
+    this.commitListener = listener;
+    this.uncommitted = [];
+  }
+
+  /**
+   * Runs journaled transactions again, each in a transaction of its own, without telling the
+   * commit listener: how a saved database catches up with the writes made after it was saved.
+   */
+  replay(transactions: readonly JournalStatement[][]): void {
+    for (const writes of transactions) {
+      this.runTransaction(() => {
+        for (const [sql, params] of writes) {
+          if (params === null) this.db.exec(sql);
+          else this.statement(sql).run(this.bind(params));
+        }
+      });
+    }
+  }
+
+  private captured(sql: string, params: SqlParams | null): void {
+    if (!this.commitListener) return;
+    let writes = this.writes.get(sql);
+    if (writes === undefined) {
+      writes = params === null || WRITE.test(sql);
+      this.writes.set(sql, writes);
+    }
+    if (!writes) return;
+    let copy: Record<string, string | number | null> | null = null;
+    if (params !== null) {
+      // A copy: callers may reuse their params object for the next statement.
+      copy = {};
+      for (const [key, value] of Object.entries(params)) {
+        copy[key] = typeof value === 'bigint' ? Number(value) : value;
+      }
+    }
+    this.uncommitted.push([sql, copy]);
+    if (this.inTransaction === 0) this.emitCommitted();
+  }
+
+  private emitCommitted(): void {
+    if (this.uncommitted.length === 0) return;
+    const writes = this.uncommitted;
+    this.uncommitted = [];
+    this.commitListener?.(writes);
   }
 
   private statement(sql: string): Statement {
@@ -72,22 +145,29 @@ export class SqlJsDriver implements SqlDriver {
 
   exec(sql: string): void {
     this.db.exec(sql);
+    this.captured(sql, null);
   }
 
   run(sql: string, params: SqlParams = {}): { changes: number } {
     const statement = this.statement(sql);
     statement.run(this.bind(params));
-    return { changes: this.db.getRowsModified() };
+    const changes = this.db.getRowsModified();
+    this.captured(sql, params);
+    return { changes };
   }
 
   get<Row>(sql: string, params: SqlParams = {}): Row | undefined {
     const statement = this.statement(sql);
+    let row: Row | undefined;
     try {
       statement.bind(this.bind(params));
-      return statement.step() ? (statement.getAsObject() as Row) : undefined;
+      // A write with RETURNING makes all its changes on this first step.
+      row = statement.step() ? (statement.getAsObject() as Row) : undefined;
     } finally {
       statement.reset();
     }
+    this.captured(sql, params);
+    return row;
   }
 
   all<Row>(sql: string, params: SqlParams = {}): Row[] {
@@ -99,6 +179,7 @@ export class SqlJsDriver implements SqlDriver {
     } finally {
       statement.reset();
     }
+    this.captured(sql, params);
     return rows;
   }
 

@@ -41,6 +41,11 @@ export class VaultBinaryStore implements BinaryStore {
     await this.adapter.write(this.pathOf(path), text);
   }
 
+  async append(path: string, text: string): Promise<void> {
+    await this.ensureFolder();
+    await this.adapter.append(this.pathOf(path), text);
+  }
+
   async remove(path: string): Promise<void> {
     const full = this.pathOf(path);
     if (await this.adapter.exists(full)) await this.adapter.remove(full);

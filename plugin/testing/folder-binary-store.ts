@@ -1,4 +1,4 @@
-import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { BinaryStore } from '../embedded/binary-store.ts';
 
@@ -41,6 +41,11 @@ export class FolderBinaryStore implements BinaryStore {
   async writeText(name: string, text: string): Promise<void> {
     await mkdir(dirname(this.path(name)), { recursive: true });
     await writeFile(this.path(name), text, 'utf8');
+  }
+
+  async append(name: string, text: string): Promise<void> {
+    await mkdir(dirname(this.path(name)), { recursive: true });
+    await appendFile(this.path(name), text, 'utf8');
   }
 
   async remove(name: string): Promise<void> {

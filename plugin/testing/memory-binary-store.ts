@@ -25,6 +25,15 @@ export class MemoryBinaryStore implements BinaryStore {
     this.files.set(path, new TextEncoder().encode(text));
   }
 
+  async append(path: string, text: string): Promise<void> {
+    const before = this.files.get(path) ?? new Uint8Array();
+    const added = new TextEncoder().encode(text);
+    const joined = new Uint8Array(before.length + added.length);
+    joined.set(before);
+    joined.set(added, before.length);
+    this.files.set(path, joined);
+  }
+
   async remove(path: string): Promise<void> {
     this.files.delete(path);
   }
