@@ -15,7 +15,7 @@ import { systemClock } from '../scheduler/clock.ts';
 import { Scheduler } from '../scheduler/engine.ts';
 import type { SqlDriver } from '../scheduler/storage-port.ts';
 import { BetterSqlite3Driver } from '../server/better-sqlite3-driver.ts';
-import { SqlJsDriver } from '../plugin/embedded/sqljs-driver.ts';
+import { type JournalStatement, SqlJsDriver } from '../plugin/embedded/sqljs-driver.ts';
 import { Persister, sha256Hex } from '../plugin/embedded/persister.ts';
 import { FolderBinaryStore } from '../plugin/testing/folder-binary-store.ts';
 import { engineCycleRows, type EngineCycleRow } from './engine-bench.mts';
@@ -41,6 +41,24 @@ export interface PersistenceRow {
   /** Parts of a save, medians: the Persister's SHA-256 of the bytes (wall), and one file write. */
   hashMs: number;
   writeMs: number;
+  /**
+   * The journaled path the plugin takes (a whole save only every `journalLimit` changes), medians
+   * per change: the driver handing over the transaction's writes (`captureMs`: the change with a
+   * commit listener minus without), the Persister's `record()` (`recordMs`), and the main-thread
+   * time until the line is appended (`appendMainThreadMs`). `perChangeMs` adds them and the
+   * whole save's main-thread time shared over `journalLimit` changes.
+   */
+  journal?: {
+    journalLimit: number;
+    captureMs: number;
+    recordMs: number;
+    appendMainThreadMs: number;
+    appendWallMs: number;
+    lineBytes: number;
+    perChangeMs: number;
+    /** A start replays the journal: median time per journaled change, on the saved generation. */
+    replayPerChangeMs: number;
+  };
   /** How fast the engine created the tasks (setup, for context), and on which driver. */
   createPerSecond: number;
   builtWith: string;
@@ -123,6 +141,7 @@ async function persistenceAt(tasks: number, repeats: number): Promise<Persistenc
   const folder = mkdtempSync(join(tmpdir(), 'owp-bench-persist-'));
   const saves: number[] = [];
   const mainThread: number[] = [];
+  let journal: PersistenceRow['journal'];
   const hashes: number[] = [];
   const writes: number[] = [];
   try {
@@ -150,6 +169,7 @@ async function persistenceAt(tasks: number, repeats: number): Promise<Persistenc
       mainThread.push(perf.eventLoopUtilization(loop0).active);
     }
     await persister.close();
+    journal = await journaledChanges(driver, oneChange, folder, repeats * 4, median(mainThread));
   } finally {
     rmSync(folder, { recursive: true, force: true });
     driver.close();
@@ -162,8 +182,90 @@ async function persistenceAt(tasks: number, repeats: number): Promise<Persistenc
     saveMainThreadMs: median(mainThread),
     hashMs: median(hashes),
     writeMs: median(writes),
+    journal,
     createPerSecond,
     builtWith,
+  };
+}
+
+/**
+ * One change at a time through the journal, as the embedded backend wires it: the driver's commit
+ * listener records the writes, the Persister appends one line. Each change is awaited to its
+ * append (`flush()`), so the main-thread time of one append is measured alone.
+ */
+async function journaledChanges(
+  driver: SqlJsDriver,
+  oneChange: () => void,
+  folder: string,
+  changes: number,
+  saveMainThreadMs: number,
+): Promise<NonNullable<PersistenceRow['journal']>> {
+  const journalLimit = 500;
+  const bare: number[] = [];
+  for (let i = 0; i < changes; i++) {
+    const t0 = performance.now();
+    oneChange();
+    bare.push(performance.now() - t0);
+  }
+  const persister = new Persister(new FolderBinaryStore(join(folder, 'journal')), {
+    exportBytes: () => driver.export(),
+    debounceMs: 60_000,
+    journalLimit,
+  });
+  await persister.load();
+  const records: number[] = [];
+  let lineBytes = 0;
+  driver.onCommit((writes) => {
+    const t0 = performance.now();
+    persister.record(writes);
+    records.push(performance.now() - t0);
+    lineBytes = JSON.stringify(writes).length;
+  });
+  oneChange(); // the first change of a new folder is a whole generation; the journal starts after
+  await persister.flush();
+  records.length = 0;
+  const base = driver.export();
+  const journaled: JournalStatement[][] = [];
+  const listen = (writes: JournalStatement[]) => {
+    journaled.push(writes);
+    const t0 = performance.now();
+    persister.record(writes);
+    records.push(performance.now() - t0);
+    lineBytes = JSON.stringify(writes).length;
+  };
+  driver.onCommit(listen);
+  const withListener: number[] = [];
+  const appendMainThread: number[] = [];
+  const appendWall: number[] = [];
+  for (let i = 0; i < changes; i++) {
+    const t0 = performance.now();
+    oneChange();
+    const t1 = performance.now();
+    withListener.push(t1 - t0);
+    const loop0 = perf.eventLoopUtilization();
+    await persister.flush();
+    appendWall.push(performance.now() - t1);
+    appendMainThread.push(perf.eventLoopUtilization(loop0).active);
+  }
+  driver.onCommit(null);
+  await persister.close();
+  const replayed = await SqlJsDriver.open(base);
+  const t0 = performance.now();
+  replayed.replay(journaled);
+  const replayPerChangeMs = (performance.now() - t0) / journaled.length;
+  replayed.close();
+  const recordMs = median(records);
+  const captureMs = Math.max(0, median(withListener) - median(bare) - recordMs);
+  const appendMainThreadMs = median(appendMainThread);
+  return {
+    journalLimit,
+    captureMs,
+    recordMs,
+    appendMainThreadMs,
+    appendWallMs: median(appendWall),
+    lineBytes,
+    perChangeMs: captureMs + recordMs + appendMainThreadMs + saveMainThreadMs / journalLimit,
+    replayPerChangeMs,
   };
 }
 

@@ -570,6 +570,30 @@ describe('Persister: journal', () => {
     expect((await RowDatabase.open(bytes)).last()).toBe(5);
   });
 
+  it('a quiet spell folds the journal into a generation', async () => {
+    const store = new MemoryBinaryStore();
+    const timers = new ManualTimers();
+    const db = await RowDatabase.open();
+    const persister = persisterFor(store, db, timers, { foldAfterIdleMs: 10_000 });
+    await persister.load();
+    journaling(db, persister);
+    db.insert();
+    await timers.advance(250); // generation 1
+    db.insert();
+    await timers.advance(9_000);
+    db.insert(); // the quiet spell starts again
+    await timers.advance(9_000);
+    expect(db.exports).toBe(1);
+    expect(persister.journaled).toBe(2);
+
+    await timers.advance(1_000 + 250);
+    expect(db.exports).toBe(2);
+    expect(persister.journaled).toBe(0);
+    const loader = new Persister(store, { exportBytes: () => new Uint8Array() });
+    expect((await RowDatabase.open(await loader.load())).last()).toBe(3);
+    expect(loader.takeJournal()).toEqual([]);
+  });
+
   it('a generation that failed to write: the load falls back and replays across it', async () => {
     const disk = new MemoryBinaryStore();
     let failSqlite = false;

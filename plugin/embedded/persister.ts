@@ -28,6 +28,11 @@ export interface PersisterOptions {
    * bound how much a start replays.
    */
   journalLimit?: number;
+  /**
+   * After this long without a change, a journal is folded into a new generation (default 30 s),
+   * so a start after a crash or a killed app rarely has much to replay.
+   */
+  foldAfterIdleMs?: number;
 }
 
 /** A journal line: its place in the journal (from 1) and what the host recorded. */
@@ -119,7 +124,8 @@ const DEFAULT_TIMERS: PersisterTimers = platformTimers;
  * Between generations the host may `record()` each change instead (the database's committed
  * writes): a line appended to `owp-db.<n>.journal`, where n is the generation the journal extends.
  * Appending a line costs a fraction of a millisecond where a generation costs the whole database;
- * a generation is written again after `journalLimit` lines, and on `close()`. The journal switches
+ * a generation is written again after `journalLimit` lines, after a quiet spell of
+ * `foldAfterIdleMs`, and on `close()`. The journal switches
  * to the new generation's number at the moment its bytes are taken, so generation n+1 is exactly
  * generation n plus journal n. `load()` therefore takes the newest generation that verifies, b,
  * and hands back the lines of journals b, b+1, … in order (`takeJournal()`), stopping at the first
@@ -150,6 +156,8 @@ export class Persister {
   private appendQueue: Array<{ file: string; text: string }> = [];
   private appending: Promise<void> | null = null;
   private loadedJournal: unknown[] = [];
+  private readonly foldAfterIdleMs: number;
+  private idleTimer: unknown = null;
 
   constructor(
     private readonly store: BinaryStore,
@@ -161,6 +169,7 @@ export class Persister {
     this.clock = options.clock ?? systemClock;
     this.timers = options.timers ?? DEFAULT_TIMERS;
     this.journalLimit = Math.max(1, options.journalLimit ?? 500);
+    this.foldAfterIdleMs = options.foldAfterIdleMs ?? 30_000;
   }
 
   /** The newest generation on disk, as far as this persister knows. */
@@ -249,6 +258,16 @@ export class Persister {
     const line: JournalLine = { seq: ++this.journalSeq, entry };
     this.enqueueAppend(this.journalName(this.journalTo), `${JSON.stringify(line)}\n`);
     if (this.journalSeq >= this.journalLimit) this.markDirty();
+    else this.foldWhenIdle();
+  }
+
+  /** (Re)starts the quiet-spell timer after which the journal becomes a generation. */
+  private foldWhenIdle(): void {
+    if (this.idleTimer !== null) this.timers.clearTimeout(this.idleTimer);
+    this.idleTimer = this.timers.setTimeout(() => {
+      this.idleTimer = null;
+      if (this.journaled > 0 && !this.closed) this.markDirty();
+    }, this.foldAfterIdleMs);
   }
 
   /** Reads journals `base`, `base`+1, … and keeps their entries up to the first bad line. */
@@ -336,6 +355,8 @@ export class Persister {
     } finally {
       this.closed = true;
       this.cancelTimer();
+      if (this.idleTimer !== null) this.timers.clearTimeout(this.idleTimer);
+      this.idleTimer = null;
     }
   }
 
