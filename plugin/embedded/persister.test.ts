@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
@@ -718,7 +718,12 @@ describe('Persister over a real folder: a writer process killed with SIGKILL', (
   });
 
   /** Runs the writer until it reported `minSaves` saves plus a random extra moment, then kills it. */
-  function runAndKill(folder: string, minSaves: number, extraMs: number) {
+  function runAndKill(
+    folder: string,
+    minSaves: number,
+    extraMs: number,
+    mode: 'generations' | 'journal' = 'generations',
+  ) {
     return new Promise<{ loaded: number; saved: number }>((resolve, reject) => {
       const writer = spawn(
         process.execPath,
@@ -727,6 +732,8 @@ describe('Persister over a real folder: a writer process killed with SIGKILL', (
           'tsx',
           join(import.meta.dirname, '../testing/persister-crash-writer.ts'),
           folder,
+          '1000000',
+          mode,
         ],
         { stdio: ['ignore', 'pipe', 'pipe'] },
       );
@@ -772,6 +779,31 @@ describe('Persister over a real folder: a writer process killed with SIGKILL', (
     }
     console.info(
       `persister (real process): ${kills} SIGKILLs survived, ${reportedSaved} rows saved`,
+    );
+  }, 60_000);
+
+  it('journaling, every restart replays to a database holding every row reported durable', async () => {
+    const folder = await mkdtemp(join(tmpdir(), 'owp-persister-kill-journal-'));
+    folders.push(folder);
+    const random = seeded(11);
+    let reportedSaved = 0;
+    const kills = 6;
+    for (let kill = 0; kill < kills; kill++) {
+      const run = await runAndKill(
+        folder,
+        20 + Math.floor(random() * 80),
+        Math.floor(random() * 40),
+        'journal',
+      );
+      expect(run.loaded).toBeGreaterThanOrEqual(reportedSaved);
+      reportedSaved = Math.max(reportedSaved, run.saved);
+      const reloaded = await reloadJournaled(new FolderBinaryStore(folder));
+      expect(reloaded!.last()).toBeGreaterThanOrEqual(reportedSaved);
+    }
+    const files = await readdir(folder);
+    expect(files.some((name) => name.endsWith('.journal'))).toBe(true);
+    console.info(
+      `persister journal (real process): ${kills} SIGKILLs survived, ${reportedSaved} rows durable`,
     );
   }, 60_000);
 });
