@@ -73,7 +73,6 @@ export interface WorkerRow {
   last_heartbeat_at: number | null;
   announced_online: number;
   trust_tier: TrustTier;
-  max_tier: number;
   trust_rank: number;
   points_in_use: number;
   active_tasks: number;

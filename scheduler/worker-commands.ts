@@ -11,13 +11,7 @@ import type {
 } from '../protocol/index.ts';
 import { toIso } from './clock.ts';
 import type { EngineContext } from './context.ts';
-import {
-  MAX_TASK_TIER,
-  normalizeSkills,
-  outcomeRates,
-  REPUTATION_FORMULA,
-  trustRank,
-} from './eligibility.ts';
+import { normalizeSkills, outcomeRates, REPUTATION_FORMULA, trustRank } from './eligibility.ts';
 import {
   TASK_COLUMNS,
   TASK_FROM,
@@ -41,9 +35,9 @@ export function registerWorker(
   const tier = ctx.config.defaultTrustTier;
   ctx.driver.run(
     `INSERT INTO workers (id, name, github_handle, token_hash, skills, capacity_points,
-                          max_concurrent_tasks, trust_tier, max_tier, trust_rank, registered_at)
+                          max_concurrent_tasks, trust_tier, trust_rank, registered_at)
      VALUES ($id, $name, $github_handle, $token_hash, $skills, $capacity_points,
-             $max_concurrent_tasks, $trust_tier, $max_tier, $trust_rank, $now)`,
+             $max_concurrent_tasks, $trust_tier, $trust_rank, $now)`,
     {
       id,
       name: req.name,
@@ -53,7 +47,6 @@ export function registerWorker(
       capacity_points: req.capacity_points,
       max_concurrent_tasks: req.max_concurrent_tasks,
       trust_tier: tier,
-      max_tier: MAX_TASK_TIER[tier],
       trust_rank: trustRank(tier),
       now: ctx.clock.now(),
     },
@@ -196,10 +189,11 @@ export function setTrustTier(
 ): string {
   const worker = requireWorker(ctx.driver, id);
   if (worker.trust_tier === req.tier) return id;
-  ctx.driver.run(
-    `UPDATE workers SET trust_tier = $tier, trust_rank = $rank, max_tier = $max_tier WHERE id = $id`,
-    { id, tier: req.tier, rank: trustRank(req.tier), max_tier: MAX_TASK_TIER[req.tier] },
-  );
+  ctx.driver.run(`UPDATE workers SET trust_tier = $tier, trust_rank = $rank WHERE id = $id`, {
+    id,
+    tier: req.tier,
+    rank: trustRank(req.tier),
+  });
   ctx.record(
     'worker.trust_changed',
     { worker_id: id },
