@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { afterAll, describe, expect, it, vi } from 'vitest';
+import { seededRandom } from '../../scheduler/testing/seeded-random.ts';
 import { ManualClock } from '../../scheduler/testing/manual-clock.ts';
 import { FolderBinaryStore } from '../testing/folder-binary-store.ts';
 import { ManualTimers } from '../testing/manual-timers.ts';
@@ -409,42 +410,52 @@ class DyingStore implements BinaryStore {
   }
 }
 
-/** A small seeded PRNG (mulberry32), so a failing run can be replayed. */
-function seeded(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+/**
+ * One life of a process that will be killed: a store that dies at a random operation, and a
+ * persister over it that loads what earlier lives left. Null when the kill came during the load
+ * (nothing was written); otherwise the loaded database, with its journal replayed.
+ */
+async function startLife(
+  disk: MemoryBinaryStore,
+  random: () => number,
+  killWithin: number,
+  options: Partial<PersisterOptions>,
+) {
+  const store = new DyingStore(disk, 1 + Math.floor(random() * killWithin), random);
+  const timers = new ManualTimers();
+  const open: { db?: RowDatabase } = {};
+  const persister = persisterFor(store, await RowDatabase.open(), timers, {
+    exportBytes: () => open.db!.exportBytes(),
+    ...options,
+  });
+  let bytes: Uint8Array | null;
+  try {
+    bytes = await persister.load();
+  } catch (error) {
+    if (!store.dead) throw error;
+    return null;
+  }
+  const db = (open.db = await RowDatabase.open(bytes));
+  db.driver.replay(persister.takeJournal() as JournalStatement[][]);
+  return { store, timers, persister, db };
 }
 
 describe('Persister: killed mid-save', () => {
   it('after every one of 300 kills, a reload is a valid database with every row reported saved', async () => {
-    const random = seeded(20260117);
+    const random = seededRandom(20260117);
     const disk = new MemoryBinaryStore();
     let reportedSaved = 0;
     let kills = 0;
     let unreported = 0;
     let tornFound = 0;
     for (let life = 0; life < 300; life++) {
-      const store = new DyingStore(disk, 1 + Math.floor(random() * 40), random);
-      const timers = new ManualTimers();
-      const open: { db?: RowDatabase } = {};
-      const persister = persisterFor(store, await RowDatabase.open(), timers, {
-        exportBytes: () => open.db!.exportBytes(),
-        keep: 2 + (life % 2),
-      });
-      let bytes: Uint8Array | null;
-      try {
-        bytes = await persister.load();
-      } catch (error) {
-        if (!store.dead) throw error;
+      const started = await startLife(disk, random, 40, { keep: 2 + (life % 2) });
+      if (!started) {
         kills++;
-        continue; // killed while loading: nothing was written
+        continue;
       }
+      const { store, timers, persister, db } = started;
       if (persister.skippedOnLoad.length > 0) tornFound++;
-      const db = (open.db = await RowDatabase.open(bytes));
       // Every row reported saved by an earlier life is here.
       expect(db.last()).toBeGreaterThanOrEqual(reportedSaved);
       if (db.last() > reportedSaved) unreported++; // a save that committed but was not yet reported
@@ -657,29 +668,17 @@ describe('Persister: journal', () => {
 
 describe('Persister: journal, killed mid-write', () => {
   it('after every one of 300 kills, a reload holds every row whose journal line had landed', async () => {
-    const random = seeded(20261126);
+    const random = seededRandom(20261126);
     const disk = new MemoryBinaryStore();
     let durable = 0;
     let tornLines = 0;
     for (let life = 0; life < 300; life++) {
-      const store = new DyingStore(disk, 1 + Math.floor(random() * 60), random);
-      const timers = new ManualTimers();
-      const open: { db?: RowDatabase } = {};
-      const persister = persisterFor(store, await RowDatabase.open(), timers, {
-        exportBytes: () => open.db!.exportBytes(),
+      const started = await startLife(disk, random, 60, {
         journalLimit: 2 + (life % 7),
         keep: 2 + (life % 2),
       });
-      let bytes: Uint8Array | null;
-      try {
-        bytes = await persister.load();
-      } catch (error) {
-        if (!store.dead) throw error;
-        continue; // killed while loading: nothing was written
-      }
-      const db = (open.db = await RowDatabase.open(bytes));
-      const journal = persister.takeJournal() as JournalStatement[][];
-      db.driver.replay(journal);
+      if (!started) continue;
+      const { store, timers, persister, db } = started;
       expect(db.last()).toBeGreaterThanOrEqual(durable);
       journaling(db, persister);
       for (let change = 0; change < 20 && !store.dead; change++) {
@@ -763,47 +762,40 @@ describe('Persister over a real folder: a writer process killed with SIGKILL', (
     });
   }
 
-  it('every restart loads a valid database holding every row reported saved', async () => {
-    const folder = await mkdtemp(join(tmpdir(), 'owp-persister-kill-'));
+  /**
+   * Kills the writer six times at random moments; after each, the next run and a reload (with
+   * `reloadWith`) hold every row any run reported saved. Returns how many rows were reported.
+   */
+  async function killSixTimes(
+    mode: 'generations' | 'journal',
+    seed: number,
+    savesBeforeKill: [min: number, spread: number],
+    reloadWith: (store: BinaryStore) => Promise<RowDatabase | null>,
+  ): Promise<{ folder: string; reportedSaved: number }> {
+    const folder = await mkdtemp(join(tmpdir(), `owp-persister-kill-${mode}-`));
     folders.push(folder);
-    const random = seeded(7);
+    const random = seededRandom(seed);
     let reportedSaved = 0;
-    const kills = 6;
-    for (let kill = 0; kill < kills; kill++) {
-      const run = await runAndKill(folder, 3 + Math.floor(random() * 5), Math.floor(random() * 40));
+    for (let kill = 0; kill < 6; kill++) {
+      const [min, spread] = savesBeforeKill;
+      const saves = min + Math.floor(random() * spread);
+      const run = await runAndKill(folder, saves, Math.floor(random() * 40), mode);
       // The writer's own load saw everything an earlier run reported saved.
       expect(run.loaded).toBeGreaterThanOrEqual(reportedSaved);
       reportedSaved = Math.max(reportedSaved, run.saved);
-      const reloaded = await reload(new FolderBinaryStore(folder));
+      const reloaded = await reloadWith(new FolderBinaryStore(folder));
       expect(reloaded!.last()).toBeGreaterThanOrEqual(reportedSaved);
     }
-    console.info(
-      `persister (real process): ${kills} SIGKILLs survived, ${reportedSaved} rows saved`,
-    );
+    console.info(`persister, ${mode} (real process): 6 SIGKILLs survived, ${reportedSaved} rows`);
+    return { folder, reportedSaved };
+  }
+
+  it('every restart loads a valid database holding every row reported saved', async () => {
+    await killSixTimes('generations', 7, [3, 5], reload);
   }, 60_000);
 
   it('journaling, every restart replays to a database holding every row reported durable', async () => {
-    const folder = await mkdtemp(join(tmpdir(), 'owp-persister-kill-journal-'));
-    folders.push(folder);
-    const random = seeded(11);
-    let reportedSaved = 0;
-    const kills = 6;
-    for (let kill = 0; kill < kills; kill++) {
-      const run = await runAndKill(
-        folder,
-        20 + Math.floor(random() * 80),
-        Math.floor(random() * 40),
-        'journal',
-      );
-      expect(run.loaded).toBeGreaterThanOrEqual(reportedSaved);
-      reportedSaved = Math.max(reportedSaved, run.saved);
-      const reloaded = await reloadJournaled(new FolderBinaryStore(folder));
-      expect(reloaded!.last()).toBeGreaterThanOrEqual(reportedSaved);
-    }
-    const files = await readdir(folder);
-    expect(files.some((name) => name.endsWith('.journal'))).toBe(true);
-    console.info(
-      `persister journal (real process): ${kills} SIGKILLs survived, ${reportedSaved} rows durable`,
-    );
+    const { folder } = await killSixTimes('journal', 11, [20, 80], reloadJournaled);
+    expect((await readdir(folder)).some((name) => name.endsWith('.journal'))).toBe(true);
   }, 60_000);
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../../scheduler/testing/seeded-random.ts';
 import { runEngineContract } from '../../scheduler/engine.case.test.ts';
 import { EngineHarness } from '../../scheduler/testing/engine-harness.ts';
 import { type JournalStatement, SqlJsDriver } from './sqljs-driver.ts';
@@ -51,16 +52,6 @@ function dump(driver: SqlJsDriver): Record<string, unknown[]> {
   );
 }
 
-/** A small seeded PRNG (mulberry32), so a failing run can be replayed. */
-function seeded(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describe('SqlJsDriver journal', () => {
   it('hands over the writes of each committed transaction, and none of a rolled-back one', async () => {
     const driver = await SqlJsDriver.open();
@@ -97,7 +88,7 @@ describe('SqlJsDriver journal', () => {
   });
 
   it("replaying an engine's journal on the database it started from gives the same database", async () => {
-    const random = seeded(20261126);
+    const random = seededRandom(20261126);
     const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
     const h = new EngineHarness(await SqlJsDriver.open());
     const driver = h.driver as SqlJsDriver;
