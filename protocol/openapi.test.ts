@@ -227,6 +227,7 @@ describe('the OpenAPI document', () => {
       'assignee',
       'area',
       'skill',
+      'depends_on',
       'limit',
       'cursor',
     ]);

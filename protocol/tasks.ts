@@ -119,6 +119,9 @@ export const TaskListQuery = z
     assignee: WorkerId.optional(),
     area: Area.optional(),
     skill: z.string().trim().min(1).max(64).optional(),
+    depends_on: TaskId.optional().describe(
+      'Only the tasks that depend on this one: what it blocks (v1 addition).',
+    ),
     limit: z.coerce.number().int().min(1).max(500).default(50),
     cursor: z.string().max(200).optional(),
   })

@@ -71,6 +71,7 @@ export function listTasks(ctx: EngineContext, query: z.output<typeof TaskListQue
     assignee: query.assignee ?? null,
     area: query.area ?? null,
     skill: query.skill?.toLowerCase() ?? null,
+    depends_on: query.depends_on ?? null,
     after_at: after?.created_at ?? -1,
     after_id: after?.id ?? '',
     limit: query.limit + 1,
@@ -83,6 +84,8 @@ export function listTasks(ctx: EngineContext, query: z.output<typeof TaskListQue
         AND ($area IS NULL OR t.area = $area)
         AND ($skill IS NULL OR t.skill_set_id IN
               (SELECT set_id FROM skill_set_members WHERE skill = $skill))
+        AND ($depends_on IS NULL OR t.id IN
+              (SELECT task_id FROM task_dependencies WHERE depends_on = $depends_on))
         AND (t.created_at > $after_at OR (t.created_at = $after_at AND t.id > $after_id))
       ORDER BY t.created_at, t.id LIMIT $limit`,
     params,

@@ -69,6 +69,26 @@ describe('task dependencies in the detail', () => {
     expect(dependentsOf('t_api', tasks).map((l) => l.task_id)).toEqual(['t_ui']);
     expect(dependentsOf('t_ui', tasks)).toEqual([]);
   });
+
+  it('adds the dependents the server listed that the page has not loaded, judging loaded ones live', () => {
+    const tasks = pool();
+    const listed = [
+      // Not on the page (a pool larger than it): shown from the server's copy.
+      aTask('t_far', {
+        title: 'Far away',
+        status: 'merged',
+        depends_on: ['t_schema'],
+        created_at: at(7),
+      }),
+      // On the page, but edited since the list was read: the page's copy says it no longer waits.
+      aTask('t_ui', { title: 'UI', depends_on: ['t_schema'], created_at: at(20) }),
+    ];
+    expect(dependentsOf('t_schema', tasks, listed)).toEqual([
+      { task_id: 't_docs', title: 'Docs', status: 'ready', state: 'pending' },
+      { task_id: 't_far', title: 'Far away', status: 'merged', state: 'met' },
+      { task_id: 't_api', title: 'API', status: 'ready', state: 'pending' },
+    ]);
+  });
 });
 
 describe('the "waiting on N" marker', () => {

@@ -48,18 +48,32 @@ export function dependenciesOf(task: Task, tasks: ReadonlyMap<string, Task>): De
 }
 
 /**
- * The loaded tasks that wait on `taskId` ("blocks"), oldest first. Computed from the task list
- * the page holds, since the protocol keeps only the forward edge (`depends_on`).
+ * The tasks that wait on `taskId` ("blocks"), oldest first: the loaded ones, plus those the server
+ * listed for it (`GET /v1/tasks?depends_on=`) that the page has not loaded — a pool larger than
+ * the page. A loaded task is judged by its own live copy, so one edited since the list was read
+ * drops out or comes in at once.
  */
-export function dependentsOf(taskId: string, tasks: ReadonlyMap<string, Task>): DependencyLink[] {
-  const dependents: Task[] = [];
+export function dependentsOf(
+  taskId: string,
+  tasks: ReadonlyMap<string, Task>,
+  listed: readonly Task[] = [],
+): DependencyLink[] {
+  const dependents = new Map<string, Task>();
   for (const task of tasks.values()) {
-    if (task.depends_on.includes(taskId)) dependents.push(task);
+    if (task.depends_on.includes(taskId)) dependents.set(task.task_id, task);
   }
-  dependents.sort(
-    (a, b) => a.created_at.localeCompare(b.created_at) || a.task_id.localeCompare(b.task_id),
-  );
-  return dependents.map((task) => linkTo(task.task_id, tasks));
+  for (const task of listed) {
+    if (!tasks.has(task.task_id) && task.depends_on.includes(taskId)) {
+      dependents.set(task.task_id, task);
+    }
+  }
+  return [...dependents.values()]
+    .sort((a, b) => a.created_at.localeCompare(b.created_at) || a.task_id.localeCompare(b.task_id))
+    .map((task) => {
+      const state: DependencyState =
+        task.status === 'merged' ? 'met' : task.status === 'cancelled' ? 'never' : 'pending';
+      return { task_id: task.task_id, title: task.title, status: task.status, state };
+    });
 }
 
 /** The table's small "waiting on N" marker, with the tasks it waits for in its tooltip. */

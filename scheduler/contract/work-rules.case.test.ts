@@ -108,6 +108,29 @@ export function workRuleCases(makeDriver: DriverFactory): void {
   });
 
   describe('dependencies', () => {
+    it('lists what a task blocks: the tasks that depend on it, in creation order', async () => {
+      const h = await harness(makeDriver);
+      h.repo();
+      const schema = h.task({ title: 'Schema' }).task_id;
+      const other = h.task({ title: 'Other' }).task_id;
+      const api = h.task({ title: 'API', depends_on: [schema] }).task_id;
+      const ui = h.task({ title: 'UI', depends_on: [other, schema] }).task_id;
+      h.task({ title: 'Docs', depends_on: [other] });
+
+      const blocks = (id: string, limit = 50) =>
+        h.engine.listTasks({ depends_on: id, limit }).tasks.map((t) => t.task_id);
+      expect(blocks(schema)).toEqual([api, ui]);
+      expect(blocks(api)).toEqual([]);
+      // Pages like every task list.
+      const first = h.engine.listTasks({ depends_on: schema, limit: 1 });
+      expect(first.tasks.map((t) => t.task_id)).toEqual([api]);
+      const rest = h.engine.listTasks({ depends_on: schema, limit: 1, cursor: first.next_cursor! });
+      expect(rest.tasks.map((t) => t.task_id)).toEqual([ui]);
+      // Edges follow edits.
+      h.engine.updateTask(ui, { depends_on: [other] });
+      expect(blocks(schema)).toEqual([api]);
+    });
+
     it('holds a task back until every task it depends on is merged, then grants it', async () => {
       const h = await harness(makeDriver);
       h.repo();
