@@ -100,6 +100,21 @@ describe('EmbeddedBackend', () => {
     await third.backend.stop();
   });
 
+  it('a quiet pool journals nothing: its upkeep changes no row', async () => {
+    const store = new MemoryBinaryStore();
+    const { backend, timers } = session(store);
+    await backend.start();
+    await backend.api.upsertRepo({ repo: 'demo' });
+    await timers.advance(250); // generation 1
+    const files = [...store.files.keys()].sort();
+
+    await timers.advance(60_000); // a dozen upkeep runs (sweep, assignment, key cleanup)
+
+    expect(backend.persister.journaled).toBe(0);
+    expect([...store.files.keys()].sort()).toEqual(files);
+    await backend.stop();
+  });
+
   it('saves what is left on stop', async () => {
     const store = new MemoryBinaryStore();
     const first = session(store);

@@ -76,14 +76,15 @@ describe('SqlJsDriver journal', () => {
         throw new Error('outer');
       }),
     ).toThrow('outer');
-    driver.run('DELETE FROM t WHERE v = $v', { v: 99 }); // outside a transaction: its own
+    driver.run('DELETE FROM t WHERE v = $v', { v: 99 }); // changes nothing: not journaled
+    driver.run('DELETE FROM t WHERE v = $v', { v: 11 }); // outside a transaction: its own
 
     expect(committed).toEqual([
       [
         ['INSERT INTO t (v) VALUES ($v)', { v: 1 }],
         ['UPDATE t SET v = v + $d RETURNING v', { d: 10 }],
       ],
-      [['DELETE FROM t WHERE v = $v', { v: 99 }]],
+      [['DELETE FROM t WHERE v = $v', { v: 11 }]],
     ]);
   });
 

@@ -18,8 +18,9 @@ import {
  */
 export type JournalStatement = [sql: string, params: Record<string, string | number | null> | null];
 
-/** Statements that may change the database: everything else the engine runs reads. */
-const WRITE = /^\s*(INSERT|UPDATE|DELETE|REPLACE|CREATE|DROP|ALTER)\b/i;
+/** Statements that change rows (SQLite counts what they changed), and other writes (schema). */
+const ROW_WRITE = /^\s*(INSERT|UPDATE|DELETE|REPLACE)\b/i;
+const SCHEMA_WRITE = /^\s*(CREATE|DROP|ALTER)\b/i;
 
 const PRAGMAS = 'PRAGMA foreign_keys = ON;';
 
@@ -40,7 +41,7 @@ export class SqlJsDriver implements SqlDriver {
   private readonly statements = new Map<string, Statement>();
   private inTransaction = 0;
   private readonly runTransaction: <T>(fn: () => T) => T;
-  private readonly writes = new Map<string, boolean>();
+  private readonly writes = new Map<string, 'rows' | 'schema' | 'read'>();
   /** Writes of the transaction in progress, kept only while someone listens for commits. */
   private uncommitted: JournalStatement[] = [];
   private commitListener: ((writes: JournalStatement[]) => void) | null = null;
@@ -100,12 +101,19 @@ export class SqlJsDriver implements SqlDriver {
 
   private captured(sql: string, params: SqlParams | null): void {
     if (!this.commitListener) return;
-    let writes = this.writes.get(sql);
-    if (writes === undefined) {
-      writes = params === null || WRITE.test(sql);
-      this.writes.set(sql, writes);
+    let kind = this.writes.get(sql);
+    if (kind === undefined) {
+      kind =
+        params === null || SCHEMA_WRITE.test(sql)
+          ? 'schema'
+          : ROW_WRITE.test(sql)
+            ? 'rows'
+            : 'read';
+      this.writes.set(sql, kind);
     }
-    if (!writes) return;
+    // A row write that changed nothing would change nothing again (the upkeep's cleanup of old
+    // idempotency keys, every few seconds): the journal does not grow while the pool is quiet.
+    if (kind === 'read' || (kind === 'rows' && this.db.getRowsModified() === 0)) return;
     let copy: Record<string, string | number | null> | null = null;
     if (params !== null) {
       // A copy: callers may reuse their params object for the next statement.
