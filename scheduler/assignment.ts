@@ -151,7 +151,14 @@ const TASK_RULES = `r.budget_used < r.max_open_prs
                 SELECT 1 FROM offers o WHERE o.task_id = t.id AND o.worker_id = $worker
                    AND o.status IN ('rejected', 'expired') AND o.resolved_at > $declined_since))`;
 
-const QUEUE_ORDER = 'ORDER BY t.priority DESC, t.estimate_points, t.created_at, t.id LIMIT 1';
+/** A skill set's ready queue head, across repos or in one (a separate statement: its own index). */
+const QUEUE_HEAD = (inOneRepo: boolean) =>
+  `SELECT ${TASK_COLUMNS} FROM ${TASK_FROM} JOIN repos r ON r.key = t.repo
+    WHERE t.status = 'ready' AND t.deps_pending = 0 AND t.skill_set_id = $set
+      ${inOneRepo ? 'AND t.repo = $repo' : ''} AND ${TASK_RULES}
+    ORDER BY t.priority DESC, t.estimate_points, t.created_at, t.id LIMIT 1`;
+const HEAD_ACROSS_REPOS = QUEUE_HEAD(false);
+const HEAD_IN_REPO = QUEUE_HEAD(true);
 
 /** With at most this many repos with room while another is full, read each one's queue head. */
 const HEADS_PER_SET_LIMIT = 32;
@@ -182,34 +189,15 @@ export function bestTaskFor(ctx: EngineContext, worker: WorkerRow): TaskRow | un
   const repos = reposToRead(ctx);
   if (repos?.length === 0) return undefined;
   let best: TaskRow | undefined;
-  const consider = (head: TaskRow | undefined) => {
-    if (head && (!best || compareTasks(head, best) < 0)) best = head;
-  };
   for (const set of skillSetsHeldBy(ctx.driver, worker.id)) {
     params.set = set;
-    if (repos === undefined) {
-      consider(
-        ctx.driver.get<TaskRow>(
-          `SELECT ${TASK_COLUMNS} FROM ${TASK_FROM} JOIN repos r ON r.key = t.repo
-            WHERE t.status = 'ready' AND t.deps_pending = 0 AND t.skill_set_id = $set
-              AND ${TASK_RULES}
-            ${QUEUE_ORDER}`,
-          params,
-        ),
+    for (const repo of repos ?? [null]) {
+      params.repo = repo ?? '';
+      const head = ctx.driver.get<TaskRow>(
+        repo === null ? HEAD_ACROSS_REPOS : HEAD_IN_REPO,
+        params,
       );
-      continue;
-    }
-    for (const repo of repos) {
-      params.repo = repo;
-      consider(
-        ctx.driver.get<TaskRow>(
-          `SELECT ${TASK_COLUMNS} FROM ${TASK_FROM} JOIN repos r ON r.key = t.repo
-            WHERE t.status = 'ready' AND t.deps_pending = 0 AND t.repo = $repo
-              AND t.skill_set_id = $set AND ${TASK_RULES}
-            ${QUEUE_ORDER}`,
-          params,
-        ),
-      );
+      if (head && (!best || compareTasks(head, best) < 0)) best = head;
     }
   }
   return best;
@@ -288,9 +276,10 @@ export function fillWorker(
   current: WorkerRow | undefined = findWorker(ctx.driver, workerId),
 ): number {
   let granted = 0;
-  // A grant changes the worker's load: each later round reads the row again.
-  for (let worker = current; worker && grantBestTask(ctx, worker);) {
+  let worker = current;
+  while (worker && grantBestTask(ctx, worker)) {
     granted++;
+    // A grant changed the worker's load: read its row again.
     worker = findWorker(ctx.driver, workerId);
   }
   return granted;

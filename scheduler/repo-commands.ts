@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import { OwpError, type Repo, type RepoUpsertRequest } from '../protocol/index.ts';
 import type { EngineContext } from './context.ts';
 import { type RepoDefaults, type RepoRow, toRepo } from './rows.ts';
-import { budgetUsed, findRepo, heldAreas, openPrs } from './task-store.ts';
+import { findRepo, heldAreas, openPrs } from './task-store.ts';
 
 /** A setting the request may give (a new value), clear (null) or leave out (keep the old one). */
 function setting<T, S>(given: T | null | undefined, current: S | null, store: (value: T) => S) {
@@ -106,7 +106,7 @@ function repoView(ctx: EngineContext, row: RepoRow): Repo {
   return toRepo(
     row,
     {
-      budget_used: budgetUsed(ctx.driver, row.key),
+      budget_used: row.budget_used,
       open_prs: openPrs(ctx.driver, row.key),
       locked_areas: row.area_locks_enabled ? heldAreas(ctx.driver, row.key) : [],
     },

@@ -29,14 +29,6 @@ export function findRepo(driver: SqlDriver, key: string): RepoRow | undefined {
   return driver.get<RepoRow>('SELECT * FROM repos WHERE key = $key', { key });
 }
 
-/** Tasks counted against the repo's review budget: the counter the transition writer keeps. */
-export function budgetUsed(driver: SqlDriver, repo: string): number {
-  return (
-    driver.get<{ n: number }>('SELECT budget_used AS n FROM repos WHERE key = $repo', { repo })
-      ?.n ?? 0
-  );
-}
-
 export function openPrs(driver: SqlDriver, repo: string): number {
   return driver.get<{ n: number }>(
     `SELECT COUNT(*) AS n FROM tasks WHERE repo = $repo AND status = 'pr_opened'`,

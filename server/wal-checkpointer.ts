@@ -15,10 +15,9 @@ const Database = require(workerData.modulePath);
 const db = new Database(workerData.path, { fileMustExist: true });
 const timer = setInterval(() => {
   try {
-    const [result] = db.pragma('wal_checkpoint(PASSIVE)');
-    if (result.log > 0) parentPort.postMessage({ checkpointed: result.checkpointed, log: result.log });
-  } catch (error) {
-    parentPort.postMessage({ error: String(error && error.message || error) });
+    db.pragma('wal_checkpoint(PASSIVE)');
+  } catch {
+    // Busy or briefly unreadable: the next tick tries again, and the writer's backstop stays.
   }
 }, workerData.intervalMs);
 parentPort.on('message', (message) => {
@@ -28,12 +27,6 @@ parentPort.on('message', (message) => {
   parentPort.close();
 });
 `;
-
-export interface CheckpointReport {
-  /** WAL frames in the log when the checkpoint ran, and how many of them are in the file now. */
-  log: number;
-  checkpointed: number;
-}
 
 /**
  * Checkpoints a WAL database from a worker thread, so the copy of WAL pages into the database
@@ -48,25 +41,18 @@ export class WalCheckpointer {
   private readonly worker: Worker;
   private stopped = false;
 
-  constructor(
-    path: string,
-    options: { intervalMs?: number; onReport?: (report: CheckpointReport) => void } = {},
-  ) {
+  constructor(path: string, intervalMs = 200) {
     this.worker = new Worker(WORKER_SOURCE, {
       eval: true,
       workerData: {
         path,
         modulePath: createRequire(import.meta.url).resolve('better-sqlite3'),
-        intervalMs: options.intervalMs ?? 200,
+        intervalMs,
       },
-    });
-    this.worker.on('message', (message: CheckpointReport | { error: string }) => {
-      if ('log' in message) options.onReport?.(message);
     });
     // A failed start (the file gone, the addon refused in a thread) leaves the backstop in charge.
     this.worker.on('error', () => {});
     // The server's life is not tied to this thread: it never keeps the process up on its own.
-    // (After the listeners: adding a 'message' listener takes a reference again.)
     this.worker.unref();
   }
 

@@ -26,12 +26,15 @@ export interface DependencyLink {
   state: DependencyState;
 }
 
-function linkTo(taskId: string, tasks: ReadonlyMap<string, Task>): DependencyLink {
-  const task = tasks.get(taskId);
-  if (!task) return { task_id: taskId, title: null, status: null, state: 'unknown' };
+function linkFor(task: Task): DependencyLink {
   const state: DependencyState =
     task.status === 'merged' ? 'met' : task.status === 'cancelled' ? 'never' : 'pending';
-  return { task_id: taskId, title: task.title, status: task.status, state };
+  return { task_id: task.task_id, title: task.title, status: task.status, state };
+}
+
+function linkTo(taskId: string, tasks: ReadonlyMap<string, Task>): DependencyLink {
+  const task = tasks.get(taskId);
+  return task ? linkFor(task) : { task_id: taskId, title: null, status: null, state: 'unknown' };
 }
 
 /** Tasks named by id, in that order, with what the page knows of each. */
@@ -69,11 +72,7 @@ export function dependentsOf(
   }
   return [...dependents.values()]
     .sort((a, b) => a.created_at.localeCompare(b.created_at) || a.task_id.localeCompare(b.task_id))
-    .map((task) => {
-      const state: DependencyState =
-        task.status === 'merged' ? 'met' : task.status === 'cancelled' ? 'never' : 'pending';
-      return { task_id: task.task_id, title: task.title, status: task.status, state };
-    });
+    .map(linkFor);
 }
 
 /** The table's small "waiting on N" marker, with the tasks it waits for in its tooltip. */

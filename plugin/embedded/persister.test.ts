@@ -499,6 +499,24 @@ function journaling(db: RowDatabase, persister: Persister): RowDatabase {
   return db;
 }
 
+/**
+ * A new database journaling into `store`, whose first row is already in generation 1 (a new
+ * folder's first change is a whole generation): every later change is a journal line.
+ */
+async function journalingAfterGeneration1(
+  store: BinaryStore,
+  options: Partial<PersisterOptions> = {},
+) {
+  const timers = new ManualTimers();
+  const db = await RowDatabase.open();
+  const persister = persisterFor(store, db, timers, options);
+  await persister.load();
+  journaling(db, persister);
+  db.insert();
+  await timers.advance(250);
+  return { timers, db, persister };
+}
+
 describe('Persister: journal', () => {
   it('journals each change after the first generation, and a load replays the journal', async () => {
     const store = new MemoryBinaryStore();
@@ -526,13 +544,7 @@ describe('Persister: journal', () => {
 
   it('a torn last line ends the replay there', async () => {
     const store = new MemoryBinaryStore();
-    const timers = new ManualTimers();
-    const db = await RowDatabase.open();
-    const persister = persisterFor(store, db, timers);
-    await persister.load();
-    journaling(db, persister);
-    db.insert();
-    await timers.advance(250);
+    const { db, persister } = await journalingAfterGeneration1(store);
     db.insert();
     db.insert();
     await persister.flush();
@@ -556,13 +568,7 @@ describe('Persister: journal', () => {
 
   it('writes a whole generation after journalLimit lines, and close() folds the journal in', async () => {
     const store = new MemoryBinaryStore();
-    const timers = new ManualTimers();
-    const db = await RowDatabase.open();
-    const persister = persisterFor(store, db, timers, { journalLimit: 3 });
-    await persister.load();
-    journaling(db, persister);
-    db.insert();
-    await timers.advance(250); // generation 1
+    const { timers, db, persister } = await journalingAfterGeneration1(store, { journalLimit: 3 });
 
     for (let i = 0; i < 3; i++) db.insert(); // the third line reaches the limit
     await timers.advance(250); // generation 2, and its journal starts empty
@@ -583,13 +589,9 @@ describe('Persister: journal', () => {
 
   it('a quiet spell folds the journal into a generation', async () => {
     const store = new MemoryBinaryStore();
-    const timers = new ManualTimers();
-    const db = await RowDatabase.open();
-    const persister = persisterFor(store, db, timers, { foldAfterIdleMs: 10_000 });
-    await persister.load();
-    journaling(db, persister);
-    db.insert();
-    await timers.advance(250); // generation 1
+    const { timers, db, persister } = await journalingAfterGeneration1(store, {
+      foldAfterIdleMs: 10_000,
+    });
     db.insert();
     await timers.advance(9_000);
     db.insert(); // the quiet spell starts again
@@ -614,17 +616,11 @@ describe('Persister: journal', () => {
           ? Promise.reject(new Error('disk full'))
           : disk.write(path, bytes),
     });
-    const timers = new ManualTimers();
     const errors: unknown[] = [];
-    const db = await RowDatabase.open();
-    const persister = persisterFor(store, db, timers, {
+    const { timers, db } = await journalingAfterGeneration1(store, {
       journalLimit: 2,
       onError: (e) => errors.push(e),
     });
-    await persister.load();
-    journaling(db, persister);
-    db.insert();
-    await timers.advance(250); // generation 1
     failSqlite = true;
     db.insert();
     db.insert(); // the limit: generation 2 is taken here, and fails to write
@@ -643,14 +639,10 @@ describe('Persister: journal', () => {
       append: (path: string, text: string) =>
         failAppend ? Promise.reject(new Error('disk full')) : disk.append(path, text),
     });
-    const timers = new ManualTimers();
     const errors: unknown[] = [];
-    const db = await RowDatabase.open();
-    const persister = persisterFor(store, db, timers, { onError: (e) => errors.push(e) });
-    await persister.load();
-    journaling(db, persister);
-    db.insert();
-    await timers.advance(250); // generation 1
+    const { timers, db, persister } = await journalingAfterGeneration1(store, {
+      onError: (e) => errors.push(e),
+    });
     db.insert();
     await persister.flush();
     failAppend = true;
