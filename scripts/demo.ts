@@ -146,6 +146,6 @@ console.table({
   events: state.last_event_seq,
 });
 console.log(
-  '\nThe HTTP server (`owp serve`) arrives with the next milestone; this demo drives the same engine in-process.',
+  '\nThis demo drives the engine in-process; `npm start` serves the same engine over HTTP (README: Walkthrough).',
 );
 driver.close();
