@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What the container runs, without Docker (no engine on this machine): build the bundles, make a
 # production install of them in a clean folder, start `node dist/server/main.js` there, check it
-# answers, then stop it with SIGTERM and check it exits cleanly.
+# answers, then stop it with SIGTERM and check it exits cleanly. Node gets the flags
+# `npm run start:prod` gives it (and the Dockerfile's CMD).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -19,7 +20,8 @@ npm ci --omit=dev --no-audit --no-fund --loglevel=error
 port=$((20000 + RANDOM % 20000))
 token="smoke-admin-token-$(date +%s)-$RANDOM"
 OWP_PORT=$port OWP_DB_PATH="$work/data/owp.db" OWP_ADMIN_TOKEN=$token OWP_LOG_LEVEL=warn \
-  node dist/server/main.js > "$work/server.log" 2>&1 &
+  node $(node -p "require('./package.json').scripts['start:prod'].split(' ').filter((a) => a.startsWith('--')).join(' ')") \
+  dist/server/main.js > "$work/server.log" 2>&1 &
 pid=$!
 for _ in $(seq 1 50); do
   curl -fs "http://127.0.0.1:$port/healthz" > /dev/null 2>&1 && break

@@ -15,6 +15,7 @@ import { GithubWriteBack, parseWriteBackRepos } from './github/write-back.ts';
 import { BetterSqlite3Driver } from './better-sqlite3-driver.ts';
 import { ConfigError, loadConfig, type ServerConfig } from './config.ts';
 import { registerDashboard } from './dashboard.ts';
+import { limitHeapGrowth } from './heap.ts';
 
 const SWEEP_INTERVAL_MS = 1000;
 const ASSIGN_INTERVAL_MS = 5000;
@@ -164,6 +165,7 @@ export function serverBanner(server: {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
+  limitHeapGrowth();
   try {
     if (existsSync('.env')) process.loadEnvFile('.env');
     if (existsSync('env.local')) process.loadEnvFile('env.local');

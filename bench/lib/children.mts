@@ -1,5 +1,5 @@
 import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -157,10 +157,19 @@ export function distIsFresh(): boolean {
   return ['server', 'scheduler', 'protocol'].every((folder) => newest(folder) < built);
 }
 
+/** The flags `npm run start:prod` (and the container) give node: the bench starts the server so. */
+export function productionNodeFlags(): string[] {
+  const scripts = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts as Record<
+    string,
+    string
+  >;
+  return scripts['start:prod']!.split(/\s+/).filter((arg) => arg.startsWith('--'));
+}
+
 /**
  * Starts the OWP server as a child process in `cwd`, configured only through OWP_* variables, on a
- * free port of 127.0.0.1, and resolves once it printed where it listens. `nodeArgs` go to node
- * itself (e.g. `--cpu-prof`).
+ * free port of 127.0.0.1, and resolves once it printed where it listens. Node gets the production
+ * flags, then `nodeArgs` (e.g. `--cpu-prof`).
  */
 export async function startOwpServer(
   env: Record<string, string>,
@@ -170,6 +179,7 @@ export async function startOwpServer(
   timeoutMs = 60_000,
 ): Promise<ServerChild> {
   const args = [
+    ...productionNodeFlags(),
     ...nodeArgs,
     ...(build === 'dist'
       ? [join(ROOT, 'dist/server/main.js')]

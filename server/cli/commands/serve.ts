@@ -29,6 +29,8 @@ export function addServeCommand(program: Command, contextOf: ContextOf): Command
       // Loaded here, not at the top: `owp worker …` on a laptop never needs Fastify or the
       // native SQLite module.
       const { startServer, serverBanner } = await import('../../main.ts');
+      const { limitHeapGrowth } = await import('../../heap.ts');
+      limitHeapGrowth();
       let server: Awaited<ReturnType<typeof startServer>>;
       try {
         server = await startServer(env);
