@@ -100,12 +100,17 @@ export async function engineCycleRows(scale = 1): Promise<EngineCycleRow[]> {
   {
     const dir = mkdtempSync(join(tmpdir(), 'owp-bench-'));
     try {
-      const driver = new BetterSqlite3Driver({ path: join(dir, 'bench.db') });
+      // As server/main.ts opens it: WAL checkpoints from their own thread.
+      const driver = new BetterSqlite3Driver({
+        path: join(dir, 'bench.db'),
+        backgroundCheckpoint: true,
+      });
       rows.push({
         driver: 'better-sqlite3 (file, WAL)',
         ...scenario,
         ...runCycles(driver, scenario),
       });
+      await driver.stopBackgroundWork();
       driver.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });

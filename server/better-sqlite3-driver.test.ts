@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -92,6 +93,28 @@ describe('BetterSqlite3Driver with background checkpoints', () => {
     expect(driver.get('SELECT COUNT(*) AS n FROM t')).toEqual({ n: 400 });
     await driver.stopBackgroundWork();
     driver.close();
+  });
+
+  it('keeps a process alive while stopBackgroundWork() is awaited, and no longer', () => {
+    // The thread and its timer are unref'd so they never hold a server up; a plain script that
+    // awaits the stop at its top level must still get to its next line, and then exit.
+    const script = join(dir, 'stop-and-exit.mts');
+    writeFileSync(
+      script,
+      [
+        `import { BetterSqlite3Driver } from ${JSON.stringify(new URL('./better-sqlite3-driver.ts', import.meta.url).href)};`,
+        `const driver = new BetterSqlite3Driver({ path: ${JSON.stringify(join(dir, 'script.db'))}, backgroundCheckpoint: true });`,
+        `driver.exec('CREATE TABLE t (v INTEGER)');`,
+        'await driver.stopBackgroundWork();',
+        'driver.close();',
+        "console.log('stopped');",
+      ].join('\n'),
+    );
+    const started = Date.now();
+    const out = execFileSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8' });
+    expect(out.trim()).toBe('stopped');
+    // Not held up by the 2 s fallback timer once the thread has ended.
+    expect(Date.now() - started).toBeLessThan(10_000);
   });
 
   it('without it, the same writes stay in the WAL until SQLite checkpoints at 1,000 pages', async () => {

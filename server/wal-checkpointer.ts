@@ -61,8 +61,13 @@ export class WalCheckpointer {
     if (this.stopped) return;
     this.stopped = true;
     const exited = once(this.worker, 'exit');
+    // Whoever awaits this waits for the thread: held by an unref'd thread and an unref'd timer
+    // alone, the event loop would end the process first (a plain script's top-level await).
+    this.worker.ref();
     this.worker.postMessage('stop');
-    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([exited, new Promise((resolve) => (timer = setTimeout(resolve, 2000)))]);
+    clearTimeout(timer);
     await this.worker.terminate();
   }
 }
