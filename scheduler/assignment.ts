@@ -162,6 +162,8 @@ const HEAD_IN_REPO = QUEUE_HEAD(true);
 
 /** With at most this many repos with room while another is full, read each one's queue head. */
 const HEADS_PER_SET_LIMIT = 32;
+const REPOS_WITH_ROOM = `SELECT key FROM repos INDEXED BY repos_with_room
+  WHERE budget_used < max_open_prs LIMIT ${HEADS_PER_SET_LIMIT + 1}`;
 
 /**
  * The best ready task `worker` may take. Tasks it lacks the skills for are never read: for each
@@ -214,10 +216,7 @@ function reposToRead(ctx: EngineContext): string[] | undefined {
     )
   )
     return undefined;
-  const open = ctx.driver.all<{ key: string }>(
-    `SELECT key FROM repos INDEXED BY repos_with_room WHERE budget_used < max_open_prs
-      LIMIT ${HEADS_PER_SET_LIMIT + 1}`,
-  );
+  const open = ctx.driver.all<{ key: string }>(REPOS_WITH_ROOM);
   return open.length > HEADS_PER_SET_LIMIT ? undefined : open.map((r) => r.key);
 }
 
@@ -319,25 +318,16 @@ export function assignRepoQueue(ctx: EngineContext, repoKey: string, scanLimit =
   let scanned = 0;
   let after: QueueKey | null = null;
   // Usually the head of the queue is taken or nothing is: a short first page, then longer ones.
-  // The size is written into the statement (one cached statement per size): a bound LIMIT keeps
-  // SQLite from stopping early and costs several times more.
   let pageSize: 4 | 32 = 4;
   while (budgetLeft > 0 && workersWithRoom) {
-    const page: QueueKey[] = ctx.driver.all<QueueKey>(
-      `SELECT id, priority, estimate_points, created_at FROM tasks
-        WHERE status = 'ready' AND deps_pending = 0 AND repo = $repo
-          AND ($first = 1 OR priority < $p OR (priority = $p AND (estimate_points > $e
-               OR (estimate_points = $e AND (created_at > $c OR (created_at = $c AND id > $id))))))
-        ORDER BY priority DESC, estimate_points, created_at, id LIMIT ${pageSize}`,
-      {
-        repo: repoKey,
-        first: after ? 0 : 1,
-        p: after?.priority ?? 0,
-        e: after?.estimate_points ?? 0,
-        c: after?.created_at ?? 0,
-        id: after?.id ?? '',
-      },
-    );
+    const page: QueueKey[] = ctx.driver.all<QueueKey>(REPO_QUEUE_PAGE[pageSize], {
+      repo: repoKey,
+      first: after ? 0 : 1,
+      p: after?.priority ?? 0,
+      e: after?.estimate_points ?? 0,
+      c: after?.created_at ?? 0,
+      id: after?.id ?? '',
+    });
     for (const task of page) {
       if (!assignTask(ctx, task.id)) continue;
       granted++;
@@ -353,6 +343,21 @@ export function assignRepoQueue(ctx: EngineContext, repoKey: string, scanLimit =
   }
   return granted;
 }
+
+/**
+ * A page of a repo's ready queue after a key. The size is written into the statement (one cached
+ * statement per size): a bound LIMIT keeps SQLite from stopping early and costs several times more.
+ */
+const REPO_QUEUE_PAGE = Object.fromEntries(
+  [4, 32].map((size) => [
+    size,
+    `SELECT id, priority, estimate_points, created_at FROM tasks
+      WHERE status = 'ready' AND deps_pending = 0 AND repo = $repo
+        AND ($first = 1 OR priority < $p OR (priority = $p AND (estimate_points > $e
+             OR (estimate_points = $e AND (created_at > $c OR (created_at = $c AND id > $id))))))
+      ORDER BY priority DESC, estimate_points, created_at, id LIMIT ${size}`,
+  ]),
+) as Record<4 | 32, string>;
 
 interface QueueKey {
   id: string;

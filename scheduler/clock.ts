@@ -9,5 +9,17 @@ export const systemClock: Clock = {
   now: () => Date.now(),
 };
 
-export const toIso = (ms: number): string => new Date(ms).toISOString();
+let lastMs = Number.NaN;
+let lastIso = '';
+/**
+ * The wire form of a time. One command stamps many fields and events with the same instant, so the
+ * last conversion is kept: formatting a Date costs more than the rest of building an event.
+ */
+export function toIso(ms: number): string {
+  if (ms !== lastMs) {
+    lastIso = new Date(ms).toISOString();
+    lastMs = ms;
+  }
+  return lastIso;
+}
 export const toIsoOrNull = (ms: number | null): string | null => (ms === null ? null : toIso(ms));

@@ -4,9 +4,20 @@ import { TASK_COLUMNS, TASK_FROM } from './rows.ts';
 import { RESERVING_STATUSES, statusIsOneOf } from './lifecycle.ts';
 import type { SqlDriver } from './storage-port.ts';
 
-/** Plain reads shared by the engine's parts. */
+/*
+ * Plain reads shared by the engine's parts. Their SQL is built once: a driver finds its prepared
+ * statement by the SQL text, and a string assembled on every call is hashed anew on every call.
+ */
+const TASK_BY_ID = `SELECT ${TASK_COLUMNS} FROM ${TASK_FROM} WHERE t.id = $id`;
+const HELD_AREAS = `SELECT DISTINCT area FROM tasks
+  WHERE repo = $repo AND area IS NOT NULL AND ${statusIsOneOf(RESERVING_STATUSES)}
+  ORDER BY area`;
+const AREA_HELD = `SELECT 1 FROM tasks
+  WHERE repo = $repo AND area = $area AND area IS NOT NULL AND ${statusIsOneOf(RESERVING_STATUSES)}
+  LIMIT 1`;
+
 export function findTask(driver: SqlDriver, id: string): TaskRow | undefined {
-  return driver.get<TaskRow>(`SELECT ${TASK_COLUMNS} FROM ${TASK_FROM} WHERE t.id = $id`, { id });
+  return driver.get<TaskRow>(TASK_BY_ID, { id });
 }
 
 export function requireTask(driver: SqlDriver, id: string): TaskRow {
@@ -38,26 +49,11 @@ export function openPrs(driver: SqlDriver, repo: string): number {
 
 /** Areas of the repo in which a task holds a lease or waits on an offer. */
 export function heldAreas(driver: SqlDriver, repo: string): string[] {
-  return driver
-    .all<{ area: string }>(
-      `SELECT DISTINCT area FROM tasks
-        WHERE repo = $repo AND area IS NOT NULL AND ${statusIsOneOf(RESERVING_STATUSES)}
-        ORDER BY area`,
-      { repo },
-    )
-    .map((r) => r.area);
+  return driver.all<{ area: string }>(HELD_AREAS, { repo }).map((r) => r.area);
 }
 
 export function isAreaHeld(driver: SqlDriver, repo: string, area: string): boolean {
-  return (
-    driver.get(
-      `SELECT 1 FROM tasks
-        WHERE repo = $repo AND area = $area
-          AND area IS NOT NULL AND ${statusIsOneOf(RESERVING_STATUSES)}
-        LIMIT 1`,
-      { repo, area },
-    ) !== undefined
-  );
+  return driver.get(AREA_HELD, { repo, area }) !== undefined;
 }
 
 export function isOnline(

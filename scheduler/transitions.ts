@@ -67,6 +67,56 @@ const OFFER_CLOSED_AS: Partial<Record<LifecycleEdge['cause'], string>> = {
   requeue: 'withdrawn',
 };
 
+/* What each cause writes besides the status guard, the version and the time. */
+const GRANT = `status = 'leased', assignee = $assignee, lease_id = $lease_id,
+  lease_epoch = lease_epoch + 1, lease_granted_at = $now,
+  lease_expires_at = $now + $ttl, lease_ttl_ms = $ttl`;
+// The offer was never worked on: no attempt is counted.
+const BACK_UNOFFERED = `status = 'ready', assignee = NULL`;
+const WORKED = `status = $to, artifact = $artifact`;
+const ENDED = `status = $to, artifact = $artifact,
+  assignee = CASE WHEN status = 'offered' THEN NULL ELSE assignee END,
+  lease_id = NULL, lease_expires_at = NULL`;
+// Expiries and releases count an attempt (and `to` is `failed` once they are used up); an admin's
+// requeue does not ($attempt 0), and one out of `failed` starts the count again.
+const BACK_TO_QUEUE = `status = $to, assignee = NULL, lease_id = NULL, lease_granted_at = NULL,
+  lease_expires_at = NULL, lease_ttl_ms = NULL,
+  attempts = CASE WHEN status = 'failed' THEN 0 ELSE attempts + $attempt END,
+  released_by = $released_by, released_at = $released_at`;
+const SET_BY_CAUSE: Record<LifecycleEdge['cause'], string> = {
+  grant: GRANT,
+  accept: GRANT,
+  offer: `status = 'offered', assignee = $assignee`,
+  decline: BACK_UNOFFERED,
+  offer_expire: BACK_UNOFFERED,
+  start: WORKED,
+  block: WORKED,
+  // Review time is not the worker's to spend: the lease stops expiring once the PR is open.
+  open_pr: `${WORKED}, lease_expires_at = NULL`,
+  merge: ENDED,
+  cancel: ENDED,
+  expire: BACK_TO_QUEUE,
+  release: BACK_TO_QUEUE,
+  requeue: BACK_TO_QUEUE,
+};
+
+/**
+ * The compare-and-set of each cause, built once (a driver finds its prepared statement by the SQL
+ * text). It applies only while the task is still as read: same status and epoch; for a worker's
+ * write, still its lease and not expired; for an expiry, still expired.
+ */
+const TRANSITION_SQL = Object.fromEntries(
+  Object.entries(SET_BY_CAUSE).map(([cause, set]) => [
+    cause,
+    `UPDATE tasks SET ${set}, version = version + 1, updated_at = $now
+      WHERE id = $id AND status = $from AND lease_epoch = $epoch
+        AND ($worker IS NULL OR (assignee = $worker
+             AND (lease_expires_at IS NULL OR lease_expires_at > $now)))
+        AND ($expired_at IS NULL OR (lease_expires_at <= $expired_at AND status IN ${HOLDING}))
+     RETURNING ${CHANGED_COLUMNS.join(', ')}`,
+  ]),
+) as Record<LifecycleEdge['cause'], string>;
+
 /**
  * Moves `task` along `edge` with one compare-and-set on (status, epoch): if anything moved the task
  * since it was read, nothing is written and the caller gets a 409. The single place that writes a
@@ -87,66 +137,30 @@ export function applyTransition(
     worker: options.worker ?? null,
     expired_at: options.expiredAt ?? null,
   };
-  const where = `id = $id AND status = $from AND lease_epoch = $epoch
-    AND ($worker IS NULL OR (assignee = $worker
-         AND (lease_expires_at IS NULL OR lease_expires_at > $now)))
-    AND ($expired_at IS NULL OR (lease_expires_at <= $expired_at AND status IN ${HOLDING}))`;
   const artifact = mergeArtifact(task.artifact, options.artifact);
-  let set: string;
   let params: SqlParams = {};
   switch (edge.cause) {
     case 'grant':
     case 'accept': {
       const grant = options.grant!;
-      set = `status = 'leased', assignee = $assignee, lease_id = $lease_id,
-             lease_epoch = lease_epoch + 1, lease_granted_at = $now,
-             lease_expires_at = $now + $ttl, lease_ttl_ms = $ttl`;
       params = { assignee: grant.workerId, lease_id: grant.leaseId, ttl: grant.ttlMs };
       break;
     }
     case 'offer':
-      set = `status = 'offered', assignee = $assignee`;
       params = { assignee: options.offer!.workerId };
-      break;
-    case 'decline':
-    case 'offer_expire':
-      // The offer was never worked on: no attempt is counted.
-      set = `status = 'ready', assignee = NULL`;
-      break;
-    case 'start':
-    case 'block':
-      set = `status = $to, artifact = $artifact`;
-      break;
-    case 'open_pr':
-      // Review time is not the worker's to spend: the lease stops expiring once the PR is open.
-      set = `status = $to, artifact = $artifact, lease_expires_at = NULL`;
-      break;
-    case 'merge':
-    case 'cancel':
-      set = `status = $to, artifact = $artifact, assignee = CASE WHEN status = 'offered'
-               THEN NULL ELSE assignee END, lease_id = NULL, lease_expires_at = NULL`;
       break;
     case 'expire':
     case 'release':
-    case 'requeue': {
-      // Expiries and releases count an attempt (and `to` is `failed` once they are used up); an
-      // admin's requeue does not, and one out of `failed` starts the count again.
-      const counts = edge.cause !== 'requeue';
-      set = `status = $to, assignee = NULL, lease_id = NULL, lease_granted_at = NULL,
-             lease_expires_at = NULL, lease_ttl_ms = NULL,
-             attempts = CASE WHEN status = 'failed' THEN 0 ELSE attempts + $attempt END,
-             released_by = $released_by, released_at = $released_at`;
+    case 'requeue':
       params = {
-        attempt: counts ? 1 : 0,
+        attempt: edge.cause !== 'requeue' ? 1 : 0,
         released_by: edge.cause === 'release' ? task.assignee : null,
         released_at: edge.cause === 'release' ? now : null,
       };
       break;
-    }
   }
   const row = ctx.driver.get<Pick<TaskRow, (typeof CHANGED_COLUMNS)[number]>>(
-    `UPDATE tasks SET ${set}, version = version + 1, updated_at = $now WHERE ${where}
-     RETURNING ${CHANGED_COLUMNS.join(', ')}`,
+    TRANSITION_SQL[edge.cause],
     {
       ...guard,
       to: options.lastAttempt && edge.whenOutOfAttempts ? edge.whenOutOfAttempts : edge.to,
@@ -281,6 +295,17 @@ function recordOfferChange(
   }
 }
 
+/** Per outcome column, the statement that counts one more and reads every count back. */
+const COUNT_OUTCOME = Object.fromEntries(
+  Object.values(OUTCOME_COLUMN).map((column) => [
+    column,
+    `UPDATE workers SET ${column} = ${column} + 1, prs_on_time = prs_on_time + $on_time
+      WHERE id = $id
+      RETURNING tasks_completed, leases_expired, leases_released, tasks_requeued, prs_opened,
+                prs_on_time, offers_accepted, offers_rejected, offers_expired`,
+  ]),
+) as Record<keyof OutcomeStats, string>;
+
 /** Counts what the task's worker did in its outcome stats, and recomputes its reputation. */
 function recordOutcome(
   ctx: EngineContext,
@@ -297,13 +322,10 @@ function recordOutcome(
     before.lease_granted_at !== null &&
     before.lease_ttl_ms !== null &&
     now <= before.lease_granted_at + before.lease_ttl_ms;
-  const stats = ctx.driver.get<Required<OutcomeStats>>(
-    `UPDATE workers SET ${column} = ${column} + 1, prs_on_time = prs_on_time + $on_time
-      WHERE id = $id
-      RETURNING tasks_completed, leases_expired, leases_released, tasks_requeued, prs_opened,
-                prs_on_time, offers_accepted, offers_rejected, offers_expired`,
-    { id: workerId, on_time: onTime ? 1 : 0 },
-  );
+  const stats = ctx.driver.get<Required<OutcomeStats>>(COUNT_OUTCOME[column], {
+    id: workerId,
+    on_time: onTime ? 1 : 0,
+  });
   if (!stats) return;
   ctx.driver.run('UPDATE workers SET reputation = $reputation WHERE id = $id', {
     id: workerId,

@@ -123,6 +123,10 @@ export function coalescedHeartbeat(
   return { ok: true as const, server_time: toIso(now), leases_renewed: 0 };
 }
 
+/** A heartbeat extends every live lease the worker holds (SQL built once: it runs most often). */
+const RENEW_LEASES_HELD = `UPDATE tasks SET lease_expires_at = $now + lease_ttl_ms
+  WHERE assignee = $id AND ${statusIsOneOf(HOLDING_STATUSES)} AND lease_expires_at > $now`;
+
 /**
  * A heartbeat: marks the worker online, records its status, and renews every lease it holds
  * that has not already expired (a lapsed lease stays lapsed: the sweep owns it).
@@ -151,11 +155,7 @@ export function heartbeat(
   if (worker!.announced_online === 0) {
     ctx.driver.run('UPDATE workers SET announced_online = 1 WHERE id = $id', { id: workerId });
   }
-  const renewed = ctx.driver.run(
-    `UPDATE tasks SET lease_expires_at = $now + lease_ttl_ms
-      WHERE assignee = $id AND ${statusIsOneOf(HOLDING_STATUSES)} AND lease_expires_at > $now`,
-    { id: workerId, now },
-  ).changes;
+  const renewed = ctx.driver.run(RENEW_LEASES_HELD, { id: workerId, now }).changes;
   if (!wasOnline || worker!.announced_online === 0) {
     ctx.record('worker.online', { worker_id: workerId }, { status: req.status });
   } else if (worker!.reported_status !== req.status) {
