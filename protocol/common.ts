@@ -76,19 +76,23 @@ const LONE_SURROGATE = /\p{Cs}/u;
  * The path of the first string in `value` that is not well-formed Unicode (a lone surrogate), or
  * null. Such text cannot be stored as UTF-8 without being mangled, so it is refused at the edge.
  */
-export function findMalformedText(value: unknown, path: string[] = []): string | null {
-  if (typeof value === 'string')
-    return LONE_SURROGATE.test(value) ? path.join('.') || '(body)' : null;
+export function findMalformedText(value: unknown): string | null {
+  const path = malformedPath(value);
+  return path === null ? null : path.join('.') || '(body)';
+}
+
+/** The keys down to the first malformed string, built only once one is found (most bodies: never). */
+function malformedPath(value: unknown): string[] | null {
+  if (typeof value === 'string') return LONE_SURROGATE.test(value) ? [] : null;
   if (Array.isArray(value)) {
-    for (const [i, item] of value.entries()) {
-      const found = findMalformedText(item, [...path, String(i)]);
-      if (found !== null) return found;
+    for (let i = 0; i < value.length; i++) {
+      const found = malformedPath(value[i]);
+      if (found !== null) return [String(i), ...found];
     }
   } else if (value !== null && typeof value === 'object') {
     for (const [key, item] of Object.entries(value)) {
-      const found =
-        findMalformedText(key, [...path, key]) ?? findMalformedText(item, [...path, key]);
-      if (found !== null) return found;
+      const found = malformedPath(key) ?? malformedPath(item);
+      if (found !== null) return [key, ...found];
     }
   }
   return null;
