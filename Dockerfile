@@ -33,5 +33,5 @@ HEALTHCHECK --interval=30s --timeout=3s --start-period=10s \
   CMD wget -qO- http://127.0.0.1:8787/healthz || exit 1
 # The young generation capped at 8 MB per semi-space (V8 picks 16 MB on a machine with this much
 # memory): ~40 MB less RSS under load for about 2 % of throughput (docs/performance.md). Keep the
-# flags the same as `npm run start:prod`'s (server/main.test.ts checks).
+# flags the same as `npm run start:prod`'s (server/heap.test.ts checks).
 CMD ["node", "--max-semi-space-size=8", "dist/server/main.js"]
