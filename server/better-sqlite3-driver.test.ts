@@ -66,6 +66,23 @@ describe('BetterSqlite3Driver on a file', () => {
     driver.close();
   });
 
+  it('names the columns a cached query has after the schema changed under it', () => {
+    const driver = new BetterSqlite3Driver({ path: ':memory:' });
+    driver.exec('CREATE TABLE t (id TEXT, note TEXT)');
+    driver.run("INSERT INTO t VALUES ('a', 'x')");
+    const read = () => driver.get('SELECT * FROM t');
+    expect(read()).toEqual({ id: 'a', note: 'x' });
+    driver.exec('ALTER TABLE t ADD COLUMN extra INTEGER');
+    expect(read()).toEqual({ id: 'a', note: 'x', extra: null });
+    driver.exec('ALTER TABLE t RENAME COLUMN note TO remark');
+    expect(read()).toEqual({ id: 'a', remark: 'x', extra: null });
+    // DDL through run(), which keeps the cache: the changed column count gives it away.
+    driver.run('ALTER TABLE t DROP COLUMN remark');
+    expect(read()).toEqual({ id: 'a', extra: null });
+    expect(driver.all('SELECT * FROM t')).toEqual([{ id: 'a', extra: null }]);
+    driver.close();
+  });
+
   it('undoes only a failed savepoint and keeps the outer work', () => {
     const driver = new BetterSqlite3Driver({ path: ':memory:' });
     driver.exec('CREATE TABLE t (v INTEGER)');

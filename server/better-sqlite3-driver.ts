@@ -26,6 +26,17 @@ interface RawQuery {
   columns: string[];
 }
 
+/**
+ * The column names for `values`. SQLite prepares a statement again by itself after the schema
+ * changes, so a `SELECT *` may come back with another number of columns than it was cached with.
+ */
+function columnsOf(query: RawQuery, values: readonly unknown[]): readonly string[] {
+  if (values.length !== query.columns.length) {
+    query.columns = query.statement.columns().map((column) => column.name);
+  }
+  return query.columns;
+}
+
 /** A result row as an object; a later column of the same name wins, as in better-sqlite3's own. */
 function toRow(columns: readonly string[], values: readonly unknown[]): Record<string, unknown> {
   const row: Record<string, unknown> = {};
@@ -143,6 +154,8 @@ export class BetterSqlite3Driver implements SqlDriver {
 
   exec(sql: string): void {
     this.db.exec(sql);
+    // Migrations run here: a `SELECT *` prepared before may name other columns now.
+    this.queries.clear();
   }
 
   run(sql: string, params: SqlParams = {}): { changes: number } {
@@ -150,14 +163,15 @@ export class BetterSqlite3Driver implements SqlDriver {
   }
 
   get<Row>(sql: string, params: SqlParams = {}): Row | undefined {
-    const { statement, columns } = this.query(sql);
-    const values = statement.get(params) as unknown[] | undefined;
-    return values && (toRow(columns, values) as Row);
+    const query = this.query(sql);
+    const values = query.statement.get(params) as unknown[] | undefined;
+    return values && (toRow(columnsOf(query, values), values) as Row);
   }
 
   all<Row>(sql: string, params: SqlParams = {}): Row[] {
-    const { statement, columns } = this.query(sql);
-    return (statement.all(params) as unknown[][]).map((values) => toRow(columns, values) as Row);
+    const query = this.query(sql);
+    const rows = query.statement.all(params) as unknown[][];
+    return rows.map((values) => toRow(columnsOf(query, values), values) as Row);
   }
 
   /** Ends the background checkpoint thread, if any; `close()` after this leaves no thread behind. */
