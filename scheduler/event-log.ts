@@ -1,6 +1,6 @@
 import type { OwpEvent, OwpEventData, OwpEventType } from '../protocol/index.ts';
 import { toIso } from './clock.ts';
-import type { SqlDriver } from './storage-port.ts';
+import type { SqlDriver, SqlParams } from './storage-port.ts';
 
 /** One row of the events table. */
 export interface EventRow {
@@ -43,6 +43,32 @@ export const toEvent = (row: EventRow): OwpEvent =>
     data: JSON.parse(row.data) as unknown,
   }) as OwpEvent;
 
+/**
+ * The statement `EventLog.list` runs: only the filters given. SQLite plans a statement once, and a
+ * condition that may be switched off (`$task IS NULL OR task_id = $task`) cannot use an index: a
+ * task's history read the whole log from its start. With the filter written in, a task's events
+ * come through `events_by_task` and a worker's through `events_by_worker`, already in order.
+ */
+export function eventListStatement(query: EventQuery): { sql: string; params: SqlParams } {
+  const conditions = ['seq > $after'];
+  const params: SqlParams = {
+    after: query.after ?? 0,
+    limit: Math.min(Math.max(query.limit ?? 500, 1), 5000),
+  };
+  if (query.task_id !== undefined) {
+    conditions.push('task_id = $task');
+    params.task = query.task_id;
+  }
+  if (query.worker_id !== undefined) {
+    conditions.push('worker_id = $worker');
+    params.worker = query.worker_id;
+  }
+  return {
+    sql: `SELECT * FROM events WHERE ${conditions.join(' AND ')} ORDER BY seq LIMIT $limit`,
+    params,
+  };
+}
+
 /** The append-only event table: audit log, SSE source and history in one. */
 export class EventLog {
   constructor(private readonly driver: SqlDriver) {}
@@ -82,21 +108,8 @@ export class EventLog {
 
   /** Events in sequence order, for catching up after `Last-Event-ID`. */
   list(query: EventQuery = {}): OwpEvent[] {
-    const params = {
-      after: query.after ?? 0,
-      limit: Math.min(Math.max(query.limit ?? 500, 1), 5000),
-      worker: query.worker_id ?? null,
-      task: query.task_id ?? null,
-    };
-    const rows = this.driver.all<EventRow>(
-      `SELECT * FROM events
-        WHERE seq > $after
-          AND ($task IS NULL OR task_id = $task)
-          AND ($worker IS NULL OR worker_id = $worker)
-        ORDER BY seq LIMIT $limit`,
-      params,
-    );
-    return rows.map(toEvent);
+    const { sql, params } = eventListStatement(query);
+    return this.driver.all<EventRow>(sql, params).map(toEvent);
   }
 
   lastSeq(): number {

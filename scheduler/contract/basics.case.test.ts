@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { OwpError } from '../../protocol/errors.ts';
+import { type EventQuery, eventListStatement } from '../event-log.ts';
 import { type DriverFactory, harness } from '../testing/engine-harness.ts';
 
 /** Expects `fn` to throw an OwpError with `code`, and returns it for further checks. */
@@ -302,6 +303,26 @@ export function basicsCases(makeDriver: DriverFactory): void {
       expect(
         h.engine.events({ worker_id: bob }).some((e) => e.type === 'task.status_changed'),
       ).toBe(h.leasesOf(bob).length > 0);
+    });
+
+    it("reads a task's or a worker's events through its index, never the whole log", async () => {
+      const h = await harness(makeDriver);
+      h.repo();
+      const alice = h.onlineWorker({ name: 'Alice' });
+      const task = h.task();
+      const planOf = (query: EventQuery) => {
+        const { sql, params } = eventListStatement(query);
+        return h.driver
+          .all<{ detail: string }>(`EXPLAIN QUERY PLAN ${sql}`, params)
+          .map((row) => row.detail)
+          .join('; ');
+      };
+      expect(planOf({ task_id: task.task_id })).toContain('events_by_task');
+      expect(planOf({ worker_id: alice, after: 2 })).toContain('events_by_worker');
+      // Both filters at once still mean both.
+      const both = h.engine.events({ task_id: task.task_id, worker_id: alice });
+      expect(both.length).toBeGreaterThan(0);
+      expect(both.every((e) => e.task_id === task.task_id && e.worker_id === alice)).toBe(true);
     });
 
     it('tells listeners about events only after they commit', async () => {
