@@ -62,31 +62,46 @@ export function getTask(ctx: EngineContext, id: string): Task {
   return toTask(requireTask(ctx.driver, id));
 }
 
-/** Tasks by creation order, filtered, a page at a time; `next_cursor` continues the listing. */
+/**
+ * Tasks by creation order, filtered, a page at a time; `next_cursor` continues the listing.
+ *
+ * The WHERE clause holds only the filters given (as the audit log's does): a condition that may be
+ * switched off (`$status IS NULL OR status = $status`) cannot use an index, so every filtered
+ * listing walked the tasks from the first ever created. Now a status listing reads
+ * `tasks_by_status` from the cursor on, and the tasks one task blocks come through
+ * `task_dependents`; the cursor is a row-value range, which an index can start from.
+ */
 export function listTasks(ctx: EngineContext, query: z.output<typeof TaskListQuery>): TaskPage {
   const after = query.cursor ? decodeCursor(query.cursor) : null;
-  const params: SqlParams = {
-    repo: query.repo ?? null,
-    status: query.status ?? null,
-    assignee: query.assignee ?? null,
-    area: query.area ?? null,
-    skill: query.skill?.toLowerCase() ?? null,
-    depends_on: query.depends_on ?? null,
-    after_at: after?.created_at ?? -1,
-    after_id: after?.id ?? '',
-    limit: query.limit + 1,
+  const conditions: string[] = [];
+  const params: SqlParams = { limit: query.limit + 1 };
+  const add = (condition: string, name: string, value: string | number | undefined) => {
+    if (value === undefined) return;
+    conditions.push(condition);
+    params[name] = value;
   };
+  add('t.repo = $repo', 'repo', query.repo);
+  add('t.status = $status', 'status', query.status);
+  add('t.assignee = $assignee', 'assignee', query.assignee);
+  add('t.area = $area', 'area', query.area);
+  add(
+    't.skill_set_id IN (SELECT set_id FROM skill_set_members WHERE skill = $skill)',
+    'skill',
+    query.skill?.toLowerCase(),
+  );
+  add(
+    't.id IN (SELECT task_id FROM task_dependencies WHERE depends_on = $depends_on)',
+    'depends_on',
+    query.depends_on,
+  );
+  if (after) {
+    conditions.push('(t.created_at, t.id) > ($after_at, $after_id)');
+    params.after_at = after.created_at;
+    params.after_id = after.id;
+  }
   const rows = ctx.driver.all<TaskRow>(
     `SELECT ${TASK_COLUMNS} FROM ${TASK_FROM}
-      WHERE ($repo IS NULL OR t.repo = $repo)
-        AND ($status IS NULL OR t.status = $status)
-        AND ($assignee IS NULL OR t.assignee = $assignee)
-        AND ($area IS NULL OR t.area = $area)
-        AND ($skill IS NULL OR t.skill_set_id IN
-              (SELECT set_id FROM skill_set_members WHERE skill = $skill))
-        AND ($depends_on IS NULL OR t.id IN
-              (SELECT task_id FROM task_dependencies WHERE depends_on = $depends_on))
-        AND (t.created_at > $after_at OR (t.created_at = $after_at AND t.id > $after_id))
+      ${conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : ''}
       ORDER BY t.created_at, t.id LIMIT $limit`,
     params,
   );

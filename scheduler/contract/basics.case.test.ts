@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { OwpError } from '../../protocol/errors.ts';
 import { type EventQuery, eventListStatement } from '../event-log.ts';
+import type { SqlParams } from '../storage-port.ts';
 import { type DriverFactory, harness } from '../testing/engine-harness.ts';
 
 /** Expects `fn` to throw an OwpError with `code`, and returns it for further checks. */
@@ -160,6 +161,31 @@ export function basicsCases(makeDriver: DriverFactory): void {
       expect(h.engine.listTasks({ skill: 'GO' }).tasks).toHaveLength(3);
       expect(h.engine.listTasks({ status: 'merged' }).tasks).toEqual([]);
       expectOwpError(() => h.engine.listTasks({ cursor: '!!not-a-cursor' }), 'validation_failed');
+    });
+
+    it('lists by status, or what one task blocks, through an index rather than every task', async () => {
+      const h = await harness(makeDriver);
+      h.repo();
+      const first = h.task({ title: 'First' }).task_id;
+      h.clock.advance(1);
+      const blocked = h.task({ title: 'Blocked', depends_on: [first] }).task_id;
+      const plans: string[] = [];
+      const all = h.driver.all.bind(h.driver);
+      h.driver.all = <Row>(sql: string, params?: SqlParams): Row[] => {
+        if (sql.includes('ORDER BY t.created_at')) {
+          const plan = all<{ detail: string }>(`EXPLAIN QUERY PLAN ${sql}`, params);
+          plans.push(plan.map((row) => row.detail).join('; '));
+        }
+        return all<Row>(sql, params);
+      };
+      const page = h.engine.listTasks({ status: 'ready', limit: 1 });
+      h.engine.listTasks({ status: 'ready', limit: 1, cursor: page.next_cursor! });
+      expect(h.engine.listTasks({ depends_on: first }).tasks.map((t) => t.task_id)).toEqual([
+        blocked,
+      ]);
+      expect(plans[0]).toContain('tasks_by_status');
+      expect(plans[1]).toMatch(/tasks_by_status \(status=\? AND \(created_at,id\)>\(\?,\?\)\)/);
+      expect(plans[2]).toContain('task_dependents');
     });
 
     it('reports unknown tasks with task_not_found', async () => {
