@@ -151,14 +151,20 @@ const TASK_RULES = `r.budget_used < r.max_open_prs
                 SELECT 1 FROM offers o WHERE o.task_id = t.id AND o.worker_id = $worker
                    AND o.status IN ('rejected', 'expired') AND o.resolved_at > $declined_since))`;
 
-/** A skill set's ready queue head, across repos or in one (a separate statement: its own index). */
-const QUEUE_HEAD = (inOneRepo: boolean) =>
+/**
+ * A skill set's ready queue head, across repos or in one (separate statements: their own
+ * indexes). The walk across repos while some are full leaves their tasks out by the repo column
+ * of `tasks_ready_by_skill_set`, before reading a task's row (migration 0011).
+ */
+const QUEUE_HEAD = (scope: string) =>
   `SELECT ${TASK_COLUMNS} FROM ${TASK_FROM} JOIN repos r ON r.key = t.repo
     WHERE t.status = 'ready' AND t.deps_pending = 0 AND t.skill_set_id = $set
-      ${inOneRepo ? 'AND t.repo = $repo' : ''} AND ${TASK_RULES}
+      ${scope} AND ${TASK_RULES}
     ORDER BY t.priority DESC, t.estimate_points, t.created_at, t.id LIMIT 1`;
-const HEAD_ACROSS_REPOS = QUEUE_HEAD(false);
-const HEAD_IN_REPO = QUEUE_HEAD(true);
+const HEAD_ACROSS_REPOS = QUEUE_HEAD('');
+const HEAD_ACROSS_REPOS_WITH_ROOM = QUEUE_HEAD(`AND t.repo NOT IN (
+      SELECT key FROM repos INDEXED BY repos_at_budget WHERE budget_used >= max_open_prs)`);
+const HEAD_IN_REPO = QUEUE_HEAD('AND t.repo = $repo');
 
 /** With at most this many repos with room while another is full, read each one's queue head. */
 const HEADS_PER_SET_LIMIT = 32;
@@ -173,8 +179,9 @@ const REPOS_WITH_ROOM = `SELECT key FROM repos INDEXED BY repos_with_room
  * While every repo has room in its review budget, that is one walk of the set's queue across
  * repos. A repo whose budget is full can grant nothing, and a walk across repos would step over
  * each of its ready tasks: then the worker reads the queue head of each repo with room instead
- * (nothing at all when none has room). Only with more than HEADS_PER_SET_LIMIT repos with room
- * and some full does the walk run across them.
+ * (nothing at all when none has room). With more than HEADS_PER_SET_LIMIT repos with room and
+ * some full, the walk runs across the repos with room: it still passes the full repos' ready tasks
+ * (they pile up at the front, since nobody may take them), but by their index entries alone.
  */
 export function bestTaskFor(ctx: EngineContext, worker: WorkerRow): TaskRow | undefined {
   const now = ctx.clock.now();
@@ -188,17 +195,18 @@ export function bestTaskFor(ctx: EngineContext, worker: WorkerRow): TaskRow | un
     cooldown: now - ctx.config.releaseCooldownMs,
     declined_since: now - ctx.config.offerCooldownMs,
   };
-  const repos = reposToRead(ctx);
-  if (repos?.length === 0) return undefined;
+  const plan = readingPlan(ctx);
+  if (plan === 'nothing') return undefined;
   let best: TaskRow | undefined;
   for (const set of skillSetsHeldBy(ctx.driver, worker.id)) {
     params.set = set;
-    for (const repo of repos ?? [null]) {
-      params.repo = repo ?? '';
-      const head = ctx.driver.get<TaskRow>(
-        repo === null ? HEAD_ACROSS_REPOS : HEAD_IN_REPO,
-        params,
-      );
+    const heads =
+      plan === 'across'
+        ? [ctx.driver.get<TaskRow>(HEAD_ACROSS_REPOS, params)]
+        : plan === 'across-with-room'
+          ? [ctx.driver.get<TaskRow>(HEAD_ACROSS_REPOS_WITH_ROOM, params)]
+          : plan.map((repo) => ctx.driver.get<TaskRow>(HEAD_IN_REPO, { ...params, repo }));
+    for (const head of heads) {
       if (head && (!best || compareTasks(head, best) < 0)) best = head;
     }
   }
@@ -206,18 +214,20 @@ export function bestTaskFor(ctx: EngineContext, worker: WorkerRow): TaskRow | un
 }
 
 /**
- * The repos whose queue heads `bestTaskFor` reads one by one, or undefined to walk the queues
- * across repos: undefined while no repo's budget is full, or when too many have room.
+ * How `bestTaskFor` reads the queues: one walk across repos while no repo's budget is full; the
+ * queue head of each repo with room (a list, maybe empty) while some are full and few have room;
+ * with more, one walk across the repos with room.
  */
-function reposToRead(ctx: EngineContext): string[] | undefined {
+function readingPlan(ctx: EngineContext): 'across' | 'across-with-room' | 'nothing' | string[] {
   if (
     !ctx.driver.get(
       `SELECT 1 FROM repos INDEXED BY repos_at_budget WHERE budget_used >= max_open_prs LIMIT 1`,
     )
   )
-    return undefined;
+    return 'across';
   const open = ctx.driver.all<{ key: string }>(REPOS_WITH_ROOM);
-  return open.length > HEADS_PER_SET_LIMIT ? undefined : open.map((r) => r.key);
+  if (open.length === 0) return 'nothing';
+  return open.length > HEADS_PER_SET_LIMIT ? 'across-with-room' : open.map((r) => r.key);
 }
 
 /** The least loaded online worker who may take `task`, walking only workers with room. */
