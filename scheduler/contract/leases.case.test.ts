@@ -3,6 +3,7 @@ import { OwpError, type Task } from '../../protocol/index.ts';
 import type { EngineConfig, EngineContext } from '../context.ts';
 import { expireLease, findExpiredLeases } from '../lease-sweep.ts';
 import { edgeFor } from '../lifecycle.ts';
+import type { SqlParams } from '../storage-port.ts';
 import { findTask } from '../task-store.ts';
 import { type DriverFactory, type EngineHarness, harness } from '../testing/engine-harness.ts';
 import { applyTransition } from '../transitions.ts';
@@ -425,6 +426,22 @@ export function leaseCases(makeDriver: DriverFactory): void {
         // The lapsed lease belongs to the sweep.
         expect(h.engine.sweep().expired).toBe(1);
         expect(h.engine.getTask(taskId).lease!.lease_id).not.toBe(lease.lease_id);
+      });
+
+      it('finds expired leases through the expiry index, not by reading every held task', async () => {
+        const { h } = await aliceHoldsATask();
+        const plans: string[] = [];
+        const all = h.driver.all.bind(h.driver);
+        h.driver.all = <Row>(sql: string, params?: SqlParams): Row[] => {
+          if (sql.includes('lease_expires_at <= $now')) {
+            const plan = all<{ detail: string }>(`EXPLAIN QUERY PLAN ${sql}`, params);
+            plans.push(plan.map((row) => row.detail).join('; '));
+          }
+          return all<Row>(sql, params);
+        };
+        h.engine.sweep();
+        expect(plans).toHaveLength(1);
+        expect(plans[0]).toContain('tasks_lease_expiry');
       });
 
       it("expires a silent worker's leases after the TTL and marks the worker offline", async () => {
