@@ -1,5 +1,6 @@
 import type { OwpEvent, OwpEventData, OwpEventType } from '../protocol/index.ts';
 import { toIso } from './clock.ts';
+import { GivenFilters } from './given-filters.ts';
 import type { SqlDriver, SqlParams } from './storage-port.ts';
 
 /** One row of the events table. */
@@ -44,28 +45,21 @@ export const toEvent = (row: EventRow): OwpEvent =>
   }) as OwpEvent;
 
 /**
- * The statement `EventLog.list` runs: only the filters given. SQLite plans a statement once, and a
- * condition that may be switched off (`$task IS NULL OR task_id = $task`) cannot use an index: a
- * task's history read the whole log from its start. With the filter written in, a task's events
- * come through `events_by_task` and a worker's through `events_by_worker`, already in order.
+ * The statement `EventLog.list` runs: only the filters given (`GivenFilters`; written as
+ * `$task IS NULL OR …`, a task's history read the whole log from its start). A task's events come
+ * through `events_by_task` and a worker's through `events_by_worker`, already in order.
  */
-export function eventListStatement(query: EventQuery): { sql: string; params: SqlParams } {
-  const conditions = ['seq > $after'];
-  const params: SqlParams = {
+function eventListStatement(query: EventQuery): { sql: string; params: SqlParams } {
+  const filters = new GivenFilters({
     after: query.after ?? 0,
     limit: Math.min(Math.max(query.limit ?? 500, 1), 5000),
-  };
-  if (query.task_id !== undefined) {
-    conditions.push('task_id = $task');
-    params.task = query.task_id;
-  }
-  if (query.worker_id !== undefined) {
-    conditions.push('worker_id = $worker');
-    params.worker = query.worker_id;
-  }
+  })
+    .always('seq > $after')
+    .add('task_id = $task', 'task', query.task_id)
+    .add('worker_id = $worker', 'worker', query.worker_id);
   return {
-    sql: `SELECT * FROM events WHERE ${conditions.join(' AND ')} ORDER BY seq LIMIT $limit`,
-    params,
+    sql: `SELECT * FROM events ${filters.where} ORDER BY seq LIMIT $limit`,
+    params: filters.params,
   };
 }
 

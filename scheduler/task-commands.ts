@@ -13,7 +13,7 @@ import { normalizeSkills } from './eligibility.ts';
 import { edgeFor } from './lifecycle.ts';
 import { TASK_COLUMNS, TASK_FROM, type TaskRow, toTask } from './rows.ts';
 import { skillSetId } from './skill-sets.ts';
-import type { SqlParams } from './storage-port.ts';
+import { GivenFilters } from './given-filters.ts';
 import { findRepo, requireTask } from './task-store.ts';
 import { applyTransition } from './transitions.ts';
 import { updateWorkerLoad } from './worker-load.ts';
@@ -65,45 +65,37 @@ export function getTask(ctx: EngineContext, id: string): Task {
 /**
  * Tasks by creation order, filtered, a page at a time; `next_cursor` continues the listing.
  *
- * The WHERE clause holds only the filters given (as the audit log's does): a condition that may be
- * switched off (`$status IS NULL OR status = $status`) cannot use an index, so every filtered
- * listing walked the tasks from the first ever created. Now a status listing reads
+ * The WHERE clause holds only the filters given (`GivenFilters`): written as `$x IS NULL OR …`,
+ * every filtered listing walked the tasks from the first ever created. A status listing reads
  * `tasks_by_status` from the cursor on, and the tasks one task blocks come through
  * `task_dependents`; the cursor is a row-value range, which an index can start from.
  */
 export function listTasks(ctx: EngineContext, query: z.output<typeof TaskListQuery>): TaskPage {
   const after = query.cursor ? decodeCursor(query.cursor) : null;
-  const conditions: string[] = [];
-  const params: SqlParams = { limit: query.limit + 1 };
-  const add = (condition: string, name: string, value: string | number | undefined) => {
-    if (value === undefined) return;
-    conditions.push(condition);
-    params[name] = value;
-  };
-  add('t.repo = $repo', 'repo', query.repo);
-  add('t.status = $status', 'status', query.status);
-  add('t.assignee = $assignee', 'assignee', query.assignee);
-  add('t.area = $area', 'area', query.area);
-  add(
-    't.skill_set_id IN (SELECT set_id FROM skill_set_members WHERE skill = $skill)',
-    'skill',
-    query.skill?.toLowerCase(),
-  );
-  add(
-    't.id IN (SELECT task_id FROM task_dependencies WHERE depends_on = $depends_on)',
-    'depends_on',
-    query.depends_on,
-  );
+  const filters = new GivenFilters({ limit: query.limit + 1 })
+    .add('t.repo = $repo', 'repo', query.repo)
+    .add('t.status = $status', 'status', query.status)
+    .add('t.assignee = $assignee', 'assignee', query.assignee)
+    .add('t.area = $area', 'area', query.area)
+    .add(
+      't.skill_set_id IN (SELECT set_id FROM skill_set_members WHERE skill = $skill)',
+      'skill',
+      query.skill?.toLowerCase(),
+    )
+    .add(
+      't.id IN (SELECT task_id FROM task_dependencies WHERE depends_on = $depends_on)',
+      'depends_on',
+      query.depends_on,
+    );
   if (after) {
-    conditions.push('(t.created_at, t.id) > ($after_at, $after_id)');
-    params.after_at = after.created_at;
-    params.after_id = after.id;
+    filters.always('(t.created_at, t.id) > ($after_at, $after_id)');
+    filters.params.after_at = after.created_at;
+    filters.params.after_id = after.id;
   }
   const rows = ctx.driver.all<TaskRow>(
-    `SELECT ${TASK_COLUMNS} FROM ${TASK_FROM}
-      ${conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : ''}
+    `SELECT ${TASK_COLUMNS} FROM ${TASK_FROM} ${filters.where}
       ORDER BY t.created_at, t.id LIMIT $limit`,
-    params,
+    filters.params,
   );
   const page = rows.slice(0, query.limit);
   const last = page.at(-1);

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { OwpError } from '../../protocol/errors.ts';
-import { type EventQuery, eventListStatement } from '../event-log.ts';
-import type { SqlParams } from '../storage-port.ts';
 import { type DriverFactory, harness } from '../testing/engine-harness.ts';
+import { recordQueryPlans } from '../testing/query-plans.ts';
 
 /** Expects `fn` to throw an OwpError with `code`, and returns it for further checks. */
 function expectOwpError(fn: () => unknown, code: string): OwpError {
@@ -169,15 +168,7 @@ export function basicsCases(makeDriver: DriverFactory): void {
       const first = h.task({ title: 'First' }).task_id;
       h.clock.advance(1);
       const blocked = h.task({ title: 'Blocked', depends_on: [first] }).task_id;
-      const plans: string[] = [];
-      const all = h.driver.all.bind(h.driver);
-      h.driver.all = <Row>(sql: string, params?: SqlParams): Row[] => {
-        if (sql.includes('ORDER BY t.created_at')) {
-          const plan = all<{ detail: string }>(`EXPLAIN QUERY PLAN ${sql}`, params);
-          plans.push(plan.map((row) => row.detail).join('; '));
-        }
-        return all<Row>(sql, params);
-      };
+      const plans = recordQueryPlans(h.driver, 'ORDER BY t.created_at');
       const page = h.engine.listTasks({ status: 'ready', limit: 1 });
       h.engine.listTasks({ status: 'ready', limit: 1, cursor: page.next_cursor! });
       expect(h.engine.listTasks({ depends_on: first }).tasks.map((t) => t.task_id)).toEqual([
@@ -336,15 +327,11 @@ export function basicsCases(makeDriver: DriverFactory): void {
       h.repo();
       const alice = h.onlineWorker({ name: 'Alice' });
       const task = h.task();
-      const planOf = (query: EventQuery) => {
-        const { sql, params } = eventListStatement(query);
-        return h.driver
-          .all<{ detail: string }>(`EXPLAIN QUERY PLAN ${sql}`, params)
-          .map((row) => row.detail)
-          .join('; ');
-      };
-      expect(planOf({ task_id: task.task_id })).toContain('events_by_task');
-      expect(planOf({ worker_id: alice, after: 2 })).toContain('events_by_worker');
+      const plans = recordQueryPlans(h.driver, 'FROM events');
+      h.engine.events({ task_id: task.task_id });
+      h.engine.events({ worker_id: alice, after: 2 });
+      expect(plans[0]).toContain('events_by_task');
+      expect(plans[1]).toContain('events_by_worker');
       // Both filters at once still mean both.
       const both = h.engine.events({ task_id: task.task_id, worker_id: alice });
       expect(both.length).toBeGreaterThan(0);

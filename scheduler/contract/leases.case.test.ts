@@ -3,9 +3,9 @@ import { OwpError, type Task } from '../../protocol/index.ts';
 import type { EngineConfig, EngineContext } from '../context.ts';
 import { expireLease, findExpiredLeases } from '../lease-sweep.ts';
 import { edgeFor } from '../lifecycle.ts';
-import type { SqlParams } from '../storage-port.ts';
 import { findTask } from '../task-store.ts';
 import { type DriverFactory, type EngineHarness, harness } from '../testing/engine-harness.ts';
+import { recordQueryPlans } from '../testing/query-plans.ts';
 import { applyTransition } from '../transitions.ts';
 
 type LeaseInfo = NonNullable<Task['lease']>;
@@ -430,15 +430,7 @@ export function leaseCases(makeDriver: DriverFactory): void {
 
       it('finds expired leases through the expiry index, not by reading every held task', async () => {
         const { h } = await aliceHoldsATask();
-        const plans: string[] = [];
-        const all = h.driver.all.bind(h.driver);
-        h.driver.all = <Row>(sql: string, params?: SqlParams): Row[] => {
-          if (sql.includes('lease_expires_at <= $now')) {
-            const plan = all<{ detail: string }>(`EXPLAIN QUERY PLAN ${sql}`, params);
-            plans.push(plan.map((row) => row.detail).join('; '));
-          }
-          return all<Row>(sql, params);
-        };
+        const plans = recordQueryPlans(h.driver, 'lease_expires_at <= $now');
         h.engine.sweep();
         expect(plans).toHaveLength(1);
         expect(plans[0]).toContain('tasks_lease_expiry');
