@@ -196,16 +196,13 @@ export function bestTaskFor(ctx: EngineContext, worker: WorkerRow): TaskRow | un
     declined_since: now - ctx.config.offerCooldownMs,
   };
   const plan = readingPlan(ctx);
-  if (plan === 'nothing') return undefined;
+  if (plan.repos?.length === 0) return undefined;
   let best: TaskRow | undefined;
   for (const set of skillSetsHeldBy(ctx.driver, worker.id)) {
     params.set = set;
-    const heads =
-      plan === 'across'
-        ? [ctx.driver.get<TaskRow>(HEAD_ACROSS_REPOS, params)]
-        : plan === 'across-with-room'
-          ? [ctx.driver.get<TaskRow>(HEAD_ACROSS_REPOS_WITH_ROOM, params)]
-          : plan.map((repo) => ctx.driver.get<TaskRow>(HEAD_IN_REPO, { ...params, repo }));
+    const heads = plan.repos
+      ? plan.repos.map((repo) => ctx.driver.get<TaskRow>(HEAD_IN_REPO, { ...params, repo }))
+      : [ctx.driver.get<TaskRow>(plan.walk, params)];
     for (const head of heads) {
       if (head && (!best || compareTasks(head, best) < 0)) best = head;
     }
@@ -215,19 +212,20 @@ export function bestTaskFor(ctx: EngineContext, worker: WorkerRow): TaskRow | un
 
 /**
  * How `bestTaskFor` reads the queues: one walk across repos while no repo's budget is full; the
- * queue head of each repo with room (a list, maybe empty) while some are full and few have room;
- * with more, one walk across the repos with room.
+ * queue head of each repo with room (maybe none) while some are full and few have room; with more,
+ * one walk across the repos with room.
  */
-function readingPlan(ctx: EngineContext): 'across' | 'across-with-room' | 'nothing' | string[] {
+function readingPlan(ctx: EngineContext): { walk: string; repos?: never } | { repos: string[] } {
   if (
     !ctx.driver.get(
       `SELECT 1 FROM repos INDEXED BY repos_at_budget WHERE budget_used >= max_open_prs LIMIT 1`,
     )
   )
-    return 'across';
+    return { walk: HEAD_ACROSS_REPOS };
   const open = ctx.driver.all<{ key: string }>(REPOS_WITH_ROOM);
-  if (open.length === 0) return 'nothing';
-  return open.length > HEADS_PER_SET_LIMIT ? 'across-with-room' : open.map((r) => r.key);
+  return open.length > HEADS_PER_SET_LIMIT
+    ? { walk: HEAD_ACROSS_REPOS_WITH_ROOM }
+    : { repos: open.map((r) => r.key) };
 }
 
 /** The least loaded online worker who may take `task`, walking only workers with room. */
