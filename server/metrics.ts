@@ -8,32 +8,22 @@ export class ServerMetrics {
   readonly registry = new Registry();
   readonly assignmentSeconds: Histogram<'trigger'>;
   private readonly httpSeconds: Histogram<'method' | 'route' | 'status'>;
+  private readonly tasks: Gauge<'status'>;
+  private readonly workersOnline: Gauge;
 
-  constructor(engine: Scheduler) {
+  constructor(private readonly engine: Scheduler) {
     collectDefaultMetrics({ register: this.registry, prefix: 'owp_' });
     const registers = [this.registry];
-    const tasks = new Gauge({
+    this.tasks = new Gauge({
       name: 'owp_tasks',
       help: 'Tasks by status.',
       labelNames: ['status'],
       registers,
-      collect() {
-        const state = engine.state();
-        for (const status of TASK_STATUSES) {
-          tasks.set(
-            { status },
-            (state as unknown as Record<string, number>)[`tasks_${status}`] ?? 0,
-          );
-        }
-      },
     });
-    const online = new Gauge({
+    this.workersOnline = new Gauge({
       name: 'owp_workers_online',
       help: 'Workers whose heartbeat is younger than the heartbeat TTL.',
       registers,
-      collect() {
-        online.set(engine.state().workers_online);
-      },
     });
     const granted = new Counter({
       name: 'owp_leases_granted_total',
@@ -85,8 +75,19 @@ export class ServerMetrics {
       );
     });
     app.get('/metrics', async (_request, reply) => {
+      this.readPoolState();
       void reply.header('content-type', this.registry.contentType);
       return this.registry.metrics();
     });
+  }
+
+  /**
+   * The pool gauges, from one `state()` per scrape: it counts every task by status, a walk of the
+   * status index (~6 ms at 100,000 tasks), so each gauge reading it on its own doubled the cost.
+   */
+  private readPoolState(): void {
+    const state = this.engine.state();
+    for (const status of TASK_STATUSES) this.tasks.set({ status }, state[`tasks_${status}`]);
+    this.workersOnline.set(state.workers_online);
   }
 }

@@ -1,4 +1,4 @@
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { routes } from '../protocol/index.ts';
 import { Scheduler } from '../scheduler/engine.ts';
 import { ManualClock } from '../scheduler/testing/manual-clock.ts';
@@ -299,7 +299,11 @@ describe('operations', () => {
     w.engine.heartbeat(w.alice.id, {});
     w.engine.createTask({ repo: 'owner/name', title: 'counted' });
     await call('GET', '/v1/work', w.alice.headers);
+    const countsRead = vi.spyOn(w.engine, 'state');
     const metrics = await w.app.inject({ method: 'GET', url: '/metrics' });
+    // Counting tasks by status walks an index of every task: once per scrape, not per gauge.
+    expect(countsRead).toHaveBeenCalledTimes(1);
+    countsRead.mockRestore();
     expect(metrics.headers['content-type']).toContain('text/plain');
     expect(metrics.body).toContain('owp_tasks{status="leased"} 1');
     expect(metrics.body).toContain('owp_workers_online 1');

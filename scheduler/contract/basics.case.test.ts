@@ -179,6 +179,40 @@ export function basicsCases(makeDriver: DriverFactory): void {
       expect(plans[2]).toContain('task_dependents');
     });
 
+    it('lists one repo, assignee or area through its own index, in creation order', async () => {
+      const h = await harness(makeDriver);
+      h.repo();
+      h.repo({ repo: 'other' });
+      const ui = h.task({ title: 'UI', area: 'ui' }).task_id;
+      h.clock.advance(1);
+      const elsewhere = h.task({ repo: 'other', title: 'Elsewhere' }).task_id;
+      h.clock.advance(1);
+      const docs = h.task({ title: 'Docs' }).task_id;
+      const alice = h.onlineWorker({ name: 'Alice' });
+      const taken = h.engine.getWork(alice).leases.map((l) => l.task_id);
+      const plans = recordQueryPlans(h.driver, 'ORDER BY t.created_at');
+      const ids = (query: Parameters<typeof h.engine.listTasks>[0]) =>
+        h.engine.listTasks(query).tasks.map((t) => t.task_id);
+      expect(ids({ repo: 'demo' })).toEqual([ui, docs]);
+      expect(ids({ assignee: alice })).toEqual(
+        [ui, elsewhere, docs].filter((id) => taken.includes(id)),
+      );
+      expect(taken.length).toBeGreaterThan(0);
+      expect(ids({ area: 'ui' })).toEqual([ui]);
+      expect(
+        ids({
+          repo: 'demo',
+          limit: 1,
+          cursor: h.engine.listTasks({ repo: 'demo', limit: 1 }).next_cursor!,
+        }),
+      ).toEqual([docs]);
+      expect(plans[0]).toMatch(/tasks_by_repo \(repo=\?\)/);
+      expect(plans[1]).toMatch(/tasks_by_assignee \(assignee=\?\)/);
+      expect(plans[2]).toMatch(/tasks_by_area \(area=\?\)/);
+      expect(plans.at(-1)).toMatch(/tasks_by_repo \(repo=\? AND \(created_at,id\)>\(\?,\?\)\)/);
+      expect(plans.join('\n')).not.toContain('TEMP B-TREE');
+    });
+
     it('reports unknown tasks with task_not_found', async () => {
       const h = await harness(makeDriver);
       expectOwpError(() => h.engine.getTask('t_missing'), 'task_not_found');
