@@ -49,6 +49,7 @@ import * as repos from './repo-commands.ts';
 import { type TaskRow, toTask } from './rows.ts';
 import type { SqlDriver } from './storage-port.ts';
 import * as tasks from './task-commands.ts';
+import { TaskCounts } from './task-counts.ts';
 import { requireTask, requireWorker } from './task-store.ts';
 import { parseInput } from './validate.ts';
 import * as workers from './worker-commands.ts';
@@ -81,6 +82,7 @@ export interface SweepResult {
 export class Scheduler {
   private readonly ctx: EngineContext;
   private readonly scope: WriteScope;
+  private readonly taskCounts: TaskCounts;
 
   constructor(options: SchedulerOptions) {
     const { driver, clock } = options;
@@ -97,6 +99,7 @@ export class Scheduler {
         scope.recorded(log.append(clock.now(), type, refs, data, scope.actorOf(refs))),
     };
     migrate(driver, clock);
+    this.taskCounts = new TaskCounts(driver);
   }
 
   get config(): Readonly<EngineConfig> {
@@ -366,13 +369,7 @@ export class Scheduler {
 
   /** The v0.1 counts: workers online and tasks by status, plus totals. */
   state(): PoolState {
-    const counts = new Map(
-      this.ctx.driver
-        .all<{ status: TaskStatus; n: number }>(
-          'SELECT status, COUNT(*) AS n FROM tasks GROUP BY status',
-        )
-        .map((r) => [r.status, r.n]),
-    );
+    const counts = this.taskCounts.read();
     const n = (status: TaskStatus) => counts.get(status) ?? 0;
     const workerCounts = this.ctx.driver.get<{ total: number; online: number }>(
       `SELECT COUNT(*) AS total, COALESCE(SUM(last_heartbeat_at > $after), 0) AS online FROM workers`,

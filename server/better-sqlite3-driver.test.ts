@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runEngineContract } from '../scheduler/engine.case.test.ts';
+import { Scheduler } from '../scheduler/engine.ts';
 import { EngineHarness } from '../scheduler/testing/engine-harness.ts';
 import { BetterSqlite3Driver } from './better-sqlite3-driver.ts';
 
@@ -27,6 +28,34 @@ describe('BetterSqlite3Driver on a file', () => {
     expect(second.engine.getTask(task.task_id).title).toBe('Survives a restart');
     expect(second.engine.listRepos().map((r) => r.repo)).toEqual(['demo']);
     second.driver.close();
+  });
+
+  it('counts tasks written by another connection to the same file (owp mcp --db beside owp serve --db)', () => {
+    const path = join(dir, 'shared.db');
+    const server = new EngineHarness(new BetterSqlite3Driver({ path }));
+    const otherDriver = new BetterSqlite3Driver({ path });
+    const other = new Scheduler({ driver: otherDriver, clock: server.clock });
+    server.repo();
+    server.task({ title: 'Counted here' });
+    expect(server.engine.state()).toMatchObject({ tasks_ready: 1, tasks_leased: 0 });
+
+    other.createTask({ repo: 'demo', title: 'Written over there' });
+    const { worker_id } = other.registerWorker({
+      name: 'Elsewhere',
+      capacity_points: 5,
+      max_concurrent_tasks: 1,
+    });
+    other.heartbeat(worker_id, { status: 'idle' });
+    expect(other.getWork(worker_id).leases).toHaveLength(1);
+    expect(server.engine.state()).toMatchObject({ tasks_ready: 1, tasks_leased: 1 });
+
+    // More new events than are worth reading one by one: counted again, to the same figures.
+    otherDriver.transaction(() => {
+      for (let i = 0; i < 100; i++) other.createTask({ repo: 'demo', title: `Bulk ${i}` });
+    });
+    expect(server.engine.state()).toMatchObject({ tasks_ready: 101, tasks_leased: 1 });
+    otherDriver.close();
+    server.driver.close();
   });
 
   it('rolls back a whole transaction when a nested step throws', () => {

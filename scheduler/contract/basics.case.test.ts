@@ -213,6 +213,41 @@ export function basicsCases(makeDriver: DriverFactory): void {
       expect(plans.join('\n')).not.toContain('TEMP B-TREE');
     });
 
+    it('counts tasks by status from the log, and counts again when the log was undone', async () => {
+      const h = await harness(makeDriver);
+      h.repo();
+      h.repo({ repo: 'other' });
+      const counted = () => {
+        const s = h.engine.state();
+        return { ready: s.tasks_ready, leased: s.tasks_leased, cancelled: s.tasks_cancelled };
+      };
+      h.task();
+      const elsewhere = h.task({ repo: 'other' }).task_id;
+      expect(counted()).toEqual({ ready: 2, leased: 0, cancelled: 0 });
+      const alice = h.onlineWorker({ name: 'Alice', max_concurrent_tasks: 1 });
+      expect(h.leasesOf(alice)).toHaveLength(1);
+      h.engine.cancelTask(elsewhere);
+      expect(counted()).toEqual({ ready: 0, leased: 1, cancelled: 1 });
+
+      // A write that state() saw and that then rolled back: its event numbers are given out again.
+      const before = h.engine.state().last_event_seq;
+      expect(() =>
+        h.driver.transaction(() => {
+          h.task({ title: 'Undone' });
+          h.task({ title: 'Undone too' });
+          expect(counted()).toEqual({ ready: 2, leased: 1, cancelled: 1 });
+          throw new Error('undo');
+        }),
+      ).toThrow('undo');
+      h.engine.cancelTask(h.task({ title: 'Kept, then cancelled' }).task_id);
+      expect(counted()).toEqual({ ready: 0, leased: 1, cancelled: 2 });
+      expect(h.engine.state().last_event_seq).toBe(before + 2);
+
+      // Deleting a repo deletes its finished tasks without an event per task.
+      h.engine.deleteRepo('other');
+      expect(counted()).toEqual({ ready: 0, leased: 1, cancelled: 1 });
+    });
+
     it('reports unknown tasks with task_not_found', async () => {
       const h = await harness(makeDriver);
       expectOwpError(() => h.engine.getTask('t_missing'), 'task_not_found');

@@ -1,12 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { OwpError } from '../../protocol/errors.ts';
-import type {
-  OwpEvent,
-  TaskStatus,
-  TransitionCause,
-  WorkerReportedStatus,
-  WorkerSettableStatus,
+import {
+  TASK_STATUSES,
+  type OwpEvent,
+  type TaskStatus,
+  type TransitionCause,
+  type WorkerReportedStatus,
+  type WorkerSettableStatus,
 } from '../../protocol/index.ts';
 import type { TaskRow } from '../rows.ts';
 import { type DriverFactory, type EngineHarness, harness } from '../testing/engine-harness.ts';
@@ -978,6 +979,15 @@ function checkState(run: Run): void {
       () => `7: task ${row.id} is ${row.status} but its events say ${model.status}`,
     );
     check(row.version >= model.lastVersion, () => `7: task ${row.id} version went back`);
+  }
+  // 7 also: the pool's counts by status, kept from the log, are the table's.
+  const state = run.h.engine.state() as unknown as Record<string, number>;
+  for (const status of TASK_STATUSES) {
+    const n = tasks.filter((t) => t.status === status).length;
+    check(
+      state[`tasks_${status}`] === n,
+      () => `7: state() counts ${state[`tasks_${status}`]} ${status} tasks, the table ${n}`,
+    );
   }
 
   // 1: one live lease per task, the assignee's, at the task's epoch; epochs grow per task.
