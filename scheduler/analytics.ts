@@ -79,65 +79,155 @@ export function repoAnalytics(
   period: Period,
   now: number,
 ): RepoAnalytics {
-  if (!driver.get('SELECT 1 AS found FROM repos WHERE key = $repo', { repo })) {
-    throw new OwpError('repo_not_found', `No repo ${repo}.`, { repo });
-  }
-  const history = loadRepoHistory(driver, repo, period.to);
+  requireRepo(driver, repo);
+  return analyticsReport(repo, loadRepoHistory(driver, repo, period.to), period, now);
+}
+
+/** The report of `period` from a history read up to at least its end. */
+export function analyticsReport(
+  repo: string,
+  history: RepoHistory,
+  period: Period,
+  now: number,
+): RepoAnalytics {
   return {
     repo,
     since: toIso(period.from),
     until: toIso(period.to),
-    ...analyzeRepoHistory(history, period, now),
+    ...analyzeRepoHistory(historyBefore(history, period.to), period, now),
   };
 }
 
-/**
- * Reads what the figures need. The repo's own events come through `events_by_repo`, starting
- * after its last deletion (deleting a repo deletes its tasks; a repo created again under the same
- * key starts afresh); worker presence through `events_by_type`. Lease renewals and edits, the
- * bulk of a busy log, are not read at all.
- */
+export function requireRepo(driver: SqlDriver, repo: string): void {
+  if (!driver.get('SELECT 1 AS found FROM repos WHERE key = $repo', { repo })) {
+    throw new OwpError('repo_not_found', `No repo ${repo}.`, { repo });
+  }
+}
+
+/** Reads what the figures need, in one go. */
 export function loadRepoHistory(driver: SqlDriver, repo: string, before: number): RepoHistory {
-  const types = HISTORY_TYPES.map((type) => `'${type}'`).join(', ');
-  const events = driver
-    .all<{
-      at: number;
-      type: HistoryEvent['type'];
-      task_id: string | null;
-      worker_id: string | null;
-      data: string;
-    }>(
-      `SELECT at, type, task_id, worker_id, data FROM events
-        WHERE repo = $repo AND at < $before AND type IN (${types})
-          AND seq > (SELECT COALESCE(MAX(seq), 0) FROM events
-                      WHERE repo = $repo AND type = 'repo.deleted')
-        ORDER BY seq`,
-      { repo, before },
-    )
-    .map((row) => ({ ...row, data: JSON.parse(row.data) as Record<string, unknown> }));
-  const presence = driver
-    .all<{ worker_id: string; at: number; type: string }>(
-      `SELECT worker_id, at, type FROM events
-        WHERE type IN ('worker.online', 'worker.offline') AND at < $before
-          AND worker_id IS NOT NULL
-        ORDER BY seq`,
-      { before },
-    )
-    .map((row) => ({ worker_id: row.worker_id, at: row.at, online: row.type === 'worker.online' }));
+  const pages = repoHistoryPages(driver, repo, before);
+  for (let step = pages.next(); ; step = pages.next()) if (step.done) return step.value;
+}
+
+/**
+ * The same, a page of events at a time, awaiting `pause` between pages: a long history (hundreds
+ * of thousands of events take about a second to read) then never holds the thread that reads it
+ * for more than a page — the server's other requests, or Obsidian, run in between. The log is
+ * read up to the event that was last when reading began, so every page belongs to one history.
+ */
+export async function loadRepoHistoryPaced(
+  driver: SqlDriver,
+  repo: string,
+  before: number,
+  pause: () => Promise<void>,
+  pageSize = HISTORY_PAGE,
+): Promise<RepoHistory> {
+  const pages = repoHistoryPages(driver, repo, before, pageSize);
+  for (let step = pages.next(); ; step = pages.next()) {
+    if (step.done) return step.value;
+    await pause();
+  }
+}
+
+/** Events read per statement: ~15 ms of a busy server's thread. */
+const HISTORY_PAGE = 5_000;
+
+interface EventRowOfHistory {
+  seq: number;
+  at: number;
+  type: HistoryEvent['type'];
+  task_id: string | null;
+  worker_id: string | null;
+  data: string;
+}
+
+const HISTORY_TYPES_SQL = HISTORY_TYPES.map((type) => `'${type}'`).join(', ');
+const REPO_EVENTS_PAGE = `SELECT seq, at, type, task_id, worker_id, data FROM events
+  WHERE repo = $repo AND seq > $after AND seq <= $last AND at < $before
+    AND type IN (${HISTORY_TYPES_SQL})
+  ORDER BY seq LIMIT $limit`;
+const REPO_TASKS_PAGE = `SELECT id, estimate_points, created_at FROM tasks
+  WHERE repo = $repo AND (created_at, id) > ($after_at, $after_id)
+  ORDER BY created_at, id LIMIT $limit`;
+const PRESENCE = `SELECT worker_id, at, type FROM events
+  WHERE type IN ('worker.online', 'worker.offline') AND seq <= $last AND at < $before
+    AND worker_id IS NOT NULL
+  ORDER BY seq`;
+
+/**
+ * Reads what the figures need, yielding after each page. The repo's own events come through
+ * `events_by_repo`, starting after its last deletion (deleting a repo deletes its tasks; a repo
+ * created again under the same key starts afresh); worker presence through `events_by_type`.
+ * Lease renewals and edits, the bulk of a busy log, are not read at all.
+ */
+function* repoHistoryPages(
+  driver: SqlDriver,
+  repo: string,
+  before: number,
+  limit = HISTORY_PAGE,
+): Generator<void, RepoHistory> {
+  const last = driver.get<{ seq: number | null }>('SELECT MAX(seq) AS seq FROM events')?.seq ?? 0;
+  const bounds = { last, before };
+  // Read first, like the log's end: what the workers and tasks were when the history was.
   const capacity = new Map(
     driver
       .all<{ id: string; capacity_points: number }>('SELECT id, capacity_points FROM workers')
       .map((row) => [row.id, row.capacity_points]),
   );
-  const points = new Map(
-    driver
-      .all<{ id: string; estimate_points: number }>(
-        'SELECT id, estimate_points FROM tasks WHERE repo = $repo',
-        { repo },
-      )
-      .map((row) => [row.id, row.estimate_points]),
-  );
+  const points = new Map<string, number>();
+  const position = { after_at: Number.MIN_SAFE_INTEGER, after_id: '' };
+  for (;;) {
+    const page = driver.all<{ id: string; estimate_points: number; created_at: number }>(
+      REPO_TASKS_PAGE,
+      { repo, limit, ...position },
+    );
+    for (const row of page) points.set(row.id, row.estimate_points);
+    if (page.length < limit) break;
+    position.after_at = page.at(-1)!.created_at;
+    position.after_id = page.at(-1)!.id;
+    yield;
+  }
+  const events: HistoryEvent[] = [];
+  let after =
+    driver.get<{ seq: number | null }>(
+      `SELECT MAX(seq) AS seq FROM events WHERE repo = $repo AND type = 'repo.deleted'`,
+      { repo },
+    )?.seq ?? 0;
+  for (;;) {
+    const page = driver.all<EventRowOfHistory>(REPO_EVENTS_PAGE, {
+      ...bounds,
+      repo,
+      after,
+      limit,
+    });
+    for (const row of page) {
+      events.push({
+        at: row.at,
+        type: row.type,
+        task_id: row.task_id,
+        worker_id: row.worker_id,
+        data: JSON.parse(row.data) as Record<string, unknown>,
+      });
+    }
+    if (page.length < limit) break;
+    after = page.at(-1)!.seq;
+    yield;
+  }
+  // Workers come and go far less often than tasks move: their comings and goings are one read.
+  const presence = driver
+    .all<{ worker_id: string; at: number; type: string }>(PRESENCE, bounds)
+    .map((row) => ({ worker_id: row.worker_id, at: row.at, online: row.type === 'worker.online' }));
   return { events, presence, capacity, points };
+}
+
+/** What of a history happened before `end`: a history read further serves an earlier period. */
+export function historyBefore(history: RepoHistory, end: number): RepoHistory {
+  return {
+    ...history,
+    events: history.events.filter((event) => event.at < end),
+    presence: history.presence.filter((change) => change.at < end),
+  };
 }
 
 /** A task held by a worker from `from` to `to`, weighing `points`. */

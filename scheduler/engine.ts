@@ -32,7 +32,14 @@ import {
   type Worker,
   type WorkResponse,
 } from '../protocol/index.ts';
-import { analyticsPeriod, repoAnalytics } from './analytics.ts';
+import {
+  analyticsPeriod,
+  analyticsReport,
+  loadRepoHistoryPaced,
+  repoAnalytics,
+  requireRepo,
+  type RepoHistory,
+} from './analytics.ts';
 import { assignAll, assignTouched, checkEligibility, fillWorker } from './assignment.ts';
 import { listAuditEvents } from './audit.ts';
 import type { Clock } from './clock.ts';
@@ -83,6 +90,8 @@ export class Scheduler {
   private readonly ctx: EngineContext;
   private readonly scope: WriteScope;
   private readonly taskCounts: TaskCounts;
+  /** Repo histories being read for analytics, shared by the asks that arrive meanwhile. */
+  private readonly historyReads = new Map<string, Promise<RepoHistory>>();
 
   constructor(options: SchedulerOptions) {
     const { driver, clock } = options;
@@ -407,5 +416,33 @@ export class Scheduler {
     const now = this.ctx.clock.now();
     const period = analyticsPeriod(parseInput(AnalyticsQuery, input), now);
     return repoAnalytics(this.ctx.driver, parseInput(RepoKey, repo), period, now);
+  }
+
+  /**
+   * `repoAnalytics`, reading the repo's history a page at a time with `pause` awaited between
+   * pages, so a long history never holds the thread for long (the server and the plugin use this).
+   * Asks that arrive while a repo's history is being read share that read: the dashboard asks for
+   * a window and each of its buckets at once.
+   */
+  async repoAnalyticsPaced(
+    repo: string,
+    input: z.input<typeof AnalyticsQuery>,
+    pause: () => Promise<void>,
+  ): Promise<RepoAnalytics> {
+    const key = parseInput(RepoKey, repo);
+    const now = this.ctx.clock.now();
+    const period = analyticsPeriod(parseInput(AnalyticsQuery, input), now);
+    requireRepo(this.ctx.driver, key);
+    let reading = this.historyReads.get(key);
+    if (!reading) {
+      reading = loadRepoHistoryPaced(this.ctx.driver, key, Number.MAX_SAFE_INTEGER, pause);
+      this.historyReads.set(key, reading);
+      const forget = () => this.historyReads.delete(key);
+      reading.then(forget, forget);
+    }
+    const history = await reading;
+    // Asks that shared the read would otherwise compute their figures back to back.
+    await pause();
+    return analyticsReport(key, history, period, now);
   }
 }

@@ -16,6 +16,7 @@ import {
   type TaskUpdateRequest,
   type TrustTierRequest,
 } from '../protocol/index.ts';
+import { platformTimers } from './timers.ts';
 import type { Scheduler } from './engine.ts';
 
 export interface LocalApiCredentials {
@@ -146,8 +147,10 @@ export class LocalOwpApi implements OwpApi {
   auditEvents(query: AuditQuery = {}) {
     return this.run(() => (this.admin(), this.engine.auditEvents(query)));
   }
-  repoAnalytics(repo: string, query: AnalyticsQuery = {}) {
-    return this.run(() => (this.admin(), this.engine.repoAnalytics(repo, query)));
+  /** Read a page at a time, yielding to the host between pages (Obsidian stays responsive). */
+  async repoAnalytics(repo: string, query: AnalyticsQuery = {}) {
+    this.admin();
+    return this.engine.repoAnalyticsPaced(repo, query, nextTask);
   }
   events(after: number, limit = 500) {
     return this.run(() => this.engine.events({ after, limit, worker_id: this.eventScope() }));
@@ -178,3 +181,6 @@ export class LocalOwpApi implements OwpApi {
     return { close: stop };
   }
 }
+
+/** Lets the host run whatever is waiting (timers, input, other requests) before going on. */
+const nextTask = () => new Promise<void>((resolve) => platformTimers.setTimeout(resolve, 0));

@@ -37,7 +37,7 @@ function setup() {
     const res = await app.inject({ method: 'GET', url, headers });
     return { status: res.statusCode, body: res.json() };
   };
-  return { get, worker: { authorization: `Bearer ${token}` } };
+  return { app, engine, get, worker: { authorization: `Bearer ${token}` } };
 }
 
 const PERIOD = 'since=2026-01-17T12:00:00Z&until=2026-01-17T13:00:00Z';
@@ -123,5 +123,28 @@ describe('GET /v1/analytics/repositories/{repo}', () => {
     expect((await get('/v1/analytics/repositories/acme/app', {})).body.error.code).toBe(
       'unauthorized',
     );
+  });
+
+  it('answers other requests while it reads a long history', async () => {
+    const { app, engine, worker } = setup();
+    for (let i = 0; i < 6_000; i++) engine.createTask({ repo: 'acme/app', title: `Backlog ${i}` });
+    const answered: string[] = [];
+    const [report, work] = await Promise.all([
+      app
+        .inject({
+          method: 'GET',
+          url: `/v1/analytics/repositories/acme/app?${PERIOD}`,
+          headers: admin,
+        })
+        .then((res) => (answered.push('analytics'), res)),
+      app
+        .inject({ method: 'GET', url: '/v1/work', headers: worker })
+        .then((res) => (answered.push('work'), res)),
+    ]);
+    expect(report.statusCode).toBe(200);
+    expect(report.json().tasks_completed).toBe(1);
+    expect(work.statusCode).toBe(200);
+    // The history is over 6,000 events, more than a page: the worker's call came in between.
+    expect(answered).toEqual(['work', 'analytics']);
   });
 });

@@ -85,6 +85,9 @@ type Handler = (input: HandlerInput) => unknown;
 const workerOf = (caller: Caller): string => caller.workerId!;
 
 /** Each route of the protocol table, adapted to one engine call. Nothing else happens here. */
+/** Resumes after the I/O that is waiting has been handled. */
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 const handlers: Record<RouteName, Handler> = {
   healthz: () => ({ ok: true }),
   registerWorker: ({ engine, body }) => engine.registerWorker(body as never),
@@ -149,7 +152,9 @@ const handlers: Record<RouteName, Handler> = {
   },
   auditEvents: ({ engine, query, accept }) =>
     auditAnswer(engine, query as Parameters<typeof auditAnswer>[1], accept),
-  repoAnalytics: ({ engine, params, query }) => engine.repoAnalytics(params['*']!, query),
+  // A long history is read a page at a time, other requests answered in between.
+  repoAnalytics: ({ engine, params, query }) =>
+    engine.repoAnalyticsPaced(params['*']!, query, nextTurn),
   listOffers: ({ engine, caller }) => engine.listOffers(workerOf(caller)),
   acceptOffer: ({ engine, caller, params }) =>
     engine.acceptOffer(workerOf(caller), params.offer_id!),
@@ -333,15 +338,16 @@ export function buildApp(options: AppOptions): OwpApp {
               accept,
             });
           const key = request.headers[IDEMPOTENCY_HEADER];
-          const result =
-            spec.idempotent && caller.kind === 'worker' && typeof key === 'string'
-              ? options.engine.idempotent(
-                  caller.workerId!,
-                  parseOr400(IdempotencyKey, key, 'Idempotency-Key header'),
-                  fingerprint(request),
-                  run,
-                )
-              : run();
+          const result = await (spec.idempotent &&
+          caller.kind === 'worker' &&
+          typeof key === 'string'
+            ? options.engine.idempotent(
+                caller.workerId!,
+                parseOr400(IdempotencyKey, key, 'Idempotency-Key header'),
+                fingerprint(request),
+                run,
+              )
+            : run());
           await options.committed?.();
           if (result instanceof FileAnswer) {
             return reply

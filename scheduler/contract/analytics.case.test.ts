@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { OwpError, type RepoAnalytics } from '../../protocol/index.ts';
+import { loadRepoHistory, loadRepoHistoryPaced } from '../analytics.ts';
 import { type DriverFactory, type EngineHarness, harness } from '../testing/engine-harness.ts';
 
 const MINUTE = 60_000;
@@ -18,6 +19,22 @@ function owpErrorFrom(call: () => unknown): OwpError {
 }
 
 const noOffers = { rate: null, accepted: 0, rejected: 0, expired: 0 };
+
+/** How many statements whose SQL contains `marker` run from now on. */
+function countReads(h: EngineHarness, marker: string): () => number {
+  let n = 0;
+  const all = h.driver.all.bind(h.driver);
+  const get = h.driver.get.bind(h.driver);
+  h.driver.all = (sql, params) => {
+    if (sql.includes(marker)) n++;
+    return all(sql, params);
+  };
+  h.driver.get = (sql, params) => {
+    if (sql.includes(marker)) n++;
+    return get(sql, params);
+  };
+  return () => n;
+}
 
 export function analyticsCases(makeDriver: DriverFactory): void {
   describe('repo analytics', () => {
@@ -257,6 +274,54 @@ export function analyticsCases(makeDriver: DriverFactory): void {
         saturated_ms: 0,
         observed_ms: 10 * MINUTE,
       });
+    });
+
+    it('gives the same reports when the history is read a page at a time, one read for asks that overlap', async () => {
+      const h = await story();
+      const periods = [
+        { since: at(0), until: at(150) },
+        { since: at(30), until: at(60) },
+        { since: at(100), until: at(400) },
+        {},
+      ];
+      let pauses = 0;
+      const pause = async () => void pauses++;
+      const reads = countReads(h, 'FROM events');
+      const paced = await Promise.all(
+        periods.map((period) => h.engine.repoAnalyticsPaced('demo', period, pause)),
+      );
+      // The four asks came together: the history was read once (the log's end, the repo's last
+      // deletion, one page of its events, the workers' comings and goings).
+      expect(reads()).toBe(4);
+      // No pause between pages (there is one page); one before each ask's figures.
+      expect(pauses).toBe(periods.length);
+      expect(paced).toEqual(periods.map((period) => h.engine.repoAnalytics('demo', period)));
+
+      await expect(h.engine.repoAnalyticsPaced('acme/nope', {}, pause)).rejects.toMatchObject({
+        code: 'repo_not_found',
+      });
+      await expect(
+        h.engine.repoAnalyticsPaced('demo', { since: at(10), until: at(5) }, pause),
+      ).rejects.toMatchObject({ code: 'validation_failed' });
+    });
+
+    it('reads a long history in pages, up to the event that was last when it began', async () => {
+      const h = await story();
+      const whole = loadRepoHistory(h.driver, 'demo', Number.MAX_SAFE_INTEGER);
+      expect(whole.events.length).toBeGreaterThan(10);
+      let pauses = 0;
+      const paced = await loadRepoHistoryPaced(
+        h.driver,
+        'demo',
+        Number.MAX_SAFE_INTEGER,
+        async () => {
+          // Written while the history is being read: not part of it.
+          if (pauses++ === 0) h.task({ title: 'Created meanwhile' });
+        },
+        4,
+      );
+      expect(pauses).toBe(Math.floor(whole.events.length / 4));
+      expect(paced).toEqual(whole);
     });
 
     it('answers repo_not_found for an unknown repo and validation_failed for a bad period', async () => {
