@@ -84,10 +84,10 @@ type Handler = (input: HandlerInput) => unknown;
 
 const workerOf = (caller: Caller): string => caller.workerId!;
 
-/** Each route of the protocol table, adapted to one engine call. Nothing else happens here. */
 /** Resumes after the I/O that is waiting has been handled. */
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+/** Each route of the protocol table, adapted to one engine call. Nothing else happens here. */
 const handlers: Record<RouteName, Handler> = {
   healthz: () => ({ ok: true }),
   registerWorker: ({ engine, body }) => engine.registerWorker(body as never),
@@ -338,16 +338,17 @@ export function buildApp(options: AppOptions): OwpApp {
               accept,
             });
           const key = request.headers[IDEMPOTENCY_HEADER];
-          const result = await (spec.idempotent &&
-          caller.kind === 'worker' &&
-          typeof key === 'string'
-            ? options.engine.idempotent(
-                caller.workerId!,
-                parseOr400(IdempotencyKey, key, 'Idempotency-Key header'),
-                fingerprint(request),
-                run,
-              )
-            : run());
+          const answer =
+            spec.idempotent && caller.kind === 'worker' && typeof key === 'string'
+              ? options.engine.idempotent(
+                  caller.workerId!,
+                  parseOr400(IdempotencyKey, key, 'Idempotency-Key header'),
+                  fingerprint(request),
+                  run,
+                )
+              : run();
+          // Most handlers answer at once; a long read (analytics) answers as a promise.
+          const result = await answer;
           await options.committed?.();
           if (result instanceof FileAnswer) {
             return reply
