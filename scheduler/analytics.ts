@@ -176,49 +176,61 @@ function* repoHistoryPages(
       .map((row) => [row.id, row.capacity_points]),
   );
   const points = new Map<string, number>();
-  const position = { after_at: Number.MIN_SAFE_INTEGER, after_id: '' };
-  for (;;) {
-    const page = driver.all<{ id: string; estimate_points: number; created_at: number }>(
-      REPO_TASKS_PAGE,
-      { repo, limit, ...position },
-    );
-    for (const row of page) points.set(row.id, row.estimate_points);
-    if (page.length < limit) break;
-    position.after_at = page.at(-1)!.created_at;
-    position.after_id = page.at(-1)!.id;
-    yield;
-  }
+  yield* eachRowByPages<{ id: string; estimate_points: number; created_at: number }>(
+    limit,
+    (previous) =>
+      driver.all(REPO_TASKS_PAGE, {
+        repo,
+        limit,
+        after_at: previous?.created_at ?? Number.MIN_SAFE_INTEGER,
+        after_id: previous?.id ?? '',
+      }),
+    (row) => points.set(row.id, row.estimate_points),
+  );
+  const deleted = driver.get<{ seq: number | null }>(
+    `SELECT MAX(seq) AS seq FROM events WHERE repo = $repo AND type = 'repo.deleted'`,
+    { repo },
+  )?.seq;
   const events: HistoryEvent[] = [];
-  let after =
-    driver.get<{ seq: number | null }>(
-      `SELECT MAX(seq) AS seq FROM events WHERE repo = $repo AND type = 'repo.deleted'`,
-      { repo },
-    )?.seq ?? 0;
-  for (;;) {
-    const page = driver.all<EventRowOfHistory>(REPO_EVENTS_PAGE, {
-      ...bounds,
-      repo,
-      after,
-      limit,
-    });
-    for (const row of page) {
+  yield* eachRowByPages<EventRowOfHistory>(
+    limit,
+    (previous) =>
+      driver.all(REPO_EVENTS_PAGE, {
+        ...bounds,
+        repo,
+        limit,
+        after: previous?.seq ?? deleted ?? 0,
+      }),
+    (row) =>
       events.push({
         at: row.at,
         type: row.type,
         task_id: row.task_id,
         worker_id: row.worker_id,
         data: JSON.parse(row.data) as Record<string, unknown>,
-      });
-    }
-    if (page.length < limit) break;
-    after = page.at(-1)!.seq;
-    yield;
-  }
+      }),
+  );
   // Workers come and go far less often than tasks move: their comings and goings are one read.
   const presence = driver
     .all<{ worker_id: string; at: number; type: string }>(PRESENCE, bounds)
     .map((row) => ({ worker_id: row.worker_id, at: row.at, online: row.type === 'worker.online' }));
   return { events, presence, capacity, points };
+}
+
+/**
+ * Hands each row of a keyset-paged read to `use`, yielding between pages: `readPage` reads the
+ * page after `previous`, the last row of the page before (none for the first).
+ */
+function* eachRowByPages<Row>(
+  limit: number,
+  readPage: (previous: Row | undefined) => Row[],
+  use: (row: Row) => void,
+): Generator<void, void> {
+  for (let page = readPage(undefined); ; page = readPage(page.at(-1))) {
+    for (const row of page) use(row);
+    if (page.length < limit) return;
+    yield;
+  }
 }
 
 /** What of a history happened before `end`: a history read further serves an earlier period. */

@@ -49,7 +49,6 @@ const ALWAYS_WORTH_READING = 64;
  */
 export class TaskCounts {
   private counts = new Map<TaskStatus, number>();
-  private total = 0;
   /** The last event the counts include (0: none yet), or -1 before the first count. */
   private seq = -1;
   private mark: string | null = null;
@@ -67,17 +66,17 @@ export class TaskCounts {
     const last = this.driver.get<{ seq: number }>(LAST_SEQ)?.seq ?? 0;
     if (last === this.seq) return this.stillThere();
     if (last < this.seq || !this.stillThere()) return false;
-    const worth = Math.max(ALWAYS_WORTH_READING, this.total * EVENTS_PER_TASK_WORTH_READING);
+    let tasks = 0;
+    for (const n of this.counts.values()) tasks += n;
+    const worth = Math.max(ALWAYS_WORTH_READING, tasks * EVENTS_PER_TASK_WORTH_READING);
     if (last - this.seq > worth) return false;
     const next = new Map(this.counts);
-    let total = this.total;
     let seq = this.seq;
     let mark = this.mark;
     for (const event of this.driver.all<CountedEvent>(EVENTS_AFTER, { after: this.seq })) {
       if (event.type === 'repo.deleted') return false;
       if (event.type === 'task.created') {
         next.set('ready', (next.get('ready') ?? 0) + 1);
-        total++;
       } else if (event.type === 'task.status_changed' && event.from_status && event.to_status) {
         next.set(event.from_status, (next.get(event.from_status) ?? 0) - 1);
         next.set(event.to_status, (next.get(event.to_status) ?? 0) + 1);
@@ -86,7 +85,6 @@ export class TaskCounts {
       mark = event.mark;
     }
     this.counts = next;
-    this.total = total;
     this.seq = seq;
     this.mark = mark;
     return true;
@@ -109,10 +107,6 @@ export class TaskCounts {
     this.seq = position?.seq ?? 0;
     this.mark = position?.mark ?? null;
     this.counts = new Map(TASK_STATUSES.map((status) => [status, 0]));
-    this.total = 0;
-    for (const row of rows) {
-      this.counts.set(row.status, row.n);
-      this.total += row.n;
-    }
+    for (const row of rows) this.counts.set(row.status, row.n);
   }
 }
