@@ -101,7 +101,7 @@ export class Scheduler {
     this.ctx = {
       driver,
       clock,
-      ids: options.ids ?? randomIds,
+      ids: options.ids ?? randomIds(clock),
       config: { ...DEFAULT_CONFIG, ...options.config },
       log,
       record: <T extends OwpEventType>(type: T, refs: EventRefs, data: OwpEventData<T>) =>
