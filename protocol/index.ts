@@ -6,6 +6,7 @@ export * from './leases.ts';
 export * from './repos.ts';
 export * from './tasks.ts';
 export * from './workers.ts';
+export * from './worker-text.ts';
 export * from './audit.ts';
 export * from './analytics.ts';
 export * from './routes.ts';

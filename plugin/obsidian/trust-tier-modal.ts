@@ -1,12 +1,13 @@
 import { Modal, Setting, type App } from 'obsidian';
-import type { TrustTier, TrustTierRequest, WorkerReputation } from '../../protocol/index.ts';
 import {
-  TRUST_TIER_CHOICES,
   TRUST_TIER_LABELS,
   reputationLines,
   reputationText,
-  trustTierChange,
-} from '../state/worker-trust.ts';
+  type TrustTier,
+  type TrustTierRequest,
+  type WorkerReputation,
+} from '../../protocol/index.ts';
+import { TRUST_TIER_CHOICES, trustTierChange } from '../state/worker-trust.ts';
 
 /** The worker whose tier is being changed, as the Workers view knows it. */
 export interface TrustTierSubject {

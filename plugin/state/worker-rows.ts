@@ -1,7 +1,11 @@
-import type { TrustTier, WorkerReportedStatus } from '../../protocol/index.ts';
+import {
+  TRUST_TIER_LABELS,
+  reputationText,
+  type TrustTier,
+  type WorkerReportedStatus,
+} from '../../protocol/index.ts';
 import type { PoolSnapshot } from './pool-snapshot.ts';
 import { agoText } from './time-text.ts';
-import { TRUST_TIER_LABELS, reputationText } from './worker-trust.ts';
 
 export interface WorkerRow {
   workerId: string;

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { WorkerReputation } from '../../protocol/index.ts';
-import { TRUST_TIER_CHOICES, reputationLines, trustTierChange } from './worker-trust.ts';
+import { TRUST_TIER_CHOICES, trustTierChange } from './worker-trust.ts';
 
 const alice = { name: 'Alice', trustTier: 'basic' as const };
 
@@ -35,38 +34,5 @@ describe('trustTierChange', () => {
       ok: false,
       problem: 'Keep the reason to 1,000 characters or fewer.',
     });
-  });
-});
-
-describe('reputationLines', () => {
-  const reputation: WorkerReputation = {
-    worker_id: 'w_alice',
-    trust_tier: 'basic',
-    reputation: 0.66,
-    completion_rate: 0.625,
-    on_time_rate: 0.75,
-    offer_acceptance_rate: 0.5,
-    tasks_completed: 4,
-    leases_expired: 1,
-    leases_released: 1,
-    tasks_requeued: 0,
-    prs_opened: 2,
-    prs_on_time: 2,
-    offers_accepted: 0,
-    offers_rejected: 0,
-    offers_expired: 0,
-    formula: '0.6 × completion + 0.25 × on_time + 0.15 × offer_acceptance',
-  };
-
-  it('gives each rate with the counts behind it, and says when there is no history', () => {
-    expect(reputationLines(reputation)).toEqual([
-      {
-        label: 'Completion',
-        rate: '63%',
-        from: '4 merged · 1 expired · 1 released · 0 requeued',
-      },
-      { label: 'On time', rate: '75%', from: '2 of 2 PRs before the lease first ran out' },
-      { label: 'Offer acceptance', rate: '50%', from: 'no history yet, counted as 50%' },
-    ]);
   });
 });
