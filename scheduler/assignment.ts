@@ -300,11 +300,14 @@ function grantBestTask(ctx: EngineContext, worker: WorkerRow): boolean {
   return task !== undefined && grantLease(ctx, task, worker);
 }
 
-/** Offers one ready task to the least loaded worker who may take it. */
-export function assignTask(ctx: EngineContext, taskId: string): boolean {
+/**
+ * Offers one ready task to the least loaded worker who may take it. `current` saves reading the
+ * task's repo again: when it is that repo, it must have been read since the last write.
+ */
+export function assignTask(ctx: EngineContext, taskId: string, current?: RepoRow): boolean {
   const task = findTask(ctx.driver, taskId);
   if (!task || task.status !== 'ready' || task.deps_pending > 0) return false;
-  const repo = findRepo(ctx.driver, task.repo);
+  const repo = current?.key === task.repo ? current : findRepo(ctx.driver, task.repo);
   const worker = bestWorkerFor(ctx, task, repo);
   return worker !== undefined && grantLease(ctx, task, worker, repo);
 }
@@ -337,7 +340,8 @@ export function assignRepoQueue(ctx: EngineContext, repoKey: string, scanLimit =
       id: after?.id ?? '',
     });
     for (const task of page) {
-      if (!assignTask(ctx, task.id)) continue;
+      // The repo row stays current until a grant writes its budget.
+      if (!assignTask(ctx, task.id, granted === 0 ? repo : undefined)) continue;
       granted++;
       budgetLeft--;
       workersWithRoom = budgetLeft > 0 && anyWorkerWithRoom(ctx);

@@ -335,6 +335,12 @@ function recordOutcome(
 
 /** A merged task no longer holds back the tasks that depend on it. */
 function releaseDependents(ctx: EngineContext, taskId: string, now: number): void {
+  // Most tasks have no dependents: an UPDATE that changes nothing still opens every index of the
+  // tasks table (measured: 9 µs, the look-up 1.5 µs).
+  const any = ctx.driver.get('SELECT 1 FROM task_dependencies WHERE depends_on = $id LIMIT 1', {
+    id: taskId,
+  });
+  if (!any) return;
   const released = ctx.driver.all<{ id: string; repo: string; version: number }>(
     `UPDATE tasks SET deps_pending = deps_pending - 1, version = version + 1, updated_at = $now
       WHERE id IN (SELECT task_id FROM task_dependencies WHERE depends_on = $id)
