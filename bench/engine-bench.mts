@@ -23,11 +23,14 @@ export interface EngineScenario {
 
 /**
  * Runs up to `cycles` full task cycles over `driver` (each one also creates the task that keeps the
- * queue at its depth, as the admin does over HTTP) and reports cycles per second.
+ * queue at its depth, as the admin does over HTTP) and reports cycles per second. With
+ * `turnPerCycle`, each cycle ends by letting the event loop turn, so a group-commit driver commits
+ * once per cycle, as the server does once per turn (under load a turn carries several requests).
  */
-export function runCycles(
+export async function runCycles(
   driver: SqlDriver,
   { workers, readyTasks, cycles, maxSeconds = 8 }: EngineScenario,
+  { turnPerCycle = false } = {},
 ) {
   const clock = new ManualClock();
   const engine = new Scheduler({ driver, clock });
@@ -65,6 +68,7 @@ export function runCycles(
       });
       engine.updateStatus(worker, lease.task_id, { status: 'merged', lease_id: lease.lease_id });
       createTask(created++);
+      if (turnPerCycle) await new Promise((resolve) => setImmediate(resolve));
       if (++done >= cycles || (done % 100 === 0 && performance.now() >= deadline)) break;
     }
   }
@@ -83,7 +87,10 @@ export interface EngineCycleRow extends EngineScenario {
   seconds: number;
 }
 
-/** The three drivers at 100 workers and 1k ready tasks; `scale` shortens the runs (quick mode). */
+/**
+ * The drivers (the file committing two ways) at 100 workers and 1k ready tasks; `scale` shortens
+ * the runs (quick mode).
+ */
 export async function engineCycleRows(scale = 1): Promise<EngineCycleRow[]> {
   const scenario: EngineScenario = {
     workers: 100,
@@ -94,7 +101,11 @@ export async function engineCycleRows(scale = 1): Promise<EngineCycleRow[]> {
   const rows: EngineCycleRow[] = [];
   {
     const driver = new BetterSqlite3Driver({ path: ':memory:' });
-    rows.push({ driver: 'better-sqlite3 (memory)', ...scenario, ...runCycles(driver, scenario) });
+    rows.push({
+      driver: 'better-sqlite3 (memory)',
+      ...scenario,
+      ...(await runCycles(driver, scenario)),
+    });
     driver.close();
   }
   {
@@ -106,10 +117,31 @@ export async function engineCycleRows(scale = 1): Promise<EngineCycleRow[]> {
         backgroundCheckpoint: true,
       });
       rows.push({
-        driver: 'better-sqlite3 (file, WAL)',
+        driver: 'better-sqlite3 (file, WAL; a commit per command)',
         ...scenario,
-        ...runCycles(driver, scenario),
+        ...(await runCycles(driver, scenario)),
       });
+      await driver.stopBackgroundWork();
+      driver.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  {
+    const dir = mkdtempSync(join(tmpdir(), 'owp-bench-'));
+    try {
+      // The server's own setting: group commit, one commit per turn of the event loop.
+      const driver = new BetterSqlite3Driver({
+        path: join(dir, 'bench.db'),
+        backgroundCheckpoint: true,
+        groupCommit: true,
+      });
+      rows.push({
+        driver: 'better-sqlite3 (file, WAL; group commit, a turn per cycle)',
+        ...scenario,
+        ...(await runCycles(driver, scenario, { turnPerCycle: true })),
+      });
+      await driver.committed();
       await driver.stopBackgroundWork();
       driver.close();
     } finally {
@@ -119,7 +151,7 @@ export async function engineCycleRows(scale = 1): Promise<EngineCycleRow[]> {
   {
     const small = { ...scenario, cycles: Math.round(10_000 * scale) };
     const driver = await SqlJsDriver.open();
-    rows.push({ driver: 'sql.js (memory)', ...small, ...runCycles(driver, small) });
+    rows.push({ driver: 'sql.js (memory)', ...small, ...(await runCycles(driver, small)) });
     driver.close();
   }
   return rows;

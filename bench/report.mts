@@ -158,16 +158,22 @@ export function targetRows(r: BenchResults): TargetRow[] {
           persist ? (persist.saveMainThreadMs ?? persist.saveMs) < 5 : null,
         ),
   );
+  // Judged on the strictest: the file committing every command (the server groups a turn's).
   const engine = r.embedded?.engineCycles.find((e) => e.driver.includes('file'));
+  const grouped = r.embedded?.engineCycles.find((e) => e.driver.includes('group commit'));
   const memory = r.embedded?.engineCycles.find(
     (e) => e.driver.includes('memory') && e.driver.includes('better'),
   );
   rows.push(
     row(
-      'engine in-process (better-sqlite3, file/WAL as the server runs it), full task cycles/s, 1k ready',
+      'engine in-process (better-sqlite3, file/WAL, a commit per command), full task cycles/s, 1k ready',
       '≥ 10,000',
       engine
-        ? `${int(engine.cyclesPerSecond)} (in-memory DB: ${int(memory?.cyclesPerSecond)})`
+        ? `${int(engine.cyclesPerSecond)} (` +
+            (grouped
+              ? `group commit as the server runs it: ${int(grouped.cyclesPerSecond)}; `
+              : '') +
+            `in-memory DB: ${int(memory?.cyclesPerSecond)})`
         : null,
       engine ? engine.cyclesPerSecond >= 10_000 : null,
     ),
@@ -316,6 +322,12 @@ const LIMITS_FOUND = [
   '  new entries sit next to the last ones: at 10,000 workers and 100k tasks 858/888 → 996/1,004',
   '  engine cycles/s in memory, and over HTTP 559/570 → 574/631 tasks/s in alternating runs; no',
   '  difference at 1k tasks, which fit in cache either way.',
+  "- **Group commit wrote a temporary file every turn** (fixed 2026-11-26). A turn's requests are",
+  '  savepoints of one transaction, and SQLite keeps the pages a savepoint changes in a',
+  '  sub-journal that it moves to a file in /var/tmp past 64 KiB: `strace` showed a file created,',
+  '  written and deleted per turn. `temp_store = MEMORY` keeps it in memory until the commit: the',
+  '  engine bench with group commit on the file 1,059/1,071 → 1,392/1,279 cycles/s; over HTTP at',
+  '  100 workers, five alternating pairs 790–926 → 916–1,025 tasks/s (medians 876 → 985).',
   '- **Embedded saves journal each change.** A whole save of a 10k-task database',
   '  costs ~12 ms of main thread (the `export()` alone 8–12 ms), so each committed transaction is now',
   "  one JSON line appended to the generation's journal (~1 kB, ~0.4 ms of main thread) and a whole",

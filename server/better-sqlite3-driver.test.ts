@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -231,6 +231,36 @@ describe('BetterSqlite3Driver with group commit', () => {
     // With nothing open, onCommitted runs at once and committed() resolves at once.
     driver.onCommitted(() => heard.push('now'));
     expect(heard.at(-1)).toBe('now');
+    await driver.committed();
+    observer.close();
+    driver.close();
+  });
+
+  it('keeps a large turn’s savepoint journal in memory, not in a temporary file', async () => {
+    const { driver, observer } = pair('journal.db');
+    driver.exec('CREATE TABLE wide (v INTEGER, pad TEXT)');
+    driver.transaction(() => {
+      for (let v = 0; v < 2000; v++) {
+        driver.run('INSERT INTO wide (v, pad) VALUES ($v, $pad)', { v, pad: 'x'.repeat(200) });
+      }
+    });
+    await driver.committed();
+    // SQLite opens its temporary files and deletes them at once; the descriptor stays open.
+    const openTempFiles = () =>
+      readdirSync('/proc/self/fd')
+        .map((fd) => {
+          try {
+            return readlinkSync(`/proc/self/fd/${fd}`);
+          } catch {
+            return '';
+          }
+        })
+        .filter((target) => target.includes('etilqs_'));
+
+    // Each savepoint rewrites every page of the table (~400 KiB): past SQLite's 64 KiB spill.
+    for (let i = 0; i < 3; i++) driver.transaction(() => driver.run('UPDATE wide SET v = v + 1'));
+    expect(driver.get<{ n: number }>('SELECT MIN(v) AS n FROM wide')?.n).toBe(3);
+    expect(openTempFiles()).toEqual([]);
     await driver.committed();
     observer.close();
     driver.close();

@@ -76,6 +76,10 @@ export class BetterSqlite3Driver implements SqlDriver {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
+    // The savepoints of a group commit keep the pages they change in a sub-journal, which SQLite
+    // moves to a file in /var/tmp past 64 KiB: at 100 workers most turns did, each creating,
+    // writing and deleting a file. In memory it lasts until the commit (a few hundred KiB).
+    this.db.pragma('temp_store = MEMORY');
     this.groupCommit = options.groupCommit ?? false;
     if (options.backgroundCheckpoint && options.path !== ':memory:') {
       this.db.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`);
