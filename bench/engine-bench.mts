@@ -108,38 +108,22 @@ export async function engineCycleRows(scale = 1): Promise<EngineCycleRow[]> {
     });
     driver.close();
   }
-  {
+  // As server/main.ts opens the file (WAL checkpoints from their own thread), committing every
+  // command, then with the server's group commit: one commit per turn of the event loop.
+  for (const groupCommit of [false, true]) {
     const dir = mkdtempSync(join(tmpdir(), 'owp-bench-'));
     try {
-      // As server/main.ts opens it: WAL checkpoints from their own thread.
       const driver = new BetterSqlite3Driver({
         path: join(dir, 'bench.db'),
         backgroundCheckpoint: true,
+        groupCommit,
       });
       rows.push({
-        driver: 'better-sqlite3 (file, WAL; a commit per command)',
+        driver: groupCommit
+          ? 'better-sqlite3 (file, WAL; group commit, a turn per cycle)'
+          : 'better-sqlite3 (file, WAL; a commit per command)',
         ...scenario,
-        ...(await runCycles(driver, scenario)),
-      });
-      await driver.stopBackgroundWork();
-      driver.close();
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  }
-  {
-    const dir = mkdtempSync(join(tmpdir(), 'owp-bench-'));
-    try {
-      // The server's own setting: group commit, one commit per turn of the event loop.
-      const driver = new BetterSqlite3Driver({
-        path: join(dir, 'bench.db'),
-        backgroundCheckpoint: true,
-        groupCommit: true,
-      });
-      rows.push({
-        driver: 'better-sqlite3 (file, WAL; group commit, a turn per cycle)',
-        ...scenario,
-        ...(await runCycles(driver, scenario, { turnPerCycle: true })),
+        ...(await runCycles(driver, scenario, { turnPerCycle: groupCommit })),
       });
       await driver.committed();
       await driver.stopBackgroundWork();
