@@ -75,9 +75,9 @@ export class EventLog {
     data: OwpEventData<T>,
     actor: string,
   ): OwpEvent {
-    const row = this.driver.get<{ seq: number }>(
+    const seq = this.driver.insert(
       `INSERT INTO events (at, type, repo, task_id, worker_id, actor, data)
-       VALUES ($at, $type, $repo, $task_id, $worker_id, $actor, $data) RETURNING seq`,
+       VALUES ($at, $type, $repo, $task_id, $worker_id, $actor, $data)`,
       {
         at,
         type,
@@ -89,7 +89,7 @@ export class EventLog {
       },
     );
     return {
-      seq: row!.seq,
+      seq,
       at: toIso(at),
       type,
       repo: refs.repo ?? null,

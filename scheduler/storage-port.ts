@@ -12,6 +12,11 @@ export interface SqlDriver {
   exec(sql: string): void;
   /** Runs one statement and reports how many rows it changed. */
   run(sql: string, params?: SqlParams): { changes: number };
+  /**
+   * Runs one INSERT of one row and returns its rowid (on a table with an INTEGER PRIMARY KEY, that
+   * key). Cheaper than `RETURNING`, which makes SQLite collect its results in a table of its own.
+   */
+  insert(sql: string, params?: SqlParams): number;
   /** The first row of a query, or undefined. */
   get<Row>(sql: string, params?: SqlParams): Row | undefined;
   /** Every row of a query. */

@@ -166,6 +166,10 @@ export class BetterSqlite3Driver implements SqlDriver {
     return { changes: this.statement(sql).run(params).changes };
   }
 
+  insert(sql: string, params: SqlParams = {}): number {
+    return Number(this.statement(sql).run(params).lastInsertRowid);
+  }
+
   get<Row>(sql: string, params: SqlParams = {}): Row | undefined {
     const query = this.query(sql);
     const values = query.statement.get(params) as unknown[] | undefined;

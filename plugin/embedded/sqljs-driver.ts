@@ -164,6 +164,11 @@ export class SqlJsDriver implements SqlDriver {
     return { changes };
   }
 
+  insert(sql: string, params: SqlParams = {}): number {
+    this.run(sql, params);
+    return this.get<{ rowid: number }>('SELECT last_insert_rowid() AS rowid')!.rowid;
+  }
+
   get<Row>(sql: string, params: SqlParams = {}): Row | undefined {
     const statement = this.statement(sql);
     let row: Row | undefined;

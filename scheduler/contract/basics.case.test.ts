@@ -377,6 +377,23 @@ export function basicsCases(makeDriver: DriverFactory): void {
       });
     });
 
+    it('tells listeners each event under the number it is stored with', async () => {
+      const h = await harness(makeDriver);
+      const heard: number[] = [];
+      h.engine.onEvent((event) => heard.push(event.seq));
+      h.repo();
+      const worker = h.onlineWorker();
+      const task = h.task();
+      h.engine.getWork(worker);
+      h.engine.updateStatus(worker, task.task_id, { status: 'in_progress' });
+      // A refused write appends nothing, and the next event takes the next number.
+      expect(() => h.engine.updateStatus(worker, task.task_id, { status: 'merged' })).toThrow();
+      h.engine.cancelTask(h.task().task_id);
+      const stored = h.engine.events().map((e) => e.seq);
+      expect(stored.length).toBeGreaterThan(5);
+      expect(heard).toEqual(stored);
+    });
+
     it('shows a worker only events about itself and its tasks', async () => {
       const h = await harness(makeDriver);
       h.repo();
