@@ -286,7 +286,10 @@ export function fillWorker(
   let worker = current;
   while (worker && grantBestTask(ctx, worker)) {
     granted++;
-    // A grant changed the worker's load: read its row again.
+    // The grant reserved one more task for the worker: when that was its last slot, it is full
+    // (the first test of grantBestTask), and there is nothing to read again.
+    if (worker.active_tasks + 1 >= worker.max_concurrent_tasks) break;
+    // Otherwise its load changed: read its row again.
     worker = findWorker(ctx.driver, workerId);
   }
   return granted;
