@@ -498,6 +498,7 @@ export function renderReport(r: BenchResults): string {
   out.push(
     compare('100 workers: 100k ready vs 1k', r.load['w100-t1k'], r.load['w100-t100k']),
     compare('1,000 workers: 100k ready vs 1k', r.load['w1k-t1k'], r.load['w1k-t100k']),
+    compare('10,000 workers: 100k ready vs 1k', r.load['w10k-t1k'], r.load['w10k-t100k']),
     compare(
       '1,000 workers, 100k ready: skill-sparse vs dense',
       r.load['w1k-t100k'],

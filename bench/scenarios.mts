@@ -65,6 +65,8 @@ export const LOAD_SCENARIOS: LoadScenario[] = [
   cycle(1000, 1000),
   cycle(1000, 10_000),
   cycle(1000, 100_000),
+  cycle(10_000, 1000),
+  cycle(10_000, 10_000),
   cycle(10_000, 100_000),
   {
     name: 'w1k-t100k-sparse',
