@@ -159,6 +159,29 @@ export function leaseCases(makeDriver: DriverFactory): void {
         expect(snapshot(h, taskId)).toEqual(before);
       });
 
+      it('refuses a transition computed from a row another write has changed since (same status and epoch)', async () => {
+        const { h, alice, taskId, lease } = await aliceHoldsATask();
+        const ctx = ctxOf(h);
+        const stale = findTask(ctx.driver, taskId)!;
+        // An admin's edit leaves the status and the lease alone; only the version tells.
+        h.engine.updateTask(taskId, { title: 'Fix the login redirect loop' });
+        const before = snapshot(h, taskId);
+
+        const error = owpErrorFrom(() =>
+          applyTransition(ctx, stale, edgeFor(stale.status, 'worker', { to: 'in_progress' }), {
+            epoch: lease.epoch,
+            worker: alice,
+          }),
+        );
+
+        expect(error.code).toBe('stale_lease');
+        expect(snapshot(h, taskId)).toEqual(before);
+        expect(before.task).toMatchObject({
+          status: 'leased',
+          title: 'Fix the login redirect loop',
+        });
+      });
+
       it.each(writesUnderALease)(
         "refuses a %s naming another worker's lease (403 not_lease_holder)",
         async (_name, write) => {
