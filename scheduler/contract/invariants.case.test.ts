@@ -9,6 +9,7 @@ import {
   type WorkerReportedStatus,
   type WorkerSettableStatus,
 } from '../../protocol/index.ts';
+import { type OutcomeStats, reputationOf } from '../eligibility.ts';
 import type { TaskRow } from '../rows.ts';
 import { type DriverFactory, type EngineHarness, harness } from '../testing/engine-harness.ts';
 
@@ -1032,14 +1033,18 @@ function checkState(run: Run): void {
     }
   }
 
-  // 2: no worker holds more than it declared; its counters match its tasks.
-  const workers = driver.all<{
-    id: string;
-    capacity_points: number;
-    max_concurrent_tasks: number;
-    points_in_use: number;
-    active_tasks: number;
-  }>('SELECT * FROM workers ORDER BY id');
+  // 2: no worker holds more than it declared; its counters match its tasks, and its stored
+  // reputation is the one its outcome counts give.
+  const workers = driver.all<
+    {
+      id: string;
+      capacity_points: number;
+      max_concurrent_tasks: number;
+      points_in_use: number;
+      active_tasks: number;
+      reputation: number;
+    } & Required<OutcomeStats>
+  >('SELECT * FROM workers ORDER BY id');
   for (const worker of workers) {
     const held = tasks.filter((t) => t.assignee === worker.id && HOLDING.includes(t.status));
     const points = held.reduce((sum, t) => sum + t.estimate_points, 0);
@@ -1054,6 +1059,11 @@ function checkState(run: Run): void {
       () =>
         `2: worker ${worker.id} counters say ${worker.active_tasks} tasks / ` +
         `${worker.points_in_use} points, its tasks say ${held.length} / ${points}`,
+    );
+    check(
+      worker.reputation === reputationOf(worker),
+      () =>
+        `2: worker ${worker.id} reputation ${worker.reputation}, its counts give ${reputationOf(worker)}`,
     );
   }
 
