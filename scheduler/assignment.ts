@@ -200,8 +200,12 @@ export function bestTaskFor(ctx: EngineContext, worker: WorkerRow): TaskRow | un
   let best: TaskRow | undefined;
   for (const set of skillSetsHeldBy(ctx.driver, worker.id)) {
     params.set = set;
+    // One params object, changed in place: the same shape at every call.
     const heads = plan.repos
-      ? plan.repos.map((repo) => ctx.driver.get<TaskRow>(HEAD_IN_REPO, { ...params, repo }))
+      ? plan.repos.map((repo) => {
+          params.repo = repo;
+          return ctx.driver.get<TaskRow>(HEAD_IN_REPO, params);
+        })
       : [ctx.driver.get<TaskRow>(plan.walk, params)];
     for (const head of heads) {
       if (head && (!best || compareTasks(head, best) < 0)) best = head;
