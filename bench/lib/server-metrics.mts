@@ -22,8 +22,12 @@ export interface ServerTime {
   /** Upper bound of the histogram bucket holding the 50th / 99th percentile. */
   p50Ms: number;
   p99Ms: number;
-  /** count × mean: the server's busy time on this route, ms per second of window. */
-  busyMsPerSecond: number;
+  /**
+   * count × mean ÷ window: how many were in progress at once, on average (Little's law). For a
+   * synchronous span (assignment) that is the share of the thread's time; a route's requests
+   * overlap (an answer waits for the group commit while other requests run).
+   */
+  inProgress: number;
 }
 
 export interface ServerMetricsWindow {
@@ -102,7 +106,7 @@ function windowOf(before: Series | undefined, after: Series, seconds: number): S
     meanMs: (sum / count) * 1000,
     p50Ms: percentile(50),
     p99Ms: percentile(99),
-    busyMsPerSecond: (sum * 1000) / seconds,
+    inProgress: sum / seconds,
   };
 }
 
