@@ -352,7 +352,7 @@ const LIMITS_FOUND = [
   "  shape made it 12 % faster. The engine's v0.1 loop in memory, alternating in-process pairs:",
   '  2,493 → 2,798 cycles/s (10 of 10 pairs up), then 3,016 → 3,108 (9 of 10).',
   '- **At 10,000 workers the queue walk still grows with the queue.** The per-worker table above',
-  '  shows work p50 1.31 times higher at 100k ready than at 1k at 10,000 workers (1.18 at 100).',
+  '  shows work p50 1.3–1.4 times higher at 100k ready than at 1k at 10,000 workers (1.18 at 100).',
   '  Most of that is the refill after `pr_opened`: with most repos at their budget, their ready',
   "  tasks lie at the front of each skill set's queue, and the walk passes them by index entry —",
   "  590 and 1,000 entries for the two skill sets in the engine's v0.1 loop at 10k/100k, 117 and",
