@@ -123,8 +123,12 @@ export function coalescedHeartbeat(
   return { ok: true as const, server_time: toIso(now), leases_renewed: 0 };
 }
 
-/** A heartbeat extends every live lease the worker holds (SQL built once: it runs most often). */
-const RENEW_LEASES_HELD = `UPDATE tasks SET lease_expires_at = $now + lease_ttl_ms
+/**
+ * A heartbeat extends every live lease the worker holds (SQL built once: it runs most often).
+ * Named index: left to itself SQLite reads `tasks_by_assignee`, every task the worker ever held,
+ * so a heartbeat grew with the worker's history (60 µs after ~100 merged tasks).
+ */
+const RENEW_LEASES_HELD = `UPDATE tasks INDEXED BY tasks_held_by SET lease_expires_at = $now + lease_ttl_ms
   WHERE assignee = $id AND ${statusIsOneOf(HOLDING_STATUSES)} AND lease_expires_at > $now`;
 
 /**

@@ -380,6 +380,23 @@ export function leaseCases(makeDriver: DriverFactory): void {
         expect(h.engine.getTask(second.task_id).lease!.expires_at).toBe(second.lease!.expires_at);
       });
 
+      it('renews through the index of held tasks, not every task the worker ever had', async () => {
+        const { h, alice, taskId, lease } = await aliceHoldsATask();
+        h.engine.updateStatus(alice, taskId, { status: 'in_progress', lease_id: lease.lease_id });
+        h.engine.updateStatus(alice, taskId, {
+          status: 'pr_opened',
+          lease_id: lease.lease_id,
+          artifact: { pr_url: 'https://github.com/acme/app/pull/1' },
+        });
+        h.engine.markMerged(taskId);
+        const plans = recordQueryPlans(h.driver, 'SET lease_expires_at = $now + lease_ttl_ms');
+
+        h.engine.heartbeat(alice, { status: 'working' });
+
+        expect(plans).toHaveLength(1);
+        expect(plans[0]).toContain('tasks_held_by');
+      });
+
       it('keeps leases alive across many TTLs while heartbeats continue (sliding expiry)', async () => {
         const ttl = 2 * MINUTE;
         const { h, alice, taskId, lease } = await aliceHoldsATask({ leaseTtlMs: ttl });
