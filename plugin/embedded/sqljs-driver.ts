@@ -6,6 +6,8 @@ import initSqlJs, {
 } from 'sql.js';
 import {
   createTransactionRunner,
+  rowFactory,
+  type RowFactory,
   type SqlDriver,
   type SqlParams,
 } from '../../scheduler/storage-port.ts';
@@ -39,6 +41,8 @@ export function loadSqlJs(wasmBinary?: ArrayBuffer | Uint8Array): Promise<SqlJsS
  */
 export class SqlJsDriver implements SqlDriver {
   private readonly statements = new Map<string, Statement>();
+  /** Each query's column count and row factory, from its first row (`rowOf`). */
+  private readonly shapes = new Map<Statement, { columns: number; toRow: RowFactory }>();
   private inTransaction = 0;
   private readonly runTransaction: <T>(fn: () => T) => T;
   private readonly writes = new Map<string, 'rows' | 'schema' | 'read'>();
@@ -142,6 +146,22 @@ export class SqlJsDriver implements SqlDriver {
     return statement;
   }
 
+  /**
+   * The current row as an object, like sql.js's `getAsObject()`, which asks for the column names
+   * again on every row and sets them one by one; here a factory compiled once per statement builds
+   * it (`rowFactory`). SQLite prepares a statement again by itself after the schema changes, so a
+   * `SELECT *` may come back with another number of columns than its factory was made for.
+   */
+  private rowOf(statement: Statement): Record<string, unknown> {
+    const values = statement.get();
+    let shape = this.shapes.get(statement);
+    if (shape?.columns !== values.length) {
+      shape = { columns: values.length, toRow: rowFactory(statement.getColumnNames()) };
+      this.shapes.set(statement, shape);
+    }
+    return shape.toRow(values);
+  }
+
   /** sql.js names parameters with their sigil: `{ $id: … }`. */
   private bind(params: SqlParams): BindParams {
     const bound: Record<string, string | number | null> = {};
@@ -153,6 +173,8 @@ export class SqlJsDriver implements SqlDriver {
 
   exec(sql: string): void {
     this.db.exec(sql);
+    // Migrations run here: a `SELECT *` read before may name other columns now.
+    this.shapes.clear();
     this.captured(sql, null);
   }
 
@@ -175,7 +197,7 @@ export class SqlJsDriver implements SqlDriver {
     try {
       statement.bind(this.bind(params));
       // A write with RETURNING makes all its changes on this first step.
-      row = statement.step() ? (statement.getAsObject() as Row) : undefined;
+      row = statement.step() ? (this.rowOf(statement) as Row) : undefined;
     } finally {
       statement.reset();
     }
@@ -188,7 +210,7 @@ export class SqlJsDriver implements SqlDriver {
     const rows: Row[] = [];
     try {
       statement.bind(this.bind(params));
-      while (statement.step()) rows.push(statement.getAsObject() as Row);
+      while (statement.step()) rows.push(this.rowOf(statement) as Row);
     } finally {
       statement.reset();
     }
@@ -213,6 +235,7 @@ export class SqlJsDriver implements SqlDriver {
   close(): void {
     for (const statement of this.statements.values()) statement.free();
     this.statements.clear();
+    this.shapes.clear();
     this.db.close();
   }
 }
