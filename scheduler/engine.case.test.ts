@@ -3,6 +3,7 @@ import { analyticsCases } from './contract/analytics.case.test.ts';
 import { assignmentCases } from './contract/assignment.case.test.ts';
 import { auditCases } from './contract/audit.case.test.ts';
 import { basicsCases } from './contract/basics.case.test.ts';
+import { driverCases } from './contract/driver.case.test.ts';
 import { invariantCases } from './contract/invariants.case.test.ts';
 import { leaseCases } from './contract/leases.case.test.ts';
 import { lifecycleCases } from './contract/lifecycle.case.test.ts';
@@ -15,6 +16,7 @@ import type { DriverFactory } from './testing/engine-harness.ts';
  */
 export function runEngineContract(driverName: string, makeDriver: DriverFactory): void {
   describe(`engine contract on ${driverName}`, () => {
+    driverCases(makeDriver);
     basicsCases(makeDriver);
     lifecycleCases(makeDriver);
     leaseCases(makeDriver);

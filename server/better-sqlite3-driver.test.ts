@@ -72,46 +72,6 @@ describe('BetterSqlite3Driver on a file', () => {
     driver.close();
   });
 
-  it('returns rows as objects keyed by column name, as better-sqlite3 itself would', () => {
-    const driver = new BetterSqlite3Driver({ path: ':memory:' });
-    driver.exec('CREATE TABLE t (id TEXT, n INTEGER, note TEXT)');
-    driver.run('INSERT INTO t VALUES ($id, $n, NULL)', { id: 'a', n: 1 });
-    driver.run('INSERT INTO t VALUES ($id, $n, $note)', { id: 'b', n: 2, note: 'x' });
-    expect(driver.get('SELECT * FROM t WHERE id = $id', { id: 'b' })).toEqual({
-      id: 'b',
-      n: 2,
-      note: 'x',
-    });
-    expect(driver.get('SELECT * FROM t WHERE id = $id', { id: 'zz' })).toBeUndefined();
-    expect(driver.all('SELECT id, n * 10 AS tens FROM t ORDER BY id')).toEqual([
-      { id: 'a', tens: 10 },
-      { id: 'b', tens: 20 },
-    ]);
-    // Two columns of one name: the later wins, as in better-sqlite3's own objects.
-    expect(driver.get('SELECT 1 AS v, 2 AS v')).toEqual({ v: 2 });
-    expect(driver.get('UPDATE t SET n = n + 1 WHERE id = $id RETURNING n', { id: 'a' })).toEqual({
-      n: 2,
-    });
-    driver.close();
-  });
-
-  it('names the columns a cached query has after the schema changed under it', () => {
-    const driver = new BetterSqlite3Driver({ path: ':memory:' });
-    driver.exec('CREATE TABLE t (id TEXT, note TEXT)');
-    driver.run("INSERT INTO t VALUES ('a', 'x')");
-    const read = () => driver.get('SELECT * FROM t');
-    expect(read()).toEqual({ id: 'a', note: 'x' });
-    driver.exec('ALTER TABLE t ADD COLUMN extra INTEGER');
-    expect(read()).toEqual({ id: 'a', note: 'x', extra: null });
-    driver.exec('ALTER TABLE t RENAME COLUMN note TO remark');
-    expect(read()).toEqual({ id: 'a', remark: 'x', extra: null });
-    // DDL through run(), which keeps the cache: the changed column count gives it away.
-    driver.run('ALTER TABLE t DROP COLUMN remark');
-    expect(read()).toEqual({ id: 'a', extra: null });
-    expect(driver.all('SELECT * FROM t')).toEqual([{ id: 'a', extra: null }]);
-    driver.close();
-  });
-
   it('undoes only a failed savepoint and keeps the outer work', () => {
     const driver = new BetterSqlite3Driver({ path: ':memory:' });
     driver.exec('CREATE TABLE t (v INTEGER)');

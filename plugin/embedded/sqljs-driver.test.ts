@@ -6,45 +6,6 @@ import { type JournalStatement, SqlJsDriver } from './sqljs-driver.ts';
 
 runEngineContract('sql.js', () => SqlJsDriver.open());
 
-describe('SqlJsDriver rows', () => {
-  it('returns rows as objects keyed by column name, as sql.js itself would', async () => {
-    const driver = await SqlJsDriver.open();
-    driver.exec('CREATE TABLE t (id TEXT, n INTEGER, note TEXT)');
-    driver.run('INSERT INTO t VALUES ($id, $n, NULL)', { id: 'a', n: 1 });
-    driver.run('INSERT INTO t VALUES ($id, $n, $note)', { id: 'b', n: 2, note: 'x' });
-    expect(driver.get('SELECT * FROM t WHERE id = $id', { id: 'b' })).toEqual({
-      id: 'b',
-      n: 2,
-      note: 'x',
-    });
-    expect(driver.get('SELECT * FROM t WHERE id = $id', { id: 'zz' })).toBeUndefined();
-    expect(driver.all('SELECT id, n * 10 AS tens FROM t ORDER BY id')).toEqual([
-      { id: 'a', tens: 10 },
-      { id: 'b', tens: 20 },
-    ]);
-    // Two columns of one name: the later wins, as in sql.js's own objects.
-    expect(driver.get('SELECT 1 AS v, 2 AS v')).toEqual({ v: 2 });
-    driver.close();
-  });
-
-  it('names the columns a cached query has after the schema changed under it', async () => {
-    const driver = await SqlJsDriver.open();
-    driver.exec('CREATE TABLE t (id TEXT, note TEXT)');
-    driver.run("INSERT INTO t VALUES ('a', 'x')");
-    const read = () => driver.get('SELECT * FROM t');
-    expect(read()).toEqual({ id: 'a', note: 'x' });
-    driver.exec('ALTER TABLE t ADD COLUMN extra INTEGER');
-    expect(read()).toEqual({ id: 'a', note: 'x', extra: null });
-    driver.exec('ALTER TABLE t RENAME COLUMN note TO remark');
-    expect(read()).toEqual({ id: 'a', remark: 'x', extra: null });
-    // DDL through run(), which keeps the cache: the changed column count gives it away.
-    driver.run('ALTER TABLE t DROP COLUMN remark');
-    expect(read()).toEqual({ id: 'a', extra: null });
-    expect(driver.all('SELECT * FROM t')).toEqual([{ id: 'a', extra: null }]);
-    driver.close();
-  });
-});
-
 describe('SqlJsDriver persistence', () => {
   it('exports to bytes that reopen with every task and event', async () => {
     const first = new EngineHarness(await SqlJsDriver.open());
