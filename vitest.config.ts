@@ -12,7 +12,7 @@ export default defineConfig({
     },
   },
   test: {
-    include: ['{protocol,scheduler,server,plugin,scripts,dashboard}/**/*.test.ts'],
+    include: ['{protocol,scheduler,server,plugin,scripts,dashboard,bench}/**/*.test.ts'],
     // `*.case.test.ts` files export contract suites that other tests run against each implementation.
     // `*.e2e.test.ts` are the dashboard's browser tests: `npm run test:e2e` (vitest.e2e.config.ts).
     exclude: ['**/*.case.test.ts', '**/*.e2e.test.ts', 'node_modules/**'],

@@ -58,10 +58,31 @@ export interface LoadResult {
   otherCpuPercent: number;
   iowaitPercent: number;
   readyAtEnd: number | null;
-  /** Runs of this scenario in the last bench; the best (most requests/s) is kept. */
+  /** Runs of this scenario in the last bench; the best is kept (`betterWindow`). */
   attempts?: number;
   /** Path of the CPU profile summary, when run with --profile. */
   profile?: string;
+}
+
+/**
+ * Other processes used at most this much CPU (% of one core) during a window that counts as quiet.
+ * On 2 cores, more than that is CPU taken from the server or the generators it measures.
+ */
+export const QUIET_OTHER_CPU_PERCENT = 20;
+
+export const isQuietWindow = (result: Pick<LoadResult, 'otherCpuPercent'>): boolean =>
+  result.otherCpuPercent <= QUIET_OTHER_CPU_PERCENT;
+
+/**
+ * Of two windows of one scenario, whether `candidate` is the one to keep: a quiet window beats a
+ * shared one (a burst of other work lowers one side of a ratio only), then more requests/s.
+ */
+export function betterWindow(
+  candidate: Pick<LoadResult, 'otherCpuPercent' | 'requestsPerSecond'>,
+  kept: Pick<LoadResult, 'otherCpuPercent' | 'requestsPerSecond'>,
+): boolean {
+  if (isQuietWindow(candidate) !== isQuietWindow(kept)) return isQuietWindow(candidate);
+  return candidate.requestsPerSecond > kept.requestsPerSecond;
 }
 
 export interface SseResult {
