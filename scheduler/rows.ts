@@ -130,7 +130,30 @@ export function toTask(row: TaskRow): Task {
   };
 }
 
-export function toWorker(row: WorkerRow, online: boolean): Worker {
+/** The worker columns `toWorker` shows: a listing reads these, not the token hash and counters. */
+export const WORKER_VIEW_COLUMNS = [
+  'id',
+  'name',
+  'github_handle',
+  'skills',
+  'capacity_points',
+  'max_concurrent_tasks',
+  'reported_status',
+  'paused_by_admin',
+  'note',
+  'last_heartbeat_at',
+  'trust_tier',
+  'points_in_use',
+  'active_tasks',
+  'reputation',
+  'tasks_completed',
+  'leases_expired',
+  'leases_released',
+  'registered_at',
+] as const satisfies readonly (keyof WorkerRow)[];
+export type WorkerViewRow = Pick<WorkerRow, (typeof WORKER_VIEW_COLUMNS)[number]>;
+
+export function toWorker(row: WorkerViewRow, online: boolean): Worker {
   return {
     worker_id: row.id,
     name: row.name,

@@ -15,8 +15,10 @@ import { normalizeSkills, outcomeRates, REPUTATION_FORMULA, trustRank } from './
 import {
   TASK_COLUMNS,
   TASK_FROM,
+  WORKER_VIEW_COLUMNS,
   type TaskRow,
   type WorkerRow,
+  type WorkerViewRow,
   contractOf,
   toTask,
   toWorker,
@@ -77,13 +79,15 @@ export function getWorker(ctx: EngineContext, id: string): Worker {
   return workerView(ctx, requireWorker(ctx.driver, id));
 }
 
+/** Every worker, in order of registration: only the columns shown (a third less to read). */
+const LIST_WORKERS = `SELECT ${WORKER_VIEW_COLUMNS.join(', ')} FROM workers
+  ORDER BY registered_at, rowid`;
+
 export function listWorkers(ctx: EngineContext): Worker[] {
-  return ctx.driver
-    .all<WorkerRow>('SELECT * FROM workers ORDER BY registered_at, rowid')
-    .map((row) => workerView(ctx, row));
+  return ctx.driver.all<WorkerViewRow>(LIST_WORKERS).map((row) => workerView(ctx, row));
 }
 
-function workerView(ctx: EngineContext, row: WorkerRow): Worker {
+function workerView(ctx: EngineContext, row: WorkerViewRow): Worker {
   return toWorker(row, isOnline(row, ctx.clock.now(), ctx.config.heartbeatTtlMs));
 }
 
