@@ -291,8 +291,8 @@ export function analyticsCases(makeDriver: DriverFactory): void {
         periods.map((period) => h.engine.repoAnalyticsPaced('demo', period, pause)),
       );
       // The four asks came together: the history was read once (the log's end, the repo's last
-      // deletion, one page of its events, the workers' comings and goings).
-      expect(reads()).toBe(4);
+      // deletion, one page of its events, one page of each kind of the workers' comings and goings).
+      expect(reads()).toBe(5);
       // No pause between pages (there is one page); one before each ask's figures.
       expect(pauses).toBe(periods.length);
       expect(paced).toEqual(periods.map((period) => h.engine.repoAnalytics('demo', period)));
@@ -320,8 +320,27 @@ export function analyticsCases(makeDriver: DriverFactory): void {
         },
         4,
       );
-      expect(pauses).toBe(Math.floor(whole.events.length / 4));
+      // A pause after each full page: of the repo's events, and of each kind of presence change.
+      const comings = whole.presence.filter((change) => change.online).length;
+      const goings = whole.presence.length - comings;
+      expect(goings).toBeGreaterThan(0);
+      expect(pauses).toBe(
+        Math.floor(whole.events.length / 4) + Math.floor(comings / 4) + Math.floor(goings / 4),
+      );
       expect(paced).toEqual(whole);
+      // The two kinds, read apart, come back as one run in the order of the log.
+      const logged = h.driver
+        .all<{ worker_id: string; at: number; type: string }>(
+          `SELECT worker_id, at, type FROM events
+            WHERE type IN ('worker.online', 'worker.offline') ORDER BY seq`,
+        )
+        .map((row) => ({
+          worker_id: row.worker_id,
+          at: row.at,
+          online: row.type === 'worker.online',
+        }));
+      expect(whole.presence).toEqual(logged);
+      expect(whole.presence.map((change) => change.online)).toContain(false);
     });
 
     it('answers repo_not_found for an unknown repo and validation_failed for a bad period', async () => {
