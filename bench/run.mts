@@ -256,14 +256,11 @@ const baselineQuiet = () =>
     const kept = results.load[s.name];
     return kept !== undefined && isQuietWindow(kept);
   });
-for (
-  let round = 1;
-  baselinePair.length > 0 &&
-  (round <= baselineRounds || (round <= maxBaselineRounds && !baselineQuiet()));
-  round++
-) {
-  if (round > baselineRounds)
+for (let round = 1; round <= maxBaselineRounds; round++) {
+  if (round > baselineRounds) {
+    if (baselineQuiet()) break;
     log('\n(the baseline windows so far shared the machine: another round)');
+  }
   for (const scenario of baselinePair) await runScenario(scenario);
 }
 for (const scenario of runList.filter((s) => s.group !== 'baseline')) await runScenario(scenario);

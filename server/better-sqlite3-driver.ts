@@ -2,8 +2,8 @@ import Database from 'better-sqlite3';
 import { WalCheckpointer } from './wal-checkpointer.ts';
 import {
   createTransactionControl,
-  rowFactory,
-  type RowFactory,
+  rowShapeFor,
+  type RowShape,
   type SqlDriver,
   type SqlParams,
 } from '../scheduler/storage-port.ts';
@@ -25,25 +25,8 @@ export interface BetterSqlite3Options {
 
 interface RawQuery {
   statement: Database.Statement;
-  columns: string[];
-  toRow: RowFactory;
-}
-
-function rawQuery(statement: Database.Statement): RawQuery {
-  const columns = statement.columns().map((column) => column.name);
-  return { statement, columns, toRow: rowFactory(columns) };
-}
-
-/**
- * The row factory for `values`. SQLite prepares a statement again by itself after the schema
- * changes, so a `SELECT *` may come back with another number of columns than it was cached with.
- */
-function toRowOf(query: RawQuery, values: readonly unknown[]): RowFactory {
-  if (values.length !== query.columns.length) {
-    query.columns = query.statement.columns().map((column) => column.name);
-    query.toRow = rowFactory(query.columns);
-  }
-  return query.toRow;
+  /** Set by the first row (`rowShapeFor`). */
+  shape?: RowShape;
 }
 
 /** WAL pages after which a COMMIT checkpoints anyway (SQLite's default is 1,000): about 40 MB. */
@@ -99,10 +82,17 @@ export class BetterSqlite3Driver implements SqlDriver {
   private query(sql: string): RawQuery {
     let query = this.queries.get(sql);
     if (!query) {
-      query = rawQuery(this.db.prepare(sql).raw(true));
+      query = { statement: this.db.prepare(sql).raw(true) };
       this.queries.set(sql, query);
     }
     return query;
+  }
+
+  private toRow(query: RawQuery, values: readonly unknown[]): Record<string, unknown> {
+    query.shape = rowShapeFor(query.shape, values, () =>
+      query.statement.columns().map((column) => column.name),
+    );
+    return query.shape.toRow(values);
   }
 
   private statement(sql: string): Database.Statement {
@@ -173,15 +163,13 @@ export class BetterSqlite3Driver implements SqlDriver {
   get<Row>(sql: string, params: SqlParams = {}): Row | undefined {
     const query = this.query(sql);
     const values = query.statement.get(params) as unknown[] | undefined;
-    return values && (toRowOf(query, values)(values) as Row);
+    return values && (this.toRow(query, values) as Row);
   }
 
   all<Row>(sql: string, params: SqlParams = {}): Row[] {
     const query = this.query(sql);
     const rows = query.statement.all(params) as unknown[][];
-    if (rows.length === 0) return [];
-    const toRow = toRowOf(query, rows[0]!);
-    return rows.map((values) => toRow(values) as Row);
+    return rows.map((values) => this.toRow(query, values) as Row);
   }
 
   /** Ends the background checkpoint thread, if any; `close()` after this leaves no thread behind. */

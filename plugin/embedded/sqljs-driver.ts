@@ -6,8 +6,8 @@ import initSqlJs, {
 } from 'sql.js';
 import {
   createTransactionRunner,
-  rowFactory,
-  type RowFactory,
+  rowShapeFor,
+  type RowShape,
   type SqlDriver,
   type SqlParams,
 } from '../../scheduler/storage-port.ts';
@@ -41,8 +41,8 @@ export function loadSqlJs(wasmBinary?: ArrayBuffer | Uint8Array): Promise<SqlJsS
  */
 export class SqlJsDriver implements SqlDriver {
   private readonly statements = new Map<string, Statement>();
-  /** Each query's column count and row factory, from its first row (`rowOf`). */
-  private readonly shapes = new Map<Statement, { columns: number; toRow: RowFactory }>();
+  /** Each query's row shape, from its first row (`rowOf`). */
+  private readonly shapes = new Map<Statement, RowShape>();
   private inTransaction = 0;
   private readonly runTransaction: <T>(fn: () => T) => T;
   private readonly writes = new Map<string, 'rows' | 'schema' | 'read'>();
@@ -148,17 +148,14 @@ export class SqlJsDriver implements SqlDriver {
 
   /**
    * The current row as an object, like sql.js's `getAsObject()`, which asks for the column names
-   * again on every row and sets them one by one; here a factory compiled once per statement builds
-   * it (`rowFactory`). SQLite prepares a statement again by itself after the schema changes, so a
-   * `SELECT *` may come back with another number of columns than its factory was made for.
+   * again on every row and sets them one by one; here a factory made once per statement builds it
+   * (`rowShapeFor`).
    */
   private rowOf(statement: Statement): Record<string, unknown> {
     const values = statement.get();
-    let shape = this.shapes.get(statement);
-    if (shape?.columns !== values.length) {
-      shape = { columns: values.length, toRow: rowFactory(statement.getColumnNames()) };
-      this.shapes.set(statement, shape);
-    }
+    const known = this.shapes.get(statement);
+    const shape = rowShapeFor(known, values, () => statement.getColumnNames());
+    if (shape !== known) this.shapes.set(statement, shape);
     return shape.toRow(values);
   }
 
