@@ -18,7 +18,7 @@ import { BetterSqlite3Driver } from '../server/better-sqlite3-driver.ts';
 import { type JournalStatement, SqlJsDriver } from '../plugin/embedded/sqljs-driver.ts';
 import { Persister, sha256Hex } from '../plugin/embedded/persister.ts';
 import { FolderBinaryStore } from '../plugin/testing/folder-binary-store.ts';
-import { engineCycleRows, type EngineCycleRow } from './engine-bench.mts';
+import { engineCycleRows, storageFloorRows, type EngineCycleRow } from './engine-bench.mts';
 import { ROOT } from './lib/children.mts';
 import { benchRepos, repoRequest, taskRequest } from './load/workload.mts';
 
@@ -86,6 +86,8 @@ export type PluginStart =
 export interface EmbeddedResults {
   persistence: PersistenceRow[];
   engineCycles: EngineCycleRow[];
+  /** The same writes with nothing else (`runStorageFloor`); absent from results before 2026-11-26. */
+  storageFloor?: EngineCycleRow[];
   pluginStart: PluginStart;
 }
 
@@ -373,8 +375,9 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<EmbeddedRes
     persistence.push(await persistenceAt(tasks, options.repeats));
   }
   const engineCycles = await engineCycleRows(options.engineScale);
+  const storageFloor = await storageFloorRows(options.engineScale);
   const plugin = await pluginStart(options.pluginNotes);
-  return { persistence, engineCycles, pluginStart: plugin };
+  return { persistence, engineCycles, storageFloor, pluginStart: plugin };
 }
 
 if (process.send) {

@@ -325,6 +325,9 @@ if (selected('embedded')) {
     for (const row of reply.results.engineCycles) {
       log(`  engine ${row.driver}: ${row.cyclesPerSecond} cycles/s`);
     }
+    for (const row of reply.results.storageFloor ?? []) {
+      log(`  storage floor ${row.driver}: ${row.cyclesPerSecond} cycles/s`);
+    }
     const plugin = reply.results.pluginStart;
     log(
       plugin.status === 'measured'
