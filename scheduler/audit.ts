@@ -5,13 +5,57 @@ import { GivenFilters } from './given-filters.ts';
 import type { SqlDriver } from './storage-port.ts';
 
 /**
+ * Sequence numbers one statement of an audit read covers: the most events it passes over, ~1–2 ms
+ * of the thread (measured: 60–110 ns an event, by rowid or through an index, the filters checked
+ * on each). A filter that matches little — a rare actor, a time range, `until` near the start —
+ * would otherwise walk the whole log in one statement: 23–42 ms at 400,000 events.
+ */
+export const AUDIT_SCAN_WINDOW = 20_000;
+
+/**
  * The audit log: events filtered by type, actor, task, repo and time, oldest first, `limit` at a
  * time after the sequence number `after`. A read through the storage port, so every driver runs it.
- *
- * The WHERE clause holds only the filters given (`GivenFilters`), so the repo, type and task
- * filters use their indexes (`events_by_repo`, `events_by_type`, `events_by_task`).
  */
-export function listAuditEvents(driver: SqlDriver, filter: AuditFilter): AuditPage {
+export function listAuditEvents(
+  driver: SqlDriver,
+  filter: AuditFilter,
+  window = AUDIT_SCAN_WINDOW,
+): AuditPage {
+  const pages = auditRead(driver, filter, window);
+  for (let step = pages.next(); ; step = pages.next()) if (step.done) return step.value;
+}
+
+/**
+ * The same, awaiting `pause` between the statements of a read that passes over more than a window
+ * of the log: the server's other requests, or Obsidian, run in between. The page holds what was
+ * logged when the read began.
+ */
+export async function listAuditEventsPaced(
+  driver: SqlDriver,
+  filter: AuditFilter,
+  pause: () => Promise<void>,
+  window = AUDIT_SCAN_WINDOW,
+): Promise<AuditPage> {
+  const pages = auditRead(driver, filter, window);
+  for (let step = pages.next(); ; step = pages.next()) {
+    if (step.done) return step.value;
+    await pause();
+  }
+}
+
+/**
+ * Reads the page a window of sequence numbers at a time, yielding between windows, until it has
+ * one event more than the page (whether that exists says whether there is a next page) or has
+ * reached the event that was last when it began. The WHERE clause holds only the filters given
+ * (`GivenFilters`), so the repo, type and task filters use their indexes (`events_by_repo`,
+ * `events_by_type`, `events_by_task`), each over a range of sequence numbers as bounded as a walk
+ * by rowid; actor and time are checked on the events the window holds.
+ */
+function* auditRead(
+  driver: SqlDriver,
+  filter: AuditFilter,
+  window: number,
+): Generator<void, AuditPage> {
   const since = filter.since === undefined ? undefined : Date.parse(filter.since);
   const until = filter.until === undefined ? undefined : Date.parse(filter.until);
   if (since !== undefined && until !== undefined && since >= until) {
@@ -19,21 +63,31 @@ export function listAuditEvents(driver: SqlDriver, filter: AuditFilter): AuditPa
       issues: [{ path: 'since', message: 'must be before until' }],
     });
   }
-  const filters = new GivenFilters({ after: filter.after, limit: filter.limit + 1 })
-    .always('seq > $after')
+  const filters = new GivenFilters()
+    .always('seq > $after AND seq <= $through')
     .add('type = $type', 'type', filter.type)
     .add('actor = $actor', 'actor', filter.actor)
     .add('task_id = $task_id', 'task_id', filter.task_id)
     .add('repo = $repo', 'repo', filter.repo)
     .add('at >= $since', 'since', since)
     .add('at < $until', 'until', until);
-  // One row more than the page: whether it exists says whether there is a next page.
-  const rows = driver.all<EventRow>(
-    `SELECT seq, at, type, repo, task_id, worker_id, actor, data FROM events
+  const sql = `SELECT seq, at, type, repo, task_id, worker_id, actor, data FROM events
       ${filters.where}
-      ORDER BY seq LIMIT $limit`,
-    filters.params,
-  );
+      ORDER BY seq LIMIT $limit`;
+  const last = driver.get<{ seq: number | null }>('SELECT MAX(seq) AS seq FROM events')!.seq ?? 0;
+  const wanted = filter.limit + 1;
+  const rows: EventRow[] = [];
+  for (let after = filter.after; after < last && rows.length < wanted; after += window) {
+    if (after > filter.after) yield;
+    rows.push(
+      ...driver.all<EventRow>(sql, {
+        ...filters.params,
+        after,
+        through: Math.min(after + window, last),
+        limit: wanted - rows.length,
+      }),
+    );
+  }
   const page = rows.slice(0, filter.limit);
   return {
     events: page.map(toEvent),

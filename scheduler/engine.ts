@@ -41,7 +41,7 @@ import {
   type RepoHistory,
 } from './analytics.ts';
 import { assignAll, assignTouched, checkEligibility, fillWorker } from './assignment.ts';
-import { listAuditEvents } from './audit.ts';
+import { listAuditEvents, listAuditEventsPaced } from './audit.ts';
 import type { Clock } from './clock.ts';
 import { DEFAULT_CONFIG, type EngineConfig, type EngineContext } from './context.ts';
 import type { IneligibleReason } from './eligibility.ts';
@@ -409,6 +409,18 @@ export class Scheduler {
   /** The audit log: events filtered, oldest first, a page at a time (`next_after` continues). */
   auditEvents(input: z.input<typeof AuditQuery> = {}): AuditPage {
     return listAuditEvents(this.ctx.driver, parseInput(AuditQuery, input));
+  }
+
+  /**
+   * `auditEvents`, awaiting `pause` between the statements of a read that passes over a long
+   * stretch of the log (a rare actor, a time range), so it never holds the thread for long (the
+   * server and the plugin use this).
+   */
+  auditEventsPaced(
+    input: z.input<typeof AuditQuery>,
+    pause: () => Promise<void>,
+  ): Promise<AuditPage> {
+    return listAuditEventsPaced(this.ctx.driver, parseInput(AuditQuery, input), pause);
   }
 
   /** Throughput, timings and saturation of one repo over a period (default: the last 30 days). */

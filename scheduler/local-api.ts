@@ -144,8 +144,10 @@ export class LocalOwpApi implements OwpApi {
   state() {
     return this.run(() => (this.admin(), this.engine.state()));
   }
-  auditEvents(query: AuditQuery = {}) {
-    return this.run(() => (this.admin(), this.engine.auditEvents(query)));
+  /** A stretch of the log at a time, yielding to the host in between (as `repoAnalytics`). */
+  async auditEvents(query: AuditQuery = {}) {
+    this.admin();
+    return this.engine.auditEventsPaced(query, nextTask);
   }
   /** Read a page at a time, yielding to the host between pages (Obsidian stays responsive). */
   async repoAnalytics(repo: string, query: AnalyticsQuery = {}) {

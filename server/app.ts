@@ -151,7 +151,7 @@ const handlers: Record<RouteName, Handler> = {
     return { ok: true };
   },
   auditEvents: ({ engine, query, accept }) =>
-    auditAnswer(engine, query as Parameters<typeof auditAnswer>[1], accept),
+    auditAnswer(engine, query as Parameters<typeof auditAnswer>[1], accept, nextTurn),
   // A long history is read a page at a time, other requests answered in between.
   repoAnalytics: ({ engine, params, query }) =>
     engine.repoAnalyticsPaced(params['*']!, query, nextTurn),

@@ -1,4 +1,4 @@
-import { auditEventsToCsv, type AuditFilter } from '../protocol/index.ts';
+import { auditEventsToCsv, type AuditFilter, type AuditPage } from '../protocol/index.ts';
 import type { Scheduler } from '../scheduler/engine.ts';
 
 /** An answer that is not the route's JSON: a body with its own type and headers (a download). */
@@ -16,13 +16,15 @@ export class FileAnswer {
  * `format=json`, come as a download; the CSV carries the next page's cursor in a header, having
  * no room for it inside.
  */
-export function auditAnswer(
+export async function auditAnswer(
   engine: Scheduler,
   query: AuditFilter & { format?: 'json' | 'csv' },
   accept: string | undefined,
-): FileAnswer | ReturnType<Scheduler['auditEvents']> {
+  pause: () => Promise<void>,
+): Promise<FileAnswer | AuditPage> {
   const { format, ...filter } = query;
-  const page = engine.auditEvents(filter);
+  // A filter that matches little walks the log a window at a time, other requests answered between.
+  const page = await engine.auditEventsPaced(filter, pause);
   if (format === 'csv' || (format === undefined && prefersCsv(accept))) {
     return new FileAnswer('text/csv; charset=utf-8', auditEventsToCsv(page.events), {
       'content-disposition': 'attachment; filename="owp-audit.csv"',

@@ -1,11 +1,15 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { OwpError, type OwpEvent } from '../../protocol/index.ts';
+import { AuditQuery, OwpError, type OwpEvent } from '../../protocol/index.ts';
+import { listAuditEvents, listAuditEventsPaced } from '../audit.ts';
 import { Scheduler } from '../engine.ts';
 import { sequentialIds } from '../ids.ts';
 import { migrate } from '../migrate.ts';
 import { migrations } from '../sql/migrations.generated.ts';
 import { type DriverFactory, type EngineHarness, harness } from '../testing/engine-harness.ts';
 import { ManualClock } from '../testing/manual-clock.ts';
+import { recordQueryPlans } from '../testing/query-plans.ts';
+import type { SqlDriver } from '../storage-port.ts';
 
 const MINUTE = 60_000;
 const T0 = Date.UTC(2026, 0, 17, 12, 0, 0); // the harness clock's start
@@ -211,6 +215,162 @@ export function auditCases(makeDriver: DriverFactory): void {
         expect(error.details).toEqual({
           issues: [{ path: 'since', message: 'must be before until' }],
         });
+      });
+    });
+
+    describe('read a window of the log at a time', () => {
+      interface Logged {
+        seq: number;
+        at: number;
+        type: string;
+        actor: string;
+        repo: string | null;
+        task_id: string | null;
+      }
+      const TYPES = ['task.created', 'task.updated', 'worker.online'] as const;
+      const ACTORS = ['admin', 'system', 'w_0001', 'w_0002'] as const;
+      const REPOS = ['acme/app', 'acme/web'] as const;
+      const TASKS = ['t_0001', 't_0002', 't_0003'] as const;
+
+      /** A migrated driver whose log holds `events`, in order (times need not rise with seq). */
+      async function logOf(events: Omit<Logged, 'seq'>[]): Promise<SqlDriver> {
+        const driver = await makeDriver();
+        migrate(driver, new ManualClock());
+        for (const e of events) {
+          driver.insert(
+            `INSERT INTO events (at, type, repo, task_id, worker_id, actor, data)
+             VALUES ($at, $type, $repo, $task_id, NULL, $actor, '{}')`,
+            e,
+          );
+        }
+        return driver;
+      }
+
+      const logged = fc.record({
+        at: fc.integer({ min: 0, max: 50 }).map((minute) => T0 + minute * MINUTE),
+        type: fc.constantFrom(...TYPES),
+        actor: fc.constantFrom(...ACTORS),
+        repo: fc.option(fc.constantFrom(...REPOS)),
+        task_id: fc.option(fc.constantFrom(...TASKS)),
+      });
+      const query = fc.record(
+        {
+          type: fc.constantFrom(...TYPES),
+          actor: fc.constantFrom(...ACTORS),
+          repo: fc.constantFrom(...REPOS),
+          task_id: fc.constantFrom(...TASKS),
+          since: fc.integer({ min: 0, max: 50 }).map((minute) => iso(T0 + minute * MINUTE)),
+          until: fc.integer({ min: 0, max: 50 }).map((minute) => iso(T0 + minute * MINUTE)),
+          after: fc.integer({ min: 0, max: 45 }),
+          limit: fc.integer({ min: 1, max: 8 }),
+        },
+        { requiredKeys: [] },
+      );
+
+      /** The page the query asks for, filtered here from every event. */
+      function expected(events: Logged[], q: AuditQuery) {
+        const f = AuditQuery.parse(q);
+        const since = f.since === undefined ? -Infinity : Date.parse(f.since);
+        const until = f.until === undefined ? Infinity : Date.parse(f.until);
+        const matches = events.filter(
+          (e) =>
+            e.seq > f.after &&
+            (f.type === undefined || e.type === f.type) &&
+            (f.actor === undefined || e.actor === f.actor) &&
+            (f.repo === undefined || e.repo === f.repo) &&
+            (f.task_id === undefined || e.task_id === f.task_id) &&
+            e.at >= since &&
+            e.at < until,
+        );
+        const page = matches.slice(0, f.limit).map((e) => e.seq);
+        return { seqs: page, next_after: matches.length > f.limit ? page.at(-1)! : null };
+      }
+
+      it('gives the page one statement over the whole log would, whatever the window', async () => {
+        await fc.assert(
+          fc.asyncProperty(
+            fc.array(logged, { maxLength: 40 }),
+            query.filter((q) => !(q.since && q.until && q.since >= q.until)),
+            fc.integer({ min: 1, max: 12 }),
+            async (events, q, window) => {
+              const driver = await logOf(events);
+              try {
+                const page = listAuditEvents(driver, AuditQuery.parse(q), window);
+                const withSeq = events.map((e, i) => ({ ...e, seq: i + 1 }));
+                expect({
+                  seqs: page.events.map((e) => e.seq),
+                  next_after: page.next_after,
+                }).toEqual(expected(withSeq, q));
+              } finally {
+                driver.close();
+              }
+            },
+          ),
+          { numRuns: 150 },
+        );
+      });
+
+      it('lets the host run between windows, and holds what was logged when it began', async () => {
+        const events = Array.from({ length: 23 }, (_, i) => ({
+          at: T0 + i * MINUTE,
+          type: 'task.created',
+          actor: i === 21 ? 'w_0002' : 'admin',
+          repo: 'acme/app',
+          task_id: null,
+        }));
+        const driver = await logOf(events);
+        let pauses = 0;
+        const page = await listAuditEventsPaced(
+          driver,
+          AuditQuery.parse({ actor: 'w_0002' }),
+          async () => {
+            pauses++;
+            // Written while the read waits: after the last event when it began, so not in it.
+            driver.insert(
+              `INSERT INTO events (at, type, repo, task_id, worker_id, actor, data)
+               VALUES ($at, 'task.created', NULL, NULL, NULL, 'w_0002', '{}')`,
+              { at: T0 },
+            );
+          },
+          5,
+        );
+        // 23 events, 5 to a window: five statements, the host ran between each two.
+        expect(pauses).toBe(4);
+        expect(page).toMatchObject({ events: [{ seq: 22 }], next_after: null });
+        driver.close();
+      });
+
+      it('reads each filtered window through its index, and the unfiltered by rowid', async () => {
+        const driver = await logOf([]);
+        const plans = recordQueryPlans(driver, 'FROM events');
+        for (const q of [
+          { type: 'task.created' },
+          { repo: 'acme/app' },
+          { task_id: 't_0001' },
+          {},
+        ]) {
+          listAuditEvents(driver, AuditQuery.parse({ ...q, actor: 'admin' }), 10);
+        }
+        // An empty log reads nothing; a statement is made once there is something to read.
+        expect(plans).toEqual([]);
+        driver.insert(
+          `INSERT INTO events (at, type, repo, task_id, worker_id, actor, data)
+           VALUES (0, 'task.created', 'acme/app', 't_0001', NULL, 'admin', '{}')`,
+        );
+        for (const q of [
+          { type: 'task.created' },
+          { repo: 'acme/app' },
+          { task_id: 't_0001' },
+          {},
+        ]) {
+          listAuditEvents(driver, AuditQuery.parse({ ...q, actor: 'admin' }), 10);
+        }
+        expect(plans).toHaveLength(4);
+        expect(plans[0]).toContain('events_by_type');
+        expect(plans[1]).toContain('events_by_repo');
+        expect(plans[2]).toContain('events_by_task');
+        expect(plans[3]).toMatch(/USING INTEGER PRIMARY KEY \(rowid>\? AND rowid<\?\)/);
+        driver.close();
       });
     });
   });
