@@ -71,6 +71,8 @@ export interface OwpApi {
   /** Records that the task's PR was merged (admin). */
   mergeTask(taskId: string): Promise<Task>;
   listWorkers(): Promise<Worker[]>;
+  /** One worker, as `listWorkers` shows it (admin; a viewer may read). */
+  getWorker(workerId: string): Promise<Worker>;
   pauseWorker(workerId: string): Promise<Worker>;
   resumeWorker(workerId: string): Promise<Worker>;
   /** Sets a worker's trust tier, with the reason for the audit log (admin). */

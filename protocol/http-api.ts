@@ -84,6 +84,9 @@ export class HttpOwpApi implements OwpApi {
   async listWorkers() {
     return (await this.client.call('listWorkers', {})).workers;
   }
+  getWorker(worker_id: string) {
+    return this.client.call('getWorker', { params: { worker_id } });
+  }
   pauseWorker(worker_id: string) {
     return this.client.call('pauseWorker', { params: { worker_id } });
   }

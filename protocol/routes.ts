@@ -237,6 +237,15 @@ export const routes = {
     summary: 'All registered workers.',
     response: z.object({ workers: z.array(Worker) }),
   },
+  getWorker: {
+    method: 'GET',
+    path: '/v1/admin/workers/{worker_id}',
+    auth: 'admin',
+    summary:
+      'One worker, as the listing shows it: what a view re-reads after an event names the worker.',
+    params: WorkerParams,
+    response: Worker,
+  },
   pauseWorker: {
     method: 'POST',
     path: '/v1/admin/workers/{worker_id}/pause',

@@ -113,6 +113,9 @@ export class LocalOwpApi implements OwpApi {
   listWorkers() {
     return this.run(() => (this.admin(), this.engine.listWorkers()));
   }
+  getWorker(workerId: string) {
+    return this.run(() => (this.admin(), this.engine.getWorker(workerId)));
+  }
   pauseWorker(workerId: string) {
     return this.run(() => (this.admin(), this.engine.pauseWorker(workerId)));
   }

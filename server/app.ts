@@ -142,6 +142,7 @@ const handlers: Record<RouteName, Handler> = {
     };
   },
   listWorkers: ({ engine }) => ({ workers: engine.listWorkers() }),
+  getWorker: ({ engine, params }) => engine.getWorker(params.worker_id!),
   pauseWorker: ({ engine, params }) => engine.pauseWorker(params.worker_id!),
   resumeWorker: ({ engine, params }) => engine.resumeWorker(params.worker_id!),
   listRepos: ({ engine }) => ({ repos: engine.listRepos() }),

@@ -188,9 +188,15 @@ describe('v1 lease routes', () => {
 });
 
 describe('v1 worker and repo routes', () => {
-  it('lists, pauses and resumes workers', async () => {
+  it('lists, gets, pauses and resumes workers', async () => {
     const list = await call('GET', '/v1/admin/workers', admin);
     expect(list.body.workers.map((x: { name: string }) => x.name)).toEqual(['Alice', 'Bob']);
+    const one = await call('GET', `/v1/admin/workers/${w.alice.id}`, admin);
+    expect(one).toMatchObject({ status: 200, body: list.body.workers[0] });
+    expect(await call('GET', '/v1/admin/workers/w_nope', admin)).toMatchObject({
+      status: 404,
+      body: { error: { code: 'worker_not_found' } },
+    });
     const paused = await call('POST', `/v1/admin/workers/${w.alice.id}/pause`, admin);
     expect(paused.body).toMatchObject({ paused_by_admin: true, status: 'paused' });
     const resumed = await call('POST', `/v1/admin/workers/${w.alice.id}/resume`, admin);

@@ -26,6 +26,7 @@ function aPool(options: PoolStoreOptions = {}) {
     listTasks: (query) => local.listTasks(query),
     listRepos: () => local.listRepos(),
     listWorkers: () => local.listWorkers(),
+    getWorker: (id) => local.getWorker(id),
     getTask: (id) => local.getTask(id),
     events: (after, limit) => local.events(after, limit),
     subscribe(after, onEvent, onStatus) {
@@ -97,6 +98,55 @@ describe('the pool as the dashboard knows it', () => {
     h.engine.requeueTask(task.task_id);
     h.engine.pauseWorker(worker);
     await store.settled();
+    expect(store.view.workers[0]).toMatchObject({ paused_by_admin: true });
+  });
+
+  it('re-reads only the workers events name, and the whole list past a burst', async () => {
+    const { h, api, store } = aPool();
+    h.repo({ repo: 'demo', max_open_prs: 100 });
+    const [ada, bob] = [h.onlineWorker({ name: 'ada' }), h.onlineWorker({ name: 'bob' })];
+    await store.start();
+    const reads = { list: 0, one: [] as string[] };
+    const { listWorkers, getWorker } = api;
+    api.listWorkers = () => (reads.list++, listWorkers());
+    api.getWorker = (id) => (reads.one.push(id), getWorker(id));
+
+    const task = h.task({ estimate_points: 3 });
+    const holder = h.engine.getTask(task.task_id).assignee!;
+    await store.settled();
+    expect(reads).toEqual({ list: 0, one: [holder] });
+    expect(store.view.workers.find((w) => w.worker_id === holder)).toMatchObject({
+      points_in_use: 3,
+      active_tasks: 1,
+    });
+
+    // A newcomer comes last, as in the list; one read each still.
+    const cyd = h.onlineWorker({ name: 'cyd' });
+    h.engine.pauseWorker(bob);
+    await store.settled();
+    expect(store.view.workers.map((w) => w.worker_id)).toEqual([ada, bob, cyd]);
+    expect(store.view.workers[1]).toMatchObject({ paused_by_admin: true });
+    expect(reads.list).toBe(0);
+
+    // More workers than a burst's worth of single reads: the list once instead.
+    for (let i = 0; i < 60; i++) h.onlineWorker({ name: `w${i}` });
+    await store.settled();
+    expect(reads.list).toBe(1);
+    expect(store.view.workers).toHaveLength(63);
+  });
+
+  it('drops a worker the server no longer knows', async () => {
+    const { h, api, store } = aPool();
+    const ada = h.onlineWorker({ name: 'ada' });
+    const bob = h.onlineWorker({ name: 'bob' });
+    await store.start();
+    const { getWorker } = api;
+    api.getWorker = (id) =>
+      id === bob ? Promise.reject(new OwpError('worker_not_found', 'gone')) : getWorker(id);
+    h.engine.pauseWorker(bob);
+    h.engine.pauseWorker(ada);
+    await store.settled();
+    expect(store.view.workers.map((w) => w.worker_id)).toEqual([ada]);
     expect(store.view.workers[0]).toMatchObject({ paused_by_admin: true });
   });
 

@@ -12,7 +12,7 @@ import { countsFromState, StatusHistory } from './status-history.ts';
 /** The calls the store makes: a slice of `DashboardApi`, so tests can hand it a fake. */
 export type PoolApi = Pick<
   DashboardApi,
-  'state' | 'listTasks' | 'listRepos' | 'listWorkers' | 'getTask' | 'events'
+  'state' | 'listTasks' | 'listRepos' | 'listWorkers' | 'getWorker' | 'getTask' | 'events'
 > & {
   subscribe(
     after: number,
@@ -63,7 +63,11 @@ export interface PoolStoreOptions {
 }
 
 const EVENT_PAGE = 1000;
-/** Above this many changed tasks in one burst, one list read is cheaper than one read each. */
+/**
+ * Above this many changed tasks, or workers, in one burst, one list read is cheaper than one read
+ * each. Below it the list is not read again: at 10,000 workers it is ~4 MB and ~65 ms of the
+ * server's thread, and a busy pool changes some worker's load several times a second.
+ */
 const REREAD_ALL_OVER = 50;
 
 /**
@@ -234,8 +238,10 @@ export class PoolStore {
     if (event.type.startsWith('repo.') || event.type === 'task.status_changed') {
       this.queue.mark('repos');
     }
+    // A move changes the load of the worker it names (a release names the one let go).
     if (event.type.startsWith('worker.') || event.type === 'task.status_changed') {
-      this.queue.mark('workers');
+      if (event.worker_id) this.queue.worker(event.worker_id);
+      else if (event.type.startsWith('worker.')) this.queue.mark('workers');
     }
     this.update({
       lastSeq: event.seq,
@@ -263,10 +269,11 @@ export class PoolStore {
   private async reread(batch: RefreshBatch): Promise<void> {
     try {
       const everything = batch.all || batch.taskIds.size > REREAD_ALL_OVER;
+      const allWorkers = batch.all || batch.workers || batch.workerIds.size > REREAD_ALL_OVER;
       const [tasks, repos, workers] = await Promise.all([
         everything ? this.loadTasks() : this.rereadTasks(batch.taskIds),
         batch.all || batch.repos ? this.api.listRepos() : null,
-        batch.all || batch.workers ? this.api.listWorkers() : null,
+        allWorkers ? this.api.listWorkers() : this.rereadWorkers(batch.workerIds),
       ]);
       if (this.stopped) return;
       this.update({
@@ -298,6 +305,36 @@ export class PoolStore {
       gone,
     );
     return tasks ? { tasks } : null;
+  }
+
+  /**
+   * Re-reads single workers: each replaces its row, a new one comes last (as the list orders them,
+   * by registration), one that is gone (404) leaves.
+   */
+  private async rereadWorkers(ids: Set<string>): Promise<Worker[] | null> {
+    if (ids.size === 0) return null;
+    const read = await Promise.all(
+      [...ids].map((id) =>
+        this.api.getWorker(id).catch((error: unknown) => {
+          if (error instanceof OwpError && error.code === 'worker_not_found') return id;
+          throw error;
+        }),
+      ),
+    );
+    const found = new Map<string, Worker>();
+    const gone = new Set<string>();
+    for (const result of read) {
+      if (typeof result === 'string') gone.add(result);
+      else found.set(result.worker_id, result);
+    }
+    const workers = this.current.workers
+      .filter((w) => !gone.has(w.worker_id))
+      .map((w) => {
+        const updated = found.get(w.worker_id);
+        found.delete(w.worker_id);
+        return updated ?? w;
+      });
+    return [...workers, ...found.values()];
   }
 
   /** A copy of the task map with these tasks put in (unless older than what is there). */

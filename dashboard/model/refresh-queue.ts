@@ -1,7 +1,10 @@
 /** What a burst of events asks the page to read again. */
 export interface RefreshBatch {
   taskIds: Set<string>;
+  /** Workers an event named: each is read again on its own. */
+  workerIds: Set<string>;
   repos: boolean;
+  /** Every worker (the periodic refresh, or an event that names none). */
   workers: boolean;
   state: boolean;
   /** Everything, e.g. after the stream came back from being offline. */
@@ -15,6 +18,7 @@ type Timers = {
 
 const emptyBatch = (): RefreshBatch => ({
   taskIds: new Set(),
+  workerIds: new Set(),
   repos: false,
   workers: false,
   state: false,
@@ -23,7 +27,7 @@ const emptyBatch = (): RefreshBatch => ({
 
 /**
  * Coalesces re-reads: a burst of events (an assignment round grants twenty leases at once) becomes
- * one read per task and one of the repos and workers, `delayMs` after the burst starts. One flush
+ * one read per task and per worker and one of the repos, `delayMs` after the burst starts. One flush
  * runs at a time; what arrives meanwhile waits for the next.
  */
 export class RefreshQueue {
@@ -39,6 +43,11 @@ export class RefreshQueue {
 
   task(taskId: string): void {
     this.batch.taskIds.add(taskId);
+    this.schedule();
+  }
+
+  worker(workerId: string): void {
+    this.batch.workerIds.add(workerId);
     this.schedule();
   }
 
@@ -88,7 +97,8 @@ export class RefreshQueue {
           pending.repos ||
           pending.workers ||
           pending.state ||
-          pending.taskIds.size
+          pending.taskIds.size ||
+          pending.workerIds.size
         ) {
           this.schedule();
         }

@@ -211,6 +211,36 @@ describe('PoolStore: following events', () => {
     expect(store.snapshot.tasks.size).toBe(63);
   });
 
+  it('re-reads only the workers events name, and the whole list past a big burst', async () => {
+    const { admin, view, make, join } = await world();
+    const alice = await join('Alice');
+    const bob = await join('Bob');
+    const store = make();
+    await store.start();
+    const listsBefore = view.count('listWorkers');
+
+    await alice.api.heartbeat(); // worker.online, Alice's alone
+    const task = await admin.createTask({ repo: 'demo', title: 'Fix login', estimate_points: 2 });
+    await store.whenIdle();
+    expect(store.snapshot.tasks.get(task.task_id)!.assignee).toBe(alice.id);
+    expect(store.snapshot.workers.get(alice.id)).toMatchObject({ online: true, points_in_use: 2 });
+    expect(view.count('listWorkers')).toBe(listsBefore);
+    expect(view.count('getWorker')).toBeGreaterThan(0);
+
+    // A newcomer is added; the others stay as they were.
+    const cyd = await join('Cyd');
+    await store.whenIdle();
+    expect([...store.snapshot.workers.keys()]).toEqual([alice.id, bob.id, cyd.id]);
+    expect(view.count('listWorkers')).toBe(listsBefore);
+
+    const singleReads = view.count('getWorker');
+    for (let i = 0; i < 60; i++) await join(`W${i}`);
+    await store.whenIdle();
+    expect(view.count('listWorkers')).toBe(listsBefore + 1);
+    expect(view.count('getWorker')).toBe(singleReads);
+    expect(store.snapshot.workers.size).toBe(63);
+  });
+
   it('applies a renewed lease from the event alone', async () => {
     const { admin, clock, view, make, join } = await world();
     const alice = await join('Alice');

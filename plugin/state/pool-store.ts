@@ -7,6 +7,7 @@ import {
   type Task,
   type TaskStatus,
   type WorkOffer,
+  type Worker,
 } from '../../protocol/index.ts';
 import type { PoolBackend } from '../backend/pool-backend.ts';
 import { EMPTY_SNAPSHOT, type PoolSnapshot } from './pool-snapshot.ts';
@@ -81,6 +82,8 @@ export class PoolStore {
 
   private incoming: OwpEvent[] = [];
   private readonly staleTasks = new Set<string>();
+  /** Workers an event named: each is read again on its own, unless `staleWorkers` reads them all. */
+  private readonly staleWorkerIds = new Set<string>();
   private staleWorkers = false;
   private staleRepos = false;
   private staleState = false;
@@ -185,6 +188,7 @@ export class PoolStore {
     // The picture is newer than anything queued before it; the stream replays what came after.
     this.incoming = [];
     this.staleTasks.clear();
+    this.staleWorkerIds.clear();
     this.staleWorkers = this.staleRepos = this.staleState = this.staleOffers = false;
     this.publish({ ...picture, phase: 'ready', error: null });
     this.subscription = this.options.backend.subscribe(
@@ -271,8 +275,8 @@ export class PoolStore {
         break;
       case 'task.status_changed':
         if (event.task_id) this.staleTasks.add(event.task_id);
-        // A move changes the worker's load, the repo's budget and the counts too.
-        this.staleWorkers ||= admin;
+        // A move changes the load of the worker it names, the repo's budget and the counts too.
+        if (admin) this.workerChanged(event.worker_id);
         this.staleRepos ||= admin;
         this.staleState ||= admin;
         break;
@@ -295,10 +299,19 @@ export class PoolStore {
         this.staleOffers ||= !!event.worker_id && event.worker_id === this.current.me;
         break;
       default: // worker.*
-        this.staleWorkers ||= admin;
+        if (admin) this.workerChanged(event.worker_id);
         this.staleState ||= admin;
     }
     this.requestBatch();
+  }
+
+  /**
+   * The worker an event names is read again on its own: at 10,000 workers the whole list is ~4 MB
+   * and ~65 ms of the server's thread, and a busy pool moves some worker's load many times a second.
+   */
+  private workerChanged(workerId: string | null): void {
+    if (workerId) this.staleWorkerIds.add(workerId);
+    else this.staleWorkers = true;
   }
 
   private connectionChanged(status: StreamStatus): void {
@@ -310,6 +323,7 @@ export class PoolStore {
   private hasStale(): boolean {
     return (
       this.staleTasks.size > 0 ||
+      this.staleWorkerIds.size > 0 ||
       this.staleWorkers ||
       this.staleRepos ||
       this.staleState ||
@@ -335,20 +349,23 @@ export class PoolStore {
     if (!this.hasStale()) return;
 
     const ids = [...this.staleTasks];
+    const workerIds = [...this.staleWorkerIds];
+    const threshold = this.options.reloadThreshold ?? 50;
     const wanted = {
-      workers: this.staleWorkers,
+      workers: this.staleWorkers || workerIds.length > threshold,
       repos: this.staleRepos,
       state: this.staleState,
       offers: this.staleOffers && !!this.current.me,
     };
     this.staleTasks.clear();
+    this.staleWorkerIds.clear();
     this.staleWorkers = this.staleRepos = this.staleState = this.staleOffers = false;
 
     const api = this.api;
-    const reloadAll = this.options.admin && ids.length > (this.options.reloadThreshold ?? 50);
+    const reloadAll = this.options.admin && ids.length > threshold;
     const [tasks, workers, repos, state, offers] = await Promise.allSettled([
       reloadAll ? allTasks(api) : Promise.all(ids.map((id) => readTask(api, id))),
-      wanted.workers ? api.listWorkers() : null,
+      this.readWorkers(wanted.workers, workerIds),
       wanted.repos ? api.listRepos() : null,
       wanted.state ? api.state() : null,
       wanted.offers ? readOffers(api) : null,
@@ -366,10 +383,11 @@ export class PoolStore {
       for (const id of ids) this.staleTasks.add(id);
     }
     if (workers.status === 'fulfilled') {
-      if (workers.value) patch.workers = new Map(workers.value.map((w) => [w.worker_id, w]));
+      if (workers.value) patch.workers = workers.value;
     } else {
       failures.push(workers.reason);
-      this.staleWorkers = true;
+      if (wanted.workers) this.staleWorkers = true;
+      else for (const id of workerIds) this.staleWorkerIds.add(id);
     }
     if (repos.status === 'fulfilled') {
       if (repos.value) patch.repos = new Map(repos.value.map((r) => [r.repo, r]));
@@ -394,6 +412,20 @@ export class PoolStore {
       this.retryLater(() => this.requestBatch());
     }
     this.publish(patch);
+  }
+
+  /** Every worker, or those named (each replacing its entry; one gone leaves), or null: none. */
+  private async readWorkers(all: boolean, ids: string[]): Promise<Map<string, Worker> | null> {
+    if (all) return new Map((await this.api.listWorkers()).map((w) => [w.worker_id, w]));
+    if (ids.length === 0) return null;
+    const read = await Promise.all(ids.map((id) => readWorker(this.api, id)));
+    const workers = new Map(this.current.workers);
+    ids.forEach((id, i) => {
+      const worker = read[i];
+      if (worker) workers.set(id, worker);
+      else workers.delete(id);
+    });
+    return workers;
   }
 
   /** The feed, the sequence number and renewed leases: what events say by themselves. */
@@ -473,6 +505,15 @@ async function readTask(api: OwpApi, id: string): Promise<Task | null> {
     return await api.getTask(id);
   } catch (error) {
     if (error instanceof OwpError && GONE_CODES.has(error.code)) return null;
+    throw error;
+  }
+}
+
+async function readWorker(api: OwpApi, id: string): Promise<Worker | null> {
+  try {
+    return await api.getWorker(id);
+  } catch (error) {
+    if (error instanceof OwpError && error.code === 'worker_not_found') return null;
     throw error;
   }
 }

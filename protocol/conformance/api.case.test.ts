@@ -352,6 +352,22 @@ export function runApiContract(name: string, makeTarget: () => Promise<ApiTarget
       }
     });
 
+    it('reads one worker as the listing shows it, for the admin only', async () => {
+      const { target, join } = await world();
+      try {
+        const alice = await join('Alice');
+        await alice.api.heartbeat();
+        await target.admin.pauseWorker(alice.id);
+        const listed = (await target.admin.listWorkers()).find((w) => w.worker_id === alice.id);
+        expect(await target.admin.getWorker(alice.id)).toEqual(listed);
+        await expectCode(target.admin.getWorker('w_does_not_exist'), 'worker_not_found');
+        await expectCode(alice.api.getWorker(alice.id), 'unauthorized');
+        await expectCode(target.anonymous.getWorker(alice.id), 'unauthorized');
+      } finally {
+        await target.close?.();
+      }
+    });
+
     it('keeps an audit log of who did what, for the admin only', async () => {
       const { target, repo, skill, join } = await world();
       try {
