@@ -140,6 +140,7 @@ describe('viewer token', () => {
     expect((await call('GET', '/v1/admin/state', viewer)).status).toBe(200);
     expect((await call('GET', '/v1/tasks', viewer)).status).toBe(200);
     expect((await call('GET', '/v1/events/history', viewer)).status).toBe(200);
+    expect((await call('GET', `/v1/admin/workers/${w.alice.id}`, viewer)).status).toBe(200);
     const write = await call('POST', '/v1/admin/repos', viewer, { repo: 'sneaky' });
     expect(write.status).toBe(403);
     expect(write.body.error.code).toBe('forbidden');
