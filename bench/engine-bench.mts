@@ -108,7 +108,7 @@ export async function runStorageFloor(
     'SELECT skill_set_id FROM tasks WHERE id = $id',
     { id: ready[0]! },
   )!.skill_set_id;
-  for (const { name } of secondaryIndexes(driver)) driver.exec(`DROP INDEX ${name}`);
+  for (const name of secondaryIndexes(driver)) driver.exec(`DROP INDEX ${name}`);
 
   const event = (type: string, taskId: string, data: object) =>
     driver.insert(
@@ -166,14 +166,13 @@ export async function runStorageFloor(
     clock.advance(1);
     const taskId = ready.shift()!;
     const lease = timeOrderedId('l', clock.now());
-    const expires = clock.now() + 3_600_000;
     write(taskId, 2, {
       status: 'leased',
       assignee: worker,
       lease_id: lease,
       lease_epoch: 1,
       lease_granted_at: clock.now(),
-      lease_expires_at: expires,
+      lease_expires_at: clock.now() + 3_600_000,
       lease_ttl_ms: 3_600_000,
     });
     write(taskId, 3, { status: 'in_progress', artifact: null });
@@ -193,10 +192,12 @@ export async function runStorageFloor(
 }
 
 /** Indexes made by CREATE INDEX (not those behind a PRIMARY KEY or UNIQUE constraint). */
-export function secondaryIndexes(driver: SqlDriver): Array<{ name: string; table: string }> {
-  return driver.all(
-    `SELECT name, tbl_name AS "table" FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL`,
-  );
+export function secondaryIndexes(driver: SqlDriver): string[] {
+  return driver
+    .all<{ name: string }>(
+      `SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL`,
+    )
+    .map((row) => row.name);
 }
 
 export interface EngineCycleRow extends EngineScenario {

@@ -10,7 +10,7 @@ import type { SqlDriver } from './storage-port.ts';
  * on each). A filter that matches little — a rare actor, a time range, `until` near the start —
  * would otherwise walk the whole log in one statement: 23–42 ms at 400,000 events.
  */
-export const AUDIT_SCAN_WINDOW = 20_000;
+const AUDIT_SCAN_WINDOW = 20_000;
 
 /**
  * The audit log: events filtered by type, actor, task, repo and time, oldest first, `limit` at a
