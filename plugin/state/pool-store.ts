@@ -34,7 +34,10 @@ export interface PoolStoreOptions {
   timers?: StoreTimers;
   /** Wait before retrying a failed load or refresh (default 5 s). */
   retryMs?: number;
-  /** More changed tasks than this in one batch reload the task list instead (default 50). */
+  /**
+   * More changed tasks, or workers, than this in one batch reload that whole list instead
+   * (default 50).
+   */
   reloadThreshold?: number;
 }
 
