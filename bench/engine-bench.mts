@@ -1,8 +1,9 @@
 /**
  * The engine in-process, no HTTP: full task cycles per second (grant → in_progress → pr_opened →
- * merged) with the ready queue kept at a fixed depth, on both drivers. Figures only; nothing here
- * asserts a time. `npm run bench` calls `engineCycleRows()` (through bench/embedded-bench.mts);
- * `npx tsx bench/engine-bench.mts` prints the table alone.
+ * merged) with the ready queue kept at a fixed depth, on both drivers, and the storage floor those
+ * cycles read against. Figures only; nothing here asserts a time. `npm run bench` calls
+ * `engineCycleRows()` and `storageFloorRows()` (through bench/embedded-bench.mts);
+ * `npx tsx bench/engine-bench.mts` prints the two tables alone.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -561,7 +561,7 @@ export function renderReport(r: BenchResults): string {
     'npm run bench -- --only=scale,sse    # groups: baseline, scale, sparse, sse, embedded — or names',
     'npm run bench -- --only=w100-t1k --profile   # plus a server CPU profile summary',
     'npm run bench -- --list              # the scenarios',
-    'npx tsx bench/engine-bench.mts       # the engine in-process alone',
+    'npx tsx bench/engine-bench.mts       # the engine in-process alone, and its storage floor',
     '```',
     '',
     `This file was last written by \`${r.command}\` (server: ${r.settings.build === 'dist' ? '`dist/server/main.js`' : '`server/main.ts` through tsx'}; ` +
