@@ -8,6 +8,7 @@ import type {
 } from '../protocol/index.ts';
 import { toIso } from './clock.ts';
 import { countsAgainstBudget, isHolding } from './lifecycle.ts';
+import { type PagedRead, readAtOnce, readPaced } from './paced.ts';
 import type { SqlDriver } from './storage-port.ts';
 
 /** A span of time in epoch milliseconds: `from` inclusive, `to` exclusive. */
@@ -106,8 +107,7 @@ export function requireRepo(driver: SqlDriver, repo: string): void {
 
 /** Reads what the figures need, in one go. */
 export function loadRepoHistory(driver: SqlDriver, repo: string, before: number): RepoHistory {
-  const pages = repoHistoryPages(driver, repo, before);
-  for (let step = pages.next(); ; step = pages.next()) if (step.done) return step.value;
+  return readAtOnce(repoHistoryPages(driver, repo, before));
 }
 
 /**
@@ -116,18 +116,14 @@ export function loadRepoHistory(driver: SqlDriver, repo: string, before: number)
  * for more than a page — the server's other requests, or Obsidian, run in between. The log is
  * read up to the event that was last when reading began, so every page belongs to one history.
  */
-export async function loadRepoHistoryPaced(
+export function loadRepoHistoryPaced(
   driver: SqlDriver,
   repo: string,
   before: number,
   pause: () => Promise<void>,
   pageSize = HISTORY_PAGE,
 ): Promise<RepoHistory> {
-  const pages = repoHistoryPages(driver, repo, before, pageSize);
-  for (let step = pages.next(); ; step = pages.next()) {
-    if (step.done) return step.value;
-    await pause();
-  }
+  return readPaced(repoHistoryPages(driver, repo, before, pageSize), pause);
 }
 
 /** Events read per statement: ~15 ms of a busy server's thread. */
@@ -177,7 +173,7 @@ function* repoHistoryPages(
   repo: string,
   before: number,
   limit = HISTORY_PAGE,
-): Generator<void, RepoHistory> {
+): PagedRead<RepoHistory> {
   const last = driver.get<{ seq: number | null }>('SELECT MAX(seq) AS seq FROM events')?.seq ?? 0;
   const bounds = { last, before };
   // Read first, like the log's end: what the workers and tasks were when the history was.

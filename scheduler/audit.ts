@@ -2,6 +2,7 @@ import { OwpError } from '../protocol/errors.ts';
 import type { AuditFilter, AuditPage } from '../protocol/index.ts';
 import { type EventRow, toEvent } from './event-log.ts';
 import { GivenFilters } from './given-filters.ts';
+import { type PagedRead, readAtOnce, readPaced } from './paced.ts';
 import type { SqlDriver } from './storage-port.ts';
 
 /**
@@ -21,8 +22,7 @@ export function listAuditEvents(
   filter: AuditFilter,
   window = AUDIT_SCAN_WINDOW,
 ): AuditPage {
-  const pages = auditRead(driver, filter, window);
-  for (let step = pages.next(); ; step = pages.next()) if (step.done) return step.value;
+  return readAtOnce(auditRead(driver, filter, window));
 }
 
 /**
@@ -30,17 +30,13 @@ export function listAuditEvents(
  * of the log: the server's other requests, or Obsidian, run in between. The page holds what was
  * logged when the read began.
  */
-export async function listAuditEventsPaced(
+export function listAuditEventsPaced(
   driver: SqlDriver,
   filter: AuditFilter,
   pause: () => Promise<void>,
   window = AUDIT_SCAN_WINDOW,
 ): Promise<AuditPage> {
-  const pages = auditRead(driver, filter, window);
-  for (let step = pages.next(); ; step = pages.next()) {
-    if (step.done) return step.value;
-    await pause();
-  }
+  return readPaced(auditRead(driver, filter, window), pause);
 }
 
 /**
@@ -51,11 +47,7 @@ export async function listAuditEventsPaced(
  * `events_by_type`, `events_by_task`), each over a range of sequence numbers as bounded as a walk
  * by rowid; actor and time are checked on the events the window holds.
  */
-function* auditRead(
-  driver: SqlDriver,
-  filter: AuditFilter,
-  window: number,
-): Generator<void, AuditPage> {
+function* auditRead(driver: SqlDriver, filter: AuditFilter, window: number): PagedRead<AuditPage> {
   const since = filter.since === undefined ? undefined : Date.parse(filter.since);
   const until = filter.until === undefined ? undefined : Date.parse(filter.until);
   if (since !== undefined && until !== undefined && since >= until) {

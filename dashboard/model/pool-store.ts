@@ -327,14 +327,13 @@ export class PoolStore {
       if (typeof result === 'string') gone.add(result);
       else found.set(result.worker_id, result);
     }
-    const workers = this.current.workers
-      .filter((w) => !gone.has(w.worker_id))
-      .map((w) => {
-        const updated = found.get(w.worker_id);
-        found.delete(w.worker_id);
-        return updated ?? w;
-      });
-    return [...workers, ...found.values()];
+    const known = new Set(this.current.workers.map((w) => w.worker_id));
+    return [
+      ...this.current.workers
+        .filter((w) => !gone.has(w.worker_id))
+        .map((w) => found.get(w.worker_id) ?? w),
+      ...[...found.values()].filter((w) => !known.has(w.worker_id)),
+    ];
   }
 
   /** A copy of the task map with these tasks put in (unless older than what is there). */
