@@ -1,20 +1,48 @@
 import { describe, expect, it } from 'vitest';
-import { findMalformedText } from './common.ts';
+import { findMalformedInput, MAX_INPUT_DEPTH } from './common.ts';
 
-describe('findMalformedText', () => {
-  it('finds nothing in well-formed text, however deep', () => {
-    expect(findMalformedText({ a: ['ok', { b: 'é 🚀 ✓' }], n: 1, z: null })).toBeNull();
-    expect(findMalformedText('plain')).toBeNull();
+const unicode = (path: string) => ({ path, message: 'must be valid Unicode text' });
+
+/** `levels` arrays, one inside the other, around `inner`. */
+const nested = (levels: number, inner: unknown = 'x'): unknown => {
+  let value = inner;
+  for (let i = 0; i < levels; i++) value = [value];
+  return value;
+};
+
+describe('findMalformedInput', () => {
+  it('finds nothing in well-formed text, however it is shaped', () => {
+    expect(findMalformedInput({ a: ['ok', { b: 'é 🚀 ✓' }], n: 1, z: null })).toBeNull();
+    expect(findMalformedInput('plain')).toBeNull();
   });
 
   it('names the path to the first lone surrogate, through arrays and objects', () => {
-    expect(findMalformedText('bad \ud800')).toBe('(body)');
-    expect(findMalformedText({ title: 'bad \udc00' })).toBe('title');
-    expect(findMalformedText({ skills: ['ok', 'bad \ud83d'] })).toBe('skills.1');
-    expect(findMalformedText({ a: { b: [{ c: 'ok' }, { c: '\ud800x' }] } })).toBe('a.b.1.c');
+    expect(findMalformedInput('bad \ud800')).toEqual(unicode('(body)'));
+    expect(findMalformedInput({ title: 'bad \udc00' })).toEqual(unicode('title'));
+    expect(findMalformedInput({ skills: ['ok', 'bad \ud83d'] })).toEqual(unicode('skills.1'));
+    expect(findMalformedInput({ a: { b: [{ c: 'ok' }, { c: '\ud800x' }] } })).toEqual(
+      unicode('a.b.1.c'),
+    );
   });
 
   it('checks keys as well as values', () => {
-    expect(findMalformedText({ outer: { ['k\ud800']: 'fine' } })).toBe('outer.k\ud800');
+    expect(findMalformedInput({ outer: { ['k\ud800']: 'fine' } })).toEqual(
+      unicode('outer.k\ud800'),
+    );
+  });
+
+  it('accepts nesting up to the limit and refuses one level more, wherever it is', () => {
+    // The body itself is level 0: MAX_INPUT_DEPTH arrays inside it is the deepest allowed.
+    expect(findMalformedInput({ extra: nested(MAX_INPUT_DEPTH - 1) })).toBeNull();
+    const tooDeep = findMalformedInput({ ok: 1, extra: nested(MAX_INPUT_DEPTH) });
+    expect(tooDeep?.message).toBe(`must not nest deeper than ${MAX_INPUT_DEPTH} levels`);
+    expect(tooDeep?.path).toBe(
+      ['extra', ...Array<string>(MAX_INPUT_DEPTH - 1).fill('0')].join('.'),
+    );
+    expect(findMalformedInput({ a: { b: nested(MAX_INPUT_DEPTH, {}) } })?.message).toMatch(/nest/);
+  });
+
+  it('answers, not throws, for nesting far beyond the stack', () => {
+    expect(findMalformedInput(nested(100_000))?.message).toMatch(/nest deeper/);
   });
 });

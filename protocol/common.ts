@@ -73,26 +73,47 @@ export type Artifact = z.infer<typeof Artifact>;
 const LONE_SURROGATE = /\p{Cs}/u;
 
 /**
- * The path of the first string in `value` that is not well-formed Unicode (a lone surrogate), or
- * null. Such text cannot be stored as UTF-8 without being mangled, so it is refused at the edge.
+ * How deep a request body may nest. No OWP message comes near it (`artifact.extra` is the only free
+ * shape); a body of a few kilobytes can nest thousands of levels, enough to exhaust the stack of
+ * whatever walks it next.
  */
-export function findMalformedText(value: unknown): string | null {
-  const path = malformedPath(value);
-  return path === null ? null : path.join('.') || '(body)';
+export const MAX_INPUT_DEPTH = 64;
+
+/** Why an input is refused before its schema is even tried: where, and what is wrong there. */
+export interface MalformedInput {
+  /** The keys down to the offending value, joined by dots; `(body)` for the input itself. */
+  path: string;
+  message: string;
 }
 
-/** The keys down to the first malformed string, built only once one is found (most bodies: never). */
-function malformedPath(value: unknown): string[] | null {
-  if (typeof value === 'string') return LONE_SURROGATE.test(value) ? [] : null;
+/**
+ * The first place in `value` that no schema should see, or null: a string that is not well-formed
+ * Unicode (a lone surrogate cannot be stored as UTF-8 without being mangled), or nesting deeper
+ * than MAX_INPUT_DEPTH. Both are refused at the edge.
+ */
+export function findMalformedInput(value: unknown): MalformedInput | null {
+  const found = malformedPath(value, 0);
+  return found && { path: found.path.join('.') || '(body)', message: found.message };
+}
+
+/** The keys down to the first problem, built only once one is found (most bodies: never). */
+function malformedPath(value: unknown, depth: number): { path: string[]; message: string } | null {
+  if (typeof value === 'string') {
+    return LONE_SURROGATE.test(value) ? { path: [], message: 'must be valid Unicode text' } : null;
+  }
+  if (value === null || typeof value !== 'object') return null;
+  if (depth >= MAX_INPUT_DEPTH) {
+    return { path: [], message: `must not nest deeper than ${MAX_INPUT_DEPTH} levels` };
+  }
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const found = malformedPath(value[i]);
-      if (found !== null) return [String(i), ...found];
+      const found = malformedPath(value[i], depth + 1);
+      if (found !== null) return { path: [String(i), ...found.path], message: found.message };
     }
-  } else if (value !== null && typeof value === 'object') {
+  } else {
     for (const [key, item] of Object.entries(value)) {
-      const found = malformedPath(key) ?? malformedPath(item);
-      if (found !== null) return [key, ...found];
+      const found = malformedPath(key, depth) ?? malformedPath(item, depth + 1);
+      if (found !== null) return { path: [key, ...found.path], message: found.message };
     }
   }
   return null;

@@ -48,9 +48,11 @@ export const errorRegistry = {
     status: 422,
     summary: 'The Idempotency-Key was used before with a different request.',
   },
+  request_timeout: { status: 408, summary: 'The request did not arrive in time.' },
   payload_too_large: { status: 413, summary: 'The request body is too large.' },
   unsupported_media_type: { status: 415, summary: 'The request body must be application/json.' },
   rate_limited: { status: 429, summary: 'Too many requests; retry later.' },
+  headers_too_large: { status: 431, summary: 'The request line or headers are too large.' },
   internal_error: { status: 500, summary: 'An unexpected error; it has been logged.' },
   not_ready: { status: 503, summary: 'The server is starting or stopping.' },
 } as const satisfies Record<string, { status: number; summary: string }>;

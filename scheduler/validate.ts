@@ -1,13 +1,13 @@
 import { z } from 'zod';
-import { findMalformedText } from '../protocol/common.ts';
+import { findMalformedInput } from '../protocol/common.ts';
 import { OwpError } from '../protocol/errors.ts';
 
 /** Parses input with a protocol schema, or throws `validation_failed` naming each bad field. */
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
-  const malformed = findMalformedText(input);
+  const malformed = findMalformedInput(input);
   if (malformed !== null) {
-    throw new OwpError('validation_failed', `${malformed}: text must be valid Unicode.`, {
-      issues: [{ path: malformed, message: 'text must be valid Unicode' }],
+    throw new OwpError('validation_failed', `${malformed.path}: ${malformed.message}.`, {
+      issues: [malformed],
     });
   }
   const result = schema.safeParse(input);

@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { Scheduler } from '../scheduler/engine.ts';
 import { ManualClock } from '../scheduler/testing/manual-clock.ts';
@@ -261,6 +262,34 @@ describe('text that cannot be stored', () => {
     expect(engine.listTasks().tasks).toEqual([]);
   });
 
+  it('refuses a body nested thousands deep with a 400, on an open route and an authenticated one', async () => {
+    const { app, engine } = setup();
+    // ~8 KB: far under the body limit, far over the depth any walk of it could recurse.
+    const deep = `${'['.repeat(4000)}${']'.repeat(4000)}`;
+    const register = await app.inject({
+      method: 'POST',
+      url: '/v1/workers/register',
+      headers: { 'content-type': 'application/json' },
+      payload: `{"name": "x", "skills": ${deep}}`,
+    });
+    expect(register.statusCode).toBe(400);
+    expect(register.json().error).toMatchObject({
+      code: 'validation_failed',
+      details: { issues: [{ message: 'must not nest deeper than 64 levels' }] },
+    });
+    expect(register.json().error.details.issues[0].path).toMatch(/^skills\.0\.0\./);
+
+    const { token } = engine.registerWorker({ name: 'Alice' });
+    const status = await app.inject({
+      method: 'POST',
+      url: '/v1/tasks/t_0001/status',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      payload: `{"status": "in_progress", "lease_id": "l_1", "artifact": {"extra": {"a": ${deep}}}}`,
+    });
+    expect(status.statusCode).toBe(400);
+    expect(status.json().error.code).toBe('validation_failed');
+  });
+
   it('refuses a JSON null body rather than reading it as an empty one', async () => {
     const { app, engine } = setup();
     const { token } = engine.registerWorker({ name: 'Alice' });
@@ -280,5 +309,64 @@ describe('text that cannot be stored', () => {
     expect(res.statusCode).toBe(400);
     expect(res.json().error.code).toBe('validation_failed');
     expect(res.body).not.toContain('%ZZ');
+  });
+});
+
+describe('empty bodies, and requests Node refuses before Fastify', () => {
+  it('tells a client that sent an empty body labelled as JSON what to send instead', async () => {
+    const { app, engine } = setup();
+    const { token } = engine.registerWorker({ name: 'Alice' });
+    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    const empty = await app.inject({
+      method: 'POST',
+      url: '/v1/workers/heartbeat',
+      headers,
+      payload: '',
+    });
+    expect(empty.statusCode).toBe(400);
+    expect(empty.json().error).toMatchObject({
+      code: 'malformed_json',
+      message: expect.stringMatching(/empty.*send \{\}/),
+    });
+    // Without the header, no body is an empty object, which the heartbeat's schema allows.
+    const none = await app.inject({
+      method: 'POST',
+      url: '/v1/workers/heartbeat',
+      headers: { authorization: headers.authorization },
+    });
+    expect(none.statusCode).toBe(200);
+  });
+
+  it('answers an oversized or malformed request with the JSON envelope, over a real socket', async () => {
+    const { app } = setup();
+    const address = await app.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = new URL(address);
+    const raw = (request: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(port), '127.0.0.1', () => socket.end(request));
+        let answer = '';
+        socket.setEncoding('utf8');
+        socket.on('data', (chunk: string) => (answer += chunk));
+        socket.on('close', () => resolve(answer));
+        socket.on('error', reject);
+      });
+    try {
+      const tooLarge = await raw(
+        `GET /v1/tasks?repo=${'a'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`,
+      );
+      expect(tooLarge).toMatch(/^HTTP\/1\.1 431 /);
+      expect(JSON.parse(tooLarge.slice(tooLarge.indexOf('\r\n\r\n') + 4))).toEqual({
+        error: {
+          code: 'headers_too_large',
+          message: 'The request line or headers are too large.',
+          details: null,
+        },
+      });
+      const garbled = await raw('GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n');
+      expect(garbled).toMatch(/^HTTP\/1\.1 400 /);
+      expect(garbled).toContain('"code":"validation_failed"');
+    } finally {
+      await app.close();
+    }
   });
 });

@@ -2,9 +2,10 @@ import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { createHash } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
 import { z } from 'zod';
 import {
-  findMalformedText,
+  findMalformedInput,
   IDEMPOTENCY_HEADER,
   IdempotencyKey,
   OwpError,
@@ -176,14 +177,12 @@ const handlers: Record<RouteName, Handler> = {
 const toFastifyPath = (path: string) => path.replace(/\{(\w+)\}/g, ':$1');
 
 function parseOr400<S extends z.ZodType>(schema: S, value: unknown, where: string): z.output<S> {
-  const malformed = findMalformedText(value);
+  const malformed = findMalformedInput(value);
   if (malformed !== null) {
     throw new OwpError(
       'validation_failed',
-      `Invalid ${where}: ${malformed} must be valid Unicode.`,
-      {
-        issues: [{ path: malformed, message: 'text must be valid Unicode' }],
-      },
+      `Invalid ${where}: ${malformed.path} ${malformed.message}.`,
+      { issues: [malformed] },
     );
   }
   const result = schema.safeParse(value);
@@ -211,6 +210,27 @@ export function buildApp(options: AppOptions): OwpApp {
       headersTimeout: options.requestTimeoutMs ?? 30_000,
       connectionsCheckingInterval: Math.min(1000, options.requestTimeoutMs ?? 30_000),
     },
+    // Node's HTTP parser refuses some requests before Fastify sees them (headers or request line
+    // too large, a malformed request line or header, the request not arriving in time): the
+    // envelope for those too, written to the socket as Node would write its own answer.
+    clientErrorHandler: (error: NodeJS.ErrnoException, socket) => {
+      if (error.code === 'ECONNRESET' || socket.destroyed) return;
+      const owp =
+        error.code === 'HPE_HEADER_OVERFLOW'
+          ? new OwpError('headers_too_large', 'The request line or headers are too large.')
+          : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+            ? new OwpError('request_timeout', 'The request did not arrive in time.')
+            : new OwpError('validation_failed', 'The request is not valid HTTP.');
+      if (socket.writable) {
+        const body = JSON.stringify(owp.toEnvelope());
+        socket.write(
+          `HTTP/1.1 ${owp.status} ${STATUS_CODES[owp.status]}\r\nConnection: close\r\n` +
+            `Content-Type: application/json; charset=utf-8\r\n` +
+            `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+        );
+      }
+      socket.destroy(error);
+    },
     // Fastify's own early refusals (a bad percent-encoding, an over-long path parameter) get the
     // envelope too, without echoing the path back.
     frameworkErrors: (error, _request, reply) => {
@@ -231,6 +251,9 @@ export function buildApp(options: AppOptions): OwpApp {
     spec: Pick<RouteSpec, 'auth' | 'viewerDenied'>,
     request: FastifyRequest,
   ) => {
+    // An open route (health, registration) checks no credentials, so a lockout has nothing to
+    // guard there: a client that guessed tokens must not make the instance look unhealthy.
+    if (spec.auth === 'none') return { kind: 'none' as const };
     const wait = throttle.retryAfter(request.ip);
     if (wait > 0) {
       throw new OwpError('rate_limited', `Too many failed authentications; retry in ${wait} s.`, {
@@ -252,6 +275,10 @@ export function buildApp(options: AppOptions): OwpApp {
   app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, _req, reply) => {
     const owp = fromFastifyError(error);
     if (owp.code === 'internal_error') app.log.error({ err: error }, 'unhandled error');
+    const retryAfter = owp.details?.retry_after_seconds;
+    if (owp.code === 'rate_limited' && typeof retryAfter === 'number') {
+      void reply.header('retry-after', String(retryAfter));
+    }
     void reply.status(owp.status).send(owp.toEnvelope());
   });
   app.setNotFoundHandler((request, reply) => {
@@ -432,8 +459,12 @@ function fromFastifyError(error: Error & { statusCode?: number; code?: string })
   if (error instanceof OwpError) return error;
   switch (error.code) {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
-    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return new OwpError('malformed_json', 'The request body is not valid JSON.');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new OwpError(
+        'malformed_json',
+        'The request body is empty but its Content-Type says JSON: send {} or no Content-Type.',
+      );
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new OwpError('payload_too_large', 'The request body is too large.');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':

@@ -366,6 +366,14 @@ describe('operations', () => {
     expect(locked.status).toBe(429);
     expect(locked.body.error.code).toBe('rate_limited');
     expect(locked.body.error.details.retry_after_seconds).toBeGreaterThan(0);
+    expect(locked.headers['retry-after']).toBe(
+      String(locked.body.error.details.retry_after_seconds),
+    );
+    // Routes that take no credentials stay open to the locked-out address: health checks go on.
+    expect((await call('GET', '/healthz')).status).toBe(200);
+    expect((await call('POST', '/v1/workers/register', {}, { name: 'after-lockout' })).status).toBe(
+      200,
+    );
   });
 
   it('never echoes a token in an error message', async () => {

@@ -70,9 +70,13 @@ describe('abuse limits', () => {
     const unauthorized = statuses.filter((s) => s === 401).length;
     const limited = statuses.filter((s) => s === 429).length;
     // While the address is throttled even the right token is refused: guessing cannot go on.
-    const rightTokenWhileThrottled = (
-      await fetch(`${fx.base}/v1/admin/state`, { headers: { 'x-admin-token': fx.adminToken } })
-    ).status;
+    const throttled = await fetch(`${fx.base}/v1/admin/state`, {
+      headers: { 'x-admin-token': fx.adminToken },
+    });
+    const rightTokenWhileThrottled = throttled.status;
+    const retryAfter = Number(throttled.headers.get('retry-after'));
+    // Routes that check no credentials stay open: a guessing client cannot fail a health check.
+    const healthWhileThrottled = (await fetch(`${fx.base}/healthz`)).status;
     sheet.add(
       required(
         'failed authentications answered 401 at a limit of 5/min (of 14)',
@@ -82,7 +86,16 @@ describe('abuse limits', () => {
       ),
       required('… then refused with 429', limited, '9', limited === 9),
       measured('the right admin token from the throttled address', rightTokenWhileThrottled),
+      measured('… its Retry-After (s)', retryAfter),
+      required(
+        '/healthz from the throttled address',
+        healthWhileThrottled,
+        '200',
+        healthWhileThrottled === 200,
+      ),
     );
+    expect(retryAfter).toBeGreaterThan(0);
+    expect(healthWhileThrottled).toBe(200);
     expect(unauthorized).toBe(5);
     expect(limited).toBe(9);
     expect(rightTokenWhileThrottled).toBe(429);

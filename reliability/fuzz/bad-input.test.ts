@@ -271,6 +271,12 @@ describe('bad input: every endpoint refuses what its schema forbids, with a 4xx 
         ['registerWorker', '"just a string"'],
         ['registerWorker', 'null'],
         ['registerWorker', '12345678901234567890123456789'],
+        // Nested thousands deep in a few kilobytes: it overflowed the stack of the Unicode check.
+        ['registerWorker', `{"name":"deep","skills":${'['.repeat(5000)}${']'.repeat(5000)}}`],
+        [
+          'updateStatus',
+          `{"status":"in_progress","artifact":{"extra":${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}}}`,
+        ],
         ['heartbeat', '{"status":"idle","status":"asleep"}'],
         [
           'heartbeat',
