@@ -44,6 +44,11 @@ export const errorRegistry = {
     summary: 'The task changed since the version the write was based on.',
   },
   repo_in_use: { status: 409, summary: 'The repo still has open tasks.' },
+  area_locked: { status: 409, summary: 'Another task holds that area of the repo.' },
+  over_capacity: {
+    status: 409,
+    summary: 'The worker holding the task has no room for it at that size.',
+  },
   idempotency_key_reused: {
     status: 422,
     summary: 'The Idempotency-Key was used before with a different request.',

@@ -10,11 +10,11 @@ import {
 import type { EngineContext } from './context.ts';
 import { setDependencies } from './dependencies.ts';
 import { normalizeSkills } from './eligibility.ts';
-import { edgeFor } from './lifecycle.ts';
+import { edgeFor, isReserving } from './lifecycle.ts';
 import { TASK_COLUMNS, TASK_FROM, type TaskRow, toTask } from './rows.ts';
 import { skillSetId } from './skill-sets.ts';
 import { GivenFilters } from './given-filters.ts';
-import { findRepo, requireTask } from './task-store.ts';
+import { findRepo, findWorker, isAreaHeld, requireTask } from './task-store.ts';
 import { applyTransition } from './transitions.ts';
 import { updateWorkerLoad } from './worker-load.ts';
 
@@ -143,6 +143,7 @@ export function updateTask(
           : req.lease_ttl_seconds * 1000,
     max_attempts: req.max_attempts === undefined ? task.max_attempts : req.max_attempts,
   };
+  if (isReserving(task.status)) refuseWhatTheHolderCannotKeep(ctx, task, next);
   if (req.depends_on !== undefined) setDependencies(ctx, id, req.depends_on);
   const changed = ctx.driver.get<{ version: number }>(
     `UPDATE tasks SET title = $title, description = $description,
@@ -165,6 +166,43 @@ export function updateTask(
     { fields, version: changed.version },
   );
   return id;
+}
+
+/**
+ * An edit of a task someone holds (a lease, or an offer) may not break what the grant was checked
+ * against: moving it into an area another task holds would put two in one locked area, and a
+ * larger estimate than the holder has room for would overrun its capacity. Requeue it first (the
+ * holder loses it) or edit it once it is back in the queue. Its skills and tier may change: they
+ * decide who may take a task, and this one is taken.
+ */
+function refuseWhatTheHolderCannotKeep(
+  ctx: EngineContext,
+  task: TaskRow,
+  next: { area: string | null; estimate_points: number },
+): void {
+  if (next.area !== null && next.area !== task.area) {
+    const repo = findRepo(ctx.driver, task.repo);
+    if (repo?.area_locks_enabled === 1 && isAreaHeld(ctx.driver, task.repo, next.area)) {
+      throw new OwpError(
+        'area_locked',
+        `Task ${task.id} is ${task.status}, and area ${next.area} of ${task.repo} is held by another task; requeue this one first.`,
+        { task_id: task.id, repo: task.repo, area: next.area },
+      );
+    }
+  }
+  const holder = task.assignee === null ? undefined : findWorker(ctx.driver, task.assignee);
+  const room = holder && holder.capacity_points - holder.points_in_use + task.estimate_points;
+  if (
+    room !== undefined &&
+    next.estimate_points > task.estimate_points &&
+    next.estimate_points > room
+  ) {
+    throw new OwpError(
+      'over_capacity',
+      `Task ${task.id} is ${task.status} by ${holder!.id}, who has room for ${room} points, not ${next.estimate_points}; requeue it first.`,
+      { task_id: task.id, worker_id: holder!.id, room, estimate_points: next.estimate_points },
+    );
+  }
 }
 
 /** An admin's move of a task: cancel, requeue, or record its merge. */

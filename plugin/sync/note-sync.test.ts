@@ -776,6 +776,31 @@ describe('depends_on: what a task waits on, edited in its note', () => {
     expect(w.engine.getTask(a.task_id)).toMatchObject({ depends_on: [], version: a.version });
   });
 
+  it('puts back an area the holder of the task could not keep, and says why', async () => {
+    const w = world();
+    w.engine.upsertRepo({ repo: 'demo', area_locks_enabled: true });
+    w.task('Login', { area: 'auth' });
+    const docs = w.task('Docs', { area: 'docs' });
+    await w.onlineWorker(); // both are leased now: each holds its area
+    const sync = w.sync();
+    await sync.start();
+
+    await w.store.edit('Tasks/Docs.md', { area: 'auth' });
+    await sync.flush();
+    expect(w.notices.at(-1)).toMatch(
+      /^The pool refused the edit of "Tasks\/Docs\.md": Task t_\S+ is leased, and area auth of demo is held by another task/,
+    );
+    expect(w.store.get('Tasks/Docs.md').frontmatter.area).toBe('docs');
+    expect(w.engine.getTask(docs.task_id).area).toBe('docs');
+    // Put back, the note is in step again: the next change does not send the refused area.
+    const sent = w.updates.length;
+    await w.store.edit('Tasks/Docs.md', { priority: 70 });
+    await sync.flush();
+    expect(w.updates.slice(sent).map(([, edit]) => Object.keys(edit))).toEqual([
+      ['priority', 'expected_version'],
+    ]);
+  });
+
   it('makes a new note that names its dependencies a task that waits on them', async () => {
     const w = world();
     const first = w.task('First');

@@ -113,6 +113,9 @@ const REFUSED_VALUE_CODES = new Set([
   'validation_failed',
   'dependency_unknown',
   'dependency_cycle',
+  // A held task's area or estimate the holder could not keep: the value goes back, as above.
+  'area_locked',
+  'over_capacity',
 ]);
 const MAX_CONFLICT_RETRIES = 3;
 

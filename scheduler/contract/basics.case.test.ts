@@ -125,6 +125,49 @@ export function basicsCases(makeDriver: DriverFactory): void {
       expect(h.engine.getTask(task.task_id)).toMatchObject({ title: 'First edit', version: 2 });
     });
 
+    it("refuses to move a held task into a held area, or past its holder's room", async () => {
+      const h = await harness(makeDriver);
+      h.repo();
+      const first = h.task({ area: 'x', estimate_points: 2 });
+      const second = h.task({ area: 'y', estimate_points: 2 });
+      h.task({ area: 'z', estimate_points: 1 });
+      const alice = h.onlineWorker({ name: 'Alice', capacity_points: 6, max_concurrent_tasks: 3 });
+      // Alice holds all three: 5 of her 6 points.
+      expect(h.leasesOf(alice).map((l) => l.task_id)).toContain(second.task_id);
+      expect(h.engine.getTask(first.task_id).status).toBe('leased');
+      const held = h.engine.getTask(second.task_id);
+
+      // Area x is held by the first task: the second may not join it while both are held.
+      const locked = expectOwpError(
+        () => h.engine.updateTask(second.task_id, { area: 'x' }),
+        'area_locked',
+      );
+      expect(locked.details).toMatchObject({ task_id: second.task_id, area: 'x' });
+      // Alice has room for 1 more point: the second task may grow from 2 to 3, not to 4.
+      const over = expectOwpError(
+        () => h.engine.updateTask(second.task_id, { estimate_points: 4 }),
+        'over_capacity',
+      );
+      expect(over.details).toMatchObject({ worker_id: alice, room: 3, estimate_points: 4 });
+      // Neither refusal changed anything.
+      expect(h.engine.getTask(second.task_id)).toEqual(held);
+
+      // What the holder can keep goes through: a free area, an estimate within her room.
+      expect(h.engine.updateTask(second.task_id, { area: 'w', estimate_points: 3 })).toMatchObject({
+        area: 'w',
+        estimate_points: 3,
+      });
+      expect(h.engine.getWorker(alice).points_in_use).toBe(6);
+      // Back in the queue (Alice paused, so it stays there), any area and size may be set.
+      h.engine.pauseWorker(alice);
+      h.engine.requeueTask(second.task_id);
+      expect(h.engine.updateTask(second.task_id, { area: 'x', estimate_points: 8 })).toMatchObject({
+        status: 'ready',
+        area: 'x',
+        estimate_points: 8,
+      });
+    });
+
     it('lists tasks by filter, a page at a time, without gaps or repeats', async () => {
       const h = await harness(makeDriver);
       h.repo();

@@ -575,8 +575,9 @@ function prepare(run: Run, cmd: Command): Prepared | undefined {
       };
     }
     case 'updateTask': {
-      // Only ready tasks are edited: raising the points or moving the area of held work is an
-      // admin's right, but it would break the steady-state checks without breaking a rule.
+      // Only ready tasks are edited. Of held work, an edit the holder could not keep (an area
+      // another task holds, points past its room) is refused (basics contract cases); the rest
+      // (skills, tier) is an admin's right, but would break the steady-state checks.
       const taskId = run.pick(readyTaskIds(run), cmd.task);
       if (!taskId) return undefined;
       const { version } = run.taskRow(taskId);
