@@ -87,8 +87,12 @@ export class OwpClient {
       headers,
       body,
     });
-    if (response.status >= 200 && response.status < 300) return response.json as CallOutput<N>;
-    throw errorFromResponse(response);
+    if (response.status >= 200 && response.status < 300) {
+      // Every OWP answer has a JSON body: without one, something else answered at this address.
+      if (response.json === undefined) throw notOwp(this.baseUrl, response, 'without a JSON body');
+      return response.json as CallOutput<N>;
+    }
+    throw errorFromResponse(this.baseUrl, response);
   }
 }
 
@@ -117,16 +121,34 @@ export function buildPath(
   return qs ? `${url}?${qs}` : url;
 }
 
-function errorFromResponse(response: HttpResponse): OwpError {
+function errorFromResponse(baseUrl: string, response: HttpResponse): OwpError {
   const envelope = response.json as {
     error?: { code?: string; message?: string; details?: unknown };
   };
   const code = envelope?.error?.code;
-  const known = (errorCodes as readonly string[]).includes(code ?? '');
+  if (typeof code !== 'string' || typeof envelope.error?.message !== 'string') {
+    return notOwp(baseUrl, response, 'without an OWP error');
+  }
+  const known = (errorCodes as readonly string[]).includes(code);
   const error = new OwpError(
-    known ? (code as ErrorCode) : response.status >= 500 ? 'internal_error' : 'validation_failed',
-    envelope?.error?.message ?? `HTTP ${response.status}`,
-    (envelope?.error?.details as Record<string, unknown> | null) ?? null,
+    known ? (code as ErrorCode) : fallbackCode(response.status),
+    envelope.error.message,
+    (envelope.error.details as Record<string, unknown> | null) ?? null,
   );
   return Object.assign(error, { httpStatus: response.status });
 }
+
+/**
+ * An answer that is not OWP's (a proxy's error page, another service on the port): said plainly,
+ * with the address to check. Its code follows the status, as for an unknown code.
+ */
+function notOwp(baseUrl: string, response: HttpResponse, what: string): OwpError {
+  const error = new OwpError(
+    fallbackCode(response.status),
+    `${baseUrl} answered HTTP ${response.status} ${what}: is it an OWP Pool server?`,
+  );
+  return Object.assign(error, { httpStatus: response.status });
+}
+
+const fallbackCode = (status: number): ErrorCode =>
+  status >= 500 || status < 400 ? 'internal_error' : 'validation_failed';

@@ -14,7 +14,7 @@ import { githubOptionsFromEnv } from './github/github-client.ts';
 import { GithubWriteBack, parseWriteBackRepos } from './github/write-back.ts';
 import { BetterSqlite3Driver } from './better-sqlite3-driver.ts';
 import { ConfigError, loadConfig, type ServerConfig } from './config.ts';
-import { registerDashboard } from './dashboard.ts';
+import { findDashboardDir, registerDashboard } from './dashboard.ts';
 import { limitHeapGrowth } from './heap.ts';
 
 const SWEEP_INTERVAL_MS = 1000;
@@ -96,7 +96,16 @@ export async function startServer(
   // The web dashboard at `/` (dist/dashboard, built by `npm run build`). Registered here rather
   // than in buildApp so inject() tests of the API stay API-only.
   registerDashboard(app);
-  await app.listen({ host: config.OWP_HOST, port: config.OWP_PORT });
+  try {
+    await app.listen({ host: config.OWP_HOST, port: config.OWP_PORT });
+  } catch (error) {
+    // Nothing may stay open behind a server that did not start (the checkpoint thread would keep
+    // the process alive).
+    await app.close();
+    await driver.stopBackgroundWork();
+    driver.close();
+    throw listenError(error, config.OWP_HOST, config.OWP_PORT);
+  }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.OWP_PORT;
   const base = `http://${config.OWP_HOST}:${port}`;
@@ -133,6 +142,28 @@ export async function startServer(
   return { app, engine, config, base, admin, stop };
 }
 
+/** The server could not listen where it was told to: said in the words of its settings. */
+export class ListenError extends Error {
+  override readonly name = 'ListenError';
+}
+
+function listenError(error: unknown, host: string, port: number): unknown {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const where = `${host}:${port}`;
+  if (code === 'EADDRINUSE') {
+    return new ListenError(
+      `${where} is already in use (another OWP Pool server?): stop it, or set OWP_PORT to a free port`,
+    );
+  }
+  if (code === 'EACCES') {
+    return new ListenError(`not allowed to listen on ${where}: choose an OWP_PORT above 1023`);
+  }
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') {
+    return new ListenError(`${host} is not an address of this machine: check OWP_HOST`);
+  }
+  return error;
+}
+
 /**
  * GitHub write-back (comment-only, opt-in per GitHub repo): on when OWP_GITHUB_WRITEBACK_REPOS
  * names repos, with GITHUB_TOKEN (and GITHUB_API_URL for GitHub Enterprise) from the environment.
@@ -155,7 +186,9 @@ export function serverBanner(server: {
   const { base, admin } = server;
   return [
     `OWP Pool server listening on ${base}`,
-    `  dashboard: ${base}/`,
+    findDashboardDir()
+      ? `  dashboard: ${base}/`
+      : `  dashboard: not built — run npm run build, then open ${base}/`,
     `  API docs:  ${base}/docs   (OpenAPI: ${base}/openapi.json)`,
     `  health:    ${base}/healthz   metrics: ${base}/metrics`,
     `  database:  ${resolve(server.config.OWP_DB_PATH)}`,
@@ -181,6 +214,10 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     if (error instanceof ConfigError) {
       console.error(`owp: bad configuration: ${error.message}`);
       process.exit(2);
+    }
+    if (error instanceof ListenError) {
+      console.error(`owp: ${error.message}`);
+      process.exit(1);
     }
     throw error;
   }

@@ -258,6 +258,21 @@ describe('owp against a real server', () => {
     const human = await admin(['admin', 'state']);
     expect(human.stdout).toMatch(/^workers online\s+2$/m);
     expect(human.stdout).toMatch(/^tasks merged\s+1$/m);
+    // Every count the server gives has its line, in lifecycle order.
+    expect(human.stdout.split('\n').map((line) => line.replace(/\s+\d+$/, ''))).toEqual([
+      'workers online',
+      'workers total',
+      'tasks ready',
+      'tasks offered',
+      'tasks leased',
+      'tasks in progress',
+      'tasks blocked',
+      'tasks PR opened',
+      'tasks merged',
+      'tasks failed',
+      'tasks cancelled',
+      '',
+    ]);
 
     const workers = await admin(['admin', 'workers']);
     expect(workers.stdout).toMatch(/Alice\s+idle\s+yes\s+docs\s+\d\/5\s+\d\/2\s+1\s+/);
@@ -727,6 +742,24 @@ describe('owp serve', () => {
       await expect(fetch(`${base}/healthz`)).rejects.toThrow();
     },
   );
+
+  it('says plainly when its port is taken, and exits', { timeout: 20_000 }, async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const { port } = taken.address() as AddressInfo;
+    try {
+      const run = await owp(['serve', '--port', String(port)], {
+        cwd: tempDir(),
+        env: { OWP_LOG_LEVEL: 'silent' },
+      });
+      expect(run).toMatchObject({
+        code: 1,
+        stderr: `owp: 127.0.0.1:${port} is already in use (another OWP Pool server?): stop it, or set OWP_PORT to a free port\n`,
+      });
+    } finally {
+      taken.close();
+    }
+  });
 
   it('refuses a bad configuration with exit 2', async () => {
     const run = await owp(['serve'], {

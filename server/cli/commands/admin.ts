@@ -438,11 +438,13 @@ function stateRecord(state: PoolState): string {
     ['workers online', state.workers_online],
     ['workers total', state.workers_total],
     ['tasks ready', state.tasks_ready],
+    ['tasks offered', state.tasks_offered],
     ['tasks leased', state.tasks_leased],
     ['tasks in progress', state.tasks_in_progress],
     ['tasks blocked', state.tasks_blocked],
     ['tasks PR opened', state.tasks_pr_opened],
     ['tasks merged', state.tasks_merged],
+    ['tasks failed', state.tasks_failed],
     ['tasks cancelled', state.tasks_cancelled],
   ]);
 }

@@ -4,7 +4,7 @@ import { parseEnv } from 'node:util';
 import type { Command } from 'commander';
 import { ConfigError } from '../../config.ts';
 import { intArg, type ContextOf } from '../context.ts';
-import { UsageError } from '../errors.ts';
+import { CliError, UsageError } from '../errors.ts';
 
 /** `owp serve`: the HTTP server in the foreground until Ctrl-C or SIGTERM. */
 export function addServeCommand(program: Command, contextOf: ContextOf): Command {
@@ -28,7 +28,7 @@ export function addServeCommand(program: Command, contextOf: ContextOf): Command
       else env.OWP_DB_PATH = resolve(ctx.io.cwd, 'data', 'owp.db');
       // Loaded here, not at the top: `owp worker …` on a laptop never needs Fastify or the
       // native SQLite module.
-      const { startServer, serverBanner } = await import('../../main.ts');
+      const { startServer, serverBanner, ListenError } = await import('../../main.ts');
       const { limitHeapGrowth } = await import('../../heap.ts');
       limitHeapGrowth();
       let server: Awaited<ReturnType<typeof startServer>>;
@@ -37,6 +37,7 @@ export function addServeCommand(program: Command, contextOf: ContextOf): Command
       } catch (error) {
         if (error instanceof ConfigError)
           throw new UsageError(`bad configuration: ${error.message}`);
+        if (error instanceof ListenError) throw new CliError(error.message);
         throw error;
       }
       ctx.print(serverBanner(server));
