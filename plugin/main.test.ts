@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Notice, setMobile, type App } from './testing/obsidian-fake/index.ts';
 import {
   PLUGIN_DIR,
+  commitInto,
   eventually,
   runCommand,
   startPlugin,
@@ -12,6 +13,7 @@ import {
   type StartedPlugin,
 } from './obsidian/testing/plugin-harness.ts';
 import OwpPoolPlugin from './main.ts';
+import { normalizeSettings } from './obsidian/settings.ts';
 
 // Vitest cannot import .wasm as bytes (the build inlines it); hand sql.js the file instead.
 vi.mock('./obsidian/sql-wasm.ts', async () => {
@@ -124,13 +126,58 @@ describe('the plugin in Obsidian', () => {
     await plugin.settings.update({}); // let any write finish
     expect(save).not.toHaveBeenCalled(); // same value: nothing to write
 
-    typeInto(input, 'Work/Tasks');
+    // Typed, not yet left: a half-typed folder is never saved.
+    typeInto(input, 'Wo');
+    await plugin.settings.update({});
+    expect(save).not.toHaveBeenCalled();
+    commitInto(input, 'Work/Tasks');
     await eventually(() => expect(save).toHaveBeenCalledTimes(1));
     expect(plugin.settings.settings.tasksFolder).toBe('Work/Tasks');
     const data = JSON.parse(await app.vault.adapter.read(`${PLUGIN_DIR}/data.json`)) as {
       settings: { tasksFolder: string };
     };
     expect(data.settings.tasksFolder).toBe('Work/Tasks');
+    app.setting.close();
+  });
+
+  it('never makes the vault root the tasks folder: an emptied field is put back', async () => {
+    const { app, plugin } = await start({
+      files: { 'Journal/2026-01-01.md': '---\nmood: good\n---\nDear diary.\n' },
+    });
+    const el = app.setting.openTab(app.setting.pluginTabs[0]!);
+    const input = withText<HTMLElement>(el, '.setting-item', 'Tasks folder')[0]!.querySelector(
+      'input',
+    )!;
+    commitInto(input, ' / ');
+    expect(input.value).toBe('Tasks');
+    expect(Notice.messages.at(-1)).toBe(
+      'The tasks folder must be a folder: every note in it becomes a task.',
+    );
+    await plugin.settings.update({});
+    expect(plugin.settings.settings.tasksFolder).toBe('Tasks');
+    // A data file edited by hand cannot do it either.
+    expect(normalizeSettings({ tasksFolder: '/' }).tasksFolder).toBe('Tasks');
+    expect(await property(app, 'Journal/2026-01-01.md', 'owp_id')).toBeUndefined();
+    app.setting.close();
+  });
+
+  it('saves a field typed in when the settings close, and refuses a capacity out of range', async () => {
+    const { app, plugin } = await start();
+    let el = app.setting.openTab(app.setting.pluginTabs[0]!);
+    const field = (label: string) =>
+      withText<HTMLElement>(el, '.setting-item', label)[0]!.querySelectorAll('input');
+    commitInto(field('Capacity')[0]!, '150');
+    expect(Notice.messages.at(-1)).toBe('Points: a whole number from 1 to 100.');
+    expect(field('Capacity')[0]!.value).toBe(String(plugin.settings.settings.workerCapacityPoints));
+    commitInto(field('Capacity')[1]!, '4');
+    await eventually(() => expect(plugin.settings.settings.workerMaxTasks).toBe(4));
+
+    // Typed, and the settings closed with the cursor still in the field: saved all the same.
+    typeInto(field('Archive folder')[0]!, 'Done');
+    app.setting.close();
+    await eventually(() => expect(plugin.settings.settings.archiveFolder).toBe('Done'));
+    el = app.setting.openTab(app.setting.pluginTabs[0]!);
+    expect(field('Archive folder')[0]!.value).toBe('Done');
     app.setting.close();
   });
 

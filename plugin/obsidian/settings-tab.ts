@@ -1,6 +1,19 @@
-import { Notice, PluginSettingTab, Setting, type App, type Plugin } from 'obsidian';
+import {
+  Notice,
+  PluginSettingTab,
+  Setting,
+  type App,
+  type Plugin,
+  type TextComponent,
+} from 'obsidian';
 import type { PoolController } from './pool-controller.ts';
-import { localWorkerId, parseSkills, type OwpSettings, type PoolRole } from './settings.ts';
+import {
+  COUNT_LIMITS,
+  localWorkerId,
+  parseSkills,
+  type OwpSettings,
+  type PoolRole,
+} from './settings.ts';
 import type { SettingsStore, TokenName } from './settings-store.ts';
 
 const ROLES: Record<PoolRole, string> = {
@@ -13,8 +26,17 @@ const ROLES: Record<PoolRole, string> = {
  * The settings: how to reach the pool, who this vault is in it, where the task notes live and who
  * the local worker is. Every field saves through the settings store, which writes the data file
  * only when a value really changed; changes that need a new connection restart it after a pause.
+ *
+ * A text field saves when the user is done with it — Enter, leaving the field, or closing the
+ * settings — never on each keystroke: a folder, address or token typed halfway must not take
+ * effect (a pause at "Wo" on the way to "Work/Tasks" wrote a note for every task into Wo/, an
+ * emptied folder made the whole vault the task folder, and a half-typed address would have been
+ * sent the token).
  */
 export class OwpSettingTab extends PluginSettingTab {
+  /** Text fields typed in but not yet saved, by input: what saving each would do. */
+  private readonly uncommitted = new Map<HTMLInputElement, () => unknown>();
+
   constructor(
     app: App,
     plugin: Plugin,
@@ -25,12 +47,56 @@ export class OwpSettingTab extends PluginSettingTab {
   }
 
   display(): void {
+    this.commitAll();
     const { containerEl } = this;
     containerEl.empty();
     const settings = this.store.settings;
     this.connection(containerEl, settings);
     this.notes(containerEl, settings);
     this.localWorker(containerEl, settings);
+  }
+
+  override hide(): void {
+    this.commitAll();
+    super.hide();
+  }
+
+  private commitAll(): void {
+    const saves = [...this.uncommitted.values()];
+    this.uncommitted.clear();
+    for (const save of saves) void save();
+  }
+
+  /** Saves `text` through `save` once the user is done with it (see the class comment). */
+  private onCommit(text: TextComponent, save: (value: string) => unknown): TextComponent {
+    const input = text.inputEl;
+    input.addEventListener('input', () => this.uncommitted.set(input, () => save(text.getValue())));
+    input.addEventListener('change', () => {
+      this.uncommitted.delete(input);
+      void save(text.getValue());
+    });
+    return text;
+  }
+
+  /** A whole number from 1 to its limit; anything else is put back, with a word why. */
+  private countField(
+    text: TextComponent,
+    label: string,
+    key: 'workerCapacityPoints' | 'workerMaxTasks',
+  ): TextComponent {
+    text.inputEl.type = 'number';
+    text.inputEl.setAttr('aria-label', label);
+    text.inputEl.min = '1';
+    text.inputEl.max = String(COUNT_LIMITS[key]);
+    return this.onCommit(text.setValue(String(this.store.settings[key])), (value) => {
+      const count = Number(value);
+      if (!Number.isInteger(count) || count < 1 || count > COUNT_LIMITS[key]) {
+        text.setValue(String(this.store.settings[key]));
+        new Notice(`${label}: a whole number from 1 to ${COUNT_LIMITS[key]}.`);
+        return;
+      }
+      return this.store.update({ [key]: count });
+    });
   }
 
   private connection(el: HTMLElement, settings: OwpSettings): void {
@@ -53,12 +119,10 @@ export class OwpSettingTab extends PluginSettingTab {
         .setName('Server URL')
         .setDesc('The address of the shared server.')
         .addText((text) =>
-          text
-            .setPlaceholder('https://pool.example.org')
-            .setValue(settings.serverUrl)
-            .onChange(async (value) => {
-              await this.store.update({ serverUrl: value });
-            }),
+          this.onCommit(
+            text.setPlaceholder('https://pool.example.org').setValue(settings.serverUrl),
+            (value) => this.store.update({ serverUrl: value }),
+          ),
         );
     }
     new Setting(el)
@@ -100,7 +164,7 @@ export class OwpSettingTab extends PluginSettingTab {
         text.inputEl.type = 'password';
         text.inputEl.autocomplete = 'off';
         void this.store.token(name).then((token) => text.setValue(token));
-        text.onChange(async (value) => {
+        this.onCommit(text, async (value) => {
           await this.store.setToken(name, value);
           this.controller.restartSoon(true);
         });
@@ -113,34 +177,32 @@ export class OwpSettingTab extends PluginSettingTab {
       .setName('Tasks folder')
       .setDesc('Every task is a note in this folder; a new note here becomes a task.')
       .addText((text) =>
-        text
-          .setPlaceholder('Tasks')
-          .setValue(settings.tasksFolder)
-          .onChange(async (value) => {
-            await this.store.update({ tasksFolder: value });
-          }),
+        this.onCommit(text.setPlaceholder('Tasks').setValue(settings.tasksFolder), (value) => {
+          if (value.replace(/\//g, '').trim() === '') {
+            // The vault's root would make every note in it a task.
+            text.setValue(this.store.settings.tasksFolder);
+            new Notice('The tasks folder must be a folder: every note in it becomes a task.');
+            return;
+          }
+          return this.store.update({ tasksFolder: value });
+        }),
       );
     new Setting(el)
       .setName('Archive folder')
       .setDesc('Notes of merged and cancelled tasks move here. Leave empty to keep them in place.')
       .addText((text) =>
-        text
-          .setPlaceholder('Archive')
-          .setValue(settings.archiveFolder)
-          .onChange(async (value) => {
-            await this.store.update({ archiveFolder: value });
-          }),
+        this.onCommit(text.setPlaceholder('Archive').setValue(settings.archiveFolder), (value) =>
+          this.store.update({ archiveFolder: value }),
+        ),
       );
     new Setting(el)
       .setName('Default repo')
       .setDesc('The repo of a new task note that has no repo property.')
       .addText((text) =>
-        text
-          .setPlaceholder('Example: acme/app')
-          .setValue(settings.defaultRepo)
-          .onChange(async (value) => {
-            await this.store.update({ defaultRepo: value });
-          }),
+        this.onCommit(
+          text.setPlaceholder('Example: acme/app').setValue(settings.defaultRepo),
+          (value) => this.store.update({ defaultRepo: value }),
+        ),
       );
     new Setting(el)
       .setName('Cancel the task when its note is deleted')
@@ -159,38 +221,24 @@ export class OwpSettingTab extends PluginSettingTab {
       .setName('Name')
       .setDesc('How the board and the activity feed name you.')
       .addText((text) =>
-        text.setValue(settings.workerName).onChange(async (value) => {
-          await this.store.update({ workerName: value });
-        }),
+        this.onCommit(text.setValue(settings.workerName), (value) =>
+          this.store.update({ workerName: value }),
+        ),
       );
     new Setting(el)
       .setName('Skills')
       .setDesc('Comma-separated. You receive only tasks whose skills you all have.')
       .addText((text) =>
-        text
-          .setPlaceholder('TypeScript, docs')
-          .setValue(settings.workerSkills.join(', '))
-          .onChange(async (value) => {
-            await this.store.update({ workerSkills: parseSkills(value) });
-          }),
+        this.onCommit(
+          text.setPlaceholder('TypeScript, docs').setValue(settings.workerSkills.join(', ')),
+          (value) => this.store.update({ workerSkills: parseSkills(value) }),
+        ),
       );
     new Setting(el)
       .setName('Capacity')
       .setDesc('Points of work you take on at once, and how many tasks.')
-      .addText((text) => {
-        text.inputEl.type = 'number';
-        text.inputEl.setAttr('aria-label', 'Points');
-        text.setValue(String(settings.workerCapacityPoints)).onChange(async (value) => {
-          await this.store.update({ workerCapacityPoints: Number(value) });
-        });
-      })
-      .addText((text) => {
-        text.inputEl.type = 'number';
-        text.inputEl.setAttr('aria-label', 'Tasks');
-        text.setValue(String(settings.workerMaxTasks)).onChange(async (value) => {
-          await this.store.update({ workerMaxTasks: Number(value) });
-        });
-      });
+      .addText((text) => this.countField(text, 'Points', 'workerCapacityPoints'))
+      .addText((text) => this.countField(text, 'Tasks', 'workerMaxTasks'));
     const registered = localWorkerId(settings) !== null;
     new Setting(el)
       .setName('Registration')

@@ -84,6 +84,9 @@ export function parseSkills(text: string): string[] {
   ];
 }
 
+/** The largest capacity a vault's worker may register with, in points and in tasks. */
+export const COUNT_LIMITS = { workerCapacityPoints: 100, workerMaxTasks: 20 } as const;
+
 /**
  * Settings from whatever the data file holds — nothing, an older version, or values edited by
  * hand — with every field valid: unknown or broken values fall back to the defaults.
@@ -103,7 +106,8 @@ export function normalizeSettings(raw: unknown): OwpSettings {
     mode: data.mode === 'remote' ? 'remote' : 'embedded',
     serverUrl: text('serverUrl', d.serverUrl).trim(),
     role: data.role === 'admin' || data.role === 'worker' ? data.role : 'both',
-    tasksFolder: trimSlashes(text('tasksFolder', d.tasksFolder)),
+    // Never the vault's root: every note there would become a task.
+    tasksFolder: trimSlashes(text('tasksFolder', d.tasksFolder)) || d.tasksFolder,
     archiveFolder: trimSlashes(text('archiveFolder', d.archiveFolder)),
     defaultRepo: text('defaultRepo', d.defaultRepo).trim(),
     cancelOnDelete: data.cancelOnDelete === true,
@@ -111,8 +115,12 @@ export function normalizeSettings(raw: unknown): OwpSettings {
     workerSkills: Array.isArray(data.workerSkills)
       ? parseSkills(data.workerSkills.filter((s) => typeof s === 'string').join(','))
       : [],
-    workerCapacityPoints: count('workerCapacityPoints', d.workerCapacityPoints, 100),
-    workerMaxTasks: count('workerMaxTasks', d.workerMaxTasks, 20),
+    workerCapacityPoints: count(
+      'workerCapacityPoints',
+      d.workerCapacityPoints,
+      COUNT_LIMITS.workerCapacityPoints,
+    ),
+    workerMaxTasks: count('workerMaxTasks', d.workerMaxTasks, COUNT_LIMITS.workerMaxTasks),
     localWorker: readWorkerRecord(data.localWorker),
     secretPrefix: /^[a-z0-9-]{1,40}$/.test(text('secretPrefix', ''))
       ? text('secretPrefix', '')

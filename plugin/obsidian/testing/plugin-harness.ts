@@ -84,6 +84,12 @@ export function typeInto(input: HTMLInputElement, value: string): void {
   input.dispatchEvent(new input.ownerDocument.defaultView!.Event('input', { bubbles: true }));
 }
 
+/** Types `value` into a text field and leaves it (Enter or blur): the `change` that saves it. */
+export function commitInto(input: HTMLInputElement, value: string): void {
+  typeInto(input, value);
+  input.dispatchEvent(new input.ownerDocument.defaultView!.Event('change', { bubbles: true }));
+}
+
 /** The elements of `root` matching `selector` whose text includes `text`. */
 export function withText<E extends Element>(root: ParentNode, selector: string, text: string): E[] {
   return [...root.querySelectorAll<E>(selector)].filter((el) => el.textContent?.includes(text));
