@@ -92,6 +92,40 @@ describe('PoolSession', () => {
     await reopened.stop();
   });
 
+  it('tries the note sync again when it could not start, telling the user once', async () => {
+    // Listing the notes fails twice (the vault or the server not ready yet), then works.
+    let failuresLeft = 2;
+    const notes = new (class extends MemoryNoteStore {
+      override async list(folder: string) {
+        if (failuresLeft > 0) {
+          failuresLeft--;
+          throw new Error('not ready yet');
+        }
+        return super.list(folder);
+      }
+    })();
+    notes.seed('Tasks/Write the docs.md', {}, '');
+    const { session, timers, told } = embeddedSession({ notes });
+    expect(await session.start()).toBeNull();
+    expect(told).toEqual([
+      'Could not sync the task notes: not ready yet; trying again in the background.',
+    ]);
+    const first = session.sync;
+
+    await timers.advance(5_000); // the second try fails too, quietly
+    await session.store.whenIdle();
+    expect(told).toHaveLength(1);
+    expect(notes.get('Tasks/Write the docs.md').frontmatter.owp_id).toBeUndefined();
+
+    await timers.advance(10_000); // the third works: the note becomes a task
+    await session.sync!.flush();
+    expect(session.sync).not.toBe(first);
+    expect(told.at(-1)).toBe('The task notes are in sync with the pool again.');
+    const [task] = (await session.api.listTasks({})).tasks;
+    expect(notes.get('Tasks/Write the docs.md').frontmatter.owp_id).toBe(task!.task_id);
+    expect(timers.pending).toBe(0);
+  });
+
   it('without admin credentials, runs no note sync', () => {
     const backend = new EmbeddedBackend({ store: new MemoryBinaryStore(), credentials: {} });
     const workerOnly = new PoolSession({

@@ -1,8 +1,9 @@
-import type {
-  HeartbeatRequest,
-  OwpApi,
-  RegisterWorkerRequest,
-  RegisterWorkerResponse,
+import {
+  OwpError,
+  type HeartbeatRequest,
+  type OwpApi,
+  type RegisterWorkerRequest,
+  type RegisterWorkerResponse,
 } from '../../protocol/index.ts';
 import { EmbeddedBackend } from '../backend/embedded-backend.ts';
 import type { PoolBackend } from '../backend/pool-backend.ts';
@@ -46,7 +47,9 @@ export interface PoolSessionOptions {
  */
 export class PoolSession {
   readonly store: PoolStore;
-  readonly sync: NoteSync | null;
+  private noteSync: NoteSync | null;
+  /** The timer of the next try at starting the note sync, after one failed. */
+  private syncRetry: unknown = null;
   private heartbeat: unknown = null;
   private beating: Promise<void> = Promise.resolve();
   private workerId: string | null;
@@ -63,19 +66,26 @@ export class PoolSession {
       scheduleBatch: options.scheduleBatch,
       timers: options.timers,
     });
-    const backend = options.backend;
-    this.sync =
-      options.admin && options.notes
-        ? new NoteSync({
-            api: lazyApi(() => this.syncApi()),
-            store: options.notes.store,
-            settings: options.notes.settings,
-            notify: options.notify,
-            subscribe: (after, onEvent) => backend.subscribe(after, onEvent),
-            timers: options.timers,
-            debounceMs: options.syncDebounceMs,
-          })
-        : null;
+    this.noteSync = this.newSync();
+  }
+
+  /** The two-way note sync, or null without admin credentials or notes. */
+  get sync(): NoteSync | null {
+    return this.noteSync;
+  }
+
+  private newSync(): NoteSync | null {
+    const { admin, notes, backend } = this.options;
+    if (!admin || !notes) return null;
+    return new NoteSync({
+      api: lazyApi(() => this.syncApi()),
+      store: notes.store,
+      settings: notes.settings,
+      notify: this.options.notify,
+      subscribe: (after, onEvent) => backend.subscribe(after, onEvent),
+      timers: this.options.timers,
+      debounceMs: this.options.syncDebounceMs,
+    });
   }
 
   private syncApiCache: { api: OwpApi; wrapped: OwpApi } | null = null;
@@ -119,8 +129,8 @@ export class PoolSession {
 
   /**
    * Opens the backend, loads the picture the views show, then reconciles the notes. Resolves with
-   * the reconcile's report (null without note sync); a failed reconcile is told to the user and
-   * the rest runs on.
+   * the reconcile's report (null without note sync); a failed reconcile is told to the user, the
+   * rest runs on, and the sync tries again later (see `syncFailed`).
    */
   start(): Promise<ReconcileReport | null> {
     this.started ??= (async () => {
@@ -128,13 +138,47 @@ export class PoolSession {
       // The views first: the store's load is quick, the reconcile of every note is not, and both
       // share one thread. The notes follow; their edits made meanwhile wait in the sync's buffer.
       await this.store.start();
-      if (!this.sync) return null;
-      return this.sync.start().catch((error: unknown) => {
-        this.options.notify(`Could not sync the task notes: ${messageOf(error)}`);
-        return null;
-      });
+      return this.startSync(0);
     })();
     return this.started;
+  }
+
+  private async startSync(failures: number): Promise<ReconcileReport | null> {
+    const sync = this.noteSync;
+    if (!sync || this.stopped) return null;
+    try {
+      const report = await sync.start();
+      if (failures > 0) this.options.notify('The task notes are in sync with the pool again.');
+      return report;
+    } catch (error) {
+      this.syncFailed(error, failures + 1);
+      return null;
+    }
+  }
+
+  /**
+   * The sync could not start — the server unreachable as Obsidian opened, say. The views recover
+   * by themselves when the server is back; the notes try again with a new sync after 5 s, then
+   * less often, up to once a minute, telling the user once. Credentials the pool refused are not
+   * tried again: new ones start a new session anyway.
+   */
+  private syncFailed(error: unknown, failures: number): void {
+    const refused =
+      error instanceof OwpError && (error.code === 'unauthorized' || error.code === 'forbidden');
+    if (failures === 1) {
+      this.options.notify(
+        `Could not sync the task notes: ${messageOf(error)}` +
+          (refused ? '' : '; trying again in the background.'),
+      );
+    }
+    if (refused || this.stopped) return;
+    const delay = Math.min(60_000, 5_000 * 2 ** (failures - 1));
+    this.syncRetry = this.options.timers.setTimeout(() => {
+      this.syncRetry = null;
+      if (this.stopped) return;
+      this.noteSync = this.newSync();
+      void this.startSync(failures);
+    }, delay);
   }
 
   /**
@@ -144,6 +188,8 @@ export class PoolSession {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    if (this.syncRetry !== null) this.options.timers.clearTimeout(this.syncRetry);
+    this.syncRetry = null;
     this.stopHeartbeat();
     await this.started?.catch(() => null);
     try {
