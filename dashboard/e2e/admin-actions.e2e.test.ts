@@ -117,4 +117,30 @@ describe('admin actions from the page', () => {
     await expect(dialog.getByRole('alert').textContent()).resolves.toMatch(/oops\.yaml: .*list/);
     await page.keyboard.press('Escape');
   });
+
+  it('keeps filtering after the table is sorted by a column', async () => {
+    const guide = (await server.admin.listTasks({ repo: 'owner/site' })).tasks.find(
+      (t) => t.title === 'Write the upgrade guide',
+    )!;
+    await server.admin.cancelTask(guide.task_id);
+    const pager = page.getByRole('navigation', { name: 'Task pages' }).locator('span');
+    const status = page.getByLabel('Filter by status');
+    await status.selectOption({ label: 'All statuses' });
+    await pager.filter({ hasText: 'of 3' }).waitFor();
+
+    await page.getByRole('button', { name: /^Prio/ }).click();
+    await status.selectOption({ label: 'Cancelled' });
+    await pager.filter({ hasText: '1–1 of 1' }).waitFor();
+    await status.selectOption({ label: 'All statuses' });
+    await page.getByLabel('Search tasks').fill('changelog');
+    await pager.filter({ hasText: '1–1 of 1' }).waitFor();
+    await expect(page.locator('tbody tr').first().textContent()).resolves.toContain(
+      'Add a changelog check',
+    );
+    // Sorting again keeps the search, and clearing it shows everything.
+    await page.getByRole('button', { name: /^Prio/ }).click();
+    await pager.filter({ hasText: '1–1 of 1' }).waitFor();
+    await page.getByLabel('Search tasks').fill('');
+    await pager.filter({ hasText: 'of 3' }).waitFor();
+  });
 });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditEventsToCsv } from '../../protocol/audit.ts';
+import { STATUS_COLORS } from '../model/statuses.ts';
 import { launchBrowser } from './browser.ts';
 import {
   ADMIN_TOKEN,
@@ -47,6 +48,21 @@ async function signIn(page: Page, role: 'Admin' | 'Viewer', token: string) {
   await page.getByTestId('stream-status').filter({ hasText: 'Live' }).waitFor({ timeout: 5000 });
 }
 
+/** In the page: how many pixels of `canvas` have the colour `hex` (any opacity but none). */
+function countPixelsOf(canvas: HTMLCanvasElement, hex: string): number {
+  const want = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+  const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
+  let count = 0;
+  for (let i = 0; i < data.length; i += 4) {
+    const alpha = data[i + 3]! / 255;
+    if (alpha === 0) continue;
+    // Drawn at ~70 % over a transparent canvas: compare the un-premultiplied colour.
+    const near = want.every((c, k) => Math.abs(data[i + k]! - c) <= 24);
+    if (near) count++;
+  }
+  return count;
+}
+
 describe('analytics and the audit log in the dashboard', () => {
   it("shows a repo's analytics, and the audit log with its actors and a CSV export", async () => {
     const page = await browser.newPage({
@@ -70,7 +86,13 @@ describe('analytics and the audit log in the dashboard', () => {
     await expect(analytics.locator('[data-figure="offers"] .detail').textContent()).resolves.toBe(
       'no offers yet',
     );
-    await analytics.getByTestId('analytics-completed-chart').locator('canvas').waitFor();
+    const chart = analytics.getByTestId('analytics-completed-chart').locator('canvas');
+    await chart.waitFor();
+    // The task was merged today, in the last bucket: its bar is drawn (the scale once ended at
+    // that bucket's start, and the bar fell outside it).
+    await expect
+      .poll(() => chart.evaluate(countPixelsOf, STATUS_COLORS.merged), { timeout: 5000 })
+      .toBeGreaterThan(100);
 
     await page.getByRole('tab', { name: 'Audit log' }).click();
     const audit = page.getByTestId('audit-panel');

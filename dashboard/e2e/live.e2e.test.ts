@@ -186,6 +186,12 @@ describe('the dashboard, live against a real server', () => {
     await server.stop();
     await page.getByTestId('offline-banner').waitFor({ timeout: 5000 });
     await expect(page.getByTestId('stream-status').textContent()).resolves.toContain('Offline');
+    // A task opened while offline says its history could not be read, not that it has none.
+    await rowOf(taskId).getByRole('button', { name: 'Fix the flaky login test' }).click();
+    const detail = page.getByRole('dialog');
+    const history = detail.getByTestId('task-history');
+    await detail.getByText(/Cannot reach the server/).waitFor({ timeout: 5000 });
+    await expect(history.textContent()).resolves.not.toContain('No events recorded');
 
     // Same port, same database file: a restart as the page sees it.
     server = await startTestServer({ dbPath: dbPathIn(dir), port });
@@ -199,6 +205,11 @@ describe('the dashboard, live against a real server', () => {
       .filter({ hasText: 'Live' })
       .waitFor({ timeout: 15_000 });
     await page.getByTestId('offline-banner').waitFor({ state: 'hidden' });
+    // Back live, the open task reads its history again.
+    await history.filter({ hasText: /requeued by an admin/i }).waitFor({ timeout: 5000 });
+    await expect(detail.getByText(/Cannot reach the server/).count()).resolves.toBe(0);
+    await page.keyboard.press('Escape');
+    await detail.waitFor({ state: 'hidden' });
     await rowOf(missed.task_id).waitFor({ timeout: 2000 });
     expect(server.streamRequests[0]).toBe(String(lastSeq));
 

@@ -85,6 +85,15 @@ describe('dashboard screenshots (docs/screenshots/dashboard-*.png)', () => {
       375,
     );
     await shoot(page, 'phone');
+    // The other tabs too: the analytics header (repo, window, Refresh) once ran off the side.
+    for (const tab of ['Analytics', 'Audit log']) {
+      await page.getByRole('tab', { name: tab }).click();
+      await page.getByRole('tab', { name: tab, selected: true }).waitFor();
+      expect(
+        await page.evaluate(() => document.documentElement.scrollWidth),
+        `${tab} at 375 px`,
+      ).toBeLessThanOrEqual(375);
+    }
     await page.context().close();
   });
 });
