@@ -404,6 +404,11 @@ export class Scheduler {
     return this.ctx.log.list(query);
   }
 
+  /** The sequence number of the newest event (0 before the first). */
+  lastEventSeq(): number {
+    return this.ctx.log.lastSeq();
+  }
+
   // ── audit and analytics ──
 
   /** The audit log: events filtered, oldest first, a page at a time (`next_after` continues). */

@@ -160,7 +160,7 @@ function requireLeaseHolder(
       task_id: taskId,
     });
   }
-  if (epoch !== undefined && epoch !== task.lease_epoch) throw staleLease(task, leaseId);
+  if (epoch !== undefined && epoch !== task.lease_epoch) throw staleLease(task, leaseId, epoch);
   if (task.lease_id === null) {
     throw new OwpError(
       'invalid_transition',
@@ -182,11 +182,17 @@ function requireLeaseHolder(
   return task;
 }
 
-function staleLease(task: TaskRow, leaseId: string | undefined): OwpError {
+/** A write fenced by a lease that is no longer the task's: the one named, or the epoch sent. */
+function staleLease(task: TaskRow, leaseId: string | undefined, epoch?: number): OwpError {
   const named = leaseId ? `The lease ${leaseId}` : 'The lease';
-  return new OwpError(
-    'stale_lease',
-    `${named} on task ${task.id} is no longer current (epoch ${task.lease_epoch}); the write was not applied.`,
-    { task_id: task.id, lease_id: leaseId ?? null, current_epoch: task.lease_epoch },
-  );
+  const message =
+    epoch === undefined
+      ? `${named} on task ${task.id} is no longer current (the current lease is epoch ${task.lease_epoch}); the write was not applied.`
+      : `Epoch ${epoch} is not the current lease of task ${task.id} (epoch ${task.lease_epoch}); the write was not applied.`;
+  return new OwpError('stale_lease', message, {
+    task_id: task.id,
+    lease_id: leaseId ?? null,
+    current_epoch: task.lease_epoch,
+    ...(epoch === undefined ? {} : { epoch }),
+  });
 }

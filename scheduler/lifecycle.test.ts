@@ -100,7 +100,7 @@ describe('edgeFor', () => {
     expect(error.code).toBe('invalid_transition');
     expect(error.status).toBe(409);
     expect(error.message).toBe(
-      'A task that is pr_opened cannot move to in_progress; from pr_opened the worker may move it to: merged, ready.',
+      'A task that is pr_opened cannot move to in_progress; from pr_opened the worker may move it to: merged, ready (by releasing the lease).',
     );
     expect(error.details).toEqual({
       from: 'pr_opened',

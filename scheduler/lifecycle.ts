@@ -102,6 +102,27 @@ export function allowedTargets(from: TaskStatus, actor: Actor): TaskStatus[] {
 }
 
 /**
+ * Moves a worker makes by another call than a status write: named with it, so an error that lists
+ * `ready` does not send the worker to the status endpoint, which refuses it.
+ */
+const MOVE_BY_CALL: Partial<Record<TransitionCause, string>> = {
+  release: 'by releasing the lease',
+  accept: 'by accepting the offer',
+  decline: 'by rejecting the offer',
+};
+
+/** The statuses `actor` may move a task to from `from`, each with the call that does it. */
+function movesFrom(from: TaskStatus, actor: Actor): string[] {
+  const moves = LIFECYCLE.filter((e) => e.from.includes(from) && e.actors.includes(actor)).map(
+    (e) => {
+      const how = actor === 'worker' ? MOVE_BY_CALL[e.cause] : undefined;
+      return how ? `${e.to} (${how})` : e.to;
+    },
+  );
+  return [...new Set(moves)];
+}
+
+/**
  * The edge that takes a task from `from` by `cause` (or to `to`) for `actor`, or a 409
  * `invalid_transition` naming the moves that are allowed from here.
  */
@@ -123,7 +144,7 @@ export function edgeFor(
     'invalid_transition',
     `A task that is ${from} cannot ${what}; ${
       allowed.length
-        ? `from ${from} the ${actor} may move it to: ${allowed.join(', ')}`
+        ? `from ${from} the ${actor} may move it to: ${movesFrom(from, actor).join(', ')}`
         : isTerminal(from)
           ? `${from} is final`
           : `the ${actor} has no move from ${from}`

@@ -241,6 +241,30 @@ describe('OWP v0.1 wire compatibility', () => {
     expect(replay.statusCode).toBe(200);
     expect(replay.json()).toEqual(first.json());
     expect(engine.getTask(task.task_id).version).toBe(first.json().task.version);
+
+    // The same body with its keys in another order is the same request; another body is not.
+    const artifact = { pr_url: 'https://example.test/pr/1', commit_sha: 'abc' };
+    const opened = (body: string) =>
+      app.inject({
+        method: 'POST',
+        url: `/v1/tasks/${task.task_id}/status`,
+        headers: { ...headers, 'idempotency-key': 'k2', 'content-type': 'application/json' },
+        payload: body,
+      });
+    const pr = await opened(JSON.stringify({ status: 'pr_opened', artifact }));
+    expect(pr.statusCode).toBe(200);
+    const reordered = await opened(
+      JSON.stringify({
+        artifact: { commit_sha: 'abc', pr_url: artifact.pr_url },
+        status: 'pr_opened',
+      }),
+    );
+    expect(reordered.json()).toEqual(pr.json());
+    const other = await opened(
+      JSON.stringify({ status: 'pr_opened', artifact: { ...artifact, commit_sha: 'def' } }),
+    );
+    expect(other.statusCode).toBe(422);
+    expect(other.json().error.code).toBe('idempotency_key_reused');
   });
 });
 

@@ -448,10 +448,25 @@ function authenticate(
 }
 
 /** What makes two requests "the same" for an Idempotency-Key replay. */
+/**
+ * What makes two requests the same for an Idempotency-Key: method, URL and body. The body as JSON
+ * with its object keys sorted, so a client that builds the same body in another key order (a
+ * retry from another library, a map with no fixed order) replays rather than being refused.
+ */
 function fingerprint(request: FastifyRequest): string {
   return createHash('sha256')
-    .update(`${request.method} ${request.url}\n${JSON.stringify(request.body ?? null)}`)
+    .update(`${request.method} ${request.url}\n${canonicalJson(request.body ?? null)}`)
     .digest('hex');
+}
+
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, item: unknown) =>
+    item !== null && typeof item === 'object' && !Array.isArray(item)
+      ? Object.fromEntries(
+          Object.entries(item as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)),
+        )
+      : item,
+  );
 }
 
 /** Fastify's own failures (bad JSON, body too large, wrong content type) in the OWP envelope. */

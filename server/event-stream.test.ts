@@ -67,6 +67,16 @@ describe('GET /v1/events (real network)', () => {
     expect(all).toEqual(Array.from({ length: 14 }, (_, i) => i + 1));
   });
 
+  it('resumes from the newest event when Last-Event-ID is past it (another log)', async () => {
+    const { engine, url } = await startServer();
+    engine.upsertRepo({ repo: 'demo' });
+    // A client that last saw event 100000 of a database that has since been recreated.
+    const stream = await reader(url, { 'x-admin-token': ADMIN, 'last-event-id': '100000' });
+    engine.createTask({ repo: 'demo', title: 'After the reconnect' });
+    await stream.waitFor((f) => f.length === 1);
+    expect(seqs(stream)).toEqual([2]);
+  });
+
   it('catches up past one page of history', async () => {
     const { engine, url } = await startServer();
     engine.upsertRepo({ repo: 'demo' });

@@ -99,6 +99,16 @@ export function registerEventStream(app: FastifyInstance, options: EventStreamOp
 
     // Under group commit the table may hold this turn's writes before they commit: read after.
     await options.committed?.();
+    // A position past the newest event was read from another log (the database was recreated, or
+    // the client talked to another server): waiting for the sequence to get there would deliver
+    // nothing for as long. Resume from the end of this log instead, and say so.
+    const newest = options.engine.lastEventSeq();
+    if (connection.lastSeq > newest) {
+      reply.raw.write(
+        `: ${after} is past the newest event, ${newest}: resuming after ${newest}\n\n`,
+      );
+      connection.lastSeq = newest;
+    }
     // Catch up from the table, a page at a time, while live events queue in the backlog.
     for (;;) {
       const page = options.engine.events({

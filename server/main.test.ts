@@ -76,6 +76,9 @@ describe('startServer (real network)', () => {
     await fetch(`${server.base}/v1/work`, {
       headers: { authorization: 'Bearer wrong-token-value' },
     });
+    // A client that put a secret in the URL by mistake: the request line is logged masked.
+    await fetch(`${server.base}/v1/admin/state?admin_token=${server.admin.token}&x=1`);
+    await fetch(`${server.base}/healthz?Api%2DKey=${registered.token}`);
     await server.stop();
 
     const log = lines.join('');
@@ -83,6 +86,8 @@ describe('startServer (real network)', () => {
     expect(log).not.toContain(server.admin.token);
     expect(log).not.toContain(registered.token);
     expect(log).not.toContain('wrong-token-value');
+    expect(log).toContain('/v1/admin/state?admin_token=***&x=1');
+    expect(log).toContain('/healthz?Api%2DKey=***');
   });
 
   it('finishes every accepted write before stopping, so none is lost', async () => {

@@ -90,6 +90,15 @@ export async function startServer(
         'req.headers["x-admin-token"]',
         'req.headers["x-viewer-token"]',
       ],
+      // The server reads no secret from a URL, but a client may still put one there by mistake
+      // (`?token=…`): the request line is logged with such values masked.
+      serializers: {
+        req: (request: { method: string; url: string; ip?: string }) => ({
+          method: request.method,
+          url: maskSecretsInUrl(request.url),
+          remoteAddress: request.ip,
+        }),
+      },
       ...(options.logStream ? { stream: options.logStream } : {}),
     },
   });
@@ -140,6 +149,32 @@ export async function startServer(
     })());
 
   return { app, engine, config, base, admin, stop };
+}
+
+/** A query parameter whose name says it holds a secret. */
+const SECRET_PARAM = /token|secret|key|password|auth/i;
+
+/** `url` with the values of query parameters named like secrets replaced by `***`. */
+export function maskSecretsInUrl(url: string): string {
+  const mark = url.indexOf('?');
+  if (mark < 0) return url;
+  const query = url
+    .slice(mark + 1)
+    .split('&')
+    .map((pair) => {
+      const eq = pair.indexOf('=');
+      const name = eq < 0 ? pair : pair.slice(0, eq);
+      return eq >= 0 && SECRET_PARAM.test(decodeURIComponentSafe(name)) ? `${name}=***` : pair;
+    });
+  return `${url.slice(0, mark)}?${query.join('&')}`;
+}
+
+function decodeURIComponentSafe(text: string): string {
+  try {
+    return decodeURIComponent(text.replace(/\+/g, ' '));
+  } catch {
+    return text;
+  }
 }
 
 /** The server could not listen where it was told to: said in the words of its settings. */

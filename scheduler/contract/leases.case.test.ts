@@ -156,6 +156,11 @@ export function leaseCases(makeDriver: DriverFactory): void {
         );
 
         expect(error.code).toBe('stale_lease');
+        // It names the epoch that was wrong, not the lease that is still current.
+        expect(error.message).toBe(
+          `Epoch ${lease.epoch + 1} is not the current lease of task ${taskId} (epoch ${lease.epoch}); the write was not applied.`,
+        );
+        expect(error.details).toMatchObject({ epoch: lease.epoch + 1, current_epoch: lease.epoch });
         expect(snapshot(h, taskId)).toEqual(before);
       });
 
