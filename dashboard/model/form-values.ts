@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { plainIssue } from '../../protocol/issue-text.ts';
 
 /** Per-field messages for a form: the first problem of each top-level field. */
 export type FieldErrors = Record<string, string>;
@@ -31,7 +32,7 @@ export function validateWith<S extends z.ZodType>(
   if (!result.success) {
     for (const issue of result.error.issues) {
       const field = String(issue.path[0] ?? 'form');
-      errors[field] ??= issue.message;
+      errors[field] ??= plainIssue(issue, candidate);
     }
   }
   return Object.keys(errors).length > 0

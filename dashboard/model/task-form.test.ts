@@ -80,7 +80,7 @@ describe('the new-task form', () => {
     expect(errors.priority).toBe('must be a whole number');
     expect(errors.depends_on).toBe('each task may be named once');
     expect(errors.tier).toMatch(/3/);
-    expect(errors.max_attempts).toBe('Too small: expected number to be >=1');
+    expect(errors.max_attempts).toBe('must be at least 1');
   });
 
   it('adds a picked dependency once, at the end, and removes one', () => {

@@ -26,7 +26,7 @@ describe("changing a worker's trust tier", () => {
   it('refuses a reason longer than the protocol allows', () => {
     expect(toTrustTierRequest(alice, 'untrusted', 'x'.repeat(1001))).toEqual({
       ok: false,
-      errors: { reason: 'Too big: expected string to have <=1000 characters' },
+      errors: { reason: 'must be at most 1000 characters' },
     });
   });
 });

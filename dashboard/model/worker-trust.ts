@@ -1,4 +1,5 @@
 import { TRUST_TIERS, type TrustTier } from '../../protocol/common.ts';
+import { plainIssue } from '../../protocol/issue-text.ts';
 import { reputationText } from '../../protocol/worker-text.ts';
 import { TrustTierRequest, type Worker } from '../../protocol/workers.ts';
 import type { FormResult } from './form-values.ts';
@@ -26,7 +27,9 @@ export function toTrustTierRequest(
         reason:
           reason.trim() === ''
             ? 'give a reason: the audit log keeps it with the change'
-            : (parsed.error.issues[0]?.message ?? 'not a valid reason'),
+            : parsed.error.issues[0]
+              ? plainIssue(parsed.error.issues[0], { tier, reason })
+              : 'not a valid reason',
       },
     };
   }

@@ -33,7 +33,7 @@ export interface ImportPreview {
 
 /**
  * Reads a YAML import file with the same parser and the same `TaskImportItem` validation as
- * `owp tasks import`, so the page and the CLI accept and refuse the same files.
+ * `owp admin import`, so the page and the CLI accept and refuse the same files.
  */
 export function previewImport(text: string): ImportPreview {
   let parsed: ReturnType<typeof parseImportFile>;

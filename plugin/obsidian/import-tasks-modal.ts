@@ -10,7 +10,7 @@ export function yamlFiles(app: App): TFile[] {
 
 /**
  * "Import tasks from a YAML file": pick one of the vault's `.yaml`/`.yml` files (a list of tasks, as
- * `owp tasks import` reads) and the repo the tasks go to. Each task gets its note.
+ * `owp admin import` reads) and the repo the tasks go to. Each task gets its note.
  */
 export class ImportTasksModal extends Modal {
   private chosen: TFile | null;

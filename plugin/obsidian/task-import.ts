@@ -19,7 +19,7 @@ export class ImportFileError extends Error {
 }
 
 /**
- * Reads a YAML task list — the same format as `owp tasks import`: a list of tasks without a repo,
+ * Reads a YAML task list — the same format as `owp admin import`: a list of tasks without a repo,
  * each checked against the protocol's `TaskImportItem` — into create requests for `repo`. Every
  * bad item is reported, not only the first, so one look at the notice is enough to fix the file.
  * `parseYaml` is injected: the glue passes Obsidian's, tests the `yaml` package's.

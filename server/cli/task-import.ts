@@ -2,6 +2,7 @@ import { isSeq, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import type { OwpClient } from '../../protocol/client.ts';
 import { OwpError } from '../../protocol/errors.ts';
+import { plainIssueWithPath } from '../../protocol/issue-text.ts';
 import { TaskImportItem } from '../../protocol/tasks.ts';
 
 export type ImportItem = z.output<typeof TaskImportItem>;
@@ -60,9 +61,7 @@ export function parseImportFile(text: string): ParsedImport {
     };
     const result = TaskImportItem.safeParse(raw);
     if (!result.success) {
-      const message = result.error.issues
-        .map((issue) => (issue.path.length ? `${issue.path.join('.')}: ` : '') + issue.message)
-        .join('; ');
+      const message = result.error.issues.map((issue) => plainIssueWithPath(issue, raw)).join('; ');
       problems.push({ ...where, message });
       return;
     }
