@@ -71,7 +71,18 @@ describe('analytics and the audit log in the dashboard', () => {
     });
     await signIn(page, 'Admin', ADMIN_TOKEN);
 
-    await page.getByRole('tab', { name: 'Analytics' }).click();
+    // The tabs follow the keyboard: arrows, Home and End move the selection and the focus.
+    await page.getByRole('tab', { name: 'Pool' }).focus();
+    await page.keyboard.press('End');
+    await page.getByRole('tab', { name: 'Audit log', selected: true }).waitFor();
+    await page.keyboard.press('ArrowRight'); // wraps round
+    await page.getByRole('tab', { name: 'Pool', selected: true }).waitFor();
+    await page.keyboard.press('ArrowRight');
+    const analyticsTab = page.getByRole('tab', { name: 'Analytics', selected: true });
+    await analyticsTab.waitFor();
+    await expect(analyticsTab.evaluate((el) => el === document.activeElement)).resolves.toBe(true);
+    await expect(analyticsTab.getAttribute('aria-controls')).resolves.toBe('panel-analytics');
+    await page.getByRole('tabpanel', { name: 'Analytics' }).waitFor();
     const analytics = page.getByTestId('analytics-panel');
     await expect(analytics.getByLabel('Repo for analytics').inputValue()).resolves.toBe(
       'owner/app',

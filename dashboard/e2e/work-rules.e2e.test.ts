@@ -114,6 +114,8 @@ describe('OWP v1 work rules in the dashboard', () => {
     await expect(form.locator('#task-depends_on-error').textContent()).resolves.toBe(
       'No task with id t_nope; a task can depend only on existing tasks.',
     );
+    // Said once, next to its field: not again for the whole form.
+    await expect(form.getByText(/No task with id t_nope/).count()).resolves.toBe(1);
 
     await form.getByRole('button', { name: 'Remove dependency t_nope' }).click();
     await form.getByLabel('Pick an open task').selectOption(schemaId);
