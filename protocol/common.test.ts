@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findMalformedInput, MAX_INPUT_DEPTH } from './common.ts';
+import { findMalformedInput, MAX_INPUT_DEPTH, RepoKey } from './common.ts';
 
 const unicode = (path: string) => ({ path, message: 'must be valid Unicode text' });
 
@@ -44,5 +44,19 @@ describe('findMalformedInput', () => {
 
   it('answers, not throws, for nesting far beyond the stack', () => {
     expect(findMalformedInput(nested(100_000))?.message).toMatch(/nest deeper/);
+  });
+});
+
+describe('RepoKey', () => {
+  it('takes `name` and `owner/name`, dots inside names included', () => {
+    for (const key of ['demo', 'acme/web', 'acme/web.site', '.github', 'a/..b']) {
+      expect(RepoKey.safeParse(key).success, key).toBe(true);
+    }
+  });
+
+  it('refuses `.` and `..` as a part: no HTTP client could reach such a repo again', () => {
+    for (const key of ['.', '..', './..', 'acme/..', '../web', 'acme/.']) {
+      expect(RepoKey.safeParse(key).success, key).toBe(false);
+    }
   });
 });

@@ -12,7 +12,12 @@ export const RepoKey = z
   .string()
   .min(1)
   .max(200)
-  .regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)?$/, 'a repo key is `name` or `owner/name`');
+  .regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)?$/, 'a repo key is `name` or `owner/name`')
+  // `.` and `..` are path steps to every HTTP client, which drops them from the URL: such a repo
+  // could be made but never reached again at /v1/admin/repos/{key}.
+  .refine((key) => key.split('/').every((part) => part !== '.' && part !== '..'), {
+    message: 'a repo key part may not be `.` or `..`',
+  });
 
 /** A skill name; matched case-insensitively, stored lower-case. */
 export const Skill = z.string().trim().min(1).max(64);

@@ -323,6 +323,21 @@ describe('owp against a real server', () => {
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/^owp: .+ \(invalid_transition\)\n$/);
     await admin(['admin', 'resume', aliceWork.worker_id]);
+
+    // She takes it again and opens its PR; the admin records the merge she did not report.
+    const back = JSON.parse((await asWorker(configA(), ['--json', 'worker', 'next'])).stdout);
+    expect(back.leases.map((l: { task_id: string }) => l.task_id)).toContain(faq);
+    await asWorker(configA(), ['worker', 'status', faq, 'in_progress']);
+    await asWorker(configA(), [
+      'worker',
+      'status',
+      faq,
+      'pr_opened',
+      '--pr-url',
+      'https://github.com/demo/demo/pull/8',
+    ]);
+    const merged = await admin(['admin', 'merge', faq]);
+    expect(merged).toMatchObject({ code: 0, stdout: `task ${faq} is now merged\n` });
   });
 
   it('fails with the server message and code, exit 1, and never prints a token', async () => {
@@ -414,7 +429,7 @@ describe('owp against a real server', () => {
       env: { OWP_DB_PATH: server.config.OWP_DB_PATH },
     });
     expect(state.code).toBe(0);
-    expect(JSON.parse(state.stdout)).toHaveProperty('tasks_merged', 1);
+    expect(JSON.parse(state.stdout)).toHaveProperty('tasks_merged', 2);
 
     // That file belongs to a server on this machine: it is not offered to another host.
     const remote = await owp(['--url', 'http://owp.example.invalid', 'admin', 'state'], {

@@ -186,6 +186,7 @@ export function addAdminCommands(program: Command, contextOf: ContextOf): Comman
   for (const [name, route, verb] of [
     ['requeue', 'requeueTask', 'take a task back from its worker and queue it again'],
     ['cancel', 'cancelTask', 'cancel a task that has not finished'],
+    ['merge', 'mergeTask', "record that a task's PR was merged (when its worker did not)"],
   ] as const) {
     admin
       .command(name)
