@@ -447,7 +447,6 @@ function authenticate(
   throw new OwpError('unauthorized', 'This endpoint needs the X-Admin-Token header.');
 }
 
-/** What makes two requests "the same" for an Idempotency-Key replay. */
 /**
  * What makes two requests the same for an Idempotency-Key: method, URL and body. The body as JSON
  * with its object keys sorted, so a client that builds the same body in another key order (a
