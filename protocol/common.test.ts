@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findMalformedInput, MAX_INPUT_DEPTH, RepoKey } from './common.ts';
+import { findMalformedInput, MAX_INPUT_DEPTH, oneLine, RepoKey } from './common.ts';
 
 const unicode = (path: string) => ({ path, message: 'must be valid Unicode text' });
 
@@ -58,5 +58,49 @@ describe('RepoKey', () => {
     for (const key of ['.', '..', './..', 'acme/..', '../web', 'acme/.']) {
       expect(RepoKey.safeParse(key).success, key).toBe(false);
     }
+  });
+});
+
+describe('oneLine (titles, names, skills, areas)', () => {
+  const title = oneLine(300);
+
+  it('takes any visible text, trimmed: letters of every script, digits, punctuation, emoji', () => {
+    for (const text of [
+      'Fix login',
+      '  padded  ',
+      'ログインを直す',
+      '42',
+      '?',
+      '🚀',
+      'naïve café',
+    ]) {
+      expect(title.parse(text), text).toBe(text.trim());
+    }
+  });
+
+  it('refuses control characters anywhere: NUL, tab, line breaks, DEL, C1', () => {
+    for (const text of ['a\u0000b', 'a\tb', 'first\nsecond', 'a\rb', 'a\u007fb', 'a\u0085b']) {
+      const result = title.safeParse(text);
+      expect(result.success, JSON.stringify(text)).toBe(false);
+      expect(result.error?.issues[0]?.message).toMatch(/one line without control characters/);
+    }
+  });
+
+  it('refuses text with nothing to see: zero-width and other invisible characters alone', () => {
+    for (const text of ['\u200b', '\u200b\u200c\u200d', '\u2060', '\ufeff\u200b', '\u0301']) {
+      const result = title.safeParse(text);
+      expect(result.success, JSON.stringify(text)).toBe(false);
+      expect(result.error?.issues.map((issue) => issue.message)).toContain(
+        'must contain a visible character',
+      );
+    }
+    // …but an invisible character inside visible text is left alone.
+    expect(title.parse('a\u200bb')).toBe('a\u200bb');
+  });
+
+  it('still refuses empty and over-long text', () => {
+    expect(title.safeParse('   ').success).toBe(false);
+    expect(oneLine(3).safeParse('abcd').success).toBe(false);
+    expect(oneLine(3).parse('abc')).toBe('abc');
   });
 });

@@ -19,11 +19,33 @@ export const RepoKey = z
     message: 'a repo key part may not be `.` or `..`',
   });
 
+// eslint-disable-next-line no-control-regex -- control characters are exactly what is refused.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+/** A letter, digit, punctuation mark or symbol: something a reader can see. */
+const VISIBLE = /[\p{L}\p{N}\p{P}\p{S}]/u;
+
+/**
+ * A name shown on one line — a title, a worker's name, a skill, an area: trimmed, at least one
+ * visible character (a title of zero-width spaces would show as nothing on every board), and no
+ * control characters (a NUL or a line break has no place in a name, a note's file name or a log).
+ */
+export function oneLine(max: number) {
+  return z
+    .string()
+    .trim()
+    .min(1)
+    .max(max)
+    .refine((text) => !CONTROL.test(text), {
+      message: 'must be one line without control characters (tabs, line breaks, NUL)',
+    })
+    .refine((text) => VISIBLE.test(text), { message: 'must contain a visible character' });
+}
+
 /** A skill name; matched case-insensitively, stored lower-case. */
-export const Skill = z.string().trim().min(1).max(64);
+export const Skill = oneLine(64);
 export const Skills = z.array(Skill).max(50);
 
-export const Area = z.string().trim().min(1).max(100);
+export const Area = oneLine(100);
 export const RiskTier = z.int().min(0).max(3);
 
 /** Lease and heartbeat TTLs: from ten seconds (agents) to a week (people). */

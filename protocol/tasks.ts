@@ -10,9 +10,10 @@ import {
   Timestamp,
   TtlSeconds,
   WorkerId,
+  oneLine,
 } from './common.ts';
 
-const Title = z.string().trim().min(1).max(300);
+const Title = oneLine(300);
 const Description = z.string().max(100_000);
 const EstimatePoints = z.int().min(1).max(100);
 const Priority = z.int().min(0).max(1000);

@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { Skills, Timestamp, TrustTier, WorkerId, WorkerReportedStatus } from './common.ts';
+import { Skills, Timestamp, TrustTier, WorkerId, WorkerReportedStatus, oneLine } from './common.ts';
 
 /** `POST /v1/workers/register` (no auth). */
 export const RegisterWorkerRequest = z
   .object({
-    name: z.string().trim().min(1).max(120),
+    name: oneLine(120),
     github_handle: z.string().trim().min(1).max(39).nullish(),
     skills: Skills.default([]),
     capacity_points: z.int().min(1).max(100).default(5),

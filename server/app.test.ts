@@ -286,6 +286,37 @@ describe('text that cannot be stored', () => {
     expect(engine.listTasks().tasks).toEqual([]);
   });
 
+  it('refuses a title or worker name with a control character or nothing visible, naming the field', async () => {
+    const { app, admin, engine } = setup();
+    engine.upsertRepo({ repo: 'demo' });
+    for (const title of ['line one\nline two', 'nul\u0000inside', '\u200b\u200b']) {
+      const res = await app.inject({
+        method: 'POST',
+        url: '/v1/admin/tasks',
+        headers: admin,
+        payload: { repo: 'demo', title },
+      });
+      expect(res.statusCode, JSON.stringify(title)).toBe(400);
+      expect(res.json().error).toMatchObject({
+        code: 'validation_failed',
+        details: { issues: [{ path: 'title' }] },
+      });
+    }
+    const register = await app.inject({
+      method: 'POST',
+      url: '/v1/workers/register',
+      payload: { name: 'tab\there' },
+    });
+    expect(register.statusCode).toBe(400);
+    expect(register.json().error.details.issues).toEqual([
+      {
+        path: 'name',
+        message: 'must be one line without control characters (tabs, line breaks, NUL)',
+      },
+    ]);
+    expect(engine.listTasks().tasks).toEqual([]);
+  });
+
   it('refuses a body nested thousands deep with a 400, on an open route and an authenticated one', async () => {
     const { app, engine } = setup();
     // ~8 KB: far under the body limit, far over the depth any walk of it could recurse.
