@@ -42,9 +42,13 @@ async function startTestServer(dir = tempDir()): Promise<Server> {
 
 class Capture {
   text = '';
-  constructor(readonly isTTY = false) {}
+  constructor(
+    readonly isTTY = false,
+    private readonly onWrite?: (text: string) => void,
+  ) {}
   write(chunk: string) {
     this.text += chunk;
+    this.onWrite?.(this.text);
     return true;
   }
 }
@@ -57,12 +61,14 @@ interface RunOptions {
   signal?: AbortSignal;
   /** Sees stdout as it grows, for the long-running commands. */
   stdout?: Capture;
+  /** Called with all of stderr so far, after each write. */
+  onStderr?: (text: string) => void;
 }
 
 /** Runs `owp ARGS…` in-process and returns what a shell would see. */
 async function owp(args: string[], options: RunOptions = {}) {
   const stdout = options.stdout ?? new Capture();
-  const stderr = new Capture(options.ttyStderr);
+  const stderr = new Capture(options.ttyStderr, options.onStderr);
   const io: CliIo = {
     stdout,
     stderr,
@@ -477,6 +483,56 @@ describe('owp against a real server', () => {
     });
     expect(missingRepo.code).toBe(1);
     expect(missingRepo.stderr).toBe('owp: No repo ghost. (repo_not_found)\n');
+  });
+
+  it('says how to finish an import that stopped part-way, and --from sends only the rest', async () => {
+    await admin(['admin', 'repo', 'halves']);
+    writeFileSync(join(dir, 'halves.yaml'), IMPORT_FILE);
+    // Interrupted (Ctrl-C) once the first item is created, as the progress bar shows.
+    const interrupt = new AbortController();
+    const stdout = new Capture();
+    const stopped = await owp(
+      ['--url', server.base, 'admin', 'import', 'halves.yaml', '--repo', 'halves'],
+      {
+        cwd: dir,
+        env: { OWP_ADMIN_TOKEN: server.admin.token },
+        ttyStderr: true,
+        stdout,
+        signal: interrupt.signal,
+        onStderr: (text) => {
+          if (text.includes(' 1/3 ')) interrupt.abort();
+        },
+      },
+    );
+    expect(stopped.code).toBe(1);
+    expect(stopped.stdout).toBe('imported 1 of 3 tasks into halves\n');
+    expect(stopped.stderr).toContain(
+      'owp: import stopped at item 2 "Parser: handle empty input": interrupted\n' +
+        'owp: item 1 was sent; to send the rest: owp admin import halves.yaml --repo halves --from 2',
+    );
+
+    const rest = await admin(
+      ['admin', 'import', 'halves.yaml', '--repo', 'halves', '--from', '2'],
+      {
+        cwd: dir,
+      },
+    );
+    expect(rest).toMatchObject({ code: 0 });
+    expect(rest.stdout).toBe('imported 2 of 2 tasks into halves (items 2–3 of halves.yaml)\n');
+    const tasks = await admin(['--json', 'admin', 'tasks', '--repo', 'halves']);
+    expect(
+      JSON.parse(tasks.stdout)
+        .tasks.map((t: { title: string }) => t.title)
+        .sort(),
+    ).toEqual(['Docs: Add quickstart to README', 'Docs: FAQ', 'Parser: handle empty input']);
+
+    const past = await admin(
+      ['admin', 'import', 'halves.yaml', '--repo', 'halves', '--from', '4'],
+      {
+        cwd: dir,
+      },
+    );
+    expect(past).toMatchObject({ code: 1, stderr: 'owp: --from 4: halves.yaml holds 3 items\n' });
   });
 
   it('offers, trust tiers, reputation, dependencies and dead letters from the command line', async () => {

@@ -84,6 +84,11 @@ export interface ImportResult {
   failed: Array<{ item: number; title: string; code: string; message: string }>;
   /** Why the run stopped before every item was sent (interrupt, network), or null. */
   stopped: string | null;
+  /**
+   * When it stopped: the item it stopped at (not known to be created: a connection lost after the
+   * request was sent may have created it), the first a run to finish the job would send.
+   */
+  stoppedAt: number | null;
 }
 
 /**
@@ -94,25 +99,33 @@ export async function createImportedTasks(
   client: OwpClient,
   repo: string,
   items: readonly ImportItem[],
-  options: { signal: AbortSignal; onProgress: (done: number, result: ImportResult) => void },
+  options: {
+    signal: AbortSignal;
+    onProgress: (done: number, result: ImportResult) => void;
+    /** The file's number for `items[0]`, when a run resumes part-way through a file (default 1). */
+    firstItem?: number;
+  },
 ): Promise<ImportResult> {
-  const result: ImportResult = { created: [], failed: [], stopped: null };
+  const result: ImportResult = { created: [], failed: [], stopped: null, stoppedAt: null };
+  const firstItem = options.firstItem ?? 1;
   for (const [index, item] of items.entries()) {
     if (options.signal.aborted) {
       result.stopped = 'interrupted';
+      result.stoppedAt = firstItem + index;
       break;
     }
     try {
       const created = await client.call('createTask', { body: { ...item, repo } });
-      result.created.push({ item: index + 1, task_id: created.task_id, title: item.title });
+      result.created.push({ item: firstItem + index, task_id: created.task_id, title: item.title });
     } catch (error) {
       if (!(error instanceof OwpError)) {
         // The server is gone or we were interrupted: later items would fail the same way.
         result.stopped = error instanceof Error ? error.message : String(error);
+        result.stoppedAt = firstItem + index;
         break;
       }
       result.failed.push({
-        item: index + 1,
+        item: firstItem + index,
         title: item.title,
         code: error.code,
         message: error.message,

@@ -169,8 +169,13 @@ export function addAdminCommands(program: Command, contextOf: ContextOf): Comman
     .description('create tasks from a YAML file (a list of tasks without their repo)')
     .argument('<file>', 'the YAML file')
     .requiredOption('--repo <repo>', 'the repo the tasks go to')
+    .option(
+      '--from <item>',
+      'start at this item (counting from 1), to finish an import that stopped part-way',
+      intArg(1, 1_000_000),
+    )
     .action(async (file: string, options, command: Command) => {
-      await importTasks(contextOf(command), file, options.repo);
+      await importTasks(contextOf(command), file, options.repo, options.from ?? 1);
     });
 
   admin
@@ -322,11 +327,22 @@ function contractFrom(
   return given.length ? (Object.fromEntries(given) as RepoContract) : undefined;
 }
 
+/** What an import that started at item `from` and stopped at item `at` had sent. */
+function sentBefore(from: number, at: number): string {
+  if (at === from) return 'nothing was sent';
+  return at - 1 === from ? `item ${from} was sent` : `items ${from}–${at - 1} were sent`;
+}
+
 /**
  * Validates the whole file before sending anything, checks the repo exists (one clear error
  * instead of one per item), then creates the tasks with a progress bar for a person watching.
  */
-async function importTasks(ctx: CliContext, file: string, repo: string): Promise<void> {
+async function importTasks(
+  ctx: CliContext,
+  file: string,
+  repo: string,
+  from: number,
+): Promise<void> {
   const path = resolve(ctx.io.cwd, file);
   let text: string;
   try {
@@ -351,27 +367,33 @@ async function importTasks(ctx: CliContext, file: string, repo: string): Promise
       `${problems.length} of ${problems.length + items.length} items in ${file} are invalid; nothing was sent`,
     );
   }
+  if (from > items.length) {
+    throw new CliError(`--from ${from}: ${file} holds ${items.length} items`);
+  }
   for (const warning of warnings) ctx.note(`owp: warning: ${where(warning)}: ${warning.message}`);
 
   const client = ctx.adminClient();
   await client.call('getRepo', { params: { '*': repo } });
 
+  const toSend = items.slice(from - 1);
   const stderr = ctx.io.stderr;
   const counts = (r: ImportResult) => `${r.created.length} created, ${r.failed.length} failed`;
-  const result = await createImportedTasks(client, repo, items, {
+  const result = await createImportedTasks(client, repo, toSend, {
     signal: ctx.io.signal,
+    firstItem: from,
     onProgress: (done, soFar) => {
-      if (stderr.isTTY) stderr.write(`\r${progressBar(done, items.length)}  ${counts(soFar)}`);
+      if (stderr.isTTY) stderr.write(`\r${progressBar(done, toSend.length)}  ${counts(soFar)}`);
     },
   });
   const sent = result.created.length + result.failed.length;
   if (stderr.isTTY) stderr.write('\n');
-  else stderr.write(`import: ${sent}/${items.length} sent, ${counts(result)}\n`);
+  else stderr.write(`import: ${sent}/${toSend.length} sent, ${counts(result)}\n`);
 
   if (ctx.json) {
-    ctx.printJson({ repo, file, total: items.length, ...result });
+    ctx.printJson({ repo, file, total: items.length, from, ...result });
   } else {
-    ctx.print(`imported ${result.created.length} of ${items.length} tasks into ${repo}`);
+    const range = from === 1 ? '' : ` (items ${from}–${items.length} of ${file})`;
+    ctx.print(`imported ${result.created.length} of ${toSend.length} tasks into ${repo}${range}`);
     if (result.failed.length > 0) {
       ctx.print(
         formatTable(result.failed, [
@@ -382,9 +404,20 @@ async function importTasks(ctx: CliContext, file: string, repo: string): Promise
       );
     }
   }
-  if (result.stopped) throw new CliError(`import stopped after ${sent} items: ${result.stopped}`);
+  if (result.stopped) {
+    // The item it stopped at may have been created (the answer lost on the way back): say so,
+    // rather than let a re-run of the whole file create everything before it twice.
+    const at = result.stoppedAt!;
+    const title = cellText(items[at - 1]!.title);
+    throw new CliError(
+      `import stopped at item ${at} "${title}": ${result.stopped}\n` +
+        `owp: ${sentBefore(from, at)}; to send the rest: ` +
+        `owp admin import ${file} --repo ${repo} --from ${at}` +
+        ` (first check that "${title}" is not in ${repo} already)`,
+    );
+  }
   if (result.failed.length > 0) {
-    throw new CliError(`${result.failed.length} of ${items.length} tasks were not created`);
+    throw new CliError(`${result.failed.length} of ${toSend.length} tasks were not created`);
   }
 }
 
