@@ -24,6 +24,8 @@ export function updateStatus(
   taskId: string,
   req: z.output<typeof StatusUpdateRequest>,
 ): TaskRow {
+  const ended = repeatedFinalReport(ctx, workerId, taskId, req);
+  if (ended) return ended;
   const task = requireLeaseHolder(ctx, workerId, taskId, req.lease_id, req.epoch);
   if (task.status === req.status) {
     // A retried or repeated report: nothing to move; record a new artifact if one came.
@@ -35,6 +37,41 @@ export function updateStatus(
     message: req.message ?? null,
     artifact: req.artifact ?? null,
   });
+}
+
+/**
+ * `merged` again from the worker whose lease it ended — a client that lost the first answer and
+ * retries, as a v0.1 client without an Idempotency-Key must: answered with the task as it is,
+ * like any other repeated report, rather than 409 for a lease the first report itself ended.
+ * The same when an admin recorded the merge first. Anything else about a finished task still
+ * goes through the lease checks and is refused there.
+ */
+function repeatedFinalReport(
+  ctx: EngineContext,
+  workerId: string,
+  taskId: string,
+  req: z.output<typeof StatusUpdateRequest>,
+): TaskRow | null {
+  const task = findTask(ctx.driver, taskId);
+  if (
+    !task ||
+    task.status !== req.status ||
+    task.status !== 'merged' ||
+    task.lease_id !== null ||
+    task.assignee !== workerId ||
+    (req.epoch !== undefined && req.epoch !== task.lease_epoch)
+  ) {
+    return null;
+  }
+  if (req.lease_id !== undefined) {
+    // The lease named must be the task's last one, and this worker's.
+    const lease = ctx.driver.get<{ worker_id: string; epoch: number }>(
+      'SELECT worker_id, epoch FROM leases WHERE id = $id AND task_id = $task',
+      { id: req.lease_id, task: taskId },
+    );
+    if (lease?.worker_id !== workerId || lease.epoch !== task.lease_epoch) return null;
+  }
+  return task;
 }
 
 /** Extends one lease by its TTL. */
@@ -186,9 +223,11 @@ function requireLeaseHolder(
 function staleLease(task: TaskRow, leaseId: string | undefined, epoch?: number): OwpError {
   const named = leaseId ? `The lease ${leaseId}` : 'The lease';
   const message =
-    epoch === undefined
-      ? `${named} on task ${task.id} is no longer current (the current lease is epoch ${task.lease_epoch}); the write was not applied.`
-      : `Epoch ${epoch} is not the current lease of task ${task.id} (epoch ${task.lease_epoch}); the write was not applied.`;
+    task.lease_id === null
+      ? `${named} on task ${task.id} has ended: the task is ${task.status} and holds no lease now; the write was not applied.`
+      : epoch === undefined
+        ? `${named} on task ${task.id} is no longer current (the current lease is epoch ${task.lease_epoch}); the write was not applied.`
+        : `Epoch ${epoch} is not the current lease of task ${task.id} (epoch ${task.lease_epoch}); the write was not applied.`;
   return new OwpError('stale_lease', message, {
     task_id: task.id,
     lease_id: leaseId ?? null,

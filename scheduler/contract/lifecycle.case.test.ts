@@ -205,7 +205,8 @@ const EXPECTED: Record<StartingStatus, Record<MoveName, Outcome>> = {
     in_progress: FINAL,
     blocked: FINAL,
     pr_opened: FINAL,
-    merged: FINAL,
+    // The holder's report agrees with what happened: a retry whose first answer was lost.
+    merged: NO_OP,
     release: refusedWith('stale_lease'),
     cancel: FINAL,
     requeue: FINAL,
@@ -400,6 +401,62 @@ export function lifecycleCases(makeDriver: DriverFactory): void {
         expect(answer).toEqual(before);
         expect(h.engine.getTask(taskId)).toEqual(before);
         expect(h.engine.events({ after: seq })).toEqual([]);
+      });
+
+      it('answers a retried merged report with the task as it is: the first report ended the lease', async () => {
+        const { h, workerId, taskId, leaseId } = await taskIn(makeDriver, 'pr_opened');
+        h.engine.updateStatus(workerId, taskId, { status: 'merged', lease_id: leaseId });
+        const merged = h.engine.getTask(taskId);
+        const seq = lastSeq(h);
+
+        // v0.1 (no lease named), v1 (the lease named, with its epoch): the same answer, no write.
+        expect(h.engine.updateStatus(workerId, taskId, { status: 'merged' })).toEqual(merged);
+        expect(
+          h.engine.updateStatus(workerId, taskId, {
+            status: 'merged',
+            lease_id: leaseId,
+            epoch: 1, // the first and only lease
+          }),
+        ).toEqual(merged);
+        expect(h.engine.getTask(taskId)).toEqual(merged);
+        expect(h.engine.events({ after: seq })).toEqual([]);
+
+        // Anything else about the finished task is still refused.
+        expect(
+          owpErrorFrom(() => h.engine.updateStatus(workerId, taskId, { status: 'in_progress' })),
+        ).toMatchObject({
+          code: 'invalid_transition',
+          message: expect.stringMatching(/lease has ended/),
+        });
+        const stale = owpErrorFrom(() =>
+          h.engine.updateStatus(workerId, taskId, {
+            status: 'merged',
+            epoch: 2,
+          }),
+        );
+        expect(stale.code).toBe('stale_lease');
+        expect(h.engine.events({ after: seq })).toEqual([]);
+        const bob = h.onlineWorker({ name: 'Bob' });
+        const afterBob = lastSeq(h);
+        expect(
+          owpErrorFrom(() => h.engine.updateStatus(bob, taskId, { status: 'merged' })).code,
+        ).toBe('not_lease_holder');
+        expect(h.engine.events({ after: afterBob })).toEqual([]);
+      });
+
+      it('answers the holder reporting merged after an admin recorded the merge', async () => {
+        const { h, workerId, taskId } = await taskIn(makeDriver, 'merged');
+        const merged = h.engine.getTask(taskId);
+        const seq = lastSeq(h);
+        expect(h.engine.updateStatus(workerId, taskId, { status: 'merged' })).toEqual(merged);
+        expect(h.engine.events({ after: seq })).toEqual([]);
+      });
+
+      it('says a lease has ended, not that another is current, when its task holds none', async () => {
+        const { h, workerId, leaseId } = await taskIn(makeDriver, 'merged');
+        const error = owpErrorFrom(() => h.engine.renewLease(workerId, leaseId));
+        expect(error.code).toBe('stale_lease');
+        expect(error.message).toMatch(/has ended: the task is merged and holds no lease now/);
       });
 
       it('records only the new artifact when a repeated report carries one', async () => {
