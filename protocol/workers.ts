@@ -5,7 +5,7 @@ import { Skills, Timestamp, TrustTier, WorkerId, WorkerReportedStatus, oneLine }
 export const RegisterWorkerRequest = z
   .object({
     name: oneLine(120),
-    github_handle: z.string().trim().min(1).max(39).nullish(),
+    github_handle: oneLine(39).nullish(),
     skills: Skills.default([]),
     capacity_points: z.int().min(1).max(100).default(5),
     max_concurrent_tasks: z.int().min(1).max(20).default(2),

@@ -59,8 +59,12 @@ const HISTORY_TYPES = ['repo.upserted', 'task.created', 'task.status_changed', .
  */
 export function analyticsPeriod(query: AnalyticsFilter, now: number): Period {
   const to = query.until === undefined ? now + 1 : Date.parse(query.until);
-  const from =
-    query.since === undefined ? to - DEFAULT_ANALYTICS_PERIOD_MS : Date.parse(query.since);
+  // Nothing is older than 1970 (times are milliseconds since then), and a period reaching further
+  // back would be reported with a negative year, which no ISO 8601 reader takes.
+  const from = Math.max(
+    0,
+    query.since === undefined ? to - DEFAULT_ANALYTICS_PERIOD_MS : Date.parse(query.since),
+  );
   if (from >= to) {
     throw new OwpError('validation_failed', 'since must be before until.', {
       issues: [{ path: 'since', message: 'must be before until' }],

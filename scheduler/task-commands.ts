@@ -224,10 +224,13 @@ const encodeCursor = (row: TaskRow): string =>
 
 function decodeCursor(cursor: string): { created_at: number; id: string } {
   try {
-    const [at, ...rest] = atob(cursor).split(':');
+    const [at = '', ...rest] = atob(cursor).split(':');
     const created_at = Number(at);
-    if (!Number.isSafeInteger(created_at) || rest.length === 0) throw new Error('bad cursor');
-    return { created_at, id: rest.join(':') };
+    const id = rest.join(':');
+    if (!/^\d+$/.test(at) || !Number.isSafeInteger(created_at) || id === '') {
+      throw new Error('bad cursor');
+    }
+    return { created_at, id };
   } catch {
     throw new OwpError('validation_failed', 'The cursor is not one this server issued.', {
       cursor,

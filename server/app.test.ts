@@ -314,6 +314,13 @@ describe('text that cannot be stored', () => {
         message: 'must be one line without control characters (tabs, line breaks, NUL)',
       },
     ]);
+    const handle = await app.inject({
+      method: 'POST',
+      url: '/v1/workers/register',
+      payload: { name: 'x', github_handle: 'a\u0000b\nc' },
+    });
+    expect(handle.statusCode).toBe(400);
+    expect(handle.json().error.details.issues[0].path).toBe('github_handle');
     expect(engine.listTasks().tasks).toEqual([]);
   });
 

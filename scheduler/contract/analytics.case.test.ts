@@ -360,5 +360,22 @@ export function analyticsCases(makeDriver: DriverFactory): void {
       ).toBe('validation_failed');
       expect(h.engine.repoAnalytics('acme/app').tasks_completed).toBe(0);
     });
+
+    it('starts a period no earlier than 1970, so its bounds stay ISO 8601 a client can read', async () => {
+      const h = await harness(makeDriver);
+      h.repo({ repo: 'acme/app' });
+      const early = h.engine.repoAnalytics('acme/app', { until: '1970-01-10T00:00:00Z' });
+      expect(early.since).toBe('1970-01-01T00:00:00.000Z');
+      const ancient = h.engine.repoAnalytics('acme/app', {
+        since: '0001-01-01T00:00:00Z',
+        until: '1970-01-02T00:00:00Z',
+      });
+      expect(ancient.since).toBe('1970-01-01T00:00:00.000Z');
+      // A period that ends before 1970 has nothing in it to count.
+      expect(
+        owpErrorFrom(() => h.engine.repoAnalytics('acme/app', { until: '0000-01-01T00:00:00Z' }))
+          .code,
+      ).toBe('validation_failed');
+    });
   });
 }

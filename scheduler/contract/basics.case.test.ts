@@ -203,6 +203,10 @@ export function basicsCases(makeDriver: DriverFactory): void {
       expect(h.engine.listTasks({ skill: 'GO' }).tasks).toHaveLength(3);
       expect(h.engine.listTasks({ status: 'merged' }).tasks).toEqual([]);
       expectOwpError(() => h.engine.listTasks({ cursor: '!!not-a-cursor' }), 'validation_failed');
+      // Well-formed base64 of something no page ever ends with: refused, not read as page one.
+      for (const forged of [':', '-1:', '1:', ':t_x', '1e3:t_x', ' 5:t_x']) {
+        expectOwpError(() => h.engine.listTasks({ cursor: btoa(forged) }), 'validation_failed');
+      }
     });
 
     it('lists by status, or what one task blocks, through an index rather than every task', async () => {
