@@ -5,7 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -465,6 +465,31 @@ describe('owp against a real server', () => {
     // The saved URL is used when no --url is given.
     const next = await owp(['worker', 'next'], { env });
     expect(next).toMatchObject({ code: 0 });
+
+    // The token goes only to the server that issued it, whatever OWP_URL or --url say.
+    const elsewhere = `http://127.0.0.1:${await freePort()}`;
+    for (const run of [
+      () => owp(['worker', 'next'], { env: { ...env, OWP_URL: elsewhere } }),
+      () => owp(['--url', elsewhere, 'worker', 'status', 't_1', 'in_progress'], { env }),
+    ]) {
+      const refused = await run();
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain(`holds worker w_`);
+      expect(refused.stderr).toContain(`of ${server.base}, not of ${elsewhere}`);
+      expect(refused.stderr).toContain('its token is sent only to the server that issued it');
+    }
+  });
+
+  it('says where an admin token that a server refused was read from', async () => {
+    const cwd = tempDir();
+    mkdirSync(join(cwd, 'data'));
+    writeFileSync(join(cwd, 'data', 'admin-token'), 'a-token-of-another-server-entirely\n');
+    const refused = await owp(['--url', server.base, 'admin', 'state'], { cwd });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toBe(
+      'owp: The admin token is wrong. (unauthorized)\n' +
+        `owp: the admin token was read from ${join(cwd, 'data', 'admin-token')}, the file of the server there; for another server pass --admin-token or set OWP_ADMIN_TOKEN\n`,
+    );
   });
 
   it('draws a progress bar on a terminal and reports failed items after the valid ones', async () => {

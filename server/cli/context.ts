@@ -31,15 +31,16 @@ export class CliContext {
     readonly options: GlobalOptions,
   ) {}
 
+  /** Where the admin token came from when it was read from the server's file, for a 401's hint. */
+  adminTokenFile: string | null = null;
+
   get json(): boolean {
     return this.options.json === true;
   }
 
   /** `--url`, else `OWP_URL`, else the URL saved with the worker's credentials, else the default. */
   serverUrl(saved?: string): string {
-    const url = this.options.url ?? this.io.env.OWP_URL ?? saved ?? DEFAULT_URL;
-    if (!/^https?:\/\/[^/]/.test(url)) throw new UsageError(`--url must be an http(s) URL`);
-    return url.replace(/\/+$/, '');
+    return normalUrl(this.options.url ?? this.io.env.OWP_URL ?? saved ?? DEFAULT_URL);
   }
 
   configPath(): string {
@@ -77,23 +78,35 @@ export class CliContext {
       const dbPath = resolve(this.io.cwd, this.io.env.OWP_DB_PATH || join('data', 'owp.db'));
       const file = join(dirname(dbPath), 'admin-token');
       if (existsSync(file)) token = readFileSync(file, 'utf8').trim() || undefined;
+      if (token) this.adminTokenFile = file;
     }
     if (token) this.secrets.push(token);
     return token;
   }
 
-  /** The saved worker and a client acting as it; a clear error when nobody has registered. */
+  /**
+   * The saved worker and a client acting as it; a clear error when nobody has registered. Its token
+   * goes only to the server that issued it: `--url` or `OWP_URL` naming another one is refused
+   * rather than handed the token (and answered "not valid", which would only mislead).
+   */
   workerClient(): { client: OwpClient; credentials: WorkerCredentials } {
     const path = this.configPath();
     const credentials = readCredentials(path);
     if (!credentials) {
       throw new CliError(`no worker credentials in ${path}; run \`owp worker register\` first`);
     }
+    const saved = normalUrl(credentials.url);
+    const asked = this.options.url ?? this.io.env.OWP_URL;
+    if (asked !== undefined && normalUrl(asked) !== saved) {
+      const from = this.options.url !== undefined ? '--url' : 'OWP_URL';
+      throw new CliError(
+        `${path} holds worker ${credentials.worker_id} of ${saved}, not of ${normalUrl(asked)} (${from}); ` +
+          `its token is sent only to the server that issued it. Drop ${from}, pass --config with a worker of that server, ` +
+          `or edit "url" in ${path} if the server moved`,
+      );
+    }
     this.secrets.push(credentials.token);
-    const client = this.client({
-      baseUrl: this.serverUrl(credentials.url),
-      workerToken: credentials.token,
-    });
+    const client = this.client({ baseUrl: saved, workerToken: credentials.token });
     return { client, credentials };
   }
 
@@ -138,4 +151,10 @@ export function listArg(value: string): string[] {
     .split(',')
     .map((item) => item.trim())
     .filter(Boolean);
+}
+
+/** A server URL as the CLI uses it: http(s), no trailing slash. */
+function normalUrl(url: string): string {
+  if (!/^https?:\/\/[^/]/.test(url)) throw new UsageError(`--url must be an http(s) URL`);
+  return url.replace(/\/+$/, '');
 }

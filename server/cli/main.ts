@@ -15,6 +15,7 @@ import { addServeCommand } from './commands/serve.ts';
 import { addVaultSyncCommand } from './commands/vault-sync.ts';
 import { addWorkerCommands } from './commands/worker.ts';
 import { CliContext, DEFAULT_URL, type GlobalOptions } from './context.ts';
+import { OwpError } from '../../protocol/errors.ts';
 import { EXIT_FAILURE, reportError } from './errors.ts';
 import { processIo, type CliIo } from './io.ts';
 
@@ -63,11 +64,18 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     await buildProgram(io, contexts).parseAsync([...argv], { from: 'user' });
     return 0;
   } catch (error) {
-    return reportError(
+    const code = reportError(
       error,
       io,
       contexts.flatMap((context) => context.secrets),
     );
+    const tokenFile = contexts.find((context) => context.adminTokenFile)?.adminTokenFile;
+    if (tokenFile && error instanceof OwpError && error.code === 'unauthorized') {
+      io.stderr.write(
+        `owp: the admin token was read from ${tokenFile}, the file of the server there; for another server pass --admin-token or set OWP_ADMIN_TOKEN\n`,
+      );
+    }
+    return code;
   }
 }
 
