@@ -15,7 +15,6 @@ export interface ImportRow {
   title: string | null;
   /** Why the item cannot be imported; empty when it can. */
   problem: string | null;
-  warning: string | null;
   /** What happened when it was sent. */
   outcome:
     | { kind: 'pending' }
@@ -44,7 +43,6 @@ export function previewImport(text: string): ImportPreview {
     throw error;
   }
   const problems = new Map(parsed.problems.map((p) => [p.item, p]));
-  const warnings = new Map(parsed.warnings.map((p) => [p.item, p]));
   const total = parsed.items.length + parsed.problems.length;
   const rows: ImportRow[] = [];
   const valid: ImportPreview['valid'] = [];
@@ -57,20 +55,17 @@ export function previewImport(text: string): ImportPreview {
         line: problem.line,
         title: problem.title,
         problem: problem.message,
-        warning: null,
         outcome: { kind: 'pending' },
       });
       continue;
     }
     const task = parsed.items[next++]!;
-    const warning = warnings.get(item);
     valid.push({ item, task });
     rows.push({
       item,
-      line: warning?.line ?? null,
+      line: null,
       title: task.title,
       problem: null,
-      warning: warning?.message ?? null,
       outcome: { kind: 'pending' },
     });
   }

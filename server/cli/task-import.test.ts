@@ -3,7 +3,7 @@ import { ImportFileError, parseImportFile } from './task-import.ts';
 
 describe('parseImportFile', () => {
   it('reads the wire document example with the protocol defaults filled in', () => {
-    const { items, problems, warnings } = parseImportFile(`
+    const { items, problems } = parseImportFile(`
 - title: "Docs: Add quickstart to README"
   description: "Add a concise quickstart section."
   estimate_points: 1
@@ -14,7 +14,6 @@ describe('parseImportFile', () => {
 - title: Fix the parser
 `);
     expect(problems).toEqual([]);
-    expect(warnings).toEqual([]);
     expect(items).toEqual([
       {
         title: 'Docs: Add quickstart to README',
@@ -61,11 +60,31 @@ describe('parseImportFile', () => {
     ]);
   });
 
-  it('warns about fields the protocol does not know instead of dropping them silently', () => {
-    const { items, warnings } = parseImportFile('- title: typo\n  priorty: 5\n');
-    expect(items).toHaveLength(1);
-    expect(warnings).toEqual([
-      { item: 1, line: 1, title: 'typo', message: 'ignored unknown field(s): priorty' },
+  it('refuses fields the protocol does not know rather than dropping them, naming the one meant', () => {
+    const { items, problems } = parseImportFile(
+      '- title: typo\n  priorty: 5\n- title: elsewhere\n  repo: acme/other\n' +
+        '- title: both\n  estimate_points: 500\n  colour: red\n',
+    );
+    expect(items).toEqual([]);
+    expect(problems).toEqual([
+      {
+        item: 1,
+        line: 1,
+        title: 'typo',
+        message: 'priorty: not a task field (did you mean priority?)',
+      },
+      {
+        item: 2,
+        line: 3,
+        title: 'elsewhere',
+        message: 'repo: not an item field; every item goes to the repo the import names',
+      },
+      {
+        item: 3,
+        line: 5,
+        title: 'both',
+        message: expect.stringMatching(/^estimate_points: .*; colour: not a task field$/),
+      },
     ]);
   });
 

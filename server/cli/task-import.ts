@@ -17,9 +17,8 @@ export interface ImportProblem {
 
 export interface ParsedImport {
   items: ImportItem[];
+  /** Items refused, each with everything wrong with it — a key the protocol does not know too. */
   problems: ImportProblem[];
-  /** Keys the protocol does not know (a typo like `priorty`); they would be silently dropped. */
-  warnings: ImportProblem[];
 }
 
 /** The file as a whole is unusable: not YAML, or not a list. */
@@ -50,7 +49,6 @@ export function parseImportFile(text: string): ParsedImport {
   const nodes = document.contents.items;
   const items: ImportItem[] = [];
   const problems: ImportProblem[] = [];
-  const warnings: ImportProblem[] = [];
   value.forEach((raw: unknown, index) => {
     const node = nodes[index] as { range?: [number, number, number] } | undefined;
     const offset = node?.range?.[0];
@@ -60,18 +58,47 @@ export function parseImportFile(text: string): ParsedImport {
       title: titleOf(raw),
     };
     const result = TaskImportItem.safeParse(raw);
-    if (!result.success) {
-      const message = result.error.issues.map((issue) => plainIssueWithPath(issue, raw)).join('; ');
-      problems.push({ ...where, message });
+    // A key the protocol does not know is a typo (`priorty`) or a field in the wrong place
+    // (`repo`): dropped, it would make a task quietly unlike the one the file describes.
+    const unknown =
+      raw !== null && typeof raw === 'object' && !Array.isArray(raw)
+        ? Object.keys(raw).filter((key) => !KNOWN_KEYS.has(key))
+        : [];
+    const messages = [
+      ...(result.success ? [] : result.error.issues.map((issue) => plainIssueWithPath(issue, raw))),
+      ...unknown.map(unknownKeyMessage),
+    ];
+    if (messages.length > 0) {
+      problems.push({ ...where, message: messages.join('; ') });
       return;
     }
-    items.push(result.data);
-    const unknown = Object.keys(raw as object).filter((key) => !KNOWN_KEYS.has(key));
-    if (unknown.length > 0) {
-      warnings.push({ ...where, message: `ignored unknown field(s): ${unknown.join(', ')}` });
-    }
+    items.push(result.data!);
   });
-  return { items, problems, warnings };
+  return { items, problems };
+}
+
+function unknownKeyMessage(key: string): string {
+  if (key === 'repo')
+    return 'repo: not an item field; every item goes to the repo the import names';
+  const near = [...KNOWN_KEYS].find((known) => editDistance(key, known) <= 2);
+  return `${key}: not a task field${near ? ` (did you mean ${near}?)` : ''}`;
+}
+
+/** Levenshtein distance, for suggesting the field a typo meant. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(
+        previous[j]! + 1,
+        current[j - 1]! + 1,
+        previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
 }
 
 function titleOf(raw: unknown): string | null {

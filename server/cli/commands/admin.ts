@@ -357,7 +357,7 @@ async function importTasks(
     if (error instanceof ImportFileError) throw new CliError(`${file}: ${error.message}`);
     throw error;
   }
-  const { items, problems, warnings } = parsed;
+  const { items, problems } = parsed;
   const where = (p: { item: number; line: number | null; title: string | null }) =>
     `item ${p.item}${p.line === null ? '' : ` (line ${p.line})`}${p.title ? ` "${cellText(p.title)}"` : ''}`;
   if (problems.length > 0) {
@@ -370,7 +370,6 @@ async function importTasks(
   if (from > items.length) {
     throw new CliError(`--from ${from}: ${file} holds ${items.length} items`);
   }
-  for (const warning of warnings) ctx.note(`owp: warning: ${where(warning)}: ${warning.message}`);
 
   const client = ctx.adminClient();
   await client.call('getRepo', { params: { '*': repo } });
