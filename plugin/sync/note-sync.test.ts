@@ -172,12 +172,30 @@ describe('start: reconciling the folder with the pool', () => {
     expect(w.store.paths()).toEqual([]);
   });
 
-  it('names notes of tasks with the same title " (2)"', async () => {
+  it('names notes of tasks with the same title " (2)", and keeps following both', async () => {
     const w = world();
-    w.task('Same');
-    w.task('Same');
-    await w.sync().start();
+    const first = w.task('Same');
+    const second = w.task('Same');
+    const sync = w.sync();
+    await sync.start();
     expect(w.store.paths()).toEqual(['Tasks/Same (2).md', 'Tasks/Same.md']);
+
+    // Both notes were written at once and looked for a free name at once: each must still be
+    // known by its own path, so an edit to either reaches its own task.
+    for (const path of w.store.paths()) {
+      await w.store.edit(path, { priority: path.includes('(2)') ? 22 : 11 });
+    }
+    w.timers.advance(100);
+    await sync.flush();
+    const priorities = new Map(
+      (await w.api.listTasks()).tasks.map((t) => [t.task_id, t.priority] as const),
+    );
+    const byNote = new Map(
+      w.store.paths().map((p) => [w.store.get(p).frontmatter.owp_id, p.includes('(2)') ? 22 : 11]),
+    );
+    expect(priorities.get(first.task_id)).toBe(byNote.get(first.task_id));
+    expect(priorities.get(second.task_id)).toBe(byNote.get(second.task_id));
+    expect(w.notices.join('\n')).not.toMatch(/names the same task/);
   });
 
   it('turns notes without owp_id into tasks, and writes the id back beside the user’s properties', async () => {

@@ -774,7 +774,9 @@ export class NoteSync {
 
   private async moveNote(tracked: TrackedNote, folder: string, title: string): Promise<void> {
     const from = tracked.path;
-    const to = await this.freePath(folder, title);
+    let to = await this.freePath(folder, title);
+    // Another note may have claimed it while its file was being looked for (see writeNoteForTask).
+    while (this.byPath.has(to)) to = await this.freePath(folder, title);
     // Re-key first: the rename event that follows is then recognised as the sync's own.
     this.byPath.delete(from);
     tracked.path = to;
@@ -793,7 +795,12 @@ export class NoteSync {
   private async writeNoteForTask(task: Task): Promise<string> {
     const note = taskToNote(task, this.names);
     for (let attempt = 0; ; attempt++) {
-      const path = await this.freePath(this.settings.folder, task.title);
+      let path = await this.freePath(this.settings.folder, task.title);
+      // Notes are written several at once, and two tasks of one title may both have found the
+      // name free while their reads were under way: whoever claims it first has it. Checked and
+      // claimed in one step (no await between), or both would be filed under one path and the
+      // loser's failed create would drop the winner's too.
+      while (this.byPath.has(path)) path = await this.freePath(this.settings.folder, task.title);
       const tracked = this.trackNote(path, task.task_id, baseFromTask(task, this.names));
       try {
         await this.store.create(path, { ...note.frontmatter }, note.body);
