@@ -85,6 +85,22 @@ export class CliContext {
   }
 
   /**
+   * The path a `--db` option names, resolved, for a command that works on the database in-process.
+   * A missing folder is an error naming it; a missing file is made (a new pool), and said so on
+   * stderr, since it is as often a typo in the path as a first start.
+   */
+  localDatabase(path: string): string {
+    const resolved = resolve(this.io.cwd, path);
+    if (!existsSync(dirname(resolved))) {
+      throw new CliError(`--db ${path}: the folder ${dirname(resolved)} does not exist`);
+    }
+    if (!existsSync(resolved)) {
+      this.note(`owp: no database at ${resolved}: starting a new, empty one`);
+    }
+    return resolved;
+  }
+
+  /**
    * The saved worker and a client acting as it; a clear error when nobody has registered. Its token
    * goes only to the server that issued it: `--url` or `OWP_URL` naming another one is refused
    * rather than handed the token (and answered "not valid", which would only mislead).

@@ -1,4 +1,3 @@
-import { resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import type { Command } from 'commander';
 import { readCredentials } from '../config-file.ts';
@@ -51,7 +50,7 @@ async function serveMcp(
   const configPath = ctx.configPath();
   let backend;
   if (options.db) {
-    backend = backends.localBackend(resolve(ctx.io.cwd, options.db));
+    backend = backends.localBackend(ctx.localDatabase(options.db));
   } else {
     const saved = readCredentials(configPath)?.url;
     backend = backends.remoteBackend(ctx.serverUrl(saved?.startsWith('http') ? saved : undefined));

@@ -3,7 +3,15 @@
  * command running in-process while the test edits the notes on disk as a person, git or an agent
  * would, and changes tasks through the API as the scheduler's other clients would.
  */
-import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -184,5 +192,32 @@ describe('owp vault-sync --db --once', () => {
     expect(await run.exit).toBe(0);
     expect(JSON.parse(run.stdout.text)).toMatchObject({ tasks: 1, notesCreated: 1 });
     expect(read(join(vault, 'Tasks', 'Local task.md'))?.frontmatter.owp_id).toBe(task.task_id);
+    expect(run.stderr.text).not.toMatch(/no database/);
+  }, 30_000);
+
+  it('makes the tasks folder of an empty pool, and says when --db names no database yet', async () => {
+    const dir = tempDir();
+    const vault = join(dir, 'vault');
+    const fresh = startOwp(
+      ['vault-sync', '--vault', vault, '--db', 'typo.db', '--once', '--folder', 'Work/Tasks'],
+      {},
+      dir,
+    );
+    expect(await fresh.exit).toBe(0);
+    expect(fresh.stderr.text).toContain(
+      `owp: no database at ${join(dir, 'typo.db')}: starting a new, empty one`,
+    );
+    // Nothing to write, but the folder is there for the first note.
+    expect(statSync(join(vault, 'Work', 'Tasks')).isDirectory()).toBe(true);
+
+    const nowhere = startOwp(
+      ['vault-sync', '--vault', vault, '--db', 'missing/pool.db', '--once'],
+      {},
+      dir,
+    );
+    expect(await nowhere.exit).toBe(1);
+    expect(nowhere.stderr.text).toBe(
+      `owp: --db missing/pool.db: the folder ${join(dir, 'missing')} does not exist\n`,
+    );
   }, 30_000);
 });

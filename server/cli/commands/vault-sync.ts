@@ -1,4 +1,5 @@
-import { resolve } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { OwpApi, Subscription } from '../../../protocol/api.ts';
 import type { OwpEvent } from '../../../protocol/events.ts';
@@ -52,7 +53,7 @@ async function runVaultSync(ctx: CliContext, options: VaultSyncOptions): Promise
   const { FolderNoteStore } = await import('../../vault/folder-note-store.ts');
   const root = resolve(ctx.io.cwd, options.vault);
   const { api, subscribe, close } = options.db
-    ? await localApi(resolve(ctx.io.cwd, options.db), ctx.io.signal)
+    ? await localApi(ctx.localDatabase(options.db), ctx.io.signal)
     : remoteApi(ctx);
 
   const store = new FolderNoteStore({
@@ -61,6 +62,8 @@ async function runVaultSync(ctx: CliContext, options: VaultSyncOptions): Promise
     onError: (error) => ctx.note(`owp: vault-sync: watcher: ${error.message}`),
   });
   await store.start();
+  // The folder new notes go in: there from the start, for a person to add the first one to.
+  mkdirSync(join(root, options.folder), { recursive: true });
   const sync = new NoteSync({
     api,
     store,
