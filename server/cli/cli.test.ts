@@ -153,6 +153,13 @@ describe('owp against a real server', () => {
     expect(repo.stdout).toMatch(/^repo demo saved\n/);
     expect(repo.stdout).toMatch(/max open PRs\s+3/);
     expect(repo.stdout).toMatch(/area locks\s+yes/);
+    const noTemplate = await admin(['admin', 'repo', 'demo', '--pr-template', '.github/pr.md'], {
+      cwd: dir,
+    });
+    expect(noTemplate).toMatchObject({
+      code: 1,
+      stderr: 'owp: --pr-template cannot read .github/pr.md: no such file\n',
+    });
 
     // An invalid file is refused whole: every bad item is named and nothing reaches the server.
     writeFileSync(join(dir, 'bad.yaml'), INVALID_IMPORT_FILE);
@@ -789,7 +796,14 @@ describe('owp worker simulate against the registration limit', () => {
 
   it('simulates with the workers the server accepted', { timeout: 20_000 }, async () => {
     const args = ['--workers', '25', '--duration', '1', '--poll', '200'];
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(`${warning.name}: ${warning.message}`);
+    process.on('warning', onWarning);
     const run = await owp(['--url', server.base, '--json', 'worker', 'simulate', ...args]);
+    await new Promise((resolve) => setImmediate(resolve));
+    process.off('warning', onWarning);
+    // Twenty workers sleeping on one stop signal are not a listener leak.
+    expect(warnings.filter((w) => w.startsWith('MaxListenersExceededWarning'))).toEqual([]);
     expect(run.code).toBe(0);
     // The server takes 20 registrations a minute from one address.
     expect(JSON.parse(run.stdout).workers).toHaveLength(20);

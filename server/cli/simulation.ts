@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { OwpClient } from '../../protocol/client.ts';
 import { OwpError } from '../../protocol/errors.ts';
 import type { WorkLease } from '../../protocol/leases.ts';
@@ -54,6 +55,8 @@ const FATAL_CODES = new Set(['unauthorized', 'worker_not_found']);
 export async function runSimulation(options: SimulationOptions): Promise<SimulationSummary> {
   const started = Date.now();
   const stop = new AbortController();
+  // Every worker sleeps on this signal between calls: one listener each, not a leak.
+  setMaxListeners(options.workers + 10, stop.signal);
   let stoppedBy: SimulationSummary['stopped_by'] = 'duration';
   const halt = (why: SimulationSummary['stopped_by']) => {
     if (stop.signal.aborted) return;

@@ -321,10 +321,21 @@ function contractFrom(
     pr_template:
       options.prTemplate === undefined
         ? undefined
-        : readFileSync(resolve(ctx.io.cwd, options.prTemplate), 'utf8'),
+        : readTextFile(ctx, options.prTemplate, '--pr-template'),
   };
   const given = Object.entries(contract).filter(([, v]) => v !== undefined);
   return given.length ? (Object.fromEntries(given) as RepoContract) : undefined;
+}
+
+/** A file the command line names, or a clear error (not "unexpected error: ENOENT …"). */
+function readTextFile(ctx: CliContext, file: string, option?: string): string {
+  try {
+    return readFileSync(resolve(ctx.io.cwd, file), 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : (code ?? String(error));
+    throw new CliError(`${option ? `${option} ` : ''}cannot read ${file}: ${why}`);
+  }
 }
 
 /** What an import that started at item `from` and stopped at item `at` had sent. */
@@ -343,13 +354,7 @@ async function importTasks(
   repo: string,
   from: number,
 ): Promise<void> {
-  const path = resolve(ctx.io.cwd, file);
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new CliError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? error}`);
-  }
+  const text = readTextFile(ctx, file);
   let parsed;
   try {
     parsed = parseImportFile(text);
