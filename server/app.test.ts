@@ -286,6 +286,19 @@ describe('text that cannot be stored', () => {
     expect(engine.listTasks().tasks).toEqual([]);
   });
 
+  it('tells a caller with no token which tokens a route takes', async () => {
+    const { app } = setup();
+    const work = await app.inject({ method: 'GET', url: '/v1/work' });
+    expect(work.json().error.message).toBe(
+      'Send the worker token as Authorization: Bearer <token>.',
+    );
+    const history = await app.inject({ method: 'GET', url: '/v1/events/history' });
+    expect(history.statusCode).toBe(401);
+    expect(history.json().error.message).toBe(
+      'Send the worker token as Authorization: Bearer <token>, or the admin token as X-Admin-Token.',
+    );
+  });
+
   it('refuses a title or worker name with a control character or nothing visible, naming the field', async () => {
     const { app, admin, engine } = setup();
     engine.upsertRepo({ repo: 'demo' });

@@ -441,7 +441,9 @@ function authenticate(
       'unauthorized',
       bearer
         ? 'The worker token is not valid.'
-        : 'Send the worker token as Authorization: Bearer <token>.',
+        : spec.auth === 'worker'
+          ? 'Send the worker token as Authorization: Bearer <token>.'
+          : 'Send the worker token as Authorization: Bearer <token>, or the admin token as X-Admin-Token.',
     );
   }
   throw new OwpError('unauthorized', 'This endpoint needs the X-Admin-Token header.');
