@@ -300,16 +300,22 @@ describe('owp against a real server', () => {
     // Paused first, so the released task cannot be granted straight back to Bob.
     const paused = await admin(['admin', 'pause', bobId]);
     expect(paused).toMatchObject({ code: 0, stdout: `worker ${bobId} (Bob) paused\n` });
+    // By the task's id, as `worker status` names it: the lease held on it is released.
     const released = await asWorker(configB(), [
       'worker',
       'release',
-      lease.lease_id,
+      lease.task_id,
       '--reason',
       'out of time',
     ]);
     expect(released).toMatchObject({
       code: 0,
       stdout: `released lease ${lease.lease_id}; task ${lease.task_id} is back in the queue\n`,
+    });
+    const twice = await asWorker(configB(), ['worker', 'release', lease.task_id]);
+    expect(twice).toMatchObject({
+      code: 1,
+      stderr: `owp: you hold no lease on task ${lease.task_id}\n`,
     });
     const idle = await asWorker(configB(), ['worker', 'next']);
     expect(idle.stdout).toBe('no leases; nothing you can take right now\n');

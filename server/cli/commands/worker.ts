@@ -116,11 +116,22 @@ export function addWorkerCommands(program: Command, contextOf: ContextOf): Comma
   worker
     .command('release')
     .description('give a task back to the queue')
-    .argument('<lease_id>', 'the lease (see `owp worker next`)')
+    .argument('<lease_id>', 'the lease (see `owp worker next`), or the task it is on')
     .option('--reason <text>', 'why, for the maintainers')
-    .action(async (leaseId: string, options, command: Command) => {
+    .action(async (id: string, options, command: Command) => {
       const ctx = contextOf(command);
-      const { client } = ctx.workerClient();
+      const { client, credentials } = ctx.workerClient();
+      // `worker status` and the MCP tools name tasks: a task id is read as the lease held on it.
+      let leaseId = id;
+      if (id.startsWith('t_')) {
+        const noLease = () => new CliError(`you hold no lease on task ${id}`);
+        // A worker may read only the tasks it holds: any other is as good as not held.
+        const task = await client.call('getTask', { params: { task_id: id } }).catch((error) => {
+          throw error instanceof OwpError && error.code === 'forbidden' ? noLease() : error;
+        });
+        if (!task.lease || task.assignee !== credentials.worker_id) throw noLease();
+        leaseId = task.lease.lease_id;
+      }
       const answer = await client.call('releaseLease', {
         params: { lease_id: leaseId },
         body: { reason: options.reason },
