@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Scheduler } from '../scheduler/engine.ts';
 import { systemClock } from '../scheduler/clock.ts';
 import { BetterSqlite3Driver } from './better-sqlite3-driver.ts';
-import { startServer } from './main.ts';
+import { serverBanner, startServer } from './main.ts';
 
 const dirs: string[] = [];
 function tempDir() {
@@ -149,5 +149,28 @@ describe('startServer with GitHub write-back', () => {
         logStream: { write: () => {} },
       }),
     ).rejects.toThrow(/^OWP_GITHUB_WRITEBACK_REPOS: a comma-separated list of owner\/name/);
+  });
+});
+
+describe('serverBanner', () => {
+  const server = (created: boolean) => ({
+    base: 'http://127.0.0.1:8787',
+    config: { OWP_DB_PATH: 'data/owp.db' } as Parameters<typeof serverBanner>[0]['config'],
+    admin: { created, source: '/srv/data/admin-token', token: 'owpa_a-new-secret-token' },
+  });
+
+  it('shows a new admin token on a terminal, and only where it is anywhere else (a log)', () => {
+    expect(serverBanner(server(true), { toTerminal: true })).toContain(
+      'admin token (new, saved to /srv/data/admin-token, mode 0600):\n    owpa_a-new-secret-token',
+    );
+    const logged = serverBanner(server(true));
+    expect(logged).not.toContain('owpa_a-new-secret-token');
+    expect(logged).toContain('admin token (new): saved to /srv/data/admin-token (mode 0600)');
+  });
+
+  it('never shows a token it did not just make', () => {
+    const banner = serverBanner(server(false), { toTerminal: true });
+    expect(banner).toContain('admin token: from /srv/data/admin-token');
+    expect(banner).not.toContain('owpa_a-new-secret-token');
   });
 });

@@ -212,12 +212,20 @@ function githubWriteBackSettings(config: ServerConfig, env: Record<string, strin
   return { repos, client };
 }
 
-/** What a person needs after start: where the server is, its pages, and where the admin token is. */
-export function serverBanner(server: {
-  base: string;
-  config: ServerConfig;
-  admin: { created: boolean; source: string; token: string };
-}): string {
+/**
+ * What a person needs after start: where the server is, its pages, and where the admin token is.
+ * A new token is shown only on a terminal (`toTerminal`), where a person reads it once; written to
+ * a log (a redirect, `docker logs`, a service manager) it would be a secret kept in the log, so
+ * there the banner says where the file is instead.
+ */
+export function serverBanner(
+  server: {
+    base: string;
+    config: ServerConfig;
+    admin: { created: boolean; source: string; token: string };
+  },
+  { toTerminal = false }: { toTerminal?: boolean } = {},
+): string {
   const { base, admin } = server;
   return [
     `OWP Pool server listening on ${base}`,
@@ -227,9 +235,11 @@ export function serverBanner(server: {
     `  API docs:  ${base}/docs   (OpenAPI: ${base}/openapi.json)`,
     `  health:    ${base}/healthz   metrics: ${base}/metrics`,
     `  database:  ${resolve(server.config.OWP_DB_PATH)}`,
-    admin.created
-      ? `  admin token (new, saved to ${admin.source}, mode 0600):\n    ${admin.token}`
-      : `  admin token: from ${admin.source}`,
+    !admin.created
+      ? `  admin token: from ${admin.source}`
+      : toTerminal
+        ? `  admin token (new, saved to ${admin.source}, mode 0600):\n    ${admin.token}`
+        : `  admin token (new): saved to ${admin.source} (mode 0600); not printed, as this output is not a terminal`,
   ].join('\n');
 }
 
@@ -239,7 +249,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     if (existsSync('.env')) process.loadEnvFile('.env');
     if (existsSync('env.local')) process.loadEnvFile('env.local');
     const server = await startServer();
-    console.log(serverBanner(server));
+    console.log(serverBanner(server, { toTerminal: process.stdout.isTTY === true }));
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       process.once(signal, () => {
         void server.stop().then(() => process.exit(0));

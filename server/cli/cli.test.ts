@@ -5,7 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -824,7 +824,7 @@ describe('owp serve', () => {
   afterEach(() => interrupt.abort());
 
   it(
-    'serves until interrupted, printing the banner with the new admin token',
+    'serves until interrupted, printing the banner with where the new admin token is',
     { timeout: 20_000 },
     async () => {
       const dir = tempDir();
@@ -839,9 +839,12 @@ describe('owp serve', () => {
       const base = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout.text)![1]!;
       expect(stdout.text).toMatch(/database: +\S*owp\.db/);
       expect(stdout.text).toContain(join(dir, 'db', 'owp.db'));
+      // Not a terminal: the new token is not printed, only where it is.
       expect(stdout.text).toContain(
-        `admin token (new, saved to ${join(dir, 'db', 'admin-token')}, mode 0600)`,
+        `admin token (new): saved to ${join(dir, 'db', 'admin-token')} (mode 0600); not printed`,
       );
+      const token = readFileSync(join(dir, 'db', 'admin-token'), 'utf8').trim();
+      expect(stdout.text).not.toContain(token);
       expect(await (await fetch(`${base}/healthz`)).json()).toEqual({ ok: true });
 
       // The CLI in the same directory finds the token the server wrote.

@@ -40,7 +40,7 @@ export function addServeCommand(program: Command, contextOf: ContextOf): Command
         if (error instanceof ListenError) throw new CliError(error.message);
         throw error;
       }
-      ctx.print(serverBanner(server));
+      ctx.print(serverBanner(server, { toTerminal: ctx.io.stdout.isTTY === true }));
       await new Promise<void>((done) => {
         if (ctx.io.signal.aborted) done();
         else ctx.io.signal.addEventListener('abort', () => done(), { once: true });
