@@ -161,12 +161,26 @@ describe('the OpenAPI document', () => {
       admin: [{ adminToken: [] }],
       worker_or_admin: [{ workerToken: [] }, { adminToken: [] }],
     };
+    // The read-only viewer token opens what an admin reads, the audit log excepted.
+    const viewerReads = (spec: RouteSpec) =>
+      (spec.auth === 'admin' || spec.auth === 'worker_or_admin') &&
+      spec.method === 'GET' &&
+      !spec.viewerDenied;
     for (const [name, spec] of routeEntries) {
-      expect(operationOf(spec).security, name).toEqual(expected[spec.auth]);
+      expect(operationOf(spec).security, name).toEqual([
+        ...expected[spec.auth],
+        ...(viewerReads(spec) ? [{ viewerToken: [] }] : []),
+      ]);
+      // Where the viewer token is not taken, sending it answers 403.
+      const codes = operationOf(spec).responses['403']?.['x-owp-error-codes'] ?? [];
+      if (spec.auth === 'admin' && !viewerReads(spec)) expect(codes, name).toContain('forbidden');
     }
+    expect(operationOf(routes.poolState).security).toContainEqual({ viewerToken: [] });
+    expect(operationOf(routes.auditEvents).security).not.toContainEqual({ viewerToken: [] });
     expect(document.components.securitySchemes).toMatchObject({
       workerToken: { type: 'http', scheme: 'bearer' },
       adminToken: { type: 'apiKey', in: 'header', name: 'X-Admin-Token' },
+      viewerToken: { type: 'apiKey', in: 'header', name: 'X-Viewer-Token' },
     });
   });
 

@@ -198,7 +198,7 @@ const domainErrors: Record<RouteName, readonly ErrorCode[]> = {
   workerReputation: ['worker_not_found', 'forbidden'],
 };
 
-export type SecuritySchemeName = 'workerToken' | 'adminToken';
+export type SecuritySchemeName = 'workerToken' | 'adminToken' | 'viewerToken';
 
 const securityFor: Record<Auth, Partial<Record<SecuritySchemeName, string[]>>[]> = {
   none: [],
@@ -206,6 +206,19 @@ const securityFor: Record<Auth, Partial<Record<SecuritySchemeName, string[]>>[]>
   admin: [{ adminToken: [] }],
   worker_or_admin: [{ workerToken: [] }, { adminToken: [] }],
 };
+
+/** Whether the read-only viewer token opens a route: what an admin reads, but not the audit log. */
+function viewerMayCall(spec: Pick<RouteSpec, 'auth' | 'method' | 'viewerDenied'>): boolean {
+  return (
+    spec.auth !== 'none' && spec.auth !== 'worker' && spec.method === 'GET' && !spec.viewerDenied
+  );
+}
+
+/** The tokens a route takes, as OpenAPI security requirements (any one of them). */
+function securityOf(spec: RouteSpec) {
+  const base = securityFor[spec.auth];
+  return viewerMayCall(spec) ? [...base, { viewerToken: [] }] : base;
+}
 
 /**
  * The route table writes a repo key as a trailing `*` because the key may hold a slash; OpenAPI
@@ -245,9 +258,13 @@ export function errorCodesFor(name: RouteName, spec: RouteSpec): ErrorCode[] {
     // Failed authentications are throttled per client address on every authenticated route.
     codes.add('rate_limited');
   }
-  if (spec.viewerDenied) codes.add('forbidden');
+  // The viewer token is refused (403) wherever an admin token would be taken but it is not.
+  if ((spec.auth === 'admin' || spec.auth === 'worker_or_admin') && !viewerMayCall(spec)) {
+    codes.add('forbidden');
+  }
   if (spec.params || spec.query || spec.body || spec.idempotent) codes.add('validation_failed');
-  if (spec.body) {
+  // Any request with a method that may carry a body has it parsed, a route that takes none too.
+  if (spec.body || spec.method !== 'GET') {
     codes.add('malformed_json');
     codes.add('payload_too_large');
     codes.add('unsupported_media_type');
@@ -483,7 +500,7 @@ function buildOperation(
     summary: spec.summary,
     ...(description ? { description } : {}),
     tags: [routeTags[name]],
-    security: securityFor[spec.auth],
+    security: securityOf(spec),
     ...(parameters.length ? { parameters } : {}),
     ...(requestBody ? { requestBody } : {}),
     responses: {
@@ -520,7 +537,7 @@ function eventStreamOperation(): OpenApiOperation {
       'connections alive. Admins (and viewers) see every event; a worker sees its own.',
     ].join('\n'),
     tags: ['events'],
-    security: [{ workerToken: [] }, { adminToken: [] }],
+    security: [{ workerToken: [] }, { adminToken: [] }, { viewerToken: [] }],
     parameters: [
       {
         name: 'Last-Event-ID',
@@ -613,6 +630,13 @@ export function buildOpenApiDocument(): OpenApiDocument {
           in: 'header',
           name: 'X-Admin-Token',
           description: "The server's admin token (`OWP_ADMIN_TOKEN`).",
+        },
+        viewerToken: {
+          type: 'apiKey',
+          in: 'header',
+          name: 'X-Viewer-Token',
+          description:
+            'The read-only viewer token (`OWP_VIEWER_TOKEN`): every `GET` an admin may make except the audit log; anything else answers `403 forbidden`.',
         },
       },
       parameters: {

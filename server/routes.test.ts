@@ -1,5 +1,6 @@
 import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { routes } from '../protocol/index.ts';
+import { routes, type RouteSpec } from '../protocol/index.ts';
+import { buildOpenApiDocument, toOpenApiPath } from '../protocol/openapi.ts';
 import { Scheduler } from '../scheduler/engine.ts';
 import { ManualClock } from '../scheduler/testing/manual-clock.ts';
 import { buildApp, type OwpApp } from './app.ts';
@@ -381,6 +382,57 @@ describe('operations', () => {
     const res = await call('GET', '/v1/work', { authorization: `Bearer ${secret}` });
     expect(res.status).toBe(401);
     expect(JSON.stringify(res.body)).not.toContain(secret);
+  });
+});
+
+describe('answers only what the OpenAPI document says it may', () => {
+  const document = buildOpenApiDocument();
+  /** A concrete URL for a route: made-up ids, the repo of the world. */
+  const urlOf = (path: string) =>
+    path.replace('*', 'owner/name').replace(/\{(\w+)\}/g, (_m, name: string) => `${name[0]}_x`);
+  const documented = (spec: RouteSpec, status: number) =>
+    document.paths[toOpenApiPath(spec.path)]![spec.method.toLowerCase() as 'get']!.responses[
+      String(status)
+    ] as { 'x-owp-error-codes'?: string[] } | undefined;
+
+  it('for the viewer token where it is refused, and a broken body on every route that may take one', async () => {
+    w = makeWorld({ viewerToken: 'viewer-token-for-tests' });
+    const viewer = { 'x-viewer-token': 'viewer-token-for-tests' };
+    const seen: string[] = [];
+    for (const spec of Object.values(routes) as RouteSpec[]) {
+      const url = urlOf(spec.path);
+      if (spec.auth === 'admin' || spec.auth === 'worker_or_admin') {
+        const res = await call(spec.method, url, viewer);
+        const doc = documented(spec, res.status);
+        expect(
+          doc,
+          `${spec.method} ${spec.path}: viewer → ${res.status} undocumented`,
+        ).toBeDefined();
+        if (res.status >= 400) {
+          expect(doc!['x-owp-error-codes'], `${spec.method} ${spec.path}`).toContain(
+            res.body.error.code,
+          );
+        }
+        seen.push(`viewer ${res.status}`);
+      }
+      if (spec.method !== 'GET') {
+        const res = await w.app.inject({
+          method: spec.method,
+          url,
+          headers: { ...admin, 'content-type': 'application/json' },
+          payload: '{x',
+        });
+        expect(res.statusCode, `${spec.method} ${spec.path}`).toBe(400);
+        expect(
+          documented(spec, 400)?.['x-owp-error-codes'],
+          `${spec.method} ${spec.path}`,
+        ).toContain('malformed_json');
+        seen.push('broken body 400');
+      }
+    }
+    // Both kinds of answer were met, the viewer's 403 among them.
+    expect(seen).toContain('viewer 403');
+    expect(seen).toContain('broken body 400');
   });
 });
 
