@@ -386,7 +386,9 @@ describe('owp against a real server', () => {
 
     const unknownRepo = await admin(['admin', 'task', '--repo', 'nope', '--title', 'x']);
     expect(unknownRepo.code).toBe(1);
-    expect(unknownRepo.stderr).toMatch(/^owp: .+ \(unknown_repo\)\n$/);
+    expect(unknownRepo.stderr).toMatch(
+      /^owp: .+ \(unknown_repo\)\nowp: `owp admin repo nope` makes it/,
+    );
 
     const closedPort = await freePort();
     const noServer = await owp([
@@ -520,7 +522,13 @@ describe('owp against a real server', () => {
       cwd: dir,
     });
     expect(missingRepo.code).toBe(1);
-    expect(missingRepo.stderr).toBe('owp: No repo ghost. (repo_not_found)\n');
+    expect(missingRepo.stderr).toBe(
+      'owp: No repo ghost. (repo_not_found)\n' +
+        'owp: `owp admin repo ghost` makes it (see --help for its budget)\n',
+    );
+    const task = await admin(['admin', 'task', '--repo', 'ghost', '--title', 'Nowhere']);
+    expect(task.code).toBe(1);
+    expect(task.stderr).toMatch(/\(unknown_repo\)\nowp: `owp admin repo ghost` makes it/);
   });
 
   it('says how to finish an import that stopped part-way, and --from sends only the rest', async () => {

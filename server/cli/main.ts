@@ -69,6 +69,15 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       io,
       contexts.flatMap((context) => context.secrets),
     );
+    // A missing repo: the engine names the HTTP call that makes one; here it is a command.
+    const repo = error instanceof OwpError ? error.details?.repo : undefined;
+    if (
+      typeof repo === 'string' &&
+      error instanceof OwpError &&
+      (error.code === 'unknown_repo' || error.code === 'repo_not_found')
+    ) {
+      io.stderr.write(`owp: \`owp admin repo ${repo}\` makes it (see --help for its budget)\n`);
+    }
     const tokenFile = contexts.find((context) => context.adminTokenFile)?.adminTokenFile;
     if (tokenFile && error instanceof OwpError && error.code === 'unauthorized') {
       io.stderr.write(
