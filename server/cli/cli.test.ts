@@ -881,8 +881,14 @@ describe('owp serve', () => {
       });
       expect(run).toMatchObject({
         code: 1,
-        stderr: `owp: 127.0.0.1:${port} is already in use (another OWP Pool server?): stop it, or set OWP_PORT to a free port\n`,
+        stderr: `owp: 127.0.0.1:${port} is already in use (another OWP Pool server?): stop it, or pass a free --port\n`,
       });
+      // Set by the variable, the message names the variable.
+      const byEnv = await owp(['serve'], {
+        cwd: tempDir(),
+        env: { OWP_LOG_LEVEL: 'silent', OWP_PORT: String(port) },
+      });
+      expect(byEnv.stderr).toContain('stop it, or set OWP_PORT to a free port\n');
     } finally {
       taken.close();
     }

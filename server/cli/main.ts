@@ -69,13 +69,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       io,
       contexts.flatMap((context) => context.secrets),
     );
-    // A missing repo: the engine names the HTTP call that makes one; here it is a command.
+    // Work sent to a missing repo: the engine names the HTTP call that makes one; here it is a
+    // command. (`repo_not_found` answers reads too, where making the repo is no remedy.)
     const repo = error instanceof OwpError ? error.details?.repo : undefined;
-    if (
-      typeof repo === 'string' &&
-      error instanceof OwpError &&
-      (error.code === 'unknown_repo' || error.code === 'repo_not_found')
-    ) {
+    if (typeof repo === 'string' && error instanceof OwpError && error.code === 'unknown_repo') {
       io.stderr.write(`owp: \`owp admin repo ${repo}\` makes it (see --help for its budget)\n`);
     }
     const tokenFile = contexts.find((context) => context.adminTokenFile)?.adminTokenFile;

@@ -8,6 +8,7 @@ import { TrustRules, type Repo, type RepoContract } from '../../../protocol/repo
 import type { Task } from '../../../protocol/tasks.ts';
 import type { Worker } from '../../../protocol/workers.ts';
 import { intArg, listArg, type CliContext, type ContextOf } from '../context.ts';
+import { OwpError } from '../../../protocol/errors.ts';
 import { CliError, UsageError } from '../errors.ts';
 import { cellText, formatRecord, formatTable, progressBar, relativeTime } from '../format.ts';
 import {
@@ -377,7 +378,14 @@ async function importTasks(
   }
 
   const client = ctx.adminClient();
-  await client.call('getRepo', { params: { '*': repo } });
+  await client.call('getRepo', { params: { '*': repo } }).catch((error: unknown) => {
+    if (error instanceof OwpError && error.code === 'repo_not_found') {
+      throw new CliError(
+        `${error.message} (${error.code})\nowp: \`owp admin repo ${repo}\` makes it (see --help for its budget)`,
+      );
+    }
+    throw error;
+  });
 
   const toSend = items.slice(from - 1);
   const stderr = ctx.io.stderr;

@@ -37,7 +37,17 @@ export function addServeCommand(program: Command, contextOf: ContextOf): Command
       } catch (error) {
         if (error instanceof ConfigError)
           throw new UsageError(`bad configuration: ${error.message}`);
-        if (error instanceof ListenError) throw new CliError(error.message);
+        if (error instanceof ListenError) {
+          // Name what the person typed: the flag, when the setting came from one.
+          let message = error.message;
+          if (options.port !== undefined) {
+            message = message
+              .replace('set OWP_PORT to a free port', 'pass a free --port')
+              .replace('an OWP_PORT', 'a --port');
+          }
+          if (options.host) message = message.replace('OWP_HOST', '--host');
+          throw new CliError(message);
+        }
         throw error;
       }
       ctx.print(serverBanner(server, { toTerminal: ctx.io.stdout.isTTY === true }));
