@@ -77,7 +77,7 @@ describe('owp admin audit', () => {
 
   it('writes the CSV the server exports, byte for byte, to a file', async () => {
     const result = await server.owp(['admin', 'audit', '--task', 't_0001', '--out', 'audit.csv']);
-    expect(result).toEqual({ code: 0, stdout: '', stderr: 'wrote 3 events to audit.csv\n' });
+    expect(result).toEqual({ code: 0, stdout: '', stderr: 'wrote 3 events to audit.csv as CSV\n' });
     const file = readFileSync(join(server.cwd, 'audit.csv'), 'utf8');
     expect(file).toBe(
       'seq,at,type,actor,repo,task_id,worker_id,data\r\n' +
@@ -98,7 +98,7 @@ describe('owp admin audit', () => {
     });
     expect(await fromServer.text()).toBe(file);
     const json = await server.owp(['admin', 'audit', '--out', 'audit.json', '--limit', '1']);
-    expect(json.stderr).toBe('wrote 1 events to audit.json\nmore: --after 1\n');
+    expect(json.stderr).toBe('wrote 1 events to audit.json as JSON\nmore: --after 1\n');
     expect(JSON.parse(readFileSync(join(server.cwd, 'audit.json'), 'utf8'))).toMatchObject({
       events: [{ seq: 1, type: 'repo.upserted', actor: 'admin' }],
       next_after: 1,

@@ -98,7 +98,7 @@ async function printAudit(ctx: CliContext, options: AuditOptions): Promise<void>
     } catch (error) {
       throw new CliError(`cannot write ${options.out}: ${(error as NodeJS.ErrnoException).code}`);
     }
-    ctx.note(`wrote ${events.length} events to ${options.out}`);
+    ctx.note(`wrote ${events.length} events to ${options.out} as ${format.toUpperCase()}`);
   } else {
     ctx.io.stdout.write(text);
   }

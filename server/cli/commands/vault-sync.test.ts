@@ -190,7 +190,11 @@ describe('owp vault-sync --db --once', () => {
 
     const run = startOwp(['--json', 'vault-sync', '--vault', vault, '--db', db, '--once'], {}, dir);
     expect(await run.exit).toBe(0);
-    expect(JSON.parse(run.stdout.text)).toMatchObject({ tasks: 1, notesCreated: 1 });
+    expect(JSON.parse(run.stdout.text)).toMatchObject({
+      tasks: 1,
+      notes_created: 1,
+      unknown_ids: [],
+    });
     expect(read(join(vault, 'Tasks', 'Local task.md'))?.frontmatter.owp_id).toBe(task.task_id);
     expect(run.stderr.text).not.toMatch(/no database/);
   }, 30_000);

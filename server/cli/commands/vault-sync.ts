@@ -79,8 +79,20 @@ async function runVaultSync(ctx: CliContext, options: VaultSyncOptions): Promise
   try {
     const report = await sync.start();
     await sync.flush();
-    if (ctx.json) ctx.printJson({ vault: root, ...report });
-    else {
+    if (ctx.json) {
+      // snake_case, as every other --json of the CLI and the API.
+      ctx.printJson({
+        vault: root,
+        tasks: report.tasks,
+        notes: report.notes,
+        notes_created: report.notesCreated,
+        tasks_created: report.tasksCreated,
+        notes_updated: report.notesUpdated,
+        tasks_updated: report.tasksUpdated,
+        unknown_ids: report.unknownIds,
+        duplicates: report.duplicates,
+      });
+    } else {
       ctx.print(
         `vault ${root}: ${report.tasks} tasks, ${report.notes} notes; ${report.notesCreated} notes created, ${report.tasksCreated} tasks created, ${report.notesUpdated} notes updated, ${report.tasksUpdated} tasks updated`,
       );
