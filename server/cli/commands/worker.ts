@@ -205,7 +205,9 @@ export function addWorkerCommands(program: Command, contextOf: ContextOf): Comma
 
   worker
     .command('simulate')
-    .description('drive the server with simulated workers that finish every task they get')
+    .description(
+      'drive the server with simulated workers that finish every task they get (it marks real tasks merged: for a test pool)',
+    )
     .option(
       '--workers <n>',
       `simulated workers, 1–${SIMULATION_LIMITS.workers} (default 3)`,
