@@ -24,9 +24,15 @@ export function updateStatus(
   taskId: string,
   req: z.output<typeof StatusUpdateRequest>,
 ): TaskRow {
-  const ended = repeatedFinalReport(ctx, workerId, taskId, req);
-  if (ended) return ended;
-  const task = requireLeaseHolder(ctx, workerId, taskId, req.lease_id, req.epoch);
+  let task: TaskRow;
+  try {
+    task = requireLeaseHolder(ctx, workerId, taskId, req.lease_id, req.epoch);
+  } catch (error) {
+    // Looked for only once the lease checks refuse: the common report pays nothing for it.
+    const ended = req.status === 'merged' && repeatedFinalReport(ctx, workerId, taskId, req);
+    if (ended) return ended;
+    throw error;
+  }
   if (task.status === req.status) {
     // A retried or repeated report: nothing to move; record a new artifact if one came.
     return req.artifact ? recordArtifact(ctx, task, req.artifact) : task;
