@@ -78,8 +78,16 @@ describe('oneLine (titles, names, skills, areas)', () => {
     }
   });
 
-  it('refuses control characters anywhere: NUL, tab, line breaks, DEL, C1', () => {
-    for (const text of ['a\u0000b', 'a\tb', 'first\nsecond', 'a\rb', 'a\u007fb', 'a\u0085b']) {
+  it('refuses control characters anywhere: NUL, tab, line breaks (Unicode ones too), DEL, C1', () => {
+    for (const text of [
+      'a\u0000b',
+      'a\tb',
+      'first\nsecond',
+      'a\rb',
+      'a\u007fb',
+      'a\u0085b',
+      'a\u2028b',
+    ]) {
       const result = title.safeParse(text);
       expect(result.success, JSON.stringify(text)).toBe(false);
       expect(result.error?.issues[0]?.message).toMatch(/one line without control characters/);

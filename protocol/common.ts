@@ -20,7 +20,7 @@ export const RepoKey = z
   });
 
 // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused.
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 /** A letter, digit, punctuation mark or symbol: something a reader can see. */
 const VISIBLE = /[\p{L}\p{N}\p{P}\p{S}]/u;
 

@@ -503,13 +503,10 @@ describe('odd but valid input', () => {
     const admin = { 'x-admin-token': fx.adminToken, ...jsonHeaders };
     let exact = 0;
     let refusedAsMalformed = 0;
+    let refusedInTitle = 0;
     const altered: string[] = [];
-    for (const odd of ODD_UNICODE) {
-      // A lone surrogate cannot be stored as UTF-8 without being mangled: it is refused at the edge.
-      const malformed = /\p{Cs}/u.test(odd);
-      const title = `odd ${odd} title`;
-      const description = `${odd}\n${odd.repeat(3)}`;
-      const created = await rawRequest(
+    const create = (title: string, description: string) =>
+      rawRequest(
         fx.port,
         {
           method: 'POST',
@@ -519,11 +516,30 @@ describe('odd but valid input', () => {
         },
         agent,
       );
+    for (const [i, odd] of ODD_UNICODE.entries()) {
+      // A lone surrogate cannot be stored as UTF-8 without being mangled: it is refused at the edge.
+      const malformed = /\p{Cs}/u.test(odd);
+      // A title is one line: a control character or line break there is refused, naming the field;
+      // the description (any text) still takes it, exactly.
+      // eslint-disable-next-line no-control-regex -- control characters are the point.
+      const breaksALine = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(odd);
+      let title = `odd ${odd} title`;
+      const description = `${odd}\n${odd.repeat(3)}`;
+      let created = await create(title, description);
       if (malformed) {
         expect(created.status, created.body).toBe(400);
         expect(JSON.parse(created.body)).toMatchObject({ error: { code: 'validation_failed' } });
         refusedAsMalformed++;
         continue;
+      }
+      if (breaksALine) {
+        expect(created.status, created.body).toBe(400);
+        expect(JSON.parse(created.body)).toMatchObject({
+          error: { code: 'validation_failed', details: { issues: [{ path: 'title' }] } },
+        });
+        refusedInTitle++;
+        title = `odd #${i} title`;
+        created = await create(title, description);
       }
       expect(created.status, created.body).toBe(200);
       const id = (JSON.parse(created.body) as { task_id: string }).task_id;
@@ -592,8 +608,8 @@ describe('odd but valid input', () => {
     ].filter(Boolean).length;
     sheet.add(
       measured(
-        'odd Unicode stored and read back exactly / lone surrogates refused',
-        `${exact} / ${refusedAsMalformed} of ${ODD_UNICODE.length}`,
+        'odd Unicode stored and read back exactly / lone surrogates refused (of which refused in a one-line title)',
+        `${exact} / ${refusedAsMalformed} of ${ODD_UNICODE.length} (${refusedInTitle})`,
       ),
       zero('unknown fields that reached the database (mass assignment)', massAssigned),
     );
