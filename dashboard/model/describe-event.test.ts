@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { OwpEvent } from '../../protocol/events.ts';
-import { describeEvent, transitionLabel, type EventNames } from './describe-event.ts';
+import { describeEvent, inFeed, transitionLabel, type EventNames } from './describe-event.ts';
 import { EventScript, at } from './testing/builders.ts';
 
 const names: EventNames = {
@@ -92,5 +92,47 @@ describe('events in words', () => {
       text: '“Fix login” blocked (ada) — needs a key',
       tone: 'bad',
     });
+  });
+
+  it('keeps the reason of the release that used the last attempt', () => {
+    const [failed] = new EventScript().moved('t_a', 1, 'in_progress', 'failed', 'release', 'w_1')
+      .events as [Extract<OwpEvent, { type: 'task.status_changed' }>];
+    const withReason = { ...failed, data: { ...failed.data, message: 'cannot reproduce' } };
+    expect(describeEvent(withReason, names)).toEqual({
+      text: '“Fix login”: out of attempts (released by ada — cannot reproduce); waiting for an admin',
+      tone: 'bad',
+    });
+  });
+
+  it('says a dependency was merged, not that someone edited the task', () => {
+    const event: OwpEvent = {
+      seq: 1,
+      at: at(0),
+      repo: 'demo',
+      task_id: 't_a',
+      worker_id: null,
+      type: 'task.updated',
+      data: { fields: ['dependencies_pending'], version: 2 },
+    } as OwpEvent;
+    expect(describeEvent(event, names).text).toBe('“Fix login”: a task it depends on was merged');
+  });
+
+  it('shows an offer once in the live feed: by its offer event, not the status change too', () => {
+    const [offered, started] = new EventScript()
+      .moved('t_a', 1, 'ready', 'offered', 'offer', 'w_1')
+      .moved('t_a', 2, 'leased', 'in_progress', 'start', 'w_1').events;
+    expect(inFeed(offered!)).toBe(false);
+    expect(inFeed(started!)).toBe(true);
+    expect(
+      inFeed({
+        seq: 3,
+        at: at(0),
+        repo: 'demo',
+        task_id: 't_a',
+        worker_id: 'w_1',
+        type: 'offer.expired',
+        data: {},
+      } as unknown as OwpEvent),
+    ).toBe(true);
   });
 });

@@ -48,6 +48,10 @@ export function describeEvent(event: OwpEvent, names: EventNames, withinTask = f
         tone: 'neutral',
       };
     case 'task.updated':
+      // The engine's own bookkeeping, not an edit: a task this one waits on was merged.
+      if (event.data.fields.length === 1 && event.data.fields[0] === 'dependencies_pending') {
+        return { text: about('a task it depends on was merged', ': '), tone: 'good' };
+      }
       return { text: about(`edited: ${event.data.fields.join(', ')}`), tone: 'neutral' };
     case 'task.status_changed': {
       const { cause, message, to } = event.data;
@@ -55,7 +59,7 @@ export function describeEvent(event: OwpEvent, names: EventNames, withinTask = f
       if (to === 'failed') {
         return {
           text: about(
-            `out of attempts (${cause === 'expire' ? 'lease expired' : `released by ${worker}`}); waiting for an admin`,
+            `out of attempts (${cause === 'expire' ? 'lease expired' : `released by ${worker}${why}`}); waiting for an admin`,
             ': ',
           ),
           tone: 'bad',
@@ -127,6 +131,18 @@ export function describeEvent(event: OwpEvent, names: EventNames, withinTask = f
       return { text: about(`offer to ${worker} withdrawn`, ': '), tone: 'neutral' };
   }
 }
+
+/**
+ * Whether the live feed shows an event as a line of its own. An offer moves its task and records
+ * the offer: the `offer.*` event says it with more (until when, the reason given), so the status
+ * change beside it would only repeat it. A task's history and the audit log show both.
+ */
+export function inFeed(event: OwpEvent): boolean {
+  if (event.type !== 'task.status_changed') return true;
+  return !OFFER_CAUSES.has(event.data.cause);
+}
+
+const OFFER_CAUSES = new Set(['offer', 'accept', 'decline', 'offer_expire']);
 
 /** `Ready → Leased`, for a status change in a task's history. */
 export function transitionLabel(event: OwpEvent): string | null {

@@ -22,7 +22,7 @@ const rules = (untrusted: string, basic: string, trusted: string, maintainer: st
 });
 
 describe('the repo form', () => {
-  it('starts from the repo being edited and sends it back unchanged', () => {
+  it('starts from the repo being edited, and sends only its key when nothing changed', () => {
     const values = repoFormFrom(existing);
     expect(values).toMatchObject({
       max_attempts: '5',
@@ -39,12 +39,21 @@ describe('the repo form', () => {
     });
     expect(toRepoUpsertRequest(values, existing)).toEqual({
       ok: true,
-      value: {
-        repo: 'owner/app',
-        max_open_prs: 4,
-        area_locks_enabled: false,
-        lease_ttl_seconds: 600,
-      },
+      value: { repo: 'owner/app' },
+    });
+  });
+
+  it('leaves alone what changed elsewhere while the dialog was open: it sends only its own change', () => {
+    // Opened at a budget of 4; someone sets 6 from the CLI; here only area locks are switched on.
+    const values = { ...repoFormFrom(existing), area_locks_enabled: true };
+    expect(toRepoUpsertRequest(values, existing)).toEqual({
+      ok: true,
+      value: { repo: 'owner/app', area_locks_enabled: true },
+    });
+    const budget = { ...repoFormFrom(existing), max_open_prs: '2', lease_ttl_seconds: '' };
+    expect(toRepoUpsertRequest(budget, existing)).toEqual({
+      ok: true,
+      value: { repo: 'owner/app', max_open_prs: 2, lease_ttl_seconds: null },
     });
   });
 
@@ -53,7 +62,7 @@ describe('the repo form', () => {
     expect(values.trust_rules).toEqual(rules('', '', '', ''));
     expect(toRepoUpsertRequest(values)).toEqual({
       ok: true,
-      value: { repo: 'demo', area_locks_enabled: true, max_open_prs: 3, lease_ttl_seconds: null },
+      value: { repo: 'demo', area_locks_enabled: true, max_open_prs: 3 },
     });
   });
 
@@ -79,7 +88,6 @@ describe('the repo form', () => {
         repo: 'acme/web',
         area_locks_enabled: true,
         max_open_prs: 3,
-        lease_ttl_seconds: null,
         max_attempts: 2,
         assignment: 'offer',
         offer_ttl_seconds: 600,
@@ -106,9 +114,6 @@ describe('the repo form', () => {
       ok: true,
       value: {
         repo: 'owner/app',
-        max_open_prs: 4,
-        area_locks_enabled: false,
-        lease_ttl_seconds: 600,
         max_attempts: null,
         assignment: 'offer',
         offer_ttl_seconds: 300,

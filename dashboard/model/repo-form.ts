@@ -136,10 +136,11 @@ const same = (a: unknown, b: unknown): boolean => {
 };
 
 /**
- * The upsert the form describes. Editing (`original` given), the v1 settings — attempts,
- * assignment, offer TTL, trust rules, contract — are sent only when changed: the server reports
- * the values in effect, so sending them back unchanged would pin today's defaults into the repo
- * (absent keeps a setting, null resets it to the default). A new repo sends only what was given.
+ * The upsert the form describes. Editing (`original` given), every setting is sent only when
+ * changed (absent keeps a setting, null resets it to the default): a value changed elsewhere
+ * while the dialog was open survives the save, and the v1 settings, which the server reports as
+ * the values in effect, are not pinned to today's defaults by being sent back. A new repo sends
+ * its budget and locks, and the rest only when given.
  */
 export function toRepoUpsertRequest(
   values: RepoFormValues,
@@ -156,13 +157,8 @@ export function toRepoUpsertRequest(
     ...(offers ? ['offer_ttl_seconds' as const] : []),
   ];
   const { numbers, notNumbers } = readNumbers(values, numeric);
-  const candidate: Record<string, unknown> = {
-    repo: values.repo.trim(),
-    area_locks_enabled: values.area_locks_enabled,
-    max_open_prs: numbers.max_open_prs,
-    lease_ttl_seconds: numbers.lease_ttl_seconds ?? null,
-  };
-  if (candidate.max_open_prs === undefined && !notNumbers.includes('max_open_prs')) {
+  const candidate: Record<string, unknown> = { repo: values.repo.trim() };
+  if (numbers.max_open_prs === undefined && !notNumbers.includes('max_open_prs')) {
     return {
       ok: false,
       errors: { max_open_prs: 'give the number of open PRs allowed (0 pauses the repo)' },
@@ -179,6 +175,21 @@ export function toRepoUpsertRequest(
   ) => {
     if (original ? !same(value, current) : !same(value, unset)) candidate[key] = value;
   };
+  // An edit sends what the person changed and nothing else: a setting changed elsewhere while the
+  // dialog was open (another admin, the CLI) keeps that value rather than the one the dialog was
+  // opened with. A new repo says its budget and locks outright.
+  if (!original || numbers.max_open_prs !== original.max_open_prs) {
+    candidate.max_open_prs = numbers.max_open_prs;
+  }
+  if (!original || values.area_locks_enabled !== original.area_locks_enabled) {
+    candidate.area_locks_enabled = values.area_locks_enabled;
+  }
+  setting(
+    'lease_ttl_seconds',
+    numbers.lease_ttl_seconds ?? null,
+    original?.lease_ttl_seconds,
+    null,
+  );
   setting('max_attempts', numbers.max_attempts ?? null, original?.max_attempts, null);
   setting('assignment', values.assignment, original?.assignment, 'lease');
   if (offers) {
