@@ -96,4 +96,29 @@ describe('dashboard screenshots (docs/screenshots/dashboard-*.png)', () => {
     }
     await page.context().close();
   });
+
+  it('the new-task dialog fits its width, at 1280 px and on a phone, long task titles included', async () => {
+    // Last in the file: the pictures above show the demo pool as it was.
+    await server.admin.createTask({
+      repo: 'acme/docs',
+      title: `Rework ${'the very long-winded migration plan for legacy billing exports '.repeat(3)}`,
+    });
+    for (const viewport of [
+      { width: 1280, height: 800 },
+      { width: 375, height: 812 },
+    ]) {
+      const page = await signedInPage(viewport);
+      await page.getByRole('button', { name: 'New task', exact: true }).click();
+      const dialog = page.getByRole('dialog');
+      await dialog.getByLabel('Pick an open task').waitFor();
+      const overflow = await dialog.evaluate((root) => {
+        const box = root.getBoundingClientRect();
+        return [...root.querySelectorAll('input, select, textarea, fieldset, button')]
+          .filter((el) => el.getBoundingClientRect().right > box.right + 1)
+          .map((el) => `${el.tagName.toLowerCase()} ${el.getAttribute('aria-label') ?? ''}`);
+      });
+      expect(overflow, `${viewport.width} px`).toEqual([]);
+      await page.context().close();
+    }
+  });
 });
