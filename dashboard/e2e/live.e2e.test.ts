@@ -107,6 +107,16 @@ describe('the dashboard, live against a real server', () => {
     await page.getByRole('button', { name: 'Pause worker ada' }).click();
     await page.getByRole('button', { name: 'Resume worker ada' }).waitFor({ timeout: 2000 });
     expect((await server.admin.listWorkers())[0]!.paused_by_admin).toBe(true);
+    // From the keyboard the button keeps the focus through the change: Enter undoes it, and again.
+    await page.getByRole('button', { name: 'Resume worker ada' }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('button', { name: 'Pause worker ada' }).waitFor({ timeout: 2000 });
+    await expect
+      .poll(() => page.evaluate(() => document.activeElement?.getAttribute('aria-label')))
+      .toBe('Pause worker ada');
+    await page.keyboard.press('Enter');
+    await page.getByRole('button', { name: 'Resume worker ada' }).waitFor({ timeout: 2000 });
+    expect((await server.admin.listWorkers())[0]!.paused_by_admin).toBe(true);
 
     const drawnBefore = await chartImage();
     await rowOf(taskId).getByRole('button', { name: 'Fix the flaky login test' }).click();
