@@ -199,8 +199,18 @@ describe('OWP v1 work rules in the dashboard', () => {
 
     const row = page.locator(`tr.failed[data-task-id="${flaky.task_id}"]`);
     await expect(row.locator('.badge').textContent()).resolves.toBe('Failed');
+    // Out of the queue chart, and said beside it, so the counts add up with the table's "open".
+    await page
+      .getByTestId('queue-summary')
+      .filter({ hasText: '(and 1 failed, waiting for an admin)' })
+      .waitFor({ timeout: 2000 });
     await row.getByRole('button', { name: 'Flaky deploy' }).click();
     const detail = page.getByRole('dialog', { name: 'Flaky deploy' });
+    // The reason the worker gave is kept on the line that failed the task.
+    await detail
+      .getByTestId('task-history')
+      .filter({ hasText: 'released by ada — cannot reproduce); waiting for an admin' })
+      .waitFor({ timeout: 2000 });
     await expect(detail.getByTestId('failed-notice').textContent()).resolves.toBe(
       'Out of attempts (1 of 1 used): nothing will lease it again until an admin requeues it, ' +
         'which starts the count over, or cancels it.',
