@@ -48,6 +48,23 @@ describe('the audit filter form', () => {
     });
   });
 
+  it('takes an actor by the name the log shows, in any case, as well as by id', () => {
+    const workers = [
+      { worker_id: 'w_1', name: 'Alice' },
+      { worker_id: 'w_2', name: 'Bob' },
+      { worker_id: 'w_3', name: 'Bob' },
+    ];
+    const actor = (typed: string) =>
+      auditQueryOf({ ...EMPTY_AUDIT_FILTERS, actor: typed }, workers).actor;
+    expect(actor(' alice ')).toBe('w_1');
+    expect(actor('Admin')).toBe('admin');
+    expect(actor('SYSTEM')).toBe('system');
+    expect(actor('w_2')).toBe('w_2');
+    // Two workers of one name: which one is meant is not known; the text goes as typed.
+    expect(actor('Bob')).toBe('Bob');
+    expect(actor('')).toBeUndefined();
+  });
+
   it('names the actor: the admin, the system, a worker by name, or unknown for old events', () => {
     const names = {
       taskTitle: () => undefined,

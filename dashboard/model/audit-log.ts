@@ -32,7 +32,10 @@ export const AUDIT_EXPORT_MAX = 100_000;
  * `datetime-local` inputs become instants. The server validates the rest (an unknown worker id
  * is simply no match; a bad task id or an empty period is a 400 shown next to the form).
  */
-export function auditQueryOf(form: AuditFilterForm): AuditQuery {
+export function auditQueryOf(
+  form: AuditFilterForm,
+  workers: readonly { worker_id: string; name: string }[] = [],
+): AuditQuery {
   const text = (value: string) => value.trim() || undefined;
   const time = (value: string) => {
     if (!value) return undefined;
@@ -41,7 +44,7 @@ export function auditQueryOf(form: AuditFilterForm): AuditQuery {
   };
   return {
     type: text(form.type) as AuditQuery['type'],
-    actor: text(form.actor),
+    actor: actorOf(form.actor, workers),
     task_id: text(form.task),
     repo: text(form.repo),
     since: time(form.since),
@@ -50,6 +53,22 @@ export function auditQueryOf(form: AuditFilterForm): AuditQuery {
 }
 
 /** Who made an event, in words: `Admin`, `System`, a worker's name, or `unknown` (old events). */
+/**
+ * The actor a person typed, as the server knows it: `admin` and `system` in any case, and a
+ * worker by the name the log shows for it (when one worker alone has it) as well as by its id.
+ */
+function actorOf(
+  typed: string,
+  workers: readonly { worker_id: string; name: string }[],
+): string | undefined {
+  const actor = typed.trim();
+  if (!actor) return undefined;
+  const lower = actor.toLowerCase();
+  if (lower === 'admin' || lower === 'system') return lower;
+  const named = workers.filter((worker) => worker.name.toLowerCase() === lower);
+  return named.length === 1 ? named[0]!.worker_id : actor;
+}
+
 export function actorLabel(actor: string | null | undefined, names: EventNames): string {
   if (!actor) return 'unknown';
   if (actor === 'admin') return 'Admin';
