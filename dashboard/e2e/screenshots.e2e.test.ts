@@ -86,6 +86,14 @@ describe('dashboard screenshots (docs/screenshots/dashboard-*.png)', () => {
     );
     await shoot(page, 'phone');
     // The other tabs too: the analytics header (repo, window, Refresh) once ran off the side.
+    // The tables fit their boxes too: nothing cut off behind a sideways scroll.
+    const tablesWiderThanTheirBox = () =>
+      page.evaluate(() =>
+        [...document.querySelectorAll<HTMLElement>('.table-wrap')]
+          .filter((wrap) => wrap.offsetParent !== null && wrap.scrollWidth > wrap.clientWidth + 1)
+          .map((wrap) => `${wrap.scrollWidth} > ${wrap.clientWidth}`),
+      );
+    expect(await tablesWiderThanTheirBox(), 'tasks table at 375 px').toEqual([]);
     for (const tab of ['Analytics', 'Audit log']) {
       await page.getByRole('tab', { name: tab }).click();
       await page.getByRole('tab', { name: tab, selected: true }).waitFor();
@@ -94,6 +102,8 @@ describe('dashboard screenshots (docs/screenshots/dashboard-*.png)', () => {
         `${tab} at 375 px`,
       ).toBeLessThanOrEqual(375);
     }
+    await page.locator('tr[data-seq]').first().waitFor();
+    expect(await tablesWiderThanTheirBox(), 'audit table at 375 px').toEqual([]);
     await page.context().close();
   });
 
