@@ -82,15 +82,24 @@ describe('viewer token: a read-only dashboard', () => {
     expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
     await page.close();
   });
+
+  it('says a refused admin token may be a viewer token', async () => {
+    const page = await browser.newPage();
+    await page.goto(server.base);
+    await page.getByLabel('Admin token').fill(VIEWER_TOKEN);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect(page.getByRole('alert').textContent()).resolves.toContain(
+      'If it is a viewer token, choose Viewer.',
+    );
+    await page.close();
+  });
 });
 
 describe('keyboard and labels', () => {
   it('signs in and opens a task with the keyboard alone', async () => {
     const page = await browser.newPage();
     await page.goto(server.base);
-    // Tab order: the role radios, then the token field.
-    await page.keyboard.press('Tab');
-    await page.keyboard.press('Tab');
+    // The token field has the focus from the start: paste, Enter.
     await expect(page.evaluate(() => document.activeElement?.getAttribute('name'))).resolves.toBe(
       'token',
     );

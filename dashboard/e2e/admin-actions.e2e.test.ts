@@ -42,6 +42,10 @@ describe('admin actions from the page', () => {
   it('adds a repo, then edits its review budget', async () => {
     await page.getByRole('button', { name: 'Add repo' }).click();
     const form = page.getByRole('dialog');
+    // A form opens on its first field, not on the Close button.
+    const focused = (label: string) =>
+      form.getByLabel(label).evaluate((el) => el === document.activeElement);
+    await expect(focused('Repo key')).resolves.toBe(true);
     await form.getByLabel('Repo key').fill('owner/site');
     await form.getByLabel('Review budget (open PRs at most)').fill('2');
     await form.getByRole('button', { name: 'Add repo' }).click();
@@ -51,6 +55,7 @@ describe('admin actions from the page', () => {
     expect((await server.admin.getRepo('owner/site')).max_open_prs).toBe(2);
 
     await page.getByRole('button', { name: 'Edit repo owner/site' }).click();
+    await expect(focused('Review budget (open PRs at most)')).resolves.toBe(true);
     await form.getByLabel('Review budget (open PRs at most)').fill('0');
     await form.getByRole('button', { name: 'Save' }).click();
     await form.waitFor({ state: 'hidden' });
@@ -61,6 +66,9 @@ describe('admin actions from the page', () => {
   it('creates a task from the form and opens it', async () => {
     await page.getByRole('button', { name: 'New task' }).click();
     const form = page.getByRole('dialog');
+    await expect(
+      form.getByLabel('Title').evaluate((el) => el === document.activeElement),
+    ).resolves.toBe(true);
     await form.getByRole('button', { name: 'Create task' }).click();
     await expect(form.locator('#task-title-error').textContent()).resolves.toBeTruthy();
 
