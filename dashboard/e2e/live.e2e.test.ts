@@ -196,6 +196,10 @@ describe('the dashboard, live against a real server', () => {
     await server.stop();
     await page.getByTestId('offline-banner').waitFor({ timeout: 5000 });
     await expect(page.getByTestId('stream-status').textContent()).resolves.toContain('Offline');
+    // Reconnecting backs off (up to 15 s); a person who knows the server is back need not wait.
+    const retry = page.getByTestId('offline-banner').getByRole('button', { name: 'Retry now' });
+    await retry.click();
+    await page.getByTestId('offline-banner').waitFor({ timeout: 5000 });
     // A task opened while offline says its history could not be read, not that it has none.
     await rowOf(taskId).getByRole('button', { name: 'Fix the flaky login test' }).click();
     const detail = page.getByRole('dialog');
