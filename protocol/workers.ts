@@ -1,14 +1,17 @@
 import { z } from 'zod';
 import { Skills, Timestamp, TrustTier, WorkerId, WorkerReportedStatus, oneLine } from './common.ts';
 
+/** The most a worker may declare: estimate points held at once, and tasks held at once. */
+export const WORKER_LIMITS = { capacityPoints: 100, maxTasks: 20 } as const;
+
 /** `POST /v1/workers/register` (no auth). */
 export const RegisterWorkerRequest = z
   .object({
     name: oneLine(120),
     github_handle: oneLine(39).nullish(),
     skills: Skills.default([]),
-    capacity_points: z.int().min(1).max(100).default(5),
-    max_concurrent_tasks: z.int().min(1).max(20).default(2),
+    capacity_points: z.int().min(1).max(WORKER_LIMITS.capacityPoints).default(5),
+    max_concurrent_tasks: z.int().min(1).max(WORKER_LIMITS.maxTasks).default(2),
   })
   .meta({ id: 'RegisterWorkerRequest' });
 export type RegisterWorkerRequest = z.input<typeof RegisterWorkerRequest>;

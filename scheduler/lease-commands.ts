@@ -61,7 +61,6 @@ function repeatedFinalReport(
   const task = findTask(ctx.driver, taskId);
   if (
     !task ||
-    task.status !== req.status ||
     task.status !== 'merged' ||
     task.lease_id !== null ||
     task.assignee !== workerId ||
@@ -71,10 +70,7 @@ function repeatedFinalReport(
   }
   if (req.lease_id !== undefined) {
     // The lease named must be the task's last one, and this worker's.
-    const lease = ctx.driver.get<{ worker_id: string; epoch: number }>(
-      'SELECT worker_id, epoch FROM leases WHERE id = $id AND task_id = $task',
-      { id: req.lease_id, task: taskId },
-    );
+    const lease = leaseOnTask(ctx, req.lease_id, taskId);
     if (lease?.worker_id !== workerId || lease.epoch !== task.lease_epoch) return null;
   }
   return task;
@@ -181,10 +177,7 @@ function requireLeaseHolder(
   if (found?.assignee !== workerId) requireWorker(ctx.driver, workerId);
   const task = found ?? requireTask(ctx.driver, taskId);
   if (leaseId !== undefined && !(task.lease_id === leaseId && task.assignee === workerId)) {
-    const lease = ctx.driver.get<{ worker_id: string; epoch: number }>(
-      'SELECT worker_id, epoch FROM leases WHERE id = $id AND task_id = $task',
-      { id: leaseId, task: taskId },
-    );
+    const lease = leaseOnTask(ctx, leaseId, taskId);
     if (!lease) {
       throw new OwpError('lease_not_found', `No lease ${leaseId} on task ${taskId}.`, {
         lease_id: leaseId,
@@ -223,6 +216,14 @@ function requireLeaseHolder(
     );
   }
   return task;
+}
+
+/** A lease of the task by its id, current or not, or undefined. */
+function leaseOnTask(ctx: EngineContext, leaseId: string, taskId: string) {
+  return ctx.driver.get<{ worker_id: string; epoch: number }>(
+    'SELECT worker_id, epoch FROM leases WHERE id = $id AND task_id = $task',
+    { id: leaseId, task: taskId },
+  );
 }
 
 /** A write fenced by a lease that is no longer the task's: the one named, or the epoch sent. */

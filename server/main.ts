@@ -177,9 +177,21 @@ function decodeURIComponentSafe(text: string): string {
   }
 }
 
-/** The server could not listen where it was told to: said in the words of its settings. */
+/** Which settings came from command-line flags (`owp serve --port`) rather than OWP_* variables. */
+export interface SettingSources {
+  portFlag?: boolean;
+  hostFlag?: boolean;
+}
+
+/**
+ * The server could not listen where it was told to: said in the words of its settings. `message`
+ * names the OWP_* variables; `describe` the flags, for a command line that set them.
+ */
 export class ListenError extends Error {
   override readonly name = 'ListenError';
+  constructor(readonly describe: (sources: SettingSources) => string) {
+    super(describe({}));
+  }
 }
 
 function listenError(error: unknown, host: string, port: number): unknown {
@@ -187,14 +199,21 @@ function listenError(error: unknown, host: string, port: number): unknown {
   const where = `${host}:${port}`;
   if (code === 'EADDRINUSE') {
     return new ListenError(
-      `${where} is already in use (another OWP Pool server?): stop it, or set OWP_PORT to a free port`,
+      ({ portFlag }) =>
+        `${where} is already in use (another OWP Pool server?): stop it, or ${portFlag ? 'pass a free --port' : 'set OWP_PORT to a free port'}`,
     );
   }
   if (code === 'EACCES') {
-    return new ListenError(`not allowed to listen on ${where}: choose an OWP_PORT above 1023`);
+    return new ListenError(
+      ({ portFlag }) =>
+        `not allowed to listen on ${where}: choose ${portFlag ? 'a --port' : 'an OWP_PORT'} above 1023`,
+    );
   }
   if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') {
-    return new ListenError(`${host} is not an address of this machine: check OWP_HOST`);
+    return new ListenError(
+      ({ hostFlag }) =>
+        `${host} is not an address of this machine: check ${hostFlag ? '--host' : 'OWP_HOST'}`,
+    );
   }
   return error;
 }

@@ -1,4 +1,5 @@
 import type { BackendMode } from '../backend/pool-backend.ts';
+import { WORKER_LIMITS } from '../../protocol/workers.ts';
 
 /** Who the vault acts as: the pool's admin, one of its workers, or both. */
 export type PoolRole = 'admin' | 'worker' | 'both';
@@ -85,7 +86,10 @@ export function parseSkills(text: string): string[] {
 }
 
 /** The largest capacity a vault's worker may register with, in points and in tasks. */
-export const COUNT_LIMITS = { workerCapacityPoints: 100, workerMaxTasks: 20 } as const;
+export const COUNT_LIMITS = {
+  workerCapacityPoints: WORKER_LIMITS.capacityPoints,
+  workerMaxTasks: WORKER_LIMITS.maxTasks,
+} as const;
 
 /**
  * Settings from whatever the data file holds — nothing, an older version, or values edited by

@@ -25,6 +25,11 @@ export class UsageError extends CliError {
   }
 }
 
+/** After a refusal for a missing repo, where work was sent to it: the command that makes one. */
+export function makeRepoHint(repo: string): string {
+  return `\`owp admin repo ${repo}\` makes it (see --help for its budget)`;
+}
+
 /** Commander's own "errors" that are really successful outcomes. */
 const COMMANDER_SUCCESS = new Set(['commander.helpDisplayed', 'commander.version']);
 

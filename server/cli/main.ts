@@ -16,7 +16,7 @@ import { addVaultSyncCommand } from './commands/vault-sync.ts';
 import { addWorkerCommands } from './commands/worker.ts';
 import { CliContext, DEFAULT_URL, type GlobalOptions } from './context.ts';
 import { OwpError } from '../../protocol/errors.ts';
-import { EXIT_FAILURE, reportError } from './errors.ts';
+import { EXIT_FAILURE, makeRepoHint, reportError } from './errors.ts';
 import { processIo, type CliIo } from './io.ts';
 
 /** The program, with every command registered; parse it with `runCli` to get an exit code. */
@@ -73,7 +73,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     // command. (`repo_not_found` answers reads too, where making the repo is no remedy.)
     const repo = error instanceof OwpError ? error.details?.repo : undefined;
     if (typeof repo === 'string' && error instanceof OwpError && error.code === 'unknown_repo') {
-      io.stderr.write(`owp: \`owp admin repo ${repo}\` makes it (see --help for its budget)\n`);
+      io.stderr.write(`owp: ${makeRepoHint(repo)}\n`);
     }
     const tokenFile = contexts.find((context) => context.adminTokenFile)?.adminTokenFile;
     if (tokenFile && error instanceof OwpError && error.code === 'unauthorized') {

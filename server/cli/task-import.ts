@@ -109,13 +109,12 @@ function titleOf(raw: unknown): string | null {
 export interface ImportResult {
   created: Array<{ item: number; task_id: string; title: string }>;
   failed: Array<{ item: number; title: string; code: string; message: string }>;
-  /** Why the run stopped before every item was sent (interrupt, network), or null. */
-  stopped: string | null;
   /**
-   * When it stopped: the item it stopped at (not known to be created: a connection lost after the
-   * request was sent may have created it), the first a run to finish the job would send.
+   * Why the run stopped before every item was sent (interrupt, network), or null. It stopped at
+   * the item after those created and failed; that one may have been created all the same (a
+   * connection lost after the request went out).
    */
-  stoppedAt: number | null;
+  stopped: string | null;
 }
 
 /**
@@ -133,12 +132,11 @@ export async function createImportedTasks(
     firstItem?: number;
   },
 ): Promise<ImportResult> {
-  const result: ImportResult = { created: [], failed: [], stopped: null, stoppedAt: null };
+  const result: ImportResult = { created: [], failed: [], stopped: null };
   const firstItem = options.firstItem ?? 1;
   for (const [index, item] of items.entries()) {
     if (options.signal.aborted) {
       result.stopped = 'interrupted';
-      result.stoppedAt = firstItem + index;
       break;
     }
     try {
@@ -148,7 +146,6 @@ export async function createImportedTasks(
       if (!(error instanceof OwpError)) {
         // The server is gone or we were interrupted: later items would fail the same way.
         result.stopped = error instanceof Error ? error.message : String(error);
-        result.stoppedAt = firstItem + index;
         break;
       }
       result.failed.push({

@@ -9,7 +9,7 @@ import type { Task } from '../../../protocol/tasks.ts';
 import type { Worker } from '../../../protocol/workers.ts';
 import { intArg, listArg, type CliContext, type ContextOf } from '../context.ts';
 import { OwpError } from '../../../protocol/errors.ts';
-import { CliError, UsageError } from '../errors.ts';
+import { CliError, makeRepoHint, UsageError } from '../errors.ts';
 import { cellText, formatRecord, formatTable, progressBar, relativeTime } from '../format.ts';
 import {
   createImportedTasks,
@@ -380,9 +380,7 @@ async function importTasks(
   const client = ctx.adminClient();
   await client.call('getRepo', { params: { '*': repo } }).catch((error: unknown) => {
     if (error instanceof OwpError && error.code === 'repo_not_found') {
-      throw new CliError(
-        `${error.message} (${error.code})\nowp: \`owp admin repo ${repo}\` makes it (see --help for its budget)`,
-      );
+      throw new CliError(`${error.message} (${error.code})\nowp: ${makeRepoHint(repo)}`);
     }
     throw error;
   });
@@ -419,7 +417,7 @@ async function importTasks(
   if (result.stopped) {
     // The item it stopped at may have been created (the answer lost on the way back): say so,
     // rather than let a re-run of the whole file create everything before it twice.
-    const at = result.stoppedAt!;
+    const at = from + sent;
     const title = cellText(items[at - 1]!.title);
     throw new CliError(
       `import stopped at item ${at} "${title}": ${result.stopped}\n` +

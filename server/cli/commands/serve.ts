@@ -38,15 +38,10 @@ export function addServeCommand(program: Command, contextOf: ContextOf): Command
         if (error instanceof ConfigError)
           throw new UsageError(`bad configuration: ${error.message}`);
         if (error instanceof ListenError) {
-          // Name what the person typed: the flag, when the setting came from one.
-          let message = error.message;
-          if (options.port !== undefined) {
-            message = message
-              .replace('set OWP_PORT to a free port', 'pass a free --port')
-              .replace('an OWP_PORT', 'a --port');
-          }
-          if (options.host) message = message.replace('OWP_HOST', '--host');
-          throw new CliError(message);
+          // Named as the person set it: the flag, when the setting came from one.
+          throw new CliError(
+            error.describe({ portFlag: options.port !== undefined, hostFlag: !!options.host }),
+          );
         }
         throw error;
       }

@@ -4,6 +4,7 @@ import type { OwpClient } from '../../../protocol/client.ts';
 import { OwpError } from '../../../protocol/errors.ts';
 import { OFFER_REJECT_REASONS, type WorkLease, type WorkOffer } from '../../../protocol/leases.ts';
 import { WorkerSettableStatus } from '../../../protocol/tasks.ts';
+import { WORKER_LIMITS } from '../../../protocol/workers.ts';
 import { readCredentials, writeCredentials } from '../config-file.ts';
 import { intArg, listArg, type CliContext, type ContextOf } from '../context.ts';
 import { CliError, UsageError } from '../errors.ts';
@@ -23,8 +24,16 @@ export function addWorkerCommands(program: Command, contextOf: ContextOf): Comma
     .requiredOption('--name <name>', 'who you are (1–120 characters)')
     .option('--github <handle>', 'GitHub handle')
     .option('--skills <a,b>', 'skills you hold', listArg)
-    .option('--points <n>', 'capacity in estimate points, 1–100 (default 5)', intArg(1, 100))
-    .option('--max-tasks <n>', 'tasks held at once, 1–20 (default 2)', intArg(1, 20))
+    .option(
+      '--points <n>',
+      `capacity in estimate points, 1–${WORKER_LIMITS.capacityPoints} (default 5)`,
+      intArg(1, WORKER_LIMITS.capacityPoints),
+    )
+    .option(
+      '--max-tasks <n>',
+      `tasks held at once, 1–${WORKER_LIMITS.maxTasks} (default 2)`,
+      intArg(1, WORKER_LIMITS.maxTasks),
+    )
     .option('--show-token', 'also print the token (it is saved either way)')
     .option('--force', 'replace the worker already saved in the config file')
     .action(async (options, command: Command) => {
