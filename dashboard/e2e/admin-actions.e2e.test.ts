@@ -63,6 +63,36 @@ describe('admin actions from the page', () => {
     expect((await server.admin.getRepo('owner/site')).max_open_prs).toBe(0);
   });
 
+  it('keeps a half-written task when the form is closed, until it is created or started over', async () => {
+    await page.getByRole('button', { name: 'New task' }).click();
+    const form = page.getByRole('dialog');
+    await form.getByLabel('Title').fill('Half written');
+    await form.getByLabel('Priority').fill('33');
+    await page.keyboard.press('Escape');
+    await form.waitFor({ state: 'hidden' });
+
+    await page.getByRole('button', { name: 'New task' }).click();
+    await form.getByRole('status').filter({ hasText: 'as you left it' }).waitFor();
+    await expect(form.getByLabel('Title').inputValue()).resolves.toBe('Half written');
+    await expect(form.getByLabel('Priority').inputValue()).resolves.toBe('33');
+    await form.getByRole('button', { name: 'Start over' }).click();
+    await expect(form.getByLabel('Title').inputValue()).resolves.toBe('');
+    await expect(form.getByLabel('Priority').inputValue()).resolves.toBe('10');
+    await expect(
+      form.getByLabel('Title').evaluate((el) => el === document.activeElement),
+    ).resolves.toBe(true);
+    await form.getByRole('button', { name: 'Cancel' }).click();
+    await form.waitFor({ state: 'hidden' });
+
+    // Nothing typed: nothing kept, and the next form opens plain.
+    await page.getByRole('button', { name: 'New task' }).click();
+    await expect(form.getByLabel('Title').inputValue()).resolves.toBe('');
+    await expect(form.getByText('as you left it').count()).resolves.toBe(0);
+    await page.keyboard.press('Escape');
+    await form.waitFor({ state: 'hidden' });
+    expect((await server.admin.listTasks({ repo: 'owner/site' })).tasks).toEqual([]);
+  });
+
   it('creates a task from the form and opens it', async () => {
     await page.getByRole('button', { name: 'New task' }).click();
     const form = page.getByRole('dialog');
@@ -85,6 +115,11 @@ describe('admin actions from the page', () => {
       required_skills: ['css', 'svelte'],
     });
     await page.keyboard.press('Escape');
+    // The draft kept while the first try was refused ends with the task it became.
+    await page.getByRole('button', { name: 'New task' }).click();
+    await expect(form.getByLabel('Title').inputValue()).resolves.toBe('');
+    await page.keyboard.press('Escape');
+    await form.waitFor({ state: 'hidden' });
   });
 
   it('imports a YAML file: each bad item named with its problem, the good ones created with progress', async () => {

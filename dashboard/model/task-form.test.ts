@@ -3,7 +3,9 @@ import { OwpError } from '../../protocol/errors.ts';
 import {
   addDependency,
   createRefusalFields,
+  draftToKeep,
   emptyTaskForm,
+  openingForm,
   removeDependency,
   toTaskCreateRequest,
 } from './task-form.ts';
@@ -105,5 +107,24 @@ describe('the new-task form', () => {
     });
     expect(createRefusalFields(invalid)).toEqual({ title: 'too long' });
     expect(createRefusalFields(new OwpError('repo_not_found', 'No repo demo.'))).toEqual({});
+  });
+
+  it('keeps a draft only when something besides the repo was typed', () => {
+    expect(draftToKeep(emptyTaskForm('owner/app'))).toBeNull();
+    expect(draftToKeep({ ...emptyTaskForm('owner/app'), description: '  \n' })).toBeNull();
+    const typed = { ...emptyTaskForm('owner/app'), title: 'Add a dark theme', priority: '40' };
+    const kept = draftToKeep(typed);
+    expect(kept).toEqual(typed);
+    // A copy: later typing in the closed form's object does not reach the kept draft.
+    typed.title = 'changed';
+    expect(kept?.title).toBe('Add a dark theme');
+  });
+
+  it('opens on the kept draft, in its repo while that repo exists', () => {
+    const draft = { ...emptyTaskForm('owner/site'), title: 'Half written' };
+    expect(openingForm(null, ['owner/app', 'owner/site'])).toEqual(emptyTaskForm('owner/app'));
+    expect(openingForm(draft, ['owner/app', 'owner/site'])).toEqual(draft);
+    expect(openingForm(draft, ['owner/app'])).toEqual({ ...draft, repo: 'owner/app' });
+    expect(openingForm(draft, [])).toEqual({ ...draft, repo: '' });
   });
 });

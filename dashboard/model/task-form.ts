@@ -40,6 +40,29 @@ export const emptyTaskForm = (repo = ''): TaskFormValues => ({
   max_attempts: '',
 });
 
+/**
+ * What the form should keep when it closes without creating: the values, if anything was typed
+ * (the repo alone does not count), else null. Escape, the backdrop or Cancel close the dialog; a
+ * half-written task comes back when it opens again instead of being lost.
+ */
+export function draftToKeep(values: TaskFormValues): TaskFormValues | null {
+  const empty = emptyTaskForm(values.repo);
+  const typed = (Object.keys(empty) as Array<keyof TaskFormValues>).some(
+    (field) => field !== 'repo' && values[field].trim() !== empty[field],
+  );
+  return typed ? { ...values } : null;
+}
+
+/** The form to open on: a kept draft (its repo kept while that repo still exists), or an empty one. */
+export function openingForm(
+  draft: TaskFormValues | null,
+  repos: readonly string[],
+): TaskFormValues {
+  const fallback = repos[0] ?? '';
+  if (!draft) return emptyTaskForm(fallback);
+  return { ...draft, repo: repos.includes(draft.repo) ? draft.repo : fallback };
+}
+
 const NUMERIC = [
   'estimate_points',
   'priority',
