@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { RepoKey, TaskId, Timestamp } from './common.ts';
+import { queryInt, RepoKey, TaskId, Timestamp } from './common.ts';
 import { EventActor, OwpEvent, type OwpEventType } from './events.ts';
 
 /** Every event type the engine records, in the order the protocol lists them. */
@@ -22,13 +22,10 @@ export const AuditQuery = z
     repo: RepoKey.optional().describe('Only events about this repo (`name` or `owner/name`).'),
     since: Timestamp.optional().describe('Only events at or after this time (ISO 8601).'),
     until: Timestamp.optional().describe('Only events before this time (ISO 8601).'),
-    after: z.coerce
-      .number()
-      .int()
-      .min(0)
-      .default(0)
-      .describe('The page after this sequence number: 0 first, then the last `next_after`.'),
-    limit: z.coerce.number().int().min(1).max(1000).default(100).describe('Events per page.'),
+    after: queryInt(0, Number.MAX_SAFE_INTEGER, 0).describe(
+      'The page after this sequence number: 0 first, then the last `next_after`.',
+    ),
+    limit: queryInt(1, 1000, 100).describe('Events per page.'),
   })
   .meta({ id: 'AuditQuery' });
 export type AuditQuery = z.input<typeof AuditQuery>;

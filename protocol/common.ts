@@ -41,6 +41,22 @@ export function oneLine(max: number) {
     .refine((text) => VISIBLE.test(text), { message: 'must contain a visible character' });
 }
 
+/**
+ * A whole number in a query string, from `min` to `max`, `fallback` when absent. Only digits are
+ * read as a number: `z.coerce` would take `1e3` for 1000, `0x10` for 16 and an empty value for 0,
+ * so a typo silently asked for another page.
+ */
+export function queryInt(min: number, max: number, fallback: number) {
+  return z.preprocess(
+    (value) => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value),
+    z
+      .int({ error: 'must be a whole number written in digits' })
+      .min(min)
+      .max(max)
+      .default(fallback),
+  );
+}
+
 /** A skill name; matched case-insensitively, stored lower-case. */
 export const Skill = oneLine(64);
 export const Skills = z.array(Skill).max(50);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { AnalyticsQuery, RepoAnalytics } from './analytics.ts';
 import { AuditPage, AuditRouteQuery } from './audit.ts';
-import { LeaseId, RepoKey, TaskId, WorkerId } from './common.ts';
+import { LeaseId, queryInt, RepoKey, TaskId, WorkerId } from './common.ts';
 import { ErrorEnvelope } from './errors.ts';
 import { OwpEvent } from './events.ts';
 import {
@@ -68,8 +68,8 @@ export interface RouteSpec {
 const Ok = z.object({ ok: z.literal(true) });
 const EventHistoryQuery = z
   .object({
-    after: z.coerce.number().int().min(0).default(0),
-    limit: z.coerce.number().int().min(1).max(1000).default(500),
+    after: queryInt(0, Number.MAX_SAFE_INTEGER, 0),
+    limit: queryInt(1, 1000, 500),
     task_id: TaskId.optional(),
   })
   .meta({ id: 'EventHistoryQuery' });

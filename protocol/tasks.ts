@@ -11,6 +11,7 @@ import {
   TtlSeconds,
   WorkerId,
   oneLine,
+  queryInt,
 } from './common.ts';
 
 const Title = oneLine(300);
@@ -123,7 +124,7 @@ export const TaskListQuery = z
     depends_on: TaskId.optional().describe(
       'Only the tasks that depend on this one: what it blocks (v1 addition).',
     ),
-    limit: z.coerce.number().int().min(1).max(500).default(50),
+    limit: queryInt(1, 500, 50),
     cursor: z.string().max(200).optional(),
   })
   .meta({ id: 'TaskListQuery' });

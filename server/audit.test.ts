@@ -172,6 +172,11 @@ describe('GET /v1/audit/events', () => {
       'limit=1001',
       'after=-1',
       'after=abc',
+      // Not digits: coercion read these as 1000, 16 and 0, another page than the one typed.
+      'after=1e3',
+      'after=0x10',
+      'after=',
+      'limit=%2010',
       'format=xml',
       'repo=a%2Fb%2Fc',
       'actor=',

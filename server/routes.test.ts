@@ -67,6 +67,9 @@ describe('v1 task routes', () => {
     expect(next.body).toMatchObject({ tasks: [{ title: 't2' }], next_cursor: null });
     expect((await call('GET', '/v1/tasks?area=ui', admin)).body.tasks).toHaveLength(1);
     expect((await call('GET', '/v1/tasks?limit=0', admin)).status).toBe(400);
+    const exponent = await call('GET', '/v1/tasks?limit=2e1', admin);
+    expect(exponent.status).toBe(400);
+    expect(exponent.body.error.message).toMatch(/whole number written in digits[\s\S]*at limit/);
     expect((await call('GET', '/v1/tasks?status=done', admin)).body.error.code).toBe(
       'validation_failed',
     );
