@@ -62,6 +62,23 @@ describe('VaultNoteStore over the Obsidian API', () => {
     expect(await store.read('Tasks/missing.md')).toBeNull();
   });
 
+  it('reads a task note whose properties are not valid YAML as none but its owp_id, and says why', async () => {
+    const { store } = vault({
+      'Tasks/Fix login.md': '---\nowp_id: t_1\narea: auth: login\n---\nBody\n',
+      'Tasks/Plain.md': 'No properties',
+    });
+    const listed = await store.list('Tasks');
+    const broken = listed.find((note) => note.path === 'Tasks/Fix login.md')!;
+    expect(broken.frontmatter).toEqual({ owp_id: 't_1' });
+    expect(broken.frontmatterError).toMatch(/^not valid YAML: /);
+    expect(listed.find((note) => note.path === 'Tasks/Plain.md')?.frontmatterError).toBe(undefined);
+    expect(await store.read('Tasks/Fix login.md')).toMatchObject({
+      frontmatter: { owp_id: 't_1' },
+      frontmatterError: broken.frontmatterError,
+      body: 'Body\n',
+    });
+  });
+
   it('reads a note for the listing when the metadata cache has not indexed it', async () => {
     const { app, store } = vault({ 'Tasks/a.md': '---\nowp_id: t_1\n---\nBody\n' });
     const file = app.vault.getFileByPath('Tasks/a.md')!;
@@ -137,6 +154,46 @@ describe('VaultNoteStore over the Obsidian API', () => {
 });
 
 describe('the note sync on the fake Obsidian', () => {
+  it('starts again without a new task or note for a task note whose properties broke', async () => {
+    const engine = new Scheduler({
+      driver: new BetterSqlite3Driver({ path: ':memory:' }),
+      clock: new ManualClock(),
+      ids: sequentialIds(),
+    });
+    engine.upsertRepo({ repo: 'demo', max_open_prs: 5, area_locks_enabled: false });
+    const task = engine.createTask({ repo: 'demo', title: 'Fix login' });
+    const { app, store, text } = vault({
+      // An unquoted colon typed into a value: the block is not valid YAML any more.
+      'Tasks/Fix login.md': `---\nowp_id: ${task.task_id}\nrepo: demo\narea: auth: login\n---\nBody\n`,
+    });
+    const notices: string[] = [];
+    for (let start = 0; start < 2; start++) {
+      const sync = new NoteSync({
+        api: new LocalOwpApi(engine, { admin: true }),
+        store,
+        settings: {
+          folder: 'Tasks',
+          archiveFolder: '',
+          defaultRepo: 'demo',
+          cancelOnDelete: false,
+        },
+        notify: (message) => notices.push(message),
+        debounceMs: 10,
+      });
+      syncs.push(sync);
+      await sync.start();
+      await settle(app);
+      await sync.flush();
+      sync.stop();
+    }
+    // Was: read as a note without an id, so every start made it a new task and gave the old task
+    // a new note, "Fix login (2).md".
+    expect(engine.listTasks().tasks).toHaveLength(1);
+    expect(app.vault.getMarkdownFiles().map((file) => file.path)).toEqual(['Tasks/Fix login.md']);
+    expect(text('Tasks/Fix login.md')).toContain('area: auth: login');
+    expect(notices[0]).toMatch(/^"Tasks\/Fix login.md": its properties are not valid YAML: /);
+  });
+
   it('makes notes on disk, and a property typed into a note reaches the task', async () => {
     const { app, store, text } = vault({
       'Tasks/Idea.md': '---\ntags:\n  - idea\npriority: 30\n---\nFrom the user.\n',

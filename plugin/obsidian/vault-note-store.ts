@@ -8,7 +8,13 @@ import {
   type EventRef,
   type TAbstractFile,
 } from 'obsidian';
-import type { NoteChange, NoteMeta, NoteSnapshot, NoteStore } from '../sync/note-store.ts';
+import {
+  readProperties,
+  type NoteChange,
+  type NoteMeta,
+  type NoteSnapshot,
+  type NoteStore,
+} from '../sync/note-store.ts';
 
 /**
  * The note sync's `NoteStore` over Obsidian: the vault for files, `processFrontMatter` for the
@@ -32,7 +38,8 @@ export class VaultNoteStore implements NoteStore {
     return Promise.all(
       files.map(async (file): Promise<NoteMeta> => {
         const cache = this.app.metadataCache.getFileCache(file);
-        if (!cache) return snapshotOf(file, await this.app.vault.cachedRead(file));
+        // No properties in the cache: none, or a block that is not valid YAML — the text tells.
+        if (!cache?.frontmatter) return snapshotOf(file, await this.app.vault.cachedRead(file));
         return { path: file.path, frontmatter: { ...cache.frontmatter }, mtime: file.stat.mtime };
       }),
     );
@@ -127,22 +134,10 @@ function snapshotOf(file: TFile, content: string): NoteSnapshot {
   const info = getFrontMatterInfo(content);
   return {
     path: file.path,
-    frontmatter: info.exists ? parseProperties(info.frontmatter) : {},
+    ...(info.exists ? readProperties(info.frontmatter, parseYaml) : { frontmatter: {} }),
     body: content.slice(info.contentStart),
     mtime: file.stat.mtime,
   };
-}
-
-/** Properties as Obsidian reads them; broken YAML reads as none (Obsidian shows it as invalid). */
-function parseProperties(yaml: string): Record<string, unknown> {
-  try {
-    const data: unknown = parseYaml(yaml);
-    return data !== null && typeof data === 'object' && !Array.isArray(data)
-      ? (data as Record<string, unknown>)
-      : {};
-  } catch {
-    return {};
-  }
 }
 
 function isNote(file: TAbstractFile | null): file is TFile {

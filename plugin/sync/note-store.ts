@@ -7,6 +7,12 @@ export interface NoteMeta {
   path: string;
   /** Parsed frontmatter (empty object when none). */
   frontmatter: Record<string, unknown>;
+  /**
+   * Why the frontmatter block could not be read (not valid YAML, or not a map of properties);
+   * absent when it was. `frontmatter` then holds only an `owp_id` read from its own plain line, so
+   * the note stays its task's while the user mends it, and nothing is written to it meanwhile.
+   */
+  frontmatterError?: string;
   /** Modification time, ms. */
   mtime: number;
 }
@@ -41,4 +47,39 @@ export interface NoteStore {
   move(path: string, newPath: string): Promise<void>;
   /** Subscribes to changes made by anyone (the user, another plugin, this sync). */
   watch(listener: (change: NoteChange) => void): () => void;
+}
+
+/**
+ * A frontmatter block's properties, read with `parse` (Obsidian's `parseYaml`, or the `yaml`
+ * package on disk). A block that does not read as a map of properties reads as none, with the
+ * reason, keeping the `owp_id` of an `owp_id: t_…` line.
+ */
+export function readProperties(
+  yaml: string,
+  parse: (yaml: string) => unknown,
+): Pick<NoteMeta, 'frontmatter' | 'frontmatterError'> {
+  let data: unknown;
+  try {
+    data = parse(yaml);
+  } catch (error) {
+    return unreadable(yaml, `not valid YAML: ${firstLine(error)}`);
+  }
+  if (data === null || data === undefined) return { frontmatter: {} };
+  if (typeof data !== 'object' || Array.isArray(data)) {
+    return unreadable(yaml, 'not a list of properties (key: value lines)');
+  }
+  return { frontmatter: data as Record<string, unknown> };
+}
+
+function unreadable(
+  yaml: string,
+  reason: string,
+): Pick<NoteMeta, 'frontmatter' | 'frontmatterError'> {
+  const id = /^owp_id:[ \t]*(["']?)([A-Za-z0-9_-]+)\1[ \t]*$/m.exec(yaml)?.[2];
+  return { frontmatter: id ? { owp_id: id } : {}, frontmatterError: reason };
+}
+
+function firstLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split('\n')[0]!.trim();
 }

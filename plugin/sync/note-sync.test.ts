@@ -389,6 +389,13 @@ describe('note → task', () => {
     await sync.flush();
     expect((await w.api.listTasks()).tasks).toHaveLength(0);
     expect(w.notices).toContain('Add a repo property to "Tasks/Needs repo.md" to make it a task.');
+    // Saved again and again while it is written: told once, not at every save.
+    for (const body of ['Some', 'Some text']) {
+      await w.store.edit('Tasks/Needs repo.md', {}, body);
+      w.timers.advance(100);
+      await sync.flush();
+    }
+    expect(w.notices.filter((n) => n.startsWith('Add a repo property'))).toHaveLength(1);
 
     await w.store.edit('Tasks/Needs repo.md', { repo: 'acme/web' });
     await sync.flush();
@@ -566,6 +573,126 @@ describe('note → task', () => {
     expect(w.notices.some((n) => n.startsWith('"Tasks/Refused.md": skills must be'))).toBe(true);
     expect(w.store.get('Tasks/Refused.md').frontmatter.skills).toEqual([]);
     expect(w.engine.getTask(t.task_id).version).toBe(t.version);
+  });
+});
+
+describe('notes that cannot be synced as they are', () => {
+  const LONG = 'Meeting transcript line.\n'.repeat(4100); // past 100,000 characters
+
+  it('leaves a task note whose properties do not read alone, says so once, and syncs it again once mended', async () => {
+    const w = world();
+    const t = w.task('Fix login');
+    const sync = w.sync();
+    await sync.start();
+    await sync.flush();
+    const path = 'Tasks/Fix login.md';
+
+    for (let save = 0; save < 2; save++) {
+      await w.store.breakProperties(path);
+      w.timers.advance(100);
+      await sync.flush();
+    }
+    // The pool changes the task meanwhile: not written into the note, which would overwrite it.
+    await w.api.updateTask(t.task_id, { priority: 55 });
+    await sync.flush();
+    expect(w.notices.filter((n) => n.includes('not valid YAML'))).toEqual([
+      `"${path}": its properties are not valid YAML: bad indentation. The note is not synced with its task until they read again.`,
+    ]);
+    expect(w.store.paths()).toEqual([path]);
+    expect((await w.api.listTasks()).tasks).toHaveLength(1);
+
+    // Mended, with an edit made while it was broken: the edit goes, the pool's change comes.
+    w.clock.advance(1000);
+    await w.store.mendProperties(path, { points: 3 });
+    w.timers.advance(100);
+    await sync.flush();
+    expect(await w.api.getTask(t.task_id)).toMatchObject({ estimate_points: 3, priority: 55 });
+    expect(w.store.get(path).frontmatter).toMatchObject({ points: 3, priority: 55 });
+  });
+
+  it('does not make a new task of a task note whose properties broke while the plugin was away', async () => {
+    const w = world();
+    w.task('Fix login');
+    const first = w.sync();
+    await first.start();
+    await first.flush();
+    first.stop();
+    await w.store.breakProperties('Tasks/Fix login.md');
+
+    for (let start = 0; start < 2; start++) {
+      const sync = w.sync();
+      const report = await sync.start();
+      await sync.flush();
+      sync.stop();
+      expect(report).toMatchObject({ tasksCreated: 0, notesCreated: 0 });
+    }
+    // Was: a new task at every start, and "Fix login (2).md", "(3)" for the old one.
+    expect((await w.api.listTasks()).tasks).toHaveLength(1);
+    expect(w.store.paths()).toEqual(['Tasks/Fix login.md']);
+  });
+
+  it('makes no task of a new note whose properties do not read, and says so once', async () => {
+    const w = world();
+    const sync = w.sync();
+    await sync.start();
+    await w.store.create('Tasks/Idea.md', { priority: 5 }, 'Text');
+    await w.store.breakProperties('Tasks/Idea.md');
+    w.timers.advance(100);
+    await sync.flush();
+    await w.store.edit('Tasks/Idea.md', {}, 'More text');
+    w.timers.advance(100);
+    await sync.flush();
+    expect((await w.api.listTasks()).tasks).toHaveLength(0);
+    expect(w.notices.filter((n) => n.includes('becomes a task once they read again'))).toHaveLength(
+      1,
+    );
+
+    await w.store.mendProperties('Tasks/Idea.md');
+    w.timers.advance(100);
+    await sync.flush();
+    expect((await w.api.listTasks()).tasks).toMatchObject([{ title: 'Idea', priority: 5 }]);
+  });
+
+  it('keeps a note too long to be a description a plain note, its text whole', async () => {
+    const w = world();
+    const sync = w.sync();
+    await sync.start();
+    w.store.seed('Notes/Transcript.md', {}, LONG);
+
+    // Was: a task with an empty description, which then emptied the note.
+    await expect(sync.convertNote('Notes/Transcript.md')).resolves.toBeNull();
+    expect(w.store.paths()).toEqual(['Notes/Transcript.md']);
+    expect(w.store.get('Notes/Transcript.md').body).toBe(LONG);
+
+    await w.store.create('Tasks/Transcript.md', {}, LONG);
+    for (let save = 0; save < 2; save++) {
+      w.timers.advance(100);
+      await sync.flush();
+      await w.store.edit('Tasks/Transcript.md', {}, `${LONG}more\n`);
+    }
+    w.timers.advance(100);
+    await sync.flush();
+    expect((await w.api.listTasks()).tasks).toHaveLength(0);
+    expect(w.store.get('Tasks/Transcript.md').body).toBe(`${LONG}more\n`);
+    expect(w.notices).toEqual([
+      '"Notes/Transcript.md" stays a plain note: it is too long to be a task description (100,000 characters).',
+      '"Tasks/Transcript.md" stays a plain note: it is too long to be a task description (100,000 characters).',
+    ]);
+  });
+
+  it('says so when a task note grows too long, and keeps the description it had', async () => {
+    const w = world();
+    const t = w.task('Notes', { description: 'Short.' });
+    const sync = w.sync();
+    await sync.start();
+    await sync.flush();
+    await w.store.edit('Tasks/Notes.md', { priority: 20 }, LONG);
+    w.timers.advance(100);
+    await sync.flush();
+    expect(await w.api.getTask(t.task_id)).toMatchObject({ description: 'Short.', priority: 20 });
+    expect(w.notices).toEqual([
+      '"Tasks/Notes.md": The note is too long to be a task description (100,000 characters). The task keeps its description until the note is shorter.',
+    ]);
   });
 });
 

@@ -96,6 +96,11 @@ interface TrackedNote {
   base: NoteBase;
   queue: SerialQueue;
   refreshQueued: boolean;
+  /**
+   * The note's properties did not read at the last look (`frontmatterError`): nothing was written
+   * to it or sent from it since, and the first readable look reconciles it with its task.
+   */
+  unreadable: boolean;
 }
 
 const TERMINAL = new Set(['cancelled', 'merged']);
@@ -154,6 +159,13 @@ export class NoteSync {
   private readonly creating = new Set<Promise<unknown>>();
   /** Tasks whose note the user deleted in this session: their note is not made again. */
   private readonly deletedTasks = new Set<string>();
+  /**
+   * The problem a note was last told of, by path (a note that cannot be a task, or whose edit
+   * cannot be sent): a note saved every few seconds while it stays wrong is told once.
+   */
+  private readonly problems = new Map<string, string>();
+  /** While a note change is handled: the problem it had before this look, by path. */
+  private readonly lookingAt = new Map<string, string | undefined>();
   private readonly debounces = new Map<string, unknown>();
   private readonly running = new Set<Promise<unknown>>();
   private readonly discovery = new SerialQueue();
@@ -262,6 +274,9 @@ export class NoteSync {
   async convertNote(path: string): Promise<Task | null> {
     const known = this.byPath.get(path);
     if (known) return this.api.getTask(known.taskId);
+    // A note that cannot become a task is not moved into the tasks folder first.
+    const note = await this.store.read(path);
+    if (!note || !this.canBecomeTask(note)) return null;
     let target = path;
     if (!this.inCreationScope(path)) {
       target = await this.freePath(this.settings.folder, titleFromPath(path));
@@ -402,6 +417,7 @@ export class NoteSync {
    * after the task was, else the scheduler's values.
    */
   private async reconcileNote(tracked: TrackedNote, note: NoteSnapshot, task: Task) {
+    if (note.frontmatterError) return this.leaveUnreadable(tracked, note);
     const version = canonicalValue('owp_version', note.frontmatter.owp_version);
     const userNewer = note.mtime > Date.parse(task.updated_at);
     if (version === task.version || (typeof version === 'number' && userNewer)) {
@@ -462,7 +478,24 @@ export class NoteSync {
     if (this.stopped) return;
     const note = await this.store.read(path);
     if (!note) return;
+    // A problem is told again only if this look finds another, or finds it after it was mended.
+    this.lookingAt.set(path, this.problems.get(path));
+    this.problems.delete(path);
+    try {
+      await this.handleNote(path, note);
+    } finally {
+      this.lookingAt.delete(path);
+    }
+  }
+
+  private async handleNote(path: string, note: NoteSnapshot): Promise<void> {
     const tracked = this.byPath.get(path);
+    if (tracked?.unreadable && !note.frontmatterError) {
+      // Mended: reconciled as at a start, the newer side winning.
+      tracked.unreadable = false;
+      await this.reconcileNote(tracked, note, await this.api.getTask(tracked.taskId));
+      return;
+    }
     if (tracked) {
       await this.pushEdits(tracked, note, { title: false, quiet: false });
       return;
@@ -494,15 +527,35 @@ export class NoteSync {
   }
 
   /** Creates the task a new note describes, then writes its owned properties back. */
-  private async createTaskFromNote(note: NoteSnapshot): Promise<boolean> {
-    const { fields, errors } = noteToTaskFields(note.frontmatter, note.body, note.path);
-    for (const error of errors) this.notifyUser(`"${note.path}": ${error.message}`);
-    const repo = fields.repo ?? (this.settings.defaultRepo || undefined);
-    if (!repo) {
-      this.notifyUser(`Add a repo property to "${note.path}" to make it a task.`);
+  /** Whether a note can become a task whatever its properties say; if not, the user is told why. */
+  private canBecomeTask(note: NoteSnapshot): boolean {
+    if (note.frontmatterError) {
+      this.problem(
+        note.path,
+        `"${note.path}": its properties are ${note.frontmatterError}. It becomes a task once they read again.`,
+      );
       return false;
     }
-    if (fields.title === undefined) return false;
+    if (noteToTaskFields({}, note.body).errors.some((error) => error.key === 'description')) {
+      // Made with an empty description, the task would then write that into the note.
+      this.problem(
+        note.path,
+        `"${note.path}" stays a plain note: it is too long to be a task description (100,000 characters).`,
+      );
+      return false;
+    }
+    return true;
+  }
+
+  private async createTaskFromNote(note: NoteSnapshot): Promise<boolean> {
+    if (!this.canBecomeTask(note)) return false;
+    const { fields, errors } = noteToTaskFields(note.frontmatter, note.body, note.path);
+    const repo = fields.repo ?? (this.settings.defaultRepo || undefined);
+    // One message for all that is wrong, so a note saved again is not told it again.
+    const said = errors.map((error) => `"${note.path}": ${error.message}`);
+    if (!repo) said.push(`Add a repo property to "${note.path}" to make it a task.`);
+    if (said.length > 0) this.problem(note.path, said.join(' '));
+    if (!repo || fields.title === undefined) return false;
     const request: TaskCreateRequest = { ...fields, repo, title: fields.title };
     const tracked = await this.guardCreate(async () => {
       try {
@@ -527,6 +580,7 @@ export class NoteSync {
     note: NoteSnapshot,
     options: { title: boolean; quiet: boolean },
   ): Promise<{ noteChanged: boolean; taskChanged: boolean }> {
+    if (note.frontmatterError) return this.leaveUnreadable(tracked, note);
     const { base } = tracked;
     const { fields, errors } = noteToTaskFields(note.frontmatter, note.body);
     const putBack: Record<string, unknown> = {};
@@ -562,6 +616,13 @@ export class NoteSync {
     }
     if (fields.description !== undefined && fields.description !== base.description) {
       edits.description = fields.description;
+    }
+    const tooLong = errors.find((error) => error.key === 'description');
+    if (tooLong) {
+      this.problem(
+        note.path,
+        `"${note.path}": ${tooLong.message} The task keeps its description until the note is shorter.`,
+      );
     }
     const fileName = titleFromPath(note.path);
     if (options.title && !fileNameMatchesTitle(fileName, base.title)) edits.title = fileName.trim();
@@ -669,6 +730,7 @@ export class NoteSync {
 
   private noteDeleted(path: string): void {
     this.cancelDebounce(path);
+    this.problems.delete(path);
     const tracked = this.byPath.get(path);
     if (!tracked || tracked.path !== path) return;
     this.byPath.delete(path);
@@ -737,6 +799,11 @@ export class NoteSync {
     known?: NoteSnapshot,
   ): Promise<boolean> {
     const note = known ?? (await this.store.read(tracked.path));
+    if (note?.frontmatterError) {
+      // Written once the note reads again (the base stays, so that look sees what changed).
+      await this.leaveUnreadable(tracked, note);
+      return false;
+    }
     const next = baseFromTask(task, this.names);
     const base = tracked.base;
     tracked.base = next;
@@ -770,6 +837,24 @@ export class NoteSync {
       wrote = true;
     }
     return wrote;
+  }
+
+  /** A task's note whose properties do not read: left as it is, and the user told once. */
+  private async leaveUnreadable(tracked: TrackedNote, note: NoteSnapshot) {
+    tracked.unreadable = true;
+    this.problem(
+      note.path,
+      `"${note.path}": its properties are ${note.frontmatterError}. The note is not synced with ` +
+        `its task until they read again.`,
+    );
+    return { noteChanged: false, taskChanged: false };
+  }
+
+  /** Tells the user of a note's problem, unless this is what they were told at the last look. */
+  private problem(path: string, message: string): void {
+    const before = this.lookingAt.has(path) ? this.lookingAt.get(path) : this.problems.get(path);
+    this.problems.set(path, message);
+    if (before !== message) this.notifyUser(message);
   }
 
   private async moveNote(tracked: TrackedNote, folder: string, title: string): Promise<void> {
@@ -818,7 +903,14 @@ export class NoteSync {
   private trackNote(path: string, taskId: string, base: NoteBase): TrackedNote {
     const queue = this.untrackedQueues.get(path) ?? new SerialQueue();
     this.untrackedQueues.delete(path);
-    const tracked: TrackedNote = { taskId, path, base, queue, refreshQueued: false };
+    const tracked: TrackedNote = {
+      taskId,
+      path,
+      base,
+      queue,
+      refreshQueued: false,
+      unreadable: false,
+    };
     this.byPath.set(path, tracked);
     this.byTask.set(taskId, tracked);
     return tracked;

@@ -4,6 +4,8 @@ interface StoredNote {
   frontmatter: Record<string, unknown>;
   body: string;
   mtime: number;
+  /** Set while the user has left the properties as text that does not read (`breakProperties`). */
+  unreadable?: string;
 }
 
 /**
@@ -38,6 +40,8 @@ export class MemoryNoteStore implements NoteStore {
 
   async updateFrontmatter(path: string, changes: Record<string, unknown>): Promise<void> {
     const note = this.require(path);
+    // As Obsidian's processFrontMatter and the folder store do: never overwrite what does not read.
+    if (note.unreadable) throw new Error(`The properties of ${path} are not valid YAML`);
     for (const [key, value] of Object.entries(changes)) {
       if (value === undefined) delete note.frontmatter[key];
       else note.frontmatter[key] = structuredClone(value);
@@ -85,6 +89,23 @@ export class MemoryNoteStore implements NoteStore {
     this.touch(path, note);
   }
 
+  /**
+   * The user leaves a note's properties as text that does not read (an unquoted colon, say): the
+   * store then reads it as Obsidian does — no properties, the reason, and the `owp_id` line's id —
+   * until `mendProperties`, which brings the properties back as they were (plus `changes`).
+   */
+  async breakProperties(path: string, reason = 'not valid YAML: bad indentation'): Promise<void> {
+    const note = this.require(path);
+    note.unreadable = reason;
+    this.touch(path, note);
+  }
+
+  async mendProperties(path: string, changes: Record<string, unknown> = {}): Promise<void> {
+    const note = this.require(path);
+    delete note.unreadable;
+    await this.edit(path, changes);
+  }
+
   /** Puts a note in place without telling anyone, as if it was there before the sync started. */
   seed(path: string, frontmatter: Record<string, unknown>, body = ''): void {
     this.notes.set(path, { frontmatter: structuredClone(frontmatter), body, mtime: this.now() });
@@ -118,9 +139,15 @@ export class MemoryNoteStore implements NoteStore {
 
   private snapshot(path: string): NoteSnapshot {
     const note = this.require(path);
+    const id = note.frontmatter.owp_id;
     return {
       path,
-      frontmatter: structuredClone(note.frontmatter),
+      ...(note.unreadable
+        ? {
+            frontmatter: typeof id === 'string' ? { owp_id: id } : {},
+            frontmatterError: note.unreadable,
+          }
+        : { frontmatter: structuredClone(note.frontmatter) }),
       body: note.body,
       mtime: note.mtime,
     };

@@ -108,6 +108,17 @@ Body text.
     const { dir, store } = await vault();
     writeFileSync(join(dir, 'Bad.md'), '---\n: : :\n  - [\n---\nBody\n');
     expect((await store.read('Bad.md'))?.frontmatter).toEqual({});
+    expect((await store.read('Bad.md'))?.frontmatterError).toMatch(/^not valid YAML: /);
+    // A task note keeps its id while the user mends the rest, in the listing too.
+    writeFileSync(join(dir, 'Task.md'), '---\nowp_id: t_7\narea: auth: login\n---\nBody\n');
+    const [listed] = (await store.list('')).filter((note) => note.path === 'Task.md');
+    expect(listed).toMatchObject({ frontmatter: { owp_id: 't_7' } });
+    expect(listed?.frontmatterError).toMatch(/^not valid YAML: /);
+    writeFileSync(join(dir, 'List.md'), '---\n- a\n- b\n---\n');
+    expect((await store.read('List.md'))?.frontmatterError).toBe(
+      'not a list of properties (key: value lines)',
+    );
+    expect((await store.read('Body.md'))?.frontmatterError).toBeUndefined();
     await expect(store.updateFrontmatter('Bad.md', { owp_id: 't_3' })).rejects.toThrow(
       'not valid YAML',
     );

@@ -271,9 +271,9 @@ export class FolderNoteStore implements NoteStore {
       if (code === 'ENOENT' || code === 'EISDIR' || code === 'ENOTDIR') return null;
       throw error;
     }
-    const { frontmatter, body } = parseNoteText(text);
-    this.remember(path, frontmatter);
-    return { path, frontmatter, body, mtime: Math.floor(mtime) };
+    const note = parseNoteText(text);
+    this.remember(path, note.frontmatter);
+    return { path, ...note, mtime: Math.floor(mtime) };
   }
 
   private remember(path: string, frontmatter: Record<string, unknown>): void {

@@ -6,6 +6,7 @@
  * survive — the on-disk counterpart of Obsidian's `processFrontMatter`.
  */
 import { isMap, parse, parseDocument, stringify } from 'yaml';
+import { readProperties, type NoteSnapshot } from '../../plugin/sync/note-store.ts';
 
 const WRITE_OPTIONS = { nullStr: '', lineWidth: 0 } as const;
 
@@ -31,24 +32,16 @@ export function frontmatterBlock(
   return null;
 }
 
-/** The note's properties and body; broken YAML reads as no properties, as in Obsidian. */
-export function parseNoteText(content: string): {
-  frontmatter: Record<string, unknown>;
-  body: string;
-} {
+/**
+ * The note's properties and body. Broken YAML reads as no properties, as in Obsidian, with the
+ * reason (`frontmatterError`) and the `owp_id` of its own plain line (`readProperties`).
+ */
+export function parseNoteText(
+  content: string,
+): Pick<NoteSnapshot, 'frontmatter' | 'frontmatterError' | 'body'> {
   const block = frontmatterBlock(content);
   if (!block) return { frontmatter: {}, body: content };
-  let data: unknown;
-  try {
-    data = parse(block.yaml);
-  } catch {
-    data = null;
-  }
-  const frontmatter =
-    data !== null && typeof data === 'object' && !Array.isArray(data)
-      ? (data as Record<string, unknown>)
-      : {};
-  return { frontmatter, body: content.slice(block.contentStart) };
+  return { ...readProperties(block.yaml, parse), body: content.slice(block.contentStart) };
 }
 
 /** A new note's text. */
