@@ -133,7 +133,33 @@ export function coalescedHeartbeat(
  * so a heartbeat grew with the worker's history (60 µs after ~100 merged tasks).
  */
 const RENEW_LEASES_HELD = `UPDATE tasks INDEXED BY tasks_held_by SET lease_expires_at = $now + lease_ttl_ms
-  WHERE assignee = $id AND ${statusIsOneOf(HOLDING_STATUSES)} AND lease_expires_at > $now`;
+  WHERE assignee = $id AND ${statusIsOneOf(HOLDING_STATUSES)} AND lease_expires_at > $now
+  RETURNING id, repo, lease_id, lease_granted_at, lease_ttl_ms, lease_expires_at`;
+
+interface RenewedLease {
+  id: string;
+  repo: string;
+  lease_id: string;
+  lease_granted_at: number;
+  lease_ttl_ms: number;
+  lease_expires_at: number;
+}
+
+/**
+ * Whether a heartbeat's renewal of a lease is worth an event. Renewing by heartbeat is silent, or
+ * every heartbeat would be an event; but then a board, a note's `lease_expires` or a client's own
+ * list show the expiry they last heard of, and a healthy lease reads as expired one TTL after its
+ * grant. So a renewal is announced (`lease.renewed`) each time the lease has lived another half
+ * TTL since its grant: what was last announced is then always at least half a TTL ahead of the
+ * worker's last heartbeat. Stateless: the previous heartbeat's time tells whether this one crossed.
+ */
+function crossesHalfTtl(lease: RenewedLease, previousBeat: number | null, now: number): boolean {
+  const half = Math.max(1, Math.floor(lease.lease_ttl_ms / 2));
+  const since = (at: number) => Math.floor((at - lease.lease_granted_at) / half);
+  // The grant announced its own expiry: a first beat after it counts from the grant.
+  const before = Math.max(previousBeat ?? lease.lease_granted_at, lease.lease_granted_at);
+  return since(now) > since(before);
+}
 
 /**
  * A heartbeat: marks the worker online, records its status, and renews every lease it holds
@@ -163,7 +189,15 @@ export function heartbeat(
   if (worker!.announced_online === 0) {
     ctx.driver.run('UPDATE workers SET announced_online = 1 WHERE id = $id', { id: workerId });
   }
-  const renewed = ctx.driver.run(RENEW_LEASES_HELD, { id: workerId, now }).changes;
+  const renewed = ctx.driver.all<RenewedLease>(RENEW_LEASES_HELD, { id: workerId, now });
+  for (const lease of renewed) {
+    if (!crossesHalfTtl(lease, worker!.last_heartbeat_at, now)) continue;
+    ctx.record(
+      'lease.renewed',
+      { repo: lease.repo, task_id: lease.id, worker_id: workerId },
+      { lease_id: lease.lease_id, expires_at: toIso(lease.lease_expires_at) },
+    );
+  }
   if (!wasOnline || worker!.announced_online === 0) {
     ctx.record('worker.online', { worker_id: workerId }, { status: req.status });
   } else if (worker!.reported_status !== req.status) {
@@ -173,7 +207,7 @@ export function heartbeat(
       { from: worker!.reported_status, to: req.status },
     );
   }
-  return { ok: true as const, server_time: toIso(now), leases_renewed: renewed };
+  return { ok: true as const, server_time: toIso(now), leases_renewed: renewed.length };
 }
 
 /** The worker's live leases (leased, in progress, blocked), oldest grant first, with contracts. */

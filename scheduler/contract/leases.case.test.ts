@@ -426,6 +426,35 @@ export function leaseCases(makeDriver: DriverFactory): void {
         expect(h.engine.sweep().expired).toBe(1);
       });
 
+      it('announces a renewal by heartbeat every half TTL: the expiry last heard of never runs out while heartbeats continue', async () => {
+        const { h, alice, taskId, lease } = await aliceHoldsATask();
+        const heard: string[] = [];
+        const seq = lastSeq(h);
+
+        // Two hours of heartbeats every 30 s, with a 30 min TTL.
+        let lastHeard = Date.parse(lease.expires_at);
+        let closest = Infinity;
+        for (let beat = 0; beat < 240; beat++) {
+          h.clock.advance(30_000);
+          h.engine.heartbeat(alice, { status: 'working' });
+          for (const event of h.engine.events({ after: seq, limit: 1000 })) {
+            if (event.type !== 'lease.renewed' || heard.includes(event.data.expires_at)) continue;
+            heard.push(event.data.expires_at);
+            expect(event).toMatchObject({ task_id: taskId, worker_id: alice, actor: alice });
+            expect(event.data.lease_id).toBe(lease.lease_id);
+            lastHeard = Date.parse(event.data.expires_at);
+          }
+          closest = Math.min(closest, lastHeard - h.clock.now());
+        }
+
+        // One event per 15 minutes, not one per heartbeat (240), each naming the new expiry.
+        expect(heard).toHaveLength(8);
+        expect(heard[0]).toBe(iso(Date.parse(lease.granted_at) + 15 * MINUTE + TTL));
+        // What a board or a note last heard is at least half a TTL (less one beat) ahead of now.
+        expect(closest).toBeGreaterThanOrEqual(TTL / 2 - 30_000);
+        expect(h.engine.getTask(taskId).lease!.expires_at).toBe(iso(h.clock.now() + TTL));
+      });
+
       it('answers a repeated heartbeat inside the coalescing window without a write', async () => {
         const { h, alice, taskId } = await aliceHoldsATask({ heartbeatCoalesceMs: 1000 });
         h.clock.advance(MINUTE);
