@@ -9,8 +9,10 @@ import {
 import type { PoolController } from './pool-controller.ts';
 import {
   COUNT_LIMITS,
+  foldersClash,
   localWorkerId,
   parseSkills,
+  readServerUrl,
   type OwpSettings,
   type PoolRole,
 } from './settings.ts';
@@ -121,7 +123,16 @@ export class OwpSettingTab extends PluginSettingTab {
         .addText((text) =>
           this.onCommit(
             text.setPlaceholder('https://pool.example.org').setValue(settings.serverUrl),
-            (value) => this.store.update({ serverUrl: value }),
+            (value) => {
+              const read = readServerUrl(value);
+              if ('problem' in read) {
+                text.setValue(this.store.settings.serverUrl);
+                new Notice(read.problem);
+                return;
+              }
+              text.setValue(read.url);
+              return this.store.update({ serverUrl: read.url });
+            },
           ),
         );
     }
@@ -184,6 +195,12 @@ export class OwpSettingTab extends PluginSettingTab {
             new Notice('The tasks folder must be a folder: every note in it becomes a task.');
             return;
           }
+          const clash = foldersClash(value, this.store.settings.archiveFolder);
+          if (clash) {
+            text.setValue(this.store.settings.tasksFolder);
+            new Notice(clash);
+            return;
+          }
           return this.store.update({ tasksFolder: value });
         }),
       );
@@ -191,9 +208,15 @@ export class OwpSettingTab extends PluginSettingTab {
       .setName('Archive folder')
       .setDesc('Notes of merged and cancelled tasks move here. Leave empty to keep them in place.')
       .addText((text) =>
-        this.onCommit(text.setPlaceholder('Archive').setValue(settings.archiveFolder), (value) =>
-          this.store.update({ archiveFolder: value }),
-        ),
+        this.onCommit(text.setPlaceholder('Archive').setValue(settings.archiveFolder), (value) => {
+          const clash = foldersClash(this.store.settings.tasksFolder, value);
+          if (clash) {
+            text.setValue(this.store.settings.archiveFolder);
+            new Notice(clash);
+            return;
+          }
+          return this.store.update({ archiveFolder: value });
+        }),
       );
     new Setting(el)
       .setName('Default repo')

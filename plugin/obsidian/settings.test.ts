@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_SETTINGS,
+  foldersClash,
   localWorkerId,
   normalizeSettings,
   parseSkills,
   poolKey,
+  readServerUrl,
 } from './settings.ts';
 
 describe('normalizeSettings', () => {
@@ -59,4 +61,46 @@ describe('the local worker belongs to one pool', () => {
 
 it('parseSkills splits on commas, trims, drops empties and repeats', () => {
   expect(parseSkills(' typescript, docs ,,docs, ')).toEqual(['typescript', 'docs']);
+});
+
+describe('the server URL as typed', () => {
+  it('keeps a good one, without a trailing slash or a /v1 of its own', () => {
+    expect(normalizeSettings({ serverUrl: 'http://pool.lan:8787/v1/' }).serverUrl).toBe(
+      'http://pool.lan:8787',
+    );
+    expect(readServerUrl(' http://127.0.0.1:8787/ ')).toEqual({ url: 'http://127.0.0.1:8787' });
+    expect(readServerUrl('https://pool.example.org/v1')).toEqual({
+      url: 'https://pool.example.org',
+    });
+    expect(readServerUrl('https://example.org/owp/v1/')).toEqual({
+      url: 'https://example.org/owp',
+    });
+  });
+
+  it('says what is wrong with one the plugin could not call', () => {
+    const problem = (typed: string) => {
+      const read = readServerUrl(typed);
+      return 'problem' in read ? read.problem : null;
+    };
+    // Without a scheme it was resolved against Obsidian's own page.
+    expect(problem('127.0.0.1:8787')).toBe(
+      'Start the server URL with http:// or https://, as in http://127.0.0.1:8787.',
+    );
+    expect(problem('')).toMatch(/^Start the server URL with http/);
+    expect(problem('ftp://pool.example.org')).toMatch(/not ftp:\/\//);
+    expect(problem('http://')).toBe('"http://" is not a URL.');
+    expect(problem('https://admin:secret@pool.example.org')).toMatch(/Leave the token out/);
+    expect(problem('https://pool.example.org/?token=x')).toMatch(/no \?query/);
+  });
+});
+
+describe('the tasks and archive folders', () => {
+  it('refuses an archive that holds the tasks folder, where no note would become a task', () => {
+    expect(foldersClash('Tasks', '')).toBeNull();
+    expect(foldersClash('Tasks', 'Archive')).toBeNull();
+    expect(foldersClash('Tasks', 'Tasks/Done')).toBeNull();
+    expect(foldersClash('Tasks', 'Tasks2')).toBeNull();
+    expect(foldersClash('Tasks', '/Tasks/')).toMatch(/^The archive folder cannot hold/);
+    expect(foldersClash('Work/Tasks', 'Work')).toMatch(/"Work\/Tasks" would make none/);
+  });
 });

@@ -108,7 +108,7 @@ export function normalizeSettings(raw: unknown): OwpSettings {
   const d = DEFAULT_SETTINGS;
   return {
     mode: data.mode === 'remote' ? 'remote' : 'embedded',
-    serverUrl: text('serverUrl', d.serverUrl).trim(),
+    serverUrl: savedServerUrl(text('serverUrl', d.serverUrl)),
     role: data.role === 'admin' || data.role === 'worker' ? data.role : 'both',
     // Never the vault's root: every note there would become a task.
     tasksFolder: trimSlashes(text('tasksFolder', d.tasksFolder)) || d.tasksFolder,
@@ -138,6 +138,56 @@ function readWorkerRecord(value: unknown): LocalWorkerRecord | null {
   return typeof pool === 'string' && typeof workerId === 'string' && workerId !== ''
     ? { pool, workerId }
     : null;
+}
+
+/**
+ * The server URL as typed, made the base the plugin calls (`…/v1/…` is added to it): http or
+ * https, no trailing slash, no `/v1` of its own. Or why it is not one — a URL without its scheme
+ * was resolved against Obsidian's own page, and `/v1` doubled every path (`/v1/v1/…`: 404).
+ */
+export function readServerUrl(typed: string): { url: string } | { problem: string } {
+  const text = typed.trim();
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) {
+    return {
+      problem: `Start the server URL with http:// or https://, as in http://${text || '127.0.0.1:8787'}.`,
+    };
+  }
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return { problem: `"${text}" is not a URL.` };
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    return {
+      problem: `The server URL must start with http:// or https://, not ${url.protocol}//.`,
+    };
+  }
+  if (url.username || url.password) {
+    return { problem: 'Leave the token out of the server URL: it has a field of its own below.' };
+  }
+  if (url.search || url.hash) {
+    return { problem: 'The server URL takes no ?query or #fragment.' };
+  }
+  const path = url.pathname.replace(/\/+$/, '').replace(/\/v1$/, '').replace(/\/+$/, '');
+  return { url: `${url.origin}${path}` };
+}
+
+/**
+ * Why a tasks folder and an archive folder cannot go together, or null. Notes in the archive are
+ * never made tasks, so a tasks folder inside it (or the same folder) would make no note a task.
+ */
+export function foldersClash(tasksFolder: string, archiveFolder: string): string | null {
+  const tasks = trimSlashes(tasksFolder);
+  const archive = trimSlashes(archiveFolder);
+  if (archive === '' || (tasks !== archive && !tasks.startsWith(`${archive}/`))) return null;
+  return `The archive folder cannot hold the tasks folder: notes in the archive never become tasks, so "${tasks}" would make none.`;
+}
+
+/** A saved server URL as the plugin calls it (one saved before it was checked may end in /v1). */
+function savedServerUrl(saved: string): string {
+  const read = readServerUrl(saved);
+  return 'url' in read ? read.url : saved.trim();
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

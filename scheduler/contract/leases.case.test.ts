@@ -432,7 +432,7 @@ export function leaseCases(makeDriver: DriverFactory): void {
         const seq = lastSeq(h);
 
         // Two hours of heartbeats every 30 s, with a 30 min TTL.
-        let lastHeard = Date.parse(lease.expires_at);
+        let lastHeard = Date.parse(lease.expires_at!);
         let closest = Infinity;
         for (let beat = 0; beat < 240; beat++) {
           h.clock.advance(30_000);
