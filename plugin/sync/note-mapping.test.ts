@@ -246,6 +246,11 @@ describe('file names', () => {
     expect(fileNameMatchesTitle('Fix the crash', 'Fix: the crash')).toBe(true);
     expect(fileNameMatchesTitle('Fix the crash (2)', 'Fix: the crash')).toBe(true);
     expect(fileNameMatchesTitle('Fix the bug', 'Fix: the crash')).toBe(false);
+    expect(fileNameMatchesTitle('Fix the crash (12)', 'Fix: the crash')).toBe(true);
+    // Not a suffix the sync makes: renaming "Release" to "Release (2024)" retitles its task.
+    expect(fileNameMatchesTitle('Release (2024)', 'Release')).toBe(false);
+    expect(fileNameMatchesTitle('Release (1)', 'Release')).toBe(false);
+    expect(fileNameMatchesTitle('Release (02)', 'Release')).toBe(false);
   });
 
   it('takes the title from the path', () => {

@@ -374,5 +374,6 @@ export function notePathForTitle(
  */
 export function fileNameMatchesTitle(fileName: string, title: string): boolean {
   const expected = fileNameForTitle(title);
-  return fileName === expected || fileName.replace(/ \(\d+\)$/, '') === expected;
+  // The sync's own suffixes count up from (2); a year or a version in brackets is part of a title.
+  return fileName === expected || fileName.replace(/ \((?:[2-9]|[1-9]\d{1,2})\)$/, '') === expected;
 }
