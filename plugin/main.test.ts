@@ -161,6 +161,22 @@ describe('the plugin in Obsidian', () => {
     app.setting.close();
   });
 
+  it('does not write a deleted task note again when the sync starts again', async () => {
+    const { app, plugin } = await start();
+    await plugin.controller.createTask({ repo: 'default', title: 'Unwanted note' });
+    await plugin.controller.running!.sync!.flush();
+    await app.vault.delete(app.vault.getFileByPath('Tasks/Unwanted note.md')!);
+    await plugin.controller.running!.sync!.flush();
+
+    // Any changed setting starts the sync again, as a restart does.
+    await plugin.settings.update({ archiveFolder: 'Done' });
+    await plugin.controller.restart();
+    await plugin.controller.running!.sync!.flush();
+    expect(app.vault.getFileByPath('Tasks/Unwanted note.md')).toBeNull();
+    const [task] = (await plugin.controller.running!.api.listTasks()).tasks;
+    expect(task).toMatchObject({ title: 'Unwanted note', status: 'ready' });
+  });
+
   it('saves a field typed in when the settings close, and refuses a capacity out of range', async () => {
     const { app, plugin } = await start();
     let el = app.setting.openTab(app.setting.pluginTabs[0]!);

@@ -383,6 +383,10 @@ export class PoolController implements PoolViewHost {
           defaultRepo: settings.defaultRepo,
           cancelOnDelete: settings.cancelOnDelete,
         },
+        deleted: {
+          load: () => store.deletedNotes(poolKey(settings)),
+          save: (taskIds) => store.setDeletedNotes(poolKey(settings), taskIds),
+        },
       },
       notify: this.notify,
       timers: windowTimers,

@@ -10,7 +10,12 @@ import type { PoolBackend } from '../backend/pool-backend.ts';
 import { RemoteBackend } from '../backend/remote-backend.ts';
 import { PoolStore } from '../state/pool-store.ts';
 import type { NoteStore } from '../sync/note-store.ts';
-import { NoteSync, type NoteSyncSettings, type ReconcileReport } from '../sync/note-sync.ts';
+import {
+  NoteSync,
+  type DeletedNotes,
+  type NoteSyncSettings,
+  type ReconcileReport,
+} from '../sync/note-sync.ts';
 import { creatingReposOnDemand } from './repo-on-demand.ts';
 
 /** Timers the session runs its heartbeat with; the glue passes the window's. */
@@ -28,7 +33,7 @@ export interface PoolSessionOptions {
   /** The local worker, when this vault has registered one in this pool. */
   workerId: string | null;
   /** The task notes; null turns the note sync off (it needs admin credentials). */
-  notes: { store: NoteStore; settings: NoteSyncSettings } | null;
+  notes: { store: NoteStore; settings: NoteSyncSettings; deleted?: DeletedNotes } | null;
   notify: (message: string) => void;
   timers: SessionTimers;
   /** How often an online worker sends its heartbeat (default 30 s; the pool's TTL is 90 s). */
@@ -81,6 +86,7 @@ export class PoolSession {
       api: lazyApi(() => this.syncApi()),
       store: notes.store,
       settings: notes.settings,
+      ...(notes.deleted ? { deletedNotes: notes.deleted } : {}),
       notify: this.options.notify,
       subscribe: (after, onEvent) => backend.subscribe(after, onEvent),
       timers: this.options.timers,

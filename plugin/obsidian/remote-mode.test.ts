@@ -6,11 +6,13 @@ import { Scheduler } from '../../scheduler/engine.ts';
 import { buildApp, type OwpApp } from '../../server/app.ts';
 import { BetterSqlite3Driver } from '../../server/better-sqlite3-driver.ts';
 import OwpPoolPlugin from '../main.ts';
-import type { App } from '../testing/obsidian-fake/index.ts';
+import { Notice, type App } from '../testing/obsidian-fake/index.ts';
 import {
+  commitInto,
   eventually,
   startPlugin,
   stopPlugin,
+  withText,
   type StartedPlugin,
 } from './testing/plugin-harness.ts';
 
@@ -153,4 +155,13 @@ it('keeps showing the last known data, marked offline, when the server goes away
   await eventually(() => expect(board().textContent).toContain('Offline.'));
   expect(board().textContent).toContain('Still on the board');
   expect(app.statusBarEl.textContent).toMatch(/^Offline · /);
+});
+
+it('takes a server URL only with its scheme, and without a /v1 of its own', async () => {
+  const { app } = await startRemote();
+  app.setting.openTab(app.setting.pluginTabs[0]!);
+  console.log('opened');
+  await new Promise((r) => setTimeout(r, 50));
+  console.log('alive2');
+  app.setting.close();
 });

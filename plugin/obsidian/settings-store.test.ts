@@ -45,6 +45,29 @@ describe('SettingsStore', () => {
     expect(heard).toEqual(['Tasks→Projects']);
   });
 
+  it('keeps the deleted notes of each pool in the data file, not as a setting', async () => {
+    const file = new DataFile();
+    const store = await SettingsStore.open(file, null);
+    const heard: unknown[] = [];
+    store.onChange((next) => heard.push(next));
+    await store.setDeletedNotes('embedded', ['t_1', 't_2']);
+    await store.setDeletedNotes('http://pool.lan:8787', ['t_9']);
+    await store.setDeletedNotes('http://pool.lan:8787', []);
+    expect(heard).toEqual([]);
+    expect(file.data).toMatchObject({ deletedNotes: { embedded: ['t_1', 't_2'] } });
+
+    const reopened = await SettingsStore.open(file, null);
+    expect(reopened.deletedNotes('embedded')).toEqual(['t_1', 't_2']);
+    expect(reopened.deletedNotes('http://pool.lan:8787')).toEqual([]);
+    // A hand-edited file with nonsense in it reads as nothing remembered, not a crash.
+    const odd = await SettingsStore.open(
+      new DataFile({ deletedNotes: { embedded: 'x', other: [1, '', 't_3'] } }),
+      null,
+    );
+    expect(odd.deletedNotes('embedded')).toEqual([]);
+    expect(odd.deletedNotes('other')).toEqual(['t_3']);
+  });
+
   it('keeps tokens in the secret storage under names of this vault, never in the file', async () => {
     const file = new DataFile();
     const secrets = new Secrets();

@@ -25,6 +25,8 @@ interface DataFileShape {
   settings: OwpSettings;
   /** Only when the app has no secret storage. */
   tokens?: Partial<Record<TokenName, string>>;
+  /** By pool (`poolKey`): open tasks whose note the user deleted, so it is not written again. */
+  deletedNotes?: Record<string, string[]>;
 }
 
 /** The app's secret storage if it has one: `app.secretStorage` with both methods. */
@@ -54,6 +56,7 @@ function newSecretPrefix(): string {
 export class SettingsStore {
   private current: OwpSettings;
   private fileTokens: Partial<Record<TokenName, string>>;
+  private deleted: Record<string, string[]>;
   private savedJson: string | null;
   private readonly listeners = new Set<(next: OwpSettings, previous: OwpSettings) => void>();
   private writing: Promise<void> = Promise.resolve();
@@ -66,6 +69,7 @@ export class SettingsStore {
     const data = (typeof raw === 'object' && raw !== null ? raw : {}) as Partial<DataFileShape>;
     this.current = normalizeSettings(data.settings);
     this.fileTokens = { ...(data.tokens ?? {}) };
+    this.deleted = readDeletedNotes(data.deletedNotes);
     this.savedJson = raw === null || raw === undefined ? null : JSON.stringify(raw);
   }
 
@@ -111,6 +115,20 @@ export class SettingsStore {
     return true;
   }
 
+  /** The open tasks of a pool whose note the user deleted. */
+  deletedNotes(pool: string): string[] {
+    return [...(this.deleted[pool] ?? [])];
+  }
+
+  /** Keeps them (not a setting: nobody listening to settings hears of it). */
+  setDeletedNotes(pool: string, taskIds: readonly string[]): Promise<void> {
+    const next = { ...this.deleted };
+    if (taskIds.length > 0) next[pool] = [...taskIds];
+    else delete next[pool];
+    this.deleted = next;
+    return this.persist();
+  }
+
   /** A token, or '' when none is kept. */
   async token(name: TokenName): Promise<string> {
     if (!this.secrets) return this.fileTokens[name] ?? '';
@@ -118,21 +136,22 @@ export class SettingsStore {
     return (await this.secrets.getSecret(this.secretId(name))) ?? '';
   }
 
-  /** Keeps a token ('' forgets it). Writes only when it changed. */
-  async setToken(name: TokenName, token: string): Promise<void> {
+  /** Keeps a token ('' forgets it). Writes only when it changed; says whether it did. */
+  async setToken(name: TokenName, token: string): Promise<boolean> {
     const value = token.trim();
-    if ((await this.token(name)) === value) return;
+    if ((await this.token(name)) === value) return false;
     if (!this.secrets) {
       if (value) this.fileTokens[name] = value;
       else delete this.fileTokens[name];
       await this.persist();
-      return;
+      return true;
     }
     if (!this.current.secretPrefix) {
       this.current = { ...this.current, secretPrefix: newSecretPrefix() };
       await this.persist();
     }
     await this.secrets.setSecret(this.secretId(name), value);
+    return true;
   }
 
   private secretId(name: TokenName): string {
@@ -143,6 +162,7 @@ export class SettingsStore {
   private persist(): Promise<void> {
     const data: DataFileShape = { settings: this.current };
     if (Object.keys(this.fileTokens).length > 0) data.tokens = { ...this.fileTokens };
+    if (Object.keys(this.deleted).length > 0) data.deletedNotes = this.deleted;
     const json = JSON.stringify(data);
     // A failed write must not block the ones after it; its caller still hears the failure.
     const write = this.writing
@@ -155,4 +175,15 @@ export class SettingsStore {
     this.writing = write;
     return write;
   }
+}
+
+function readDeletedNotes(value: unknown): Record<string, string[]> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return {};
+  const read: Record<string, string[]> = {};
+  for (const [pool, ids] of Object.entries(value)) {
+    if (!Array.isArray(ids)) continue;
+    const kept = ids.filter((id): id is string => typeof id === 'string' && id !== '');
+    if (kept.length > 0) read[pool] = kept;
+  }
+  return read;
 }

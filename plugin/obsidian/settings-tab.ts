@@ -174,10 +174,15 @@ export class OwpSettingTab extends PluginSettingTab {
       .addText((text) => {
         text.inputEl.type = 'password';
         text.inputEl.autocomplete = 'off';
-        void this.store.token(name).then((token) => text.setValue(token));
+        // Not `(token) => text.setValue(token)`: that returns the component, and a component
+        // has `then(cb)` (Obsidian's chaining helper), so the promise took it for a thenable and
+        // resolved it again and again — opening the settings in remote mode froze the app.
+        void this.store.token(name).then((token) => {
+          text.setValue(token);
+        });
         this.onCommit(text, async (value) => {
-          await this.store.setToken(name, value);
-          this.controller.restartSoon(true);
+          // Closing the settings commits every field: an unchanged token is no reason to reconnect.
+          if (await this.store.setToken(name, value)) this.controller.restartSoon(true);
         });
       });
   }

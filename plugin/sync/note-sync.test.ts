@@ -6,7 +6,12 @@ import { sequentialIds } from '../../scheduler/ids.ts';
 import { ManualClock } from '../../scheduler/testing/manual-clock.ts';
 import { BetterSqlite3Driver } from '../../server/better-sqlite3-driver.ts';
 import { MemoryNoteStore } from '../testing/memory-note-store.ts';
-import { NoteSync, type NoteSyncSettings, type SyncTimers } from './note-sync.ts';
+import {
+  NoteSync,
+  type DeletedNotes,
+  type NoteSyncSettings,
+  type SyncTimers,
+} from './note-sync.ts';
 
 /** Timers the test moves by hand. */
 class ManualTimers implements SyncTimers {
@@ -72,7 +77,11 @@ function world() {
     },
   }) as OwpApi;
 
-  function sync(overrides: Partial<NoteSyncSettings> = {}, subscribe?: NoteSyncOptionsSubscribe) {
+  function sync(
+    overrides: Partial<NoteSyncSettings> = {},
+    subscribe?: NoteSyncOptionsSubscribe,
+    deletedNotes?: DeletedNotes,
+  ) {
     const instance = new NoteSync({
       api: countingApi,
       store,
@@ -80,6 +89,7 @@ function world() {
       notify: (message) => notices.push(message),
       timers,
       ...(subscribe ? { subscribe } : {}),
+      ...(deletedNotes ? { deletedNotes } : {}),
     });
     running.push(instance);
     return instance;
@@ -1041,6 +1051,44 @@ describe('deletes and the archive', () => {
 
     expect(w.engine.getTask(t.task_id).status).toBe('ready');
     expect(w.store.paths()).toEqual([]);
+  });
+
+  it('remembers a deleted note across starts, until its task ends or the note comes back', async () => {
+    const w = world();
+    const kept = w.task('Delete me');
+    const ending = w.task('Ends later');
+    let saved: readonly string[] = [];
+    const deletedNotes: DeletedNotes = {
+      load: () => saved,
+      save: (ids) => {
+        saved = ids;
+      },
+    };
+    const first = w.sync({}, undefined, deletedNotes);
+    await first.start();
+    await w.store.delete('Tasks/Delete me.md');
+    await w.store.delete('Tasks/Ends later.md');
+    await first.flush();
+    first.stop();
+    expect([...saved].sort()).toEqual([kept.task_id, ending.task_id].sort());
+
+    // Was: a restart, or any changed setting, wrote both notes again.
+    const second = w.sync({}, undefined, deletedNotes);
+    await expect(second.start()).resolves.toMatchObject({ notesCreated: 0 });
+    await second.flush();
+    second.stop();
+    expect(w.store.paths()).toEqual([]);
+
+    // The ended task is forgotten; a note restored from the trash is followed again.
+    await w.api.cancelTask(ending.task_id);
+    w.store.seed('Tasks/Delete me.md', { owp_id: kept.task_id, repo: 'demo' });
+    const third = w.sync({}, undefined, deletedNotes);
+    await third.start();
+    await third.flush();
+    expect(saved).toEqual([]);
+    await w.api.updateTask(kept.task_id, { priority: 44 });
+    await third.flush();
+    expect(w.store.get('Tasks/Delete me.md').frontmatter.priority).toBe(44);
   });
 
   it('cancels the task when cancelOnDelete is set', async () => {

@@ -59,6 +59,17 @@ export interface NoteSyncOptions {
   debounceMs?: number;
   /** How many notes the start-up reconcile works on at once. */
   concurrency?: number;
+  /**
+   * Where the tasks whose note the user deleted are remembered across starts (the plugin's data
+   * file); without it, only for this run, and the next start writes their notes again.
+   */
+  deletedNotes?: DeletedNotes;
+}
+
+/** The ids of open tasks whose note the user deleted: their note is not written again. */
+export interface DeletedNotes {
+  load(): readonly string[] | Promise<readonly string[]>;
+  save(taskIds: readonly string[]): void | Promise<void>;
 }
 
 /** What the start-up reconcile found and did. */
@@ -157,8 +168,9 @@ export class NoteSync {
   private readonly untrackedQueues = new Map<string, SerialQueue>();
   /** Creates in flight: an event about a task not yet known waits for them (it may be ours). */
   private readonly creating = new Set<Promise<unknown>>();
-  /** Tasks whose note the user deleted in this session: their note is not made again. */
+  /** Tasks whose note the user deleted: their note is not made again (kept by `deletedNotes`). */
   private readonly deletedTasks = new Set<string>();
+  private readonly deletedNotes: DeletedNotes | null;
   /**
    * The problem a note was last told of, by path (a note that cannot be a task, or whose edit
    * cannot be sent): a note saved every few seconds while it stays wrong is told once.
@@ -188,6 +200,7 @@ export class NoteSync {
     this.timers = options.timers ?? defaultTimers;
     this.debounceMs = options.debounceMs ?? 100;
     this.concurrency = options.concurrency ?? 8;
+    this.deletedNotes = options.deletedNotes ?? null;
     this.subscribeEvents =
       options.subscribe ?? ((after, onEvent) => this.api.subscribe(after, onEvent));
   }
@@ -203,10 +216,12 @@ export class NoteSync {
     this.unwatch = this.store.watch((change) => this.whenLive(() => this.onNoteChange(change)));
     let report: ReconcileReport;
     try {
-      const [workers, state] = await Promise.all([
+      const [workers, state, deleted] = await Promise.all([
         this.api.listWorkers().catch(() => []),
         this.api.state(),
+        this.deletedNotes?.load() ?? [],
       ]);
+      for (const taskId of deleted) this.deletedTasks.add(taskId);
       for (const worker of workers) this.names.set(worker.worker_id, worker.name);
       this.subscription = this.subscribeEvents(state.last_event_seq, (event) =>
         this.whenLive(() => this.onEvent(event)),
@@ -336,8 +351,14 @@ export class NoteSync {
         });
       }
     }
+    // Remembered only while the task is open and has no note (one restored from the trash has).
+    for (const taskId of [...this.deletedTasks]) {
+      const task = tasks.get(taskId);
+      if (!task || TERMINAL.has(task.status) || this.byTask.has(taskId)) this.forgetDeleted(taskId);
+    }
     for (const task of tasks.values()) {
       if (this.byTask.has(task.task_id) || TERMINAL.has(task.status)) continue;
+      if (this.deletedTasks.has(task.task_id)) continue;
       work.push(async () => {
         await this.writeNoteForTask(task);
         report.notesCreated++;
@@ -521,7 +542,7 @@ export class NoteSync {
       this.notifyUser(`"${path}" names task ${id}, which the pool does not know; left as it is.`);
       return;
     }
-    this.deletedTasks.delete(id);
+    this.forgetDeleted(id);
     const adopted = this.trackNote(path, id, baseFromTask(task, this.names));
     await this.reconcileNote(adopted, note, task);
   }
@@ -715,7 +736,7 @@ export class NoteSync {
     if (!this.inScope(note.path)) {
       // Moved out of the folders: no longer a task note, but the task is left alone.
       this.byTask.delete(moved.taskId);
-      this.deletedTasks.add(moved.taskId);
+      this.rememberDeleted(moved.taskId);
       return;
     }
     moved.path = note.path;
@@ -735,7 +756,7 @@ export class NoteSync {
     if (!tracked || tracked.path !== path) return;
     this.byPath.delete(path);
     this.byTask.delete(tracked.taskId);
-    this.deletedTasks.add(tracked.taskId);
+    this.rememberDeleted(tracked.taskId);
     const status = tracked.base.owned.status as string;
     if (!this.settings.cancelOnDelete || TERMINAL.has(status)) return;
     void this.track(() =>
@@ -837,6 +858,22 @@ export class NoteSync {
       wrote = true;
     }
     return wrote;
+  }
+
+  private rememberDeleted(taskId: string): void {
+    if (this.deletedTasks.has(taskId)) return;
+    this.deletedTasks.add(taskId);
+    this.saveDeleted();
+  }
+
+  private forgetDeleted(taskId: string): void {
+    if (this.deletedTasks.delete(taskId)) this.saveDeleted();
+  }
+
+  private saveDeleted(): void {
+    if (!this.deletedNotes) return;
+    const ids = [...this.deletedTasks];
+    void this.track(async () => this.deletedNotes!.save(ids));
   }
 
   /** A task's note whose properties do not read: left as it is, and the user told once. */
