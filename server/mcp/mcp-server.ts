@@ -55,7 +55,7 @@ export function createOwpMcpServer(session: WorkerSession, version: string): Mcp
     {
       title: 'Heartbeat',
       description:
-        'Tells the pool you are alive and renews your leases. This server already sends one on an interval; call it to change your status or leave a note.',
+        'Tells the pool you are alive and renews your leases. This server already sends one on an interval; call it to change your status or leave a note. paused (no new work) stays until you send another status or call next_task.',
       inputSchema: {
         status: z.enum(['idle', 'working', 'paused']).optional(),
         note: z.string().max(1000).optional(),

@@ -4,6 +4,7 @@
  * closed in teardown; each call is bounded by the SDK's request timeout.
  */
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -223,5 +224,21 @@ describe('owp mcp --db (no server)', () => {
       status: 'pr_opened',
       artifact: { pr_url: 'https://example.com/demo/pull/1' },
     });
+  }, 60_000);
+
+  it('names the server it cannot reach, instead of a bare "fetch failed"', async () => {
+    const dir = tempDir();
+    // A port that was free a moment ago: nothing listens there.
+    const probe = createServer();
+    await new Promise<void>((ready) => probe.listen(0, '127.0.0.1', ready));
+    const port = (probe.address() as { port: number }).port;
+    await new Promise<void>((done) => probe.close(() => done()));
+    const { client } = await connect(
+      ['--url', `http://127.0.0.1:${port}`, '--config', join(dir, 'worker.json'), 'mcp'],
+      dir,
+    );
+    expect(await callError(client, 'register', { name: 'agent' })).toContain(
+      `cannot reach http://127.0.0.1:${port}`,
+    );
   }, 60_000);
 });

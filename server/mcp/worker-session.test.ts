@@ -58,13 +58,30 @@ describe('WorkerSession.register', () => {
     writeCredentials(config, { url: 'http://127.0.0.1:8787', worker_id: 'w_other', token: 'x' });
     const agent = session(backend, config);
     expect(agent.workerId).toBeUndefined();
+    // Not "call register first": that would lead an agent to overwrite the other worker.
+    await expect(agent.nextTask()).rejects.toMatchObject({
+      code: 'unauthorized',
+      message: expect.stringContaining('holds worker w_other of http://127.0.0.1:8787'),
+    });
     await expect(agent.register({ name: 'agent' })).rejects.toMatchObject({
       code: 'forbidden',
-      message: expect.stringContaining('replace: true'),
+      message: expect.stringContaining(
+        'holds worker w_other of http://127.0.0.1:8787, not of file://',
+      ),
     });
     const replaced = await agent.register({ name: 'agent', replace: true });
     expect(replaced.already_registered).toBe(false);
     expect(JSON.parse(readFileSync(config, 'utf8')).worker_id).toBe(replaced.worker_id);
+  });
+
+  it('registers one worker for calls made at once', async () => {
+    const { backend, config, engine } = pool();
+    const agent = session(backend, config);
+    const answers = await Promise.all([1, 2, 3].map(() => agent.register({ name: 'par' })));
+    // Was: three workers, two of them orphaned, each answer naming its own.
+    expect(new Set(answers.map((a) => a.worker_id)).size).toBe(1);
+    expect(answers.map((a) => a.already_registered)).toEqual([false, true, true]);
+    expect(engine.listWorkers()).toHaveLength(1);
   });
 
   it('registers afresh when the saved token is no longer known (a new database)', async () => {
@@ -102,6 +119,59 @@ describe('WorkerSession leases', () => {
     expect(history).toEqual(['leased', 'in_progress', 'pr_opened']);
   });
 
+  it('keeps a pause the agent chose through the keep-alive, until it asks for work', async () => {
+    const { backend, config, engine } = pool();
+    const agent = session(backend, config);
+    const { worker_id } = await agent.register({ name: 'agent' });
+    await agent.heartbeat({ status: 'paused', note: 'lunch' });
+    await agent.keepAlive(() => {});
+    engine.createTask({ repo: 'demo', title: 'While away' });
+    // Was: the keep-alive said idle again, and the new task was granted to the paused agent.
+    expect(engine.getWorker(worker_id)).toMatchObject({ status: 'paused', note: 'lunch' });
+    expect(engine.getWork(worker_id).leases).toEqual([]);
+
+    const next = await agent.nextTask();
+    expect(next.lease?.title).toBe('While away');
+    await agent.keepAlive(() => {});
+    expect(engine.getWorker(worker_id).status).toBe('working');
+  });
+
+  it('beats a few times within the shortest lease TTL it holds', async () => {
+    const { backend, config, engine } = pool();
+    engine.upsertRepo({ repo: 'fast', lease_ttl_seconds: 15 });
+    const agent = session(backend, config);
+    await agent.register({ name: 'agent', max_concurrent_tasks: 2 });
+    expect(agent.nextBeatMs()).toBe(30_000);
+    engine.createTask({ repo: 'fast', title: 'Quick one' });
+    const next = await agent.nextTask();
+    expect(next.lease?.title).toBe('Quick one');
+    // A 30 s keep-alive would let a 15 s lease expire under a working agent.
+    expect(agent.nextBeatMs()).toBe(5_000);
+    expect(next.contract).toMatchObject({
+      lease: { kept_alive_by: expect.stringContaining('every 5 s now') },
+    });
+  });
+
+  it('acts on a task whose PR is open: a retried open_pr is answered, a release frees it', async () => {
+    const { backend, config, engine, tasks } = pool(['Only']);
+    const agent = session(backend, config);
+    await agent.register({ name: 'agent' });
+    await agent.nextTask();
+    const first = await agent.openPr(tasks[0]!.task_id, 'https://example.com/pull/7');
+    // A retry after a lost answer: the same PR, answered with the task as it is.
+    const again = await agent.openPr(tasks[0]!.task_id, 'https://example.com/pull/7');
+    expect(again).toMatchObject({ status: 'pr_opened', version: first.version });
+    // The PR was closed unmerged: the agent gives the task back.
+    await expect(agent.release(tasks[0]!.task_id, 'PR closed')).resolves.toMatchObject({
+      ok: true,
+    });
+    expect(engine.getTask(tasks[0]!.task_id).status).not.toBe('pr_opened');
+    await expect(agent.release(tasks[0]!.task_id)).rejects.toMatchObject({
+      code: 'not_lease_holder',
+      message: expect.stringContaining('it has ended'),
+    });
+  });
+
   it('says so when there is nothing to take, and keeps alive without throwing', async () => {
     const { backend, config } = pool();
     const agent = session(backend, config);
@@ -133,6 +203,7 @@ describe('WorkerSession offers and the repo contract', () => {
     const next = await agent.nextTask();
     expect(next.lease).toBeNull();
     expect(next.offers.map((o) => o.task_id)).toEqual([first.task_id, second.task_id]);
+    expect(next.message).toContain('No lease, but 2 offer(s)');
     expect(next.message).toContain('2 offer(s)');
 
     const [take, decline] = next.offers;
@@ -153,8 +224,12 @@ describe('WorkerSession offers and the repo contract', () => {
     expect(await agent.offers()).toEqual([]);
     expect(engine.getTask(second.task_id)).toMatchObject({ status: 'ready', assignee: null });
 
+    // Holding a lease does not hide an offer waiting for its answer.
+    const third = engine.createTask({ repo: 'demo', title: 'Third' });
     const again = await agent.nextTask();
     expect(again.lease?.task_id).toBe(first.task_id);
+    expect(again.offers.map((o) => o.task_id)).toEqual([third.task_id]);
+    expect(again.message).toContain('1 offer(s) wait for an answer');
     expect(again.contract).toMatchObject({ defined_by_repo: true, test: 'npm test' });
   });
 });

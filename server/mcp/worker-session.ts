@@ -58,13 +58,24 @@ export interface NextTask {
   message: string;
 }
 
+/** The quickest a keep-alive beats, however short a lease's TTL (the pool's least is 10 s). */
+const MIN_BEAT_MS = 2_000;
+
 export class WorkerSession {
   private credentials: WorkerCredentials | undefined;
+  /** Credentials in the file that belong to another server: said, rather than "not registered". */
+  private readonly foreign: WorkerCredentials | undefined;
   private leaseCount = 0;
+  /** The shortest lease TTL held, as last seen; the keep-alive beats a few times within it. */
+  private shortestTtlMs: number | null = null;
+  /** A status (and note) the agent chose with `heartbeat`: kept by the keep-alive until changed. */
+  private chosen: { status: 'paused'; note?: string } | null = null;
+  private registering: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: WorkerSessionOptions) {
     const saved = readCredentials(options.configPath);
     if (saved?.url === options.backend.target) this.credentials = saved;
+    else if (saved) this.foreign = saved;
   }
 
   /** The registered worker's id, or undefined before `register`. */
@@ -77,7 +88,17 @@ export class WorkerSession {
    * works): returns that worker unchanged. Credentials for another server in the file are kept
    * unless `replace` — a second registration should not silently orphan the first.
    */
-  async register(
+  register(
+    request: RegisterWorkerRequest & { replace?: boolean },
+  ): Promise<{ worker_id: string; already_registered: boolean; config: string }> {
+    // One at a time: calls made together would each register a worker, and all but the last be
+    // orphaned (the file keeps one), while each answer named a worker of its own.
+    const next = this.registering.catch(() => undefined).then(() => this.registerNow(request));
+    this.registering = next;
+    return next;
+  }
+
+  private async registerNow(
     request: RegisterWorkerRequest & { replace?: boolean },
   ): Promise<{ worker_id: string; already_registered: boolean; config: string }> {
     const { replace, ...body } = request;
@@ -96,7 +117,7 @@ export class WorkerSession {
     if (saved && saved.url !== this.options.backend.target && !replace) {
       throw new OwpError(
         'forbidden',
-        `${path} holds worker ${saved.worker_id} of ${saved.url}; call register with replace: true to overwrite it, or start owp mcp with --config pointing to another file.`,
+        `${path} holds worker ${saved.worker_id} of ${saved.url}, not of ${this.options.backend.target}: ask whoever started owp mcp to pass --config with another file. Registering with replace: true overwrites it, and that worker's token is then lost for good.`,
       );
     }
     const answer = await this.options.backend.api().registerWorker(body);
@@ -110,13 +131,17 @@ export class WorkerSession {
     return { worker_id: answer.worker_id, already_registered: false, config: path };
   }
 
+  /**
+   * The agent's own heartbeat. A status it chooses is kept: `paused` stays paused through the
+   * keep-alive's beats (which would otherwise say idle or working again within one interval, and
+   * new leases follow) until the agent sends another status or asks for work with `next_task`.
+   */
   async heartbeat(
     request: { status?: 'idle' | 'working' | 'paused'; note?: string } = {},
   ): Promise<HeartbeatResponse> {
-    return this.api().heartbeat({
-      status: request.status ?? (this.leaseCount > 0 ? 'working' : 'idle'),
-      note: request.note,
-    });
+    if (request.status === 'paused') this.chosen = { status: 'paused', note: request.note };
+    else if (request.status !== undefined) this.chosen = null;
+    return this.beat(request.note);
   }
 
   /** The keep-alive: one heartbeat, failures reported rather than thrown. */
@@ -124,19 +149,48 @@ export class WorkerSession {
     this.options.backend.tick?.();
     if (!this.credentials) return;
     try {
-      await this.heartbeat();
+      await this.beat();
     } catch (error) {
       onError(error instanceof Error ? error.message : String(error));
     }
   }
 
+  /**
+   * Milliseconds until the next keep-alive: the interval asked for, or a third of the shortest
+   * lease TTL held when that is less (a repo may set leases as short as 10 s; a lease renewed
+   * only every 30 s would expire under a working agent).
+   */
+  nextBeatMs(): number {
+    const asked = this.options.heartbeatSeconds * 1000;
+    if (this.shortestTtlMs === null) return asked;
+    return Math.min(asked, Math.max(MIN_BEAT_MS, Math.floor(this.shortestTtlMs / 3)));
+  }
+
+  private beat(note?: string): Promise<HeartbeatResponse> {
+    const status = this.chosen?.status ?? (this.leaseCount > 0 ? 'working' : 'idle');
+    return this.api().heartbeat({ status, note: note ?? this.chosen?.note });
+  }
+
+  /** What the agent holds, as the keep-alive and the tools need it. */
+  private saw(leases: readonly WorkLease[]): void {
+    this.leaseCount = leases.length;
+    const ttls = leases.flatMap((lease) =>
+      lease.lease_expires_at === null
+        ? []
+        : [Date.parse(lease.lease_expires_at) - Date.parse(lease.lease_granted_at)],
+    );
+    this.shortestTtlMs = ttls.length > 0 ? Math.min(...ttls) : null;
+  }
+
   /** Heartbeat, then the worker's leases (granting what it may take now); picks one to do. */
   async nextTask(): Promise<NextTask> {
     const api = this.api();
+    // Asking for work ends a pause the agent chose.
+    this.chosen = null;
     const before = await api.getWork();
     await api.heartbeat({ status: before.leases.length > 0 ? 'working' : 'idle' });
     const { worker_id, leases } = await api.getWork();
-    this.leaseCount = leases.length;
+    this.saw(leases);
     const pick = leases.find((l) => l.status === 'leased') ?? leases[0];
     const others = leases
       .filter((l) => l !== pick)
@@ -146,8 +200,9 @@ export class WorkerSession {
         status: l.status,
         lease_expires_at: l.lease_expires_at,
       }));
+    // Offers hold room for this worker and run out unanswered: shown whatever else it holds.
+    const { offers } = await api.listOffers();
     if (!pick) {
-      const { offers } = await api.listOffers();
       return {
         worker_id,
         lease: null,
@@ -165,18 +220,21 @@ export class WorkerSession {
       lease,
       contract: this.contractFor(lease),
       other_leases: others,
-      offers: [],
+      offers,
       message:
-        pick.status === 'leased'
+        (pick.status === 'leased'
           ? `Task ${pick.task_id} is yours until ${pick.lease_expires_at}; start with report_progress (in_progress).`
-          : `You already hold task ${pick.task_id} (${pick.status}); carry on.`,
+          : `You already hold task ${pick.task_id} (${pick.status}); carry on.`) +
+        (offers.length
+          ? ` ${offers.length} offer(s) wait for an answer too: accept_offer or reject_offer each before it runs out.`
+          : ''),
     };
   }
 
   /** The worker's current leases, without granting anything new. */
   async leases(): Promise<LeaseForAgent[]> {
     const { leases } = await this.api().getWork();
-    this.leaseCount = leases.length;
+    this.saw(leases);
     return leases.map(forAgent);
   }
 
@@ -203,6 +261,10 @@ export class WorkerSession {
   ): Promise<Task> {
     const lease = await this.heldLease(taskId);
     const fence = { lease_id: lease.lease_id, epoch: lease.epoch };
+    if (lease.status === 'pr_opened' && lease.task.artifact?.pr_url === prUrl) {
+      // Recorded already: a retry after a lost answer.
+      return lease.task;
+    }
     if (lease.status === 'leased' || lease.status === 'blocked') {
       await this.api().updateStatus(taskId, { status: 'in_progress', ...fence });
     }
@@ -243,21 +305,50 @@ export class WorkerSession {
     return this.api().releaseLease(lease.lease_id, reason);
   }
 
-  private async heldLease(taskId: string): Promise<WorkLease> {
-    const { leases } = await this.api().getWork();
-    this.leaseCount = leases.length;
-    const lease = leases.find((l) => l.task_id === taskId);
-    if (!lease) {
-      throw new OwpError(
-        'not_lease_holder',
-        `You hold no lease on task ${taskId}; call next_task or my_leases to see yours.`,
-        { task_id: taskId },
-      );
+  /**
+   * The lease this worker holds on a task: the fence for a write about it. A task with its PR open
+   * is still held (it may be released if the PR is closed unmerged) though no longer among the
+   * leases `getWork` lists; a task no longer held says what became of it.
+   */
+  private async heldLease(
+    taskId: string,
+  ): Promise<{ lease_id: string; epoch: number; status: Task['status']; task: Task }> {
+    const api = this.api();
+    const [{ worker_id, leases }, task] = await Promise.all([
+      api.getWork(),
+      // A worker reads only the tasks it holds or held: another's, or none, is refused.
+      api.getTask(taskId).catch((error: unknown) => {
+        if (error instanceof OwpError && ['task_not_found', 'forbidden'].includes(error.code)) {
+          return null;
+        }
+        throw error;
+      }),
+    ]);
+    this.saw(leases);
+    if (task && task.assignee === worker_id && task.lease) {
+      return { lease_id: task.lease.lease_id, epoch: task.lease.epoch, status: task.status, task };
     }
-    return lease;
+    throw new OwpError(
+      'not_lease_holder',
+      !task
+        ? `You hold no lease on task ${taskId} (if you held one, it has ended: it expired, or an admin requeued the task); call next_task or my_leases to see yours.`
+        : `You no longer hold task ${taskId}: it is ${task.status} now${
+            task.assignee === worker_id && task.lease === null
+              ? ' and your lease on it has ended'
+              : ''
+          }. Call next_task or my_leases to see what you hold.`,
+      { task_id: taskId, status: task?.status ?? null },
+    );
   }
 
   private api() {
+    if (!this.credentials && this.foreign) {
+      // Not "call register": registering would overwrite that worker's only copy of its token.
+      throw new OwpError(
+        'unauthorized',
+        `Not registered with ${this.options.backend.target}: ${this.options.configPath} holds worker ${this.foreign.worker_id} of ${this.foreign.url}. Ask whoever started owp mcp to pass --config with another file, or --url ${this.foreign.url}.`,
+      );
+    }
     if (!this.credentials) {
       throw new OwpError('unauthorized', 'Not registered yet: call the register tool first.');
     }
@@ -289,7 +380,7 @@ export class WorkerSession {
         lease_id: lease.lease_id,
         epoch: lease.epoch,
         expires_at: lease.lease_expires_at,
-        kept_alive_by: `heartbeats this MCP server sends every ${this.options.heartbeatSeconds} s while it runs`,
+        kept_alive_by: `heartbeats this MCP server sends while it runs: every ${Math.round(this.nextBeatMs() / 1000)} s now (every ${this.options.heartbeatSeconds} s at most, more often for a short lease)`,
       },
       expectations: [
         'Call report_progress with status in_progress when you start, and blocked (with the reason) if you get stuck.',

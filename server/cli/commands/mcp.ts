@@ -2,6 +2,7 @@ import type { Readable, Writable } from 'node:stream';
 import type { Command } from 'commander';
 import { readCredentials } from '../config-file.ts';
 import { intArg, type CliContext, type ContextOf } from '../context.ts';
+import { cliTransport } from '../transport.ts';
 
 /** The streams the MCP protocol runs over; the process's own unless a test says otherwise. */
 export interface McpStreams {
@@ -53,7 +54,12 @@ async function serveMcp(
     backend = backends.localBackend(ctx.localDatabase(options.db));
   } else {
     const saved = readCredentials(configPath)?.url;
-    backend = backends.remoteBackend(ctx.serverUrl(saved?.startsWith('http') ? saved : undefined));
+    // The CLI's transport: a request that hangs gives up after 30 s, and "cannot reach URL: why"
+    // names the server instead of a bare "fetch failed".
+    backend = backends.remoteBackend(
+      ctx.serverUrl(saved?.startsWith('http') ? saved : undefined),
+      cliTransport(ctx.io.signal),
+    );
   }
   const heartbeatSeconds = options.heartbeat ?? 30;
   const session = new WorkerSession({ backend, configPath, heartbeatSeconds });
@@ -75,14 +81,23 @@ async function serveMcp(
       session.workerId ? ` as worker ${session.workerId}` : ' (not registered yet)'
     }; heartbeat every ${heartbeatSeconds}s`,
   );
-  const timer = setInterval(
-    () => void session.keepAlive((message) => ctx.note(`owp mcp: heartbeat failed: ${message}`)),
-    heartbeatSeconds * 1000,
-  );
+  // A chain of timeouts, not an interval: the next beat comes sooner while a short lease is held.
+  let timer: ReturnType<typeof setTimeout>;
+  let stopping = false;
+  const keepAlive = () => {
+    if (stopping) return;
+    timer = setTimeout(() => {
+      void session
+        .keepAlive((message) => ctx.note(`owp mcp: heartbeat failed: ${message}`))
+        .finally(keepAlive);
+    }, session.nextBeatMs());
+  };
+  keepAlive();
   try {
     await closed;
   } finally {
-    clearInterval(timer);
+    stopping = true;
+    clearTimeout(timer!);
     await server.close().catch(() => {});
     backend.close();
     ctx.note('owp mcp: stopped');

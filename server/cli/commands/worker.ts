@@ -63,9 +63,10 @@ export function addWorkerCommands(program: Command, contextOf: ContextOf): Comma
         name: options.name,
       });
       if (ctx.json) {
+        // The token is in the file; output may end up in a log, so only when asked for.
         return ctx.printJson({
           worker_id: answer.worker_id,
-          token: answer.token,
+          ...(options.showToken ? { token: answer.token } : {}),
           url,
           config: path,
         });
