@@ -157,7 +157,8 @@ export function createOwpMcpServer(session: WorkerSession, version: string): Mcp
     'my_leases',
     {
       title: 'My leases',
-      description: 'The tasks you hold now, without taking new ones.',
+      description:
+        'The tasks you hold now. Like any heartbeat, it may find a task the pool had ready for you among them.',
       inputSchema: {},
     },
     () => run(async () => ({ leases: await session.leases() })),

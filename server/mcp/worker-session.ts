@@ -231,7 +231,7 @@ export class WorkerSession {
     };
   }
 
-  /** The worker's current leases, without granting anything new. */
+  /** The worker's current leases; as at any heartbeat, the pool may grant one it had ready. */
   async leases(): Promise<LeaseForAgent[]> {
     const { leases } = await this.api().getWork();
     this.saw(leases);
