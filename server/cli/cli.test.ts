@@ -495,6 +495,18 @@ describe('owp against a real server', () => {
       expect(refused.stderr).toContain(`of ${server.base}, not of ${elsewhere}`);
       expect(refused.stderr).toContain('its token is sent only to the server that issued it');
     }
+
+    // A worker `owp mcp --db` registered belongs to that file: said so, not "--url must be …".
+    const local = join(tempDir(), 'local.json');
+    writeFileSync(
+      local,
+      JSON.stringify({ url: 'file:///tmp/pool.db', worker_id: 'w_local', token: 'local-token' }),
+    );
+    const fileWorker = await owp(['--config', local, 'worker', 'next'], { env });
+    expect(fileWorker.code).toBe(1);
+    expect(fileWorker.stderr).toContain(
+      'holds worker w_local of the local database file:///tmp/pool.db (owp mcp --db)',
+    );
   });
 
   it('says where an admin token that a server refused was read from', async () => {

@@ -111,6 +111,13 @@ export class CliContext {
     if (!credentials) {
       throw new CliError(`no worker credentials in ${path}; run \`owp worker register\` first`);
     }
+    if (credentials.url.startsWith('file:')) {
+      // Registered by `owp mcp --db`: a worker of that database file, which no server knows.
+      throw new CliError(
+        `${path} holds worker ${credentials.worker_id} of the local database ${credentials.url} (owp mcp --db); ` +
+          '`owp worker` works with a server: pass --config with a worker of one, or register one there',
+      );
+    }
     const saved = normalUrl(credentials.url);
     const asked = this.options.url ?? this.io.env.OWP_URL;
     if (asked !== undefined && normalUrl(asked) !== saved) {
