@@ -158,10 +158,21 @@ it('keeps showing the last known data, marked offline, when the server goes away
 });
 
 it('takes a server URL only with its scheme, and without a /v1 of its own', async () => {
-  const { app } = await startRemote();
-  app.setting.openTab(app.setting.pluginTabs[0]!);
-  console.log('opened');
-  await new Promise((r) => setTimeout(r, 50));
-  console.log('alive2');
+  const { app, plugin } = await startRemote();
+  // Opening the settings in remote mode froze the app (see settings-tab.ts, tokenSetting).
+  const el = app.setting.openTab(app.setting.pluginTabs[0]!);
+  const input = withText<HTMLElement>(el, '.setting-item', 'Server URL')[0]!.querySelector(
+    'input',
+  )!;
+  // Without its scheme, the address was resolved against Obsidian's own page.
+  commitInto(input, base.replace('http://', ''));
+  expect(Notice.messages.at(-1)).toBe(
+    `Start the server URL with http:// or https://, as in ${base}.`,
+  );
+  expect(input.value).toBe(base);
+  // A /v1 of its own doubled every path (/v1/v1/…: 404).
+  commitInto(input, `${base}/v1/`);
+  expect(input.value).toBe(base);
+  expect(plugin.settings.settings.serverUrl).toBe(base);
   app.setting.close();
 });
