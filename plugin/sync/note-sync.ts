@@ -547,7 +547,6 @@ export class NoteSync {
     await this.reconcileNote(adopted, note, task);
   }
 
-  /** Creates the task a new note describes, then writes its owned properties back. */
   /** Whether a note can become a task whatever its properties say; if not, the user is told why. */
   private canBecomeTask(note: NoteSnapshot): boolean {
     if (note.frontmatterError) {
@@ -568,6 +567,7 @@ export class NoteSync {
     return true;
   }
 
+  /** Creates the task a new note describes, then writes its owned properties back. */
   private async createTaskFromNote(note: NoteSnapshot): Promise<boolean> {
     if (!this.canBecomeTask(note)) return false;
     const { fields, errors } = noteToTaskFields(note.frontmatter, note.body, note.path);
@@ -822,7 +822,7 @@ export class NoteSync {
     const note = known ?? (await this.store.read(tracked.path));
     if (note?.frontmatterError) {
       // Written once the note reads again (the base stays, so that look sees what changed).
-      await this.leaveUnreadable(tracked, note);
+      this.leaveUnreadable(tracked, note);
       return false;
     }
     const next = baseFromTask(task, this.names);
@@ -877,7 +877,7 @@ export class NoteSync {
   }
 
   /** A task's note whose properties do not read: left as it is, and the user told once. */
-  private async leaveUnreadable(tracked: TrackedNote, note: NoteSnapshot) {
+  private leaveUnreadable(tracked: TrackedNote, note: NoteSnapshot) {
     tracked.unreadable = true;
     this.problem(
       note.path,

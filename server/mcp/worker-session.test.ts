@@ -134,6 +134,13 @@ describe('WorkerSession leases', () => {
     expect(next.lease?.title).toBe('While away');
     await agent.keepAlive(() => {});
     expect(engine.getWorker(worker_id).status).toBe('working');
+    // A note stays until the agent's next heartbeat, through the keep-alive's.
+    await agent.heartbeat({ note: 'reading the parser' });
+    await agent.keepAlive(() => {});
+    expect(engine.getWorker(worker_id)).toMatchObject({
+      status: 'working',
+      note: 'reading the parser',
+    });
   });
 
   it('beats a few times within the shortest lease TTL it holds', async () => {

@@ -68,8 +68,9 @@ export class WorkerSession {
   private leaseCount = 0;
   /** The shortest lease TTL held, as last seen; the keep-alive beats a few times within it. */
   private shortestTtlMs: number | null = null;
-  /** A status (and note) the agent chose with `heartbeat`: kept by the keep-alive until changed. */
-  private chosen: { status: 'paused'; note?: string } | null = null;
+  /** A pause and a note the agent chose with `heartbeat`: the keep-alive keeps saying them. */
+  private paused = false;
+  private note: string | undefined;
   private registering: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: WorkerSessionOptions) {
@@ -132,16 +133,17 @@ export class WorkerSession {
   }
 
   /**
-   * The agent's own heartbeat. A status it chooses is kept: `paused` stays paused through the
-   * keep-alive's beats (which would otherwise say idle or working again within one interval, and
-   * new leases follow) until the agent sends another status or asks for work with `next_task`.
+   * The agent's own heartbeat. What it says is kept: `paused` stays paused through the
+   * keep-alive's beats (which said idle or working again within one interval, and new leases
+   * followed) until the agent sends another status or asks for work with `next_task`; its note
+   * stays until its next heartbeat.
    */
   async heartbeat(
     request: { status?: 'idle' | 'working' | 'paused'; note?: string } = {},
   ): Promise<HeartbeatResponse> {
-    if (request.status === 'paused') this.chosen = { status: 'paused', note: request.note };
-    else if (request.status !== undefined) this.chosen = null;
-    return this.beat(request.note);
+    if (request.status !== undefined) this.paused = request.status === 'paused';
+    this.note = request.note;
+    return this.beat();
   }
 
   /** The keep-alive: one heartbeat, failures reported rather than thrown. */
@@ -166,9 +168,12 @@ export class WorkerSession {
     return Math.min(asked, Math.max(MIN_BEAT_MS, Math.floor(this.shortestTtlMs / 3)));
   }
 
-  private beat(note?: string): Promise<HeartbeatResponse> {
-    const status = this.chosen?.status ?? (this.leaseCount > 0 ? 'working' : 'idle');
-    return this.api().heartbeat({ status, note: note ?? this.chosen?.note });
+  private beat(): Promise<HeartbeatResponse> {
+    return this.api().heartbeat({ status: this.status(), note: this.note });
+  }
+
+  private status(): 'idle' | 'working' | 'paused' {
+    return this.paused ? 'paused' : this.leaseCount > 0 ? 'working' : 'idle';
   }
 
   /** What the agent holds, as the keep-alive and the tools need it. */
@@ -186,9 +191,9 @@ export class WorkerSession {
   async nextTask(): Promise<NextTask> {
     const api = this.api();
     // Asking for work ends a pause the agent chose.
-    this.chosen = null;
+    this.paused = false;
     const before = await api.getWork();
-    await api.heartbeat({ status: before.leases.length > 0 ? 'working' : 'idle' });
+    await api.heartbeat({ status: before.leases.length > 0 ? 'working' : 'idle', note: this.note });
     const { worker_id, leases } = await api.getWork();
     this.saw(leases);
     const pick = leases.find((l) => l.status === 'leased') ?? leases[0];
