@@ -135,6 +135,19 @@ describe('analytics and the audit log in the dashboard', () => {
     expect(csv).toBe(auditEventsToCsv(server.engine.auditEvents({ actor: 'admin' }).events));
     expect(csv.split('\r\n')[0]).toBe('seq,at,type,actor,repo,task_id,worker_id,data');
     await audit.getByRole('status').filter({ hasText: 'owp-audit.csv: 3 events.' }).waitFor();
+
+    // Live: a new event that matches the filters joins the end as it happens; one that does not,
+    // does not (the log was a snapshot until searched again).
+    server.engine.heartbeat(worker, { status: 'working' });
+    await server.admin.upsertRepo({ repo: 'owner/live', max_open_prs: 1 });
+    await page.waitForFunction(
+      () => document.querySelectorAll('[data-testid="audit-panel"] tr[data-seq]').length === 4,
+      undefined,
+      { timeout: 5000 },
+    );
+    await expect(audit.locator('tr[data-seq]').last().textContent()).resolves.toContain(
+      'repo.upserted',
+    );
     await page.close();
   });
 

@@ -52,7 +52,6 @@ export function auditQueryOf(
   };
 }
 
-/** Who made an event, in words: `Admin`, `System`, a worker's name, or `unknown` (old events). */
 /**
  * The actor a person typed, as the server knows it: `admin` and `system` in any case, and a
  * worker by the name the log shows for it (when one worker alone has it) as well as by its id.
@@ -69,6 +68,7 @@ function actorOf(
   return named.length === 1 ? named[0]!.worker_id : actor;
 }
 
+/** Who made an event, in words: `Admin`, `System`, a worker's name, or `unknown` (old events). */
 export function actorLabel(actor: string | null | undefined, names: EventNames): string {
   if (!actor) return 'unknown';
   if (actor === 'admin') return 'Admin';
