@@ -24,6 +24,7 @@ interface Def {
   format?: string;
   coerce?: boolean;
   in?: z.ZodType;
+  out?: z.ZodType;
   getter?: () => z.ZodType;
 }
 
@@ -186,7 +187,8 @@ function structurallyValid(schema: z.ZodType): fc.Arbitrary<unknown> {
         maxKeys: 3,
       });
     case 'pipe':
-      return validArbitrary(def.in!);
+      // A preprocess (`queryInt`): what it reads is text — the output schema's values, written out.
+      return isPreprocess(def) ? validArbitrary(def.out!).map(asText) : validArbitrary(def.in!);
     case 'lazy':
       return validArbitrary(def.getter!());
     case 'unknown':
@@ -362,13 +364,27 @@ function invalidCandidates(schema: z.ZodType): fc.Arbitrary<unknown> {
     case 'record':
       return otherJsonTypes(['object', 'null']);
     case 'pipe':
-      return invalidCandidates(def.in!);
+      return isPreprocess(def)
+        ? fc.oneof(
+            invalidCandidates(def.out!).map(asText),
+            // Numbers that are not written in digits: a coercion read them as numbers.
+            fc.constantFrom('1e3', '0x10', '', ' 5', '5 ', '-1', '1.5', '+7', 'NaN', 'Infinity'),
+          )
+        : invalidCandidates(def.in!);
     case 'lazy':
       return invalidCandidates(def.getter!());
     default:
       throw new Error(`invalidArbitrary: zod type ${def.type} is not supported`);
   }
 }
+
+/** `z.preprocess(fn, schema)`: a pipe from a transform into the schema that checks its output. */
+function isPreprocess(def: ReturnType<typeof defOf>): boolean {
+  return def.type === 'pipe' && defOf(def.in!).type === 'transform';
+}
+
+/** A value as a query string carries it: numbers as their digits. */
+const asText = (value: unknown) => (typeof value === 'number' ? String(value) : value);
 
 /** Whether some JSON value fails the schema (`unknown` accepts everything). */
 function canBeInvalid(schema: z.ZodType): boolean {
