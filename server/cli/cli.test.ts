@@ -349,7 +349,11 @@ describe('owp against a real server', () => {
     const back = JSON.parse((await asWorker(configA(), ['--json', 'worker', 'next'])).stdout);
     expect(back.leases.map((l: { task_id: string }) => l.task_id)).toContain(faq);
     await asWorker(configA(), ['worker', 'status', faq, 'in_progress']);
-    await asWorker(configA(), [
+    // Without its URL the PR is accepted (the v0.1 wire allows it), with a word about it.
+    const noUrl = await asWorker(configA(), ['worker', 'status', faq, 'pr_opened']);
+    expect(noUrl).toMatchObject({ code: 0, stdout: `task ${faq} is now pr_opened\n` });
+    expect(noUrl.stderr).toContain('no PR URL recorded: send it with --pr-url');
+    const withUrl = await asWorker(configA(), [
       'worker',
       'status',
       faq,
@@ -357,6 +361,7 @@ describe('owp against a real server', () => {
       '--pr-url',
       'https://github.com/demo/demo/pull/8',
     ]);
+    expect(withUrl).toMatchObject({ code: 0, stderr: '' });
     const merged = await admin(['admin', 'merge', faq]);
     expect(merged).toMatchObject({ code: 0, stdout: `task ${faq} is now merged\n` });
   });

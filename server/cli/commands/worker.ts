@@ -121,6 +121,12 @@ export function addWorkerCommands(program: Command, contextOf: ContextOf): Comma
       });
       if (ctx.json) return ctx.printJson(answer);
       ctx.print(`task ${answer.task.task_id} is now ${answer.task.status}`);
+      if (wanted.data === 'pr_opened' && !answer.task.artifact?.pr_url) {
+        // The wire allows it (v0.1 clients send none), but nobody can then find the PR to review.
+        ctx.note(
+          'no PR URL recorded: send it with --pr-url so the maintainers and the board can find it',
+        );
+      }
     });
 
   worker
