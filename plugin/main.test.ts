@@ -13,7 +13,7 @@ import {
   type StartedPlugin,
 } from './obsidian/testing/plugin-harness.ts';
 import OwpPoolPlugin from './main.ts';
-import { normalizeSettings } from './obsidian/settings.ts';
+import { localWorkerId, normalizeSettings } from './obsidian/settings.ts';
 
 // Vitest cannot import .wasm as bytes (the build inlines it); hand sql.js the file instead.
 vi.mock('./obsidian/sql-wasm.ts', async () => {
@@ -200,10 +200,11 @@ describe('the plugin in Obsidian', () => {
   it('keeps the worker token in Obsidian’s secret storage, not in the data file', async () => {
     const { app, plugin } = await start();
     runCommand(app, 'register-worker');
-    await eventually(() => expect(plugin.settings.settings.localWorker).not.toBeNull());
+    await eventually(() => expect(localWorkerId(plugin.settings.settings)).not.toBeNull());
     const secrets = app.secretStorage!.listSecrets();
     expect(secrets).toHaveLength(1);
-    expect(secrets[0]).toMatch(/^owp-pool-[0-9a-f]{8}-worker-token$/);
+    // One entry per pool's worker: this one is the embedded pool's.
+    expect(secrets[0]).toMatch(/^owp-pool-[0-9a-f]{8}-worker-token-[0-9a-f]{8}$/);
     const token = app.secretStorage!.getSecret(secrets[0]!)!;
     expect(token.length).toBeGreaterThan(20);
     const file = await app.vault.adapter.read(`${PLUGIN_DIR}/data.json`);
@@ -221,9 +222,11 @@ describe('the plugin in Obsidian', () => {
     await plugin.ready;
     await plugin.controller.registerWorker();
     const data = JSON.parse(await app.vault.adapter.read(`${PLUGIN_DIR}/data.json`)) as {
-      tokens?: { worker?: string };
+      tokens?: Record<string, string>;
     };
-    expect(data.tokens?.worker).toMatch(/.{20,}/);
+    const [key, token] = Object.entries(data.tokens ?? {})[0] ?? [];
+    expect(key).toMatch(/^worker:[0-9a-f]{8}$/);
+    expect(token).toMatch(/.{20,}/);
     expect(plugin.settings.tokenStorage).toBe('plugin-data');
   });
 });
@@ -283,7 +286,7 @@ describe('the other commands', () => {
     expect(app.commands.executeCommandById('owp-pool:go-offline')).toBe(false);
     runCommand(app, 'go-online'); // registers first when needed
     await eventually(() => expect(plugin.controller.running!.online).toBe(true));
-    expect(plugin.settings.settings.localWorker).not.toBeNull();
+    expect(localWorkerId(plugin.settings.settings)).not.toBeNull();
     expect(app.commands.executeCommandById('owp-pool:go-online')).toBe(false);
     runCommand(app, 'go-offline');
     await eventually(() => expect(plugin.controller.running!.online).toBe(false));
@@ -335,7 +338,7 @@ describe('embedded mode, as a new user tries it', () => {
 
     // Register, go online: the pool hands out what fits (5 points, 2 tasks at once).
     runCommand(app, 'register-worker');
-    await eventually(() => expect(plugin.settings.settings.localWorker).not.toBeNull());
+    await eventually(() => expect(localWorkerId(plugin.settings.settings)).not.toBeNull());
     runCommand(app, 'go-online');
     runCommand(app, 'open-my-work');
     const myWork = () => viewEl(app, 'owp-my-work');

@@ -11,7 +11,16 @@ import { PoolActions } from '../ui/pool-actions.ts';
 import type { PoolViewHost, SessionInfo } from '../ui/view-host.ts';
 import { PoolSession, type SessionTimers } from './pool-session.ts';
 import { requestUrlTransport } from './request-url-transport.ts';
-import { isAdminRole, isWorkerRole, localWorkerId, poolKey, type OwpSettings } from './settings.ts';
+import {
+  isAdminRole,
+  isWorkerRole,
+  localWorker,
+  localWorkerId,
+  poolKey,
+  withLocalWorker,
+  workerTokenSlot,
+  type OwpSettings,
+} from './settings.ts';
 import type { SettingsStore } from './settings-store.ts';
 import { describeProblem, ImportFileError, readTaskImport } from './task-import.ts';
 import { TrustTierModal } from './trust-tier-modal.ts';
@@ -229,10 +238,9 @@ export class PoolController implements PoolViewHost {
       capacity_points: settings.workerCapacityPoints,
       max_concurrent_tasks: settings.workerMaxTasks,
     });
-    await store.setToken('worker', registered.token);
-    await store.update({
-      localWorker: { pool: poolKey(settings), workerId: registered.worker_id },
-    });
+    // Kept beside the workers of other pools: switching back finds each again.
+    await store.setToken('worker', registered.token, workerTokenSlot(settings));
+    await store.update({ localWorkers: withLocalWorker(settings, registered.worker_id) });
     // A remote session's credentials are fixed when it starts: start one with the new token.
     if (settings.mode === 'remote') await this.restart(true);
     else this.publishSession();
@@ -345,8 +353,9 @@ export class PoolController implements PoolViewHost {
 
   private async createSession(settings: OwpSettings): Promise<PoolSession> {
     const store = this.options.settings;
-    const workerId = localWorkerId(settings);
-    const workerToken = workerId ? await store.token('worker') : '';
+    const worker = localWorker(settings);
+    const workerId = worker?.workerId ?? null;
+    const workerToken = worker ? await store.token('worker', worker.tokenSlot) : '';
     let backend: PoolBackend;
     let admin: boolean;
     if (settings.mode === 'embedded') {

@@ -102,6 +102,30 @@ describe('SettingsStore', () => {
     expect(file.data).not.toHaveProperty('tokens');
     expect([...secrets.map.values()]).toEqual(['old-token']);
   });
+
+  it("keeps each pool's worker token in a slot of its own, in the file and when moved", async () => {
+    const file = new DataFile();
+    const store = await SettingsStore.open(file, null);
+    await store.setToken('worker', 'plain-token');
+    await store.setToken('worker', 'pool-b-token', 'b0b0b0b0');
+    expect(await store.token('worker')).toBe('plain-token');
+    expect(await store.token('worker', 'b0b0b0b0')).toBe('pool-b-token');
+    expect(await store.token('worker', 'c0c0c0c0')).toBe('');
+    expect(file.data).toMatchObject({
+      tokens: { worker: 'plain-token', 'worker:b0b0b0b0': 'pool-b-token' },
+    });
+
+    const secrets = new Secrets();
+    const moved = await SettingsStore.open(file, secrets);
+    expect(await moved.token('worker')).toBe('plain-token');
+    expect(await moved.token('worker', 'b0b0b0b0')).toBe('pool-b-token');
+    const prefix = moved.settings.secretPrefix;
+    expect([...secrets.map.keys()].sort()).toEqual([
+      `${prefix}-worker-token`,
+      `${prefix}-worker-token-b0b0b0b0`,
+    ]);
+    expect(file.data).not.toHaveProperty('tokens');
+  });
 });
 
 it('findSecretStorage takes app.secretStorage only when it has both methods', () => {

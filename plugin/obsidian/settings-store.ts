@@ -23,8 +23,8 @@ export type TokenStorageKind = 'secret-storage' | 'plugin-data';
 
 interface DataFileShape {
   settings: OwpSettings;
-  /** Only when the app has no secret storage. */
-  tokens?: Partial<Record<TokenName, string>>;
+  /** Only when the app has no secret storage; by `tokenKey` (`worker`, `worker:<slot>`, `admin`). */
+  tokens?: Record<string, string>;
   /** By pool (`poolKey`): open tasks whose note the user deleted, so it is not written again. */
   deletedNotes?: Record<string, string[]>;
 }
@@ -55,7 +55,7 @@ function newSecretPrefix(): string {
  */
 export class SettingsStore {
   private current: OwpSettings;
-  private fileTokens: Partial<Record<TokenName, string>>;
+  private fileTokens: Record<string, string>;
   private deleted: Record<string, string[]>;
   private savedJson: string | null;
   private readonly listeners = new Set<(next: OwpSettings, previous: OwpSettings) => void>();
@@ -82,8 +82,9 @@ export class SettingsStore {
     if (secrets && Object.keys(store.fileTokens).length > 0) {
       const moving = store.fileTokens;
       store.fileTokens = {};
-      for (const [name, token] of Object.entries(moving)) {
-        if (token) await store.setToken(name as TokenName, token);
+      for (const [key, token] of Object.entries(moving)) {
+        const [name, slot = ''] = key.split(':') as [TokenName, string?];
+        if (token) await store.setToken(name, token, slot);
       }
       await store.persist();
     }
@@ -129,20 +130,24 @@ export class SettingsStore {
     return this.persist();
   }
 
-  /** A token, or '' when none is kept. */
-  async token(name: TokenName): Promise<string> {
-    if (!this.secrets) return this.fileTokens[name] ?? '';
+  /**
+   * A token, or '' when none is kept. Worker tokens are kept per pool, in the slot of that pool's
+   * worker (`workerTokenSlot`); the admin token has one.
+   */
+  async token(name: TokenName, slot = ''): Promise<string> {
+    if (!this.secrets) return this.fileTokens[tokenKey(name, slot)] ?? '';
     if (!this.current.secretPrefix) return '';
-    return (await this.secrets.getSecret(this.secretId(name))) ?? '';
+    return (await this.secrets.getSecret(this.secretId(name, slot))) ?? '';
   }
 
   /** Keeps a token ('' forgets it). Writes only when it changed; says whether it did. */
-  async setToken(name: TokenName, token: string): Promise<boolean> {
+  async setToken(name: TokenName, token: string, slot = ''): Promise<boolean> {
     const value = token.trim();
-    if ((await this.token(name)) === value) return false;
+    if ((await this.token(name, slot)) === value) return false;
     if (!this.secrets) {
-      if (value) this.fileTokens[name] = value;
-      else delete this.fileTokens[name];
+      const key = tokenKey(name, slot);
+      if (value) this.fileTokens[key] = value;
+      else delete this.fileTokens[key];
       await this.persist();
       return true;
     }
@@ -150,12 +155,12 @@ export class SettingsStore {
       this.current = { ...this.current, secretPrefix: newSecretPrefix() };
       await this.persist();
     }
-    await this.secrets.setSecret(this.secretId(name), value);
+    await this.secrets.setSecret(this.secretId(name, slot), value);
     return true;
   }
 
-  private secretId(name: TokenName): string {
-    return `${this.current.secretPrefix}-${name}-token`;
+  private secretId(name: TokenName, slot: string): string {
+    return `${this.current.secretPrefix}-${name}-token${slot ? `-${slot}` : ''}`;
   }
 
   /** Writes the data file unless it already holds exactly this; one write at a time, in order. */
@@ -186,4 +191,9 @@ function readDeletedNotes(value: unknown): Record<string, string[]> {
     if (kept.length > 0) read[pool] = kept;
   }
   return read;
+}
+
+/** Where a token is kept in the data file: its name, and its slot when it has one. */
+function tokenKey(name: TokenName, slot: string): string {
+  return slot ? `${name}:${slot}` : name;
 }

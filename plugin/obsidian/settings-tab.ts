@@ -13,6 +13,7 @@ import {
   localWorkerId,
   parseSkills,
   readServerUrl,
+  workerTokenSlot,
   type OwpSettings,
   type PoolRole,
 } from './settings.ts';
@@ -164,6 +165,8 @@ export class OwpSettingTab extends PluginSettingTab {
   }
 
   private tokenSetting(el: HTMLElement, name: TokenName, label: string, desc: string): void {
+    // The worker token shown is the current pool's: each pool's worker keeps its own.
+    const slot = name === 'worker' ? workerTokenSlot(this.store.settings) : '';
     const where =
       this.store.tokenStorage === 'secret-storage'
         ? 'Kept in Obsidian’s secret storage, not in the vault.'
@@ -177,12 +180,12 @@ export class OwpSettingTab extends PluginSettingTab {
         // Not `(token) => text.setValue(token)`: that returns the component, and a component
         // has `then(cb)` (Obsidian's chaining helper), so the promise took it for a thenable and
         // resolved it again and again — opening the settings in remote mode froze the app.
-        void this.store.token(name).then((token) => {
+        void this.store.token(name, slot).then((token) => {
           text.setValue(token);
         });
         this.onCommit(text, async (value) => {
           // Closing the settings commits every field: an unchanged token is no reason to reconnect.
-          if (await this.store.setToken(name, value)) this.controller.restartSoon(true);
+          if (await this.store.setToken(name, value, slot)) this.controller.restartSoon(true);
         });
       });
   }

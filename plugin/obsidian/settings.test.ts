@@ -7,6 +7,8 @@ import {
   parseSkills,
   poolKey,
   readServerUrl,
+  withLocalWorker,
+  workerTokenSlot,
 } from './settings.ts';
 
 describe('normalizeSettings', () => {
@@ -35,13 +37,14 @@ describe('normalizeSettings', () => {
       workerSkills: ['TypeScript', 'docs'],
       workerCapacityPoints: DEFAULT_SETTINGS.workerCapacityPoints,
       workerMaxTasks: 3,
-      localWorker: null,
+      localWorkers: [],
       secretPrefix: '',
     });
   });
 });
 
 describe('the local worker belongs to one pool', () => {
+  // Saved before a vault kept a worker per pool: one record, its token in the plain entry.
   const registered = normalizeSettings({
     mode: 'remote',
     serverUrl: 'https://pool.example.org/',
@@ -51,11 +54,36 @@ describe('the local worker belongs to one pool', () => {
   it('is known in the pool it registered with', () => {
     expect(poolKey(registered)).toBe('https://pool.example.org');
     expect(localWorkerId(registered)).toBe('w_1');
+    expect(workerTokenSlot(registered)).toBe('');
   });
 
   it('is not registered after switching to another pool', () => {
     expect(localWorkerId({ ...registered, mode: 'embedded' })).toBeNull();
     expect(localWorkerId({ ...registered, serverUrl: 'https://other.example.org' })).toBeNull();
+  });
+
+  it('is found again after registering in another pool and switching back', () => {
+    const embedded = { ...registered, mode: 'embedded' as const };
+    const both = { ...embedded, localWorkers: withLocalWorker(embedded, 'w_2') };
+    // Was: one record and one token, so the server's worker was forgotten.
+    expect(localWorkerId(both)).toBe('w_2');
+    expect(localWorkerId({ ...both, mode: 'remote' })).toBe('w_1');
+    // Each pool's token in its own entry: the old one keeps its plain entry.
+    expect(workerTokenSlot(both)).toMatch(/^[0-9a-f]{8}$/);
+    expect(workerTokenSlot({ ...both, mode: 'remote' })).toBe('');
+    // Registering again in a pool replaces that pool's worker, and keeps its entry.
+    const again = withLocalWorker(both, 'w_3');
+    expect(again.map((r) => [r.pool, r.workerId])).toEqual([
+      ['https://pool.example.org', 'w_1'],
+      ['embedded', 'w_3'],
+    ]);
+    expect(again[1]!.tokenSlot).toBe(workerTokenSlot(both));
+    // Saved and read back.
+    expect(
+      normalizeSettings(JSON.parse(JSON.stringify({ ...both, localWorkers: again }))),
+    ).toMatchObject({
+      localWorkers: again,
+    });
   });
 });
 

@@ -4,11 +4,16 @@ import { WORKER_LIMITS } from '../../protocol/workers.ts';
 /** Who the vault acts as: the pool's admin, one of its workers, or both. */
 export type PoolRole = 'admin' | 'worker' | 'both';
 
-/** The worker this vault registered, and in which pool (a token belongs to one pool only). */
+/** A worker this vault registered, and in which pool (a token belongs to one pool only). */
 export interface LocalWorkerRecord {
   /** `embedded`, or the server's URL. */
   pool: string;
   workerId: string;
+  /**
+   * Which of the vault's worker-token entries holds its token: '' for the one entry there was
+   * before a vault kept a worker per pool, else one named after the pool.
+   */
+  tokenSlot: string;
 }
 
 /**
@@ -33,7 +38,11 @@ export interface OwpSettings {
   workerSkills: string[];
   workerCapacityPoints: number;
   workerMaxTasks: number;
-  localWorker: LocalWorkerRecord | null;
+  /**
+   * The vault's worker in each pool it registered with: switching from embedded to a server and
+   * back finds the embedded worker again (one record, one token, made the other pool's forget it).
+   */
+  localWorkers: LocalWorkerRecord[];
   /** Names this vault's entries in the app-wide secret storage, so two vaults never share one. */
   secretPrefix: string;
 }
@@ -50,7 +59,7 @@ export const DEFAULT_SETTINGS: Readonly<OwpSettings> = Object.freeze({
   workerSkills: [],
   workerCapacityPoints: 5,
   workerMaxTasks: 2,
-  localWorker: null,
+  localWorkers: [],
   secretPrefix: '',
 });
 
@@ -59,10 +68,37 @@ export function poolKey(settings: Pick<OwpSettings, 'mode' | 'serverUrl'>): stri
   return settings.mode === 'embedded' ? 'embedded' : trimUrl(settings.serverUrl);
 }
 
+/** The vault's worker in the current pool, or null when it has not registered there. */
+export function localWorker(settings: OwpSettings): LocalWorkerRecord | null {
+  const pool = poolKey(settings);
+  return settings.localWorkers.find((record) => record.pool === pool) ?? null;
+}
+
 /** The local worker's id in the current pool, or null when this vault has not registered there. */
 export function localWorkerId(settings: OwpSettings): string | null {
-  const record = settings.localWorker;
-  return record && record.pool === poolKey(settings) ? record.workerId : null;
+  return localWorker(settings)?.workerId ?? null;
+}
+
+/** Where the current pool's worker token is kept: its worker's slot, or the one it would get. */
+export function workerTokenSlot(settings: OwpSettings): string {
+  return localWorker(settings)?.tokenSlot ?? slotFor(poolKey(settings));
+}
+
+/** The records with `workerId` as the current pool's worker, in place of any earlier one. */
+export function withLocalWorker(settings: OwpSettings, workerId: string): LocalWorkerRecord[] {
+  const pool = poolKey(settings);
+  const record = { pool, workerId, tokenSlot: workerTokenSlot(settings) };
+  return [...settings.localWorkers.filter((r) => r.pool !== pool), record];
+}
+
+/** A short name for a pool's token entry (FNV-1a of its key): the same pool, the same entry. */
+function slotFor(pool: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < pool.length; i++) {
+    hash ^= pool.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash.toString(16).padStart(8, '0');
 }
 
 export function isAdminRole(role: PoolRole): boolean {
@@ -125,19 +161,25 @@ export function normalizeSettings(raw: unknown): OwpSettings {
       COUNT_LIMITS.workerCapacityPoints,
     ),
     workerMaxTasks: count('workerMaxTasks', d.workerMaxTasks, COUNT_LIMITS.workerMaxTasks),
-    localWorker: readWorkerRecord(data.localWorker),
+    localWorkers: readWorkerRecords(data.localWorkers, data.localWorker),
     secretPrefix: /^[a-z0-9-]{1,40}$/.test(text('secretPrefix', ''))
       ? text('secretPrefix', '')
       : '',
   };
 }
 
-function readWorkerRecord(value: unknown): LocalWorkerRecord | null {
-  if (!isRecord(value)) return null;
-  const { pool, workerId } = value;
-  return typeof pool === 'string' && typeof workerId === 'string' && workerId !== ''
-    ? { pool, workerId }
-    : null;
+/** The saved records, one per pool; a record saved before there were several keeps slot ''. */
+function readWorkerRecords(values: unknown, legacy: unknown): LocalWorkerRecord[] {
+  const records: LocalWorkerRecord[] = [];
+  const saved: unknown[] = Array.isArray(values) ? values : [];
+  for (const value of [...saved, legacy]) {
+    if (!isRecord(value)) continue;
+    const { pool, workerId, tokenSlot } = value;
+    if (typeof pool !== 'string' || typeof workerId !== 'string' || workerId === '') continue;
+    if (records.some((record) => record.pool === pool)) continue;
+    records.push({ pool, workerId, tokenSlot: typeof tokenSlot === 'string' ? tokenSlot : '' });
+  }
+  return records;
 }
 
 /**
