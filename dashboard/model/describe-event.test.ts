@@ -135,4 +135,18 @@ describe('events in words', () => {
       } as unknown as OwpEvent),
     ).toBe(true);
   });
+
+  it('leaves lease renewals out of the live feed: upkeep, every half TTL of every lease', () => {
+    const renewed = {
+      seq: 4,
+      at: at(0),
+      repo: 'demo',
+      task_id: 't_a',
+      worker_id: 'w_1',
+      actor: 'w_1',
+      type: 'lease.renewed',
+      data: { lease_id: 'l_1', expires_at: at(30) },
+    } as unknown as OwpEvent;
+    expect(inFeed(renewed)).toBe(false);
+  });
 });

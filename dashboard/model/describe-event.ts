@@ -135,9 +135,12 @@ export function describeEvent(event: OwpEvent, names: EventNames, withinTask = f
 /**
  * Whether the live feed shows an event as a line of its own. An offer moves its task and records
  * the offer: the `offer.*` event says it with more (until when, the reason given), so the status
- * change beside it would only repeat it. A task's history and the audit log show both.
+ * change beside it would only repeat it; a lease renewal is upkeep. A task's history and the audit
+ * log show them all.
  */
 export function inFeed(event: OwpEvent): boolean {
+  // Upkeep, not a move: a heartbeat's renewal is recorded every half TTL of every lease.
+  if (event.type === 'lease.renewed') return false;
   if (event.type !== 'task.status_changed') return true;
   return !OFFER_CAUSES.has(event.data.cause);
 }

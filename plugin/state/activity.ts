@@ -164,7 +164,9 @@ function sentence(event: OwpEvent, c: SentenceContext): string | null {
     case 'worker.trust_changed':
       return `${who}’s trust tier is now ${event.data.to} (was ${event.data.from}): ${event.data.reason}`;
     case 'lease.renewed':
-      return `${who} renewed the lease on ${task} (until ${c.formatTime(event.data.expires_at)})`;
+      // Upkeep, not a move: a heartbeat's renewal is recorded every half TTL of every lease, and
+      // would crowd out what happened. The note and the board show the new expiry.
+      return null;
     case 'worker.registered':
       return event.data.skills.length > 0
         ? `${who} joined with skills ${event.data.skills.join(', ')}`
