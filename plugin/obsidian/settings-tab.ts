@@ -81,6 +81,12 @@ export class OwpSettingTab extends PluginSettingTab {
     return text;
   }
 
+  /** A value the field may not take: the saved one goes back in, and a notice says why. */
+  private refuse(text: TextComponent, saved: string, why: string): void {
+    text.setValue(saved);
+    new Notice(why);
+  }
+
   /** A whole number from 1 to its limit; anything else is put back, with a word why. */
   private countField(
     text: TextComponent,
@@ -94,9 +100,11 @@ export class OwpSettingTab extends PluginSettingTab {
     return this.onCommit(text.setValue(String(this.store.settings[key])), (value) => {
       const count = Number(value);
       if (!Number.isInteger(count) || count < 1 || count > COUNT_LIMITS[key]) {
-        text.setValue(String(this.store.settings[key]));
-        new Notice(`${label}: a whole number from 1 to ${COUNT_LIMITS[key]}.`);
-        return;
+        return this.refuse(
+          text,
+          String(this.store.settings[key]),
+          `${label}: a whole number from 1 to ${COUNT_LIMITS[key]}.`,
+        );
       }
       return this.store.update({ [key]: count });
     });
@@ -127,9 +135,7 @@ export class OwpSettingTab extends PluginSettingTab {
             (value) => {
               const read = readServerUrl(value);
               if ('problem' in read) {
-                text.setValue(this.store.settings.serverUrl);
-                new Notice(read.problem);
-                return;
+                return this.refuse(text, this.store.settings.serverUrl, read.problem);
               }
               text.setValue(read.url);
               return this.store.update({ serverUrl: read.url });
@@ -197,18 +203,12 @@ export class OwpSettingTab extends PluginSettingTab {
       .setDesc('Every task is a note in this folder; a new note here becomes a task.')
       .addText((text) =>
         this.onCommit(text.setPlaceholder('Tasks').setValue(settings.tasksFolder), (value) => {
-          if (value.replace(/\//g, '').trim() === '') {
-            // The vault's root would make every note in it a task.
-            text.setValue(this.store.settings.tasksFolder);
-            new Notice('The tasks folder must be a folder: every note in it becomes a task.');
-            return;
-          }
-          const clash = foldersClash(value, this.store.settings.archiveFolder);
-          if (clash) {
-            text.setValue(this.store.settings.tasksFolder);
-            new Notice(clash);
-            return;
-          }
+          // The vault's root would make every note in it a task.
+          const problem =
+            value.replace(/\//g, '').trim() === ''
+              ? 'The tasks folder must be a folder: every note in it becomes a task.'
+              : foldersClash(value, this.store.settings.archiveFolder);
+          if (problem) return this.refuse(text, this.store.settings.tasksFolder, problem);
           return this.store.update({ tasksFolder: value });
         }),
       );
@@ -218,11 +218,7 @@ export class OwpSettingTab extends PluginSettingTab {
       .addText((text) =>
         this.onCommit(text.setPlaceholder('Archive').setValue(settings.archiveFolder), (value) => {
           const clash = foldersClash(this.store.settings.tasksFolder, value);
-          if (clash) {
-            text.setValue(this.store.settings.archiveFolder);
-            new Notice(clash);
-            return;
-          }
+          if (clash) return this.refuse(text, this.store.settings.archiveFolder, clash);
           return this.store.update({ archiveFolder: value });
         }),
       );
