@@ -159,7 +159,8 @@ it('keeps showing the last known data, marked offline, when the server goes away
 
 it('takes a server URL only with its scheme, and without a /v1 of its own', async () => {
   const { app, plugin } = await startRemote();
-  // Opening the settings in remote mode froze the app (see settings-tab.ts, tokenSetting).
+  // Opening the settings in remote mode froze the app (see settings-tab.ts, tokenSetting); the
+  // fake fails such a promise (an unhandled rejection fails the run) rather than looping.
   const el = app.setting.openTab(app.setting.pluginTabs[0]!);
   const input = withText<HTMLElement>(el, '.setting-item', 'Server URL')[0]!.querySelector(
     'input',

@@ -7,10 +7,27 @@ import type { Loose } from './loose.ts';
  * `button` firing its callbacks on the DOM events Obsidian uses (`input` for text, `change` for
  * dropdowns, `click` for toggles and buttons), so tests drive settings as a user would.
  */
+/**
+ * Obsidian's `then(cb)` is a chaining helper, so a component is a thenable: a promise resolved with
+ * one calls `then(resolve, reject)`, gets the component again and calls it again, forever, and the
+ * app freezes (the microtask loop starves every timer, a test's timeout included). The fake fails
+ * that promise instead, naming the mistake, so a test of it fails rather than hangs. Only a promise
+ * passes a second function; Obsidian's callers pass one.
+ */
+function refuseToBeAdopted(component: object, rest: unknown[]): void {
+  if (typeof rest[0] === 'function') {
+    throw new TypeError(
+      `a promise was resolved with ${component.constructor.name}, whose then(cb) is Obsidian's ` +
+        'chaining helper: in Obsidian the promise would never settle and the app would freeze',
+    );
+  }
+}
+
 export abstract class BaseComponent implements Partial<Loose<obsidian.BaseComponent>> {
   disabled = false;
 
-  then(cb: (component: this) => unknown): this {
+  then(cb: (component: this) => unknown, ...rest: unknown[]): this {
+    refuseToBeAdopted(this, rest);
     cb(this);
     return this;
   }
@@ -341,7 +358,8 @@ export class Setting implements Partial<Loose<obsidian.Setting>> {
     return this.add(new DropdownComponent(this.controlEl), cb);
   }
 
-  then(cb: (setting: this) => unknown): this {
+  then(cb: (setting: this) => unknown, ...rest: unknown[]): this {
+    refuseToBeAdopted(this, rest);
     cb(this);
     return this;
   }

@@ -128,6 +128,19 @@ describe('settings', () => {
     expect(tab.values).toEqual({ name: 'Ada', on: true, mode: 'b' });
     expect(el.querySelector('.checkbox-container')!.classList.contains('is-enabled')).toBe(true);
   });
+
+  it('chain through then(cb), and fail a promise resolved with one instead of freezing', async () => {
+    const el = anApp().workspace.containerEl.createDiv();
+    let chained: unknown;
+    const setting = new Setting(el).addText((text) => text.then((t) => (chained = t)));
+    expect(chained).toBeDefined();
+    expect(setting.then(() => undefined)).toBe(setting);
+    // In Obsidian this promise never settles: it adopts the component, whose then(cb) hands the
+    // component back to resolve, again and again.
+    await expect(Promise.resolve('token').then(() => setting)).rejects.toThrow(
+      /resolved with Setting, whose then\(cb\) is Obsidian's chaining helper/,
+    );
+  });
 });
 
 describe('the workspace', () => {
