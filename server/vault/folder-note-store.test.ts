@@ -168,4 +168,29 @@ Body text.
     await new Promise((r) => setTimeout(r, 700));
     expect(changes).toHaveLength(3);
   });
+
+  it('tells a task note deleted, or written again, where it was from a rename onto itself', async () => {
+    const { dir, changes } = await vault();
+    const note = join(dir, 'A.md');
+    // Deleted soon after it appeared, while its arrival is held as half of a possible rename.
+    writeFileSync(note, USER_NOTE);
+    await new Promise((r) => setTimeout(r, 150));
+    unlinkSync(note);
+    await until(() => changes.length === 1, 'the deletion');
+    expect(changes[0]).toEqual({ kind: 'deleted', path: 'A.md' });
+
+    writeFileSync(note, USER_NOTE);
+    await until(() => changes.length === 2, 'the note again');
+    expect(changes[1]).toMatchObject({ kind: 'created', note: { path: 'A.md' } });
+    // Deleted and written again in its place, as a checkout does: an edit.
+    unlinkSync(note);
+    writeFileSync(note, USER_NOTE.replace('Body text.', 'Checked out.'));
+    await until(() => changes.length === 3, 'the edit');
+    expect(changes[2]).toMatchObject({
+      kind: 'modified',
+      note: { path: 'A.md', body: 'Checked out.\n' },
+    });
+    await new Promise((r) => setTimeout(r, 600));
+    expect(changes).toHaveLength(3);
+  });
 });

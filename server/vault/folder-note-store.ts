@@ -193,6 +193,8 @@ export class FolderNoteStore implements NoteStore {
     if (held?.kind === 'unlink') {
       clearTimeout(held.timer);
       this.held.delete(id);
+      // Deleted and written again where it was (a checkout, an editor saving that way): an edit.
+      if (held.path === path) return this.emit({ kind: 'modified', note });
       return this.emit({ kind: 'renamed', oldPath: held.path, note });
     }
     this.hold(id, { kind: 'add', note }, () => this.emit({ kind: 'created', note }));
@@ -213,6 +215,8 @@ export class FolderNoteStore implements NoteStore {
     if (held?.kind === 'add') {
       clearTimeout(held.timer);
       this.held.delete(id);
+      // Written and deleted within the window: it is gone, not moved onto itself.
+      if (held.note.path === path) return this.emit({ kind: 'deleted', path });
       return this.emit({ kind: 'renamed', oldPath: path, note: held.note });
     }
     this.hold(id, { kind: 'unlink', path }, () => this.emit({ kind: 'deleted', path }));

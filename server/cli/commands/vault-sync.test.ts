@@ -4,6 +4,7 @@
  * would, and changes tasks through the API as the scheduler's other clients would.
  */
 import {
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readFileSync,
@@ -197,6 +198,52 @@ describe('owp vault-sync --db --once', () => {
     });
     expect(read(join(vault, 'Tasks', 'Local task.md'))?.frontmatter.owp_id).toBe(task.task_id);
     expect(run.stderr.text).not.toMatch(/no database/);
+  }, 30_000);
+
+  it('does not write again, on a later run, the note of a task whose note was deleted', async () => {
+    const dir = tempDir();
+    const db = join(dir, 'pool.db');
+    const driver = new BetterSqlite3Driver({ path: db });
+    const engine = new Scheduler({ driver, clock: systemClock });
+    engine.upsertRepo({ repo: 'demo' });
+    const kept = engine.createTask({ repo: 'demo', title: 'Kept' });
+    const dropped = engine.createTask({ repo: 'demo', title: 'Dropped' });
+    driver.close();
+    const vault = join(dir, 'vault');
+    const note = join(vault, 'Tasks', 'Dropped.md');
+
+    const watching = startOwp(['vault-sync', '--vault', vault, '--db', db], {}, dir);
+    await until(() => read(note)?.frontmatter.owp_id === dropped.task_id, 'the note');
+    // Deleted while the watcher still holds the note's arrival as half of a possible rename.
+    await new Promise((r) => setTimeout(r, 300));
+    rmSync(note);
+    const state = join(vault, '.owp', 'vault-sync.json');
+    await until(
+      () => existsSync(state) && readFileSync(state, 'utf8').includes(dropped.task_id),
+      'the state file',
+    );
+    expect(await watching.stop()).toBe(0);
+    expect(JSON.parse(readFileSync(state, 'utf8'))).toEqual({
+      deletedNotes: { [`file:${db}`]: [dropped.task_id] },
+    });
+
+    // The task is still open, and the note stays deleted; the other one is there as it was.
+    const again = startOwp(
+      ['--json', 'vault-sync', '--vault', vault, '--db', db, '--once'],
+      {},
+      dir,
+    );
+    expect(await again.exit).toBe(0);
+    expect(JSON.parse(again.stdout.text)).toMatchObject({ tasks: 2, notes: 1, notes_created: 0 });
+    expect(() => statSync(note)).toThrow();
+    expect(read(join(vault, 'Tasks', 'Kept.md'))?.frontmatter.owp_id).toBe(kept.task_id);
+
+    // A state file that does not read is said so, and the note comes back.
+    writeFileSync(state, '{ not json');
+    const damaged = startOwp(['vault-sync', '--vault', vault, '--db', db, '--once'], {}, dir);
+    expect(await damaged.exit).toBe(0);
+    expect(damaged.stderr.text).toContain(`${state} is not vault-sync's state`);
+    expect(read(note)?.frontmatter.owp_id).toBe(dropped.task_id);
   }, 30_000);
 
   it('makes the tasks folder of an empty pool, and says when --db names no database yet', async () => {

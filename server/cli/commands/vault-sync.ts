@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import type { OwpApi, Subscription } from '../../../protocol/api.ts';
 import type { OwpEvent } from '../../../protocol/events.ts';
 import { HttpOwpApi } from '../../../protocol/http-api.ts';
+import { deletedNotesFile } from '../../vault/deleted-notes-file.ts';
 import { sleep } from '../sleep.ts';
 import type { CliContext, ContextOf } from '../context.ts';
 import { cliTransport } from '../transport.ts';
@@ -52,8 +53,9 @@ async function runVaultSync(ctx: CliContext, options: VaultSyncOptions): Promise
   const { NoteSync } = await import('../../../plugin/sync/note-sync.ts');
   const { FolderNoteStore } = await import('../../vault/folder-note-store.ts');
   const root = resolve(ctx.io.cwd, options.vault);
-  const { api, subscribe, close } = options.db
-    ? await localApi(ctx.localDatabase(options.db), ctx.io.signal)
+  const dbPath = options.db === undefined ? undefined : ctx.localDatabase(options.db);
+  const { api, subscribe, close, pool } = dbPath
+    ? await localApi(dbPath, ctx.io.signal)
     : remoteApi(ctx);
 
   const store = new FolderNoteStore({
@@ -75,6 +77,9 @@ async function runVaultSync(ctx: CliContext, options: VaultSyncOptions): Promise
       cancelOnDelete: options.cancelOnDelete === true,
     },
     notify: (message) => ctx.note(`vault-sync: ${message}`),
+    deletedNotes: deletedNotesFile(root, pool, (message) =>
+      ctx.note(`owp: vault-sync: ${message}`),
+    ),
   });
   try {
     const report = await sync.start();
@@ -113,11 +118,15 @@ async function runVaultSync(ctx: CliContext, options: VaultSyncOptions): Promise
   }
 }
 
-function remoteApi(ctx: CliContext): {
+interface PoolConnection {
   api: OwpApi;
   subscribe?: (after: number, onEvent: (event: OwpEvent) => void) => Subscription;
   close: () => void;
-} {
+  /** Names the pool in the vault's state file: the server's URL, or the database's path. */
+  pool: string;
+}
+
+function remoteApi(ctx: CliContext): PoolConnection {
   const baseUrl = ctx.adminClient().baseUrl;
   // Not tied to Ctrl-C: the last edits are sent after the interrupt.
   const api = new HttpOwpApi({
@@ -125,14 +134,14 @@ function remoteApi(ctx: CliContext): {
     adminToken: ctx.adminToken(),
     transport: cliTransport(new AbortController().signal),
   });
-  return { api, close: () => {} };
+  return { api, close: () => {}, pool: baseUrl };
 }
 
 /**
  * The engine over a SQLite file, as admin. Another process may write the same file (`owp serve
  * --db`, `owp mcp --db`), and its events reach no listener here: the event table is polled.
  */
-async function localApi(dbPath: string, signal: AbortSignal) {
+async function localApi(dbPath: string, signal: AbortSignal): Promise<PoolConnection> {
   const { BetterSqlite3Driver } = await import('../../better-sqlite3-driver.ts');
   const { Scheduler } = await import('../../../scheduler/engine.ts');
   const { LocalOwpApi } = await import('../../../scheduler/local-api.ts');
@@ -154,5 +163,5 @@ async function localApi(dbPath: string, signal: AbortSignal) {
     })();
     return { close: () => stop.abort() };
   };
-  return { api, subscribe, close: () => driver.close() };
+  return { api, subscribe, close: () => driver.close(), pool: `file:${dbPath}` };
 }
