@@ -454,6 +454,17 @@ const LIMITS_FOUND = [
   '  and the read indexes kept off the write path (a read model another thread maintains), with the',
   '  HTTP work cheaper too: a different storage design, not a tuning of this one. The thread split',
   '  alone was measured above and gave nothing.',
+  '- **Storage knobs, measured and not kept** (2026-11-27, the engine bench, 100 workers, 1k',
+  "  ready). SQLite's page cache at 64 MiB or a 256 MiB `mmap_size` change nothing on the file",
+  '  (1,356–1,524 against 1,373–1,497 cycles/s with a commit per command, all within the noise):',
+  '  reads are not what the file costs. The page size is, through the bytes each commit writes to',
+  '  the WAL: 8 KiB pages 1,037–1,071 (−25 %), 2 KiB 1,548–1,564 and 1 KiB 1,515–1,565 (+5–10 %),',
+  '  and with group commit 1 and 2 KiB are within the noise of 4 KiB; not worth a migration that',
+  '  rewrites every database. In memory, the statements are ~80 % of a cycle (201 µs of ~255 µs,',
+  "  38 statements), and the indexes are most of them: dropping the events' four indexes gives",
+  "  4,770–4,980 cycles/s against 3,800–4,000, and the tasks' five listing indexes besides",
+  '  5,830–6,030 (+50 %) — still 40 % short of 10,000, with the audit log, task histories and',
+  '  listings then scanning. The redesign above stands.',
 ];
 
 /**

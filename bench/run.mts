@@ -3,14 +3,7 @@
  * Fastify baseline, the scaling series, the skill-sparse case, live events, and the embedded
  * figures — then docs/performance.md, its chart and docs/performance-results.json.
  *
- *   npm run bench                      everything (about 6–8 minutes on 2 cores)
- *   npm run bench -- --quick           a smoke (about 1 minute); writes no docs unless --write
- *   npm run bench -- --only=scale,sse  groups (baseline, scale, sparse, sse, embedded) or scenario
- *                                      names (w100-t1k, …); other figures are kept from the last run
- *   npm run bench -- --list            the scenarios
- * More: --warmup=S --measure=S --generators=N --connections=N --sse-clients=N
- *       --server=auto|src|dist --seed=auto|http|engine --profile --no-write --json=FILE
- *       --render-only (redraw the docs from docs/performance-results.json)
+ * The options: `npm run bench -- --help` (USAGE below).
  */
 import type { ChildProcess } from 'node:child_process';
 import {
@@ -24,7 +17,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { EmbeddedOptions, EmbeddedResults } from './embedded-bench.mts';
 import {
   ROOT,
@@ -70,7 +63,19 @@ async function idleServerRss(): Promise<{ src: number; dist: number | null }> {
   return { src: await measure('src'), dist: hasDist ? await measure('dist') : null };
 }
 
-const { values: flags } = parseArgs({
+const USAGE = `npm run bench [-- options]
+
+  (none)                 everything (about 6–8 minutes on 2 cores); rewrites docs/performance.md
+  --quick                a smoke (about 1 minute); writes no docs unless --write
+  --only=LIST            groups (${GROUPS.join(', ')}) or scenario names (see --list);
+                         other figures are kept from the last run
+  --list                 the scenarios
+  --warmup=S --measure=S --generators=N --connections=N --sse-clients=N
+  --server=auto|src|dist --seed=auto|http|engine --profile --no-write --json=FILE
+  --render-only          redraw the docs from docs/performance-results.json
+`;
+
+const { values: flags } = parseFlags({
   options: {
     quick: { type: 'boolean', default: false },
     only: { type: 'string' },
@@ -91,9 +96,31 @@ const { values: flags } = parseArgs({
   allowPositionals: false,
 });
 
+/** The flags, or the usage and exit 2 for one it does not know (`--help`: the usage, exit 0). */
+function parseFlags<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
+  if (process.argv.slice(2).some((arg) => arg === '--help' || arg === '-h')) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  try {
+    return parseArgs(config);
+  } catch (error) {
+    console.error(`bench: ${(error as Error).message}\n\n${USAGE}`);
+    process.exit(2);
+  }
+}
+
 const quick = flags.quick!;
-const number = (value: string | undefined, fallback: number) =>
-  value === undefined ? fallback : Number(value);
+const number = (flag: keyof typeof flags, fallback: number) => {
+  const value = flags[flag] as string | undefined;
+  if (value === undefined) return fallback;
+  const parsed = Number(value);
+  if (value.trim() === '' || !Number.isFinite(parsed) || parsed <= 0) {
+    console.error(`bench: --${flag} takes a positive number, not "${value}"\n\n${USAGE}`);
+    process.exit(2);
+  }
+  return parsed;
+};
 const log = (line: string) => console.log(line);
 
 if (flags.list) {
@@ -147,15 +174,16 @@ if (flags.server === 'dist' && !existsSync(join(ROOT, 'dist/server/main.js'))) {
   process.exit(2);
 }
 const settings: LoadSettings = {
-  warmupSeconds: number(flags.warmup, quick ? 1 : 3),
-  measureSeconds: number(flags.measure, quick ? 3 : 10),
-  generators: number(flags.generators, 2),
-  connections: number(flags.connections, 128),
+  warmupSeconds: number('warmup', quick ? 1 : 3),
+  measureSeconds: number('measure', quick ? 3 : 10),
+  generators: number('generators', 2),
+  connections: number('connections', 128),
   build,
   seed: flags.seed as LoadSettings['seed'],
   profileDir: flags.profile ? join(ROOT, 'docs') : null,
   log,
 };
+const sseClients = number('sse-clients', quick ? 100 : 500);
 const write = flags['no-write'] ? false : (flags.write ?? !quick);
 
 guardChildren();
@@ -283,7 +311,7 @@ if (selected('sse')) {
   log(`\n▶ sse: live events`);
   try {
     results.sse = await runSseScenario({
-      clients: number(flags['sse-clients'], quick ? 100 : 500),
+      clients: sseClients,
       processes: quick ? 2 : 4,
       ratePerSecond: quick ? 20 : 50,
       seconds: quick ? 3 : 10,
