@@ -561,6 +561,39 @@ describe('note → task', () => {
     expect(sync.pathOf(t.task_id)).toBe('Tasks/New name.md');
   });
 
+  it('keeps the scheduler’s changes made while a rename was on its way to the sync', async () => {
+    const w = world();
+    const t = w.task('Before', { priority: 20, description: 'old text' });
+    const u = w.task('Moved', { priority: 20 });
+    const sync = w.sync();
+    await sync.start();
+
+    // Renamed and moved on disk; the watcher tells of it only after the pool's changes arrive,
+    // which then find no note where they were.
+    const tell = w.store.holdChanges();
+    await w.store.move('Tasks/Before.md', 'Tasks/After.md');
+    await w.store.move('Tasks/Moved.md', 'Tasks/Sub/Moved.md');
+    w.engine.updateTask(t.task_id, { priority: 90, description: 'new text' });
+    w.engine.updateTask(u.task_id, { priority: 70 });
+    await sync.flush();
+    tell();
+    await sync.flush();
+
+    // The rename was the user's only edit: the pool keeps its own, and the notes get them.
+    expect(w.engine.getTask(t.task_id)).toMatchObject({
+      title: 'After',
+      priority: 90,
+      description: 'new text',
+    });
+    expect(w.store.get('Tasks/After.md')).toMatchObject({
+      frontmatter: { priority: 90 },
+      body: 'new text\n',
+    });
+    expect(w.engine.getTask(u.task_id)).toMatchObject({ title: 'Moved', priority: 70 });
+    expect(w.store.get('Tasks/Sub/Moved.md').frontmatter).toMatchObject({ priority: 70 });
+    expect(w.notices).toEqual([]);
+  });
+
   it('does not take a file name that only lost forbidden characters for a new title', async () => {
     const w = world();
     const t = w.task('Fix: crash');

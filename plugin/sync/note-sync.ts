@@ -112,6 +112,8 @@ interface TrackedNote {
    * to it or sent from it since, and the first readable look reconciles it with its task.
    */
   unreadable: boolean;
+  /** A change of the task found no note at `path` (moved meanwhile): not written to it yet. */
+  behind: boolean;
 }
 
 const TERMINAL = new Set(['cancelled', 'merged']);
@@ -744,7 +746,10 @@ export class NoteSync {
     void this.track(() =>
       moved.queue.run(async () => {
         const current = await this.store.read(moved.path);
-        if (current) await this.pushEdits(moved, current, { title: true, quiet: false });
+        if (!current) return;
+        await this.pushEdits(moved, current, { title: true, quiet: false });
+        // What the task's change could not write while the note was on its way, written now.
+        if (moved.behind) await this.applyTask(moved, await this.api.getTask(moved.taskId));
       }),
     );
   }
@@ -825,10 +830,16 @@ export class NoteSync {
       this.leaveUnreadable(tracked, note);
       return false;
     }
+    if (!note) {
+      // Not where it was: renamed or deleted, and the watcher has not told yet. The base stays,
+      // so the note's values are not taken for the user's edits when it turns up elsewhere.
+      tracked.behind = true;
+      return false;
+    }
+    tracked.behind = false;
     const next = baseFromTask(task, this.names);
     const base = tracked.base;
     tracked.base = next;
-    if (!note) return false;
     const changes: Record<string, unknown> = {};
     for (const key of OWNED_KEYS) {
       const schedulerChanged = differs(key, next.owned[key], base.owned[key]);
@@ -947,6 +958,7 @@ export class NoteSync {
       queue,
       refreshQueued: false,
       unreadable: false,
+      behind: false,
     };
     this.byPath.set(path, tracked);
     this.byTask.set(taskId, tracked);

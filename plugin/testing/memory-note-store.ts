@@ -19,6 +19,8 @@ export class MemoryNoteStore implements NoteStore {
   private readonly listeners = new Set<(change: NoteChange) => void>();
   /** How many writes (create, updateFrontmatter, writeBody, move) each path received. */
   readonly writes = new Map<string, number>();
+  /** Changes not told yet, while `holdChanges` holds them. */
+  private held: NoteChange[] | null = null;
 
   constructor(private readonly now: () => number = () => 0) {}
 
@@ -106,6 +108,19 @@ export class MemoryNoteStore implements NoteStore {
     await this.edit(path, changes);
   }
 
+  /**
+   * Holds every change until the returned function is called, as a watcher that has not told of a
+   * change yet (the folder store waits for a file to settle, and for the other half of a rename).
+   */
+  holdChanges(): () => void {
+    this.held ??= [];
+    return () => {
+      const changes = this.held ?? [];
+      this.held = null;
+      changes.forEach((change) => this.emit(change));
+    };
+  }
+
   /** Puts a note in place without telling anyone, as if it was there before the sync started. */
   seed(path: string, frontmatter: Record<string, unknown>, body = ''): void {
     this.notes.set(path, { frontmatter: structuredClone(frontmatter), body, mtime: this.now() });
@@ -154,6 +169,10 @@ export class MemoryNoteStore implements NoteStore {
   }
 
   private emit(change: NoteChange): void {
+    if (this.held) {
+      this.held.push(change);
+      return;
+    }
     queueMicrotask(() => {
       for (const listener of [...this.listeners]) listener(change);
     });
