@@ -395,7 +395,8 @@ function parametersOf(
 const operationNotes: Partial<Record<RouteName, string>> = {
   getTask:
     'A worker may read only the tasks it holds (403 `forbidden` otherwise); the admin token reads any.',
-  listEvents: 'With a worker token, only the events whose `worker_id` is that worker.',
+  listEvents:
+    'With a worker token, only the events whose `worker_id` is that worker. With the viewer token, every event without its `actor` (who made it is the audit log, for the admin token only).',
   auditEvents: [
     'Every filter given must hold; `since` is inclusive and `until` exclusive (ISO 8601; a `+`',
     'offset must be sent as `%2B`). Pages run in sequence order: pass `next_after` as `after` for',

@@ -21,7 +21,7 @@ import { AuthThrottle } from './auth-throttle.ts';
 import { WorkerTokenCache } from './token-cache.ts';
 import { buildOpenApiDocument } from '../protocol/openapi.ts';
 import { registerDocs } from './docs.ts';
-import { registerEventStream } from './event-stream.ts';
+import { registerEventStream, withoutActor } from './event-stream.ts';
 import { ServerMetrics } from './metrics.ts';
 
 /** The origins the Obsidian app uses on desktop and mobile (DESIGN.md, "Live updates"). */
@@ -133,14 +133,13 @@ const handlers: Record<RouteName, Handler> = {
   mergeTask: ({ engine, params }) => engine.markMerged(params.task_id!),
   listEvents: ({ engine, caller, query }) => {
     const { after, limit, task_id } = query as { after: number; limit: number; task_id?: string };
-    return {
-      events: engine.events({
-        after,
-        limit,
-        task_id,
-        worker_id: caller.kind === 'worker' ? caller.workerId : undefined,
-      }),
-    };
+    const events = engine.events({
+      after,
+      limit,
+      task_id,
+      worker_id: caller.kind === 'worker' ? caller.workerId : undefined,
+    });
+    return { events: caller.kind === 'viewer' ? events.map(withoutActor) : events };
   },
   listWorkers: ({ engine }) => ({ workers: engine.listWorkers() }),
   getWorker: ({ engine, params }) => engine.getWorker(params.worker_id!),
@@ -325,9 +324,8 @@ export function buildApp(options: AppOptions): OwpApp {
       maxConnections: options.maxEventStreams,
       authenticate: (request) => {
         const caller = authenticateRequest({ auth: 'worker_or_admin' }, request);
-        return caller.kind === 'worker'
-          ? { kind: 'worker', workerId: caller.workerId! }
-          : { kind: 'admin' };
+        if (caller.kind === 'worker') return { kind: 'worker', workerId: caller.workerId! };
+        return caller.kind === 'viewer' ? { kind: 'viewer' } : { kind: 'admin' };
       },
     });
     registerDocs(api, buildOpenApiDocument());

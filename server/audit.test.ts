@@ -160,6 +160,17 @@ describe('GET /v1/audit/events', () => {
     });
     // The viewer still reads what it read before.
     expect((await get('/v1/admin/state', { 'x-viewer-token': VIEWER })).status).toBe(200);
+    // The events, too, but not who made them: that is the audit log.
+    const history = await get('/v1/events/history?after=0', { 'x-viewer-token': VIEWER });
+    expect(history.status).toBe(200);
+    const events = JSON.parse(history.text).events as Record<string, unknown>[];
+    expect(events.map((e) => e.type)).toEqual(
+      JSON.parse((await get('/v1/events/history?after=0')).text).events.map(
+        (e: { type: string }) => e.type,
+      ),
+    );
+    expect(events.length).toBeGreaterThan(0);
+    expect(events.filter((e) => 'actor' in e)).toEqual([]);
   });
 
   it('refuses a bad query with 400 and the envelope, never a 5xx', async () => {

@@ -6,6 +6,7 @@ import { BetterSqlite3Driver } from './better-sqlite3-driver.ts';
 import { SseReader } from './testing/sse-reader.ts';
 
 const ADMIN = 'admin-secret-for-sse-tests';
+const VIEWER = 'viewer-secret-for-sse-tests';
 const open: { app?: OwpApp; readers: SseReader[] } = { readers: [] };
 
 async function startServer(maxEventStreams?: number) {
@@ -13,7 +14,7 @@ async function startServer(maxEventStreams?: number) {
     driver: new BetterSqlite3Driver({ path: ':memory:' }),
     clock: new ManualClock(),
   });
-  const app = buildApp({ engine, adminToken: ADMIN, maxEventStreams });
+  const app = buildApp({ engine, adminToken: ADMIN, viewerToken: VIEWER, maxEventStreams });
   open.app = app;
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address() as { port: number };
@@ -101,6 +102,24 @@ describe('GET /v1/events (real network)', () => {
     const events = stream.frames.map((f) => JSON.parse(f.data!) as { worker_id: string });
     expect(events.length).toBeGreaterThan(0);
     expect(events.every((e) => e.worker_id === alice.worker_id)).toBe(true);
+  });
+
+  it('shows the viewer every event, but not who made it (the audit log is the admin’s)', async () => {
+    const { engine, url } = await startServer();
+    engine.upsertRepo({ repo: 'demo' }); // before the stream: its catch-up
+    const viewer = await reader(url, { 'x-viewer-token': VIEWER });
+    const admin = await reader(url, { 'x-admin-token': ADMIN });
+    engine.createTask({ repo: 'demo', title: 'live' });
+    await viewer.waitFor((f) => f.length === 2);
+    await admin.waitFor((f) => f.length === 2);
+    const parsed = (r: SseReader) => r.frames.map((f) => JSON.parse(f.data!) as object);
+    expect(parsed(admin).map((e) => 'actor' in e && e.actor)).toEqual(['admin', 'admin']);
+    expect(parsed(viewer)).toEqual(
+      parsed(admin).map((event) => {
+        const { actor: _actor, ...rest } = event as { actor?: string };
+        return rest;
+      }),
+    );
   });
 
   it('lets the server close while a client still holds a stream', async () => {

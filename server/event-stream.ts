@@ -7,7 +7,7 @@ export interface EventStreamOptions {
   /** Resolves the caller; throws OwpError('unauthorized') when neither token is valid. */
   authenticate: (
     request: FastifyRequest,
-  ) => { kind: 'admin' } | { kind: 'worker'; workerId: string };
+  ) => { kind: 'admin' } | { kind: 'viewer' } | { kind: 'worker'; workerId: string };
   /** Resolves once every write so far is committed (group commit); catch-up reads after it. */
   committed?: () => Promise<void>;
   /** Open streams allowed at once; more get 503 so idle streams cannot starve the API. */
@@ -22,6 +22,8 @@ interface Connection {
   reply: FastifyReply;
   /** Only this worker's events; undefined for admins. */
   workerId?: string;
+  /** A viewer's stream: who made each event (`actor`) is the audit log's, for the admin only. */
+  viewer: boolean;
   /** Highest sequence number written, so catch-up and live events never overlap. */
   lastSeq: number;
   /** Live events that arrived while catch-up was still reading the table. */
@@ -53,7 +55,8 @@ export function registerEventStream(app: FastifyInstance, options: EventStreamOp
     if (connection.workerId && event.worker_id !== connection.workerId) return;
     connection.lastSeq = event.seq;
     const raw = connection.reply.raw;
-    raw.write(`id: ${event.seq}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
+    const data = JSON.stringify(connection.viewer ? withoutActor(event) : event);
+    raw.write(`id: ${event.seq}\nevent: ${event.type}\ndata: ${data}\n\n`);
     if (raw.writableLength > maxBuffered) raw.destroy();
   };
 
@@ -82,6 +85,7 @@ export function registerEventStream(app: FastifyInstance, options: EventStreamOp
     const connection: Connection = {
       reply,
       workerId: caller.kind === 'worker' ? caller.workerId : undefined,
+      viewer: caller.kind === 'viewer',
       lastSeq: after,
       backlog: [],
     };
@@ -124,6 +128,12 @@ export function registerEventStream(app: FastifyInstance, options: EventStreamOp
     connection.backlog = null;
     for (const event of backlog) deliver(connection, event);
   });
+}
+
+/** An event as the viewer token reads it: without who made it, which is the audit log's. */
+export function withoutActor(event: OwpEvent): Omit<OwpEvent, 'actor'> {
+  const { actor: _actor, ...rest } = event;
+  return rest;
 }
 
 function resumePoint(request: FastifyRequest): number {
