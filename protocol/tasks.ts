@@ -56,20 +56,34 @@ export const TaskImportFile = z.array(TaskImportItem);
 
 /** Admin edit of a task's own fields. `expected_version` makes it a compare-and-set. */
 export const TaskUpdateRequest = z
-  .object({
-    title: Title.optional(),
-    description: Description.optional(),
-    estimate_points: EstimatePoints.optional(),
-    priority: Priority.optional(),
-    required_skills: Skills.optional(),
-    area: Area.nullable().optional(),
-    tier: RiskTier.optional(),
-    lease_ttl_seconds: TtlSeconds.nullable().optional(),
-    /** Replaces the task's dependencies; refused if it would make a cycle. */
-    depends_on: DependsOn.optional(),
-    max_attempts: MaxAttempts.nullable().optional(),
-    expected_version: z.int().min(1).optional(),
-  })
+  .object(
+    {
+      title: Title.optional(),
+      description: Description.optional(),
+      estimate_points: EstimatePoints.optional(),
+      priority: Priority.optional(),
+      required_skills: Skills.optional(),
+      area: Area.nullable().optional(),
+      tier: RiskTier.optional(),
+      lease_ttl_seconds: TtlSeconds.nullable().optional(),
+      /** Replaces the task's dependencies; refused if it would make a cycle. */
+      depends_on: DependsOn.optional(),
+      max_attempts: MaxAttempts.nullable().optional(),
+      expected_version: z.int().min(1).optional(),
+    },
+    {
+      error: (issue) => {
+        if (issue.code !== 'unrecognized_keys') return undefined;
+        const hint = issue.keys.some((key) => key === 'status' || key === 'repo')
+          ? " (a task's status changes by cancel, requeue and merge; its repo never does)"
+          : '';
+        return `not a field of a task edit: ${issue.keys.join(', ')}${hint}`;
+      },
+    },
+  )
+  // A field it does not know (a typo, or status and repo, which change by other routes) is refused
+  // by name: dropped, it answered 200 and left the task as it was.
+  .strict()
   .meta({ id: 'TaskUpdateRequest' });
 export type TaskUpdateRequest = z.infer<typeof TaskUpdateRequest>;
 

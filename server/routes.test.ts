@@ -89,6 +89,18 @@ describe('v1 task routes', () => {
     });
     expect(stale.status).toBe(409);
     expect(stale.body.error.code).toBe('stale_version');
+    // A field an edit does not take is refused by name; dropped, it answered 200 and did nothing.
+    const unknown = await call('PATCH', `/v1/admin/tasks/${task.task_id}`, admin, {
+      status: 'cancelled',
+      priorty: 5,
+    });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.error).toMatchObject({
+      code: 'validation_failed',
+      message:
+        "Invalid body: ✖ not a field of a task edit: status, priorty (a task's status changes by cancel, requeue and merge; its repo never does)",
+    });
+    expect(w.engine.getTask(task.task_id)).toMatchObject({ status: 'ready', version: 2 });
 
     w.engine.heartbeat(w.alice.id, {});
     w.engine.getWork(w.alice.id);
