@@ -119,7 +119,9 @@ function changesFor(
         lease_expires_at: null,
       };
     // Expiries and releases count an attempt (and `to` is `failed` once they are used up); an
-    // admin's requeue does not, and one out of `failed` starts the count again.
+    // admin's requeue does not, and one out of `failed` starts the count again. A release starts
+    // the releaser's cool-down and an expiry ends it; a requeue keeps it, or the task the worker
+    // just gave up went straight back to it.
     case 'expire':
     case 'release':
     case 'requeue':
@@ -131,8 +133,14 @@ function changesFor(
         lease_expires_at: null,
         lease_ttl_ms: null,
         attempts: task.status === 'failed' ? 0 : task.attempts + (edge.cause === 'requeue' ? 0 : 1),
-        released_by: edge.cause === 'release' ? task.assignee : null,
-        released_at: edge.cause === 'release' ? now : null,
+        released_by:
+          edge.cause === 'release'
+            ? task.assignee
+            : edge.cause === 'requeue'
+              ? task.released_by
+              : null,
+        released_at:
+          edge.cause === 'release' ? now : edge.cause === 'requeue' ? task.released_at : null,
       };
   }
 }

@@ -345,6 +345,24 @@ export function leaseCases(makeDriver: DriverFactory): void {
         expect(h.leasesOf(alice)).toEqual([expect.objectContaining({ task_id: taskId, epoch: 2 })]);
       });
 
+      it('keeps the cool-down through an admin’s requeue, also of the task the release failed', async () => {
+        const { h, alice, taskId, lease } = await aliceHoldsATask({ defaultMaxAttempts: 1 });
+        const cooldown = h.engine.config.releaseCooldownMs;
+
+        // The last attempt given up: failed, and the admin puts it back at once.
+        h.engine.releaseLease(alice, lease.lease_id);
+        expect(h.engine.getTask(taskId).status).toBe('failed');
+        expect(h.engine.requeueTask(taskId)).toMatchObject({ status: 'ready', assignee: null });
+        h.engine.heartbeat(alice);
+        expect(h.leasesOf(alice)).toEqual([]);
+
+        h.clock.advance(cooldown - 1000);
+        h.engine.heartbeat(alice);
+        expect(h.leasesOf(alice)).toEqual([]);
+        h.clock.advance(1000);
+        expect(h.leasesOf(alice)).toEqual([expect.objectContaining({ task_id: taskId })]);
+      });
+
       it('hands the released task to another worker at once', async () => {
         const { h, alice, taskId, lease } = await aliceHoldsATask();
         const bob = h.onlineWorker({ name: 'Bob' });
