@@ -48,9 +48,14 @@ export function oneLine(max: number) {
  */
 export function queryInt(min: number, max: number, fallback: number) {
   return z.preprocess(
-    (value) => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value),
+    (value) =>
+      typeof value === 'string' && /^\d+$/.test(value) && Number.isSafeInteger(Number(value))
+        ? Number(value)
+        : value,
+    // One message for every way to miss, naming the range (a message given to `int` alone would
+    // also stand for `min` and `max`, and say "digits" of 0 or 501).
     z
-      .int({ error: 'must be a whole number written in digits' })
+      .int({ error: `must be a whole number from ${min} to ${max}, written in digits` })
       .min(min)
       .max(max)
       .default(fallback),

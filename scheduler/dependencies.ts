@@ -5,9 +5,15 @@ import type { EngineContext } from './context.ts';
  * Sets the tasks `taskId` waits on: each must exist, and none may wait on `taskId` already,
  * directly or through others (that would be a cycle nothing could ever start). Replaces the
  * task's edges, its shown `depends_on` and its count of dependencies not merged yet; returns
- * that count. Version and events are the caller's: this is one part of a create or an edit.
+ * that count. Version and events are the caller's: this is one part of a create (`creating`) or
+ * an edit.
  */
-export function setDependencies(ctx: EngineContext, taskId: string, dependsOn: string[]): number {
+export function setDependencies(
+  ctx: EngineContext,
+  taskId: string,
+  dependsOn: string[],
+  { creating = false } = {},
+): number {
   if (dependsOn.includes(taskId)) {
     throw new OwpError('dependency_cycle', `Task ${taskId} cannot depend on itself.`, {
       task_id: taskId,
@@ -29,7 +35,8 @@ export function setDependencies(ctx: EngineContext, taskId: string, dependsOn: s
     throw new OwpError(
       'dependency_unknown',
       `No task with id ${missing.join(', ')}; a task can depend only on existing tasks.`,
-      { task_id: taskId, missing },
+      // A task being created is not one yet: its id would name nothing.
+      creating ? { missing } : { task_id: taskId, missing },
     );
   }
   for (const dependency of dependsOn) {

@@ -49,7 +49,7 @@ export function createTask(ctx: EngineContext, req: z.output<typeof TaskCreateRe
       now,
     },
   );
-  if (req.depends_on.length > 0) setDependencies(ctx, id, req.depends_on);
+  if (req.depends_on.length > 0) setDependencies(ctx, id, req.depends_on, { creating: true });
   ctx.record(
     'task.created',
     { repo: req.repo, task_id: id },

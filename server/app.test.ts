@@ -202,6 +202,25 @@ describe('OWP v0.1 wire compatibility', () => {
     });
     expect(broken.statusCode).toBe(400);
     expect(broken.json().error.code).toBe('malformed_json');
+    // Valid JSON, refused against prototype poisoning: told as that, not as broken JSON.
+    for (const payload of [
+      '{"name": "Alice", "__proto__": {"admin": true}}',
+      '{"name": "Alice", "constructor": {"prototype": {"admin": true}}}',
+    ]) {
+      const poisoned = await app.inject({
+        method: 'POST',
+        url: '/v1/workers/register',
+        headers: { 'content-type': 'application/json; charset=utf-8' },
+        payload,
+      });
+      expect(poisoned.statusCode).toBe(400);
+      expect(poisoned.json().error).toEqual({
+        code: 'validation_failed',
+        message:
+          'The request body has a "__proto__" or "constructor.prototype" key, which is refused.',
+        details: null,
+      });
+    }
 
     const text = await app.inject({
       method: 'POST',

@@ -270,6 +270,22 @@ export function buildApp(options: AppOptions): OwpApp {
 
   // JSON only: a text/plain body is refused with 415 rather than read as a string.
   app.removeContentTypeParser('text/plain');
+  // Fastify's own JSON parser, which refuses `__proto__` and `constructor.prototype` keys (prototype
+  // poisoning) as it refuses broken JSON: such a body is told apart, since it is valid JSON.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    parseJson(request, body as string, (error, value) => {
+      if (error && isValidJson(body as string)) {
+        done(
+          new OwpError(
+            'validation_failed',
+            'The request body has a "__proto__" or "constructor.prototype" key, which is refused.',
+          ),
+        );
+      } else if (error) done(error);
+      else done(null, value);
+    });
+  });
 
   app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, _req, reply) => {
     const owp = fromFastifyError(error);
@@ -469,6 +485,15 @@ function canonicalJson(value: unknown): string {
 }
 
 /** Fastify's own failures (bad JSON, body too large, wrong content type) in the OWP envelope. */
+function isValidJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function fromFastifyError(error: Error & { statusCode?: number; code?: string }): OwpError {
   if (error instanceof OwpError) return error;
   switch (error.code) {

@@ -197,7 +197,10 @@ export function workRuleCases(makeDriver: DriverFactory): void {
 
       const unknown = refusal(() => h.task({ depends_on: [a, 't_9999'] }));
       expect(unknown.code).toBe('dependency_unknown');
-      expect(unknown.details).toMatchObject({ missing: ['t_9999'] });
+      // A task being created has no id to name yet (it named the id it would have had).
+      expect(unknown.details).toEqual({ missing: ['t_9999'] });
+      const edit = refusal(() => h.engine.updateTask(c, { depends_on: ['t_9998'] }));
+      expect(edit.details).toEqual({ task_id: c, missing: ['t_9998'] });
 
       const self = refusal(() => h.engine.updateTask(a, { depends_on: [a] }));
       expect(self.code).toBe('dependency_cycle');
