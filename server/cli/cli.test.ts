@@ -816,6 +816,32 @@ describe('owp worker simulate', () => {
     );
     expect(run.stdout).toMatch(/tasks completed: 0\n$/);
   });
+
+  it(
+    'gives the workers the skills of every ready task, past the first page',
+    {
+      timeout: 30_000,
+    },
+    async () => {
+      const dir = tempDir();
+      const env = { OWP_ADMIN_TOKEN: server.admin.token };
+      const admin = (args: string[]) => owp(['--url', server.base, ...args], { env, cwd: dir });
+      await admin(['admin', 'repo', 'bulk', '--max-open-prs', '0']);
+      const items = Array.from({ length: 500 }, (_, i) => `- title: bulk ${i}`).join('\n');
+      writeFileSync(join(dir, 'bulk.yaml'), `${items}\n`);
+      expect((await admin(['admin', 'import', 'bulk.yaml', '--repo', 'bulk'])).code).toBe(0);
+      await admin(['admin', 'repo', 'rusty']);
+      await admin(['admin', 'task', '--repo', 'rusty', '--title', 'last', '--skills', 'rust']);
+
+      const run = await owp(
+        ['--url', server.base, 'worker', 'simulate', '--workers', '1', '--duration', '1'],
+        { env },
+      );
+      expect(run.code).toBe(0);
+      // The first page of 500 ready tasks was all it read: the rust task lay beyond it.
+      expect(run.stderr).toMatch(/^simulated workers hold: .*\brust\b/m);
+    },
+  );
 });
 
 describe('owp worker simulate against the registration limit', () => {

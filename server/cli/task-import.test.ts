@@ -91,6 +91,8 @@ describe('parseImportFile', () => {
   it('refuses a file that is not a YAML list', () => {
     expect(() => parseImportFile('title: not a list\n')).toThrow(ImportFileError);
     expect(() => parseImportFile('')).toThrow(/no tasks/);
+    // An empty list is no tasks either (it was read as 0 items, and --from 1 was blamed).
+    expect(() => parseImportFile('[]\n')).toThrow('the file holds no tasks: its list is empty');
     expect(() => parseImportFile('- title: [unclosed\n')).toThrow(/not valid YAML/);
   });
 });

@@ -46,6 +46,7 @@ export function parseImportFile(text: string): ParsedImport {
   if (!Array.isArray(value) || !isSeq(document.contents)) {
     throw new ImportFileError('expected a YAML list of tasks at the top level');
   }
+  if (value.length === 0) throw new ImportFileError('the file holds no tasks: its list is empty');
   const nodes = document.contents.items;
   const items: ImportItem[] = [];
   const problems: ImportProblem[] = [];

@@ -277,16 +277,24 @@ export function addWorkerCommands(program: Command, contextOf: ContextOf): Comma
 async function skillsOfReadyTasks(ctx: CliContext, url: string): Promise<string[]> {
   const token = ctx.adminToken();
   if (!token) return [];
+  const client = ctx.client({ baseUrl: url, adminToken: token });
+  const skills = new Set<string>();
   try {
-    const page = await ctx
-      .client({ baseUrl: url, adminToken: token })
-      .call('listTasks', { query: { status: 'ready', limit: 500 } });
-    const skills = [...new Set(page.tasks.flatMap((task) => task.required_skills))].sort();
-    if (skills.length > 0) ctx.note(`simulated workers hold: ${skills.join(', ')}`);
-    return skills;
+    // Every page: a skill only the newest tasks need lies past the first.
+    let cursor: string | undefined;
+    do {
+      const page = await client.call('listTasks', {
+        query: { status: 'ready', limit: 500, ...(cursor ? { cursor } : {}) },
+      });
+      for (const task of page.tasks) task.required_skills.forEach((skill) => skills.add(skill));
+      cursor = page.next_cursor ?? undefined;
+    } while (cursor && !ctx.io.signal.aborted);
   } catch {
     return [];
   }
+  const sorted = [...skills].sort();
+  if (sorted.length > 0) ctx.note(`simulated workers hold: ${sorted.join(', ')}`);
+  return sorted;
 }
 
 /** The lease a status write is fenced by: the task's current one, when the caller can see it. */
