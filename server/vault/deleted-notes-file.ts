@@ -9,7 +9,7 @@ import type { DeletedNotes } from '../../plugin/sync/note-sync.ts';
  * its data file in `.obsidian` (dot-folders are not notes to either). Kept per pool — one server
  * URL or one database file — since a vault may be synced with more than one.
  */
-export const STATE_FILE = join('.owp', 'vault-sync.json');
+const STATE_FILE = join('.owp', 'vault-sync.json');
 
 const State = z.object({ deletedNotes: z.record(z.string(), z.array(z.string())) });
 type State = z.infer<typeof State>;
