@@ -50,13 +50,24 @@ export function registerEventStream(app: FastifyInstance, options: EventStreamOp
     }
   });
 
+  // An event goes to every open stream in turn: its frame is written out once (and once more
+  // without `actor`, for viewers), not once per stream.
+  let framed: { event: OwpEvent; frame?: string; viewerFrame?: string } | null = null;
+  const frameOf = (event: OwpEvent, viewer: boolean): string => {
+    if (framed?.event !== event) framed = { event };
+    const toFrame = (data: object) =>
+      `id: ${event.seq}\nevent: ${event.type}\ndata: ${JSON.stringify(data)}\n\n`;
+    return viewer
+      ? (framed.viewerFrame ??= toFrame(withoutActor(event)))
+      : (framed.frame ??= toFrame(event));
+  };
+
   const deliver = (connection: Connection, event: OwpEvent) => {
     if (event.seq <= connection.lastSeq) return;
     if (connection.workerId && event.worker_id !== connection.workerId) return;
     connection.lastSeq = event.seq;
     const raw = connection.reply.raw;
-    const data = JSON.stringify(connection.viewer ? withoutActor(event) : event);
-    raw.write(`id: ${event.seq}\nevent: ${event.type}\ndata: ${data}\n\n`);
+    raw.write(frameOf(event, connection.viewer));
     if (raw.writableLength > maxBuffered) raw.destroy();
   };
 
