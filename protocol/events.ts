@@ -57,7 +57,16 @@ const event = <T extends string, D extends z.ZodType>(type: T, data: D) =>
 export const OwpEvent = z
   .discriminatedUnion('type', [
     event('repo.upserted', z.object({ max_open_prs: z.int(), area_locks_enabled: z.boolean() })),
-    event('repo.deleted', z.object({})),
+    event(
+      'repo.deleted',
+      z.object({
+        /**
+         * The repo's tasks deleted with it, by status (all finished): counts by status drop by
+         * these. v1, additive: absent on events recorded before it was kept.
+         */
+        tasks_deleted: z.partialRecord(TaskStatus, z.int().min(0)).optional(),
+      }),
+    ),
     event('task.created', z.object({ title: z.string(), priority: z.int() })),
     event('task.updated', z.object({ fields: z.array(z.string()), version: z.int() })),
     event(

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { OwpError, type Repo, type RepoUpsertRequest } from '../protocol/index.ts';
+import { OwpError, type Repo, type RepoUpsertRequest, type TaskStatus } from '../protocol/index.ts';
 import type { EngineContext } from './context.ts';
 import { type RepoDefaults, type RepoRow, toRepo } from './rows.ts';
 import { findRepo, heldAreas, openPrs } from './task-store.ts';
@@ -78,6 +78,10 @@ export function deleteRepo(ctx: EngineContext, key: string): void {
       { repo: key, open_tasks: open },
     );
   }
+  const deleted = ctx.driver.all<{ status: TaskStatus; n: number }>(
+    'SELECT status, COUNT(*) AS n FROM tasks WHERE repo = $key GROUP BY status ORDER BY status',
+    { key },
+  );
   const ofRepo = 'IN (SELECT id FROM tasks WHERE repo = $key)';
   ctx.driver.run(`DELETE FROM leases WHERE task_id ${ofRepo}`, { key });
   ctx.driver.run(`DELETE FROM offers WHERE task_id ${ofRepo}`, { key });
@@ -87,7 +91,11 @@ export function deleteRepo(ctx: EngineContext, key: string): void {
   });
   ctx.driver.run('DELETE FROM tasks WHERE repo = $key', { key });
   ctx.driver.run('DELETE FROM repos WHERE key = $key', { key });
-  ctx.record('repo.deleted', { repo: key }, {});
+  ctx.record(
+    'repo.deleted',
+    { repo: key },
+    { tasks_deleted: Object.fromEntries(deleted.map((row) => [row.status, row.n])) },
+  );
 }
 
 export function getRepo(ctx: EngineContext, key: string): Repo {

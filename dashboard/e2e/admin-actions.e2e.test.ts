@@ -186,4 +186,51 @@ describe('admin actions from the page', () => {
     await page.getByLabel('Search tasks').fill('');
     await pager.filter({ hasText: 'of 3' }).waitFor();
   });
+
+  it('takes a deleted repo’s tasks off the page and out of the counts; its task says it is gone', async () => {
+    await server.admin.upsertRepo({ repo: 'owner/old', max_open_prs: 1 });
+    const old = await server.admin.createTask({ repo: 'owner/old', title: 'Retired work' });
+    await server.admin.cancelTask(old.task_id);
+    await page.getByLabel('Filter by status').selectOption({ label: 'All statuses' });
+    const row = page.locator(`tr[data-task-id="${old.task_id}"]`);
+    const cancelledTile = page.locator('.value[data-status="cancelled"]');
+    await row.filter({ hasText: 'Cancelled' }).waitFor({ timeout: 2000 });
+    const cancelledBefore = Number(await cancelledTile.textContent());
+
+    await row.getByRole('button', { name: 'Retired work' }).click();
+    const detail = page.getByRole('dialog');
+    await detail.getByTestId('detail-status').filter({ hasText: 'Cancelled' }).waitFor();
+    await server.admin.deleteRepo('owner/old');
+    await row.waitFor({ state: 'detached', timeout: 2000 });
+    await detail
+      .getByRole('alert')
+      .filter({ hasText: `No task with id ${old.task_id}` })
+      .waitFor({ timeout: 2000 });
+    await cancelledTile
+      .filter({ hasText: new RegExp(`^${cancelledBefore - 1}$`) })
+      .waitFor({ timeout: 2000 });
+    await page.keyboard.press('Escape');
+    await detail.waitFor({ state: 'hidden' });
+
+    // Opened again from the feed, its history (still kept) answering after the refusal must not
+    // hide the refusal.
+    const history = `${server.base}/v1/events/history?*`;
+    await page.route(history, async (route) => {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await route.continue();
+    });
+    await page
+      .getByTestId('event-feed')
+      .getByRole('button', { name: '“Retired work” created in owner/old' })
+      .click();
+    await detail
+      .getByTestId('task-history')
+      .filter({ hasText: /created/i })
+      .waitFor();
+    const alerts = await detail.getByRole('alert').allTextContents();
+    expect(alerts.join(' ')).toContain(`No task with id ${old.task_id}`);
+    await page.unroute(history);
+    await page.keyboard.press('Escape');
+    await detail.waitFor({ state: 'hidden' });
+  });
 });

@@ -33,6 +33,8 @@ export interface TestServerOptions {
   port?: number;
   clock?: Clock;
   heartbeatTtlMs?: number;
+  /** The admin token (default `ADMIN_TOKEN`); another one on a restart is a rotated token. */
+  adminToken?: string;
 }
 
 export async function startTestServer(options: TestServerOptions): Promise<TestServer> {
@@ -42,7 +44,11 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
     clock: options.clock ?? systemClock,
     config: { heartbeatTtlMs: options.heartbeatTtlMs ?? 60_000, leaseTtlMs: 30 * 60_000 },
   });
-  const app = buildApp({ engine, adminToken: ADMIN_TOKEN, viewerToken: VIEWER_TOKEN });
+  const app = buildApp({
+    engine,
+    adminToken: options.adminToken ?? ADMIN_TOKEN,
+    viewerToken: VIEWER_TOKEN,
+  });
   const streamRequests: Array<string | undefined> = [];
   app.addHook('onRequest', async (request) => {
     if (request.url.split('?')[0] === '/v1/events') {
@@ -60,7 +66,7 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
     base,
     port,
     engine,
-    admin: new HttpOwpApi({ baseUrl: base, adminToken: ADMIN_TOKEN }),
+    admin: new HttpOwpApi({ baseUrl: base, adminToken: options.adminToken ?? ADMIN_TOKEN }),
     streamRequests,
     stop: async () => {
       clearInterval(sweep);

@@ -141,6 +141,19 @@ describe('the dashboard, live against a real server', () => {
     await detail.waitFor({ state: 'hidden' });
   });
 
+  it('shows a resume that cannot reach the server in words, next to the worker', async () => {
+    const row = page.locator(`[data-worker-id="${worker.id}"]`);
+    const resumeUrl = `${server.base}/v1/admin/workers/${worker.id}/resume`;
+    await page.route(resumeUrl, (route) => route.abort('connectionrefused'));
+    await row.getByRole('button', { name: 'Resume worker ada' }).click();
+    await row
+      .getByRole('alert')
+      .filter({ hasText: /Cannot reach the server/ })
+      .waitFor({ timeout: 2000 });
+    await page.unroute(resumeUrl);
+    expect((await server.admin.listWorkers())[0]!.paused_by_admin).toBe(true);
+  });
+
   it('shows an action the server refuses in words, next to the button', async () => {
     await rowOf(taskId).getByRole('button', { name: 'Fix the flaky login test' }).click();
     const detail = page.getByRole('dialog');
@@ -231,5 +244,23 @@ describe('the dashboard, live against a real server', () => {
     const started = Date.now();
     await rowOf(after.task_id).waitFor({ timeout: 1000 });
     expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  it('signs out with the reason when the admin token is rotated while the page is open', async () => {
+    const { port } = server;
+    await server.stop();
+    await page.getByTestId('offline-banner').waitFor({ timeout: 5000 });
+    server = await startTestServer({
+      dbPath: dbPathIn(dir),
+      port,
+      adminToken: 'e2e-rotated-admin-token-0123456789',
+    });
+    await page.getByTestId('offline-banner').getByRole('button', { name: 'Retry now' }).click();
+    await page
+      .getByRole('status')
+      .filter({ hasText: 'Signed out: The admin token is wrong.' })
+      .waitFor({ timeout: 5000 });
+    await page.getByLabel('Admin token').waitFor();
+    expect(await page.evaluate(() => JSON.stringify(sessionStorage))).not.toContain(ADMIN_TOKEN);
   });
 });

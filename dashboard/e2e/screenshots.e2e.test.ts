@@ -85,6 +85,13 @@ describe('dashboard screenshots (docs/screenshots/dashboard-*.png)', () => {
       375,
     );
     await shoot(page, 'phone');
+    // Every status tile says its whole name: "In pr…" and "Merg…" told a phone user nothing.
+    const cutLabels = await page.evaluate(() =>
+      [...document.querySelectorAll<HTMLElement>('.tiles .label')]
+        .filter((label) => label.scrollWidth > label.clientWidth + 1)
+        .map((label) => label.textContent),
+    );
+    expect(cutLabels, 'status tiles at 375 px').toEqual([]);
     // The other tabs too: the analytics header (repo, window, Refresh) once ran off the side.
     // The tables fit their boxes too: nothing cut off behind a sideways scroll.
     const tablesWiderThanTheirBox = () =>

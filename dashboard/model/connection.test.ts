@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { HttpRequest, Transport } from '../../protocol/client.ts';
+import { OwpError } from '../../protocol/errors.ts';
 import type { OwpEvent } from '../../protocol/events.ts';
 import { DashboardApi, VIEWER_HEADER } from './connection.ts';
 import { EventScript } from './testing/builders.ts';
@@ -81,6 +82,26 @@ describe('the dashboard’s connection to the server', () => {
         headers: expect.objectContaining({ [header]: 'secret', 'last-event-id': '7' }),
       });
     }
+  });
+
+  it('tells of a stream refused with 401, in the server’s words, so the page can sign out', async () => {
+    const refusing = (async () =>
+      Response.json(
+        { error: { code: 'unauthorized', message: 'The viewer token is wrong.' } },
+        { status: 401 },
+      )) as unknown as typeof fetch;
+    const api = new DashboardApi(
+      BASE,
+      { role: 'viewer', token: 'rotated' },
+      { fetch: refusing, minDelayMs: 60_000 },
+    );
+    let subscription: { close(): void } | undefined;
+    const refusal = await new Promise<OwpError>((resolve) => {
+      subscription = api.subscribe(0, () => {}, undefined, resolve);
+    });
+    subscription!.close();
+    expect(refusal).toBeInstanceOf(OwpError);
+    expect(refusal).toMatchObject({ code: 'unauthorized', message: 'The viewer token is wrong.' });
   });
 
   it("reads a task's history page by page, asking for task_id and keeping only that task", async () => {

@@ -1,6 +1,7 @@
 import type { StreamStatus, Subscription } from '../../protocol/api.ts';
 import { fetchTransport, type Transport } from '../../protocol/client.ts';
 import { EventStreamClient } from '../../protocol/event-stream-client.ts';
+import { OwpError } from '../../protocol/errors.ts';
 import type { OwpEvent } from '../../protocol/events.ts';
 import { HttpOwpApi } from '../../protocol/http-api.ts';
 import type { Credential, Role } from './session.ts';
@@ -58,18 +59,28 @@ export class DashboardApi extends HttpOwpApi {
     this.credentialHeader = header;
   }
 
+  /**
+   * The live event stream. `onRefused` hears of a 401: the stream client retries every failure,
+   * and a token that was rotated or revoked would keep the page "reconnecting" for ever.
+   */
   override subscribe(
     after: number,
     onEvent: (event: OwpEvent) => void,
     onStatus?: (status: StreamStatus) => void,
+    onRefused?: (error: OwpError) => void,
   ): LiveSubscription {
+    const streamFetch = this.connectOptions.fetch ?? fetch;
     return new EventStreamClient({
       url: `${this.client.baseUrl}/v1/events`,
       headers: this.credentialHeader,
       after,
       onEvent,
       onStatus,
-      fetch: this.connectOptions.fetch,
+      fetch: async (input, init) => {
+        const response = await streamFetch(input, init);
+        if (response.status === 401) onRefused?.(await refusalOf(response.clone()));
+        return response;
+      },
       minDelayMs: this.connectOptions.minDelayMs,
       maxDelayMs: this.connectOptions.maxDelayMs,
     });
@@ -91,4 +102,16 @@ export class DashboardApi extends HttpOwpApi {
       after = page.at(-1)!.seq;
     }
   }
+}
+
+/** The server's words for a refused stream request, as the REST client would have thrown them. */
+async function refusalOf(response: Response): Promise<OwpError> {
+  const envelope = (await response.json().catch(() => null)) as {
+    error?: { message?: unknown };
+  } | null;
+  const message = envelope?.error?.message;
+  return new OwpError(
+    'unauthorized',
+    typeof message === 'string' ? message : 'The server no longer accepts this token.',
+  );
 }

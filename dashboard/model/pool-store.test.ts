@@ -5,6 +5,7 @@ import { LocalOwpApi } from '../../scheduler/local-api.ts';
 import { EngineHarness } from '../../scheduler/testing/engine-harness.ts';
 import { BetterSqlite3Driver } from '../../server/better-sqlite3-driver.ts';
 import { PoolStore, type PoolApi, type PoolStoreOptions } from './pool-store.ts';
+import { countsFromState } from './status-history.ts';
 
 const stores: PoolStore[] = [];
 afterEach(() => {
@@ -20,7 +21,13 @@ function aPool(options: PoolStoreOptions = {}) {
     heartbeatTtlMs: 60_000,
   });
   const local = new LocalOwpApi(h.engine, { admin: true });
-  const stream = { after: -1, setStatus: (_: StreamStatus) => {}, reconnects: 0 };
+  const stream = {
+    after: -1,
+    setStatus: (_: StreamStatus) => {},
+    refuse: (_: OwpError) => {},
+    reconnects: 0,
+    closed: false,
+  };
   const api: PoolApi = {
     state: () => local.state(),
     listTasks: (query) => local.listTasks(query),
@@ -29,11 +36,18 @@ function aPool(options: PoolStoreOptions = {}) {
     getWorker: (id) => local.getWorker(id),
     getTask: (id) => local.getTask(id),
     events: (after, limit) => local.events(after, limit),
-    subscribe(after, onEvent, onStatus) {
+    subscribe(after, onEvent, onStatus, onRefused) {
       stream.after = after;
       stream.setStatus = (status) => onStatus?.(status);
+      stream.refuse = (error) => onRefused?.(error);
       const subscription = local.subscribe(after, onEvent, onStatus);
-      return { close: () => subscription.close(), reconnectNow: () => void stream.reconnects++ };
+      return {
+        close: () => {
+          stream.closed = true;
+          subscription.close();
+        },
+        reconnectNow: () => void stream.reconnects++,
+      };
     },
   };
   const store = new PoolStore(api, { refreshDelayMs: 1, workerRefreshMs: 0, ...options });
@@ -150,6 +164,27 @@ describe('the pool as the dashboard knows it', () => {
     expect(store.view.workers[0]).toMatchObject({ paused_by_admin: true });
   });
 
+  it('drops a deleted repo’s tasks from the table and the counts', async () => {
+    const { h, store } = aPool();
+    h.repo({ repo: 'gone' });
+    h.repo({ repo: 'kept' });
+    const done = h.task({ repo: 'gone' });
+    const kept = h.task({ repo: 'kept' });
+    h.engine.cancelTask(done.task_id);
+    await store.start();
+    expect(store.view.history.counts).toMatchObject({ cancelled: 1 });
+    const versionBefore = store.view.historyVersion;
+
+    h.engine.deleteRepo('gone');
+    expect([...store.view.tasks.keys()]).toEqual([kept.task_id]);
+    await store.settled();
+    expect([...store.view.tasks.keys()]).toEqual([kept.task_id]);
+    expect(store.view.history.counts).toMatchObject({ cancelled: 0 });
+    expect(store.view.history.counts).toEqual(countsFromState(h.engine.state()));
+    expect(store.view.historyVersion).toBeGreaterThan(versionBefore);
+    expect(store.view.repos.map((r) => r.repo)).toEqual(['kept']);
+  });
+
   it('never lets an older copy of a task replace a newer one', async () => {
     const { h, store } = aPool();
     h.repo();
@@ -194,7 +229,43 @@ describe('the pool as the dashboard knows it', () => {
     expect(store.view).toMatchObject({
       phase: 'failed',
       loadError: { code: 'unauthorized', message: 'The admin token is wrong.' },
+      tokenRefused: { code: 'unauthorized', message: 'The admin token is wrong.' },
     });
+  });
+
+  it('stops and says why when the stream refuses a rotated token, rather than reconnecting for ever', async () => {
+    const { h, api, store, stream } = aPool();
+    h.repo();
+    await store.start();
+    const reads: string[] = [];
+    api.getTask = async (id) => (reads.push(id), h.engine.getTask(id));
+
+    stream.setStatus('offline');
+    stream.refuse(new OwpError('unauthorized', 'The admin token is wrong.'));
+    expect(store.view.tokenRefused).toEqual({
+      code: 'unauthorized',
+      message: 'The admin token is wrong.',
+    });
+    expect(stream.closed).toBe(true);
+    h.task();
+    await store.settled();
+    expect(reads).toEqual([]);
+  });
+
+  it('stops and says why when a re-read is refused a rotated token', async () => {
+    const { h, api, store, stream } = aPool();
+    h.repo();
+    await store.start();
+    api.getTask = async () => {
+      throw new OwpError('unauthorized', 'The viewer token is wrong.');
+    };
+    h.task();
+    await store.settled();
+    expect(store.view).toMatchObject({
+      tokenRefused: { code: 'unauthorized', message: 'The viewer token is wrong.' },
+      refreshError: null,
+    });
+    expect(stream.closed).toBe(true);
   });
 
   it('keeps a failed re-read visible until the next good one', async () => {

@@ -18,6 +18,7 @@ export type PoolApi = Pick<
     after: number,
     onEvent: (event: OwpEvent) => void,
     onStatus?: (status: StreamStatus) => void,
+    onRefused?: (error: OwpError) => void,
   ): LiveSubscription;
 };
 
@@ -44,6 +45,11 @@ export interface PoolView {
   lastSeq: number;
   /** The last failed re-read, cleared by the next good one. */
   refreshError: ErrorText | null;
+  /**
+   * The server refused the page's token (401: rotated, revoked), on the first load, a re-read or
+   * the stream. The store has stopped following the pool; the page signs out with this reason.
+   */
+  tokenRefused: ErrorText | null;
 }
 
 export interface PoolStoreOptions {
@@ -63,12 +69,17 @@ export interface PoolStoreOptions {
 }
 
 const EVENT_PAGE = 1000;
+
 /**
  * Above this many changed tasks, or workers, in one burst, one list read is cheaper than one read
  * each. Below it the list is not read again: at 10,000 workers it is ~4 MB and ~65 ms of the
  * server's thread, and a busy pool changes some worker's load several times a second.
  */
 const REREAD_ALL_OVER = 50;
+
+/** A 401: the token was rotated or revoked, and no retry will pass. */
+const isUnauthorized = (error: unknown) =>
+  error instanceof OwpError && error.code === 'unauthorized';
 
 /**
  * The pool as the dashboard knows it: loads a snapshot (tasks, repos, workers, event history),
@@ -118,6 +129,7 @@ export class PoolStore {
       historyVersion: 0,
       lastSeq: 0,
       refreshError: null,
+      tokenRefused: null,
     };
   }
 
@@ -171,6 +183,7 @@ export class PoolStore {
         lastSeq,
         (event) => this.onEvent(event),
         (status) => this.onStreamStatus(status),
+        (error) => this.onTokenRefused(error),
       );
       if (this.options.workerRefreshMs > 0) {
         this.workerTimer = setInterval(() => {
@@ -178,17 +191,33 @@ export class PoolStore {
         }, this.options.workerRefreshMs);
       }
     } catch (error) {
-      if (!this.stopped) this.update({ phase: 'failed', loadError: describeError(error) });
+      if (this.stopped) return;
+      this.update({ phase: 'failed', loadError: describeError(error) });
+      if (isUnauthorized(error)) this.onTokenRefused(error);
     }
   }
 
   stop(): void {
     this.stopped = true;
+    this.stopFollowing();
+    this.listeners.clear();
+    this.eventWatchers.clear();
+  }
+
+  private stopFollowing(): void {
     this.subscription?.close();
     if (this.workerTimer) clearInterval(this.workerTimer);
     this.queue.cancel();
-    this.listeners.clear();
-    this.eventWatchers.clear();
+  }
+
+  /**
+   * A 401 will not pass on a retry, so the store stops (rather than showing "reconnecting" for
+   * ever) and says why; the listeners stay, to hear it.
+   */
+  private onTokenRefused(error: unknown): void {
+    if (this.stopped || this.current.tokenRefused) return;
+    this.stopFollowing();
+    this.update({ tokenRefused: describeError(error) });
   }
 
   /** Reconnects the stream at once: the page became visible again, or the network came back. */
@@ -243,7 +272,11 @@ export class PoolStore {
       if (event.worker_id) this.queue.worker(event.worker_id);
       else if (event.type.startsWith('worker.')) this.queue.mark('workers');
     }
+    // The server deletes a repo's (finished) tasks with it, and no event names them: they leave
+    // the table now (the counts by status drop by the event's `tasks_deleted`).
+    const tasks = event.type === 'repo.deleted' ? this.withoutRepo(event.repo) : null;
     this.update({
+      ...(tasks ? { tasks } : {}),
       lastSeq: event.seq,
       feed: [event, ...this.current.feed].slice(0, this.options.feedSize),
       historyVersion: this.current.historyVersion + (changedHistory ? 1 : 0),
@@ -283,7 +316,8 @@ export class PoolStore {
         refreshError: null,
       });
     } catch (error) {
-      if (!this.stopped) this.update({ refreshError: describeError(error) });
+      if (isUnauthorized(error)) this.onTokenRefused(error);
+      else if (!this.stopped) this.update({ refreshError: describeError(error) });
     }
   }
 
@@ -348,6 +382,12 @@ export class PoolStore {
     }
     for (const id of removed) changed = tasks.delete(id) || changed;
     return changed ? tasks : null;
+  }
+
+  /** A copy of the task map without the repo's tasks, or null when it held none. */
+  private withoutRepo(repo: string | null): Map<string, Task> | null {
+    const tasks = new Map([...this.current.tasks].filter(([, task]) => task.repo !== repo));
+    return tasks.size < this.current.tasks.size ? tasks : null;
   }
 
   private async loadTasks(): Promise<Pick<PoolView, 'tasks' | 'tasksTruncated'>> {

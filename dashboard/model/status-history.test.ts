@@ -100,6 +100,26 @@ describe('task counts over time, replayed from events', () => {
     expect(history.counts).toEqual(counts({ leased: 1, in_progress: 1 }));
   });
 
+  it('drops the tasks deleted with their repo from the counts, live and replayed', () => {
+    const script = new EventScript()
+      .created('t_a', 0)
+      .created('t_b', 5)
+      .moved('t_a', 10, 'ready', 'cancelled', 'cancel')
+      .repoDeleted('demo', 20, { cancelled: 1 })
+      .created('t_c', 30);
+    const [first, second, cancelled, deleted, later] = script.events;
+
+    const live = StatusHistory.fromEvents([first!, second!, cancelled!]);
+    expect(live.counts).toEqual(counts({ ready: 1, cancelled: 1 }));
+    expect(live.apply(deleted!)).toBe(true);
+    expect(live.counts).toEqual(counts({ ready: 1 }));
+    expect(live.queueDepth(ORIGIN_MS + 60_000, HOUR).byStatus.cancelled.at(-1)).toBe(0);
+    live.apply(later!);
+    expect(live.counts).toEqual(counts({ ready: 2 }));
+
+    expect(StatusHistory.fromEvents(script.events).counts).toEqual(counts({ ready: 2 }));
+  });
+
   it('counts merges per hour for the last 24 hours, the current hour last', () => {
     const history = StatusHistory.fromEvents(day().events);
     const series = history.completedPerHour(ORIGIN_MS + 7400_000, 3);

@@ -48,6 +48,11 @@ export function countsFromState(state: PoolState): StatusCounts {
 /** How one event changes the counts, or null when it does not. */
 function deltaOf(event: OwpEvent): Array<[TaskStatus, number]> | null {
   if (event.type === 'task.created') return [['ready', 1]];
+  // Deleted with their repo (finished tasks only): no event of their own says they are gone.
+  if (event.type === 'repo.deleted' && event.data.tasks_deleted) {
+    const deleted = Object.entries(event.data.tasks_deleted) as Array<[TaskStatus, number]>;
+    return deleted.map(([status, n]) => [status, -n]);
+  }
   if (event.type === 'task.status_changed') {
     return [
       [event.data.from, -1],

@@ -60,6 +60,12 @@ export function basicsCases(makeDriver: DriverFactory): void {
       expectOwpError(() => h.engine.getTask(task.task_id), 'task_not_found');
       expectOwpError(() => h.engine.getRepo('demo'), 'repo_not_found');
       expect(h.eventTypes().at(-1)).toBe('repo.deleted');
+      // Its tasks go with it, and the event says how many of each status, for counts kept live.
+      expect(h.engine.events({ after: 0 }).at(-1)).toMatchObject({
+        repo: 'demo',
+        data: { tasks_deleted: { cancelled: 1 } },
+      });
+      expect(h.engine.state()).toMatchObject({ tasks_cancelled: 0 });
     });
   });
 

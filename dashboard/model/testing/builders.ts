@@ -117,6 +117,21 @@ export class EventScript {
     });
   }
 
+  repoDeleted(
+    repo: string,
+    seconds: number,
+    tasksDeleted: Partial<Record<TaskStatus, number>> = {},
+  ): this {
+    return this.push({
+      at: at(seconds),
+      repo,
+      task_id: null,
+      worker_id: null,
+      type: 'repo.deleted',
+      data: { tasks_deleted: tasksDeleted },
+    });
+  }
+
   workerOnline(workerId: string, seconds: number): this {
     return this.push({
       at: at(seconds),
