@@ -138,6 +138,10 @@ export const TaskListQuery = z
     depends_on: TaskId.optional().describe(
       'Only the tasks that depend on this one: what it blocks (v1 addition).',
     ),
+    order: z
+      .enum(['oldest', 'newest'])
+      .default('oldest')
+      .describe('By creation: oldest first (the default) or newest first (v1 addition).'),
     limit: queryInt(1, 500, 50),
     cursor: z.string().max(200).optional(),
   })

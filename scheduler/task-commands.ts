@@ -71,7 +71,8 @@ export function getTask(ctx: EngineContext, id: string): Task {
  * `task_dependents`; the cursor is a row-value range, which an index can start from.
  */
 export function listTasks(ctx: EngineContext, query: z.output<typeof TaskListQuery>): TaskPage {
-  const after = query.cursor ? decodeCursor(query.cursor) : null;
+  const newest = query.order === 'newest';
+  const after = query.cursor ? decodeCursor(query.cursor, newest) : null;
   const filters = new GivenFilters({ limit: query.limit + 1 })
     .add('t.repo = $repo', 'repo', query.repo)
     .add('t.status = $status', 'status', query.status)
@@ -88,20 +89,21 @@ export function listTasks(ctx: EngineContext, query: z.output<typeof TaskListQue
       query.depends_on,
     );
   if (after) {
-    filters.always('(t.created_at, t.id) > ($after_at, $after_id)');
+    filters.always(`(t.created_at, t.id) ${newest ? '<' : '>'} ($after_at, $after_id)`);
     filters.params.after_at = after.created_at;
     filters.params.after_id = after.id;
   }
+  // Either way along the same indexes, which all end in (created_at, id).
   const rows = ctx.driver.all<TaskRow>(
     `SELECT ${TASK_COLUMNS} FROM ${TASK_FROM} ${filters.where}
-      ORDER BY t.created_at, t.id LIMIT $limit`,
+      ORDER BY ${newest ? 't.created_at DESC, t.id DESC' : 't.created_at, t.id'} LIMIT $limit`,
     filters.params,
   );
   const page = rows.slice(0, query.limit);
   const last = page.at(-1);
   return {
     tasks: page.map(toTask),
-    next_cursor: rows.length > query.limit && last ? encodeCursor(last) : null,
+    next_cursor: rows.length > query.limit && last ? encodeCursor(last, newest) : null,
   };
 }
 
@@ -219,21 +221,30 @@ export function adminTransition(
   return id;
 }
 
-const encodeCursor = (row: TaskRow): string =>
-  btoa(`${row.created_at}:${row.id}`).replace(/=+$/, '');
+/** Where a page ended; a newest-first listing's cursor starts with `n`, so it cannot be mixed up. */
+const encodeCursor = (row: TaskRow, newest: boolean): string =>
+  btoa(`${newest ? 'n' : ''}${row.created_at}:${row.id}`).replace(/=+$/, '');
 
-function decodeCursor(cursor: string): { created_at: number; id: string } {
+function decodeCursor(cursor: string, newest: boolean): { created_at: number; id: string } {
+  let text = '';
   try {
-    const [at = '', ...rest] = atob(cursor).split(':');
-    const created_at = Number(at);
-    const id = rest.join(':');
-    if (!/^\d+$/.test(at) || !Number.isSafeInteger(created_at) || id === '') {
-      throw new Error('bad cursor');
-    }
-    return { created_at, id };
+    text = atob(cursor);
   } catch {
+    // Not base64: not one of ours, refused below.
+  }
+  const [, mark, at = '', id = ''] = /^(n?)(\d+):(.+)$/s.exec(text) ?? [];
+  const created_at = Number(at);
+  if (!Number.isSafeInteger(created_at) || id === '') {
     throw new OwpError('validation_failed', 'The cursor is not one this server issued.', {
       cursor,
     });
   }
+  if ((mark === 'n') !== newest) {
+    throw new OwpError(
+      'validation_failed',
+      `The cursor is from a listing ${newest ? 'oldest' : 'newest'} first; ask in that order.`,
+      { cursor },
+    );
+  }
+  return { created_at, id };
 }

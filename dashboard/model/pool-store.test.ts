@@ -297,6 +297,13 @@ describe('the pool as the dashboard knows it', () => {
     await store.start();
     expect(store.view.tasks.size).toBe(4);
     expect(store.view.tasksTruncated).toBe(true);
+    // The newest are shown, the oldest left out (the newest were the ones missing).
+    expect([...store.view.tasks.values()].map((t) => t.title).sort()).toEqual([
+      'big 3',
+      'big 4',
+      'big 5',
+      'the one in small',
+    ]);
 
     store.setServerFilter({ repo: 'small' });
     await store.settled();

@@ -392,18 +392,20 @@ export class PoolStore {
 
   private async loadTasks(): Promise<Pick<PoolView, 'tasks' | 'tasksTruncated'>> {
     const filter = this.poolTooLarge ? this.serverFilter : {};
-    const tasks = new Map<string, Task>();
+    const newestFirst: Task[] = [];
     let cursor: string | undefined;
     let capped = false;
     for (;;) {
+      // Newest first: past the cap, the oldest tasks are the ones left out.
       const page = await this.api.listTasks({
         ...filter,
+        order: 'newest',
         limit: this.options.taskPageSize,
         cursor,
       });
-      for (const task of page.tasks) tasks.set(task.task_id, task);
+      newestFirst.push(...page.tasks);
       if (!page.next_cursor) break;
-      if (tasks.size >= this.options.maxTasks) {
+      if (newestFirst.length >= this.options.maxTasks) {
         capped = true;
         break;
       }
@@ -411,6 +413,8 @@ export class PoolStore {
     }
     // Only an unfiltered read says whether the whole pool fits in the page.
     if (!filter.repo && !filter.status) this.poolTooLarge = capped;
+    // Kept in creation order, as the pool lists them.
+    const tasks = new Map(newestFirst.reverse().map((task) => [task.task_id, task]));
     return { tasks, tasksTruncated: this.poolTooLarge };
   }
 

@@ -201,6 +201,21 @@ export function basicsCases(makeDriver: DriverFactory): void {
       } while (cursor);
       expect(seen).toEqual(ids);
 
+      // Newest first, a page at a time; a cursor of one order is refused in the other.
+      const newest: string[] = [];
+      let page = h.engine.listTasks({ repo: 'demo', limit: 3, order: 'newest' });
+      for (;;) {
+        newest.push(...page.tasks.map((t) => t.task_id));
+        if (!page.next_cursor) break;
+        const next = page.next_cursor;
+        expectOwpError(
+          () => h.engine.listTasks({ repo: 'demo', cursor: next }),
+          'validation_failed',
+        );
+        page = h.engine.listTasks({ repo: 'demo', limit: 3, order: 'newest', cursor: next });
+      }
+      expect(newest).toEqual([...ids].reverse());
+
       expect(h.engine.listTasks({ area: 'ui' }).tasks.map((t) => t.title)).toEqual([
         'Task 1',
         'Task 3',
@@ -230,6 +245,12 @@ export function basicsCases(makeDriver: DriverFactory): void {
       expect(plans[0]).toContain('tasks_by_status');
       expect(plans[1]).toMatch(/tasks_by_status \(status=\? AND \(created_at,id\)>\(\?,\?\)\)/);
       expect(plans[2]).toContain('task_dependents');
+      // Newest first goes down the same index.
+      const back = h.engine.listTasks({ status: 'ready', limit: 1, order: 'newest' });
+      h.engine.listTasks({ status: 'ready', limit: 1, order: 'newest', cursor: back.next_cursor! });
+      expect(plans[3]).toContain('tasks_by_status');
+      expect(plans[3]).not.toContain('TEMP B-TREE');
+      expect(plans[4]).toMatch(/tasks_by_status \(status=\? AND \(created_at,id\)<\(\?,\?\)\)/);
     });
 
     it('lists one repo, assignee or area through its own index, in creation order', async () => {
