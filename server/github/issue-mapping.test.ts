@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { findMalformedInput } from '../../protocol/common.ts';
+import { TaskCreateRequest } from '../../protocol/tasks.ts';
 import {
   changedFields,
   issueDescription,
@@ -79,6 +81,26 @@ describe('taskFieldsFromIssue (the wire doc conventions)', () => {
     const long = issueDescription('https://github.com/acme/app/issues/7', 'x'.repeat(200_000));
     expect(long.length).toBe(100_000);
     expect(long.startsWith('https://github.com/acme/app/issues/7\n\nxxx')).toBe(true);
+  });
+
+  it('makes every title and body a task can take: cut between characters, one line, visible', () => {
+    const TaskCreate = TaskCreateRequest.pick({ title: true, description: true });
+    // Emoji (two UTF-16 units each) across the limits, at both parities: half of one was refused.
+    const emoji = (before: number) => `${'c'.repeat(before)}${'😀'.repeat(1000)}`;
+    const odd = [
+      { title: `${'a'.repeat(298)}😀${'b'.repeat(20)}`, body: emoji(99_850) },
+      { title: `${'a'.repeat(299)}😀`, body: emoji(99_851) },
+      { title: '\u200b\u200b', body: null },
+      { title: 'Tabs\tand\nbreaks', body: 'fine' },
+    ].map((extra) => taskFieldsFromIssue(issue([], extra)).fields);
+    for (const fields of odd) {
+      expect(findMalformedInput(fields)).toBeNull();
+      expect(TaskCreate.safeParse(fields).success).toBe(true);
+    }
+    expect(odd[0]!.title).toBe(`${'a'.repeat(298)}…`);
+    expect(odd[1]!.title).toBe(`${'a'.repeat(299)}…`);
+    expect(odd[2]!.title).toBe('Issue #7');
+    expect(odd[3]!.title).toBe('Tabs and breaks');
   });
 
   it('recognises pull requests by their pull_request key', () => {

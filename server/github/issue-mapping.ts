@@ -85,10 +85,9 @@ export function taskFieldsFromIssue(issue: GithubIssue): {
   if (required.length > MAX_SKILLS) {
     warnings.push(`only the first ${MAX_SKILLS} of ${required.length} skills were kept`);
   }
-  const title = issue.title.trim() || `Issue #${issue.number}`;
   return {
     fields: {
-      title: title.length > MAX_TITLE ? `${title.slice(0, MAX_TITLE - 1)}…` : title,
+      title: taskTitle(issue),
       description: issueDescription(issue.html_url, issue.body ?? ''),
       estimate_points: estimate ?? DEFAULT_ESTIMATE,
       priority: priority ?? DEFAULT_PRIORITY,
@@ -103,7 +102,27 @@ export function taskFieldsFromIssue(issue: GithubIssue): {
 export function issueDescription(url: string, body: string): string {
   const text = body.trim() ? `${url}\n\n${body.replace(/\r\n?/g, '\n')}` : url;
   if (text.length <= MAX_DESCRIPTION) return text;
-  return text.slice(0, MAX_DESCRIPTION - TRUNCATED.length) + TRUNCATED;
+  return cut(text, MAX_DESCRIPTION - TRUNCATED.length) + TRUNCATED;
+}
+
+// eslint-disable-next-line no-control-regex -- control characters are what a title may not hold.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g;
+const VISIBLE = /[\p{L}\p{N}\p{P}\p{S}]/u;
+
+/**
+ * The issue's title as a task may have it: on one line, something to see (else "Issue #N"), cut
+ * to the limit. An odd title must not make the issue fail to import.
+ */
+function taskTitle(issue: Pick<GithubIssue, 'title' | 'number'>): string {
+  const title = issue.title.replace(CONTROL, ' ').trim();
+  if (!VISIBLE.test(title)) return `Issue #${issue.number}`;
+  return title.length > MAX_TITLE ? `${cut(title, MAX_TITLE - 1).trimEnd()}…` : title;
+}
+
+/** The first `length` UTF-16 units of `text`, one fewer rather than half of a character. */
+function cut(text: string, length: number): string {
+  const last = text.charCodeAt(length - 1);
+  return text.slice(0, last >= 0xd800 && last <= 0xdbff ? length - 1 : length);
 }
 
 /** Label names, whichever shape the API gave them in. */
