@@ -29,8 +29,12 @@ describe('rateLimitWaitMs', () => {
     expect(rateLimitWaitMs(500, {}, NOW)).toBeNull();
   });
 
-  it('gives a bare 429 a minute', () => {
+  it('gives a bare 429 a minute, and a 403 that names the secondary rate limit', () => {
     expect(rateLimitWaitMs(429, {}, NOW)).toBe(60_000);
+    const secondary =
+      'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.';
+    expect(rateLimitWaitMs(403, {}, NOW, secondary)).toBe(60_000);
+    expect(rateLimitWaitMs(403, {}, NOW, 'Resource not accessible by integration')).toBeNull();
   });
 });
 

@@ -98,7 +98,9 @@ export function createGithubClient(options: GithubClientOptions = {}): Octokit {
         return await request(requestOptions);
       } catch (error) {
         const response = responseOf(error);
-        const waitMs = response ? rateLimitWaitMs(response.status, response.headers, now()) : null;
+        const waitMs = response
+          ? rateLimitWaitMs(response.status, response.headers, now(), response.message)
+          : null;
         if (waitMs === null || attempt > retries) throw error;
         if (waitMs > maxWaitMs) {
           throw new GithubRateLimitError(
@@ -118,12 +120,13 @@ export function createGithubClient(options: GithubClientOptions = {}): Octokit {
 
 /**
  * How long to wait before retrying a rate-limited answer, or null when the answer is not a rate
- * limit (a 403 without rate-limit headers is a real permission error and is not retried).
+ * limit (a 403 without rate-limit headers or words is a real permission error, not retried).
  */
 export function rateLimitWaitMs(
   status: number,
   headers: Record<string, string | number | undefined>,
   nowMs: number,
+  message = '',
 ): number | null {
   if (status !== 403 && status !== 429) return null;
   const retryAfter = Number(headers['retry-after']);
@@ -136,18 +139,27 @@ export function rateLimitWaitMs(
     // Reset is in whole seconds: wait past it, by at least a quarter second.
     return Math.max(250, reset * 1000 - nowMs + 250);
   }
-  // A 429 that says nothing: GitHub's secondary limit asks for at least a minute.
-  return status === 429 ? 60_000 : null;
+  // GitHub's secondary limit may come as a 429 that says nothing, or as a 403 that says so only in
+  // its message; either way it asks for at least a minute.
+  return status === 429 || /secondary rate limit/i.test(message) ? 60_000 : null;
 }
 
 /** The HTTP answer inside an Octokit RequestError, duck-typed (the class is a transitive dep). */
-export function responseOf(
-  error: unknown,
-): { status: number; headers: Record<string, string | number | undefined> } | null {
+export function responseOf(error: unknown): {
+  status: number;
+  headers: Record<string, string | number | undefined>;
+  /** GitHub's words (its answer's `message`), which Octokit makes the error's message. */
+  message: string;
+} | null {
   const candidate = error as {
     status?: unknown;
+    message?: unknown;
     response?: { headers?: Record<string, string | number | undefined> };
   };
   if (typeof candidate?.status !== 'number') return null;
-  return { status: candidate.status, headers: candidate.response?.headers ?? {} };
+  return {
+    status: candidate.status,
+    headers: candidate.response?.headers ?? {},
+    message: typeof candidate.message === 'string' ? candidate.message : '',
+  };
 }

@@ -212,6 +212,22 @@ describe('GithubWriteBack', () => {
     expect(fake.comments[0]).toMatchObject({ body: 'me too', edits: 0 });
   });
 
+  it('posts its comment again when someone deleted it on GitHub', async () => {
+    const { writeBack, failures } = await startWriteBack();
+    const alice = await worker('Alice', ['python']);
+    const [lease] = (await alice.getWork()).leases;
+    await until(() => fake.comments.length === 1, 'the lease comment');
+    await writeBack.idle();
+
+    fake.comments.splice(0); // deleted on the issue
+    await openPr(alice, lease!, 'https://github.com/acme/app/pull/9');
+    await until(() => fake.comments.length === 1, 'the comment posted again');
+    await writeBack.idle();
+    expect(fake.comments[0]!.body).toContain('<https://github.com/acme/app/pull/9>');
+    expect(failures).toEqual([]);
+    expect(writeBack.counts).toMatchObject({ posted: 2, failed: 0 });
+  });
+
   it('works against a remote server too, hearing the events over SSE', async () => {
     const { writeBack } = await startWriteBack({ api: admin });
     const alice = await worker('Alice', ['python']);

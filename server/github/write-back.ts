@@ -248,8 +248,7 @@ export class GithubWriteBack {
       return;
     }
     const where = { owner: ref.owner, repo: ref.repo };
-    if (existing) {
-      await this.octokit.rest.issues.updateComment({ ...where, comment_id: existing.id, body });
+    if (existing && (await this.editComment(where, existing.id, body))) {
       this.comments.set(ref.url, { id: existing.id, body });
       this.count('edited');
       this.options.log?.(
@@ -265,6 +264,24 @@ export class GithubWriteBack {
       this.comments.set(ref.url, { id: data.id, body });
       this.count('posted');
       this.options.log?.('info', `github write-back: commented on ${ref.url} (${task.status})`);
+    }
+  }
+
+  /**
+   * Edits our comment; false when GitHub no longer has it (someone deleted it), so a new one is
+   * posted rather than every later edit failing with a 404.
+   */
+  private async editComment(
+    where: { owner: string; repo: string },
+    commentId: number,
+    body: string,
+  ): Promise<boolean> {
+    try {
+      await this.octokit.rest.issues.updateComment({ ...where, comment_id: commentId, body });
+      return true;
+    } catch (error) {
+      if (responseOf(error)?.status === 404) return false;
+      throw error;
     }
   }
 
@@ -357,7 +374,7 @@ function isTransient(error: unknown): boolean {
   if (!response) return true;
   return (
     response.status >= 500 ||
-    rateLimitWaitMs(response.status, response.headers, Date.now()) !== null
+    rateLimitWaitMs(response.status, response.headers, Date.now(), response.message) !== null
   );
 }
 
