@@ -90,6 +90,28 @@ describe('startServer (real network)', () => {
     expect(log).toContain('/healthz?Api%2DKey=***');
   });
 
+  it('keeps serving when its timers’ work fails (a database locked elsewhere), and says so once', async () => {
+    const dir = tempDir();
+    const lines: string[] = [];
+    const server = await startServer(env(dir), {
+      logStream: { write: (line) => lines.push(line) },
+    });
+    const sweep = server.engine.sweep.bind(server.engine);
+    server.engine.sweep = () => {
+      throw new Error('database is locked');
+    };
+    await new Promise((resolve) => setTimeout(resolve, 2300));
+    expect((await fetch(`${server.base}/healthz`)).status).toBe(200);
+    const failed = lines.filter((line) => line.includes('the expiry sweep failed'));
+    expect(failed).toHaveLength(1);
+    expect(failed[0]).toContain('database is locked');
+
+    server.engine.sweep = sweep;
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    expect(lines.filter((line) => line.includes('the expiry sweep works again'))).toHaveLength(1);
+    await server.stop();
+  });
+
   it('finishes every accepted write before stopping, so none is lost', async () => {
     const dir = tempDir();
     const server = await startServer(env(dir), { logStream: { write: () => {} } });

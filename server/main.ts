@@ -120,13 +120,37 @@ export async function startServer(
   const base = `http://${config.OWP_HOST}:${port}`;
 
   const timers = [
-    setInterval(() => engine.sweep(), SWEEP_INTERVAL_MS),
-    setInterval(() => {
-      const end = app.owp.metrics.assignmentSeconds.startTimer({ trigger: 'timer' });
-      engine.assignAll();
-      end();
-    }, ASSIGN_INTERVAL_MS),
+    setInterval(
+      survive('the expiry sweep', () => engine.sweep()),
+      SWEEP_INTERVAL_MS,
+    ),
+    setInterval(
+      survive('the assignment pass', () => {
+        const end = app.owp.metrics.assignmentSeconds.startTimer({ trigger: 'timer' });
+        engine.assignAll();
+        end();
+      }),
+      ASSIGN_INTERVAL_MS,
+    ),
   ];
+  /**
+   * A timer's work that fails (the database locked by another process past the busy timeout, or
+   * made read-only) is tried again at the next tick, said once when it starts failing and once
+   * when it works again: thrown from a timer, it stopped the whole server.
+   */
+  function survive(what: string, work: () => void): () => void {
+    let failing = false;
+    return () => {
+      try {
+        work();
+        if (failing) app.log.warn(`${what} works again`);
+        failing = false;
+      } catch (error) {
+        if (!failing) app.log.error({ err: error }, `${what} failed; trying again at each tick`);
+        failing = true;
+      }
+    };
+  }
   const writeBack = github
     ? new GithubWriteBack({
         api: new LocalOwpApi(engine, { admin: true }),
