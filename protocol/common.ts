@@ -42,8 +42,8 @@ export function oneLine(max: number) {
 }
 
 /**
- * A whole number in a query string, from `min` to `max`, `fallback` when absent. Only digits are
- * read as a number: `z.coerce` would take `1e3` for 1000, `0x10` for 16 and an empty value for 0,
+ * A whole number in a query string (or an environment variable), from `min` to `max`, `fallback`
+ * when absent. Only digits are read as a number: `z.coerce` would take `1e3` for 1000, `0x10` for 16 and an empty value for 0,
  * so a typo silently asked for another page.
  */
 export function queryInt(min: number, max: number, fallback: number) {

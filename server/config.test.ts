@@ -32,6 +32,16 @@ describe('loadConfig', () => {
     [{ OWP_LEASE_TTL: '1' }, /^OWP_LEASE_TTL: /],
     [{ OWP_ADMIN_TOKEN: 'short' }, /^OWP_ADMIN_TOKEN: must be at least 16 characters/],
     [{ OWP_LOG_LEVEL: 'loud' }, /^OWP_LOG_LEVEL: /],
+    // Read as 0 (a random port), 1000 and 8931 by a coercion; digits only now.
+    [{ OWP_PORT: '   ' }, /^OWP_PORT: must be a whole number from 0 to 65535, written in digits$/],
+    [{ OWP_PORT: '1e3' }, /^OWP_PORT: must be a whole number/],
+    [{ OWP_REQUEST_TIMEOUT: '0x1e' }, /^OWP_REQUEST_TIMEOUT: must be a whole number/],
+    // HTTP drops spaces at the ends of a header: such a token could never be presented.
+    [
+      { OWP_ADMIN_TOKEN: 'abcdefghijklmnopq ' },
+      /^OWP_ADMIN_TOKEN: must not start or end with a space/,
+    ],
+    [{ OWP_VIEWER_TOKEN: ' '.repeat(20) }, /^OWP_VIEWER_TOKEN: must not start or end with a space/],
   ])('refuses %o with one line naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(message);
   });

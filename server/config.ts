@@ -1,47 +1,50 @@
 import { z } from 'zod';
+import { queryInt } from '../protocol/common.ts';
+
+/**
+ * A whole number from an environment variable: digits only, as `queryInt` reads a query string
+ * (a coercion took "   " for 0, a random port, and "1e3" for 1000).
+ */
+const envInt = (min: number, max: number, fallback: number) => queryInt(min, max, fallback);
+
+/**
+ * A token given in a variable: 16+ characters, none of them spaces at either end, which HTTP
+ * drops from a header value — such a token could never be presented, and the admin was locked out.
+ */
+const tokenSetting = z
+  .string()
+  .min(16, 'must be at least 16 characters')
+  .refine((token) => token === token.trim(), {
+    message: 'must not start or end with a space (HTTP drops those from a header)',
+  });
 
 /** Server settings; each has an `OWP_*` variable. Durations are seconds, as people type them. */
 export const ServerConfig = z.object({
   OWP_HOST: z.string().min(1).default('127.0.0.1'),
-  OWP_PORT: z.coerce.number().int().min(0).max(65535).default(8787),
+  OWP_PORT: envInt(0, 65535, 8787),
   OWP_DB_PATH: z.string().min(1).default('data/owp.db'),
-  OWP_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
-  OWP_LEASE_TTL: z.coerce
-    .number()
-    .int()
-    .min(10)
-    .max(7 * 24 * 3600)
-    .default(1800),
-  OWP_HEARTBEAT_TTL: z.coerce
-    .number()
-    .int()
-    .min(5)
-    .max(24 * 3600)
-    .default(90),
+  OWP_ADMIN_TOKEN: tokenSetting.optional(),
+  OWP_LEASE_TTL: envInt(10, 7 * 24 * 3600, 1800),
+  OWP_HEARTBEAT_TTL: envInt(5, 24 * 3600, 90),
   /** Expiries and releases before a task goes to `failed`, for repos that set no limit. */
-  OWP_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
+  OWP_MAX_ATTEMPTS: envInt(1, 100, 5),
   /** Seconds an offer waits for its answer, for repos that set none. */
-  OWP_OFFER_TTL: z.coerce
-    .number()
-    .int()
-    .min(10)
-    .max(7 * 24 * 3600)
-    .default(900),
+  OWP_OFFER_TTL: envInt(10, 7 * 24 * 3600, 900),
   /** Commit the writes of one event-loop turn together (answers still wait for the commit). */
   OWP_GROUP_COMMIT: z
     .enum(['true', 'false', '1', '0'])
     .default('true')
     .transform((value) => value === 'true' || value === '1'),
   /** Milliseconds; a repeated heartbeat inside this window is answered without a write. */
-  OWP_HEARTBEAT_COALESCE_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
+  OWP_HEARTBEAT_COALESCE_MS: envInt(0, 60_000, 1000),
   OWP_LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info'),
-  OWP_VIEWER_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
-  OWP_REGISTRATIONS_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(20),
-  OWP_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(30),
-  OWP_MAX_EVENT_STREAMS: z.coerce.number().int().min(1).max(100_000).default(1000),
-  OWP_REQUEST_TIMEOUT: z.coerce.number().int().min(1).max(3600).default(30),
+  OWP_VIEWER_TOKEN: tokenSetting.optional(),
+  OWP_REGISTRATIONS_PER_MINUTE: envInt(1, 1_000_000, 20),
+  OWP_AUTH_FAILURES_PER_MINUTE: envInt(1, 1_000_000, 30),
+  OWP_MAX_EVENT_STREAMS: envInt(1, 100_000, 1000),
+  OWP_REQUEST_TIMEOUT: envInt(1, 3600, 30),
   OWP_GITHUB_WRITEBACK_REPOS: z
     .string()
     .regex(

@@ -1,10 +1,19 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Scheduler } from '../scheduler/engine.ts';
 import { systemClock } from '../scheduler/clock.ts';
 import { BetterSqlite3Driver } from './better-sqlite3-driver.ts';
+import { ConfigError } from './config.ts';
 import { serverBanner, startServer } from './main.ts';
 
 const dirs: string[] = [];
@@ -151,6 +160,38 @@ describe('startServer (real network)', () => {
     expect(acknowledged.length).toBeGreaterThanOrEqual(5);
     for (const id of acknowledged) expect(stored.has(id)).toBe(true);
     expect(existsSync(join(dir, 'data', 'owp.db'))).toBe(true);
+  });
+});
+
+describe('startServer refuses what it cannot use, in one line', () => {
+  const quiet = { logStream: { write: () => {} } };
+
+  it('a database path it cannot open, naming it (was a stack trace)', async () => {
+    const dir = tempDir();
+    await expect(startServer(env(dir, { OWP_DB_PATH: dir }), quiet)).rejects.toThrow(
+      new ConfigError(`OWP_DB_PATH: cannot open ${dir}: unable to open database file`),
+    );
+    writeFileSync(join(dir, 'file'), '');
+    await expect(
+      startServer(env(dir, { OWP_DB_PATH: join(dir, 'file', 'owp.db') }), quiet),
+    ).rejects.toThrow(/^OWP_DB_PATH: cannot open .*file\/owp\.db: EEXIST/);
+  });
+
+  it('an admin token file too short to use (empty, it locked the admin out)', async () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'data'));
+    writeFileSync(join(dir, 'data', 'admin-token'), '\n');
+    await expect(startServer(env(dir), quiet)).rejects.toThrow(
+      `${join(dir, 'data', 'admin-token')}: the admin token there must be at least 16 characters`,
+    );
+  });
+
+  it('names an IPv6 address in brackets in its URLs', async () => {
+    const dir = tempDir();
+    const server = await startServer(env(dir, { OWP_HOST: '::1' }), quiet);
+    expect(server.base).toMatch(/^http:\/\/\[::1\]:\d+$/);
+    expect((await fetch(`${server.base}/healthz`)).status).toBe(200);
+    await server.stop();
   });
 });
 

@@ -28,8 +28,16 @@ function adminToken(
   if (config.OWP_ADMIN_TOKEN)
     return { token: config.OWP_ADMIN_TOKEN, source: 'OWP_ADMIN_TOKEN', created: false };
   const file = join(dataDir, 'admin-token');
-  if (existsSync(file))
-    return { token: readFileSync(file, 'utf8').trim(), source: file, created: false };
+  if (existsSync(file)) {
+    const token = readFileSync(file, 'utf8').trim();
+    // Empty or short, every admin call would be refused: the admin would be locked out.
+    if (token.length < 16) {
+      throw new ConfigError(
+        `${file}: the admin token there must be at least 16 characters (delete the file to have a new one made)`,
+      );
+    }
+    return { token, source: file, created: false };
+  }
   const token = `owpa_${randomBytes(32).toString('base64url')}`;
   writeFileSync(file, `${token}\n`, { mode: 0o600 });
   chmodSync(file, 0o600);
@@ -50,12 +58,21 @@ export async function startServer(
   const github = githubWriteBackSettings(config, env);
   const dbPath = resolve(config.OWP_DB_PATH);
   const dataDir = dirname(dbPath);
-  mkdirSync(dataDir, { recursive: true });
-  const driver = new BetterSqlite3Driver({
-    path: dbPath,
-    groupCommit: config.OWP_GROUP_COMMIT,
-    backgroundCheckpoint: true,
-  });
+  let driver: BetterSqlite3Driver;
+  let admin: ReturnType<typeof adminToken>;
+  try {
+    mkdirSync(dataDir, { recursive: true });
+    admin = adminToken(config, dataDir);
+    driver = new BetterSqlite3Driver({
+      path: dbPath,
+      groupCommit: config.OWP_GROUP_COMMIT,
+      backgroundCheckpoint: true,
+    });
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    // A folder, a path through a file, a folder it may not write: one line, not a stack trace.
+    throw new ConfigError(`OWP_DB_PATH: cannot open ${dbPath}: ${(error as Error).message}`);
+  }
   const engine = new Scheduler({
     driver,
     clock: systemClock,
@@ -72,7 +89,6 @@ export async function startServer(
       hashToken: (token) => hash('sha256', token, 'hex'),
     },
   });
-  const admin = adminToken(config, dataDir);
   const app = buildApp({
     engine,
     committed: () => driver.committed(),
@@ -117,7 +133,9 @@ export async function startServer(
   }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.OWP_PORT;
-  const base = `http://${config.OWP_HOST}:${port}`;
+  // An IPv6 address goes in brackets in a URL (http://[::1]:8787).
+  const host = config.OWP_HOST.includes(':') ? `[${config.OWP_HOST}]` : config.OWP_HOST;
+  const base = `http://${host}:${port}`;
 
   const timers = [
     setInterval(
