@@ -464,3 +464,38 @@ describe('empty bodies, and requests Node refuses before Fastify', () => {
     }
   });
 });
+
+describe('stopping', () => {
+  it('finishes a request in flight, and refuses the next on that connection in the envelope', async () => {
+    const { app } = setup();
+    const address = await app.listen({ host: '127.0.0.1', port: 0 });
+    const socket = connect(Number(new URL(address).port), '127.0.0.1');
+    let answer = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (answer += chunk));
+    await new Promise((resolve) => socket.once('connect', resolve));
+    const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    // A registration whose body is still arriving when the server starts to close.
+    const body = '{"name":"Alice"}';
+    socket.write(
+      `POST /v1/workers/register HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n` +
+        `Content-Length: ${body.length}\r\n\r\n${body.slice(0, 5)}`,
+    );
+    await pause(50);
+    const closed = app.close();
+    socket.write(body.slice(5));
+    await pause(100);
+    socket.write('GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n');
+    await new Promise((resolve) => socket.once('close', resolve));
+    await closed;
+
+    const [first, second] = answer.split(/(?=HTTP\/1\.1 )/);
+    expect(first).toMatch(/^HTTP\/1\.1 200 /);
+    expect(second).toMatch(/^HTTP\/1\.1 503 /);
+    expect(second).toMatch(/\r\nconnection: close\r\n/i);
+    // Fastify's own answer was {"error":"Service Unavailable",…}: not the envelope.
+    expect(JSON.parse(second!.slice(second!.indexOf('\r\n\r\n') + 4))).toEqual({
+      error: { code: 'not_ready', message: 'The server is stopping.', details: null },
+    });
+  });
+});

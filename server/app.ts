@@ -202,6 +202,8 @@ export function buildApp(options: AppOptions): OwpApp {
     // rather than Node's default 30 s. Open event streams are not affected: their request is
     // complete at once, and their keep-alive comments (every 15 s) stay within connectionTimeout.
     requestTimeout: options.requestTimeoutMs ?? 30_000,
+    // Refused in the OWP envelope instead, by the onRequest hook below.
+    return503OnClosing: false,
     connectionTimeout: 60_000,
     keepAliveTimeout: 10_000,
     http: {
@@ -246,6 +248,18 @@ export function buildApp(options: AppOptions): OwpApp {
   const tokens = new WorkerTokenCache(10_000, 100_000, () => Date.now());
   const throttle = new AuthThrottle(options.authFailuresPerMinute ?? 30, 60_000, () => Date.now());
   let stopping = false;
+  // Requests that arrive once the app is closing (on a connection kept alive) are refused as
+  // Fastify would, with 503 and `Connection: close`, but in the OWP error envelope.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  // A callback, not an async hook: no promise on every request for a flag that is almost never set.
+  app.addHook('onRequest', (_request, reply, done) => {
+    if (!closing) return done();
+    void reply.header('connection', 'close');
+    done(new OwpError('not_ready', 'The server is stopping.'));
+  });
   const authenticateRequest = (
     spec: Pick<RouteSpec, 'auth' | 'viewerDenied'>,
     request: FastifyRequest,

@@ -42,7 +42,8 @@ export class ServerMetrics {
     });
     engine.onEvent((event) => {
       if (event.type !== 'task.status_changed') return;
-      if (event.data.cause === 'grant') granted.inc();
+      // A lease is granted straight away, or by the worker accepting an offer.
+      if (event.data.cause === 'grant' || event.data.cause === 'accept') granted.inc();
       else if (event.data.cause === 'expire') expired.inc();
       else if (event.data.cause === 'release') released.inc();
     });

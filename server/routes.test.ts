@@ -267,6 +267,9 @@ describe('v1 offer, trust and reputation routes', () => {
     const accepted = await call('POST', `/v1/work/offers/${offerId}/accept`, w.alice.headers);
     expect(accepted.status).toBe(201);
     expect(accepted.body).toMatchObject({ task_id: task.task_id, status: 'leased', epoch: 1 });
+    // An accepted offer is a lease granted, for /metrics too.
+    const metrics = await w.app.inject({ method: 'GET', url: '/metrics' });
+    expect(metrics.body).toContain('owp_leases_granted_total 1');
     const again = await call('POST', `/v1/work/offers/${offerId}/reject`, w.alice.headers, {
       reason: 'other',
     });
