@@ -228,6 +228,31 @@ describe('GithubWriteBack', () => {
     expect(writeBack.counts).toMatchObject({ posted: 2, failed: 0 });
   });
 
+  it('does after a restart the jobs it had not done when it stopped', async () => {
+    let place: number | null = null;
+    const resume = { load: () => place, save: (after: number) => void (place = after) };
+    const first = await startWriteBack({ resume, retry: { baseDelayMs: 5_000 } });
+    const alice = await worker('Alice', ['python']);
+    const [lease] = (await alice.getWork()).leases;
+    await until(() => fake.comments.length === 1, 'the lease comment');
+    await first.writeBack.idle();
+    expect(place).toBe((await admin.state()).last_event_seq);
+
+    // Cancelled while GitHub fails: still failing when the process stops (its last try is cut
+    // short by the stop, and fails too).
+    fake.failNext('PATCH', /\/issues\/comments\/\d+$/, 502, { times: 2 });
+    await admin.cancelTask(lease!.task_id);
+    await until(() => first.writeBack.counts.retried === 1, 'the first retry');
+    await first.writeBack.stop();
+    expect(fake.comments[0]!.body).toContain('Leased to');
+
+    const second = await startWriteBack({ resume });
+    await until(() => fake.comments[0]!.body.includes('Cancelled in OWP Pool'), 'the catch-up');
+    await second.writeBack.idle();
+    expect(fake.comments).toHaveLength(1);
+    expect(place).toBe((await admin.state()).last_event_seq);
+  });
+
   it('works against a remote server too, hearing the events over SSE', async () => {
     const { writeBack } = await startWriteBack({ api: admin });
     const alice = await worker('Alice', ['python']);

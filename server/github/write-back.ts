@@ -55,8 +55,14 @@ export interface GithubWriteBackOptions {
   /** A ready client, else one built from `client` (token, API base). */
   octokit?: Octokit;
   client?: GithubClientOptions;
-  /** Start after this event (default: the newest one at `start()`, so history is not replayed). */
+  /** Start after this event (default: `resume`'s, else the newest one, so history is not replayed). */
   after?: number;
+  /**
+   * Where the write-back keeps the last event whose jobs are all done (the server: a file beside
+   * its database). A start resumes after it, so jobs still queued or running when the process
+   * stopped (or died) are done then; without it, they were lost and their comments stayed stale.
+   */
+  resume?: WriteBackResume;
   retry?: Partial<WriteBackRetry>;
   /** Jobs waiting at most; past it the oldest waiting job is dropped and counted (default 10,000). */
   maxQueue?: number;
@@ -69,6 +75,14 @@ export interface GithubWriteBackOptions {
   /** Tests inject time. */
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
+
+export interface WriteBackResume {
+  load(): number | null;
+  save(after: number): void;
+}
+
+/** Events a resume replays at most; past that, it starts from the newest and says so. */
+const MAX_REPLAY = 10_000;
 
 /** Parses `OWP_GITHUB_WRITEBACK_REPOS=owner/a,owner/b`. */
 export function parseWriteBackRepos(value: string | undefined): string[] {
@@ -101,6 +115,9 @@ export class GithubWriteBack {
   private readonly stopping = new AbortController();
   private idleWaiters: Array<() => void> = [];
   private readonly metric: Counter<'outcome'> | null;
+  /** The newest event heard: once the queue is empty, every job it asked for is done. */
+  private heard = 0;
+  private saved = 0;
 
   constructor(private readonly options: GithubWriteBackOptions) {
     this.repos = new Set(options.repos.map((repo) => repo.toLowerCase()));
@@ -116,17 +133,36 @@ export class GithubWriteBack {
       : null;
   }
 
-  /** Subscribes to the events after `options.after` (default: from now on). */
+  /** Subscribes to the events after `options.after`, else where it stopped, else from now on. */
   async start(): Promise<void> {
     if (this.subscription) return;
-    const after = this.options.after ?? (await this.options.api.state()).last_event_seq;
+    const after = this.options.after ?? (await this.resumePoint());
+    this.heard = this.saved = after;
     this.subscription = this.options.api.subscribe(after, (event) => this.onEvent(event));
   }
 
-  /** Stops listening; the job in hand finishes (its back-off is cut short), the rest are dropped. */
+  private async resumePoint(): Promise<number> {
+    const newest = (await this.options.api.state()).last_event_seq;
+    const stopped = this.options.resume?.load() ?? null;
+    if (stopped === null || stopped > newest) return newest;
+    if (newest - stopped > MAX_REPLAY) {
+      this.options.log?.(
+        'warn',
+        `github write-back: ${newest - stopped} events since it last ran; starting from the newest (comments catch up as their tasks move)`,
+      );
+      return newest;
+    }
+    return stopped;
+  }
+
+  /**
+   * Stops listening; the job in hand finishes (its back-off is cut short), the rest wait for the
+   * next start when there is a `resume` (it resumes before them), else are dropped.
+   */
   async stop(): Promise<void> {
     this.subscription?.close();
     this.subscription = null;
+    if (this.saveTimer) clearTimeout(this.saveTimer);
     this.stopping.abort();
     this.pending.clear();
     await this.running;
@@ -141,8 +177,32 @@ export class GithubWriteBack {
 
   /** The listener: O(1), never awaits, never throws — the engine's write path must not wait. */
   private onEvent(event: OwpEvent): void {
-    if (event.type !== 'task.status_changed' || !event.task_id) return;
-    this.enqueue(event.task_id);
+    this.heard = Math.max(this.heard, event.seq);
+    if (event.type === 'task.status_changed' && event.task_id) this.enqueue(event.task_id);
+    // Nothing to do for it, and nothing waiting: the place moves on, kept within a second.
+    else if (!this.running && this.pending.size === 0) this.saveSoon();
+  }
+
+  private saveTimer: ReturnType<typeof setTimeout> | null = null;
+
+  private saveSoon(): void {
+    if (!this.options.resume || this.saveTimer) return;
+    this.saveTimer = setTimeout(() => {
+      this.saveTimer = null;
+      if (!this.running && this.pending.size === 0 && !this.stopped) this.saveResumePoint();
+    }, 1000);
+    this.saveTimer.unref?.();
+  }
+
+  /** Every job asked for so far is done: a start resumes after the newest event heard. */
+  private saveResumePoint(): void {
+    if (!this.options.resume || this.heard === this.saved) return;
+    try {
+      this.options.resume.save(this.heard);
+      this.saved = this.heard;
+    } catch (error) {
+      this.options.log?.('warn', `github write-back: cannot keep its place: ${describe(error)}`);
+    }
   }
 
   /** Queues a task for a comment refresh (also for a manual resync of one task). */
@@ -166,7 +226,10 @@ export class GithubWriteBack {
       this.running = null;
       // A job queued while the last one was finishing.
       if (this.pending.size > 0 && !this.stopped) this.startDrain();
-      else this.wakeIdleWaiters();
+      else {
+        if (this.pending.size === 0 && !this.stopped) this.saveResumePoint();
+        this.wakeIdleWaiters();
+      }
     });
   }
 
