@@ -164,6 +164,14 @@ export class GithubWriteBack {
     this.subscription = null;
     if (this.saveTimer) clearTimeout(this.saveTimer);
     this.stopping.abort();
+    if (this.pending.size > 0) {
+      this.options.log?.(
+        'warn',
+        `github write-back: stopped with ${this.pending.size} task(s) still to write${
+          this.options.resume ? '; written at the next start' : ''
+        }`,
+      );
+    }
     this.pending.clear();
     await this.running;
     this.wakeIdleWaiters();
