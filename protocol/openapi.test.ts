@@ -242,6 +242,7 @@ describe('the OpenAPI document', () => {
       'area',
       'skill',
       'depends_on',
+      'order',
       'limit',
       'cursor',
     ]);
