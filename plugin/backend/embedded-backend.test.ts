@@ -64,15 +64,16 @@ describe('EmbeddedBackend', () => {
     first.backend.onSaved(({ generation, lastEventSeq }) =>
       saves.push({ generation, lastEventSeq }),
     );
+    // The new database was saved as the session started (its schema, no event yet): every
+    // change since went into its journal, one line each, and no second generation was written.
+    expect(first.backend.persister.lastSaved?.generation).toBe(1);
     await first.backend.api.upsertRepo({ repo: 'demo' });
     await first.timers.advance(250);
     await first.backend.api.createTask({ repo: 'demo', title: 'One' });
     await first.backend.api.createTask({ repo: 'demo', title: 'Two' });
     await first.timers.advance(250);
-    // The new database's schema went into the first save, with the repo; the tasks after it
-    // went into its journal, one line each, and no second generation was written.
-    expect(saves).toEqual([{ generation: 1, lastEventSeq: 1 }]);
-    expect(first.backend.persister.journaled).toBe(2);
+    expect(saves).toEqual([]);
+    expect(first.backend.persister.journaled).toBe(3);
     expect([...store.files.keys()].sort()).toEqual([
       'owp-db.1.journal',
       'owp-db.1.json',
@@ -100,12 +101,37 @@ describe('EmbeddedBackend', () => {
     await third.backend.stop();
   });
 
+  it('journals from the first change of every session, a new vault’s and the one after a crash', async () => {
+    const store = new MemoryBinaryStore();
+    const titles = async (backend: EmbeddedBackend) =>
+      (await backend.api.listTasks()).tasks.map((t) => t.title).sort();
+    /** A session that makes one task and is killed once its journal line has landed. */
+    const crashAfter = async (title: string) => {
+      const { backend } = session(store);
+      await backend.start();
+      if (title === 'First') await backend.api.upsertRepo({ repo: 'demo' });
+      await backend.api.createTask({ repo: 'demo', title });
+      await backend.persister.flush(); // the append has landed; no debounced save has run
+      expect(backend.persister.journaled).toBeGreaterThan(0);
+    };
+    // A new vault: its first task was lost to a crash before the first whole save.
+    await crashAfter('First');
+    // After a crash: the replayed journal is not extended, and the next change was lost too.
+    await crashAfter('Second');
+    await crashAfter('Third');
+    const last = session(store);
+    await last.backend.start();
+    expect(await titles(last.backend)).toEqual(['First', 'Second', 'Third']);
+    await last.backend.stop();
+  });
+
   it('a quiet pool journals nothing: its upkeep changes no row', async () => {
     const store = new MemoryBinaryStore();
     const { backend, timers } = session(store);
     await backend.start();
-    await backend.api.upsertRepo({ repo: 'demo' });
-    await timers.advance(250); // generation 1
+    await backend.api.upsertRepo({ repo: 'demo' }); // journaled after generation 1 (the start's)
+    await timers.advance(30_250); // folded into generation 2 after a quiet spell (and the debounce)
+    expect(backend.persister.journaled).toBe(0);
     const files = [...store.files.keys()].sort();
 
     await timers.advance(60_000); // a dozen upkeep runs (sweep, assignment, key cleanup)

@@ -140,6 +140,14 @@ export class EmbeddedBackend implements PoolBackend {
       upkeep,
       subscriptions: new Set(),
     };
+    // A new database, or one a journal was just replayed into, has no generation a journal may
+    // extend: it is saved now, so that the session's changes are journaled from the first one.
+    // Else they waited for a whole save, and a crash before it lost them (twice over, after a
+    // crash: the replayed journal is not extended either).
+    if (!this.persister.journaling) {
+      this.persister.markDirty();
+      await this.persister.flush().catch((error: unknown) => this.options.onError?.(error));
+    }
   }
 
   /**

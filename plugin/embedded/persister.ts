@@ -187,6 +187,11 @@ export class Persister {
     return this.dirty || this.saving !== null || this.appending !== null;
   }
 
+  /** Whether a change now is journaled (a generation to extend exists), rather than waiting. */
+  get journaling(): boolean {
+    return this.journalTo !== null;
+  }
+
   /** Journal lines written since the newest generation (they are replayed on the next load). */
   get journaled(): number {
     return this.journalTo === null ? 0 : this.journalSeq;
