@@ -406,6 +406,9 @@ describe('note → task', () => {
       await sync.flush();
     }
     expect(w.notices.filter((n) => n.startsWith('Add a repo property'))).toHaveLength(1);
+    // Asked on purpose ("Turn the current note into a task"): told again, not silence.
+    expect(await sync.convertNote('Tasks/Needs repo.md')).toBeNull();
+    expect(w.notices.filter((n) => n.startsWith('Add a repo property'))).toHaveLength(2);
 
     await w.store.edit('Tasks/Needs repo.md', { repo: 'acme/web' });
     await sync.flush();

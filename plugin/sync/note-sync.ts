@@ -291,6 +291,8 @@ export class NoteSync {
   async convertNote(path: string): Promise<Task | null> {
     const known = this.byPath.get(path);
     if (known) return this.api.getTask(known.taskId);
+    // Asked on purpose: the note's problem, if it has one, is told again (not only once).
+    this.problems.delete(path);
     // A note that cannot become a task is not moved into the tasks folder first.
     const note = await this.store.read(path);
     if (!note || !this.canBecomeTask(note)) return null;
