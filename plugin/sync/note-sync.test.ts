@@ -269,6 +269,30 @@ describe('start: reconciling the folder with the pool', () => {
     expect(w.noteOf(t.task_id).frontmatter.owp_version).toBe(w.engine.getTask(t.task_id).version);
   });
 
+  it('moves the notes into a tasks folder set anew, rather than writing a second note each', async () => {
+    const w = world();
+    const t = w.task('Delta', { priority: 10 });
+    const first = w.sync();
+    await first.start();
+    first.stop();
+    await w.store.edit('Tasks/Delta.md', { tags: ['mine'] }, 'Mine.\n');
+
+    const moved = w.sync({ folder: 'Work' });
+    const report = await moved.start();
+    expect(report).toMatchObject({ notesCreated: 0, notesUpdated: 1 });
+    expect(w.store.paths()).toEqual(['Work/Delta.md']);
+    expect(w.store.get('Work/Delta.md')).toMatchObject({
+      frontmatter: { owp_id: t.task_id, tags: ['mine'] },
+      body: 'Mine.\n',
+    });
+    // Followed there: an edit reaches the task.
+    await w.store.edit('Work/Delta.md', { priority: 99 });
+    w.timers.advance(100);
+    await moved.flush();
+    expect(w.engine.getTask(t.task_id).priority).toBe(99);
+    expect(w.notices).toEqual([]);
+  });
+
   it('reads only the notes that may differ while starting, and checks the bodies of the rest after', async () => {
     const w = world();
     const edited = w.task('Body edited', { description: 'Old text' });
@@ -344,7 +368,7 @@ describe('start: reconciling the folder with the pool', () => {
     });
   });
 
-  it('lists all tasks in one pass of pages and the notes once', async () => {
+  it('lists all tasks in one pass of pages, the notes once, and the vault once', async () => {
     const w = world();
     for (let i = 0; i < 1200; i++) w.task(`Task ${i}`);
     const calls: string[] = [];
@@ -366,7 +390,14 @@ describe('start: reconciling the folder with the pool', () => {
     }) as MemoryNoteStore;
     const report = await new NoteSync({ api, store, settings, timers: w.timers }).start();
     expect(report.notesCreated).toBe(1200);
-    expect(calls).toEqual(['listTasks first', 'list Tasks', 'listTasks next', 'listTasks next']);
+    // The vault, for the tasks without a note: one may be elsewhere (the folder setting changed).
+    expect(calls).toEqual([
+      'listTasks first',
+      'list Tasks',
+      'listTasks next',
+      'listTasks next',
+      'list ',
+    ]);
   });
 });
 

@@ -360,10 +360,23 @@ export class NoteSync {
       const task = tasks.get(taskId);
       if (!task || TERMINAL.has(task.status) || this.byTask.has(taskId)) this.forgetDeleted(taskId);
     }
-    for (const task of tasks.values()) {
-      if (this.byTask.has(task.task_id) || TERMINAL.has(task.status)) continue;
-      if (this.deletedTasks.has(task.task_id)) continue;
+    const missing = [...tasks.values()].filter(
+      (task) =>
+        !this.byTask.has(task.task_id) &&
+        !TERMINAL.has(task.status) &&
+        !this.deletedTasks.has(task.task_id),
+    );
+    // A task's note elsewhere in the vault (the tasks folder setting changed) is moved in rather
+    // than a second note written beside it.
+    const elsewhere =
+      missing.length > 0 ? await this.notesElsewhere(tasks) : new Map<string, NoteMeta>();
+    for (const task of missing) {
       work.push(async () => {
+        const stray = elsewhere.get(task.task_id);
+        if (stray && (await this.adoptNote(stray, task))) {
+          report.notesUpdated++;
+          return;
+        }
         await this.writeNoteForTask(task);
         report.notesCreated++;
       });
@@ -390,6 +403,38 @@ export class NoteSync {
       cursor = page.next_cursor ?? undefined;
     } while (cursor);
     return tasks;
+  }
+
+  /**
+   * Notes outside the tasks and archive folders that name a task, by task id: where a task's note
+   * went when the tasks folder setting changed. Of several, the one named after its title.
+   */
+  private async notesElsewhere(tasks: ReadonlyMap<string, Task>): Promise<Map<string, NoteMeta>> {
+    const found = new Map<string, NoteMeta>();
+    const notes = (await this.store.list('')).sort((a, b) => a.path.localeCompare(b.path));
+    for (const note of notes) {
+      const task = tasks.get(idOf(note) ?? '');
+      if (!task || this.inScope(note.path)) continue;
+      const named = fileNameMatchesTitle(titleFromPath(note.path), task.title);
+      if (!found.has(task.task_id) || named) found.set(task.task_id, note);
+    }
+    return found;
+  }
+
+  /** Moves a task's note from elsewhere into the tasks folder and follows it; false if it cannot. */
+  private async adoptNote(stray: NoteMeta, task: Task): Promise<boolean> {
+    const target = await this.freePath(this.settings.folder, titleFromPath(stray.path));
+    if (this.byPath.has(target)) return false;
+    const tracked = this.trackNote(target, task.task_id, baseFromTask(task, this.names));
+    try {
+      await this.store.move(stray.path, target);
+    } catch {
+      this.untrack(tracked);
+      return false;
+    }
+    const note = await this.store.read(target);
+    if (note && idOf(note) === task.task_id) await this.reconcileNote(tracked, note, task);
+    return true;
   }
 
   private async listNotes(): Promise<NoteMeta[]> {
