@@ -28,7 +28,7 @@ export default class OwpPoolPlugin extends Plugin {
   controller!: PoolController;
   /** Settles once the pool has started after the layout was ready (tests and the harness wait). */
   ready: Promise<ReconcileReport | null> = new Promise(() => undefined);
-  /** Settles once `onunload` has saved and closed everything. */
+  /** Settles once `onunload` has saved and closed everything, the data file included. */
   stopped: Promise<void> = Promise.resolve();
 
   override async onload(): Promise<void> {
@@ -76,7 +76,13 @@ export default class OwpPoolPlugin extends Plugin {
   }
 
   override onunload(): void {
-    this.stopped = this.controller?.stop() ?? Promise.resolve();
+    const controller = this.controller;
+    const settings = this.settings;
+    this.stopped = (async () => {
+      await controller?.stop();
+      // A settings write a command started just before (a worker registered) ends first.
+      await settings?.settled();
+    })();
   }
 
   /** Shows a view, opening it where it belongs if it is not open yet. */

@@ -163,6 +163,11 @@ export class SettingsStore {
     return `${this.current.secretPrefix}-${name}-token${slot ? `-${slot}` : ''}`;
   }
 
+  /** Resolves once the data file writes started so far are done (failed or not). */
+  settled(): Promise<void> {
+    return this.writing.catch(() => undefined);
+  }
+
   /** Writes the data file unless it already holds exactly this; one write at a time, in order. */
   private persist(): Promise<void> {
     const data: DataFileShape = { settings: this.current };
