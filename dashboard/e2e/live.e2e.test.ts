@@ -146,10 +146,13 @@ describe('the dashboard, live against a real server', () => {
     const resumeUrl = `${server.base}/v1/admin/workers/${worker.id}/resume`;
     await page.route(resumeUrl, (route) => route.abort('connectionrefused'));
     await row.getByRole('button', { name: 'Resume worker ada' }).click();
-    await row
-      .getByRole('alert')
-      .filter({ hasText: /Cannot reach the server/ })
-      .waitFor({ timeout: 2000 });
+    const alert = row.getByRole('alert').filter({ hasText: /Cannot reach the server/ });
+    await alert.waitFor({ timeout: 2000 });
+    // The worker keeps working meanwhile: its heartbeat (a newer copy of it) leaves the message.
+    const seen = page.waitForResponse((r) => r.url().includes(`/v1/admin/workers/${worker.id}`));
+    await worker.api.heartbeat({ status: 'working' });
+    await seen;
+    await expect(alert.count()).resolves.toBe(1);
     await page.unroute(resumeUrl);
     expect((await server.admin.listWorkers())[0]!.paused_by_admin).toBe(true);
   });
