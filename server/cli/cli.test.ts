@@ -183,6 +183,25 @@ describe('owp against a real server', () => {
     expect(lines[0]).toMatch(/^ID\s+REPO\s+STATUS\s+PRI\s+PTS\s+SKILLS\s+AREA\s+ASSIGNEE\s+TITLE$/);
     expect(lines).toHaveLength(4);
     expect(tasks.stdout).toMatch(/demo\s+ready\s+50\s+1\s+docs\s+docs\s+-\s+Docs: Add quickstart/);
+    // Newest first, a page at a time: the next page is asked for in the same order.
+    const titles = (out: string) =>
+      (JSON.parse(out) as { tasks: Array<{ title: string }> }).tasks.map((t) => t.title);
+    const oldest = titles((await admin(['--json', 'admin', 'tasks', '--repo', 'demo'])).stdout);
+    const newest = await admin(['admin', 'tasks', '--repo', 'demo', '--newest', '--limit', '2']);
+    const more = /^more: --newest --cursor (\S+)$/m.exec(newest.stderr);
+    expect(more).not.toBeNull();
+    const rest = await admin([
+      '--json',
+      'admin',
+      'tasks',
+      '--repo',
+      'demo',
+      '--newest',
+      '--cursor',
+      more![1]!,
+    ]);
+    expect(titles(rest.stdout)).toEqual([oldest[0]]);
+    expect(newest.stdout).toContain(oldest[2]!);
 
     // Two workers, each with its own config file; the token is saved, not shown.
     const alice = await asWorker(configA(), [

@@ -146,6 +146,7 @@ export function addAdminCommands(program: Command, contextOf: ContextOf): Comman
     .option('--repo <repo>', 'only this repo')
     .addOption(new Option('--status <status>', 'only this status').choices(TASK_STATUSES))
     .option('--assignee <worker_id>', 'only tasks held by this worker')
+    .option('--newest', 'newest first (default: oldest first)')
     .option('--limit <n>', 'at most this many (default 50)', intArg(1, 500))
     .option('--cursor <cursor>', 'continue after a previous page')
     .action(async (options, command: Command) => {
@@ -155,6 +156,7 @@ export function addAdminCommands(program: Command, contextOf: ContextOf): Comman
           repo: options.repo,
           status: options.status,
           assignee: options.assignee,
+          order: options.newest ? 'newest' : 'oldest',
           limit: options.limit,
           cursor: options.cursor,
         },
@@ -162,7 +164,10 @@ export function addAdminCommands(program: Command, contextOf: ContextOf): Comman
       if (ctx.json) return ctx.printJson(page);
       if (page.tasks.length === 0) ctx.print('no tasks');
       else ctx.print(taskTable(page.tasks));
-      if (page.next_cursor) ctx.note(`more: --cursor ${page.next_cursor}`);
+      // A cursor continues the listing in its own order.
+      if (page.next_cursor) {
+        ctx.note(`more: ${options.newest ? '--newest ' : ''}--cursor ${page.next_cursor}`);
+      }
     });
 
   admin
