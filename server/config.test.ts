@@ -24,6 +24,11 @@ describe('loadConfig', () => {
   it('reads numbers from strings and ignores unrelated variables', () => {
     const config = loadConfig({ OWP_PORT: '9000', OWP_LEASE_TTL: '600', HOME: '/root' });
     expect(config).toMatchObject({ OWP_PORT: 9000, OWP_LEASE_TTL: 600 });
+    // Spaces around the digits, as a CRLF .env leaves them, are not part of the number.
+    expect(loadConfig({ OWP_PORT: ' 8080\r', OWP_HEARTBEAT_TTL: '120 ' })).toMatchObject({
+      OWP_PORT: 8080,
+      OWP_HEARTBEAT_TTL: 120,
+    });
   });
 
   it.each([

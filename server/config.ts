@@ -2,10 +2,15 @@ import { z } from 'zod';
 import { queryInt } from '../protocol/common.ts';
 
 /**
- * A whole number from an environment variable: digits only, as `queryInt` reads a query string
- * (a coercion took "   " for 0, a random port, and "1e3" for 1000).
+ * A whole number from an environment variable: digits only (around them, spaces), as `queryInt`
+ * reads a query string (a coercion took "   " for 0, a random port, and "1e3" for 1000).
  */
-const envInt = (min: number, max: number, fallback: number) => queryInt(min, max, fallback);
+const envInt = (min: number, max: number, fallback: number) =>
+  // Spaces around the digits (" 8080", a CRLF .env's "8080\r") are not part of the number.
+  z.preprocess(
+    (value) => (typeof value === 'string' ? value.trim() : value),
+    queryInt(min, max, fallback),
+  );
 
 /**
  * A token given in a variable: 16+ characters, none of them spaces at either end, which HTTP

@@ -174,7 +174,7 @@ describe('startServer refuses what it cannot use, in one line', () => {
     writeFileSync(join(dir, 'file'), '');
     await expect(
       startServer(env(dir, { OWP_DB_PATH: join(dir, 'file', 'owp.db') }), quiet),
-    ).rejects.toThrow(/^OWP_DB_PATH: cannot open .*file\/owp\.db: EEXIST/);
+    ).rejects.toThrow(/^OWP_DB_PATH: cannot make .*\/file: EEXIST/);
   });
 
   it('an admin token file too short to use (empty, it locked the admin out)', async () => {

@@ -59,18 +59,27 @@ export async function startServer(
   const dbPath = resolve(config.OWP_DB_PATH);
   const dataDir = dirname(dbPath);
   let driver: BetterSqlite3Driver;
-  let admin: ReturnType<typeof adminToken>;
   try {
     mkdirSync(dataDir, { recursive: true });
+  } catch (error) {
+    throw new ConfigError(`OWP_DB_PATH: cannot make ${dataDir}: ${(error as Error).message}`);
+  }
+  let admin: ReturnType<typeof adminToken>;
+  try {
     admin = adminToken(config, dataDir);
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    const file = join(dataDir, 'admin-token');
+    throw new ConfigError(`${file}: cannot use the admin token file: ${(error as Error).message}`);
+  }
+  try {
     driver = new BetterSqlite3Driver({
       path: dbPath,
       groupCommit: config.OWP_GROUP_COMMIT,
       backgroundCheckpoint: true,
     });
   } catch (error) {
-    if (error instanceof ConfigError) throw error;
-    // A folder, a path through a file, a folder it may not write: one line, not a stack trace.
+    // A folder, a folder it may not write: one line, not a stack trace.
     throw new ConfigError(`OWP_DB_PATH: cannot open ${dbPath}: ${(error as Error).message}`);
   }
   const engine = new Scheduler({
@@ -176,7 +185,8 @@ export async function startServer(
         client: github.client,
         registry: app.owp.metrics.registry,
         log: (level, message) => app.log[level](message),
-        resume: resumeFile(join(dataDir, 'github-write-back.json')),
+        // Named after the database: two databases in one folder keep their own places.
+        resume: resumeFile(`${dbPath}.github-write-back.json`),
       })
     : null;
   await writeBack?.start();

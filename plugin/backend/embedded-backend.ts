@@ -146,7 +146,8 @@ export class EmbeddedBackend implements PoolBackend {
     // crash: the replayed journal is not extended either).
     if (!this.persister.journaling) {
       this.persister.markDirty();
-      await this.persister.flush().catch((error: unknown) => this.options.onError?.(error));
+      // A failure is told once, by the persister (onError); the changes then wait, as before.
+      await this.persister.flush().catch(() => undefined);
     }
   }
 

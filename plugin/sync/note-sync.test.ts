@@ -291,6 +291,26 @@ describe('start: reconciling the folder with the pool', () => {
     await moved.flush();
     expect(w.engine.getTask(t.task_id).priority).toBe(99);
     expect(w.notices).toEqual([]);
+    moved.stop();
+
+    // A folder that holds task notes is not new: a task without a note gets one, and the vault
+    // is not read for it (a start reads only the tasks folder).
+    const later = w.task('Echo');
+    const lists: string[] = [];
+    const store = Object.create(w.store, {
+      list: { value: (folder: string) => (lists.push(folder), w.store.list(folder)) },
+    }) as MemoryNoteStore;
+    const again = new NoteSync({
+      api: w.api,
+      store,
+      settings: { ...settings, folder: 'Work' },
+      timers: w.timers,
+    });
+    running.push(again);
+    await again.start();
+    expect(lists).toEqual(['Work']);
+    expect(w.store.paths()).toEqual(['Work/Delta.md', 'Work/Echo.md']);
+    expect(w.store.get('Work/Echo.md').frontmatter.owp_id).toBe(later.task_id);
   });
 
   it('reads only the notes that may differ while starting, and checks the bodies of the rest after', async () => {
@@ -625,6 +645,46 @@ describe('note → task', () => {
     });
     expect(w.engine.getTask(u.task_id)).toMatchObject({ title: 'Moved', priority: 70 });
     expect(w.store.get('Tasks/Sub/Moved.md').frontmatter).toMatchObject({ priority: 70 });
+    expect(w.notices).toEqual([]);
+  });
+
+  it('sends an edit once, without a conflict, when the note is renamed while it is sent', async () => {
+    const w = world();
+    const t = w.task('Before', { priority: 20 });
+    let tell: (() => void) | null = null;
+    const sent: Parameters<OwpApi['updateTask']>[1][] = [];
+    const api = Object.create(w.api, {
+      updateTask: {
+        value: async (id: string, request: Parameters<OwpApi['updateTask']>[1]) => {
+          sent.push(request);
+          // The user renames the note while the edit is on its way; the watcher tells later.
+          if (!tell) {
+            tell = w.store.holdChanges();
+            await w.store.move('Tasks/Before.md', 'Tasks/After.md');
+          }
+          return w.api.updateTask(id, request);
+        },
+      },
+    }) as OwpApi;
+    const sync = new NoteSync({
+      api,
+      store: w.store,
+      settings,
+      notify: (message) => w.notices.push(message),
+      timers: w.timers,
+    });
+    running.push(sync);
+    await sync.start();
+
+    await w.store.edit('Tasks/Before.md', { priority: 55 });
+    await Promise.resolve();
+    w.timers.advance(100);
+    await sync.flush();
+    tell!();
+    await sync.flush();
+
+    expect(w.engine.getTask(t.task_id)).toMatchObject({ title: 'After', priority: 55 });
+    expect(sent.filter((request) => request.priority !== undefined)).toHaveLength(1);
     expect(w.notices).toEqual([]);
   });
 

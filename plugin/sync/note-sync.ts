@@ -367,9 +367,15 @@ export class NoteSync {
         !this.deletedTasks.has(task.task_id),
     );
     // A task's note elsewhere in the vault (the tasks folder setting changed) is moved in rather
-    // than a second note written beside it.
+    // than a second note written beside it. Looked for only when the tasks folder holds no task
+    // note at all — a folder set anew, or a first start — not at every start: it reads the vault.
+    const folderIsNew = !notes.some(
+      (note) => idOf(note) !== null && this.inCreationScope(note.path),
+    );
     const elsewhere =
-      missing.length > 0 ? await this.notesElsewhere(tasks) : new Map<string, NoteMeta>();
+      missing.length > 0 && folderIsNew
+        ? await this.notesElsewhere(tasks)
+        : new Map<string, NoteMeta>();
     for (const task of missing) {
       work.push(async () => {
         const stray = elsewhere.get(task.task_id);
@@ -423,8 +429,11 @@ export class NoteSync {
 
   /** Moves a task's note from elsewhere into the tasks folder and follows it; false if it cannot. */
   private async adoptNote(stray: NoteMeta, task: Task): Promise<boolean> {
-    const target = await this.freePath(this.settings.folder, titleFromPath(stray.path));
-    if (this.byPath.has(target)) return false;
+    let target = await this.freePath(this.settings.folder, titleFromPath(stray.path));
+    // Claimed at once, as `writeNoteForTask` claims its path: notes are placed several at a time.
+    while (this.byPath.has(target)) {
+      target = await this.freePath(this.settings.folder, titleFromPath(stray.path));
+    }
     const tracked = this.trackNote(target, task.task_id, baseFromTask(task, this.names));
     try {
       await this.store.move(stray.path, target);
@@ -568,6 +577,8 @@ export class NoteSync {
     }
     if (tracked) {
       await this.pushEdits(tracked, note, { title: false, quiet: false });
+      // A change of the task that found the file gone for a moment (deleted and written again).
+      if (tracked.behind) await this.applyTask(tracked, await this.api.getTask(tracked.taskId));
       return;
     }
     const id = idOf(note);
@@ -721,6 +732,13 @@ export class NoteSync {
           expected_version: expected,
         });
         await this.applyTask(tracked, task);
+        if (tracked.behind) {
+          // The note moved while this was sent. The pool now holds this edit on the base it was
+          // checked against (`expected_version`), as the note does: the base moves on, or the
+          // rename would send the same edit again.
+          tracked.base = baseFromTask(task, this.names);
+          tracked.behind = false;
+        }
         return true;
       } catch (error) {
         if (!(error instanceof OwpError) || error.code !== 'stale_version') {
@@ -730,7 +748,11 @@ export class NoteSync {
       }
       const current = await this.api.getTask(tracked.taskId);
       const kept = keepUnchangedByScheduler(pending, tracked.base, current, this.names);
-      const lost = Object.keys(pending).filter((field) => !(field in kept));
+      // Already so in the pool (this very edit, sent before the note moved): nothing was lost.
+      const already = (field: string) =>
+        JSON.stringify(current[field as keyof Task]) ===
+        JSON.stringify(pending[field as keyof TaskUpdateRequest]);
+      const lost = Object.keys(pending).filter((field) => !(field in kept) && !already(field));
       if (lost.length > 0) {
         this.notifyUser(
           `"${tracked.path}": ${lost.map(fieldLabel).join(', ')} changed in the pool at the ` +
