@@ -4,14 +4,14 @@
  * safety net. Stops cleanly on SIGTERM/SIGINT: in-flight requests finish, then the database closes.
  */
 import { hash, randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { systemClock } from '../scheduler/clock.ts';
 import { Scheduler } from '../scheduler/engine.ts';
 import { LocalOwpApi } from '../scheduler/local-api.ts';
 import { buildApp } from './app.ts';
 import { githubOptionsFromEnv } from './github/github-client.ts';
-import { GithubWriteBack, parseWriteBackRepos, type WriteBackResume } from './github/write-back.ts';
+import { GithubWriteBack, parseWriteBackRepos, resumeFile } from './github/write-back.ts';
 import { BetterSqlite3Driver } from './better-sqlite3-driver.ts';
 import { ConfigError, loadConfig, type ServerConfig } from './config.ts';
 import { findDashboardDir, registerDashboard } from './dashboard.ts';
@@ -202,24 +202,6 @@ export async function startServer(
     })());
 
   return { app, engine, config, base, admin, stop };
-}
-
-/** The write-back's place in the event log, in a file beside the database. */
-function resumeFile(path: string): WriteBackResume {
-  return {
-    load: () => {
-      try {
-        const after = (JSON.parse(readFileSync(path, 'utf8')) as { after?: unknown }).after;
-        return Number.isSafeInteger(after) && (after as number) >= 0 ? (after as number) : null;
-      } catch {
-        return null;
-      }
-    },
-    save: (after) => {
-      writeFileSync(`${path}.tmp`, `${JSON.stringify({ after })}\n`);
-      renameSync(`${path}.tmp`, path);
-    },
-  };
 }
 
 /** A query parameter whose name says it holds a secret. */

@@ -12,6 +12,7 @@
  * times, then reported through `onFailure`, the log and the `owp_github_writeback_total` metric
  * (the protocol has no event type for them yet).
  */
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { Octokit } from '@octokit/rest';
 import { Counter, type Registry } from 'prom-client';
 import type { OwpApi, Subscription } from '../../protocol/api.ts';
@@ -79,6 +80,24 @@ export interface GithubWriteBackOptions {
 export interface WriteBackResume {
   load(): number | null;
   save(after: number): void;
+}
+
+/** The write-back's place in the event log, kept in a file (whole or not at all). */
+export function resumeFile(path: string): WriteBackResume {
+  return {
+    load: () => {
+      try {
+        const after = (JSON.parse(readFileSync(path, 'utf8')) as { after?: unknown }).after;
+        return Number.isSafeInteger(after) && (after as number) >= 0 ? (after as number) : null;
+      } catch {
+        return null;
+      }
+    },
+    save: (after) => {
+      writeFileSync(`${path}.tmp`, `${JSON.stringify({ after })}\n`);
+      renameSync(`${path}.tmp`, path);
+    },
+  };
 }
 
 /** Events a resume replays at most; past that, it starts from the newest and says so. */

@@ -2,7 +2,7 @@
  * `owp admin import-github-issues` in-process, against a real server on 127.0.0.1:0 and the fake
  * GitHub, with GITHUB_TOKEN and GITHUB_API_URL in the command's environment.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -142,6 +142,60 @@ describe('owp admin import-github-issues', () => {
     expect(result.stderr).toContain(`stopped: ${leases.length} comments posted`);
     expect(result.stderr).not.toContain(GITHUB_TOKEN);
   });
+
+  it(
+    'with --state, catches up at its next start on what happened while it was stopped',
+    {
+      timeout: 30_000,
+    },
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'owp-gh-state-'));
+      const state = join(dir, 'write-back.json');
+      const admin = new HttpOwpApi({ baseUrl: server.base, adminToken: server.admin.token });
+      const sidecar = async (work: () => Promise<void>) => {
+        const interrupt = new AbortController();
+        const stderr = new Capture();
+        const run = owp(
+          ['admin', 'github-write-back', '--repos', 'acme/app', '--state', state],
+          {},
+          interrupt.signal,
+          stderr,
+        );
+        for (
+          let waited = 0;
+          !stderr.text.includes('Ctrl-C to stop') && waited < 10_000;
+          waited += 20
+        ) {
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        await work();
+        interrupt.abort();
+        return run;
+      };
+      const commented = (text: string) => fake.comments.some((c) => c.body.includes(text));
+      // A first run keeps its place (an event it has nothing to do for moves it on within a second).
+      await sidecar(async () => {
+        await admin.registerWorker({ name: 'Bob' });
+        await new Promise((r) => setTimeout(r, 1500));
+      });
+      expect(JSON.parse(readFileSync(state, 'utf8')).after).toBe(
+        (await admin.state()).last_event_seq,
+      );
+
+      // Cancelled while no write-back runs: the next start, from its place, writes it.
+      const [leased] = (await admin.listTasks({ status: 'leased' })).tasks;
+      expect(leased).toBeDefined();
+      expect(commented('Cancelled in OWP Pool')).toBe(false);
+      await admin.cancelTask(leased!.task_id);
+      await sidecar(async () => {
+        for (let waited = 0; !commented('Cancelled in OWP Pool') && waited < 10_000; waited += 50) {
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      });
+      expect(commented('Cancelled in OWP Pool')).toBe(true);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  );
 
   it('needs the repositories and the token for the write-back', async () => {
     const none = await owp(['admin', 'github-write-back']);

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { HttpOwpApi } from '../../../protocol/http-api.ts';
 import type { GithubImportResult, ImportProgress } from '../../github/importer.ts';
@@ -29,8 +30,12 @@ export function addGithubCommands(admin: Command, contextOf: ContextOf): void {
       '--repos <owner/a,owner/b>',
       'GitHub repositories to comment on (default: OWP_GITHUB_WRITEBACK_REPOS)',
     )
-    .action(async (options: { repos?: string }, command: Command) => {
-      await runWriteBack(contextOf(command), options.repos);
+    .option(
+      '--state <file>',
+      'keep its place in the event log in this file, and resume there at the next start',
+    )
+    .action(async (options: { repos?: string; state?: string }, command: Command) => {
+      await runWriteBack(contextOf(command), options.repos, options.state);
     });
 }
 
@@ -38,8 +43,13 @@ export function addGithubCommands(admin: Command, contextOf: ContextOf): void {
  * The write-back beside a remote server, hearing its events over SSE: what `owp serve` would run
  * in-process, as a separate process (a sidecar) for a server already deployed.
  */
-async function runWriteBack(ctx: CliContext, reposOption: string | undefined): Promise<void> {
-  const { GithubWriteBack, parseWriteBackRepos } = await import('../../github/write-back.ts');
+async function runWriteBack(
+  ctx: CliContext,
+  reposOption: string | undefined,
+  statePath: string | undefined,
+): Promise<void> {
+  const { GithubWriteBack, parseWriteBackRepos, resumeFile } =
+    await import('../../github/write-back.ts');
   const { githubOptionsFromEnv } = await import('../../github/github-client.ts');
   const repos = parseWriteBackRepos(reposOption ?? ctx.io.env.OWP_GITHUB_WRITEBACK_REPOS);
   if (repos.length === 0) {
@@ -62,6 +72,7 @@ async function runWriteBack(ctx: CliContext, reposOption: string | undefined): P
     repos,
     client: fromEnv,
     log: (level, message) => ctx.note(`${level === 'info' ? '' : `${level}: `}${message}`),
+    ...(statePath ? { resume: resumeFile(resolve(ctx.io.cwd, statePath)) } : {}),
   });
   await writeBack.start();
   ctx.note(`github write-back for ${repos.join(', ')} following ${baseUrl}; Ctrl-C to stop`);
