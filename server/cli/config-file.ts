@@ -1,6 +1,7 @@
-import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import { writeJsonFile } from '../json-file.ts';
 import { CliError } from './errors.ts';
 
 /** What `owp worker register` saves: enough to act as that worker later, and nothing else. */
@@ -46,9 +47,5 @@ export function readCredentials(path: string): WorkerCredentials | undefined {
  * for a moment and a crash never leaves half a file.
  */
 export function writeCredentials(path: string, credentials: WorkerCredentials): void {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  const temporary = `${path}.${process.pid}.tmp`;
-  writeFileSync(temporary, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
-  chmodSync(temporary, 0o600);
-  renameSync(temporary, path);
+  writeJsonFile(path, credentials, { ownerOnly: true });
 }

@@ -12,7 +12,7 @@
  * times, then reported through `onFailure`, the log and the `owp_github_writeback_total` metric
  * (the protocol has no event type for them yet).
  */
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { Octokit } from '@octokit/rest';
 import { Counter, type Registry } from 'prom-client';
 import type { OwpApi, Subscription } from '../../protocol/api.ts';
@@ -27,6 +27,7 @@ import {
   type GithubClientOptions,
 } from './github-client.ts';
 import { issueRefOf, type IssueRef } from './issue-mapping.ts';
+import { writeJsonFile } from '../json-file.ts';
 
 /** The hidden line that marks the one comment this integration owns on an issue. */
 export const COMMENT_MARKER = '<!-- owp-pool -->';
@@ -93,10 +94,7 @@ export function resumeFile(path: string): WriteBackResume {
         return null;
       }
     },
-    save: (after) => {
-      writeFileSync(`${path}.tmp`, `${JSON.stringify({ after })}\n`);
-      renameSync(`${path}.tmp`, path);
-    },
+    save: (after) => writeJsonFile(path, { after }),
   };
 }
 

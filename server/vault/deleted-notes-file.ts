@@ -1,7 +1,8 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { z } from 'zod';
 import type { DeletedNotes } from '../../plugin/sync/note-sync.ts';
+import { writeJsonFile } from '../json-file.ts';
 
 /**
  * Where `owp vault-sync` remembers the tasks whose note was deleted, so the next run does not
@@ -27,7 +28,7 @@ export function deletedNotesFile(
       if (taskIds.length > 0) state.deletedNotes[pool] = [...taskIds];
       else if (pool in state.deletedNotes) delete state.deletedNotes[pool];
       else return;
-      write(path, state);
+      writeJsonFile(path, state);
     },
   };
 }
@@ -56,12 +57,4 @@ function parseJson(text: string): unknown {
   } catch {
     return undefined;
   }
-}
-
-/** Whole or not at all: a temporary file beside it, then a rename. */
-function write(path: string, state: State): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const temporary = `${path}.${process.pid}.tmp`;
-  writeFileSync(temporary, `${JSON.stringify(state, null, 2)}\n`);
-  renameSync(temporary, path);
 }
