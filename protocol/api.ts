@@ -14,6 +14,7 @@ import type {
   StatusUpdateRequest,
   Task,
   TaskCreateRequest,
+  TaskExplanation,
   TaskListQuery,
   TaskPage,
   TaskUpdateRequest,
@@ -68,6 +69,11 @@ export interface OwpApi {
   updateTask(taskId: string, request: TaskUpdateRequest): Promise<Task>;
   cancelTask(taskId: string): Promise<Task>;
   requeueTask(taskId: string): Promise<Task>;
+  /**
+   * Why a task is or is not being handed out now: what holds it back for every worker, else the
+   * online workers by the rule that stops each (admin; a viewer may read).
+   */
+  explainTask(taskId: string): Promise<TaskExplanation>;
   /** Records that the task's PR was merged (admin). */
   mergeTask(taskId: string): Promise<Task>;
   listWorkers(): Promise<Worker[]>;

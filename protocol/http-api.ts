@@ -84,6 +84,9 @@ export class HttpOwpApi implements OwpApi {
   async listWorkers() {
     return (await this.client.call('listWorkers', {})).workers;
   }
+  explainTask(task_id: string) {
+    return this.client.call('explainTask', { params: { task_id } });
+  }
   getWorker(worker_id: string) {
     return this.client.call('getWorker', { params: { worker_id } });
   }

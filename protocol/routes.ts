@@ -24,6 +24,7 @@ import {
   Task,
   TaskCreateRequest,
   TaskCreateResponse,
+  TaskExplanation,
   TaskListQuery,
   TaskPage,
   TaskUpdateRequest,
@@ -212,6 +213,15 @@ export const routes = {
     summary: 'Take a task back from its worker and put it in the queue.',
     params: TaskParams,
     response: Task,
+  },
+  explainTask: {
+    method: 'GET',
+    path: '/v1/admin/tasks/{task_id}/explanation',
+    auth: 'admin',
+    summary:
+      'Why a task is or is not being handed out now: what holds it back for every worker (its status, dependencies, review budget or area), else the online workers by the first rule that stops each (v1 addition).',
+    params: TaskParams,
+    response: TaskExplanation,
   },
   mergeTask: {
     method: 'POST',

@@ -173,3 +173,66 @@ export type StatusUpdateRequest = z.input<typeof StatusUpdateRequest>;
 export const StatusUpdateResponse = z
   .object({ ok: z.literal(true), task: Task })
   .meta({ id: 'StatusUpdateResponse' });
+
+/**
+ * Why a task may or may not be taken now: a rule of the engine's eligibility check
+ * (`scheduler/eligibility.ts`), by name.
+ */
+export const WAIT_REASONS = [
+  'task_not_ready',
+  'waiting_on_dependencies',
+  'repo_missing',
+  'review_budget_full',
+  'area_locked',
+  'worker_offline',
+  'worker_paused',
+  'tier_not_trusted',
+  'missing_skill',
+  'not_enough_points',
+  'no_free_slot',
+  'recently_released',
+  'recently_declined',
+] as const;
+export const WaitReason = z.enum(WAIT_REASONS);
+export type WaitReason = z.infer<typeof WaitReason>;
+
+const WorkerRef = z.object({ worker_id: WorkerId, name: z.string() }).meta({ id: 'WorkerRef' });
+
+/**
+ * v1: the answer to "why is this task not assigned?" — what holds it back for every worker, or,
+ * when nothing does, which online workers may take it and why each of the others may not.
+ */
+export const TaskExplanation = z
+  .object({
+    task_id: TaskId,
+    status: TaskStatus,
+    /** One sentence for people: who holds the task, or what it waits for. */
+    summary: z.string(),
+    /**
+     * What holds the task back for every worker — its status, its dependencies, its repo's review
+     * budget, its area — or null when the answer depends on the worker.
+     */
+    blocker: z.object({ reason: WaitReason, message: z.string() }).nullable(),
+    /** The workers, when `blocker` is null: the task is ready and waits on them. */
+    workers: z
+      .object({
+        online: z.int(),
+        offline: z.int(),
+        /** Online workers who may take it now (at most 10): the next assignment picks one. */
+        eligible: z.array(WorkerRef),
+        eligible_count: z.int(),
+        /** The other online workers by the first rule that stops each, most common first. */
+        ineligible: z.array(
+          z.object({
+            reason: WaitReason,
+            count: z.int(),
+            message: z.string(),
+            /** Up to three of them. */
+            examples: z.array(WorkerRef),
+          }),
+        ),
+      })
+      .nullable(),
+  })
+  .meta({ id: 'TaskExplanation' });
+export type TaskExplanation = z.infer<typeof TaskExplanation>;

@@ -26,6 +26,21 @@ import type { Touched } from './write-scope.ts';
 /** The test for statuses that hold an area: a lease, or an offer waiting for its answer. */
 const HOLDS_AREA = `a.area IS NOT NULL AND ${statusIsOneOf(RESERVING_STATUSES, 'a.status')}`;
 
+/** The columns of a worker row the eligibility check reads. */
+export const ELIGIBILITY_WORKER_COLUMNS = [
+  'id',
+  'skills',
+  'trust_tier',
+  'capacity_points',
+  'points_in_use',
+  'max_concurrent_tasks',
+  'active_tasks',
+  'paused_by_admin',
+  'reported_status',
+  'last_heartbeat_at',
+] as const;
+export type EligibilityWorker = Pick<WorkerRow, (typeof ELIGIBILITY_WORKER_COLUMNS)[number]>;
+
 /**
  * The reason `worker` may not take `task` right now, or null, from fresh facts. `repo` saves a read
  * when the caller has just read it in the same transaction (its `budget_used` is the counter).
@@ -33,7 +48,7 @@ const HOLDS_AREA = `a.area IS NOT NULL AND ${statusIsOneOf(RESERVING_STATUSES, '
 export function checkEligibility(
   ctx: EngineContext,
   task: TaskRow,
-  worker: WorkerRow,
+  worker: EligibilityWorker,
   repo: RepoRow | undefined = findRepo(ctx.driver, task.repo),
 ): IneligibleReason | null {
   const now = ctx.clock.now();

@@ -1,4 +1,4 @@
-import { TRUST_TIERS, type TrustRules, type TrustTier } from '../protocol/index.ts';
+import { TRUST_TIERS, type TrustRules, type TrustTier, type WaitReason } from '../protocol/index.ts';
 
 /** The highest task risk tier (0–3) each worker trust tier may take, unless a repo says otherwise. */
 export const MAX_TASK_TIER: Record<TrustTier, number> = {
@@ -55,20 +55,8 @@ export interface WorkerFacts {
   active_tasks: number;
 }
 
-export type IneligibleReason =
-  | 'task_not_ready'
-  | 'waiting_on_dependencies'
-  | 'repo_missing'
-  | 'review_budget_full'
-  | 'area_locked'
-  | 'worker_offline'
-  | 'worker_paused'
-  | 'tier_not_trusted'
-  | 'missing_skill'
-  | 'not_enough_points'
-  | 'no_free_slot'
-  | 'recently_released'
-  | 'recently_declined';
+/** The rule that stops a grant, by name (the wire's `WaitReason`). */
+export type IneligibleReason = WaitReason;
 
 /**
  * Why `worker` may not take `task` now, or null when it may. Every rule at once, over plain values:

@@ -4,6 +4,7 @@ import { assignmentCases } from './contract/assignment.case.test.ts';
 import { auditCases } from './contract/audit.case.test.ts';
 import { basicsCases } from './contract/basics.case.test.ts';
 import { driverCases } from './contract/driver.case.test.ts';
+import { explainCases } from './contract/explain.case.test.ts';
 import { invariantCases } from './contract/invariants.case.test.ts';
 import { leaseCases } from './contract/leases.case.test.ts';
 import { lifecycleCases } from './contract/lifecycle.case.test.ts';
@@ -25,5 +26,6 @@ export function runEngineContract(driverName: string, makeDriver: DriverFactory)
     auditCases(makeDriver);
     analyticsCases(makeDriver);
     workRuleCases(makeDriver);
+    explainCases(makeDriver);
   });
 }

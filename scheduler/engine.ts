@@ -27,6 +27,7 @@ import {
   type Repo,
   type RepoAnalytics,
   type Task,
+  type TaskExplanation,
   type TaskPage,
   type TaskStatus,
   type Worker,
@@ -46,6 +47,7 @@ import type { Clock } from './clock.ts';
 import { DEFAULT_CONFIG, type EngineConfig, type EngineContext } from './context.ts';
 import type { IneligibleReason } from './eligibility.ts';
 import { EventLog, type EventQuery, type EventRefs } from './event-log.ts';
+import { explainTask } from './explain.ts';
 import { forgetOldIdempotencyKeys, runIdempotent } from './idempotency.ts';
 import { type IdSource, randomIds } from './ids.ts';
 import { releaseLease, renewLease, updateStatus } from './lease-commands.ts';
@@ -192,6 +194,14 @@ export class Scheduler {
       () => tasks.adminTransition(this.ctx, id, 'merge'),
       this.taskView,
     );
+  }
+
+  /**
+   * Admin: why the task is or is not being handed out now — what holds it back for every worker,
+   * else each online worker by the first rule that stops it.
+   */
+  explainTask(id: string): TaskExplanation {
+    return explainTask(this.ctx, id);
   }
 
   /** Why the worker may not take the task right now, or null — for "why is this not assigned?". */

@@ -113,6 +113,9 @@ export class LocalOwpApi implements OwpApi {
   listWorkers() {
     return this.run(() => (this.admin(), this.engine.listWorkers()));
   }
+  explainTask(taskId: string) {
+    return this.run(() => (this.admin(), this.engine.explainTask(taskId)));
+  }
   getWorker(workerId: string) {
     return this.run(() => (this.admin(), this.engine.getWorker(workerId)));
   }

@@ -131,6 +131,7 @@ const handlers: Record<RouteName, Handler> = {
   cancelTask: ({ engine, params }) => engine.cancelTask(params.task_id!),
   requeueTask: ({ engine, params }) => engine.requeueTask(params.task_id!),
   mergeTask: ({ engine, params }) => engine.markMerged(params.task_id!),
+  explainTask: ({ engine, params }) => engine.explainTask(params.task_id!),
   listEvents: ({ engine, caller, query }) => {
     const { after, limit, task_id } = query as { after: number; limit: number; task_id?: string };
     const events = engine.events({

@@ -127,6 +127,34 @@ describe('v1 task routes', () => {
     expect(bob.body.error.code).toBe('forbidden');
     expect((await call('GET', '/v1/tasks', w.alice.headers)).status).toBe(401);
   });
+
+  it('explains why a task waits, to the admin and the viewer only', async () => {
+    w = makeWorld({ viewerToken: 'viewer-token-for-tests' });
+    w.engine.heartbeat(w.alice.id, {});
+    const task = w.engine.createTask({
+      repo: 'owner/name',
+      title: 'Needs Rust',
+      required_skills: ['rust'],
+    });
+    const url = `/v1/admin/tasks/${task.task_id}/explanation`;
+    const answer = await call('GET', url, admin);
+    expect(answer.status).toBe(200);
+    expect(answer.body).toMatchObject({
+      task_id: task.task_id,
+      status: 'ready',
+      blocker: null,
+      summary: 'The one online worker may not take it: 1 worker lacks a required skill (rust).',
+      workers: { online: 1, offline: 1, eligible_count: 0 },
+    });
+    const viewer = await call('GET', url, { 'x-viewer-token': 'viewer-token-for-tests' });
+    expect(viewer.body).toEqual(answer.body);
+    // It names other workers: not for a worker to read.
+    expect((await call('GET', url, w.alice.headers)).status).toBe(401);
+    expect(await call('GET', '/v1/admin/tasks/t_nope/explanation', admin)).toMatchObject({
+      status: 404,
+      body: { error: { code: 'task_not_found' } },
+    });
+  });
 });
 
 describe('merge and event history', () => {

@@ -137,6 +137,10 @@ describe('OWP v1 work rules in the dashboard', () => {
       dependencies_pending: 1,
       max_attempts: 2,
     });
+    // The panel says why the task is not handed out: the server's explanation, in words.
+    await expect(detail.getByTestId('task-explanation').textContent()).resolves.toBe(
+      `Waits for 1 task to be merged: ${schemaId} "Schema" (offered).`,
+    );
     const marker = rowOf(api!.task_id).getByTestId('waiting-marker');
     await expect(marker.textContent()).resolves.toBe('waiting on 1');
     await expect(marker.getAttribute('title')).resolves.toBe(

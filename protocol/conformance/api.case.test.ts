@@ -340,6 +340,45 @@ export function runApiContract(name: string, makeTarget: () => Promise<ApiTarget
       }
     });
 
+    it('explains why a task waits, for the admin only', async () => {
+      const { target, repo, skill, join } = await world();
+      try {
+        const first = await target.admin.createTask({
+          repo,
+          title: 'First',
+          required_skills: [skill],
+        });
+        const second = await target.admin.createTask({
+          repo,
+          title: 'Second',
+          required_skills: [skill],
+          depends_on: [first.task_id],
+        });
+        expect(await target.admin.explainTask(second.task_id)).toMatchObject({
+          task_id: second.task_id,
+          status: 'ready',
+          blocker: {
+            reason: 'waiting_on_dependencies',
+            message: `Waits for 1 task to be merged: ${first.task_id} "First" (ready).`,
+          },
+          workers: null,
+        });
+
+        const alice = await join('Alice');
+        await alice.api.heartbeat();
+        await alice.api.getWork();
+        const held = await target.admin.explainTask(first.task_id);
+        expect(held).toMatchObject({ status: 'leased', blocker: { reason: 'task_not_ready' } });
+        expect(held.summary).toMatch(/^Leased to Alice \(lease until .+\); not started yet\.$/);
+
+        await expectCode(target.admin.explainTask('t_does_not_exist'), 'task_not_found');
+        await expectCode(alice.api.explainTask(first.task_id), 'unauthorized');
+        await expectCode(target.anonymous.explainTask(first.task_id), 'unauthorized');
+      } finally {
+        await target.close?.();
+      }
+    });
+
     it('pauses and resumes a worker, and lists it', async () => {
       const { target, join } = await world();
       try {
