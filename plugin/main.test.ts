@@ -1,4 +1,6 @@
 // @vitest-environment happy-dom
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Notice, setMobile, type App } from './testing/obsidian-fake/index.ts';
 import {
@@ -175,6 +177,25 @@ describe('the plugin in Obsidian', () => {
     expect(app.vault.getFileByPath('Tasks/Unwanted note.md')).toBeNull();
     const [task] = (await plugin.controller.running!.api.listTasks()).tasks;
     expect(task).toMatchObject({ title: 'Unwanted note', status: 'ready' });
+  });
+
+  it('does not write again a task note deleted while Obsidian was closed', async () => {
+    const { app, plugin } = await start();
+    await plugin.controller.createTask({ repo: 'default', title: 'Deleted while closed' });
+    await stopPlugin(started!);
+    const vaultPath = app.vault.basePath;
+    started = null;
+
+    // Outside Obsidian: the file manager, a shell, git.
+    rmSync(join(vaultPath, 'Tasks', 'Deleted while closed.md'));
+    const again = await start({ vaultPath });
+    again.app.markTemporary();
+    await again.plugin.controller.running!.sync!.flush();
+    expect(existsSync(join(vaultPath, 'Tasks', 'Deleted while closed.md'))).toBe(false);
+    const [task] = (await again.plugin.controller.running!.api.listTasks()).tasks;
+    expect(task).toMatchObject({ title: 'Deleted while closed', status: 'ready' });
+    const data = JSON.parse(readFileSync(join(vaultPath, PLUGIN_DIR, 'data.json'), 'utf8'));
+    expect(data.deletedNotes).toEqual({ embedded: [task!.task_id] });
   });
 
   it('saves a field typed in when the settings close, and refuses a capacity out of range', async () => {

@@ -393,8 +393,8 @@ export class PoolController implements PoolViewHost {
           cancelOnDelete: settings.cancelOnDelete,
         },
         deleted: {
-          load: () => store.deletedNotes(poolKey(settings)),
-          save: (taskIds) => store.setDeletedNotes(poolKey(settings), taskIds),
+          load: () => store.noteRecord(poolKey(settings)),
+          save: (record) => store.setNoteRecord(poolKey(settings), record),
         },
       },
       notify: this.notify,

@@ -88,7 +88,7 @@ export class PoolSession {
       settings: notes.settings,
       ...(notes.deleted ? { deletedNotes: notes.deleted } : {}),
       notify: this.options.notify,
-      subscribe: (after, onEvent) => backend.subscribe(after, onEvent),
+      subscribe: (after, onEvent, onStatus) => backend.subscribe(after, onEvent, onStatus),
       timers: this.options.timers,
       debounceMs: this.options.syncDebounceMs,
     });

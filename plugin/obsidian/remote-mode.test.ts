@@ -1,4 +1,6 @@
 // @vitest-environment happy-dom
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it, vi } from 'vitest';
 import { HttpOwpApi } from '../../protocol/index.ts';
 import { systemClock } from '../../scheduler/clock.ts';
@@ -56,11 +58,21 @@ afterAll(async () => {
   driver.close();
 });
 
-async function startRemote(): Promise<StartedPlugin> {
+/** The plugin in remote mode as admin; `vaultPath` opens a vault again, with its data file. */
+async function startRemote(vaultPath?: string): Promise<StartedPlugin> {
   started = await startPlugin(OwpPoolPlugin, {
-    data: {
-      settings: { mode: 'remote', serverUrl: base, role: 'admin', secretPrefix: 'owp-pool-test' },
-    },
+    ...(vaultPath
+      ? { vaultPath }
+      : {
+          data: {
+            settings: {
+              mode: 'remote',
+              serverUrl: base,
+              role: 'admin',
+              secretPrefix: 'owp-pool-test',
+            },
+          },
+        }),
     beforeLoad: (app: App) =>
       app.secretStorage!.setSecret('owp-pool-test-admin-token', ADMIN_TOKEN),
   });
@@ -176,4 +188,28 @@ it('takes a server URL only with its scheme, and without a /v1 of its own', asyn
   expect(input.value).toBe(base);
   expect(plugin.settings.settings.serverUrl).toBe(base);
   app.setting.close();
+});
+
+it('remote mode: does not write again a task note deleted while Obsidian was closed', async () => {
+  const task = await admin.createTask({ repo: 'acme/app', title: 'Dropped while closed' });
+  const other = await admin.createTask({ repo: 'acme/app', title: 'Kept while closed' });
+  const first = await startRemote();
+  const path = 'Tasks/Dropped while closed.md';
+  await eventually(async () =>
+    expect(await property(first.app, path, 'owp_id')).toBe(task.task_id),
+  );
+  await stopPlugin(first);
+  started = null;
+  const vaultPath = first.app.vault.basePath;
+
+  rmSync(join(vaultPath, path));
+  const again = await startRemote(vaultPath);
+  again.app.markTemporary();
+  await again.plugin.controller.running!.sync!.flush();
+  expect(existsSync(join(vaultPath, path))).toBe(false);
+  // The pool's other tasks still have their notes; this one stays open, without one.
+  expect(again.plugin.controller.running!.sync!.pathOf(other.task_id)).toBe(
+    'Tasks/Kept while closed.md',
+  );
+  expect((await admin.getTask(task.task_id)).status).toBe('ready');
 });

@@ -45,27 +45,33 @@ describe('SettingsStore', () => {
     expect(heard).toEqual(['Tasks→Projects']);
   });
 
-  it('keeps the deleted notes of each pool in the data file, not as a setting', async () => {
+  it('keeps the deleted notes and the noted tasks of each pool in the data file, not as a setting', async () => {
     const file = new DataFile();
     const store = await SettingsStore.open(file, null);
     const heard: unknown[] = [];
     store.onChange((next) => heard.push(next));
-    await store.setDeletedNotes('embedded', ['t_1', 't_2']);
-    await store.setDeletedNotes('http://pool.lan:8787', ['t_9']);
-    await store.setDeletedNotes('http://pool.lan:8787', []);
+    await store.setNoteRecord('embedded', { deleted: ['t_1', 't_2'], noted: ['t_4'] });
+    await store.setNoteRecord('http://pool.lan:8787', { deleted: ['t_9'], noted: ['t_8'] });
+    await store.setNoteRecord('http://pool.lan:8787', { deleted: [], noted: [] });
     expect(heard).toEqual([]);
-    expect(file.data).toMatchObject({ deletedNotes: { embedded: ['t_1', 't_2'] } });
+    expect(file.data).toMatchObject({
+      deletedNotes: { embedded: ['t_1', 't_2'] },
+      notedTasks: { embedded: ['t_4'] },
+    });
 
     const reopened = await SettingsStore.open(file, null);
-    expect(reopened.deletedNotes('embedded')).toEqual(['t_1', 't_2']);
-    expect(reopened.deletedNotes('http://pool.lan:8787')).toEqual([]);
+    expect(reopened.noteRecord('embedded')).toEqual({ deleted: ['t_1', 't_2'], noted: ['t_4'] });
+    expect(reopened.noteRecord('http://pool.lan:8787')).toEqual({ deleted: [], noted: [] });
     // A hand-edited file with nonsense in it reads as nothing remembered, not a crash.
     const odd = await SettingsStore.open(
-      new DataFile({ deletedNotes: { embedded: 'x', other: [1, '', 't_3'] } }),
+      new DataFile({
+        deletedNotes: { embedded: 'x', other: [1, '', 't_3'] },
+        notedTasks: ['t_5'],
+      }),
       null,
     );
-    expect(odd.deletedNotes('embedded')).toEqual([]);
-    expect(odd.deletedNotes('other')).toEqual(['t_3']);
+    expect(odd.noteRecord('embedded')).toEqual({ deleted: [], noted: [] });
+    expect(odd.noteRecord('other')).toEqual({ deleted: ['t_3'], noted: [] });
   });
 
   it('keeps tokens in the secret storage under names of this vault, never in the file', async () => {

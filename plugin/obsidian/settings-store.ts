@@ -1,3 +1,4 @@
+import type { NoteRecord } from '../sync/note-sync.ts';
 import { normalizeSettings, type OwpSettings } from './settings.ts';
 
 /** The plugin's data file: `Plugin.loadData` / `Plugin.saveData`. */
@@ -27,6 +28,11 @@ interface DataFileShape {
   tokens?: Record<string, string>;
   /** By pool (`poolKey`): open tasks whose note the user deleted, so it is not written again. */
   deletedNotes?: Record<string, string[]>;
+  /**
+   * By pool: open tasks that have a note, so one missing at the next start reads as deleted
+   * rather than as never written (`NoteRecord`).
+   */
+  notedTasks?: Record<string, string[]>;
 }
 
 /** The app's secret storage if it has one: `app.secretStorage` with both methods. */
@@ -57,6 +63,7 @@ export class SettingsStore {
   private current: OwpSettings;
   private fileTokens: Record<string, string>;
   private deleted: Record<string, string[]>;
+  private noted: Record<string, string[]>;
   private savedJson: string | null;
   private readonly listeners = new Set<(next: OwpSettings, previous: OwpSettings) => void>();
   private writing: Promise<void> = Promise.resolve();
@@ -69,7 +76,8 @@ export class SettingsStore {
     const data = (typeof raw === 'object' && raw !== null ? raw : {}) as Partial<DataFileShape>;
     this.current = normalizeSettings(data.settings);
     this.fileTokens = { ...(data.tokens ?? {}) };
-    this.deleted = readDeletedNotes(data.deletedNotes);
+    this.deleted = readTaskIds(data.deletedNotes);
+    this.noted = readTaskIds(data.notedTasks);
     this.savedJson = raw === null || raw === undefined ? null : JSON.stringify(raw);
   }
 
@@ -116,17 +124,15 @@ export class SettingsStore {
     return true;
   }
 
-  /** The open tasks of a pool whose note the user deleted. */
-  deletedNotes(pool: string): string[] {
-    return [...(this.deleted[pool] ?? [])];
+  /** What the note sync keeps of a pool's task notes: those deleted, and the tasks that have one. */
+  noteRecord(pool: string): NoteRecord {
+    return { deleted: [...(this.deleted[pool] ?? [])], noted: [...(this.noted[pool] ?? [])] };
   }
 
-  /** Keeps them (not a setting: nobody listening to settings hears of it). */
-  setDeletedNotes(pool: string, taskIds: readonly string[]): Promise<void> {
-    const next = { ...this.deleted };
-    if (taskIds.length > 0) next[pool] = [...taskIds];
-    else delete next[pool];
-    this.deleted = next;
+  /** Keeps it (not a setting: nobody listening to settings hears of it). */
+  setNoteRecord(pool: string, record: NoteRecord): Promise<void> {
+    this.deleted = withTaskIds(this.deleted, pool, record.deleted);
+    this.noted = withTaskIds(this.noted, pool, record.noted);
     return this.persist();
   }
 
@@ -173,6 +179,7 @@ export class SettingsStore {
     const data: DataFileShape = { settings: this.current };
     if (Object.keys(this.fileTokens).length > 0) data.tokens = { ...this.fileTokens };
     if (Object.keys(this.deleted).length > 0) data.deletedNotes = this.deleted;
+    if (Object.keys(this.noted).length > 0) data.notedTasks = this.noted;
     const json = JSON.stringify(data);
     // A failed write must not block the ones after it; its caller still hears the failure.
     const write = this.writing
@@ -187,7 +194,19 @@ export class SettingsStore {
   }
 }
 
-function readDeletedNotes(value: unknown): Record<string, string[]> {
+/** `byPool` with `pool`'s ids replaced (none: the pool's entry goes). */
+function withTaskIds(
+  byPool: Record<string, string[]>,
+  pool: string,
+  taskIds: readonly string[],
+): Record<string, string[]> {
+  const next = { ...byPool };
+  if (taskIds.length > 0) next[pool] = [...taskIds];
+  else delete next[pool];
+  return next;
+}
+
+function readTaskIds(value: unknown): Record<string, string[]> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return {};
   const read: Record<string, string[]> = {};
   for (const [pool, ids] of Object.entries(value)) {

@@ -39,6 +39,11 @@ export interface PoolSnapshot {
   events: readonly OwpEvent[];
   /** What went wrong last (a failed load or refresh), for a notice; null when all is well. */
   error: string | null;
+  /**
+   * While offline: why the pool refuses this vault's token (changed on the server, say), which
+   * the stream alone cannot tell from a network outage; null otherwise.
+   */
+  refused: string | null;
 }
 
 export const EMPTY_SNAPSHOT: PoolSnapshot = Object.freeze({
@@ -54,4 +59,5 @@ export const EMPTY_SNAPSHOT: PoolSnapshot = Object.freeze({
   lastSeq: 0,
   events: [],
   error: null,
+  refused: null,
 });

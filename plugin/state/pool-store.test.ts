@@ -453,6 +453,48 @@ describe('PoolStore over a real server', () => {
   });
 });
 
+describe('PoolStore when the server changes its admin token', () => {
+  it('says the pool refuses the token, rather than reconnecting for ever as if offline', async () => {
+    const folder = await mkdtemp(join(tmpdir(), 'owp-pool-store-'));
+    cleanup.push(() => rm(folder, { recursive: true, force: true }));
+    const serve = async (adminToken: string, port = 0) => {
+      const driver = new BetterSqlite3Driver({ path: join(folder, 'owp.sqlite') });
+      const app = buildApp({ engine: new Scheduler({ driver, clock: systemClock }), adminToken });
+      await app.listen({ host: '127.0.0.1', port });
+      const stop = async () => {
+        const closing = app.close();
+        app.server.closeAllConnections();
+        await closing;
+        driver.close();
+      };
+      cleanup.push(() => stop().catch(() => undefined));
+      return { stop, port: (app.server.address() as { port: number }).port };
+    };
+    const first = await serve('admin-token-before-the-change');
+    const backend = new RemoteBackend({
+      baseUrl: `http://127.0.0.1:${first.port}`,
+      adminToken: 'admin-token-before-the-change',
+      transport: fetchTransport,
+    });
+    cleanup.push(() => backend.stop());
+    const store = new PoolStore({ backend, admin: true, retryMs: 200 });
+    cleanup.push(() => store.stop());
+    await store.start();
+    await until(() => store.snapshot.connection === 'live');
+
+    await first.stop();
+    await serve('admin-token-after-the-change', first.port);
+    backend.notifyOnline();
+    // Was: "offline" and nothing more, with the stream knocking on with the old token for ever.
+    await until(() => store.snapshot.refused !== null);
+    expect(store.snapshot).toMatchObject({
+      phase: 'ready',
+      connection: 'offline',
+      refused: 'The admin token is wrong.',
+    });
+  });
+});
+
 async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {

@@ -57,6 +57,8 @@ const GONE_CODES = new Set(['task_not_found', 'forbidden', 'not_lease_holder']);
  * vault with a stale worker id): no offers, rather than an error to retry forever.
  */
 const NO_WORKER_CODES = new Set(['unauthorized', 'forbidden', 'worker_not_found']);
+/** Credentials the pool does not take (wrong, or changed on the server): no retry will help. */
+const REFUSED_CODES = new Set(['unauthorized']);
 
 const DEFAULT_TIMERS: StoreTimers = platformTimers;
 
@@ -318,9 +320,30 @@ export class PoolStore {
   }
 
   private connectionChanged(status: StreamStatus): void {
-    this.publish({ connection: status });
+    this.publish(
+      status === 'live' ? { connection: status, refused: null } : { connection: status },
+    );
     // Back online: refresh what failed while away.
     if (status === 'live' && this.hasStale()) this.requestBatch();
+    if (status === 'offline') this.askWhyOffline();
+  }
+
+  /**
+   * The stream does not say why it went offline, and it retries a token the pool refuses (one
+   * changed on the server) as it would a lost network, for ever: one request tells them apart, so
+   * the views can say to enter the new token rather than "reconnecting…".
+   */
+  private askWhyOffline(): void {
+    const generation = this.generation;
+    this.api.events(this.current.lastSeq, 1).then(
+      () => undefined,
+      (error: unknown) => {
+        if (generation !== this.generation || this.current.connection !== 'offline') return;
+        if (error instanceof OwpError && REFUSED_CODES.has(error.code)) {
+          this.publish({ refused: describe(error) });
+        }
+      },
+    );
   }
 
   private hasStale(): boolean {

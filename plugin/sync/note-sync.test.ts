@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { OwpApi, OwpEvent, Task } from '../../protocol/index.ts';
+import type { OwpApi, OwpEvent, StreamStatus, Task } from '../../protocol/index.ts';
 import { LocalOwpApi } from '../../scheduler/local-api.ts';
 import { Scheduler } from '../../scheduler/engine.ts';
 import { sequentialIds } from '../../scheduler/ids.ts';
@@ -9,6 +9,7 @@ import { MemoryNoteStore } from '../testing/memory-note-store.ts';
 import {
   NoteSync,
   type DeletedNotes,
+  type NoteRecord,
   type NoteSyncSettings,
   type SyncTimers,
 } from './note-sync.ts';
@@ -127,6 +128,19 @@ type NoteSyncOptionsSubscribe = (
 ) => {
   close(): void;
 };
+
+/** A `NoteRecord` kept in memory, as the plugin's data file keeps it; counts its saves. */
+function keptRecord(initial: NoteRecord = { deleted: [], noted: [] }) {
+  const kept = { record: initial, saves: 0 };
+  const deletedNotes: DeletedNotes = {
+    load: () => kept.record,
+    save: (record) => {
+      kept.record = record;
+      kept.saves++;
+    },
+  };
+  return { kept, deletedNotes };
+}
 
 /** A stream that holds events until released, to make the sync's view of a task go stale. */
 function heldStream(api: OwpApi) {
@@ -385,6 +399,32 @@ describe('start: reconciling the folder with the pool', () => {
     expect(w.store.get('Tasks/Behind.md')).toMatchObject({
       frontmatter: { priority: 60, owp_version: t.version + 1, mine: 'kept' },
       body: 'New text\n',
+    });
+  });
+
+  it('settles a note behind its task field by field: edits made while away keep the pool’s changes', async () => {
+    const w = world();
+    const t = w.task('Both sides', { priority: 5, estimate_points: 1 });
+    const before = w.sync();
+    await before.start();
+    before.stop();
+    // While the plugin is away, another vault changes the priority and the tier…
+    w.clock.advance(60_000);
+    await w.api.updateTask(t.task_id, { priority: 9, tier: 2 });
+    // …and then this vault's user edits the priority and the points.
+    w.clock.advance(60_000);
+    await w.store.edit('Tasks/Both sides.md', { priority: 70, points: 3 });
+
+    await w.sync().start();
+
+    // Was: the newer note won whole, and the tier went back to 0 without a word.
+    const task = w.engine.getTask(t.task_id);
+    expect(task).toMatchObject({ priority: 9, tier: 2, estimate_points: 3 });
+    expect(w.noteOf(t.task_id).frontmatter).toMatchObject({
+      priority: 9,
+      tier: 2,
+      points: 3,
+      owp_version: task.version,
     });
   });
 
@@ -1184,20 +1224,14 @@ describe('deletes and the archive', () => {
     const w = world();
     const kept = w.task('Delete me');
     const ending = w.task('Ends later');
-    let saved: readonly string[] = [];
-    const deletedNotes: DeletedNotes = {
-      load: () => saved,
-      save: (ids) => {
-        saved = ids;
-      },
-    };
+    const { kept: saved, deletedNotes } = keptRecord();
     const first = w.sync({}, undefined, deletedNotes);
     await first.start();
     await w.store.delete('Tasks/Delete me.md');
     await w.store.delete('Tasks/Ends later.md');
     await first.flush();
     first.stop();
-    expect([...saved].sort()).toEqual([kept.task_id, ending.task_id].sort());
+    expect(saved.record.deleted).toEqual([kept.task_id, ending.task_id].sort());
 
     // Was: a restart, or any changed setting, wrote both notes again.
     const second = w.sync({}, undefined, deletedNotes);
@@ -1212,10 +1246,141 @@ describe('deletes and the archive', () => {
     const third = w.sync({}, undefined, deletedNotes);
     await third.start();
     await third.flush();
-    expect(saved).toEqual([]);
+    expect(saved.record).toEqual({ deleted: [], noted: [kept.task_id] });
     await w.api.updateTask(kept.task_id, { priority: 44 });
     await third.flush();
     expect(w.store.get('Tasks/Delete me.md').frontmatter.priority).toBe(44);
+  });
+
+  it('does not write again a note deleted while the sync was not running', async () => {
+    const w = world();
+    const gone = w.task('Deleted while away');
+    const renamed = w.task('Renamed while away');
+    const { kept, deletedNotes } = keptRecord();
+    const first = w.sync({}, undefined, deletedNotes);
+    await first.start();
+    await first.flush();
+    first.stop();
+
+    // Obsidian closed: one note deleted, one renamed; a task made elsewhere never had a note.
+    await w.store.delete('Tasks/Deleted while away.md');
+    await w.store.move('Tasks/Renamed while away.md', 'Tasks/Sub/New name.md');
+    const fresh = w.task('Made while away');
+
+    // Was: the deleted note was written again, as if it never had been.
+    const second = w.sync({}, undefined, deletedNotes);
+    await expect(second.start()).resolves.toMatchObject({ notesCreated: 1, notesDeleted: 1 });
+    await second.flush();
+    expect(w.store.paths()).toEqual(['Tasks/Made while away.md', 'Tasks/Sub/New name.md']);
+    expect(w.engine.getTask(gone.task_id).status).toBe('ready');
+    expect(w.engine.getTask(renamed.task_id).title).toBe('New name');
+    expect(kept.record).toEqual({
+      deleted: [gone.task_id],
+      noted: [renamed.task_id, fresh.task_id].sort(),
+    });
+
+    // As one deleted live: a change of its task does not bring it back, nor does the next start.
+    await w.api.updateTask(gone.task_id, { priority: 9 });
+    await second.flush();
+    second.stop();
+    await expect(w.sync({}, undefined, deletedNotes).start()).resolves.toMatchObject({
+      notesCreated: 0,
+      notesDeleted: 0,
+    });
+    expect(w.store.paths()).toHaveLength(2);
+  });
+
+  it('writes every missing note at a first start with no record of notes (an upgrade)', async () => {
+    const w = world();
+    const remembered = w.task('Deleted before the upgrade, seen');
+    const missing = w.task('No note yet');
+    // What an earlier version kept: the deleted notes it saw, and nothing of the others.
+    const { kept, deletedNotes } = keptRecord({ deleted: [remembered.task_id], noted: [] });
+    const sync = w.sync({}, undefined, deletedNotes);
+    await expect(sync.start()).resolves.toMatchObject({ notesCreated: 1, notesDeleted: 0 });
+    await sync.flush();
+    expect(w.store.paths()).toEqual(['Tasks/No note yet.md']);
+    expect(kept.record).toEqual({ deleted: [remembered.task_id], noted: [missing.task_id] });
+  });
+
+  it('lets go of, but never cancels, the task of a note deleted while away, also with cancelOnDelete', async () => {
+    const w = world();
+    const deleted = w.task('Deleted');
+    const moved = w.task('Moved out');
+    const stays = w.task('Stays');
+    const { kept, deletedNotes } = keptRecord();
+    const first = w.sync({ cancelOnDelete: true }, undefined, deletedNotes);
+    await first.start();
+    await first.flush();
+    first.stop();
+
+    await w.store.delete('Tasks/Deleted.md');
+    await w.store.move('Tasks/Moved out.md', 'Elsewhere/Moved out.md');
+    const second = w.sync({ cancelOnDelete: true }, undefined, deletedNotes);
+    await expect(second.start()).resolves.toMatchObject({ notesCreated: 0, notesDeleted: 2 });
+    await second.flush();
+
+    // Found at start, a deletion may be a file sync or a checkout not done yet: the task stays as
+    // it is and the user is told, where a deletion seen live cancels it.
+    expect(w.engine.getTask(deleted.task_id).status).toBe('ready');
+    expect(w.engine.getTask(moved.task_id).status).toBe('ready');
+    expect(w.notices).toContain(
+      '2 task note(s) were deleted while the sync was not running. Their tasks stay in the pool as ' +
+        'they are (not cancelled) and the notes are not written again; a note put back is followed again.',
+    );
+    expect(w.engine.getTask(stays.task_id).status).toBe('ready');
+    expect(w.store.paths()).toEqual(['Elsewhere/Moved out.md', 'Tasks/Stays.md']);
+    expect(kept.record).toEqual({
+      deleted: [deleted.task_id, moved.task_id].sort(),
+      noted: [stays.task_id],
+    });
+  });
+
+  it('takes the notes along to a tasks folder set anew, rather than taking them for deleted', async () => {
+    const w = world();
+    const a = w.task('Alpha');
+    const b = w.task('Beta');
+    const { kept, deletedNotes } = keptRecord();
+    const first = w.sync({}, undefined, deletedNotes);
+    await first.start();
+    await first.flush();
+    first.stop();
+
+    await w.store.delete('Tasks/Beta.md'); // deleted while away, and the folder changed
+    const second = w.sync({ folder: 'Work', cancelOnDelete: true }, undefined, deletedNotes);
+    await expect(second.start()).resolves.toMatchObject({
+      notesCreated: 0,
+      notesUpdated: 1,
+      notesDeleted: 1,
+    });
+    await second.flush();
+    expect(w.store.paths()).toEqual(['Work/Alpha.md']);
+    expect(w.engine.getTask(b.task_id).status).toBe('ready');
+    expect(kept.record).toEqual({ deleted: [b.task_id], noted: [a.task_id] });
+  });
+
+  it('saves the record only when it changed, not at every start', async () => {
+    const w = world();
+    w.task('One');
+    const { kept, deletedNotes } = keptRecord();
+    const first = w.sync({}, undefined, deletedNotes);
+    await first.start();
+    await first.flush();
+    first.stop();
+    expect(kept.saves).toBe(1);
+
+    const second = w.sync({}, undefined, deletedNotes);
+    await second.start();
+    await second.flush();
+    expect(kept.saves).toBe(1);
+    // A burst of new tasks (an import): their notes are written at once, the record once after.
+    for (let i = 0; i < 20; i++) await w.api.createTask({ repo: 'demo', title: `Imported ${i}` });
+    while (w.store.paths().length < 21) await new Promise((resolve) => setImmediate(resolve));
+    expect(kept.saves).toBe(1);
+    w.timers.advance(1000);
+    await second.flush();
+    expect(kept.saves).toBe(2);
+    expect(kept.record.noted).toHaveLength(21);
   });
 
   it('cancels the task when cancelOnDelete is set', async () => {
@@ -1268,6 +1433,122 @@ describe('deletes and the archive', () => {
     await sync.flush();
     expect(w.store.paths()).toEqual(['Tasks/Stays.md']);
     expect(w.store.get('Tasks/Stays.md').frontmatter.status).toBe('cancelled');
+  });
+});
+
+describe('when the pool cannot be reached for a while', () => {
+  /** The sync over an API that fails as a server that is down does, and a stream that says so. */
+  function outage(w: ReturnType<typeof world>) {
+    let reachable = true;
+    let tellStatus: (status: StreamStatus) => void = () => {};
+    const unreachable = () => Promise.reject(new TypeError('Failed to fetch'));
+    const api = Object.create(w.api, {
+      updateTask: {
+        value: (...args: Parameters<OwpApi['updateTask']>) =>
+          reachable ? w.api.updateTask(...args) : unreachable(),
+      },
+      createTask: {
+        value: (...args: Parameters<OwpApi['createTask']>) =>
+          reachable ? w.api.createTask(...args) : unreachable(),
+      },
+    }) as OwpApi;
+    const stream = heldStream(w.api);
+    const sync = new NoteSync({
+      api,
+      store: w.store,
+      settings,
+      notify: (message) => w.notices.push(message),
+      timers: w.timers,
+      subscribe: (after, onEvent, onStatus) => {
+        tellStatus = onStatus ?? tellStatus;
+        tellStatus('live');
+        return stream.subscribe(after, onEvent);
+      },
+    });
+    running.push(sync);
+    return {
+      sync,
+      down: () => {
+        reachable = false;
+        stream.hold();
+        tellStatus('offline');
+      },
+      back: () => {
+        reachable = true;
+        stream.release();
+        tellStatus('connecting');
+        tellStatus('live');
+      },
+    };
+  }
+
+  it('sends an edit made while the pool was out of reach once the event stream is back', async () => {
+    const w = world();
+    const t = w.task('Edited during the outage', { priority: 5 });
+    const { sync, down, back } = outage(w);
+    await sync.start();
+
+    down();
+    await w.store.edit('Tasks/Edited during the outage.md', { priority: 70 });
+    await sync.flush();
+    expect(w.engine.getTask(t.task_id).priority).toBe(5);
+    expect(w.notices).toEqual([
+      'Could not update the task of "Tasks/Edited during the outage.md" (Failed to fetch); it ' +
+        'will be sent again once the pool can be reached.',
+    ]);
+
+    // Was: sent only with the note's next change — the pool, and every other vault, kept 5.
+    back();
+    await sync.flush();
+    expect(w.engine.getTask(t.task_id)).toMatchObject({ priority: 70, version: t.version + 1 });
+    expect(w.noteOf(t.task_id).frontmatter.owp_version).toBe(t.version + 1);
+    expect(w.notices).toHaveLength(1);
+  });
+
+  it('makes a task of a note written while the pool was out of reach once it is back', async () => {
+    const w = world();
+    const { sync, down, back } = outage(w);
+    await sync.start();
+
+    down();
+    await w.store.create('Tasks/Written offline.md', { repo: 'demo' }, 'An idea.\n');
+    await sync.flush();
+    expect((await w.api.listTasks()).tasks).toEqual([]);
+
+    back();
+    await sync.flush();
+    const [task] = (await w.api.listTasks()).tasks;
+    expect(task).toMatchObject({ title: 'Written offline', description: 'An idea.' });
+    expect(w.store.get('Tasks/Written offline.md').frontmatter.owp_id).toBe(task!.task_id);
+  });
+
+  it('lets go of a note whose task the pool deleted meanwhile, keeping the edit, and says so once', async () => {
+    const w = world();
+    w.engine.upsertRepo({ repo: 'old/app', max_open_prs: 1, area_locks_enabled: false });
+    const t = w.task('Gone', { repo: 'old/app' });
+    const { sync, down, back } = outage(w);
+    await sync.start();
+
+    down();
+    await w.store.edit('Tasks/Gone.md', { priority: 3 }, 'My notes.\n');
+    await sync.flush();
+    // Meanwhile an admin elsewhere cancels the task and deletes its repo, and the task with it.
+    await w.api.cancelTask(t.task_id);
+    await w.api.deleteRepo('old/app');
+
+    back();
+    await sync.flush();
+    const gone = `"Tasks/Gone.md" names task ${t.task_id}, which the pool does not know; left as it is.`;
+    // Was: "Note sync failed: …", and an edit to be "sent again with the next change", at each one.
+    expect(w.notices.slice(1)).toEqual([gone]);
+    expect(sync.taskIdOf('Tasks/Gone.md')).toBeUndefined();
+    expect(w.store.get('Tasks/Gone.md')).toMatchObject({
+      frontmatter: { priority: 3 },
+      body: 'My notes.\n',
+    });
+    await w.store.edit('Tasks/Gone.md', { priority: 4 });
+    await sync.flush();
+    expect(w.notices.slice(1)).toEqual([gone]);
   });
 });
 

@@ -2,6 +2,7 @@ import {
   OwpError,
   type OwpApi,
   type OwpEvent,
+  type StreamStatus,
   type Subscription,
   type Task,
   type TaskCreateRequest,
@@ -49,8 +50,15 @@ export interface NoteSyncOptions {
   settings: NoteSyncSettings;
   /** Tells the user something (a Notice in Obsidian). */
   notify?: (message: string) => void;
-  /** The live event stream; defaults to `api.subscribe` (the plugin passes its backend's). */
-  subscribe?: (after: number, onEvent: (event: OwpEvent) => void) => Subscription;
+  /**
+   * The live event stream; defaults to `api.subscribe` (the plugin passes its backend's). Its
+   * status, when it tells one, says when the pool can be reached again after a break.
+   */
+  subscribe?: (
+    after: number,
+    onEvent: (event: OwpEvent) => void,
+    onStatus?: (status: StreamStatus) => void,
+  ) => Subscription;
   timers?: SyncTimers;
   /**
    * Quiet time per note before an edit is sent. Short, because an edit should reach the scheduler
@@ -60,16 +68,29 @@ export interface NoteSyncOptions {
   /** How many notes the start-up reconcile works on at once. */
   concurrency?: number;
   /**
-   * Where the tasks whose note the user deleted are remembered across starts (the plugin's data
-   * file); without it, only for this run, and the next start writes their notes again.
+   * Where the tasks whose note the user deleted are remembered across starts, with the tasks that
+   * have a note (the plugin's data file, vault-sync's state file); without it, only for this run,
+   * and the next start writes their notes again.
    */
   deletedNotes?: DeletedNotes;
 }
 
-/** The ids of open tasks whose note the user deleted: their note is not written again. */
+/** What the sync keeps of a vault's task notes across starts, to tell a deleted note from a new task. */
+export interface NoteRecord {
+  /** Open tasks whose note the user deleted (or moved out of the folders): not written again. */
+  deleted: readonly string[];
+  /**
+   * Open tasks that had a note at the last save. One with no note at the next start lost it while
+   * the sync was not running: that is a deletion too. A task in neither list never had a note, and
+   * gets one; with no record yet (a first start, an upgrade) that is every task without a note.
+   */
+  noted: readonly string[];
+}
+
+/** Keeps the `NoteRecord` of one pool in one vault. */
 export interface DeletedNotes {
-  load(): readonly string[] | Promise<readonly string[]>;
-  save(taskIds: readonly string[]): void | Promise<void>;
+  load(): NoteRecord | Promise<NoteRecord>;
+  save(record: NoteRecord): void | Promise<void>;
 }
 
 /** What the start-up reconcile found and did. */
@@ -87,6 +108,11 @@ export interface ReconcileReport {
    * edits found by the check of bodies that runs after the start (`flush` waits for it).
    */
   tasksUpdated: number;
+  /**
+   * Tasks whose note was deleted while the sync was not running (they had one at the last save):
+   * not written again, and cancelled when `cancelOnDelete` is set — as a deletion seen live is.
+   */
+  notesDeleted: number;
   /** Notes whose `owp_id` the pool does not know: reported, left alone. */
   unknownIds: { path: string; owp_id: string }[];
   /** Further notes naming a task that already has a note: reported, left alone. */
@@ -136,6 +162,12 @@ const REFUSED_VALUE_CODES = new Set([
   'over_capacity',
 ]);
 const MAX_CONFLICT_RETRIES = 3;
+/**
+ * How long a change of the record waits to be saved with the ones after it. Losing it (a crash
+ * meanwhile) costs little: a deletion is found again from `noted`, and a note written is only not
+ * yet known as one that could be deleted.
+ */
+const RECORD_DELAY_MS = 1000;
 
 /** The host's timers, by default. In Obsidian the glue passes `window`'s (popouts have their own). */
 const hostTimers = { setTimeout, clearTimeout };
@@ -173,6 +205,16 @@ export class NoteSync {
   /** Tasks whose note the user deleted: their note is not made again (kept by `deletedNotes`). */
   private readonly deletedTasks = new Set<string>();
   private readonly deletedNotes: DeletedNotes | null;
+  /** The open tasks that had a note when the record was last saved (read at start). */
+  private readonly notedBefore = new Set<string>();
+  /** The record as last loaded or saved (JSON), so an unchanged one is not written again. */
+  private savedRecord = '';
+  /** The record's next save, while it waits (`RECORD_DELAY_MS`). */
+  private recordTimer: unknown = null;
+  /** Saves of the record, one after another. */
+  private recordSaves: Promise<unknown> = Promise.resolve();
+  /** Set once the start-up reconcile is done: the record is saved only from then on. */
+  private recording = false;
   /**
    * The problem a note was last told of, by path (a note that cannot be a task, or whose edit
    * cannot be sent): a note saved every few seconds while it stays wrong is told once.
@@ -181,6 +223,13 @@ export class NoteSync {
   /** While a note change is handled: the problem it had before this look, by path. */
   private readonly lookingAt = new Map<string, string | undefined>();
   private readonly debounces = new Map<string, unknown>();
+  /**
+   * What could not reach the pool for a reason of the moment (offline, the server restarting):
+   * tracked notes whose edit was not sent, and paths of new notes not yet made tasks. Sent again
+   * once the event stream is live again, as well as with the note's next change.
+   */
+  private readonly unsent = new Set<TrackedNote | string>();
+  private streamStatus: StreamStatus | null = null;
   private readonly running = new Set<Promise<unknown>>();
   private readonly discovery = new SerialQueue();
   /** Notes the reconcile found in agreement but for their body, which is checked after the start. */
@@ -204,7 +253,8 @@ export class NoteSync {
     this.concurrency = options.concurrency ?? 8;
     this.deletedNotes = options.deletedNotes ?? null;
     this.subscribeEvents =
-      options.subscribe ?? ((after, onEvent) => this.api.subscribe(after, onEvent));
+      options.subscribe ??
+      ((after, onEvent, onStatus) => this.api.subscribe(after, onEvent, onStatus));
   }
 
   // ── public ──────────────────────────────────────────────────────────────────────────────────
@@ -218,15 +268,19 @@ export class NoteSync {
     this.unwatch = this.store.watch((change) => this.whenLive(() => this.onNoteChange(change)));
     let report: ReconcileReport;
     try {
-      const [workers, state, deleted] = await Promise.all([
+      const [workers, state, record] = await Promise.all([
         this.api.listWorkers().catch(() => []),
         this.api.state(),
-        this.deletedNotes?.load() ?? [],
+        this.deletedNotes?.load() ?? { deleted: [], noted: [] },
       ]);
-      for (const taskId of deleted) this.deletedTasks.add(taskId);
+      for (const taskId of record.deleted) this.deletedTasks.add(taskId);
+      for (const taskId of record.noted) this.notedBefore.add(taskId);
+      this.savedRecord = recordKey(record);
       for (const worker of workers) this.names.set(worker.worker_id, worker.name);
-      this.subscription = this.subscribeEvents(state.last_event_seq, (event) =>
-        this.whenLive(() => this.onEvent(event)),
+      this.subscription = this.subscribeEvents(
+        state.last_event_seq,
+        (event) => this.whenLive(() => this.onEvent(event)),
+        (status) => this.whenLive(() => this.onStreamStatus(status)),
       );
       report = await this.reconcile();
     } catch (error) {
@@ -237,17 +291,24 @@ export class NoteSync {
     const held = this.buffered ?? [];
     this.buffered = null;
     held.forEach((handle) => handle());
+    this.recording = true;
+    this.saveRecord();
     this.checkBodiesLater();
     return report;
   }
 
-  /** Stops following changes. Edits still waiting for their debounce are dropped; see `flush`. */
+  /**
+   * Stops following changes. Edits still waiting for their debounce, and a change of the record
+   * not saved yet, are dropped; see `flush`.
+   */
   stop(): void {
     this.stopped = true;
     this.unwatch?.();
     this.subscription?.close();
     for (const handle of this.debounces.values()) this.timers.clearTimeout(handle);
     this.debounces.clear();
+    if (this.recordTimer !== null) this.timers.clearTimeout(this.recordTimer);
+    this.recordTimer = null;
   }
 
   /**
@@ -259,6 +320,7 @@ export class NoteSync {
       for (let i = 0; i < 10; i++) await new Promise<void>((resolve) => queueMicrotask(resolve));
       const waiting = [...this.debounces.keys()];
       for (const path of waiting) this.fireDebounce(path);
+      this.saveRecordNow();
       if (waiting.length === 0 && this.running.size === 0) quiet++;
       else quiet = 0;
       await Promise.allSettled([...this.running]);
@@ -317,6 +379,7 @@ export class NoteSync {
       tasksCreated: 0,
       notesUpdated: 0,
       tasksUpdated: 0,
+      notesDeleted: 0,
       unknownIds: [],
       duplicates: [],
     };
@@ -366,6 +429,9 @@ export class NoteSync {
         !TERMINAL.has(task.status) &&
         !this.deletedTasks.has(task.task_id),
     );
+    // A task that had a note at the last save and has none now lost it while the sync was not
+    // running: a deletion, as one seen live is. Only a task that never had one gets a note.
+    const lost = new Set(missing.filter((task) => this.notedBefore.has(task.task_id)));
     // A task's note elsewhere in the vault (the tasks folder setting changed) is moved in rather
     // than a second note written beside it. Looked for only when the tasks folder holds no task
     // note at all — a folder set anew, or a first start — not at every start: it reads the vault.
@@ -379,8 +445,14 @@ export class NoteSync {
     for (const task of missing) {
       work.push(async () => {
         const stray = elsewhere.get(task.task_id);
-        if (stray && (await this.adoptNote(stray, task))) {
+        if (stray && folderIsNew && (await this.adoptNote(stray, task))) {
           report.notesUpdated++;
+          return;
+        }
+        if (lost.has(task)) {
+          // Not written again; never cancelled from here (see `reportStrays`).
+          this.rememberDeleted(task.task_id);
+          report.notesDeleted++;
           return;
         }
         await this.writeNoteForTask(task);
@@ -491,15 +563,24 @@ export class NoteSync {
 
   /**
    * Brings a note and its task together after the plugin was away. A note at the task's version
-   * holds the user's offline edits, which go to the scheduler. A note behind its task cannot say
-   * which side changed a field, so the newer side wins: the user's edits if the note was modified
-   * after the task was, else the scheduler's values.
+   * holds the user's offline edits, which go to the scheduler. A note behind its task is settled
+   * field by field, as a conflict met live is: the pool's log tells which fields it changed since
+   * the note's version — those take the pool's value, the others the note's. When the log cannot
+   * be read, the newer side wins: the user's edits if the note was modified after the task was,
+   * else the scheduler's values. (Was: always so, and an edit made while away undid whatever
+   * another vault had changed meanwhile in other fields of the task.)
    */
   private async reconcileNote(tracked: TrackedNote, note: NoteSnapshot, task: Task) {
     if (note.frontmatterError) return this.leaveUnreadable(tracked, note);
     const version = canonicalValue('owp_version', note.frontmatter.owp_version);
-    const userNewer = note.mtime > Date.parse(task.updated_at);
-    if (version === task.version || (typeof version === 'number' && userNewer)) {
+    if (version === task.version)
+      return this.pushEdits(tracked, note, { title: true, quiet: true });
+    const current = baseFromTask(task, this.names);
+    if (typeof version === 'number' && version < task.version && holdsOtherValues(current, note)) {
+      const changed = await this.fieldsChangedSince(task.task_id, version);
+      if (changed) return this.reconcileBehind(tracked, note, task, changed);
+    }
+    if (typeof version === 'number' && note.mtime > Date.parse(task.updated_at)) {
       return this.pushEdits(tracked, note, { title: true, quiet: true });
     }
     tracked.base = baseFromNote(note);
@@ -507,7 +588,60 @@ export class NoteSync {
     return { noteChanged, taskChanged: false };
   }
 
+  /**
+   * A note behind its task, with the fields (`TaskUpdateRequest` names) the pool changed since
+   * the note's version. Its base is the task but for those fields, where it is the note: so the
+   * note's other differences are sent as the user's edits, and `applyTask` writes the pool's
+   * values of those fields into the note.
+   */
+  private async reconcileBehind(
+    tracked: TrackedNote,
+    note: NoteSnapshot,
+    task: Task,
+    changed: ReadonlySet<string>,
+  ) {
+    const fromNote = baseFromNote(note);
+    const base = baseFromTask(task, this.names);
+    for (const key of USER_KEYS) {
+      if (changed.has(USER_FIELD[key])) base.owned[key] = fromNote.owned[key];
+    }
+    if (changed.has('title')) base.title = fromNote.title;
+    if (changed.has('description')) base.description = fromNote.description;
+    tracked.base = base;
+    const outcome = await this.pushEdits(tracked, note, { title: true, quiet: true });
+    // Nothing sent (or not sent yet): the pool's changes are still to be written.
+    const wrote = tracked.base === base && (await this.applyTask(tracked, task));
+    return { ...outcome, noteChanged: outcome.noteChanged || wrote };
+  }
+
+  /** The fields of a task its updates changed after `version`, from the pool's log; null if unread. */
+  private async fieldsChangedSince(taskId: string, version: number): Promise<Set<string> | null> {
+    const fields = new Set<string>();
+    try {
+      for (let after = 0; ;) {
+        const page = await this.api.auditEvents({ task_id: taskId, type: 'task.updated', after });
+        for (const event of page.events) {
+          if (event.type !== 'task.updated' || event.data.version <= version) continue;
+          for (const field of event.data.fields) fields.add(field);
+        }
+        if (page.next_after === null) return fields;
+        after = page.next_after;
+      }
+    } catch {
+      return null;
+    }
+  }
+
   private reportStrays(report: ReconcileReport): void {
+    // A deletion found at start is not one seen happen: a file sync or a checkout may only be late
+    // to bring the note. So its task is left as it is, even with `cancelOnDelete`, and the user told.
+    if (report.notesDeleted > 0) {
+      this.notifyUser(
+        `${report.notesDeleted} task note(s) were deleted while the sync was not running. Their ` +
+          'tasks stay in the pool as they are (not cancelled) and the notes are not written again; ' +
+          'a note put back is followed again.',
+      );
+    }
     if (report.unknownIds.length > 0) {
       this.notifyUser(
         `${report.unknownIds.length} task note(s) name a task the pool does not know, ` +
@@ -599,11 +733,12 @@ export class NoteSync {
       throw error;
     });
     if (!task) {
-      this.notifyUser(`"${path}" names task ${id}, which the pool does not know; left as it is.`);
+      this.problem(path, unknownTask(path, id));
       return;
     }
-    this.forgetDeleted(id);
     const adopted = this.trackNote(path, id, baseFromTask(task, this.names));
+    this.forgetDeleted(id);
+    this.saveRecord();
     await this.reconcileNote(adopted, note, task);
   }
 
@@ -641,9 +776,19 @@ export class NoteSync {
     const tracked = await this.guardCreate(async () => {
       try {
         const task = await this.api.createTask(request);
-        return { task, tracked: this.trackNote(note.path, task.task_id, baseFromNote(note)) };
+        const created = {
+          task,
+          tracked: this.trackNote(note.path, task.task_id, baseFromNote(note)),
+        };
+        this.saveRecord();
+        return created;
       } catch (error) {
-        this.notifyUser(`Could not make "${note.path}" a task: ${messageOf(error)}`);
+        const momentary = isMomentary(error);
+        if (momentary) this.unsent.add(note.path);
+        this.notifyUser(
+          `Could not make "${note.path}" a task: ${messageOf(error)}` +
+            (momentary ? '; it is tried again once the pool can be reached.' : ''),
+        );
         return null;
       }
     });
@@ -731,6 +876,7 @@ export class NoteSync {
           ...pending,
           expected_version: expected,
         });
+        this.unsent.delete(tracked);
         await this.applyTask(tracked, task);
         if (tracked.behind) {
           // The note moved while this was sent. The pool now holds this edit on the base it was
@@ -777,10 +923,15 @@ export class NoteSync {
     edits: TaskUpdateRequest,
     error: unknown,
   ): Promise<void> {
+    if (error instanceof OwpError && error.code === 'task_not_found') {
+      return this.taskGone(tracked);
+    }
     if (!(error instanceof OwpError && REFUSED_VALUE_CODES.has(error.code))) {
+      const momentary = isMomentary(error);
+      if (momentary) this.unsent.add(tracked);
       this.notifyUser(
-        `Could not update the task of "${tracked.path}" (${messageOf(error)}); ` +
-          `it will be sent again with the next change.`,
+        `Could not update the task of "${tracked.path}" (${messageOf(error)}); it will be sent ` +
+          `again ${momentary ? 'once the pool can be reached' : 'with the next change'}.`,
       );
       return;
     }
@@ -833,13 +984,45 @@ export class NoteSync {
     this.rememberDeleted(tracked.taskId);
     const status = tracked.base.owned.status as string;
     if (!this.settings.cancelOnDelete || TERMINAL.has(status)) return;
-    void this.track(() =>
-      tracked.queue.run(async () => {
-        await this.api.cancelTask(tracked.taskId).catch((error: unknown) => {
-          if (!(error instanceof OwpError && error.code === 'invalid_transition')) throw error;
-        });
-      }),
-    );
+    void this.track(() => tracked.queue.run(() => this.cancelForDeletedNote(tracked.taskId)));
+  }
+
+  private async cancelForDeletedNote(taskId: string): Promise<void> {
+    await this.api.cancelTask(taskId).catch((error: unknown) => {
+      if (!(error instanceof OwpError && error.code === 'invalid_transition')) throw error;
+    });
+  }
+
+  /** The event stream is live again after a break: what could not be sent meanwhile goes now. */
+  private onStreamStatus(status: StreamStatus): void {
+    const before = this.streamStatus;
+    this.streamStatus = status;
+    if (status !== 'live' || before === 'live' || this.stopped) return;
+    for (const entry of [...this.unsent]) {
+      this.unsent.delete(entry);
+      if (typeof entry === 'string') {
+        void this.track(() => this.queueFor(entry).run(() => this.noteChanged(entry)));
+        continue;
+      }
+      // Read where the note is now: the scheduler's changes caught up meanwhile may have moved it.
+      void this.track(() =>
+        entry.queue.run(async () => {
+          if (this.stopped || this.byTask.get(entry.taskId) !== entry) return;
+          const note = await this.store.read(entry.path);
+          if (note) await this.pushEdits(entry, note, { title: true, quiet: true });
+        }),
+      );
+    }
+  }
+
+  /**
+   * The pool no longer has a note's task (its repo was deleted, say): the note is no longer
+   * followed, and left as it is — as a note naming an unknown task is at a start.
+   */
+  private taskGone(tracked: TrackedNote): void {
+    this.untrack(tracked);
+    this.unsent.delete(tracked);
+    this.problem(tracked.path, unknownTask(tracked.path, tracked.taskId));
   }
 
   // ── task → note ─────────────────────────────────────────────────────────────────────────────
@@ -879,7 +1062,12 @@ export class NoteSync {
       tracked.queue.run(async () => {
         tracked.refreshQueued = false;
         if (this.stopped || this.byTask.get(taskId) !== tracked) return;
-        await this.applyTask(tracked, await this.api.getTask(taskId));
+        const task = await this.api.getTask(taskId).catch((error: unknown) => {
+          if (error instanceof OwpError && error.code === 'task_not_found') return null;
+          throw error;
+        });
+        if (task) await this.applyTask(tracked, task);
+        else this.taskGone(tracked);
       }),
     );
   }
@@ -943,17 +1131,45 @@ export class NoteSync {
   private rememberDeleted(taskId: string): void {
     if (this.deletedTasks.has(taskId)) return;
     this.deletedTasks.add(taskId);
-    this.saveDeleted();
+    this.saveRecord();
   }
 
   private forgetDeleted(taskId: string): void {
-    if (this.deletedTasks.delete(taskId)) this.saveDeleted();
+    if (this.deletedTasks.delete(taskId)) this.saveRecord();
   }
 
-  private saveDeleted(): void {
-    if (!this.deletedNotes) return;
-    const ids = [...this.deletedTasks];
-    void this.track(async () => this.deletedNotes!.save(ids));
+  /**
+   * Saves the record (`NoteRecord`) soon, if it changed: the deleted notes, and the open tasks that
+   * have a note now. At most once per `RECORD_DELAY_MS`, so a burst of new notes (an import) writes
+   * the data file a few times, not once per note; `flush` saves it at once.
+   */
+  private saveRecord(): void {
+    if (!this.deletedNotes || !this.recording || this.stopped || this.recordTimer !== null) return;
+    this.recordTimer = this.timers.setTimeout(() => this.saveRecordNow(), RECORD_DELAY_MS);
+  }
+
+  private saveRecordNow(): void {
+    if (this.recordTimer === null) return;
+    this.timers.clearTimeout(this.recordTimer);
+    this.recordTimer = null;
+    const store = this.deletedNotes!;
+    const previous = this.recordSaves;
+    this.recordSaves = this.track(async () => {
+      await previous;
+      const record = this.currentRecord();
+      const key = recordKey(record);
+      if (key === this.savedRecord) return;
+      await store.save(record);
+      this.savedRecord = key;
+    });
+  }
+
+  private currentRecord(): NoteRecord {
+    const noted: string[] = [];
+    for (const tracked of this.byTask.values()) {
+      if (!TERMINAL.has(tracked.base.owned.status as string)) noted.push(tracked.taskId);
+    }
+    return { deleted: [...this.deletedTasks].sort(), noted: noted.sort() };
   }
 
   /** A task's note whose properties do not read: left as it is, and the user told once. */
@@ -1006,6 +1222,7 @@ export class NoteSync {
       const tracked = this.trackNote(path, task.task_id, baseFromTask(task, this.names));
       try {
         await this.store.create(path, { ...note.frontmatter }, note.body);
+        this.saveRecord();
         return path;
       } catch (error) {
         this.untrack(tracked);
@@ -1037,6 +1254,7 @@ export class NoteSync {
   private untrack(tracked: TrackedNote): void {
     if (this.byPath.get(tracked.path) === tracked) this.byPath.delete(tracked.path);
     if (this.byTask.get(tracked.taskId) === tracked) this.byTask.delete(tracked.taskId);
+    this.saveRecord();
   }
 
   private queueFor(path: string): SerialQueue {
@@ -1112,6 +1330,11 @@ export class NoteSync {
 
 // ── pure helpers ──────────────────────────────────────────────────────────────────────────────
 
+/** A record's identity, whatever order its lists come in. */
+function recordKey(record: NoteRecord): string {
+  return JSON.stringify([[...record.deleted].sort(), [...record.noted].sort()]);
+}
+
 function baseFromTask(task: Task, names: ReadonlyMap<string, string>): NoteBase {
   const { frontmatter } = taskToNote(task, names);
   return {
@@ -1135,6 +1358,15 @@ function differs(key: OwnedKey, a: unknown, b: unknown): boolean {
   const x = canonicalValue(key, a);
   const y = canonicalValue(key, b);
   return x !== y && JSON.stringify(x) !== JSON.stringify(y);
+}
+
+/** Whether a note holds a value its task does not have in a field the user edits, or its title. */
+function holdsOtherValues(task: NoteBase, note: NoteSnapshot): boolean {
+  return (
+    USER_KEYS.some((key) => differs(key, note.frontmatter[key], task.owned[key])) ||
+    canonicalDescription(note.body) !== task.description ||
+    !fileNameMatchesTitle(titleFromPath(note.path), task.title)
+  );
 }
 
 /** Whether a note holds anything that differs from its base (owned keys or description). */
@@ -1182,6 +1414,19 @@ function fieldLabel(field: string): string {
 function idOf(note: NoteMeta): string | null {
   const id = note.frontmatter.owp_id;
   return typeof id === 'string' && id.trim() !== '' ? id.trim() : null;
+}
+
+function unknownTask(path: string, taskId: string): string {
+  return `"${path}" names task ${taskId}, which the pool does not know; left as it is.`;
+}
+
+/**
+ * Whether a failure is of the moment — the pool out of reach, restarting, or busy — so that the
+ * same request may succeed later; unlike a refusal, which would be answered the same again.
+ */
+function isMomentary(error: unknown): boolean {
+  if (!(error instanceof OwpError)) return true;
+  return ['request_timeout', 'rate_limited', 'internal_error', 'not_ready'].includes(error.code);
 }
 
 function messageOf(error: unknown): string {

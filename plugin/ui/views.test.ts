@@ -136,6 +136,17 @@ describe('Board', () => {
     );
     expect(cards(target)).toEqual(['Login', 'Docs']);
   });
+
+  it('says so when the pool refuses the vault’s token, rather than that it is reconnecting', () => {
+    const { target, pool } = render(Board, snapshot, { onOpenTask: vi.fn(), onMoveTask: vi.fn() });
+    pool.set({ ...snapshot, connection: 'offline', refused: 'The admin token is wrong.' });
+    flushSync();
+    const banner = target.querySelector('[data-testid="connection-banner"]')!.textContent;
+    expect(banner).toContain('The pool refuses this vault’s token.');
+    expect(banner).toContain('The admin token is wrong. Enter the current one in the settings');
+    expect(banner).not.toContain('reconnecting');
+    expect(cards(target)).toEqual(['Login', 'Docs']);
+  });
 });
 
 describe('Board: the v1 work rules', () => {

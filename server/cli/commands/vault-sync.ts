@@ -94,12 +94,13 @@ async function runVaultSync(ctx: CliContext, options: VaultSyncOptions): Promise
         tasks_created: report.tasksCreated,
         notes_updated: report.notesUpdated,
         tasks_updated: report.tasksUpdated,
+        notes_deleted: report.notesDeleted,
         unknown_ids: report.unknownIds,
         duplicates: report.duplicates,
       });
     } else {
       ctx.print(
-        `vault ${root}: ${report.tasks} tasks, ${report.notes} notes; ${report.notesCreated} notes created, ${report.tasksCreated} tasks created, ${report.notesUpdated} notes updated, ${report.tasksUpdated} tasks updated`,
+        `vault ${root}: ${report.tasks} tasks, ${report.notes} notes; ${report.notesCreated} notes created, ${report.tasksCreated} tasks created, ${report.notesUpdated} notes updated, ${report.tasksUpdated} tasks updated, ${report.notesDeleted} notes found deleted`,
       );
     }
     if (options.once) return;
