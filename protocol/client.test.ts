@@ -1,5 +1,12 @@
-import { describe, expect, it } from 'vitest';
-import { OwpClient, type HttpRequest, type HttpResponse } from './client.ts';
+import { createServer, type Server, type Socket } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  OwpClient,
+  timedFetchTransport,
+  type HttpRequest,
+  type HttpResponse,
+  type Transport,
+} from './client.ts';
 import { OwpError } from './errors.ts';
 
 /** A client whose every call gets `answer`, and the requests it sent. */
@@ -52,10 +59,9 @@ describe('OwpClient answers', () => {
   });
 
   it('says so when something other than an OWP server answered', async () => {
-    // A proxy's HTML error page, another service's JSON, a success without a body.
+    // Another service's page or JSON, a success without a body.
     for (const [answer, status, code] of [
       [{ status: 404, json: undefined }, 404, 'validation_failed'],
-      [{ status: 502, json: undefined }, 502, 'internal_error'],
       [{ status: 400, json: { error: 'Bad Request', statusCode: 400 } }, 400, 'validation_failed'],
       [{ status: 200, json: undefined }, 200, 'internal_error'],
     ] as const) {
@@ -69,5 +75,140 @@ describe('OwpClient answers', () => {
         ),
       );
     }
+  });
+});
+
+/** A client over `answers` in turn (the last one repeats); `sent` counts the requests. */
+function clientOver(answers: Array<HttpResponse | Error>, options = {}) {
+  const sent: HttpRequest[] = [];
+  const transport: Transport = (request) => {
+    const answer = answers[Math.min(sent.length, answers.length - 1)]!;
+    sent.push(request);
+    return answer instanceof Error ? Promise.reject(answer) : Promise.resolve(answer);
+  };
+  const client = new OwpClient({
+    baseUrl: 'http://127.0.0.1:9',
+    workerToken: 'owpw_worker-token-for-tests',
+    transport,
+    retryDelayMs: 0,
+    ...options,
+  });
+  return { client, sent };
+}
+
+const refused = () =>
+  Object.assign(new Error('cannot reach http://127.0.0.1:9'), { transient: true });
+const OK_WORK = { status: 200, json: { worker_id: 'w_1', leases: [] } };
+
+describe('OwpClient retries', () => {
+  it('tries a GET again after a refused connection or a gateway without its server', async () => {
+    for (const failure of [
+      refused(),
+      { status: 502, json: undefined },
+      { status: 503, json: { error: { code: 'not_ready', message: 'Stopping.', details: null } } },
+      { status: 504, json: undefined },
+    ]) {
+      const { client, sent } = clientOver([failure, OK_WORK]);
+      await expect(client.call('getWork', {})).resolves.toEqual(OK_WORK.json);
+      expect(sent).toHaveLength(2);
+    }
+  });
+
+  it('gives up after its retries with the last failure, and never retries a meant answer', async () => {
+    const { client, sent } = clientOver([{ status: 502, json: undefined }]);
+    const error = await failure(client.call('getWork', {}));
+    expect(sent).toHaveLength(3);
+    expect(error.httpStatus).toBe(502);
+    // A proxy's error page is not "another service": the server behind it is away.
+    expect(error.message).toBe(
+      'http://127.0.0.1:9 answered HTTP 502 without an OWP error: a proxy in front of the server, or the server starting or stopping: try again shortly',
+    );
+    // A timeout (already waited), a server error, a refusal: trying again would not help.
+    for (const answer of [
+      new Error('no answer from http://127.0.0.1:9 within the timeout'),
+      { status: 500, json: undefined },
+      { status: 409, json: { error: { code: 'stale_lease', message: 'Stale.', details: null } } },
+    ]) {
+      const once = clientOver([answer, OK_WORK]);
+      await expect(once.client.call('getWork', {})).rejects.toBeDefined();
+      expect(once.sent).toHaveLength(1);
+    }
+  });
+
+  it('tries a mutating call again only when it carries an Idempotency-Key', async () => {
+    const keyed = clientOver([refused(), { status: 200, json: { ok: true } }]);
+    await keyed.client.call('updateStatus', {
+      params: { task_id: 't_1' },
+      body: { status: 'in_progress' },
+      idempotencyKey: 'k-1',
+    });
+    expect(keyed.sent.map((r) => r.headers['idempotency-key'])).toEqual(['k-1', 'k-1']);
+    // Without one a repeat could do its work twice: two workers registered, a status sent twice.
+    for (const failure of [refused(), { status: 502, json: undefined }]) {
+      const register = clientOver([failure, { status: 200, json: { worker_id: 'w_2' } }]);
+      await expect(
+        register.client.call('registerWorker', { body: { name: 'Alice' } }),
+      ).rejects.toBeDefined();
+      expect(register.sent).toHaveLength(1);
+      const status = clientOver([failure, { status: 200, json: { ok: true } }]);
+      await expect(
+        status.client.call('updateStatus', {
+          params: { task_id: 't_1' },
+          body: { status: 'in_progress' },
+        }),
+      ).rejects.toBeDefined();
+      expect(status.sent).toHaveLength(1);
+    }
+  });
+});
+
+describe('timedFetchTransport', () => {
+  const servers: Server[] = [];
+  const sockets: Socket[] = [];
+  afterEach(async () => {
+    for (const socket of sockets.splice(0)) socket.destroy();
+    for (const server of servers.splice(0)) await new Promise((done) => server.close(done));
+  });
+
+  /** A server that accepts connections, writes `answer` (if any), then nothing more. */
+  async function stalledServer(answer = ''): Promise<string> {
+    const server = createServer((socket) => {
+      sockets.push(socket);
+      if (answer) socket.write(answer);
+    });
+    servers.push(server);
+    await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
+    return `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  }
+
+  it('gives up on a server that never answers, or never ends its body, naming it', async () => {
+    // Was: no timeout at all; the dashboard waited on a hung server for ever.
+    for (const answer of ['', 'HTTP/1.1 200 OK\r\ncontent-length: 50\r\n\r\n{"ok":']) {
+      const base = await stalledServer(answer);
+      const call = timedFetchTransport(100)({ method: 'GET', url: `${base}/v1/work`, headers: {} });
+      await expect(call).rejects.toThrow(`no answer from ${base} within 0.1 s`);
+    }
+  });
+
+  it("reads a proxy's HTML page as no JSON, and marks a refused connection transient", async () => {
+    const base = await stalledServer(
+      'HTTP/1.1 502 Bad Gateway\r\ncontent-type: text/html\r\ncontent-length: 21\r\nconnection: close\r\n\r\n<h1>Bad Gateway</h1>\n',
+    );
+    await expect(
+      timedFetchTransport(5000)({ method: 'GET', url: `${base}/healthz`, headers: {} }),
+    ).resolves.toEqual({ status: 502, json: undefined });
+
+    const probe = createServer();
+    await new Promise<void>((ready) => probe.listen(0, '127.0.0.1', ready));
+    const port = (probe.address() as { port: number }).port;
+    await new Promise((done) => probe.close(done));
+    const error: unknown = await timedFetchTransport(5000)({
+      method: 'GET',
+      url: `http://127.0.0.1:${port}/healthz`,
+      headers: {},
+    }).catch((e: unknown) => e);
+    // Still fetch's TypeError, which the dashboard reads as "cannot reach the server".
+    expect(error).toBeInstanceOf(TypeError);
+    expect(error).toMatchObject({ transient: true });
   });
 });

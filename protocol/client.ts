@@ -14,24 +14,90 @@ export interface HttpResponse {
   /** The parsed JSON body, or undefined when there was none. */
   json: unknown;
 }
+
+/**
+ * Sends one request. A failure to get any answer rejects; an error marked `transient: true` says
+ * trying again soon may get one (refused, reset), so the client retries it where that is safe.
+ */
 export type Transport = (request: HttpRequest) => Promise<HttpResponse>;
 
-/** A transport over the platform `fetch`. */
-export const fetchTransport: Transport = async (request) => {
-  const response = await fetch(request.url, {
-    method: request.method,
-    headers: request.headers,
-    body: request.body,
-  });
-  const text = await response.text();
-  let json: unknown;
+/** How long one request may take by default before the client gives up on it. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+
+/** A signal that aborts a request after its time is up, or when `outer` aborts. */
+export interface RequestDeadline {
+  readonly signal: AbortSignal;
+  /** True once the time was up (not an `outer` abort). */
+  readonly timedOut: boolean;
+  /** The request is over: stops the clock. */
+  clear(): void;
+}
+
+/**
+ * A deadline for one request. Its clock is a plain timer holding the controller it aborts — not
+ * `AbortSignal.timeout`: `AbortSignal.any` holds its sources weakly, so on Node 20 a collected
+ * timeout signal never fired and a call to a hung server waited for ever. (Nor a listener on
+ * `outer` per request: many calls in flight on one signal would pass its listener limit.)
+ */
+export function requestDeadline(timeoutMs: number, outer?: AbortSignal): RequestDeadline {
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort(new DOMException(`no answer within ${timeoutMs} ms`, 'TimeoutError'));
+  }, timeoutMs);
+  return {
+    signal: outer ? AbortSignal.any([outer, controller.signal]) : controller.signal,
+    get timedOut() {
+      return timedOut;
+    },
+    clear() {
+      clearTimeout(timer);
+    },
+  };
+}
+
+/**
+ * A transport over the platform `fetch` that gives up after `timeoutMs` (the body included), with
+ * an error naming the server; a network failure stays fetch's `TypeError`, marked transient.
+ */
+export function timedFetchTransport(timeoutMs = DEFAULT_REQUEST_TIMEOUT_MS): Transport {
+  return async (request) => {
+    const deadline = requestDeadline(timeoutMs);
+    try {
+      const response = await fetch(request.url, {
+        method: request.method,
+        headers: request.headers,
+        body: request.body,
+        signal: deadline.signal,
+      });
+      return { status: response.status, json: parseJsonText(await response.text()) };
+    } catch (error) {
+      if (deadline.timedOut) {
+        throw new Error(
+          `no answer from ${new URL(request.url).origin} within ${timeoutMs / 1000} s`,
+        );
+      }
+      if (error instanceof TypeError) Object.assign(error, { transient: true });
+      throw error;
+    } finally {
+      deadline.clear();
+    }
+  };
+}
+
+/** A transport over the platform `fetch`, with the default timeout. */
+export const fetchTransport: Transport = timedFetchTransport();
+
+/** A body as JSON, or undefined when it is empty or not JSON (a proxy's HTML page). */
+export function parseJsonText(text: string): unknown {
+  if (!text) return undefined;
   try {
-    json = text ? JSON.parse(text) : undefined;
+    return JSON.parse(text) as unknown;
   } catch {
-    json = undefined;
+    return undefined;
   }
-  return { status: response.status, json };
-};
+}
 
 type Spec<N extends RouteName> = (typeof routes)[N];
 type Infer<S> = S extends z.ZodType ? z.input<S> : never;
@@ -51,11 +117,23 @@ export interface ClientOptions {
   workerToken?: string;
   adminToken?: string;
   transport?: Transport;
+  /**
+   * Tries again after a transient failure (a transport error marked `transient`, or a 502, 503 or
+   * 504 from a proxy or a stopping server), for calls safe to repeat only (default 2).
+   */
+  retries?: number;
+  /** The first wait before trying again, doubled each time (default 250 ms). */
+  retryDelayMs?: number;
 }
+
+/** Answers that say "not now" rather than "no": a gateway without its server, a server stopping. */
+const RETRIED_STATUSES = new Set([502, 503, 504]);
 
 /**
  * A typed OWP client generated from the route table: `client.call('getWork', {})`. Errors come
- * back as `OwpError` with the server's code and message.
+ * back as `OwpError` with the server's code and message. A call safe to repeat — a GET, or a call
+ * with an `Idempotency-Key` — is tried again after a transient failure; any other is sent once,
+ * since a repeat could do its work twice (two workers registered, two tasks created).
  */
 export class OwpClient {
   readonly baseUrl: string;
@@ -81,18 +159,42 @@ export class OwpClient {
       headers['content-type'] = 'application/json';
       body = JSON.stringify(input.body ?? {});
     }
-    const response = await this.transport({
+    const request = {
       method: spec.method,
       url: this.baseUrl + buildPath(spec.path, input.params, input.query),
       headers,
       body,
-    });
+    };
+    const response = await this.send(request, spec.method === 'GET' || !!input.idempotencyKey);
     if (response.status >= 200 && response.status < 300) {
       // Every OWP answer has a JSON body: without one, something else answered at this address.
       if (response.json === undefined) throw notOwp(this.baseUrl, response, 'without a JSON body');
       return response.json as CallOutput<N>;
     }
     throw errorFromResponse(this.baseUrl, response);
+  }
+
+  /** One request, tried again after a transient failure when `repeatable`. */
+  private async send(request: HttpRequest, repeatable: boolean): Promise<HttpResponse> {
+    const retries = repeatable ? (this.options.retries ?? 2) : 0;
+    for (let attempt = 0; ; attempt++) {
+      const last = attempt >= retries;
+      let response: HttpResponse;
+      try {
+        response = await this.transport(request);
+      } catch (error) {
+        if (last || (error as { transient?: unknown } | null)?.transient !== true) throw error;
+        await this.pause(attempt);
+        continue;
+      }
+      if (last || !RETRIED_STATUSES.has(response.status)) return response;
+      await this.pause(attempt);
+    }
+  }
+
+  private pause(attempt: number): Promise<void> {
+    const ms = (this.options.retryDelayMs ?? 250) * 2 ** attempt;
+    return new Promise((done) => setTimeout(done, ms));
   }
 }
 
@@ -143,9 +245,12 @@ function errorFromResponse(baseUrl: string, response: HttpResponse): OwpError {
  * with the address to check. Its code follows the status, as for an unknown code.
  */
 function notOwp(baseUrl: string, response: HttpResponse, what: string): OwpError {
+  const why = RETRIED_STATUSES.has(response.status)
+    ? 'a proxy in front of the server, or the server starting or stopping: try again shortly'
+    : 'is it an OWP Pool server?';
   const error = new OwpError(
     fallbackCode(response.status),
-    `${baseUrl} answered HTTP ${response.status} ${what}: is it an OWP Pool server?`,
+    `${baseUrl} answered HTTP ${response.status} ${what}: ${why}`,
   );
   return Object.assign(error, { httpStatus: response.status });
 }

@@ -1,4 +1,9 @@
-import { TRUST_TIERS, type TrustRules, type TrustTier, type WaitReason } from '../protocol/index.ts';
+import {
+  TRUST_TIERS,
+  type TrustRules,
+  type TrustTier,
+  type WaitReason,
+} from '../protocol/index.ts';
 
 /** The highest task risk tier (0–3) each worker trust tier may take, unless a repo says otherwise. */
 export const MAX_TASK_TIER: Record<TrustTier, number> = {

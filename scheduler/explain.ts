@@ -128,7 +128,10 @@ function statusMessage(ctx: EngineContext, task: TaskRow, repo: RepoRow | undefi
     case 'cancelled':
       return 'Cancelled by an admin.';
     case 'failed':
-      return `Failed after ${task.attempts} attempts; an admin's requeue puts it back in the queue.`;
+      return (
+        `Failed after ${task.attempts} attempt${task.attempts === 1 ? '' : 's'}; ` +
+        "an admin's requeue puts it back in the queue."
+      );
     default:
       return `The task is ${task.status}.`;
   }

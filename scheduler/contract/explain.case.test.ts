@@ -53,6 +53,65 @@ export function explainCases(makeDriver: DriverFactory): void {
       expect(explain(h, task).summary).toBe('Done: its PR was merged.');
     });
 
+    it('says what each status that is not ready means for the task', async () => {
+      const h = await harness(makeDriver, { defaultMaxAttempts: 1 });
+      h.repo();
+      const alice = h.onlineWorker({ name: 'Alice' });
+      const task = h.task().task_id;
+      h.engine.updateStatus(alice, task, { status: 'in_progress' });
+      expect(explain(h, task).summary).toBe(
+        'In progress with Alice (lease until 2026-01-17T12:30:00.000Z).',
+      );
+      h.engine.updateStatus(alice, task, { status: 'blocked', message: 'waiting on a key' });
+      expect(explain(h, task).summary).toBe(
+        'Blocked: Alice holds it (lease until 2026-01-17T12:30:00.000Z) and reported a blocker.',
+      );
+      h.engine.cancelTask(task);
+      expect(explain(h, task).summary).toBe('Cancelled by an admin.');
+
+      // Its one attempt expires: failed, and only an admin brings it back.
+      const other = h.task().task_id;
+      h.clock.advanceSeconds(31 * 60);
+      h.engine.sweep();
+      expect(explain(h, other)).toMatchObject({
+        status: 'failed',
+        summary: "Failed after 1 attempt; an admin's requeue puts it back in the queue.",
+      });
+    });
+
+    it('names the worker an offer waits on, and those who declined one', async () => {
+      const h = await harness(makeDriver);
+      h.repo({ assignment: 'offer', offer_ttl_seconds: 600 });
+      const alice = h.onlineWorker({ name: 'Alice' });
+      const task = h.task().task_id;
+      expect(explain(h, task).summary).toBe(
+        'Offered to Alice until 2026-01-17T12:10:00.000Z; waiting for the answer.',
+      );
+      const offer = h.engine.listOffers(alice).offers[0]!;
+      h.engine.rejectOffer(alice, offer.offer_id, { reason: 'insufficient_time' });
+      expect(explain(h, task)).toMatchObject({
+        status: 'ready',
+        summary:
+          'The one online worker may not take it: 1 worker declined an offer of it, or let one ' +
+          'lapse, less than an hour ago.',
+      });
+    });
+
+    it('says which workers are full or not trusted for the risk tier', async () => {
+      const h = await harness(makeDriver);
+      h.repo();
+      const busy = h.onlineWorker({ name: 'Busy', max_concurrent_tasks: 1 });
+      h.task();
+      expect(h.leasesOf(busy)).toHaveLength(1);
+      const risky = h.task({ tier: 2 }).task_id;
+      h.engine.setTrustTier(busy, { tier: 'trusted', reason: 'knows the code' });
+      h.onlineWorker({ name: 'New' });
+      expect(explain(h, risky).workers?.ineligible).toMatchObject([
+        { reason: 'tier_not_trusted', message: '1 worker is not trusted for risk tier 2' },
+        { reason: 'no_free_slot', message: '1 worker holds as many tasks at once as allowed' },
+      ]);
+    });
+
     it('lists the dependencies not merged yet, and says a cancelled one never will be', async () => {
       const h = await harness(makeDriver);
       h.repo();

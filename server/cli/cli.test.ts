@@ -340,6 +340,15 @@ describe('owp against a real server', () => {
     });
     const idle = await asWorker(configB(), ['worker', 'next']);
     expect(idle.stdout).toBe('no leases; nothing you can take right now\n');
+    // Why the released task waits: the online workers, each by the rule that stops it.
+    const why = await admin(['admin', 'why', lease.task_id]);
+    expect(why.code).toBe(0);
+    expect(why.stdout).toMatch(
+      new RegExp(`^${lease.task_id} \\(ready\\): none of the 2 online workers may take it:\n`),
+    );
+    expect(why.stdout).toContain('\n  1 worker is paused: Bob\n');
+    const whyJson = JSON.parse((await admin(['--json', 'admin', 'why', lease.task_id])).stdout);
+    expect(whyJson).toMatchObject({ task_id: lease.task_id, blocker: null });
 
     const resumed = await admin(['admin', 'resume', bobId]);
     expect(resumed.stdout).toBe(`worker ${bobId} (Bob) resumed\n`);
@@ -410,6 +419,23 @@ describe('owp against a real server', () => {
     expect(rejected.code).toBe(1);
     expect(rejected.stderr).toBe('owp: The worker token is not valid. (unauthorized)\n');
 
+    // Was: zod's pretty form, two lines per issue ("✖ …" then "→ at title").
+    const blank = await admin([
+      'admin',
+      'task',
+      '--repo',
+      'nope',
+      '--title',
+      ' ',
+      '--priority',
+      '5',
+    ]);
+    expect(blank).toMatchObject({
+      code: 1,
+      stderr:
+        'owp: Invalid body: title: Too small: expected string to have >=1 characters; title: must contain a visible character (validation_failed)\n',
+    });
+
     const unknownRepo = await admin(['admin', 'task', '--repo', 'nope', '--title', 'x']);
     expect(unknownRepo.code).toBe(1);
     expect(unknownRepo.stderr).toMatch(
@@ -467,6 +493,22 @@ describe('owp against a real server', () => {
     const help = await owp(['worker', '--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('Usage: owp worker');
+  });
+
+  it('takes the API address (…/v1) for the server, and refuses a URL carrying a secret', async () => {
+    // Was: /v1/v1/admin/state, "No endpoint" (route_not_found).
+    const state = await admin(['--url', `${server.base}/v1/`, '--json', 'admin', 'state']);
+    expect(state.code).toBe(0);
+    expect(JSON.parse(state.stdout)).toHaveProperty('workers_online');
+    for (const url of [
+      `http://owp:s3cret-password@127.0.0.1:${new URL(server.base).port}`,
+      `${server.base}/?token=owpa_s3cret-in-a-query`,
+    ]) {
+      const refused = await owp(['--url', url, '--admin-token', 'x'.repeat(20), 'admin', 'state']);
+      expect(refused).toMatchObject({ code: 2, stdout: '' });
+      expect(refused.stderr).toMatch(/^owp: --url takes the server's address only/);
+      expect(refused.stderr).not.toMatch(/s3cret/);
+    }
   });
 
   it('reads the admin token from the file the server wrote beside its database', async () => {
@@ -647,6 +689,8 @@ describe('owp against a real server', () => {
     const badTrust = await admin(['admin', 'repo', 'offers-demo', '--trust', 'basic=1']);
     expect(badTrust.code).toBe(2);
     expect(badTrust.stderr).toContain('--trust wants every tier');
+    expect(badTrust.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(badTrust.stderr).toContain(': untrusted: Invalid input: expected number');
 
     const carol = await asWorker(configC, [
       '--json',
@@ -762,6 +806,36 @@ describe('owp against a real server', () => {
     expect(stopped.code).toBe(0);
     expect(stopped.stderr).toMatch(/heartbeat every 1s; Ctrl-C to stop\nstopped\n$/);
   });
+
+  it('`worker run` beats within the TTL of a short lease it holds', async () => {
+    const config = join(dir, 'erin.json');
+    await asWorker(config, ['worker', 'register', '--name', 'Erin', '--skills', 'sre']);
+    await admin(['admin', 'repo', 'fast', '--lease-ttl', '15']);
+    // Ready until Erin's first heartbeat, which grants it.
+    await admin([
+      'admin',
+      'task',
+      '--repo',
+      'fast',
+      '--title',
+      'Page the on-call',
+      '--skills',
+      'sre',
+    ]);
+    const interrupt = new AbortController();
+    const stdout = new Capture();
+    let stderr = '';
+    const running = owp(['--url', server.base, '--config', config, 'worker', 'run'], {
+      signal: interrupt.signal,
+      stdout,
+      onStderr: (text) => (stderr = text),
+    });
+    await until(() => stdout.text.includes('Page the on-call'));
+    // Was: the next beat 30 s on, and the 15 s lease expired under a working person.
+    await until(() => stderr.includes('heartbeat every 5s while a lease'));
+    interrupt.abort();
+    expect((await running).code).toBe(0);
+  }, 30_000);
 });
 
 describe('owp worker simulate', () => {

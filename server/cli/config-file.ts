@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { writeJsonFile } from '../json-file.ts';
 import { CliError } from './errors.ts';
@@ -17,6 +17,21 @@ export type WorkerCredentials = z.infer<typeof WorkerCredentials>;
 export function defaultConfigPath(env: Record<string, string | undefined>, homeDir: string) {
   const base = env.XDG_CONFIG_HOME ? resolve(env.XDG_CONFIG_HOME) : join(homeDir, '.config');
   return join(base, 'owp', 'config.json');
+}
+
+/**
+ * Where `owp admin github-write-back` keeps its place in a server's event log unless `--state`:
+ * beside the default credentials, one file per server (`github-write-back/HOST_PORT.json`), since
+ * each server numbers its events itself.
+ */
+export function defaultWriteBackStatePath(
+  env: Record<string, string | undefined>,
+  homeDir: string,
+  serverUrl: string,
+): string {
+  const { host, pathname } = new URL(serverUrl);
+  const key = `${host}${pathname}`.replace(/\/+$/, '').replace(/[^A-Za-z0-9.-]+/g, '_');
+  return join(dirname(defaultConfigPath(env, homeDir)), 'github-write-back', `${key}.json`);
 }
 
 /** The saved worker, or undefined when there is no config file yet. */

@@ -176,8 +176,20 @@ export function listArg(value: string): string[] {
     .filter(Boolean);
 }
 
-/** A server URL as the CLI uses it: http(s), no trailing slash. */
+/**
+ * A server URL as the CLI uses it: http(s), no trailing slash, and the server's address rather
+ * than its API's (`…/v1`, as the plugin takes it too; the client adds /v1 itself). A user,
+ * password, query or fragment is refused: the URL is printed and saved, where a secret must not be.
+ */
 function normalUrl(url: string): string {
-  if (!/^https?:\/\/[^/]/.test(url)) throw new UsageError(`--url must be an http(s) URL`);
-  return url.replace(/\/+$/, '');
+  if (!/^https?:\/\/[^/]/.test(url) || !URL.canParse(url)) {
+    throw new UsageError(`--url must be an http(s) URL`);
+  }
+  const parsed = new URL(url);
+  if (parsed.username || parsed.password || parsed.search || parsed.hash) {
+    throw new UsageError(
+      "--url takes the server's address only, without a user, password, query or fragment: tokens go in --admin-token, OWP_ADMIN_TOKEN or the credentials file",
+    );
+  }
+  return url.replace(/\/+$/, '').replace(/\/v1$/, '');
 }

@@ -17,6 +17,24 @@ describe('reportError', () => {
     expect(stderr.text).toBe('owp: No task with id t_x. (task_not_found)\n');
   });
 
+  it("puts a validation failure on one line, naming each field (zod's form takes two per issue)", () => {
+    const { io, stderr } = captureIo();
+    const error = new OwpError(
+      'validation_failed',
+      'Invalid body: ✖ Too small: expected string to have >=1 characters\n  → at title\n✖ Too small: expected number to be >=0\n  → at priority',
+      {
+        issues: [
+          { path: 'title', message: 'Too small: expected string to have >=1 characters' },
+          { path: 'priority', message: 'Too small: expected number to be >=0' },
+        ],
+      },
+    );
+    expect(reportError(error, io)).toBe(1);
+    expect(stderr.text).toBe(
+      'owp: Invalid body: title: Too small: expected string to have >=1 characters; priority: Too small: expected number to be >=0 (validation_failed)\n',
+    );
+  });
+
   it('masks every secret the run handled, should a message ever echo one', () => {
     const { io, stderr } = captureIo();
     const secret = 'owpa_s3cret-token-value';

@@ -46,7 +46,7 @@ export function reportError(error: unknown, io: CliIo, secrets: readonly string[
   let line: string;
   let code = EXIT_FAILURE;
   if (error instanceof OwpError) {
-    line = `${error.message} (${error.code})`;
+    line = `${oneLine(error)} (${error.code})`;
   } else if (error instanceof CliError) {
     line = error.message;
     code = error.exitCode;
@@ -55,6 +55,31 @@ export function reportError(error: unknown, io: CliIo, secrets: readonly string[
   }
   io.stderr.write(`owp: ${mask(line, secrets)}\n`);
   return code;
+}
+
+/**
+ * The server's message on one line. A validation failure's message is zod's pretty form, an issue
+ * per two lines ("✖ Too small…\n  → at title"); its `details.issues` say the same as `path: why`.
+ */
+function oneLine(error: OwpError): string {
+  const issues = error.details?.issues;
+  if (!error.message.includes('\n')) return error.message;
+  if (error.code === 'validation_failed' && Array.isArray(issues) && issues.length > 0) {
+    // "Invalid body: ✖ …": the part before the first issue names what was invalid.
+    const what = error.message.split('✖')[0]!.trim();
+    return `${what} ${issueLine(issues)}`.trim();
+  }
+  return error.message.replace(/\s*\n\s*/g, ' ');
+}
+
+/** Validation issues as one line, `path: why; …`, from the server's details or a zod error. */
+export function issueLine(issues: ReadonlyArray<{ path?: unknown; message?: unknown }>): string {
+  return issues
+    .map(({ path, message }) => {
+      const where = Array.isArray(path) ? path.map(String).join('.') : String(path ?? '');
+      return where ? `${where}: ${String(message)}` : String(message);
+    })
+    .join('; ');
 }
 
 function mask(text: string, secrets: readonly string[]): string {

@@ -1,45 +1,53 @@
-import type { Transport } from '../../protocol/client.ts';
+import {
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  parseJsonText,
+  requestDeadline,
+  type Transport,
+} from '../../protocol/client.ts';
 import { CliError } from './errors.ts';
 
 /** How long one request may take before the CLI gives up on it. */
-export const REQUEST_TIMEOUT_MS = 30_000;
+export const REQUEST_TIMEOUT_MS = DEFAULT_REQUEST_TIMEOUT_MS;
+
+/** No connection to the server (refused, reset): worth another try, for a call safe to repeat. */
+class UnreachableError extends CliError {
+  readonly transient = true;
+}
 
 /**
- * `fetch` with a per-request timeout and the CLI's interrupt signal, so a hung server or Ctrl-C
- * never leaves a command waiting forever; network failures become one readable line naming the
- * URL. (The protocol's `fetchTransport` has neither, and it must stay platform-neutral.)
+ * `fetch` with a per-request timeout (the body included) and the CLI's interrupt signal, so a hung
+ * server or Ctrl-C never leaves a command waiting forever; network failures become one readable
+ * line naming the URL.
  */
 export function cliTransport(signal: AbortSignal, timeoutMs = REQUEST_TIMEOUT_MS): Transport {
   return async (request) => {
-    let response: Response;
+    const deadline = requestDeadline(timeoutMs, signal);
     try {
-      response = await fetch(request.url, {
+      const response = await fetch(request.url, {
         method: request.method,
         headers: request.headers,
         body: request.body,
-        signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
+        signal: deadline.signal,
       });
+      return { status: response.status, json: parseJsonText(await response.text()) };
     } catch (error) {
-      throw networkError(request.url, error, signal);
+      throw networkError(request.url, error, signal, deadline.timedOut);
+    } finally {
+      deadline.clear();
     }
-    const text = await response.text();
-    let json: unknown;
-    try {
-      json = text ? JSON.parse(text) : undefined;
-    } catch {
-      json = undefined;
-    }
-    return { status: response.status, json };
   };
 }
 
-function networkError(url: string, error: unknown, signal: AbortSignal): CliError {
+function networkError(
+  url: string,
+  error: unknown,
+  signal: AbortSignal,
+  timedOut: boolean,
+): CliError {
   const origin = new URL(url).origin;
   if (signal.aborted) return new CliError(`interrupted while calling ${origin}`);
+  if (timedOut) return new CliError(`no answer from ${origin} within the timeout`);
   const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-  if ((error as Error).name === 'TimeoutError') {
-    return new CliError(`no answer from ${origin} within the timeout`);
-  }
   const why = cause?.code ?? cause?.message ?? (error as Error).message;
-  return new CliError(`cannot reach ${origin}: ${why}`);
+  return new UnreachableError(`cannot reach ${origin}: ${why}`);
 }

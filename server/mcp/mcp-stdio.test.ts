@@ -3,7 +3,7 @@
  * stdio, against a real server on 127.0.0.1:0 (remote) or a SQLite file (local). Every child is
  * closed in teardown; each call is bounded by the SDK's request timeout.
  */
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -224,6 +224,18 @@ describe('owp mcp --db (no server)', () => {
       status: 'pr_opened',
       artifact: { pr_url: 'https://example.com/demo/pull/1' },
     });
+  }, 60_000);
+
+  it('starts with an unreadable credentials file and says so through the tools', async () => {
+    const dir = tempDir();
+    const config = join(dir, 'worker.json');
+    writeFileSync(config, '{not json');
+    // Was: the process died at start; the agent saw only "connection closed".
+    const { client } = await connect(
+      ['--url', 'http://127.0.0.1:9', '--config', config, 'mcp'],
+      dir,
+    );
+    expect(await callError(client, 'next_task')).toContain(`${config} is not valid JSON`);
   }, 60_000);
 
   it('names the server it cannot reach, instead of a bare "fetch failed"', async () => {

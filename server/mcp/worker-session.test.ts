@@ -1,5 +1,5 @@
 /** The MCP tools' logic in-process, over a local SQLite file: registration and lease fencing. */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -7,6 +7,7 @@ import { systemClock } from '../../scheduler/clock.ts';
 import { Scheduler } from '../../scheduler/engine.ts';
 import { BetterSqlite3Driver } from '../better-sqlite3-driver.ts';
 import { writeCredentials } from '../cli/config-file.ts';
+import { poolOnManualClock as manualClockPool } from './testing/manual-clock-pool.ts';
 import { localBackend, type WorkerBackend } from './worker-backend.ts';
 import { WorkerSession } from './worker-session.ts';
 
@@ -32,6 +33,13 @@ function pool(titles: string[] = []) {
 
 const session = (backend: WorkerBackend, configPath: string) =>
   new WorkerSession({ backend, configPath, heartbeatSeconds: 30 });
+
+/** The pool on a clock the test moves, removed after the test. */
+function poolOnManualClock() {
+  const pool = manualClockPool();
+  cleanups.push(() => pool.close());
+  return pool;
+}
 
 describe('WorkerSession.register', () => {
   it('saves credentials once and finds them again in a new session', async () => {
@@ -72,6 +80,24 @@ describe('WorkerSession.register', () => {
     const replaced = await agent.register({ name: 'agent', replace: true });
     expect(replaced.already_registered).toBe(false);
     expect(JSON.parse(readFileSync(config, 'utf8')).worker_id).toBe(replaced.worker_id);
+  });
+
+  it('says through the tools that its credentials file is unreadable, and replaces it when told', async () => {
+    const { backend, config } = pool();
+    writeFileSync(config, '{"url": "http://127.0.0.1:8787", "tok');
+    // Was: the constructor threw, and `owp mcp` died at start with no word to the agent.
+    const agent = session(backend, config);
+    await expect(agent.nextTask()).rejects.toMatchObject({
+      code: 'unauthorized',
+      message: expect.stringContaining(`${config} is not valid JSON`),
+    });
+    await expect(agent.register({ name: 'agent' })).rejects.toMatchObject({
+      code: 'forbidden',
+      message: expect.stringContaining('replace: true'),
+    });
+    const replaced = await agent.register({ name: 'agent', replace: true });
+    expect(JSON.parse(readFileSync(config, 'utf8')).worker_id).toBe(replaced.worker_id);
+    await expect(agent.nextTask()).resolves.toMatchObject({ worker_id: replaced.worker_id });
   });
 
   it('registers one worker for calls made at once', async () => {
@@ -159,6 +185,43 @@ describe('WorkerSession leases', () => {
     });
   });
 
+  it('keeps beating within a short lease TTL after its renewals, as the TTL since the grant grows', async () => {
+    const { clock, engine, backend, config } = poolOnManualClock();
+    engine.upsertRepo({ repo: 'fast', lease_ttl_seconds: 15 });
+    const agent = session(backend, config);
+    const { worker_id } = await agent.register({ name: 'agent' });
+    engine.createTask({ repo: 'fast', title: 'Quick one' });
+    const { lease } = await agent.nextTask();
+    expect(agent.nextBeatMs()).toBe(5_000);
+    // A minute of work, the keep-alive renewing the lease on time.
+    for (let beat = 0; beat < 12; beat++) {
+      clock.advance(agent.nextBeatMs());
+      await agent.keepAlive(() => {});
+    }
+    await agent.reportProgress(lease!.task_id, 'in_progress');
+    await agent.nextTask();
+    // Was: expiry − grant (75 s after a minute) read as the TTL: a 25 s beat, and the 15 s lease
+    // expired under a working agent.
+    expect(agent.nextBeatMs()).toBe(5_000);
+    clock.advance(agent.nextBeatMs());
+    await agent.keepAlive(() => {});
+    engine.sweep();
+    expect(engine.getWork(worker_id).leases.map((l) => l.epoch)).toEqual([lease!.epoch]);
+  });
+
+  it('counts the TTL of a lease a keep-alive beat granted, before the agent asks', async () => {
+    const { clock, engine, backend, config } = poolOnManualClock();
+    engine.upsertRepo({ repo: 'fast', lease_ttl_seconds: 15 });
+    const agent = session(backend, config);
+    await agent.register({ name: 'agent' });
+    await agent.nextTask();
+    engine.createTask({ repo: 'fast', title: 'Granted at a beat' });
+    clock.advance(agent.nextBeatMs());
+    await agent.keepAlive(() => {});
+    // Was: 30 s, until the agent next listed its leases: the new 15 s lease expired meanwhile.
+    expect(agent.nextBeatMs()).toBe(5_000);
+  });
+
   it('acts on a task whose PR is open: a retried open_pr is answered, a release frees it', async () => {
     const { backend, config, engine, tasks } = pool(['Only']);
     const agent = session(backend, config);
@@ -238,5 +301,21 @@ describe('WorkerSession offers and the repo contract', () => {
     expect(again.offers.map((o) => o.task_id)).toEqual([third.task_id]);
     expect(again.message).toContain('1 offer(s) wait for an answer');
     expect(again.contract).toMatchObject({ defined_by_repo: true, test: 'npm test' });
+  });
+});
+
+describe('WorkerSession keep-alive after an accepted offer', () => {
+  it("beats within the accepted lease's TTL at once", async () => {
+    const { engine, backend, config } = poolOnManualClock();
+    engine.upsertRepo({ repo: 'demo', assignment: 'offer', lease_ttl_seconds: 15 });
+    const agent = session(backend, config);
+    const { worker_id } = await agent.register({ name: 'agent' });
+    engine.heartbeat(worker_id);
+    engine.createTask({ repo: 'demo', title: 'Offered' });
+    const [offer] = await agent.offers();
+    expect(agent.nextBeatMs()).toBe(30_000);
+    await agent.acceptOffer(offer!.offer_id);
+    // Was: 30 s until the agent next listed its leases; the 15 s lease expired meanwhile.
+    expect(agent.nextBeatMs()).toBe(5_000);
   });
 });

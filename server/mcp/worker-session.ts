@@ -11,6 +11,7 @@ import type { Task } from '../../protocol/tasks.ts';
 import type { HeartbeatResponse, RegisterWorkerRequest } from '../../protocol/workers.ts';
 import { readCredentials, writeCredentials, type WorkerCredentials } from '../cli/config-file.ts';
 import { issueRefOf } from '../github/issue-mapping.ts';
+import { beatIntervalMs } from './keep-alive.ts';
 import type { WorkerBackend } from './worker-backend.ts';
 
 export interface WorkerSessionOptions {
@@ -19,6 +20,8 @@ export interface WorkerSessionOptions {
   configPath: string;
   /** Seconds between keep-alive heartbeats: said in the working agreement. */
   heartbeatSeconds: number;
+  /** Told when `nextBeatMs()` may have changed (a lease with a shorter TTL came or went). */
+  onBeatChange?: () => void;
 }
 
 /** A lease as an agent needs it: the task, the fence for its writes, and what is expected. */
@@ -58,9 +61,6 @@ export interface NextTask {
   message: string;
 }
 
-/** The quickest a keep-alive beats, however short a lease's TTL (the pool's least is 10 s). */
-const MIN_BEAT_MS = 2_000;
-
 export class WorkerSession {
   private credentials: WorkerCredentials | undefined;
   /** Credentials in the file that belong to another server: said, rather than "not registered". */
@@ -68,13 +68,24 @@ export class WorkerSession {
   private leaseCount = 0;
   /** The shortest lease TTL held, as last seen; the keep-alive beats a few times within it. */
   private shortestTtlMs: number | null = null;
+  /** Each lease's TTL, by lease id, as last seen. */
+  private ttls = new Map<string, number>();
   /** A pause and a note the agent chose with `heartbeat`: the keep-alive keeps saying them. */
   private paused = false;
   private note: string | undefined;
   private registering: Promise<unknown> = Promise.resolve();
 
+  /** Why the credentials file could not be read (not JSON, not credentials), when it could not. */
+  private unreadable: string | undefined;
+
   constructor(private readonly options: WorkerSessionOptions) {
-    const saved = readCredentials(options.configPath);
+    let saved: WorkerCredentials | undefined;
+    try {
+      saved = readCredentials(options.configPath);
+    } catch (error) {
+      // Said by the tools, not by dying at start: an agent sees only "connection closed" then.
+      this.unreadable = error instanceof Error ? error.message : String(error);
+    }
     if (saved?.url === options.backend.target) this.credentials = saved;
     else if (saved) this.foreign = saved;
   }
@@ -114,7 +125,13 @@ export class WorkerSession {
         if (!(error instanceof OwpError && error.code === 'unauthorized')) throw error;
       }
     }
-    const saved = readCredentials(path);
+    if (this.unreadable && !replace) {
+      throw new OwpError(
+        'forbidden',
+        `${this.unreadable}. Registering with replace: true overwrites that file with a new worker; or ask whoever started owp mcp to fix it or pass --config with another file.`,
+      );
+    }
+    const saved = replace ? undefined : readCredentials(path);
     if (saved && saved.url !== this.options.backend.target && !replace) {
       throw new OwpError(
         'forbidden',
@@ -129,6 +146,7 @@ export class WorkerSession {
       name: body.name,
     };
     writeCredentials(path, this.credentials);
+    this.unreadable = undefined;
     return { worker_id: answer.worker_id, already_registered: false, config: path };
   }
 
@@ -163,28 +181,52 @@ export class WorkerSession {
    * only every 30 s would expire under a working agent).
    */
   nextBeatMs(): number {
-    const asked = this.options.heartbeatSeconds * 1000;
-    if (this.shortestTtlMs === null) return asked;
-    return Math.min(asked, Math.max(MIN_BEAT_MS, Math.floor(this.shortestTtlMs / 3)));
+    return beatIntervalMs(this.options.heartbeatSeconds * 1000, this.shortestTtlMs);
   }
 
-  private beat(): Promise<HeartbeatResponse> {
-    return this.api().heartbeat({ status: this.status(), note: this.note });
+  /**
+   * A heartbeat, then the leases as it left them: a heartbeat renews every live lease, so the
+   * time each has left at the heartbeat's `server_time` is its TTL (the server's clock, not this
+   * machine's), and a lease the heartbeat granted counts at once.
+   */
+  private async beat(): Promise<HeartbeatResponse> {
+    const api = this.api();
+    const answer = await api.heartbeat({ status: this.status(), note: this.note });
+    this.saw((await api.getWork()).leases, answer.server_time);
+    return answer;
   }
 
   private status(): 'idle' | 'working' | 'paused' {
     return this.paused ? 'paused' : this.leaseCount > 0 ? 'working' : 'idle';
   }
 
-  /** What the agent holds, as the keep-alive and the tools need it. */
-  private saw(leases: readonly WorkLease[]): void {
+  /**
+   * What the agent holds, as the keep-alive and the tools need it. `renewedAt`: the server time of
+   * the heartbeat just sent, when there was one. Not expiry − grant: a renewal moves the expiry,
+   * not the grant, so that "TTL" grew by every renewal and the beat slowed past the real TTL.
+   */
+  private saw(leases: readonly WorkLease[], renewedAt?: string): void {
     this.leaseCount = leases.length;
-    const ttls = leases.flatMap((lease) =>
-      lease.lease_expires_at === null
-        ? []
-        : [Date.parse(lease.lease_expires_at) - Date.parse(lease.lease_granted_at)],
-    );
-    this.shortestTtlMs = ttls.length > 0 ? Math.min(...ttls) : null;
+    const ttls = new Map<string, number>();
+    for (const lease of leases) {
+      if (lease.lease_expires_at === null) continue;
+      const expires = Date.parse(lease.lease_expires_at);
+      ttls.set(
+        lease.lease_id,
+        renewedAt !== undefined
+          ? Math.max(0, expires - Date.parse(renewedAt))
+          : // Unknown here means granted since the last heartbeat, so not yet renewed.
+            (this.ttls.get(lease.lease_id) ?? ttlOf(lease)),
+      );
+    }
+    this.ttls = ttls;
+    this.setShortestTtl(ttls.size > 0 ? Math.min(...ttls.values()) : null);
+  }
+
+  private setShortestTtl(ms: number | null): void {
+    if (ms === this.shortestTtlMs) return;
+    this.shortestTtlMs = ms;
+    this.options.onBeatChange?.();
   }
 
   /** Heartbeat, then the worker's leases (granting what it may take now); picks one to do. */
@@ -193,9 +235,12 @@ export class WorkerSession {
     // Asking for work ends a pause the agent chose.
     this.paused = false;
     const before = await api.getWork();
-    await api.heartbeat({ status: before.leases.length > 0 ? 'working' : 'idle', note: this.note });
+    const beat = await api.heartbeat({
+      status: before.leases.length > 0 ? 'working' : 'idle',
+      note: this.note,
+    });
     const { worker_id, leases } = await api.getWork();
-    this.saw(leases);
+    this.saw(leases, beat.server_time);
     const pick = leases.find((l) => l.status === 'leased') ?? leases[0];
     const others = leases
       .filter((l) => l !== pick)
@@ -290,8 +335,12 @@ export class WorkerSession {
   async acceptOffer(
     offerId: string,
   ): Promise<{ lease: LeaseForAgent; contract: Record<string, unknown> }> {
-    const lease = forAgent(await this.api().acceptOffer(offerId));
+    const accepted = await this.api().acceptOffer(offerId);
+    const lease = forAgent(accepted);
     this.leaseCount++;
+    // Its TTL counts at once: a short one must not wait out the keep-alive's longer interval.
+    this.ttls.set(accepted.lease_id, ttlOf(accepted));
+    this.setShortestTtl(Math.min(...this.ttls.values()));
     return { lease, contract: this.contractFor(lease) };
   }
 
@@ -354,6 +403,12 @@ export class WorkerSession {
         `Not registered with ${this.options.backend.target}: ${this.options.configPath} holds worker ${this.foreign.worker_id} of ${this.foreign.url}. Ask whoever started owp mcp to pass --config with another file, or --url ${this.foreign.url}.`,
       );
     }
+    if (!this.credentials && this.unreadable) {
+      throw new OwpError(
+        'unauthorized',
+        `Cannot use the saved credentials: ${this.unreadable}. Ask whoever started owp mcp to fix it or pass --config with another file; register with replace: true overwrites it with a new worker.`,
+      );
+    }
     if (!this.credentials) {
       throw new OwpError('unauthorized', 'Not registered yet: call the register tool first.');
     }
@@ -395,6 +450,14 @@ export class WorkerSession {
       ],
     };
   }
+}
+
+/** A lease's TTL as granted: its expiry − its grant, true until its first renewal. */
+function ttlOf(lease: WorkLease): number {
+  return (
+    Date.parse(lease.lease_expires_at ?? lease.lease_granted_at) -
+    Date.parse(lease.lease_granted_at)
+  );
 }
 
 function forAgent(lease: WorkLease): LeaseForAgent {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { TASK_STATUSES, TRUST_TIERS } from '../../../protocol/common.ts';
 import type { PoolState } from '../../../protocol/leases.ts';
 import { TrustRules, type Repo, type RepoContract } from '../../../protocol/repos.ts';
@@ -9,7 +9,7 @@ import type { Task } from '../../../protocol/tasks.ts';
 import type { Worker } from '../../../protocol/workers.ts';
 import { intArg, listArg, type CliContext, type ContextOf } from '../context.ts';
 import { OwpError } from '../../../protocol/errors.ts';
-import { CliError, makeRepoHint, UsageError } from '../errors.ts';
+import { CliError, issueLine, makeRepoHint, UsageError } from '../errors.ts';
 import { cellText, formatRecord, formatTable, progressBar, relativeTime } from '../format.ts';
 import {
   createImportedTasks,
@@ -212,6 +212,34 @@ export function addAdminCommands(program: Command, contextOf: ContextOf): Comman
   }
 
   admin
+    .command('why')
+    .description(
+      'why a task is not handed out: what holds it back, or which workers may not take it',
+    )
+    .argument('<task_id>', 'the task')
+    .action(async (taskId: string, _options, command: Command) => {
+      const ctx = contextOf(command);
+      const answer = await ctx.adminClient().call('explainTask', { params: { task_id: taskId } });
+      if (ctx.json) return ctx.printJson(answer);
+      const workers = answer.workers;
+      const groups = workers && workers.eligible_count === 0 ? workers.ineligible : [];
+      const names = (refs: readonly { name: string }[], count: number) =>
+        refs.map((w) => w.name).join(', ') + (count > refs.length ? ', …' : '');
+      const lines =
+        groups.length > 0
+          ? [
+              `${answer.task_id} (${answer.status}): ${
+                workers!.online === 1
+                  ? 'the one online worker may not take it:'
+                  : `none of the ${workers!.online} online workers may take it:`
+              }`,
+              ...groups.map((g) => `  ${g.message}: ${names(g.examples, g.count)}`),
+            ]
+          : [`${answer.task_id} (${answer.status}): ${answer.summary}`];
+      ctx.print(lines.join('\n'));
+    });
+
+  admin
     .command('workers')
     .description('list registered workers')
     .action(async (_options, command: Command) => {
@@ -302,7 +330,7 @@ export function parseTrustRules(text: string): z.output<typeof TrustRules> {
     throw new UsageError(
       `--trust wants every tier with the highest risk tier it may take (-1 to 3), e.g. ` +
         `untrusted=0,basic=1,trusted=2,maintainer=3` +
-        (parsed.success ? '' : `: ${z.prettifyError(parsed.error)}`),
+        (parsed.success ? '' : `: ${issueLine(parsed.error.issues)}`),
     );
   }
   return parsed.data;

@@ -44,6 +44,12 @@ describe('owp admin audit', () => {
     });
   });
 
+  it('says the --limit default once in its help', async () => {
+    const help = await server.owp(['admin', 'audit', '--help']);
+    // Was: "(default 100) (default: 100)", the second added by commander.
+    expect(help.stdout).toMatch(/--limit <n> +at most this many events \(default: 100\)\n/);
+  });
+
   it('filters by type, actor, task and time, and says how to see more', async () => {
     const byWorker = await server.owp(['admin', 'audit', '--actor', 'w_0001', '--limit', '2']);
     expect(byWorker.stdout.split('\n').map((line) => line.trim().split(/\s+/)[0])).toEqual([

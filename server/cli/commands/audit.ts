@@ -44,7 +44,7 @@ export function addAuditCommand(admin: Command, contextOf: ContextOf): void {
       'after this event sequence number (continue a listing)',
       intArg(0, 2 ** 53 - 1),
     )
-    .option('--limit <n>', 'at most this many events (default 100)', intArg(1, 1_000_000), 100)
+    .option('--limit <n>', 'at most this many events', intArg(1, 1_000_000), 100)
     .addOption(
       new Option(
         '--format <format>',

@@ -197,6 +197,85 @@ describe('owp admin import-github-issues', () => {
     },
   );
 
+  it(
+    'without --state, keeps its place per server beside the credentials and catches up at its next start',
+    { timeout: 30_000 },
+    async () => {
+      // Was: it started from the newest event each time, and a lease made while it was stopped
+      // never got its comment.
+      const xdg = mkdtempSync(join(tmpdir(), 'owp-gh-xdg-'));
+      const state = join(
+        xdg,
+        'owp',
+        'github-write-back',
+        `127.0.0.1_${new URL(server.base).port}.json`,
+      );
+      const admin = new HttpOwpApi({ baseUrl: server.base, adminToken: server.admin.token });
+      const sidecar = async (work: () => Promise<void>) => {
+        const interrupt = new AbortController();
+        const stderr = new Capture();
+        const run = owp(
+          ['admin', 'github-write-back', '--repos', 'acme/app'],
+          { XDG_CONFIG_HOME: xdg },
+          interrupt.signal,
+          stderr,
+        );
+        for (
+          let waited = 0;
+          !stderr.text.includes('Ctrl-C to stop') && waited < 10_000;
+          waited += 20
+        ) {
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        await work();
+        interrupt.abort();
+        await run;
+        return stderr.text;
+      };
+      fake.addIssues('acme/app', [
+        { title: 'Write-back: default state', labels: ['pool:ready', 'skills:rust'] },
+      ]);
+      expect((await owp(['admin', 'repo', 'acme/app'])).code).toBe(0);
+      expect((await owp(['admin', 'import-github-issues', 'acme/app'])).code).toBe(0);
+
+      const first = await sidecar(async () => {
+        await admin.registerWorker({ name: 'Eve' });
+        await new Promise((r) => setTimeout(r, 1500));
+      });
+      expect(first).toContain(`its place kept in ${state}`);
+      expect(JSON.parse(readFileSync(state, 'utf8')).after).toBe(
+        (await admin.state()).last_event_seq,
+      );
+
+      // Leased while no write-back runs: the next start, from its place, comments.
+      const { token } = await admin.registerWorker({ name: 'Dana', skills: ['rust'] });
+      const dana = new HttpOwpApi({ baseUrl: server.base, workerToken: token });
+      await dana.heartbeat();
+      expect((await dana.getWork()).leases.map((l) => l.title)).toEqual([
+        'Write-back: default state',
+      ]);
+      const commented = () => fake.comments.some((c) => c.body.includes('Dana'));
+      await sidecar(async () => {
+        for (let waited = 0; !commented() && waited < 10_000; waited += 50) {
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      });
+      expect(commented()).toBe(true);
+
+      // --no-state: from the newest event, keeping no place.
+      const fresh = await owp(
+        ['admin', 'github-write-back', '--repos', 'acme/app', '--no-state'],
+        {
+          XDG_CONFIG_HOME: xdg,
+        },
+        AbortSignal.abort(),
+      );
+      expect(fresh.code).toBe(0);
+      expect(fresh.stderr).toContain('from the newest event (--no-state)');
+      rmSync(xdg, { recursive: true, force: true });
+    },
+  );
+
   it('needs the repositories and the token for the write-back', async () => {
     const none = await owp(['admin', 'github-write-back']);
     expect(none).toMatchObject({ code: 2 });

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { HttpOwpApi } from '../../../protocol/http-api.ts';
 import type { GithubImportResult, ImportProgress } from '../../github/importer.ts';
+import { defaultWriteBackStatePath } from '../config-file.ts';
 import type { CliContext, ContextOf } from '../context.ts';
 import { CliError } from '../errors.ts';
 import { cellText, formatTable, progressBar } from '../format.ts';
@@ -32,9 +33,10 @@ export function addGithubCommands(admin: Command, contextOf: ContextOf): void {
     )
     .option(
       '--state <file>',
-      'keep its place in the event log in this file, and resume there at the next start',
+      'keep its place in the event log in this file, and resume there at the next start (default: ~/.config/owp/github-write-back/HOST_PORT.json, one per server)',
     )
-    .action(async (options: { repos?: string; state?: string }, command: Command) => {
+    .option('--no-state', 'keep no place: start from the newest event, as if never run')
+    .action(async (options: { repos?: string; state?: string | false }, command: Command) => {
       await runWriteBack(contextOf(command), options.repos, options.state);
     });
 }
@@ -46,7 +48,7 @@ export function addGithubCommands(admin: Command, contextOf: ContextOf): void {
 async function runWriteBack(
   ctx: CliContext,
   reposOption: string | undefined,
-  statePath: string | undefined,
+  stateOption: string | false | undefined,
 ): Promise<void> {
   const { GithubWriteBack, parseWriteBackRepos, resumeFile } =
     await import('../../github/write-back.ts');
@@ -62,6 +64,14 @@ async function runWriteBack(
   if (!fromEnv.token) throw new CliError('GITHUB_TOKEN is not set; the write-back needs it', 2);
   ctx.secrets.push(fromEnv.token);
   const baseUrl = ctx.adminClient().baseUrl;
+  // Its place in the event log, kept by default (per server): a write-back started afresh each
+  // time from the newest event never comments on what happened while it was stopped.
+  const statePath =
+    stateOption === false
+      ? null
+      : stateOption
+        ? resolve(ctx.io.cwd, stateOption)
+        : defaultWriteBackStatePath(ctx.io.env, ctx.io.homeDir, baseUrl);
   const writeBack = new GithubWriteBack({
     // Not tied to Ctrl-C: a comment in flight is finished rather than cut.
     api: new HttpOwpApi({
@@ -72,10 +82,13 @@ async function runWriteBack(
     repos,
     client: fromEnv,
     log: (level, message) => ctx.note(`${level === 'info' ? '' : `${level}: `}${message}`),
-    ...(statePath ? { resume: resumeFile(resolve(ctx.io.cwd, statePath)) } : {}),
+    ...(statePath ? { resume: resumeFile(statePath) } : {}),
   });
   await writeBack.start();
-  ctx.note(`github write-back for ${repos.join(', ')} following ${baseUrl}; Ctrl-C to stop`);
+  const place = statePath ? `its place kept in ${statePath}` : 'from the newest event (--no-state)';
+  ctx.note(
+    `github write-back for ${repos.join(', ')} following ${baseUrl}, ${place}; Ctrl-C to stop`,
+  );
   await new Promise<void>((done) => {
     if (ctx.io.signal.aborted) done();
     else ctx.io.signal.addEventListener('abort', () => done(), { once: true });

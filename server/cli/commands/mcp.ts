@@ -46,6 +46,7 @@ async function serveMcp(
   const { StdioServerTransport } = await import('@modelcontextprotocol/sdk/server/stdio.js');
   const { createOwpMcpServer } = await import('../../mcp/mcp-server.ts');
   const { WorkerSession } = await import('../../mcp/worker-session.ts');
+  const { KeepAlive } = await import('../../mcp/keep-alive.ts');
   const backends = await import('../../mcp/worker-backend.ts');
 
   const configPath = ctx.configPath();
@@ -53,7 +54,7 @@ async function serveMcp(
   if (options.db) {
     backend = backends.localBackend(ctx.localDatabase(options.db));
   } else {
-    const saved = readCredentials(configPath)?.url;
+    const saved = savedUrl(configPath);
     // The CLI's transport: a request that hangs gives up after 30 s, and "cannot reach URL: why"
     // names the server instead of a bare "fetch failed".
     backend = backends.remoteBackend(
@@ -62,7 +63,16 @@ async function serveMcp(
     );
   }
   const heartbeatSeconds = options.heartbeat ?? 30;
-  const session = new WorkerSession({ backend, configPath, heartbeatSeconds });
+  const session = new WorkerSession({
+    backend,
+    configPath,
+    heartbeatSeconds,
+    // A lease with a short TTL brings the next keep-alive forward.
+    onBeatChange: () => keepAlive.reschedule(),
+  });
+  const keepAlive = new KeepAlive(session, (message) =>
+    ctx.note(`owp mcp: heartbeat failed: ${message}`),
+  );
   if (session.workerId) ctx.secrets.push(readCredentials(configPath)!.token);
   const server = createOwpMcpServer(session, options.version);
   const transport = new StdioServerTransport(streams.stdin, streams.stdout);
@@ -81,25 +91,22 @@ async function serveMcp(
       session.workerId ? ` as worker ${session.workerId}` : ' (not registered yet)'
     }; heartbeat every ${heartbeatSeconds}s`,
   );
-  // A chain of timeouts, not an interval: the next beat comes sooner while a short lease is held.
-  let timer: ReturnType<typeof setTimeout>;
-  let stopping = false;
-  const keepAlive = () => {
-    if (stopping) return;
-    timer = setTimeout(() => {
-      void session
-        .keepAlive((message) => ctx.note(`owp mcp: heartbeat failed: ${message}`))
-        .finally(keepAlive);
-    }, session.nextBeatMs());
-  };
-  keepAlive();
+  keepAlive.start();
   try {
     await closed;
   } finally {
-    stopping = true;
-    clearTimeout(timer!);
+    keepAlive.stop();
     await server.close().catch(() => {});
     backend.close();
     ctx.note('owp mcp: stopped');
+  }
+}
+
+/** The server URL saved with the credentials; none when the file is unreadable (the tools say so). */
+function savedUrl(configPath: string): string | undefined {
+  try {
+    return readCredentials(configPath)?.url;
+  } catch {
+    return undefined;
   }
 }

@@ -5,6 +5,7 @@ import { OwpError } from '../../../protocol/errors.ts';
 import { OFFER_REJECT_REASONS, type WorkLease, type WorkOffer } from '../../../protocol/leases.ts';
 import { WorkerSettableStatus } from '../../../protocol/tasks.ts';
 import { WORKER_LIMITS } from '../../../protocol/workers.ts';
+import { beatIntervalMs } from '../../mcp/keep-alive.ts';
 import { readCredentials, writeCredentials } from '../config-file.ts';
 import { intArg, listArg, type CliContext, type ContextOf } from '../context.ts';
 import { CliError, UsageError } from '../errors.ts';
@@ -326,10 +327,24 @@ async function runWorker(ctx: CliContext, options: { intervalMs: number; once: b
       }s; Ctrl-C to stop`,
     );
   }
+  // Sooner than asked while a lease with a short TTL is held, so it is renewed in time.
+  let beatMs = options.intervalMs;
+  let told = `heartbeat every ${options.intervalMs / 1000}s`;
   while (!signal.aborted) {
     try {
-      await client.call('heartbeat', { body: { status: known.size > 0 ? 'working' : 'idle' } });
+      const beat = await client.call('heartbeat', {
+        body: { status: known.size > 0 ? 'working' : 'idle' },
+      });
       const { leases } = await client.call('getWork', {});
+      const soonest = shortestTtlMs(leases, beat.server_time);
+      beatMs = beatIntervalMs(options.intervalMs, soonest);
+      const pace =
+        beatMs < options.intervalMs && soonest !== null
+          ? `heartbeat every ${Math.round(beatMs / 1000)}s while a lease of ${Math.round(soonest / 1000)}s is held`
+          : `heartbeat every ${options.intervalMs / 1000}s`;
+      // Said when the pace changes, once.
+      if (pace !== told && !options.once) ctx.note(pace);
+      told = pace;
       const now = Date.now();
       const current = new Set(leases.map((lease) => lease.lease_id));
       for (const [leaseId, lease] of known) {
@@ -352,12 +367,25 @@ async function runWorker(ctx: CliContext, options: { intervalMs: number; once: b
       if (options.once || !transient) throw error;
       const what =
         error instanceof OwpError ? `${error.message} (${error.code})` : (error as Error).message;
-      ctx.note(`owp: ${what}; trying again in ${options.intervalMs / 1000}s`);
+      ctx.note(`owp: ${what}; trying again in ${beatMs / 1000}s`);
     }
     if (options.once) break;
-    await sleep(options.intervalMs, signal);
+    await sleep(beatMs, signal);
   }
   if (!options.once) ctx.note('stopped');
+}
+
+/**
+ * The shortest TTL among the leases a heartbeat at `serverTime` just renewed (time left then is the
+ * TTL: a heartbeat renews every live lease), or null when none expires.
+ */
+function shortestTtlMs(leases: readonly WorkLease[], serverTime: string): number | null {
+  const left = leases.flatMap((lease) =>
+    lease.lease_expires_at === null
+      ? []
+      : [Math.max(0, Date.parse(lease.lease_expires_at) - Date.parse(serverTime))],
+  );
+  return left.length > 0 ? Math.min(...left) : null;
 }
 
 function leaseLine(lease: WorkLease, now: number): string {
