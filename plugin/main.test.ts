@@ -73,6 +73,7 @@ describe('the plugin in Obsidian', () => {
         'open-workers',
         'register-worker',
         'turn-note-into-task',
+        'why-task-waits',
       ].map((id) => `owp-pool:${id}`),
     );
     for (const command of Object.values(app.commands.commands))
@@ -273,6 +274,26 @@ describe('the other commands', () => {
     // Now a task's note: the command is not offered for it again.
     await app.workspace.getLeaf(false).openFile(app.vault.getFileByPath(path)!);
     expect(app.commands.executeCommandById('owp-pool:turn-note-into-task')).toBe(false);
+  });
+
+  it('“Why is this task waiting?” tells, for a task’s note, what holds it back', async () => {
+    const { app, plugin } = await start({ files: { 'Ideas/Plain.md': 'Just a note.\n' } });
+    const api = plugin.controller.running!.api;
+    await api.upsertRepo({ repo: 'default' });
+    const first = await api.createTask({ repo: 'default', title: 'Schema' });
+    await api.createTask({ repo: 'default', title: 'API', depends_on: [first.task_id] });
+    const path = 'Tasks/API.md';
+    await eventually(() => expect(app.vault.getFileByPath(path)).not.toBeNull());
+    await app.workspace.getLeaf(false).openFile(app.vault.getFileByPath(path)!);
+    runCommand(app, 'why-task-waits');
+    await eventually(() =>
+      expect(Notice.messages.at(-1)).toBe(
+        `Waits for 1 task to be merged: ${first.task_id} "Schema" (ready).`,
+      ),
+    );
+    // A note that is not a task's: the command is not offered.
+    await app.workspace.getLeaf(false).openFile(app.vault.getFileByPath('Ideas/Plain.md')!);
+    expect(app.commands.executeCommandById('owp-pool:why-task-waits')).toBe(false);
   });
 
   it('“Import tasks from a YAML file” makes a task and a note per valid item and reports the rest', async () => {

@@ -54,6 +54,18 @@ export function registerCommands({ plugin, controller, settings, openView }: Com
   });
 
   plugin.addCommand({
+    id: 'why-task-waits',
+    name: 'Why is this task waiting?',
+    checkCallback: (checking) => {
+      const file = app.workspace.getActiveViewOfType(MarkdownView)?.file;
+      // The pool explains to its admin: the note sync runs only with admin credentials.
+      if (!file || !controller.isTaskNote(file.path)) return false;
+      if (!checking) void controller.explainNote(file.path).catch(report('Could not ask the pool'));
+      return true;
+    },
+  });
+
+  plugin.addCommand({
     id: 'import-tasks',
     name: 'Import tasks from a YAML file',
     callback: () => {

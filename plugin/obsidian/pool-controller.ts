@@ -214,6 +214,31 @@ export class PoolController implements PoolViewHost {
     return this.current?.sync?.taskIdOf(path);
   }
 
+  /**
+   * Tells why the task of a note is not handed out (the pool's explanation, admin only): what holds
+   * it back, or which workers may not take it and why.
+   */
+  async explainNote(path: string): Promise<void> {
+    const taskId = this.taskIdOfNote(path);
+    if (!taskId) return;
+    const answer = await this.requireSession().api.explainTask(taskId);
+    const groups =
+      answer.workers && answer.workers.eligible_count === 0 ? answer.workers.ineligible : [];
+    const lines =
+      groups.length > 0
+        ? [
+            answer.workers!.online === 1
+              ? 'The one online worker may not take it:'
+              : `None of the ${answer.workers!.online} online workers may take it:`,
+            ...groups.map(
+              (g) =>
+                `• ${g.message} (${g.examples.map((w) => w.name).join(', ')}${g.count > g.examples.length ? ', …' : ''})`,
+            ),
+          ]
+        : [answer.summary];
+    this.notify(lines.join('\n'));
+  }
+
   repoAnalytics(repo: string): ReturnType<PoolViewHost['repoAnalytics']> {
     return this.requireSession().api.repoAnalytics(repo);
   }
@@ -375,7 +400,7 @@ export class PoolController implements PoolViewHost {
         baseUrl: settings.serverUrl,
         adminToken: adminToken || undefined,
         workerToken: workerToken || undefined,
-        transport: requestUrlTransport(),
+        transport: requestUrlTransport(undefined, { timers: windowTimers }),
         // The event stream needs fetch: requestUrl cannot stream (DESIGN.md, "Live updates").
         fetch: (input, init) => window.fetch(input, init),
       });

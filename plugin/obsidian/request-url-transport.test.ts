@@ -48,3 +48,25 @@ it('reads an empty or non-JSON body as no body', async () => {
     json: undefined,
   });
 });
+
+it('gives up on a server that never answers, naming it', async () => {
+  const transport = requestUrlTransport(() => new Promise<never>(() => {}), { timeoutMs: 20 });
+  await expect(
+    transport({ method: 'GET', url: 'https://pool.example.org/v1/tasks', headers: {} }),
+  ).rejects.toThrow('no answer from https://pool.example.org within 0.02 s');
+});
+
+it('marks a failure to reach the server as transient, so a read is tried again', async () => {
+  let calls = 0;
+  const api = new HttpOwpApi({
+    baseUrl: 'https://pool.example.org',
+    adminToken: 't',
+    retryDelayMs: 1,
+    transport: requestUrlTransport(async () => {
+      if (++calls === 1) throw new Error('net::ERR_CONNECTION_REFUSED');
+      return answer(200, '{"tasks":[],"next_cursor":null}');
+    }),
+  });
+  await expect(api.listTasks()).resolves.toEqual({ tasks: [], next_cursor: null });
+  expect(calls).toBe(2);
+});
