@@ -76,7 +76,7 @@ function blockerOf(ctx: EngineContext, task: TaskRow, repo: RepoRow | undefined)
       repo.max_open_prs === 0
         ? `Repo ${repo.key} is paused: its review budget is 0.`
         : `Repo ${repo.key}'s review budget is full: ${repo.budget_used} of ${repo.max_open_prs} ` +
-          'in use (tasks leased, in progress, blocked or with a PR open).';
+          'in use (tasks offered, leased, in progress, blocked or with a PR open).';
     return { reason: 'review_budget_full', message };
   }
   if (repo.area_locks_enabled === 1 && task.area !== null) {
@@ -152,6 +152,10 @@ function dependenciesMessage(ctx: EngineContext, task: TaskRow): string {
   const cancelled = pending.some((d) => d.status === 'cancelled')
     ? ' A cancelled task is never merged: edit depends_on to go on without it.'
     : '';
+  if (pending.length === 0) {
+    // Its count says it waits, yet no dependency it names is open: edit depends_on to free it.
+    return 'Waits on dependencies the pool no longer lists: edit its depends_on to go on.';
+  }
   const count = pending.length === 1 ? '1 task' : `${pending.length} tasks`;
   return `Waits for ${count} to be merged: ${shown}${more}.${cancelled}`;
 }

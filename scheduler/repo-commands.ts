@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { OwpError, type Repo, type RepoUpsertRequest, type TaskStatus } from '../protocol/index.ts';
 import type { EngineContext } from './context.ts';
 import { type RepoDefaults, type RepoRow, toRepo } from './rows.ts';
+import { updateTask } from './task-commands.ts';
 import { findRepo, heldAreas, openPrs } from './task-store.ts';
 
 /** A setting the request may give (a new value), clear (null) or leave out (keep the old one). */
@@ -83,6 +84,27 @@ export function deleteRepo(ctx: EngineContext, key: string): void {
     { key },
   );
   const ofRepo = 'IN (SELECT id FROM tasks WHERE repo = $key)';
+  // Other repos' tasks that named these in `depends_on` are edited to name them no more, as an
+  // admin would: a cancelled one among them was never to be merged, and its dependent waited on
+  // a task that is now gone (was: for ever, its count of dependencies pending never lowered).
+  const edges = ctx.driver.all<{ task_id: string; depends_on: string; shown: string }>(
+    `SELECT d.task_id, d.depends_on, t.depends_on AS shown
+       FROM task_dependencies d JOIN tasks t ON t.id = d.task_id
+      WHERE d.depends_on ${ofRepo} AND t.repo <> $key ORDER BY d.task_id`,
+    { key },
+  );
+  const goneFrom = new Map<string, { shown: string[]; gone: Set<string> }>();
+  for (const edge of edges) {
+    const entry = goneFrom.get(edge.task_id) ?? {
+      shown: JSON.parse(edge.shown) as string[],
+      gone: new Set<string>(),
+    };
+    entry.gone.add(edge.depends_on);
+    goneFrom.set(edge.task_id, entry);
+  }
+  for (const [id, { shown, gone }] of goneFrom) {
+    updateTask(ctx, id, { depends_on: shown.filter((dependency) => !gone.has(dependency)) });
+  }
   ctx.driver.run(`DELETE FROM leases WHERE task_id ${ofRepo}`, { key });
   ctx.driver.run(`DELETE FROM offers WHERE task_id ${ofRepo}`, { key });
   // Edges both ways: its tasks' own, and other repos' tasks that waited on them (all finished).

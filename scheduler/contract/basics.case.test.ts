@@ -322,6 +322,40 @@ export function basicsCases(makeDriver: DriverFactory): void {
       expect(counted()).toEqual({ ready: 0, leased: 1, cancelled: 1 });
     });
 
+    it("frees another repo's task that waited on a deleted repo's cancelled task", async () => {
+      const h = await harness(makeDriver);
+      h.repo({ repo: 'lib' });
+      h.repo({ repo: 'app' });
+      const dropped = h.task({ repo: 'lib', title: 'Dropped' }).task_id;
+      const kept = h.task({ repo: 'app', title: 'Kept' }).task_id;
+      const waiting = h.task({ repo: 'app', title: 'Waits', depends_on: [kept, dropped] });
+      h.engine.cancelTask(dropped);
+      expect(h.engine.getTask(waiting.task_id).dependencies_pending).toBe(2);
+
+      h.engine.deleteRepo('lib');
+      // Edited as an admin would: the gone task leaves its list, and it waits on the rest only.
+      expect(h.engine.getTask(waiting.task_id)).toMatchObject({
+        depends_on: [kept],
+        dependencies_pending: 1,
+        version: waiting.version + 1,
+      });
+      const edits = h.engine.events({ limit: 5000 }).filter((e) => e.type === 'task.updated');
+      expect(edits.at(-1)).toMatchObject({
+        task_id: waiting.task_id,
+        data: { fields: ['depends_on'] },
+      });
+
+      // With nothing left to wait on, it is assigned like any ready task.
+      h.repo({ repo: 'lib' });
+      const gone = h.task({ repo: 'lib', title: 'Gone' }).task_id;
+      const last = h.task({ repo: 'app', title: 'Last', depends_on: [gone] }).task_id;
+      h.engine.cancelTask(gone);
+      h.engine.deleteRepo('lib');
+      expect(h.engine.getTask(last).dependencies_pending).toBe(0);
+      const alice = h.onlineWorker({ name: 'Alice', max_concurrent_tasks: 5 });
+      expect(h.leasesOf(alice).map((l) => l.task_id)).toContain(last);
+    });
+
     it('reports unknown tasks with task_not_found', async () => {
       const h = await harness(makeDriver);
       expectOwpError(() => h.engine.getTask('t_missing'), 'task_not_found');

@@ -143,8 +143,8 @@ export function explainCases(makeDriver: DriverFactory): void {
       expect(explain(h, waiting).blocker).toEqual({
         reason: 'review_budget_full',
         message:
-          "Repo demo's review budget is full: 1 of 1 in use (tasks leased, in progress, blocked " +
-          'or with a PR open).',
+          "Repo demo's review budget is full: 1 of 1 in use (tasks offered, leased, in progress, " +
+          'blocked or with a PR open).',
       });
 
       h.repo({ max_open_prs: 0 });

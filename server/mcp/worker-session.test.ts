@@ -242,6 +242,34 @@ describe('WorkerSession leases', () => {
     });
   });
 
+  it('tells a heartbeat that went through from one that failed, when reading the leases fails', async () => {
+    const { backend, config } = pool(['Parser']);
+    let failReads = false;
+    const flaky: WorkerBackend = {
+      target: backend.target,
+      close: () => backend.close(),
+      api: (token) => {
+        const api = backend.api(token);
+        return Object.assign(Object.create(api) as typeof api, {
+          getWork: () =>
+            failReads ? Promise.reject(new Error('connection reset')) : api.getWork(),
+        });
+      },
+    };
+    const agent = session(flaky, config);
+    await agent.register({ name: 'agent' });
+    expect((await agent.nextTask()).lease).not.toBeNull();
+
+    failReads = true;
+    const errors: string[] = [];
+    await agent.keepAlive((message) => errors.push(message));
+    expect(errors).toEqual([
+      'heartbeat sent, but reading the leases after it failed: connection reset',
+    ]);
+    // The heartbeat tool answers: its heartbeat was sent.
+    await expect(agent.heartbeat()).resolves.toMatchObject({ ok: true });
+  });
+
   it('says so when there is nothing to take, and keeps alive without throwing', async () => {
     const { backend, config } = pool();
     const agent = session(backend, config);

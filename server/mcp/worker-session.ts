@@ -169,9 +169,9 @@ export class WorkerSession {
     this.options.backend.tick?.();
     if (!this.credentials) return;
     try {
-      await this.beat();
+      await this.beat(onError);
     } catch (error) {
-      onError(error instanceof Error ? error.message : String(error));
+      onError(`heartbeat failed: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
 
@@ -189,10 +189,17 @@ export class WorkerSession {
    * time each has left at the heartbeat's `server_time` is its TTL (the server's clock, not this
    * machine's), and a lease the heartbeat granted counts at once.
    */
-  private async beat(): Promise<HeartbeatResponse> {
+  private async beat(onError?: (message: string) => void): Promise<HeartbeatResponse> {
     const api = this.api();
     const answer = await api.heartbeat({ status: this.status(), note: this.note });
-    this.saw((await api.getWork()).leases, answer.server_time);
+    // The heartbeat went through: a failure to read the leases after it is not its failure. The
+    // leases known before stay, and the next beat reads them again.
+    try {
+      this.saw((await api.getWork()).leases, answer.server_time);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      onError?.(`heartbeat sent, but reading the leases after it failed: ${message}`);
+    }
     return answer;
   }
 

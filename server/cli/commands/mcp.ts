@@ -71,7 +71,7 @@ async function serveMcp(
     onBeatChange: () => keepAlive.reschedule(),
   });
   const keepAlive = new KeepAlive(session, (message) =>
-    ctx.note(`owp mcp: heartbeat failed: ${message}`),
+    ctx.note(`owp mcp: ${message}`),
   );
   if (session.workerId) ctx.secrets.push(readCredentials(configPath)!.token);
   const server = createOwpMcpServer(session, options.version);
