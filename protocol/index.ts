@@ -14,3 +14,4 @@ export * from './client.ts';
 export * from './api.ts';
 export * from './event-stream-client.ts';
 export * from './http-api.ts';
+export * from './explanation-text.ts';

@@ -344,7 +344,7 @@ describe('owp against a real server', () => {
     const why = await admin(['admin', 'why', lease.task_id]);
     expect(why.code).toBe(0);
     expect(why.stdout).toMatch(
-      new RegExp(`^${lease.task_id} \\(ready\\): none of the 2 online workers may take it:\n`),
+      new RegExp(`^${lease.task_id} \\(ready\\): None of the 2 online workers may take it:\n`),
     );
     expect(why.stdout).toContain('\n  1 worker is paused: Bob\n');
     const whyJson = JSON.parse((await admin(['--json', 'admin', 'why', lease.task_id])).stdout);

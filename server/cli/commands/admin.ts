@@ -5,6 +5,7 @@ import type { z } from 'zod';
 import { TASK_STATUSES, TRUST_TIERS } from '../../../protocol/common.ts';
 import type { PoolState } from '../../../protocol/leases.ts';
 import { TrustRules, type Repo, type RepoContract } from '../../../protocol/repos.ts';
+import { explanationText } from '../../../protocol/explanation-text.ts';
 import type { Task } from '../../../protocol/tasks.ts';
 import type { Worker } from '../../../protocol/workers.ts';
 import { intArg, listArg, type CliContext, type ContextOf } from '../context.ts';
@@ -221,22 +222,12 @@ export function addAdminCommands(program: Command, contextOf: ContextOf): Comman
       const ctx = contextOf(command);
       const answer = await ctx.adminClient().call('explainTask', { params: { task_id: taskId } });
       if (ctx.json) return ctx.printJson(answer);
-      const workers = answer.workers;
-      const groups = workers && workers.eligible_count === 0 ? workers.ineligible : [];
-      const names = (refs: readonly { name: string }[], count: number) =>
-        refs.map((w) => w.name).join(', ') + (count > refs.length ? ', …' : '');
-      const lines =
-        groups.length > 0
-          ? [
-              `${answer.task_id} (${answer.status}): ${
-                workers!.online === 1
-                  ? 'the one online worker may not take it:'
-                  : `none of the ${workers!.online} online workers may take it:`
-              }`,
-              ...groups.map((g) => `  ${g.message}: ${names(g.examples, g.count)}`),
-            ]
-          : [`${answer.task_id} (${answer.status}): ${answer.summary}`];
-      ctx.print(lines.join('\n'));
+      const { lead, reasons } = explanationText(answer);
+      ctx.print(
+        [`${answer.task_id} (${answer.status}): ${lead}`, ...reasons.map((r) => `  ${r}`)].join(
+          '\n',
+        ),
+      );
     });
 
   admin
