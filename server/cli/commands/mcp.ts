@@ -70,9 +70,7 @@ async function serveMcp(
     // A lease with a short TTL brings the next keep-alive forward.
     onBeatChange: () => keepAlive.reschedule(),
   });
-  const keepAlive = new KeepAlive(session, (message) =>
-    ctx.note(`owp mcp: ${message}`),
-  );
+  const keepAlive = new KeepAlive(session, (message) => ctx.note(`owp mcp: ${message}`));
   if (session.workerId) ctx.secrets.push(readCredentials(configPath)!.token);
   const server = createOwpMcpServer(session, options.version);
   const transport = new StdioServerTransport(streams.stdin, streams.stdout);
