@@ -1,6 +1,11 @@
 import { Notice, parseYaml, type App, type TFile } from 'obsidian';
 import { readable, writable, type Readable, type Writable } from 'svelte/store';
-import type { OfferRejectRequest, TaskCreateRequest, TaskStatus } from '../../protocol/index.ts';
+import {
+  explanationText,
+  type OfferRejectRequest,
+  type TaskCreateRequest,
+  type TaskStatus,
+} from '../../protocol/index.ts';
 import { EmbeddedBackend } from '../backend/embedded-backend.ts';
 import type { PoolBackend } from '../backend/pool-backend.ts';
 import { RemoteBackend } from '../backend/remote-backend.ts';
@@ -221,22 +226,8 @@ export class PoolController implements PoolViewHost {
   async explainNote(path: string): Promise<void> {
     const taskId = this.taskIdOfNote(path);
     if (!taskId) return;
-    const answer = await this.requireSession().api.explainTask(taskId);
-    const groups =
-      answer.workers && answer.workers.eligible_count === 0 ? answer.workers.ineligible : [];
-    const lines =
-      groups.length > 0
-        ? [
-            answer.workers!.online === 1
-              ? 'The one online worker may not take it:'
-              : `None of the ${answer.workers!.online} online workers may take it:`,
-            ...groups.map(
-              (g) =>
-                `• ${g.message} (${g.examples.map((w) => w.name).join(', ')}${g.count > g.examples.length ? ', …' : ''})`,
-            ),
-          ]
-        : [answer.summary];
-    this.notify(lines.join('\n'));
+    const { lead, reasons } = explanationText(await this.requireSession().api.explainTask(taskId));
+    this.notify([lead, ...reasons.map((reason) => `• ${reason}`)].join('\n'));
   }
 
   repoAnalytics(repo: string): ReturnType<PoolViewHost['repoAnalytics']> {
