@@ -74,6 +74,32 @@ describe('SettingsStore', () => {
     expect(odd.noteRecord('other')).toEqual({ deleted: ['t_3'], noted: [] });
   });
 
+  it('keeps the fingerprints of synced notes and the tasks folder of each pool, and reads a file from before them', async () => {
+    const file = new DataFile({ settings: {}, deletedNotes: { embedded: ['t_1'] } });
+    const store = await SettingsStore.open(file, null);
+    // A data file from before: no fingerprints, no folder — the sync reads both as not known.
+    expect(store.noteRecord('embedded')).toEqual({ deleted: ['t_1'], noted: [] });
+
+    await store.setNoteRecord('embedded', {
+      deleted: [],
+      noted: ['t_2'],
+      synced: { t_2: 'abcdefghijklmnopqrst' },
+      folder: 'Tasks',
+    });
+    expect(file.data).toMatchObject({
+      notedTasks: { embedded: ['t_2'] },
+      syncedNotes: { embedded: { t_2: 'abcdefghijklmnopqrst' } },
+      notesFolder: { embedded: 'Tasks' },
+    });
+    const reopened = await SettingsStore.open(file, null);
+    expect(reopened.noteRecord('embedded')).toEqual({
+      deleted: [],
+      noted: ['t_2'],
+      synced: { t_2: 'abcdefghijklmnopqrst' },
+      folder: 'Tasks',
+    });
+  });
+
   it('keeps tokens in the secret storage under names of this vault, never in the file', async () => {
     const file = new DataFile();
     const secrets = new Secrets();

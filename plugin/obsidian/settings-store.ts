@@ -1,4 +1,4 @@
-import type { NoteRecord } from '../sync/note-sync.ts';
+import { withFingerprints, withTaskIds, type NoteRecord } from '../sync/note-record.ts';
 import { normalizeSettings, type OwpSettings } from './settings.ts';
 
 /** The plugin's data file: `Plugin.loadData` / `Plugin.saveData`. */
@@ -33,6 +33,10 @@ interface DataFileShape {
    * rather than as never written (`NoteRecord`).
    */
   notedTasks?: Record<string, string[]>;
+  /** By pool, by task: what its note held when last in agreement with it (`NoteRecord.synced`). */
+  syncedNotes?: Record<string, Record<string, string>>;
+  /** By pool: the tasks folder when the record was saved (`NoteRecord.folder`). */
+  notesFolder?: Record<string, string>;
 }
 
 /** The app's secret storage if it has one: `app.secretStorage` with both methods. */
@@ -64,6 +68,8 @@ export class SettingsStore {
   private fileTokens: Record<string, string>;
   private deleted: Record<string, string[]>;
   private noted: Record<string, string[]>;
+  private synced: Record<string, Record<string, string>>;
+  private notesFolder: Record<string, string>;
   private savedJson: string | null;
   private readonly listeners = new Set<(next: OwpSettings, previous: OwpSettings) => void>();
   private writing: Promise<void> = Promise.resolve();
@@ -78,6 +84,8 @@ export class SettingsStore {
     this.fileTokens = { ...(data.tokens ?? {}) };
     this.deleted = readTaskIds(data.deletedNotes);
     this.noted = readTaskIds(data.notedTasks);
+    this.synced = readFingerprints(data.syncedNotes);
+    this.notesFolder = readFolders(data.notesFolder);
     this.savedJson = raw === null || raw === undefined ? null : JSON.stringify(raw);
   }
 
@@ -126,13 +134,25 @@ export class SettingsStore {
 
   /** What the note sync keeps of a pool's task notes: those deleted, and the tasks that have one. */
   noteRecord(pool: string): NoteRecord {
-    return { deleted: [...(this.deleted[pool] ?? [])], noted: [...(this.noted[pool] ?? [])] };
+    const synced = this.synced[pool];
+    const folder = this.notesFolder[pool];
+    return {
+      deleted: [...(this.deleted[pool] ?? [])],
+      noted: [...(this.noted[pool] ?? [])],
+      ...(synced ? { synced: { ...synced } } : {}),
+      ...(folder !== undefined ? { folder } : {}),
+    };
   }
 
   /** Keeps it (not a setting: nobody listening to settings hears of it). */
   setNoteRecord(pool: string, record: NoteRecord): Promise<void> {
     this.deleted = withTaskIds(this.deleted, pool, record.deleted);
     this.noted = withTaskIds(this.noted, pool, record.noted);
+    this.synced = withFingerprints(this.synced, pool, record.synced ?? {});
+    const folders = { ...this.notesFolder };
+    if (record.folder === undefined) delete folders[pool];
+    else folders[pool] = record.folder;
+    this.notesFolder = folders;
     return this.persist();
   }
 
@@ -180,6 +200,8 @@ export class SettingsStore {
     if (Object.keys(this.fileTokens).length > 0) data.tokens = { ...this.fileTokens };
     if (Object.keys(this.deleted).length > 0) data.deletedNotes = this.deleted;
     if (Object.keys(this.noted).length > 0) data.notedTasks = this.noted;
+    if (Object.keys(this.synced).length > 0) data.syncedNotes = this.synced;
+    if (Object.keys(this.notesFolder).length > 0) data.notesFolder = this.notesFolder;
     const json = JSON.stringify(data);
     // A failed write must not block the ones after it; its caller still hears the failure.
     const write = this.writing
@@ -194,18 +216,6 @@ export class SettingsStore {
   }
 }
 
-/** `byPool` with `pool`'s ids replaced (none: the pool's entry goes). */
-function withTaskIds(
-  byPool: Record<string, string[]>,
-  pool: string,
-  taskIds: readonly string[],
-): Record<string, string[]> {
-  const next = { ...byPool };
-  if (taskIds.length > 0) next[pool] = [...taskIds];
-  else delete next[pool];
-  return next;
-}
-
 function readTaskIds(value: unknown): Record<string, string[]> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return {};
   const read: Record<string, string[]> = {};
@@ -215,6 +225,28 @@ function readTaskIds(value: unknown): Record<string, string[]> {
     if (kept.length > 0) read[pool] = kept;
   }
   return read;
+}
+
+function readFingerprints(value: unknown): Record<string, Record<string, string>> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return {};
+  const read: Record<string, Record<string, string>> = {};
+  for (const [pool, prints] of Object.entries(value as Record<string, unknown>)) {
+    if (typeof prints !== 'object' || prints === null || Array.isArray(prints)) continue;
+    const kept = Object.entries(prints as Record<string, unknown>).filter(
+      (entry): entry is [string, string] => typeof entry[1] === 'string',
+    );
+    if (kept.length > 0) read[pool] = Object.fromEntries(kept);
+  }
+  return read;
+}
+
+function readFolders(value: unknown): Record<string, string> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return {};
+  return Object.fromEntries(
+    Object.entries(value).filter(
+      (entry): entry is [string, string] => typeof entry[1] === 'string',
+    ),
+  );
 }
 
 /** Where a token is kept in the data file: its name, and its slot when it has one. */

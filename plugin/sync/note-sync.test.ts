@@ -1,5 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { OwpApi, OwpEvent, StreamStatus, Task } from '../../protocol/index.ts';
+import {
+  OwpError,
+  type OwpApi,
+  type OwpEvent,
+  type StreamStatus,
+  type Task,
+} from '../../protocol/index.ts';
 import { LocalOwpApi } from '../../scheduler/local-api.ts';
 import { Scheduler } from '../../scheduler/engine.ts';
 import { sequentialIds } from '../../scheduler/ids.ts';
@@ -7,6 +13,7 @@ import { ManualClock } from '../../scheduler/testing/manual-clock.ts';
 import { BetterSqlite3Driver } from '../../server/better-sqlite3-driver.ts';
 import { MemoryNoteStore } from '../testing/memory-note-store.ts';
 import {
+  KEPT_TEXT_MARKER,
   NoteSync,
   type DeletedNotes,
   type NoteRecord,
@@ -140,6 +147,11 @@ function keptRecord(initial: NoteRecord = { deleted: [], noted: [] }) {
     },
   };
   return { kept, deletedNotes };
+}
+
+/** The task ids of a record, without its fingerprints and folder. */
+function idsOf(record: NoteRecord) {
+  return { deleted: record.deleted, noted: record.noted };
 }
 
 /** A stream that holds events until released, to make the sync's view of a task go stale. */
@@ -405,8 +417,10 @@ describe('start: reconciling the folder with the pool', () => {
   it('settles a note behind its task field by field: edits made while away keep the pool’s changes', async () => {
     const w = world();
     const t = w.task('Both sides', { priority: 5, estimate_points: 1 });
-    const before = w.sync();
+    const { deletedNotes } = keptRecord();
+    const before = w.sync({}, undefined, deletedNotes);
     await before.start();
+    await before.flush();
     before.stop();
     // While the plugin is away, another vault changes the priority and the tier…
     w.clock.advance(60_000);
@@ -415,7 +429,7 @@ describe('start: reconciling the folder with the pool', () => {
     w.clock.advance(60_000);
     await w.store.edit('Tasks/Both sides.md', { priority: 70, points: 3 });
 
-    await w.sync().start();
+    await w.sync({}, undefined, deletedNotes).start();
 
     // Was: the newer note won whole, and the tier went back to 0 without a word.
     const task = w.engine.getTask(t.task_id);
@@ -425,6 +439,97 @@ describe('start: reconciling the folder with the pool', () => {
       tier: 2,
       points: 3,
       owp_version: task.version,
+    });
+    // Both changed the priority: the pool's is kept, and the user told what they had (was: unsaid).
+    expect(w.notices).toEqual([
+      '"Tasks/Both sides.md": changed in the pool and in the note while the sync was away; the ' +
+        "pool's value was kept: priority 9 (this note had 70).",
+    ]);
+  });
+
+  it('keeps a description rewritten while away that the pool changed too: both texts, sent, and says so', async () => {
+    const w = world();
+    const t = w.task('Rewritten', { description: 'Original.' });
+    const other = w.task('Only the pool', { description: 'Original too.' });
+    const { deletedNotes } = keptRecord();
+    const before = w.sync({}, undefined, deletedNotes);
+    await before.start();
+    await before.flush();
+    before.stop();
+    // Away: a teammate rewrites both descriptions; this vault's user rewrites the first note's body.
+    await w.api.updateTask(t.task_id, { description: 'Teammate text.' });
+    await w.api.updateTask(other.task_id, { description: 'Teammate text too.' });
+    await w.store.edit('Tasks/Rewritten.md', {}, 'My long offline notes.\n');
+
+    const sync = w.sync({}, undefined, deletedNotes);
+    await sync.start();
+    await sync.flush();
+
+    // Was: the body became "Teammate text." and the user's notes were gone, without a word.
+    const both = `Teammate text.\n\n${KEPT_TEXT_MARKER}\n\nMy long offline notes.`;
+    expect(w.engine.getTask(t.task_id).description).toBe(both);
+    expect(w.noteOf(t.task_id).body).toBe(`${both}\n`);
+    expect(w.noteOf(t.task_id).frontmatter.owp_version).toBe(w.engine.getTask(t.task_id).version);
+    // The note that only held the old text takes the pool's, unsaid.
+    expect(w.noteOf(other.task_id).body).toBe('Teammate text too.\n');
+    expect(w.engine.getTask(other.task_id).description).toBe('Teammate text too.');
+    expect(w.notices).toHaveLength(1);
+    expect(w.notices[0]).toMatch(/^"Tasks\/Rewritten.md": the description changed in the pool/);
+  });
+
+  it('keeps both descriptions of a note behind its task when no record says what the note held', async () => {
+    const w = world();
+    const t = w.task('No record', { description: 'Original.' });
+    const before = w.sync();
+    await before.start();
+    before.stop();
+    await w.api.updateTask(t.task_id, { description: 'Teammate text.' });
+    await w.store.edit('Tasks/No record.md', {}, 'My long offline notes.\n');
+
+    // A first start after the upgrade: no fingerprint, so an edit cannot be told from an old text.
+    await w.sync().start();
+
+    expect(w.noteOf(t.task_id).body).toContain('My long offline notes.');
+    expect(w.noteOf(t.task_id).body).toContain('Teammate text.');
+    expect(w.notices).toHaveLength(1);
+    expect(w.notices[0]).toMatch(/the note holds another text \(an edit, or an older text\)/);
+  });
+
+  it('never leaves a note at its task’s version with the old values after a quit halfway through settling it', async () => {
+    const w = world();
+    const t = w.task('Half written', { priority: 5, description: 'Old text.' });
+    const { deletedNotes } = keptRecord();
+    const first = w.sync({}, undefined, deletedNotes);
+    await first.start();
+    await first.flush();
+    first.stop();
+    await w.api.updateTask(t.task_id, { priority: 9, description: 'New text.' });
+    // The next start quits after its first write to the note.
+    let writes = 0;
+    const quitting = (write: () => Promise<void>) => {
+      if (writes++ > 0) return Promise.reject(new Error('quit'));
+      return write();
+    };
+    const store = Object.create(w.store, {
+      updateFrontmatter: {
+        value: (path: string, changes: Record<string, unknown>) =>
+          quitting(() => w.store.updateFrontmatter(path, changes)),
+      },
+      writeBody: {
+        value: (path: string, body: string) => quitting(() => w.store.writeBody(path, body)),
+      },
+    }) as MemoryNoteStore;
+    const halfway = new NoteSync({ api: w.api, store, settings, timers: w.timers, deletedNotes });
+    running.push(halfway);
+    await halfway.start();
+    halfway.stop();
+
+    // Was: owp_version written first, so this start took the old values for the user's edits.
+    await w.sync({}, undefined, deletedNotes).start();
+    expect(w.engine.getTask(t.task_id)).toMatchObject({ priority: 9, description: 'New text.' });
+    expect(w.noteOf(t.task_id)).toMatchObject({
+      frontmatter: { priority: 9, owp_version: w.engine.getTask(t.task_id).version },
+      body: 'New text.\n',
     });
   });
 
@@ -1246,7 +1351,7 @@ describe('deletes and the archive', () => {
     const third = w.sync({}, undefined, deletedNotes);
     await third.start();
     await third.flush();
-    expect(saved.record).toEqual({ deleted: [], noted: [kept.task_id] });
+    expect(idsOf(saved.record)).toEqual({ deleted: [], noted: [kept.task_id] });
     await w.api.updateTask(kept.task_id, { priority: 44 });
     await third.flush();
     expect(w.store.get('Tasks/Delete me.md').frontmatter.priority).toBe(44);
@@ -1274,7 +1379,7 @@ describe('deletes and the archive', () => {
     expect(w.store.paths()).toEqual(['Tasks/Made while away.md', 'Tasks/Sub/New name.md']);
     expect(w.engine.getTask(gone.task_id).status).toBe('ready');
     expect(w.engine.getTask(renamed.task_id).title).toBe('New name');
-    expect(kept.record).toEqual({
+    expect(idsOf(kept.record)).toEqual({
       deleted: [gone.task_id],
       noted: [renamed.task_id, fresh.task_id].sort(),
     });
@@ -1300,7 +1405,7 @@ describe('deletes and the archive', () => {
     await expect(sync.start()).resolves.toMatchObject({ notesCreated: 1, notesDeleted: 0 });
     await sync.flush();
     expect(w.store.paths()).toEqual(['Tasks/No note yet.md']);
-    expect(kept.record).toEqual({ deleted: [remembered.task_id], noted: [missing.task_id] });
+    expect(idsOf(kept.record)).toEqual({ deleted: [remembered.task_id], noted: [missing.task_id] });
   });
 
   it('lets go of, but never cancels, the task of a note deleted while away, also with cancelOnDelete', async () => {
@@ -1330,7 +1435,7 @@ describe('deletes and the archive', () => {
     );
     expect(w.engine.getTask(stays.task_id).status).toBe('ready');
     expect(w.store.paths()).toEqual(['Elsewhere/Moved out.md', 'Tasks/Stays.md']);
-    expect(kept.record).toEqual({
+    expect(idsOf(kept.record)).toEqual({
       deleted: [deleted.task_id, moved.task_id].sort(),
       noted: [stays.task_id],
     });
@@ -1356,7 +1461,33 @@ describe('deletes and the archive', () => {
     await second.flush();
     expect(w.store.paths()).toEqual(['Work/Alpha.md']);
     expect(w.engine.getTask(b.task_id).status).toBe('ready');
-    expect(kept.record).toEqual({ deleted: [b.task_id], noted: [a.task_id] });
+    expect(idsOf(kept.record)).toEqual({ deleted: [b.task_id], noted: [a.task_id] });
+  });
+
+  it('takes the notes along to a tasks folder set anew that already holds some task notes', async () => {
+    const w = world();
+    const a = w.task('Alpha');
+    const b = w.task('Beta');
+    const c = w.task('Gamma');
+    const { kept, deletedNotes } = keptRecord();
+    const first = w.sync({}, undefined, deletedNotes);
+    await first.start();
+    await first.flush();
+    first.stop();
+
+    // Away: the user moves one note into the new folder by hand, then sets the folder to it.
+    await w.store.move('Tasks/Alpha.md', 'Work/Alpha.md');
+    const second = w.sync({ folder: 'Work' }, undefined, deletedNotes);
+    // Was: Beta and Gamma "deleted while the sync was not running", and no note for them.
+    await expect(second.start()).resolves.toMatchObject({ notesDeleted: 0, notesUpdated: 2 });
+    await second.flush();
+    expect(w.store.paths()).toEqual(['Work/Alpha.md', 'Work/Beta.md', 'Work/Gamma.md']);
+    expect(w.notices).toEqual([]);
+    expect(idsOf(kept.record)).toEqual({
+      deleted: [],
+      noted: [a.task_id, b.task_id, c.task_id].sort(),
+    });
+    expect(kept.record.folder).toBe('Work');
   });
 
   it('saves the record only when it changed, not at every start', async () => {
@@ -1440,16 +1571,28 @@ describe('when the pool cannot be reached for a while', () => {
   /** The sync over an API that fails as a server that is down does, and a stream that says so. */
   function outage(w: ReturnType<typeof world>) {
     let reachable = true;
+    /** Set: the next calls fail so, the stream staying live (a 500, a timeout). */
+    let failing: ((call: () => Promise<unknown>) => Promise<unknown>) | null = null;
     let tellStatus: (status: StreamStatus) => void = () => {};
-    const unreachable = () => Promise.reject(new TypeError('Failed to fetch'));
+    // What requestUrl says of a server that is down: the request surely never arrived.
+    const unreachable = () =>
+      Promise.reject(Object.assign(new Error('net::ERR_CONNECTION_REFUSED'), { transient: true }));
     const api = Object.create(w.api, {
       updateTask: {
         value: (...args: Parameters<OwpApi['updateTask']>) =>
-          reachable ? w.api.updateTask(...args) : unreachable(),
+          failing
+            ? failing(() => w.api.updateTask(...args))
+            : reachable
+              ? w.api.updateTask(...args)
+              : unreachable(),
       },
       createTask: {
         value: (...args: Parameters<OwpApi['createTask']>) =>
-          reachable ? w.api.createTask(...args) : unreachable(),
+          failing
+            ? failing(() => w.api.createTask(...args))
+            : reachable
+              ? w.api.createTask(...args)
+              : unreachable(),
       },
     }) as OwpApi;
     const stream = heldStream(w.api);
@@ -1479,6 +1622,9 @@ describe('when the pool cannot be reached for a while', () => {
         tellStatus('connecting');
         tellStatus('live');
       },
+      failWith: (fail: typeof failing) => {
+        failing = fail;
+      },
     };
   }
 
@@ -1493,7 +1639,7 @@ describe('when the pool cannot be reached for a while', () => {
     await sync.flush();
     expect(w.engine.getTask(t.task_id).priority).toBe(5);
     expect(w.notices).toEqual([
-      'Could not update the task of "Tasks/Edited during the outage.md" (Failed to fetch); it ' +
+      'Could not update the task of "Tasks/Edited during the outage.md" (net::ERR_CONNECTION_REFUSED); it ' +
         'will be sent again once the pool can be reached.',
     ]);
 
@@ -1520,6 +1666,68 @@ describe('when the pool cannot be reached for a while', () => {
     const [task] = (await w.api.listTasks()).tasks;
     expect(task).toMatchObject({ title: 'Written offline', description: 'An idea.' });
     expect(w.store.get('Tasks/Written offline.md').frontmatter.owp_id).toBe(task!.task_id);
+  });
+
+  it('does not send a task creation again after a timeout: the task the pool made anyway gets this note', async () => {
+    const w = world();
+    const { sync, down, back, failWith } = outage(w);
+    await sync.start();
+
+    // The connection breaks; the server still makes the task, but its answer never comes.
+    down();
+    failWith(async (call) => {
+      await call();
+      throw new Error('no answer from http://pool.lan:8787 within 30 s');
+    });
+    await w.store.create('Tasks/Slow server.md', { repo: 'demo' }, 'An idea.\n');
+    w.timers.advance(100);
+    await sync.flush();
+    failWith(null);
+    expect(w.notices).toEqual([
+      'Could not make "Tasks/Slow server.md" a task: no answer from http://pool.lan:8787 within ' +
+        '30 s. The pool may have made it all the same: if so, this note becomes its note once the ' +
+        'pool tells of it; if not, save the note again to retry.',
+    ]);
+
+    // Was: created again once the stream was back — two tasks, and a second note for the first.
+    back();
+    await sync.flush();
+    const { tasks } = await w.api.listTasks();
+    expect(tasks).toHaveLength(1);
+    expect(w.store.paths()).toEqual(['Tasks/Slow server.md']);
+    expect(w.store.get('Tasks/Slow server.md').frontmatter).toMatchObject({
+      owp_id: tasks[0]!.task_id,
+      status: 'ready',
+    });
+  });
+
+  it('sends an edit that failed for a moment again shortly while the event stream stays live', async () => {
+    const w = world();
+    const t = w.task('Busy server', { priority: 5 });
+    const { sync, failWith } = outage(w);
+    await sync.start();
+
+    failWith(() => Promise.reject(new OwpError('internal_error', 'An unexpected error.')));
+    await w.store.edit('Tasks/Busy server.md', { priority: 70 });
+    w.timers.advance(100);
+    await sync.flush();
+    expect(w.notices).toEqual([
+      'Could not update the task of "Tasks/Busy server.md" (An unexpected error.); it will be ' +
+        'sent again shortly.',
+    ]);
+    // Still failing at the first retry: tried again later, and not told again.
+    w.timers.advance(2_000);
+    await sync.flush();
+    expect(w.engine.getTask(t.task_id).priority).toBe(5);
+
+    // Was: parked until the stream went down and up again, which it never did.
+    failWith(null);
+    w.timers.advance(4_000);
+    await sync.flush();
+    expect(w.engine.getTask(t.task_id).priority).toBe(70);
+    expect(w.noteOf(t.task_id).frontmatter.owp_version).toBe(w.engine.getTask(t.task_id).version);
+    expect(w.notices).toHaveLength(1);
+    expect(w.timers.pending).toBe(0);
   });
 
   it('lets go of a note whose task the pool deleted meanwhile, keeping the edit, and says so once', async () => {

@@ -24,6 +24,12 @@ import {
   type OwnedKey,
   type UserKey,
 } from './note-mapping.ts';
+import {
+  changedSince,
+  fingerprintOf,
+  type FingerprintField,
+  type NoteRecord,
+} from './note-record.ts';
 import type { NoteChange, NoteMeta, NoteSnapshot, NoteStore } from './note-store.ts';
 import { SerialQueue } from './serial-queue.ts';
 
@@ -75,17 +81,7 @@ export interface NoteSyncOptions {
   deletedNotes?: DeletedNotes;
 }
 
-/** What the sync keeps of a vault's task notes across starts, to tell a deleted note from a new task. */
-export interface NoteRecord {
-  /** Open tasks whose note the user deleted (or moved out of the folders): not written again. */
-  deleted: readonly string[];
-  /**
-   * Open tasks that had a note at the last save. One with no note at the next start lost it while
-   * the sync was not running: that is a deletion too. A task in neither list never had a note, and
-   * gets one; with no record yet (a first start, an upgrade) that is every task without a note.
-   */
-  noted: readonly string[];
-}
+export type { NoteRecord } from './note-record.ts';
 
 /** Keeps the `NoteRecord` of one pool in one vault. */
 export interface DeletedNotes {
@@ -140,6 +136,11 @@ interface TrackedNote {
   unreadable: boolean;
   /** A change of the task found no note at `path` (moved meanwhile): not written to it yet. */
   behind: boolean;
+  /**
+   * The base was taken from the task, not yet settled with the note (a start that has not
+   * reconciled it, or could not read it): the record keeps the fingerprint it loaded for it.
+   */
+  unsettled: boolean;
 }
 
 const TERMINAL = new Set(['cancelled', 'merged']);
@@ -162,6 +163,15 @@ const REFUSED_VALUE_CODES = new Set([
   'over_capacity',
 ]);
 const MAX_CONFLICT_RETRIES = 3;
+/** The first wait before an edit that failed for a reason of the moment is sent again; doubled. */
+const RETRY_FIRST_MS = 2_000;
+const RETRY_MAX_MS = 5 * 60_000;
+/**
+ * Put between the pool's description and the note's own text when both changed while the sync was
+ * away: both are kept in the note, and sent, rather than one dropped. A plain line, so it reads the
+ * same in Obsidian, in a diff and in an agent's editor.
+ */
+export const KEPT_TEXT_MARKER = '**Kept from this note** (the description above is the pool’s):';
 /**
  * How long a change of the record waits to be saved with the ones after it. Losing it (a crash
  * meanwhile) costs little: a deletion is found again from `noted`, and a note written is only not
@@ -207,6 +217,12 @@ export class NoteSync {
   private readonly deletedNotes: DeletedNotes | null;
   /** The open tasks that had a note when the record was last saved (read at start). */
   private readonly notedBefore = new Set<string>();
+  /** The record's fingerprints as loaded at start, by task (`NoteRecord.synced`). */
+  private readonly fingerprints = new Map<string, string>();
+  /** Fingerprints of bases already taken (a base is replaced, never changed, when it moves). */
+  private readonly fingerprintOfBase = new WeakMap<NoteBase, string>();
+  /** The tasks folder when the record was saved; undefined: not known (a record from before). */
+  private recordFolder: string | undefined;
   /** The record as last loaded or saved (JSON), so an unchanged one is not written again. */
   private savedRecord = '';
   /** The record's next save, while it waits (`RECORD_DELAY_MS`). */
@@ -229,6 +245,16 @@ export class NoteSync {
    * once the event stream is live again, as well as with the note's next change.
    */
   private readonly unsent = new Set<TrackedNote | string>();
+  /**
+   * Retries of `unsent` entries while the event stream stays live (a 500, a 429, a timeout: the
+   * stream going live again will not come to send them), with their backoff.
+   */
+  private readonly retries = new Map<TrackedNote | string, { handle: unknown; waitMs: number }>();
+  /**
+   * New notes whose task creation failed without a sure answer (a timeout, a reset): the pool may
+   * have made the task. One heard of that matches is given that note, not a second one.
+   */
+  private readonly uncertainCreates = new Map<string, TaskCreateRequest>();
   private streamStatus: StreamStatus | null = null;
   private readonly running = new Set<Promise<unknown>>();
   private readonly discovery = new SerialQueue();
@@ -275,6 +301,10 @@ export class NoteSync {
       ]);
       for (const taskId of record.deleted) this.deletedTasks.add(taskId);
       for (const taskId of record.noted) this.notedBefore.add(taskId);
+      for (const [taskId, print] of Object.entries(record.synced ?? {})) {
+        this.fingerprints.set(taskId, print);
+      }
+      this.recordFolder = record.folder;
       this.savedRecord = recordKey(record);
       for (const worker of workers) this.names.set(worker.worker_id, worker.name);
       this.subscription = this.subscribeEvents(
@@ -309,6 +339,8 @@ export class NoteSync {
     this.debounces.clear();
     if (this.recordTimer !== null) this.timers.clearTimeout(this.recordTimer);
     this.recordTimer = null;
+    for (const { handle } of this.retries.values()) this.timers.clearTimeout(handle);
+    this.retries.clear();
   }
 
   /**
@@ -408,6 +440,7 @@ export class NoteSync {
           this.bodiesToCheck.push(tracked);
           continue;
         }
+        tracked.unsettled = true;
         work.push(async () => {
           // The listing may come from an index that lags behind the file: act on the file.
           const current = await this.store.read(note.path);
@@ -433,19 +466,24 @@ export class NoteSync {
     // running: a deletion, as one seen live is. Only a task that never had one gets a note.
     const lost = new Set(missing.filter((task) => this.notedBefore.has(task.task_id)));
     // A task's note elsewhere in the vault (the tasks folder setting changed) is moved in rather
-    // than a second note written beside it. Looked for only when the tasks folder holds no task
-    // note at all — a folder set anew, or a first start — not at every start: it reads the vault.
+    // than a second note written beside it, or taken for deleted. Looked for only when the tasks
+    // folder holds no task note at all — a folder set anew, or a first start — or is not the one
+    // the record was saved with (or the record does not say), not at every start: it reads the
+    // vault. (Was: only the first, and a folder set to one already holding some task notes took
+    // the other tasks' notes, still in the old folder, for deleted.)
     const folderIsNew = !notes.some(
       (note) => idOf(note) !== null && this.inCreationScope(note.path),
     );
+    const folderChanged = this.notedBefore.size > 0 && this.recordFolder !== this.settings.folder;
     const elsewhere =
-      missing.length > 0 && folderIsNew
+      missing.length > 0 && (folderIsNew || folderChanged)
         ? await this.notesElsewhere(tasks)
         : new Map<string, NoteMeta>();
     for (const task of missing) {
       work.push(async () => {
         const stray = elsewhere.get(task.task_id);
-        if (stray && folderIsNew && (await this.adoptNote(stray, task))) {
+        // One found nowhere in the vault, when looked for, was deleted all the same.
+        if (stray && (await this.adoptNote(stray, task))) {
           report.notesUpdated++;
           return;
         }
@@ -507,6 +545,7 @@ export class NoteSync {
       target = await this.freePath(this.settings.folder, titleFromPath(stray.path));
     }
     const tracked = this.trackNote(target, task.task_id, baseFromTask(task, this.names));
+    tracked.unsettled = true;
     try {
       await this.store.move(stray.path, target);
     } catch {
@@ -564,53 +603,126 @@ export class NoteSync {
   /**
    * Brings a note and its task together after the plugin was away. A note at the task's version
    * holds the user's offline edits, which go to the scheduler. A note behind its task is settled
-   * field by field, as a conflict met live is: the pool's log tells which fields it changed since
-   * the note's version — those take the pool's value, the others the note's. When the log cannot
-   * be read, the newer side wins: the user's edits if the note was modified after the task was,
-   * else the scheduler's values. (Was: always so, and an edit made while away undid whatever
-   * another vault had changed meanwhile in other fields of the task.)
+   * field by field (`settleBehind`): the pool's log tells which fields it changed since the note's
+   * version, the record's fingerprint which ones the user changed. When the log cannot be read,
+   * the fingerprint tells what the pool changed too; with neither, the newer side wins: the user's
+   * edits if the note was modified after the task was, else the scheduler's values — but for a
+   * description, which is kept beside the pool's rather than dropped.
    */
   private async reconcileNote(tracked: TrackedNote, note: NoteSnapshot, task: Task) {
+    const outcome = await this.settleNote(tracked, note, task);
+    // Settled (unless it did not read, or this failed halfway): its base is what it holds now.
+    tracked.unsettled = tracked.unreadable;
+    return outcome;
+  }
+
+  private async settleNote(tracked: TrackedNote, note: NoteSnapshot, task: Task) {
     if (note.frontmatterError) return this.leaveUnreadable(tracked, note);
     const version = canonicalValue('owp_version', note.frontmatter.owp_version);
     if (version === task.version)
       return this.pushEdits(tracked, note, { title: true, quiet: true });
     const current = baseFromTask(task, this.names);
+    const fingerprint = this.fingerprints.get(task.task_id);
     if (typeof version === 'number' && version < task.version && holdsOtherValues(current, note)) {
       const changed = await this.fieldsChangedSince(task.task_id, version);
-      if (changed) return this.reconcileBehind(tracked, note, task, changed);
+      if (changed || fingerprint !== undefined) {
+        // Without the log, what the pool changed is what it holds other than the fingerprint.
+        const poolNote = noteOfBase(current);
+        return this.settleBehind(tracked, note, task, (field) =>
+          changed
+            ? changed.has(field)
+            : changedSince(fingerprint, keyOfField(field as keyof TaskUpdateRequest), poolNote) !==
+              false,
+        );
+      }
     }
     if (typeof version === 'number' && note.mtime > Date.parse(task.updated_at)) {
       return this.pushEdits(tracked, note, { title: true, quiet: true });
     }
-    tracked.base = baseFromNote(note);
-    const noteChanged = await this.applyTask(tracked, task, note);
-    return { noteChanged, taskChanged: false };
+    // The scheduler's values, field by field as if it had changed every one the note differs in.
+    return this.settleBehind(tracked, note, task, () => true);
   }
 
   /**
-   * A note behind its task, with the fields (`TaskUpdateRequest` names) the pool changed since
-   * the note's version. Its base is the task but for those fields, where it is the note: so the
-   * note's other differences are sent as the user's edits, and `applyTask` writes the pool's
-   * values of those fields into the note.
+   * A note behind its task. `poolChanged` says (by `TaskUpdateRequest` name) which fields the pool
+   * changed since the note last agreed with it; the fingerprint kept in the record, which ones the
+   * user changed meanwhile. A field only the pool changed takes its value, one only the user
+   * changed is sent. One both changed: the pool's value is kept and the user told the value they
+   * had — but a description keeps both texts, the user's under `KEPT_TEXT_MARKER`, and that is
+   * sent: nothing typed is dropped unsaid. With no fingerprint the start cannot tell a user's
+   * edit from an old value: a short field takes the pool's value, a description is kept as above.
+   * (Was: the pool's value, always and unsaid — a body rewritten offline was lost.)
+   *
+   * The pool's values and the note's new `owp_version` are written in one frontmatter update, after
+   * the body and the file name: a quit halfway leaves the note behind, settled again at the next
+   * start — never at the task's version with old values, which would be sent as the user's edits.
    */
-  private async reconcileBehind(
+  private async settleBehind(
     tracked: TrackedNote,
     note: NoteSnapshot,
     task: Task,
-    changed: ReadonlySet<string>,
+    poolChanged: (field: string) => boolean,
   ) {
-    const fromNote = baseFromNote(note);
-    const base = baseFromTask(task, this.names);
+    const pool = baseFromTask(task, this.names);
+    const fingerprint = this.fingerprints.get(task.task_id);
+    const userChanged = (field: FingerprintField) => changedSince(fingerprint, field, note);
+    const frontmatter: Record<string, unknown> = {};
+    const keptPool: string[] = [];
     for (const key of USER_KEYS) {
-      if (changed.has(USER_FIELD[key])) base.owned[key] = fromNote.owned[key];
+      // A repo edited offline is put back, with its notice, by `pushEdits` below.
+      if (key === 'repo' || !differs(key, note.frontmatter[key], pool.owned[key])) continue;
+      // Changed by the user only: left in the note, and sent below as the user's edit.
+      if (!poolChanged(USER_FIELD[key])) continue;
+      frontmatter[key] = pool.owned[key];
+      if (userChanged(key) === true) {
+        keptPool.push(
+          `${key} ${show(pool.owned[key])} (this note had ${show(note.frontmatter[key])})`,
+        );
+      }
     }
-    if (changed.has('title')) base.title = fromNote.title;
-    if (changed.has('description')) base.description = fromNote.description;
-    tracked.base = base;
-    const outcome = await this.pushEdits(tracked, note, { title: true, quiet: true });
-    // Nothing sent (or not sent yet): the pool's changes are still to be written.
-    const wrote = tracked.base === base && (await this.applyTask(tracked, task));
+    const fileName = titleFromPath(note.path);
+    const retitle = !fileNameMatchesTitle(fileName, pool.title) && poolChanged('title');
+    if (retitle && userChanged('title') === true) {
+      keptPool.push(`title "${pool.title}" (this note was named "${fileName}")`);
+    }
+    const noteDescription = canonicalDescription(note.body);
+    let body: string | null = null;
+    if (noteDescription !== pool.description && poolChanged('description')) {
+      const mine = userChanged('description');
+      if (mine === false || noteDescription === '') {
+        body = descriptionToBody(task.description);
+      } else {
+        body = descriptionToBody(keepBothTexts(pool.description, noteDescription));
+        this.notifyUser(
+          `"${note.path}": the description changed in the pool while the sync was away` +
+            (mine === null ? ', and the note holds another text (an edit, or an older text)' : '') +
+            `; the note keeps both, the pool's first, yours after "${KEPT_TEXT_MARKER}". ` +
+            `Keep what you want: the task has both until you do.`,
+        );
+      }
+    }
+    if (keptPool.length > 0) {
+      this.notifyUser(
+        `"${note.path}": changed in the pool and in the note while the sync was away; the pool's ` +
+          `value was kept: ${keptPool.join('; ')}.`,
+      );
+    }
+
+    // The body and the name first, the properties with the version last (see above).
+    if (body !== null) await this.store.writeBody(tracked.path, body);
+    if (retitle) await this.moveNote(tracked, parentOf(tracked.path), task.title);
+    for (const key of SCHEDULER_KEYS) {
+      if (differs(key, note.frontmatter[key], pool.owned[key])) frontmatter[key] = pool.owned[key];
+    }
+    const wrote = body !== null || retitle || Object.keys(frontmatter).length > 0;
+    if (Object.keys(frontmatter).length > 0) {
+      await this.store.updateFrontmatter(tracked.path, frontmatter);
+    }
+    // What differs from the task now is the user's: sent as an edit on the task's version.
+    tracked.base = pool;
+    const settled = await this.store.read(tracked.path);
+    if (!settled) return { noteChanged: wrote, taskChanged: false };
+    const outcome = await this.pushEdits(tracked, settled, { title: true, quiet: true });
     return { ...outcome, noteChanged: outcome.noteChanged || wrote };
   }
 
@@ -737,6 +849,7 @@ export class NoteSync {
       return;
     }
     const adopted = this.trackNote(path, id, baseFromTask(task, this.names));
+    adopted.unsettled = true;
     this.forgetDeleted(id);
     this.saveRecord();
     await this.reconcileNote(adopted, note, task);
@@ -774,6 +887,7 @@ export class NoteSync {
     if (!repo || fields.title === undefined) return false;
     const request: TaskCreateRequest = { ...fields, repo, title: fields.title };
     const tracked = await this.guardCreate(async () => {
+      this.uncertainCreates.delete(note.path);
       try {
         const task = await this.api.createTask(request);
         const created = {
@@ -783,12 +897,27 @@ export class NoteSync {
         this.saveRecord();
         return created;
       } catch (error) {
-        const momentary = isMomentary(error);
-        if (momentary) this.unsent.add(note.path);
-        this.notifyUser(
-          `Could not make "${note.path}" a task: ${messageOf(error)}` +
-            (momentary ? '; it is tried again once the pool can be reached.' : ''),
-        );
+        // A creation is not idempotent: sent again after it may have arrived (a timeout, a reset
+        // connection, a 500), it could make a second task and a second note. So it is sent again
+        // by itself only when it surely never arrived; otherwise a task heard of that matches is
+        // given this note (`claimUncertainCreate`), and the user's next save tries again.
+        if (neverArrived(error)) {
+          this.markUnsent(note.path, () =>
+            this.notifyUser(
+              `Could not make "${note.path}" a task: ${messageOf(error)}; it is tried again ` +
+                `once the pool can be reached.`,
+            ),
+          );
+        } else if (isMomentary(error)) {
+          this.uncertainCreates.set(note.path, request);
+          this.notifyUser(
+            `Could not make "${note.path}" a task: ${messageOf(error)}. The pool may have made ` +
+              `it all the same: if so, this note becomes its note once the pool tells of it; ` +
+              `if not, save the note again to retry.`,
+          );
+        } else {
+          this.notifyUser(`Could not make "${note.path}" a task: ${messageOf(error)}`);
+        }
         return null;
       }
     });
@@ -927,12 +1056,17 @@ export class NoteSync {
       return this.taskGone(tracked);
     }
     if (!(error instanceof OwpError && REFUSED_VALUE_CODES.has(error.code))) {
-      const momentary = isMomentary(error);
-      if (momentary) this.unsent.add(tracked);
-      this.notifyUser(
-        `Could not update the task of "${tracked.path}" (${messageOf(error)}); it will be sent ` +
-          `again ${momentary ? 'once the pool can be reached' : 'with the next change'}.`,
-      );
+      const tell = (when: string) =>
+        this.notifyUser(
+          `Could not update the task of "${tracked.path}" (${messageOf(error)}); it will be sent ` +
+            `again ${when}.`,
+        );
+      if (!isMomentary(error)) tell('with the next change');
+      else {
+        this.markUnsent(tracked, () =>
+          tell(this.streamLive() ? 'shortly' : 'once the pool can be reached'),
+        );
+      }
       return;
     }
     this.notifyUser(`The pool refused the edit of "${tracked.path}": ${messageOf(error)}`);
@@ -998,21 +1132,86 @@ export class NoteSync {
     const before = this.streamStatus;
     this.streamStatus = status;
     if (status !== 'live' || before === 'live' || this.stopped) return;
-    for (const entry of [...this.unsent]) {
-      this.unsent.delete(entry);
-      if (typeof entry === 'string') {
-        void this.track(() => this.queueFor(entry).run(() => this.noteChanged(entry)));
+    for (const entry of [...this.unsent]) this.resend(entry);
+  }
+
+  /** Whether the pool's event stream is live, or tells no status (so will not say when it is). */
+  private streamLive(): boolean {
+    return this.streamStatus === null || this.streamStatus === 'live';
+  }
+
+  /**
+   * Keeps what failed for a reason of the moment to be sent again: once the event stream is live
+   * again, or — while it is live, when nothing would come to send it — on a timer that waits
+   * longer each time (`RETRY_FIRST_MS`, doubled up to `RETRY_MAX_MS`). The user is told once per
+   * run of failures (`tell`), not at every retry.
+   */
+  private markUnsent(entry: TrackedNote | string, tell: () => void): void {
+    const retrying = this.retries.get(entry);
+    if (!this.unsent.has(entry) && !retrying) tell();
+    this.unsent.add(entry);
+    if (this.stopped || !this.streamLive()) return;
+    const waitMs = retrying ? Math.min(retrying.waitMs * 2, RETRY_MAX_MS) : RETRY_FIRST_MS;
+    const handle = this.timers.setTimeout(() => {
+      if (this.retries.get(entry)?.handle !== handle) return;
+      if (this.unsent.has(entry)) this.resend(entry, true);
+      else this.retries.delete(entry);
+    }, waitMs);
+    this.retries.set(entry, { handle, waitMs });
+  }
+
+  /** Sends an `unsent` entry again; `keepBackoff` keeps its retry's wait for the next failure. */
+  private resend(entry: TrackedNote | string, keepBackoff = false): void {
+    this.unsent.delete(entry);
+    const retry = this.retries.get(entry);
+    if (retry && !keepBackoff) {
+      this.timers.clearTimeout(retry.handle);
+      this.retries.delete(entry);
+    }
+    const job =
+      typeof entry === 'string'
+        ? () => this.queueFor(entry).run(() => this.noteChanged(entry))
+        : // Read where the note is now: the scheduler's changes caught up meanwhile may have moved it.
+          () =>
+            entry.queue.run(async () => {
+              if (this.stopped || this.byTask.get(entry.taskId) !== entry) return;
+              const note = await this.store.read(entry.path);
+              if (note) await this.pushEdits(entry, note, { title: true, quiet: true });
+            });
+    void this.track(async () => {
+      await job();
+      // Sent (or given up: refused, gone): a later failure starts a new run of retries.
+      if (!this.unsent.has(entry)) this.retries.delete(entry);
+    });
+  }
+
+  /**
+   * A task the sync did not know of that a note's failed creation may have made after all (same
+   * repo, title and description): that note becomes its note, rather than a second one written.
+   */
+  private async claimUncertainCreate(task: Task): Promise<boolean> {
+    for (const [path, request] of this.uncertainCreates) {
+      if (
+        request.repo !== task.repo ||
+        request.title !== task.title ||
+        canonicalDescription(request.description ?? '') !== canonicalDescription(task.description)
+      ) {
         continue;
       }
-      // Read where the note is now: the scheduler's changes caught up meanwhile may have moved it.
-      void this.track(() =>
-        entry.queue.run(async () => {
-          if (this.stopped || this.byTask.get(entry.taskId) !== entry) return;
-          const note = await this.store.read(entry.path);
-          if (note) await this.pushEdits(entry, note, { title: true, quiet: true });
-        }),
-      );
+      this.uncertainCreates.delete(path);
+      const claimed = await this.queueFor(path).run(async () => {
+        const note = await this.store.read(path);
+        if (!note || idOf(note) !== null || this.byPath.has(path)) return false;
+        // Based on the task: its properties are written into the note, and what the user changed
+        // in it since the creation was sent goes to the task as an edit.
+        const tracked = this.trackNote(path, task.task_id, baseFromTask(task, this.names));
+        this.saveRecord();
+        await this.pushEdits(tracked, note, { title: true, quiet: true });
+        return true;
+      });
+      if (claimed) return true;
     }
+    return false;
   }
 
   /**
@@ -1022,6 +1221,9 @@ export class NoteSync {
   private taskGone(tracked: TrackedNote): void {
     this.untrack(tracked);
     this.unsent.delete(tracked);
+    const retry = this.retries.get(tracked);
+    if (retry) this.timers.clearTimeout(retry.handle);
+    this.retries.delete(tracked);
     this.problem(tracked.path, unknownTask(tracked.path, tracked.taskId));
   }
 
@@ -1049,9 +1251,8 @@ export class NoteSync {
           if (this.byTask.has(taskId)) return this.refresh(taskId);
           if (this.deletedTasks.has(taskId) || this.stopped) return;
           const task = await this.api.getTask(taskId);
-          if (!this.byTask.has(taskId) && !TERMINAL.has(task.status)) {
-            await this.writeNoteForTask(task);
-          }
+          if (this.byTask.has(taskId) || TERMINAL.has(task.status)) return;
+          if (!(await this.claimUncertainCreate(task))) await this.writeNoteForTask(task);
         }),
       );
       return;
@@ -1104,11 +1305,10 @@ export class NoteSync {
         changes[key] = next.owned[key];
       }
     }
+    // The body and the name before the properties, which carry `owp_version`: a quit halfway
+    // leaves the note behind its task (settled at the next start), never at the task's version
+    // with an old body or name, which the next start would send as the user's edits.
     let wrote = false;
-    if (Object.keys(changes).length > 0) {
-      await this.store.updateFrontmatter(tracked.path, changes);
-      wrote = true;
-    }
     const noteDescription = canonicalDescription(note.body);
     if (next.description !== base.description && next.description !== noteDescription) {
       await this.store.writeBody(tracked.path, descriptionToBody(task.description));
@@ -1123,6 +1323,10 @@ export class NoteSync {
     if (retitled || archive) {
       const folder = archive ? this.settings.archiveFolder : parentOf(tracked.path);
       await this.moveNote(tracked, folder, retitled ? task.title : fileName);
+      wrote = true;
+    }
+    if (Object.keys(changes).length > 0) {
+      await this.store.updateFrontmatter(tracked.path, changes);
       wrote = true;
     }
     return wrote;
@@ -1165,11 +1369,32 @@ export class NoteSync {
   }
 
   private currentRecord(): NoteRecord {
-    const noted: string[] = [];
-    for (const tracked of this.byTask.values()) {
-      if (!TERMINAL.has(tracked.base.owned.status as string)) noted.push(tracked.taskId);
+    const noted = [...this.byTask.values()]
+      .filter((tracked) => !TERMINAL.has(tracked.base.owned.status as string))
+      .sort((a, b) => (a.taskId < b.taskId ? -1 : a.taskId > b.taskId ? 1 : 0));
+    const synced: Record<string, string> = {};
+    for (const tracked of noted) {
+      const print = tracked.unsettled
+        ? this.fingerprints.get(tracked.taskId)
+        : this.fingerprintOfTracked(tracked);
+      if (print !== undefined) synced[tracked.taskId] = print;
     }
-    return { deleted: [...this.deletedTasks].sort(), noted: noted.sort() };
+    return {
+      deleted: [...this.deletedTasks].sort(),
+      noted: noted.map((tracked) => tracked.taskId),
+      synced,
+      folder: this.settings.folder,
+    };
+  }
+
+  /** The fingerprint of what a note held when it last agreed with its task (its base). */
+  private fingerprintOfTracked(tracked: TrackedNote): string {
+    let print = this.fingerprintOfBase.get(tracked.base);
+    if (print === undefined) {
+      print = fingerprintOf(tracked.base);
+      this.fingerprintOfBase.set(tracked.base, print);
+    }
+    return print;
   }
 
   /** A task's note whose properties do not read: left as it is, and the user told once. */
@@ -1245,6 +1470,7 @@ export class NoteSync {
       refreshQueued: false,
       unreadable: false,
       behind: false,
+      unsettled: false,
     };
     this.byPath.set(path, tracked);
     this.byTask.set(taskId, tracked);
@@ -1332,7 +1558,13 @@ export class NoteSync {
 
 /** A record's identity, whatever order its lists come in. */
 function recordKey(record: NoteRecord): string {
-  return JSON.stringify([[...record.deleted].sort(), [...record.noted].sort()]);
+  const synced = Object.entries(record.synced ?? {}).sort(([a], [b]) => (a < b ? -1 : 1));
+  return JSON.stringify([
+    [...record.deleted].sort(),
+    [...record.noted].sort(),
+    synced,
+    record.folder ?? null,
+  ]);
 }
 
 function baseFromTask(task: Task, names: ReadonlyMap<string, string>): NoteBase {
@@ -1358,6 +1590,29 @@ function differs(key: OwnedKey, a: unknown, b: unknown): boolean {
   const x = canonicalValue(key, a);
   const y = canonicalValue(key, b);
   return x !== y && JSON.stringify(x) !== JSON.stringify(y);
+}
+
+/** A base as the note that holds it exactly would read (for `changedSince`). */
+function noteOfBase(base: NoteBase): {
+  path: string;
+  frontmatter: Record<string, unknown>;
+  body: string;
+} {
+  return {
+    path: `${fileNameForTitle(base.title)}.md`,
+    frontmatter: base.owned,
+    body: base.description,
+  };
+}
+
+/** The user's text after the pool's, under `KEPT_TEXT_MARKER`: both kept, neither dropped. */
+function keepBothTexts(pool: string, mine: string): string {
+  return pool === '' ? mine : `${pool}\n\n${KEPT_TEXT_MARKER}\n\n${mine}`;
+}
+
+/** A property's value in a notice. */
+function show(value: unknown): string {
+  return value === undefined || value === null ? '(none)' : JSON.stringify(value);
 }
 
 /** Whether a note holds a value its task does not have in a field the user edits, or its title. */
@@ -1428,6 +1683,24 @@ function isMomentary(error: unknown): boolean {
   if (!(error instanceof OwpError)) return true;
   return ['request_timeout', 'rate_limited', 'internal_error', 'not_ready'].includes(error.code);
 }
+
+/**
+ * Whether a request surely never reached the pool: no connection was made (refused, no such host,
+ * no network), or the pool answered that it is not ready. A timeout or a reset connection may
+ * come after the pool did the work.
+ */
+function neverArrived(error: unknown): boolean {
+  if (error instanceof OwpError) return error.code === 'not_ready';
+  const cause = (error as { cause?: { code?: unknown; message?: unknown } } | null)?.cause;
+  const said = [messageOf(error), cause?.code, cause?.message, (error as { code?: unknown })?.code]
+    .filter((part) => typeof part === 'string')
+    .join(' ');
+  return NO_CONNECTION.test(said);
+}
+
+/** Node's and Chromium's (Obsidian's `requestUrl`) words for a connection never made. */
+const NO_CONNECTION =
+  /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ENETUNREACH|EHOSTUNREACH|ERR_CONNECTION_REFUSED|ERR_NAME_NOT_RESOLVED|ERR_INTERNET_DISCONNECTED|ERR_ADDRESS_UNREACHABLE/;
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

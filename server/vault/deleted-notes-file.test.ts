@@ -45,6 +45,29 @@ describe('deletedNotesFile', () => {
     expect(warnings).toEqual([]);
   });
 
+  it('keeps the fingerprints of synced notes and the tasks folder per pool', () => {
+    const vault = tempVault();
+    const state = deletedNotesFile(vault, 'file:a.db', () => {});
+    void state.save({
+      deleted: [],
+      noted: ['t_2'],
+      synced: { t_2: 'abcdefghijklmnopqrst' },
+      folder: 'Tasks',
+    });
+    expect(stateOf(vault)).toEqual({
+      deletedNotes: {},
+      notedTasks: { 'file:a.db': ['t_2'] },
+      syncedNotes: { 'file:a.db': { t_2: 'abcdefghijklmnopqrst' } },
+      notesFolder: { 'file:a.db': 'Tasks' },
+    });
+    expect(state.load()).toEqual({
+      deleted: [],
+      noted: ['t_2'],
+      synced: { t_2: 'abcdefghijklmnopqrst' },
+      folder: 'Tasks',
+    });
+  });
+
   it('writes no file while there is nothing to keep', () => {
     const vault = tempVault();
     void deletedNotesFile(vault, 'file:a.db', () => {}).save({ deleted: [], noted: [] });
@@ -83,9 +106,15 @@ describe('vault-sync over a folder, run after run', () => {
     expect(existsSync(join(vault, 'Tasks', 'Dropped.md'))).toBe(false);
     expect(existsSync(join(vault, 'Tasks', 'Kept.md'))).toBe(true);
     expect(engine.getTask(dropped.task_id).status).toBe('ready');
-    expect(stateOf(vault)).toEqual({
+    expect(stateOf(vault)).toMatchObject({
       deletedNotes: { 'file:pool.db': [dropped.task_id] },
       notedTasks: { 'file:pool.db': [kept.task_id] },
+      notesFolder: { 'file:pool.db': 'Tasks' },
     });
+    expect(
+      Object.keys(
+        (stateOf(vault) as { syncedNotes: Record<string, object> }).syncedNotes['file:pool.db']!,
+      ),
+    ).toEqual([kept.task_id]);
   });
 });

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { DeletedNotes, NoteRecord } from '../../plugin/sync/note-sync.ts';
+import { withFingerprints, withTaskIds, type NoteRecord } from '../../plugin/sync/note-record.ts';
+import type { DeletedNotes } from '../../plugin/sync/note-sync.ts';
 import { writeJsonFile } from '../json-file.ts';
 
 /**
@@ -10,13 +11,20 @@ import { writeJsonFile } from '../json-file.ts';
  * its data file in `.obsidian` (dot-folders are not notes to either). Kept per pool — one server
  * URL or one database file — since a vault may be synced with more than one. Beside them, the
  * tasks that have a note (`notedTasks`): one of those without a note at the next run was deleted
- * while vault-sync was not running, and is not written again either (`NoteRecord`).
+ * while vault-sync was not running, and is not written again either (`NoteRecord`). And per task,
+ * a fingerprint of what its note held when last synced (`syncedNotes`), with the tasks folder
+ * (`notesFolder`), so a run can tell what the user changed while vault-sync was not running.
  */
 const STATE_FILE = join('.owp', 'vault-sync.json');
 
 const TaskIdsByPool = z.record(z.string(), z.array(z.string()));
-// `notedTasks` is optional: a file written before it existed reads, as nothing noted yet.
-const State = z.object({ deletedNotes: TaskIdsByPool, notedTasks: TaskIdsByPool.optional() });
+// The keys after `deletedNotes` are optional: a file written before them reads, as not known.
+const State = z.object({
+  deletedNotes: TaskIdsByPool,
+  notedTasks: TaskIdsByPool.optional(),
+  syncedNotes: z.record(z.string(), z.record(z.string(), z.string())).optional(),
+  notesFolder: z.record(z.string(), z.string()).optional(),
+});
 type State = z.infer<typeof State>;
 
 export function deletedNotesFile(
@@ -28,32 +36,33 @@ export function deletedNotesFile(
   return {
     load: (): NoteRecord => {
       const state = read(path, warn);
-      return { deleted: state.deletedNotes[pool] ?? [], noted: state.notedTasks?.[pool] ?? [] };
+      const synced = state.syncedNotes?.[pool];
+      const folder = state.notesFolder?.[pool];
+      return {
+        deleted: state.deletedNotes[pool] ?? [],
+        noted: state.notedTasks?.[pool] ?? [],
+        ...(synced ? { synced } : {}),
+        ...(folder !== undefined ? { folder } : {}),
+      };
     },
     save: (record) => {
       const before = read(path, () => {});
       const noted = withTaskIds(before.notedTasks ?? {}, pool, record.noted);
+      const synced = withFingerprints(before.syncedNotes ?? {}, pool, record.synced ?? {});
+      const folders = { ...before.notesFolder };
+      if (record.folder === undefined) delete folders[pool];
+      else folders[pool] = record.folder;
       const state: State = {
         // Always there: a vault-sync from before `notedTasks` reads only files that have it.
         deletedNotes: withTaskIds(before.deletedNotes, pool, record.deleted),
         ...(Object.keys(noted).length > 0 ? { notedTasks: noted } : {}),
+        ...(Object.keys(synced).length > 0 ? { syncedNotes: synced } : {}),
+        ...(Object.keys(folders).length > 0 ? { notesFolder: folders } : {}),
       };
       if (JSON.stringify(state) === JSON.stringify(before)) return;
       writeJsonFile(path, state);
     },
   };
-}
-
-/** `byPool` with `pool`'s ids replaced (none: the pool's entry goes). */
-function withTaskIds(
-  byPool: Record<string, string[]>,
-  pool: string,
-  taskIds: readonly string[],
-): Record<string, string[]> {
-  const next = { ...byPool };
-  if (taskIds.length > 0) next[pool] = [...taskIds];
-  else delete next[pool];
-  return next;
 }
 
 function read(path: string, warn: (message: string) => void): State {

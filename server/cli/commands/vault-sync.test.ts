@@ -227,9 +227,10 @@ describe('owp vault-sync --db --once', () => {
       'the state file',
     );
     expect(await watching.stop()).toBe(0);
-    expect(stateOf()).toEqual({
+    expect(stateOf()).toMatchObject({
       deletedNotes: { [`file:${db}`]: [dropped.task_id] },
       notedTasks: { [`file:${db}`]: [kept.task_id] },
+      notesFolder: { [`file:${db}`]: 'Tasks' },
     });
 
     // The task is still open, and the note stays deleted; the other one is there as it was.
