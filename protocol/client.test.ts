@@ -185,7 +185,11 @@ describe('timedFetchTransport', () => {
     // Was: no timeout at all; the dashboard waited on a hung server for ever.
     for (const answer of ['', 'HTTP/1.1 200 OK\r\ncontent-length: 50\r\n\r\n{"ok":']) {
       const base = await stalledServer(answer);
-      const call = timedFetchTransport(100)({ method: 'GET', url: `${base}/v1/work`, headers: {} });
+      const call = timedFetchTransport({ timeoutMs: 100 })({
+        method: 'GET',
+        url: `${base}/v1/work`,
+        headers: {},
+      });
       await expect(call).rejects.toThrow(`no answer from ${base} within 0.1 s`);
     }
   });
@@ -195,14 +199,18 @@ describe('timedFetchTransport', () => {
       'HTTP/1.1 502 Bad Gateway\r\ncontent-type: text/html\r\ncontent-length: 21\r\nconnection: close\r\n\r\n<h1>Bad Gateway</h1>\n',
     );
     await expect(
-      timedFetchTransport(5000)({ method: 'GET', url: `${base}/healthz`, headers: {} }),
+      timedFetchTransport({ timeoutMs: 5000 })({
+        method: 'GET',
+        url: `${base}/healthz`,
+        headers: {},
+      }),
     ).resolves.toEqual({ status: 502, json: undefined });
 
     const probe = createServer();
     await new Promise<void>((ready) => probe.listen(0, '127.0.0.1', ready));
     const port = (probe.address() as { port: number }).port;
     await new Promise((done) => probe.close(done));
-    const error: unknown = await timedFetchTransport(5000)({
+    const error: unknown = await timedFetchTransport({ timeoutMs: 5000 })({
       method: 'GET',
       url: `http://127.0.0.1:${port}/healthz`,
       headers: {},

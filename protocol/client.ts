@@ -57,13 +57,34 @@ export function requestDeadline(timeoutMs: number, outer?: AbortSignal): Request
   };
 }
 
-/**
- * A transport over the platform `fetch` that gives up after `timeoutMs` (the body included), with
- * an error naming the server; a network failure stays fetch's `TypeError`, marked transient.
- */
-export function timedFetchTransport(timeoutMs = DEFAULT_REQUEST_TIMEOUT_MS): Transport {
+export interface TimedFetchOptions {
+  /** How long one request may take, the body included (default 30 s). */
+  timeoutMs?: number;
+  /** Aborts every request made through the transport (the CLI's Ctrl-C). */
+  signal?: AbortSignal;
+  /**
+   * The error a failed request throws, from fetch's error and whether the time was up. By default
+   * the time up names the server, and a network failure stays fetch's `TypeError`, marked
+   * transient.
+   */
+  failure?: (error: unknown, request: HttpRequest, timedOut: boolean) => unknown;
+}
+
+/** A transport over the platform `fetch` that gives up after a timeout. */
+export function timedFetchTransport({
+  timeoutMs = DEFAULT_REQUEST_TIMEOUT_MS,
+  signal,
+  failure = (error, request, timedOut) => {
+    if (timedOut) {
+      return new Error(
+        `no answer from ${new URL(request.url).origin} within ${timeoutMs / 1000} s`,
+      );
+    }
+    return error instanceof TypeError ? Object.assign(error, { transient: true }) : error;
+  },
+}: TimedFetchOptions = {}): Transport {
   return async (request) => {
-    const deadline = requestDeadline(timeoutMs);
+    const deadline = requestDeadline(timeoutMs, signal);
     try {
       const response = await fetch(request.url, {
         method: request.method,
@@ -73,13 +94,7 @@ export function timedFetchTransport(timeoutMs = DEFAULT_REQUEST_TIMEOUT_MS): Tra
       });
       return { status: response.status, json: parseJsonText(await response.text()) };
     } catch (error) {
-      if (deadline.timedOut) {
-        throw new Error(
-          `no answer from ${new URL(request.url).origin} within ${timeoutMs / 1000} s`,
-        );
-      }
-      if (error instanceof TypeError) Object.assign(error, { transient: true });
-      throw error;
+      throw failure(error, request, deadline.timedOut);
     } finally {
       deadline.clear();
     }

@@ -1,7 +1,6 @@
 import {
   DEFAULT_REQUEST_TIMEOUT_MS,
-  parseJsonText,
-  requestDeadline,
+  timedFetchTransport,
   type Transport,
 } from '../../protocol/client.ts';
 import { CliError } from './errors.ts';
@@ -20,22 +19,11 @@ class UnreachableError extends CliError {
  * line naming the URL.
  */
 export function cliTransport(signal: AbortSignal, timeoutMs = REQUEST_TIMEOUT_MS): Transport {
-  return async (request) => {
-    const deadline = requestDeadline(timeoutMs, signal);
-    try {
-      const response = await fetch(request.url, {
-        method: request.method,
-        headers: request.headers,
-        body: request.body,
-        signal: deadline.signal,
-      });
-      return { status: response.status, json: parseJsonText(await response.text()) };
-    } catch (error) {
-      throw networkError(request.url, error, signal, deadline.timedOut);
-    } finally {
-      deadline.clear();
-    }
-  };
+  return timedFetchTransport({
+    timeoutMs,
+    signal,
+    failure: (error, request, timedOut) => networkError(request.url, error, signal, timedOut),
+  });
 }
 
 function networkError(
