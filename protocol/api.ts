@@ -15,6 +15,7 @@ import type {
   Task,
   TaskCreateRequest,
   TaskExplanation,
+  WorkExplanation,
   TaskListQuery,
   TaskPage,
   TaskUpdateRequest,
@@ -53,6 +54,8 @@ export interface OwpApi {
   updateStatus(taskId: string, request: StatusUpdateRequest): Promise<Task>;
   renewLease(leaseId: string): Promise<LeaseRenewResponse>;
   releaseLease(leaseId: string, reason?: string): Promise<{ ok: true; task_id: string }>;
+  /** Why the worker is given no work: what keeps it from any task, and the queue in counts. */
+  explainWork(): Promise<WorkExplanation>;
   /** Open offers (repos with offer assignment), after offering what the worker may take. */
   listOffers(): Promise<OffersResponse>;
   acceptOffer(offerId: string): Promise<WorkLease>;

@@ -102,6 +102,9 @@ export class HttpOwpApi implements OwpApi {
   workerReputation(worker_id: string) {
     return this.client.call('workerReputation', { params: { worker_id } });
   }
+  explainWork() {
+    return this.client.call('explainWork', {});
+  }
   listOffers() {
     return this.client.call('listOffers', {});
   }

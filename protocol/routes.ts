@@ -25,6 +25,7 @@ import {
   TaskCreateRequest,
   TaskCreateResponse,
   TaskExplanation,
+  WorkExplanation,
   TaskListQuery,
   TaskPage,
   TaskUpdateRequest,
@@ -315,6 +316,14 @@ export const routes = {
     params: RepoParams,
     query: AnalyticsQuery,
     response: RepoAnalytics,
+  },
+  explainWork: {
+    method: 'GET',
+    path: '/v1/work/explanation',
+    auth: 'worker',
+    summary:
+      'Why the worker is given no work: what keeps it from any task (paused, offline, full), else the ready queue as counts by what its skills and the review budgets allow, and the rules that stop it from the first tasks within reach (v1 addition).',
+    response: WorkExplanation,
   },
   listOffers: {
     method: 'GET',

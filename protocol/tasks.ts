@@ -236,3 +236,35 @@ export const TaskExplanation = z
   })
   .meta({ id: 'TaskExplanation' });
 export type TaskExplanation = z.infer<typeof TaskExplanation>;
+
+/**
+ * v1: the answer to "why do I get no work?", for the worker asking. Counts only: a worker reads
+ * no task it does not hold, so the queue is described, never listed.
+ */
+export const WorkExplanation = z
+  .object({
+    worker_id: WorkerId,
+    /** One sentence: what keeps the worker from work, or that a task is there to take. */
+    summary: z.string(),
+    /** What keeps this worker from any task whatever the queue holds (paused, offline, full). */
+    blocker: z.object({ reason: WaitReason, message: z.string() }).nullable(),
+    queue: z.object({
+      /** Ready tasks whose dependencies are all merged. */
+      ready: z.int(),
+      /** Of them: needing a skill the worker lacks. */
+      missing_skill: z.int(),
+      /** Of them: with the worker's skills, in a repo whose review budget is full. */
+      review_budget_full: z.int(),
+      /** Of them: with the worker's skills, in a repo with room — the tasks it may be given. */
+      within_reach: z.int(),
+      /** Ready tasks still waiting on a dependency. */
+      waiting_on_dependencies: z.int(),
+    }),
+    /**
+     * The first tasks within reach, in queue order (at most 50), by the rule that stops this worker
+     * from each; empty when one of them may be taken now.
+     */
+    held_back: z.array(z.object({ reason: WaitReason, count: z.int(), message: z.string() })),
+  })
+  .meta({ id: 'WorkExplanation' });
+export type WorkExplanation = z.infer<typeof WorkExplanation>;

@@ -28,6 +28,7 @@ import {
   type RepoAnalytics,
   type Task,
   type TaskExplanation,
+  type WorkExplanation,
   type TaskPage,
   type TaskStatus,
   type Worker,
@@ -47,7 +48,7 @@ import type { Clock } from './clock.ts';
 import { DEFAULT_CONFIG, type EngineConfig, type EngineContext } from './context.ts';
 import type { IneligibleReason } from './eligibility.ts';
 import { EventLog, type EventQuery, type EventRefs } from './event-log.ts';
-import { explainTask } from './explain.ts';
+import { explainTask, explainWork } from './explain.ts';
 import { forgetOldIdempotencyKeys, runIdempotent } from './idempotency.ts';
 import { type IdSource, randomIds } from './ids.ts';
 import { releaseLease, renewLease, updateStatus } from './lease-commands.ts';
@@ -299,6 +300,11 @@ export class Scheduler {
   // ── offers ──
 
   /** The worker's open offers, after offering whatever it is now eligible for. */
+  /** Why the worker is given no work: what keeps it from any task, and the queue as it sees it. */
+  explainWork(workerId: string): WorkExplanation {
+    return explainWork(this.ctx, workerId);
+  }
+
   listOffers(workerId: string): OffersResponse {
     requireWorker(this.ctx.driver, workerId);
     this.scope.run(() => fillWorker(this.ctx, workerId));

@@ -1,4 +1,9 @@
-import { WAIT_REASONS, type TaskExplanation, type WaitReason } from '../protocol/index.ts';
+import {
+  WAIT_REASONS,
+  type TaskExplanation,
+  type WaitReason,
+  type WorkExplanation,
+} from '../protocol/index.ts';
 import {
   ELIGIBILITY_WORKER_COLUMNS,
   type EligibilityWorker,
@@ -6,11 +11,13 @@ import {
 } from './assignment.ts';
 import { toIso } from './clock.ts';
 import type { EngineContext } from './context.ts';
-import { compareWorkers, reviewBudgetLeft } from './eligibility.ts';
+import { compareTasks, compareWorkers, reviewBudgetLeft } from './eligibility.ts';
 import { RESERVING_STATUSES, statusIsOneOf } from './lifecycle.ts';
 import type { RepoRow, TaskRow, WorkerRow } from './rows.ts';
-import { splitSkills } from './rows.ts';
-import { findRepo, findWorker, isOnline, requireTask } from './task-store.ts';
+import { TASK_COLUMNS, TASK_FROM, splitSkills } from './rows.ts';
+import { skillSetsHeldBy } from './skill-sets.ts';
+import type { SqlParams } from './storage-port.ts';
+import { findRepo, findWorker, isOnline, requireTask, requireWorker } from './task-store.ts';
 
 /*
  * "Why is this task not assigned?" answered from the same rules assignment applies: first what
@@ -276,4 +283,211 @@ function prUrlOf(task: TaskRow): string | null {
 function minutes(ms: number): string {
   const m = Math.round(ms / 60_000);
   return m === 60 ? 'an hour' : m === 1 ? 'a minute' : `${m} minutes`;
+}
+
+// ── "why do I get no work?", for the worker asking ──
+
+type WorkBlocker = NonNullable<WorkExplanation['blocker']>;
+type WorkQueue = WorkExplanation['queue'];
+type HeldBack = WorkExplanation['held_back'];
+
+/** How many of the tasks within reach are checked one by one, in queue order. */
+const CANDIDATES_CHECKED = 50;
+
+const READY = `t.status = 'ready' AND t.deps_pending = 0`;
+const REPO_FULL = 'r.budget_used >= r.max_open_prs';
+
+/** Explains to worker `workerId` why it is given no work, from the rules assignment applies. */
+export function explainWork(ctx: EngineContext, workerId: string): WorkExplanation {
+  const worker = requireWorker(ctx.driver, workerId);
+  const blocker = workerBlockerOf(ctx, worker);
+  const sets = skillSetsHeldBy(ctx.driver, worker.id);
+  const queue = queueFor(ctx, sets);
+  const { mayTake, heldBack } =
+    blocker || queue.within_reach === 0
+      ? { mayTake: false, heldBack: [] }
+      : candidatesFor(ctx, worker, sets);
+  return {
+    worker_id: worker.id,
+    summary: workSummary(blocker, queue, mayTake, heldBack),
+    blocker,
+    queue,
+    held_back: heldBack,
+  };
+}
+
+/** What keeps the worker from any task, whatever the queue holds. */
+function workerBlockerOf(ctx: EngineContext, worker: WorkerRow): WorkBlocker | null {
+  const now = ctx.clock.now();
+  if (worker.paused_by_admin === 1) {
+    return {
+      reason: 'worker_paused',
+      message: 'An admin paused you: you get no new work until they resume you.',
+    };
+  }
+  if (worker.reported_status === 'paused') {
+    return {
+      reason: 'worker_paused',
+      message: 'You reported yourself paused: send a heartbeat with status idle or working.',
+    };
+  }
+  if (!isOnline(worker, now, ctx.config.heartbeatTtlMs)) {
+    const ttl = Math.round(ctx.config.heartbeatTtlMs / 1000);
+    return {
+      reason: 'worker_offline',
+      message:
+        worker.last_heartbeat_at === null
+          ? 'The pool has not heard from you yet: send a heartbeat.'
+          : `The pool last heard from you ${Math.round((now - worker.last_heartbeat_at) / 1000)} s ` +
+            `ago (online means within ${ttl} s): send a heartbeat.`,
+    };
+  }
+  if (worker.active_tasks >= worker.max_concurrent_tasks) {
+    return {
+      reason: 'no_free_slot',
+      message:
+        `You hold ${worker.active_tasks} task${worker.active_tasks === 1 ? '' : 's'}, as many as ` +
+        `you may at once (max_concurrent_tasks ${worker.max_concurrent_tasks}).`,
+    };
+  }
+  if (worker.points_in_use >= worker.capacity_points) {
+    return {
+      reason: 'not_enough_points',
+      message: `All your points are in use (${worker.points_in_use} of ${worker.capacity_points}).`,
+    };
+  }
+  return null;
+}
+
+/**
+ * The ready queue as counts, split by what the worker's skills and the repos' budgets allow. Each
+ * count reads index entries only (the partial ready-queue indexes, `tasks_by_status`), never a
+ * task's row: at 100k ready tasks a row-reading count held the server for ~100 ms.
+ */
+function queueFor(ctx: EngineContext, sets: readonly number[]): WorkQueue {
+  const inSets = `t.skill_set_id IN (${sets.map((_, i) => `$s${i}`).join(', ')})`;
+  const params = Object.fromEntries(sets.map((set, i) => [`s${i}`, set]));
+  const count = (sql: string, bind: SqlParams = {}) => ctx.driver.get<{ n: number }>(sql, bind)!.n;
+  const ready = count(
+    `SELECT COUNT(*) AS n FROM tasks t INDEXED BY tasks_ready_by_repo WHERE ${READY}`,
+  );
+  const allReady = count(
+    `SELECT COUNT(*) AS n FROM tasks t INDEXED BY tasks_by_status WHERE t.status = 'ready'`,
+  );
+  const withSkills = count(
+    `SELECT COUNT(*) AS n FROM tasks t INDEXED BY tasks_ready_by_skill_set WHERE ${READY} AND ${inSets}`,
+    params,
+  );
+  const inFullRepos = count(
+    `SELECT COUNT(*) AS n FROM repos r INDEXED BY repos_at_budget
+       JOIN tasks t INDEXED BY tasks_ready_queue ON t.repo = r.key
+      WHERE ${REPO_FULL} AND ${READY} AND ${inSets}`,
+    params,
+  );
+  return {
+    ready,
+    missing_skill: ready - withSkills,
+    review_budget_full: inFullRepos,
+    within_reach: withSkills - inFullRepos,
+    waiting_on_dependencies: allReady - ready,
+  };
+}
+
+/**
+ * The first tasks within reach in queue order, each checked as a grant would be: whether one may
+ * be taken now, else the rules that stop the worker, most common first.
+ */
+function candidatesFor(
+  ctx: EngineContext,
+  worker: WorkerRow,
+  sets: readonly number[],
+): { mayTake: boolean; heldBack: HeldBack } {
+  const candidates = sets
+    .flatMap((set) =>
+      ctx.driver.all<TaskRow>(
+        `SELECT ${TASK_COLUMNS} FROM ${TASK_FROM} JOIN repos r ON r.key = t.repo
+          WHERE ${READY} AND t.skill_set_id = $set AND NOT (${REPO_FULL})
+          ORDER BY t.priority DESC, t.estimate_points, t.created_at, t.id LIMIT ${CANDIDATES_CHECKED}`,
+        { set },
+      ),
+    )
+    .sort(compareTasks)
+    .slice(0, CANDIDATES_CHECKED);
+  const repos = new Map<string, RepoRow | undefined>();
+  const stopped = new Map<WaitReason, number>();
+  for (const task of candidates) {
+    if (!repos.has(task.repo)) repos.set(task.repo, findRepo(ctx.driver, task.repo));
+    const reason = checkEligibility(ctx, task, worker, repos.get(task.repo));
+    if (reason === null) return { mayTake: true, heldBack: [] };
+    stopped.set(reason, (stopped.get(reason) ?? 0) + 1);
+  }
+  return {
+    mayTake: false,
+    heldBack: [...stopped]
+      .sort((a, b) => b[1] - a[1] || ruleOrder(a[0]) - ruleOrder(b[0]))
+      .map(([reason, count]) => ({
+        reason,
+        count,
+        message: heldBackMessage(ctx, reason, count, worker),
+      })),
+  };
+}
+
+function heldBackMessage(
+  ctx: EngineContext,
+  reason: WaitReason,
+  count: number,
+  worker: WorkerRow,
+): string {
+  const one = count === 1;
+  const tasks = `${count} ${one ? 'task' : 'tasks'}`;
+  switch (reason) {
+    case 'tier_not_trusted':
+      return `${tasks} ${one ? 'needs' : 'need'} a trust tier above yours (${worker.trust_tier})`;
+    case 'not_enough_points':
+      return (
+        `${tasks} ${one ? 'needs' : 'need'} more points than you have free ` +
+        `(${worker.capacity_points - worker.points_in_use})`
+      );
+    case 'area_locked':
+      return `${tasks} ${one ? 'is' : 'are'} in an area another task holds`;
+    case 'recently_released':
+      return `${tasks} you released less than ${minutes(ctx.config.releaseCooldownMs)} ago`;
+    case 'recently_declined':
+      return `${tasks} you declined, or let an offer lapse, less than ${minutes(ctx.config.offerCooldownMs)} ago`;
+    default:
+      return `${tasks}: ${reason.replaceAll('_', ' ')}`;
+  }
+}
+
+function workSummary(
+  blocker: WorkBlocker | null,
+  queue: WorkQueue,
+  mayTake: boolean,
+  heldBack: HeldBack,
+): string {
+  if (blocker) return blocker.message;
+  if (queue.ready === 0) {
+    return queue.waiting_on_dependencies === 0
+      ? 'No task is ready.'
+      : `No task is ready; ${queue.waiting_on_dependencies} wait on dependencies not merged yet.`;
+  }
+  const ready = queue.ready === 1 ? 'the 1 ready task' : `the ${queue.ready} ready tasks`;
+  if (queue.within_reach === 0) {
+    const { missing_skill: lacking, review_budget_full: full } = queue;
+    const parts = [
+      lacking > 0 ? `${lacking} ${lacking === 1 ? 'needs' : 'need'} a skill you lack` : null,
+      full > 0
+        ? `${full} ${full === 1 ? 'is in a repo' : 'are in repos'} whose review budget is full`
+        : null,
+    ].filter((part) => part !== null);
+    return `None of ${ready} is within your reach: ${parts.join(', and ')}.`;
+  }
+  if (mayTake) return 'A task is ready for you: ask for work (GET /v1/work) to take it.';
+  const checked = Math.min(queue.within_reach, CANDIDATES_CHECKED);
+  const which =
+    checked === queue.within_reach
+      ? `the ${checked} ready task${checked === 1 ? '' : 's'} you have the skills for`
+      : `the first ${checked} of the ${queue.within_reach} ready tasks you have the skills for`;
+  return `You may take none of ${which}: ${heldBack.map((group) => group.message).join('; ')}.`;
 }

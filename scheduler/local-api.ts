@@ -138,6 +138,9 @@ export class LocalOwpApi implements OwpApi {
       return this.engine.reputation(workerId);
     });
   }
+  explainWork() {
+    return this.run(() => this.engine.explainWork(this.worker()));
+  }
   listOffers() {
     return this.run(() => this.engine.listOffers(this.worker()));
   }

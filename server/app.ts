@@ -158,6 +158,7 @@ const handlers: Record<RouteName, Handler> = {
   repoAnalytics: ({ engine, params, query }) =>
     engine.repoAnalyticsPaced(params['*']!, query, nextTurn),
   listOffers: ({ engine, caller }) => engine.listOffers(workerOf(caller)),
+  explainWork: ({ engine, caller }) => engine.explainWork(workerOf(caller)),
   acceptOffer: ({ engine, caller, params }) =>
     engine.acceptOffer(workerOf(caller), params.offer_id!),
   rejectOffer: ({ engine, caller, params, body }) =>

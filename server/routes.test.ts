@@ -128,6 +128,23 @@ describe('v1 task routes', () => {
     expect((await call('GET', '/v1/tasks', w.alice.headers)).status).toBe(401);
   });
 
+  it('explains to a worker why it is given no work, and to nobody else', async () => {
+    w.engine.heartbeat(w.alice.id, {});
+    w.engine.createTask({ repo: 'owner/name', title: 'Needs Rust', required_skills: ['rust'] });
+    const answer = await call('GET', '/v1/work/explanation', w.alice.headers);
+    expect(answer).toMatchObject({
+      status: 200,
+      body: {
+        worker_id: w.alice.id,
+        summary: 'None of the 1 ready task is within your reach: 1 needs a skill you lack.',
+        queue: { ready: 1, missing_skill: 1, within_reach: 0 },
+      },
+    });
+    // The queue in counts only: no task's id or title reaches a worker that does not hold it.
+    expect(JSON.stringify(answer.body)).not.toContain('Needs Rust');
+    expect((await call('GET', '/v1/work/explanation', admin)).status).toBe(401);
+  });
+
   it('explains why a task waits, to the admin and the viewer only', async () => {
     w = makeWorld({ viewerToken: 'viewer-token-for-tests' });
     w.engine.heartbeat(w.alice.id, {});

@@ -379,6 +379,24 @@ export function runApiContract(name: string, makeTarget: () => Promise<ApiTarget
       }
     });
 
+    it('explains to a worker why it is given no work, in counts', async () => {
+      const { target, join } = await world();
+      try {
+        const alice = await join('Alice');
+        expect(await alice.api.explainWork()).toMatchObject({
+          worker_id: alice.id,
+          summary: 'The pool has not heard from you yet: send a heartbeat.',
+          blocker: { reason: 'worker_offline' },
+        });
+        await alice.api.heartbeat();
+        await target.admin.pauseWorker(alice.id);
+        expect((await alice.api.explainWork()).blocker).toMatchObject({ reason: 'worker_paused' });
+        await expectCode(target.admin.explainWork(), 'unauthorized');
+      } finally {
+        await target.close?.();
+      }
+    });
+
     it('pauses and resumes a worker, and lists it', async () => {
       const { target, join } = await world();
       try {

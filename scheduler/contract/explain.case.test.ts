@@ -112,6 +112,109 @@ export function explainCases(makeDriver: DriverFactory): void {
       ]);
     });
 
+    it('tells a worker what keeps it from any work: paused, offline, or full', async () => {
+      const h = await harness(makeDriver);
+      h.repo();
+      const { worker_id: silent } = h.registeredWorker({ name: 'Silent' });
+      expect(h.engine.explainWork(silent)).toMatchObject({
+        summary: 'The pool has not heard from you yet: send a heartbeat.',
+        blocker: { reason: 'worker_offline' },
+      });
+
+      const alice = h.onlineWorker({ name: 'Alice', max_concurrent_tasks: 1 });
+      h.task();
+      h.task();
+      expect(h.engine.explainWork(alice)).toMatchObject({
+        summary: 'You hold 1 task, as many as you may at once (max_concurrent_tasks 1).',
+        blocker: { reason: 'no_free_slot' },
+        queue: { ready: 1, within_reach: 1 },
+        held_back: [],
+      });
+      h.engine.heartbeat(alice, { status: 'paused' });
+      expect(h.engine.explainWork(alice).summary).toBe(
+        'You reported yourself paused: send a heartbeat with status idle or working.',
+      );
+      h.engine.heartbeat(alice, { status: 'idle' });
+      h.engine.pauseWorker(alice);
+      expect(h.engine.explainWork(alice).summary).toBe(
+        'An admin paused you: you get no new work until they resume you.',
+      );
+      h.clock.advanceSeconds(120);
+      h.engine.resumeWorker(alice);
+      expect(h.engine.explainWork(alice).summary).toBe(
+        'The pool last heard from you 120 s ago (online means within 90 s): send a heartbeat.',
+      );
+    });
+
+    it("describes the ready queue to a worker in counts, by its skills and the repos' budgets", async () => {
+      const h = await harness(makeDriver);
+      h.repo({ repo: 'open', max_open_prs: 5 });
+      h.repo({ repo: 'full', max_open_prs: 1 });
+      const holder = h.onlineWorker({ name: 'Holder', skills: ['go'], max_concurrent_tasks: 1 });
+      h.task({ repo: 'full', required_skills: ['go'] });
+      expect(h.leasesOf(holder)).toHaveLength(1);
+      h.task({ repo: 'full', required_skills: ['go'] }); // full: waits for the budget
+      h.task({ repo: 'open', required_skills: ['rust'] });
+      h.task({ repo: 'open', required_skills: ['rust'] });
+      const first = h.task({ repo: 'open', required_skills: ['rust'] }).task_id;
+      h.task({ repo: 'open', depends_on: [first] });
+      const gopher = h.onlineWorker({ name: 'Gopher', skills: ['go'] });
+
+      expect(h.engine.explainWork(gopher)).toEqual({
+        worker_id: gopher,
+        summary:
+          'None of the 4 ready tasks is within your reach: 3 need a skill you lack, and 1 is in a ' +
+          'repo whose review budget is full.',
+        blocker: null,
+        queue: {
+          ready: 4,
+          missing_skill: 3,
+          review_budget_full: 1,
+          within_reach: 0,
+          waiting_on_dependencies: 1,
+        },
+        held_back: [],
+      });
+    });
+
+    it('tells a worker which rules stop it from the tasks within its reach, or that one is there', async () => {
+      const h = await harness(makeDriver);
+      h.repo();
+      const small = h.onlineWorker({ name: 'Small', capacity_points: 2 });
+      const big = h.task({ estimate_points: 3 }).task_id;
+      h.task({ tier: 3 });
+      expect(h.engine.getTask(big).status).toBe('ready');
+      expect(h.engine.explainWork(small)).toMatchObject({
+        summary:
+          'You may take none of the 2 ready tasks you have the skills for: 1 task needs a trust ' +
+          'tier above yours (basic); 1 task needs more points than you have free (2).',
+        held_back: [
+          { reason: 'tier_not_trusted', count: 1 },
+          { reason: 'not_enough_points', count: 1 },
+        ],
+      });
+
+      // The cool-down after a release ends while nothing assigns: the task is there to take.
+      const releaser = h.onlineWorker({ name: 'Releaser', capacity_points: 5 });
+      const lease = h.leasesOf(releaser)[0]!;
+      h.engine.releaseLease(releaser, lease.lease_id);
+      expect(h.engine.explainWork(releaser).held_back).toContainEqual({
+        reason: 'recently_released',
+        count: 1,
+        message: '1 task you released less than 10 minutes ago',
+      });
+      const minutes = h.engine.config.releaseCooldownMs / 60_000;
+      for (let i = 1; i < minutes; i++) {
+        h.clock.advanceSeconds(60);
+        h.engine.heartbeat(releaser, { status: 'idle' });
+      }
+      h.clock.advanceSeconds(60);
+      expect(h.engine.explainWork(releaser)).toMatchObject({
+        summary: 'A task is ready for you: ask for work (GET /v1/work) to take it.',
+        held_back: [],
+      });
+    });
+
     it('lists the dependencies not merged yet, and says a cancelled one never will be', async () => {
       const h = await harness(makeDriver);
       h.repo();

@@ -339,7 +339,9 @@ describe('owp against a real server', () => {
       stderr: `owp: you hold no lease on task ${lease.task_id}\n`,
     });
     const idle = await asWorker(configB(), ['worker', 'next']);
-    expect(idle.stdout).toBe('no leases; nothing you can take right now\n');
+    expect(idle.stdout).toBe(
+      'no leases: An admin paused you: you get no new work until they resume you.\n',
+    );
     // Why the released task waits: the online workers, each by the rule that stops it.
     const why = await admin(['admin', 'why', lease.task_id]);
     expect(why.code).toBe(0);

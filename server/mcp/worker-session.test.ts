@@ -280,7 +280,7 @@ describe('WorkerSession leases', () => {
     expect(errors).toEqual([]);
     const next = await agent.nextTask();
     expect(next).toMatchObject({ lease: null, contract: null, other_leases: [] });
-    expect(next.message).toContain('No task you can take right now');
+    expect(next.message).toBe('No task you can take right now. No task is ready. Try again later.');
   });
 });
 

@@ -4,6 +4,7 @@
  * from the same file `owp worker register` uses, so an agent and a person at the CLI can share a
  * registration, and the token never appears in a tool result.
  */
+import type { OwpApi } from '../../protocol/api.ts';
 import { OwpError } from '../../protocol/errors.ts';
 import type { OfferRejectRequest, WorkLease, WorkOffer } from '../../protocol/leases.ts';
 import type { RepoContract } from '../../protocol/repos.ts';
@@ -268,7 +269,7 @@ export class WorkerSession {
         offers,
         message: offers.length
           ? `No lease, but ${offers.length} offer(s): read them, then call accept_offer with the offer_id to take one, or reject_offer with a reason.`
-          : 'No task you can take right now (none ready that matches your skills and capacity, or the repos are at their review budget). Try again later.',
+          : `No task you can take right now. ${await whyNoWork(api)} Try again later.`,
       };
     }
     const lease = forAgent(pick);
@@ -485,4 +486,17 @@ function forAgent(lease: WorkLease): LeaseForAgent {
     issue_url: issueRefOf(lease.description)?.url ?? null,
     repo_contract: lease.contract ?? null,
   };
+}
+
+/**
+ * Why the pool gives this worker nothing, in its words (`GET /v1/work/explanation`), so an agent
+ * knows whether to wait, heartbeat, or ask for another skill; a server without that route (older
+ * than v1) gets the general reasons.
+ */
+async function whyNoWork(api: OwpApi): Promise<string> {
+  try {
+    return (await api.explainWork()).summary;
+  } catch {
+    return '(None ready that matches your skills and capacity, or the repos are at their review budget.)';
+  }
 }

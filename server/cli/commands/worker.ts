@@ -90,7 +90,14 @@ export function addWorkerCommands(program: Command, contextOf: ContextOf): Comma
       });
       const work = await client.call('getWork', {});
       if (ctx.json) return ctx.printJson(work);
-      if (work.leases.length === 0) return ctx.print('no leases; nothing you can take right now');
+      if (work.leases.length === 0) {
+        // Why, in the pool's words; a server older than the explanation gets the general line.
+        const why = await client.call('explainWork', {}).then(
+          (answer) => answer.summary,
+          () => 'nothing you can take right now',
+        );
+        return ctx.print(`no leases: ${why}`);
+      }
       ctx.print(leaseTable(work.leases, Date.now()));
     });
 
