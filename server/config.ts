@@ -57,6 +57,13 @@ export const ServerConfig = z.object({
       'a comma-separated list of owner/name',
     )
     .optional(),
+  OWP_GITHUB_PR_SYNC_REPOS: z
+    .string()
+    .regex(
+      /^\s*[\w.-]+\/[\w.-]+(\s*,\s*[\w.-]+\/[\w.-]+)*\s*$/,
+      'a comma-separated list of owner/name',
+    )
+    .optional(),
 });
 export type ServerConfig = z.infer<typeof ServerConfig>;
 

@@ -11,6 +11,7 @@ import { Scheduler } from '../scheduler/engine.ts';
 import { LocalOwpApi } from '../scheduler/local-api.ts';
 import { buildApp } from './app.ts';
 import { githubOptionsFromEnv } from './github/github-client.ts';
+import { GithubPrSync } from './github/pr-sync.ts';
 import { GithubWriteBack, parseWriteBackRepos, resumeFile } from './github/write-back.ts';
 import { BetterSqlite3Driver } from './better-sqlite3-driver.ts';
 import { ConfigError, loadConfig, type ServerConfig } from './config.ts';
@@ -56,6 +57,7 @@ export async function startServer(
 ) {
   const config = loadConfig(env);
   const github = githubWriteBackSettings(config, env);
+  const prSyncSettings = githubPrSyncSettings(config, env);
   const dbPath = resolve(config.OWP_DB_PATH);
   const dataDir = dirname(dbPath);
   let driver: BetterSqlite3Driver;
@@ -190,12 +192,22 @@ export async function startServer(
       })
     : null;
   await writeBack?.start();
+  const prSync = prSyncSettings
+    ? new GithubPrSync({
+        api: new LocalOwpApi(engine, { admin: true }),
+        repos: prSyncSettings.repos,
+        client: prSyncSettings.client,
+        log: (level, message) => app.log[level](message),
+      })
+    : null;
+  prSync?.start();
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
       app.owp.setStopping();
       for (const timer of timers) clearInterval(timer);
       await writeBack?.stop();
+      await prSync?.stop();
       await app.close();
       await driver.stopBackgroundWork();
       driver.close();
@@ -281,6 +293,18 @@ function githubWriteBackSettings(config: ServerConfig, env: Record<string, strin
   if (repos.length === 0) return null;
   const client = githubOptionsFromEnv(env);
   if (!client.token) throw new ConfigError('OWP_GITHUB_WRITEBACK_REPOS: needs GITHUB_TOKEN');
+  return { repos, client };
+}
+
+/**
+ * GitHub PR state read back (opt-in per GitHub repo): on when OWP_GITHUB_PR_SYNC_REPOS names
+ * repos, with GITHUB_TOKEN from the environment, as the write-back.
+ */
+function githubPrSyncSettings(config: ServerConfig, env: Record<string, string | undefined>) {
+  const repos = parseWriteBackRepos(config.OWP_GITHUB_PR_SYNC_REPOS);
+  if (repos.length === 0) return null;
+  const client = githubOptionsFromEnv(env);
+  if (!client.token) throw new ConfigError('OWP_GITHUB_PR_SYNC_REPOS: needs GITHUB_TOKEN');
   return { repos, client };
 }
 

@@ -287,6 +287,37 @@ describe('owp admin import-github-issues', () => {
     expect(noToken.stderr).toContain('GITHUB_TOKEN is not set');
   });
 
+  it('follows the PRs of tasks with a PR open: a merged one marks its task merged', async () => {
+    const api = new HttpOwpApi({ baseUrl: server.base, adminToken: server.admin.token });
+    await api.upsertRepo({ repo: 'acme/prs', max_open_prs: 5 });
+    const registered = await api.registerWorker({ name: 'PR opener', capacity_points: 5 });
+    const worker = new HttpOwpApi({ baseUrl: server.base, workerToken: registered.token });
+    await worker.heartbeat({ status: 'idle' });
+    const task = await api.createTask({ repo: 'acme/prs', title: 'Ship it' });
+    await worker.getWork();
+    await worker.updateStatus(task.task_id, { status: 'in_progress' });
+    await worker.updateStatus(task.task_id, {
+      status: 'pr_opened',
+      artifact: { pr_url: 'https://github.com/acme/prs/pull/42' },
+    });
+    fake.setPull('acme/prs', 42, { state: 'closed', merged: true });
+
+    const once = await owp(['admin', 'github-pr-sync', '--repos', 'acme/prs', '--once']);
+    expect(once).toMatchObject({
+      code: 0,
+      stdout: '1 open PRs read: 1 merged, 0 back in the queue, 0 could not be read\n',
+    });
+    expect(once.stderr).toContain(
+      `PR sync: https://github.com/acme/prs/pull/42 was merged on GitHub; task ${task.task_id} marked merged`,
+    );
+    expect(once.stderr).not.toContain(GITHUB_TOKEN);
+    expect((await api.getTask(task.task_id)).status).toBe('merged');
+
+    const none = await owp(['admin', 'github-pr-sync', '--once'], { GITHUB_TOKEN: 'x' });
+    expect(none).toMatchObject({ code: 2 });
+    expect(none.stderr).toContain('OWP_GITHUB_PR_SYNC_REPOS');
+  });
+
   it('refuses a malformed repository name as a usage error', async () => {
     const result = await owp(['admin', 'import-github-issues', 'not-a-repo']);
     expect(result.code).toBe(2);

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { HttpOwpApi } from '../../../protocol/http-api.ts';
 import type { GithubImportResult, ImportProgress } from '../../github/importer.ts';
 import { defaultWriteBackStatePath } from '../config-file.ts';
-import type { CliContext, ContextOf } from '../context.ts';
+import { intArg, type CliContext, type ContextOf } from '../context.ts';
 import { CliError } from '../errors.ts';
 import { cellText, formatTable, progressBar } from '../format.ts';
 import { cliTransport } from '../transport.ts';
@@ -39,6 +39,75 @@ export function addGithubCommands(admin: Command, contextOf: ContextOf): void {
     .action(async (options: { repos?: string; state?: string | false }, command: Command) => {
       await runWriteBack(contextOf(command), options.repos, options.state);
     });
+
+  admin
+    .command('github-pr-sync')
+    .description(
+      'follow the GitHub PRs of tasks whose PR is open: a merged PR marks its task merged, a PR closed unmerged puts it back in the queue (token from GITHUB_TOKEN); runs until Ctrl-C, or once with --once',
+    )
+    .option(
+      '--repos <owner/a,owner/b>',
+      'GitHub repositories whose PRs to follow (default: OWP_GITHUB_PR_SYNC_REPOS)',
+    )
+    .option(
+      '--interval <seconds>',
+      'between two reads of the open PRs (default 60)',
+      intArg(10, 86_400),
+    )
+    .option('--once', 'read the open PRs once, print what moved, and exit')
+    .action(
+      async (options: { repos?: string; interval?: number; once?: boolean }, command: Command) => {
+        await runPrSync(contextOf(command), options);
+      },
+    );
+}
+
+/** The PR sync beside a remote server: what `owp serve` runs in-process with OWP_GITHUB_PR_SYNC_REPOS. */
+async function runPrSync(
+  ctx: CliContext,
+  options: { repos?: string; interval?: number; once?: boolean },
+): Promise<void> {
+  const { parseWriteBackRepos } = await import('../../github/write-back.ts');
+  const { GithubPrSync } = await import('../../github/pr-sync.ts');
+  const { githubOptionsFromEnv } = await import('../../github/github-client.ts');
+  const repos = parseWriteBackRepos(options.repos ?? ctx.io.env.OWP_GITHUB_PR_SYNC_REPOS);
+  if (repos.length === 0) {
+    throw new CliError(
+      'no repositories: pass --repos owner/a,owner/b or set OWP_GITHUB_PR_SYNC_REPOS',
+      2,
+    );
+  }
+  const fromEnv = githubOptionsFromEnv(ctx.io.env);
+  if (!fromEnv.token) throw new CliError('GITHUB_TOKEN is not set; the PR sync needs it', 2);
+  ctx.secrets.push(fromEnv.token);
+  const baseUrl = ctx.adminClient().baseUrl;
+  const sync = new GithubPrSync({
+    api: new HttpOwpApi({
+      baseUrl,
+      adminToken: ctx.adminToken(),
+      transport: cliTransport(new AbortController().signal),
+    }),
+    repos,
+    client: fromEnv,
+    intervalMs: (options.interval ?? 60) * 1000,
+    log: (level, message) => ctx.note(`${level === 'info' ? '' : `${level}: `}${message}`),
+  });
+  if (options.once) {
+    const result = await sync.syncOnce();
+    if (ctx.json) return ctx.printJson(result);
+    ctx.print(
+      `${result.checked} open PRs read: ${result.merged.length} merged, ` +
+        `${result.requeued.length} back in the queue, ${result.failed.length} could not be read`,
+    );
+    return;
+  }
+  sync.start();
+  ctx.note(`github PR sync for ${repos.join(', ')} following ${baseUrl}; Ctrl-C to stop`);
+  await new Promise<void>((done) => {
+    if (ctx.io.signal.aborted) done();
+    else ctx.io.signal.addEventListener('abort', () => done(), { once: true });
+  });
+  await sync.stop();
 }
 
 /**

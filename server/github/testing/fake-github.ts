@@ -36,6 +36,8 @@ export interface RecordedRequest {
   /** Path and query, exactly as received. */
   url: string;
   authorization: string | undefined;
+  /** The ETag a conditional request names. */
+  ifNoneMatch?: string;
   body: unknown;
 }
 
@@ -52,6 +54,7 @@ export class FakeGithub {
   readonly requests: RecordedRequest[] = [];
   readonly comments: FakeComment[] = [];
   private readonly issues = new Map<string, FakeIssue[]>();
+  private readonly pulls = new Map<string, { state: 'open' | 'closed'; merged: boolean }>();
   private readonly faults: Fault[] = [];
   private server: Server | null = null;
   private nextCommentId = 9000;
@@ -76,6 +79,11 @@ export class FakeGithub {
       list.push(issue);
       return issue;
     });
+  }
+
+  /** Sets pull request `number` of `owner/name` (state `open`, `closed`; merged or not). */
+  setPull(repo: string, number: number, pull: { state: 'open' | 'closed'; merged: boolean }): void {
+    this.pulls.set(`${repo}#${number}`, pull);
   }
 
   issue(repo: string, number: number): FakeIssue {
@@ -152,6 +160,7 @@ export class FakeGithub {
       method,
       url: request.url ?? '/',
       authorization: request.headers.authorization,
+      ifNoneMatch: request.headers['if-none-match'],
       body,
     });
 
@@ -168,6 +177,19 @@ export class FakeGithub {
     }
 
     let match: RegExpExecArray | null;
+    match = /^\/repos\/([^/]+)\/([^/]+)\/pulls\/(\d+)$/.exec(url.pathname);
+    if (method === 'GET' && match) {
+      const pull = this.pulls.get(`${match[1]}/${match[2]}#${match[3]}`);
+      if (!pull) return send(response, 404, { message: 'Not Found' });
+      // As GitHub: an ETag, and 304 without a body for a request that names the current one.
+      const etag = `"${pull.state}-${pull.merged}"`;
+      if (request.headers['if-none-match'] === etag) {
+        response.writeHead(304, { etag });
+        response.end();
+        return;
+      }
+      return send(response, 200, { number: Number(match[3]), ...pull }, { etag });
+    }
     if (method === 'GET' && (match = /^\/repos\/([^/]+)\/([^/]+)\/issues$/.exec(url.pathname))) {
       return this.listIssues(response, url, `${match[1]}/${match[2]}`);
     }
