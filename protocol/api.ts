@@ -109,3 +109,18 @@ export interface OwpApi {
     onStatus?: (status: StreamStatus) => void,
   ): Subscription;
 }
+
+/** Every task a listing matches, page after page (500 a page), in the listing's order. */
+export async function listAllTasks(
+  api: Pick<OwpApi, 'listTasks'>,
+  query: Omit<TaskListQuery, 'limit' | 'cursor'> = {},
+): Promise<Task[]> {
+  const tasks: Task[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await api.listTasks({ ...query, limit: 500, cursor });
+    tasks.push(...page.tasks);
+    cursor = page.next_cursor ?? undefined;
+  } while (cursor);
+  return tasks;
+}

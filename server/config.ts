@@ -24,6 +24,15 @@ const tokenSetting = z
   });
 
 /** Server settings; each has an `OWP_*` variable. Durations are seconds, as people type them. */
+/** GitHub repositories an integration acts on: `owner/name,owner/name`. */
+const githubRepoList = z
+  .string()
+  .regex(
+    /^\s*[\w.-]+\/[\w.-]+(\s*,\s*[\w.-]+\/[\w.-]+)*\s*$/,
+    'a comma-separated list of owner/name',
+  )
+  .optional();
+
 export const ServerConfig = z.object({
   OWP_HOST: z.string().min(1).default('127.0.0.1'),
   OWP_PORT: envInt(0, 65535, 8787),
@@ -50,20 +59,8 @@ export const ServerConfig = z.object({
   OWP_AUTH_FAILURES_PER_MINUTE: envInt(1, 1_000_000, 30),
   OWP_MAX_EVENT_STREAMS: envInt(1, 100_000, 1000),
   OWP_REQUEST_TIMEOUT: envInt(1, 3600, 30),
-  OWP_GITHUB_WRITEBACK_REPOS: z
-    .string()
-    .regex(
-      /^\s*[\w.-]+\/[\w.-]+(\s*,\s*[\w.-]+\/[\w.-]+)*\s*$/,
-      'a comma-separated list of owner/name',
-    )
-    .optional(),
-  OWP_GITHUB_PR_SYNC_REPOS: z
-    .string()
-    .regex(
-      /^\s*[\w.-]+\/[\w.-]+(\s*,\s*[\w.-]+\/[\w.-]+)*\s*$/,
-      'a comma-separated list of owner/name',
-    )
-    .optional(),
+  OWP_GITHUB_WRITEBACK_REPOS: githubRepoList,
+  OWP_GITHUB_PR_SYNC_REPOS: githubRepoList,
 });
 export type ServerConfig = z.infer<typeof ServerConfig>;
 

@@ -56,8 +56,8 @@ export async function startServer(
   options: StartOptions = {},
 ) {
   const config = loadConfig(env);
-  const github = githubWriteBackSettings(config, env);
-  const prSyncSettings = githubPrSyncSettings(config, env);
+  const github = githubSettings(config, 'OWP_GITHUB_WRITEBACK_REPOS', env);
+  const prSyncSettings = githubSettings(config, 'OWP_GITHUB_PR_SYNC_REPOS', env);
   const dbPath = resolve(config.OWP_DB_PATH);
   const dataDir = dirname(dbPath);
   let driver: BetterSqlite3Driver;
@@ -284,27 +284,19 @@ function listenError(error: unknown, host: string, port: number): unknown {
 }
 
 /**
- * GitHub write-back (comment-only, opt-in per GitHub repo): on when OWP_GITHUB_WRITEBACK_REPOS
- * names repos, with GITHUB_TOKEN (and GITHUB_API_URL for GitHub Enterprise) from the environment.
- * Checked before anything starts, so a bad setting leaves nothing half-open.
+ * A GitHub integration's settings (the write-back, the PR sync; each opt-in per GitHub repo): on
+ * when its variable names repos, with GITHUB_TOKEN (and GITHUB_API_URL for GitHub Enterprise) from
+ * the environment. Checked before anything starts, so a bad setting leaves nothing half-open.
  */
-function githubWriteBackSettings(config: ServerConfig, env: Record<string, string | undefined>) {
-  const repos = parseWriteBackRepos(config.OWP_GITHUB_WRITEBACK_REPOS);
+function githubSettings(
+  config: ServerConfig,
+  variable: 'OWP_GITHUB_WRITEBACK_REPOS' | 'OWP_GITHUB_PR_SYNC_REPOS',
+  env: Record<string, string | undefined>,
+) {
+  const repos = parseWriteBackRepos(config[variable]);
   if (repos.length === 0) return null;
   const client = githubOptionsFromEnv(env);
-  if (!client.token) throw new ConfigError('OWP_GITHUB_WRITEBACK_REPOS: needs GITHUB_TOKEN');
-  return { repos, client };
-}
-
-/**
- * GitHub PR state read back (opt-in per GitHub repo): on when OWP_GITHUB_PR_SYNC_REPOS names
- * repos, with GITHUB_TOKEN from the environment, as the write-back.
- */
-function githubPrSyncSettings(config: ServerConfig, env: Record<string, string | undefined>) {
-  const repos = parseWriteBackRepos(config.OWP_GITHUB_PR_SYNC_REPOS);
-  if (repos.length === 0) return null;
-  const client = githubOptionsFromEnv(env);
-  if (!client.token) throw new ConfigError('OWP_GITHUB_PR_SYNC_REPOS: needs GITHUB_TOKEN');
+  if (!client.token) throw new ConfigError(`${variable}: needs GITHUB_TOKEN`);
   return { repos, client };
 }
 

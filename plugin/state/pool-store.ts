@@ -1,4 +1,5 @@
 import {
+  listAllTasks,
   OwpError,
   type OwpApi,
   type OwpEvent,
@@ -210,7 +211,7 @@ export class PoolStore {
     const lastSeq = state.last_event_seq;
     const me = this.current.me;
     const [tasks, workers, repos, recent, offers] = await Promise.all([
-      allTasks(api),
+      listAllTasks(api),
       api.listWorkers(),
       api.listRepos(),
       api.events(Math.max(0, lastSeq - this.feedSize), this.feedSize),
@@ -390,7 +391,7 @@ export class PoolStore {
     const api = this.api;
     const reloadAll = this.options.admin && ids.length > threshold;
     const [tasks, workers, repos, state, offers] = await Promise.allSettled([
-      reloadAll ? allTasks(api) : Promise.all(ids.map((id) => readTask(api, id))),
+      reloadAll ? listAllTasks(api) : Promise.all(ids.map((id) => readTask(api, id))),
       this.readWorkers(wanted.workers, workerIds),
       wanted.repos ? api.listRepos() : null,
       wanted.state ? api.state() : null,
@@ -502,17 +503,6 @@ export class PoolStore {
     this.timers.clearTimeout(this.retryTimer);
     this.retryTimer = null;
   }
-}
-
-async function allTasks(api: OwpApi): Promise<Task[]> {
-  const tasks: Task[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await api.listTasks({ limit: PAGE, cursor });
-    tasks.push(...page.tasks);
-    cursor = page.next_cursor ?? undefined;
-  } while (cursor);
-  return tasks;
 }
 
 /** The local worker's open offers; none when the pool does not know the worker. */

@@ -1,4 +1,5 @@
 import {
+  listAllTasks,
   OwpError,
   type OwpApi,
   type OwpEvent,
@@ -403,7 +404,8 @@ export class NoteSync {
   // ── reconcile ───────────────────────────────────────────────────────────────────────────────
 
   private async reconcile(): Promise<ReconcileReport> {
-    const [tasks, notes] = await Promise.all([this.listAllTasks(), this.listNotes()]);
+    const [listed, notes] = await Promise.all([listAllTasks(this.api), this.listNotes()]);
+    const tasks = new Map(listed.map((task) => [task.task_id, task]));
     const report: ReconcileReport = {
       tasks: tasks.size,
       notes: notes.length,
@@ -508,17 +510,6 @@ export class NoteSync {
     await runPool(work, this.concurrency, (error) => this.fail('Reconcile', error));
     this.reportStrays(report);
     return report;
-  }
-
-  private async listAllTasks(): Promise<Map<string, Task>> {
-    const tasks = new Map<string, Task>();
-    let cursor: string | undefined;
-    do {
-      const page = await this.api.listTasks({ limit: 500, cursor });
-      for (const task of page.tasks) tasks.set(task.task_id, task);
-      cursor = page.next_cursor ?? undefined;
-    } while (cursor);
-    return tasks;
   }
 
   /**

@@ -11,7 +11,7 @@
  * its moves are the admin's in the audit log (`merge`, `requeue`), as if an admin had made them.
  */
 import type { Octokit } from '@octokit/rest';
-import type { OwpApi } from '../../protocol/api.ts';
+import { listAllTasks, type OwpApi } from '../../protocol/api.ts';
 import { OwpError } from '../../protocol/errors.ts';
 import type { Task } from '../../protocol/tasks.ts';
 import { createGithubClient, responseOf, type GithubClientOptions } from './github-client.ts';
@@ -114,7 +114,7 @@ export class GithubPrSync {
 
   private async pass(): Promise<PrSyncResult> {
     const result: PrSyncResult = { checked: 0, merged: [], requeued: [], failed: [] };
-    const tasks = await this.tasksWithPrOpen();
+    const tasks = await listAllTasks(this.options.api, { status: 'pr_opened' });
     // ETags only of PRs still open in the pool.
     const open = new Set(tasks.map((task) => task.artifact?.pr_url));
     for (const url of this.etags.keys()) if (!open.has(url)) this.etags.delete(url);
@@ -151,18 +151,6 @@ export class GithubPrSync {
       }
     }
     return result;
-  }
-
-  /** Every task with a PR open, all pages. */
-  private async tasksWithPrOpen(): Promise<Task[]> {
-    const tasks: Task[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await this.options.api.listTasks({ status: 'pr_opened', limit: 500, cursor });
-      tasks.push(...page.tasks);
-      cursor = page.next_cursor ?? undefined;
-    } while (cursor);
-    return tasks;
   }
 
   /**

@@ -67,30 +67,19 @@ async function runPrSync(
   ctx: CliContext,
   options: { repos?: string; interval?: number; once?: boolean },
 ): Promise<void> {
-  const { parseWriteBackRepos } = await import('../../github/write-back.ts');
   const { GithubPrSync } = await import('../../github/pr-sync.ts');
-  const { githubOptionsFromEnv } = await import('../../github/github-client.ts');
-  const repos = parseWriteBackRepos(options.repos ?? ctx.io.env.OWP_GITHUB_PR_SYNC_REPOS);
-  if (repos.length === 0) {
-    throw new CliError(
-      'no repositories: pass --repos owner/a,owner/b or set OWP_GITHUB_PR_SYNC_REPOS',
-      2,
-    );
-  }
-  const fromEnv = githubOptionsFromEnv(ctx.io.env);
-  if (!fromEnv.token) throw new CliError('GITHUB_TOKEN is not set; the PR sync needs it', 2);
-  ctx.secrets.push(fromEnv.token);
-  const baseUrl = ctx.adminClient().baseUrl;
+  const { repos, client, baseUrl, api } = await githubSidecar(
+    ctx,
+    options.repos,
+    'OWP_GITHUB_PR_SYNC_REPOS',
+    'the PR sync',
+  );
   const sync = new GithubPrSync({
-    api: new HttpOwpApi({
-      baseUrl,
-      adminToken: ctx.adminToken(),
-      transport: cliTransport(new AbortController().signal),
-    }),
+    api,
     repos,
-    client: fromEnv,
+    client,
     intervalMs: (options.interval ?? 60) * 1000,
-    log: (level, message) => ctx.note(`${level === 'info' ? '' : `${level}: `}${message}`),
+    log: sidecarLog(ctx),
   });
   if (options.once) {
     const result = await sync.syncOnce();
@@ -103,10 +92,7 @@ async function runPrSync(
   }
   sync.start();
   ctx.note(`github PR sync for ${repos.join(', ')} following ${baseUrl}; Ctrl-C to stop`);
-  await new Promise<void>((done) => {
-    if (ctx.io.signal.aborted) done();
-    else ctx.io.signal.addEventListener('abort', () => done(), { once: true });
-  });
+  await untilInterrupted(ctx);
   await sync.stop();
 }
 
@@ -119,20 +105,13 @@ async function runWriteBack(
   reposOption: string | undefined,
   stateOption: string | false | undefined,
 ): Promise<void> {
-  const { GithubWriteBack, parseWriteBackRepos, resumeFile } =
-    await import('../../github/write-back.ts');
-  const { githubOptionsFromEnv } = await import('../../github/github-client.ts');
-  const repos = parseWriteBackRepos(reposOption ?? ctx.io.env.OWP_GITHUB_WRITEBACK_REPOS);
-  if (repos.length === 0) {
-    throw new CliError(
-      'no repositories: pass --repos owner/a,owner/b or set OWP_GITHUB_WRITEBACK_REPOS',
-      2,
-    );
-  }
-  const fromEnv = githubOptionsFromEnv(ctx.io.env);
-  if (!fromEnv.token) throw new CliError('GITHUB_TOKEN is not set; the write-back needs it', 2);
-  ctx.secrets.push(fromEnv.token);
-  const baseUrl = ctx.adminClient().baseUrl;
+  const { GithubWriteBack, resumeFile } = await import('../../github/write-back.ts');
+  const { repos, client, baseUrl, api } = await githubSidecar(
+    ctx,
+    reposOption,
+    'OWP_GITHUB_WRITEBACK_REPOS',
+    'the write-back',
+  );
   // Its place in the event log, kept by default (per server): a write-back started afresh each
   // time from the newest event never comments on what happened while it was stopped.
   const statePath =
@@ -142,15 +121,10 @@ async function runWriteBack(
         ? resolve(ctx.io.cwd, stateOption)
         : defaultWriteBackStatePath(ctx.io.env, ctx.io.homeDir, baseUrl);
   const writeBack = new GithubWriteBack({
-    // Not tied to Ctrl-C: a comment in flight is finished rather than cut.
-    api: new HttpOwpApi({
-      baseUrl,
-      adminToken: ctx.adminToken(),
-      transport: cliTransport(new AbortController().signal),
-    }),
+    api,
     repos,
-    client: fromEnv,
-    log: (level, message) => ctx.note(`${level === 'info' ? '' : `${level}: `}${message}`),
+    client,
+    log: sidecarLog(ctx),
     ...(statePath ? { resume: resumeFile(statePath) } : {}),
   });
   await writeBack.start();
@@ -158,15 +132,53 @@ async function runWriteBack(
   ctx.note(
     `github write-back for ${repos.join(', ')} following ${baseUrl}, ${place}; Ctrl-C to stop`,
   );
-  await new Promise<void>((done) => {
-    if (ctx.io.signal.aborted) done();
-    else ctx.io.signal.addEventListener('abort', () => done(), { once: true });
-  });
+  await untilInterrupted(ctx);
   // Comments already queued go out first, for a few seconds at most.
   await Promise.race([writeBack.idle(), new Promise((done) => setTimeout(done, 5000).unref())]);
   await writeBack.stop();
   const { posted, edited, failed } = writeBack.counts;
   ctx.note(`stopped: ${posted} comments posted, ${edited} edited, ${failed} failed`);
+}
+
+/**
+ * What a GitHub sidecar beside a server needs: its repositories (the option, else `variable`), the
+ * token (from GITHUB_TOKEN, kept out of every line printed) and an admin API on the server — not
+ * tied to Ctrl-C, so a GitHub call in flight is finished rather than cut.
+ */
+async function githubSidecar(
+  ctx: CliContext,
+  reposOption: string | undefined,
+  variable: 'OWP_GITHUB_WRITEBACK_REPOS' | 'OWP_GITHUB_PR_SYNC_REPOS',
+  what: string,
+) {
+  const { parseWriteBackRepos } = await import('../../github/write-back.ts');
+  const { githubOptionsFromEnv } = await import('../../github/github-client.ts');
+  const repos = parseWriteBackRepos(reposOption ?? ctx.io.env[variable]);
+  if (repos.length === 0) {
+    throw new CliError(`no repositories: pass --repos owner/a,owner/b or set ${variable}`, 2);
+  }
+  const client = githubOptionsFromEnv(ctx.io.env);
+  if (!client.token) throw new CliError(`GITHUB_TOKEN is not set; ${what} needs it`, 2);
+  ctx.secrets.push(client.token);
+  const baseUrl = ctx.adminClient().baseUrl;
+  const api = new HttpOwpApi({
+    baseUrl,
+    adminToken: ctx.adminToken(),
+    transport: cliTransport(new AbortController().signal),
+  });
+  return { repos, client, baseUrl, api };
+}
+
+/** A sidecar's log lines on stderr: info bare, the rest with their level. */
+const sidecarLog = (ctx: CliContext) => (level: 'info' | 'warn' | 'error', message: string) =>
+  ctx.note(`${level === 'info' ? '' : `${level}: `}${message}`);
+
+/** Resolves at Ctrl-C (the CLI's interrupt signal). */
+function untilInterrupted(ctx: CliContext): Promise<void> {
+  return new Promise<void>((done) => {
+    if (ctx.io.signal.aborted) done();
+    else ctx.io.signal.addEventListener('abort', () => done(), { once: true });
+  });
 }
 
 async function importFromGithub(
