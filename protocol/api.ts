@@ -46,6 +46,12 @@ export interface Subscription {
  * Worker calls act as the worker whose token the implementation was given; admin calls need the
  * admin credential. Errors are `OwpError`s with the protocol's codes.
  */
+/** How a task is created (`OwpApi.createTask`). */
+export interface CreateOptions {
+  /** Sent as `Idempotency-Key`: the caller's own, 1–200 characters, kept by the pool for a day. */
+  idempotencyKey?: string;
+}
+
 export interface OwpApi {
   // ── workers ──
   registerWorker(request: RegisterWorkerRequest): Promise<RegisterWorkerResponse>;
@@ -66,7 +72,11 @@ export interface OwpApi {
   listRepos(): Promise<Repo[]>;
   getRepo(key: string): Promise<Repo>;
   deleteRepo(key: string): Promise<void>;
-  createTask(request: TaskCreateRequest): Promise<Task>;
+  /**
+   * With an idempotency key, safe to send again after a failure that leaves it unknown whether the
+   * task was made (a timeout): the same key and request answer the task made the first time.
+   */
+  createTask(request: TaskCreateRequest, options?: CreateOptions): Promise<Task>;
   getTask(taskId: string): Promise<Task>;
   listTasks(query?: TaskListQuery): Promise<TaskPage>;
   updateTask(taskId: string, request: TaskUpdateRequest): Promise<Task>;

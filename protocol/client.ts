@@ -168,7 +168,7 @@ export class OwpClient {
     } else if (spec.auth !== 'none' && this.options.workerToken) {
       headers.authorization = `Bearer ${this.options.workerToken}`;
     }
-    if (input.idempotencyKey) headers['idempotency-key'] = input.idempotencyKey;
+    if (input.idempotencyKey !== undefined) headers['idempotency-key'] = input.idempotencyKey;
     let body: string | undefined;
     if (spec.method !== 'GET' && spec.method !== 'DELETE') {
       headers['content-type'] = 'application/json';
@@ -180,7 +180,8 @@ export class OwpClient {
       headers,
       body,
     };
-    const response = await this.send(request, spec.method === 'GET' || !!input.idempotencyKey);
+    const repeatable = spec.method === 'GET' || input.idempotencyKey !== undefined;
+    const response = await this.send(request, repeatable);
     if (response.status >= 200 && response.status < 300) {
       // Every OWP answer has a JSON body: without one, something else answered at this address.
       if (response.json === undefined) throw notOwp(this.baseUrl, response, 'without a JSON body');

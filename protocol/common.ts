@@ -166,3 +166,26 @@ function malformedPath(value: unknown, depth: number): { path: string[]; message
   }
   return null;
 }
+
+/**
+ * JSON with object keys sorted, at every depth: equal for values that differ only in key order (a
+ * request body built by another library, a schema converted twice).
+ */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, node: unknown) =>
+    node !== null && typeof node === 'object' && !Array.isArray(node)
+      ? Object.fromEntries(
+          Object.entries(node as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)),
+        )
+      : node,
+  );
+}
+
+/**
+ * A new `Idempotency-Key`: the prefix, then 128 random bits in hex. From `getRandomValues`, which
+ * a page served over plain HTTP has too (`randomUUID` needs a secure context).
+ */
+export function newIdempotencyKey(prefix: string): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return `${prefix}-${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
+}

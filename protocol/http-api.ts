@@ -1,5 +1,5 @@
 import type { AnalyticsQuery } from './analytics.ts';
-import type { OwpApi, StreamStatus, Subscription } from './api.ts';
+import type { CreateOptions, OwpApi, StreamStatus, Subscription } from './api.ts';
 import type { AuditQuery } from './audit.ts';
 import { OwpClient, type ClientOptions } from './client.ts';
 import { EventStreamClient } from './event-stream-client.ts';
@@ -60,8 +60,8 @@ export class HttpOwpApi implements OwpApi {
   async deleteRepo(key: string) {
     await this.client.call('deleteRepo', { params: { '*': key } });
   }
-  async createTask(body: TaskCreateRequest) {
-    return (await this.client.call('createTask', { body })).task;
+  async createTask(body: TaskCreateRequest, options: CreateOptions = {}) {
+    return (await this.client.call('createTask', { body, ...options })).task;
   }
   getTask(task_id: string) {
     return this.client.call('getTask', { params: { task_id } });

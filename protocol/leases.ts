@@ -108,6 +108,6 @@ export const PoolState = z
   .meta({ id: 'PoolState' });
 export type PoolState = z.infer<typeof PoolState>;
 
-/** The header that makes a mutating worker call safe to retry. */
+/** The header that makes a mutating worker call, or a task creation, safe to retry. */
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
 export const IdempotencyKey = z.string().min(1).max(200);

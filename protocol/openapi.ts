@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import packageJson from '../package.json' with { type: 'json' };
+import { canonicalJson } from './common.ts';
 import { ErrorEnvelope, errorRegistry, type ErrorCode } from './errors.ts';
 import { IdempotencyKey } from './leases.ts';
 import { routes, type Auth, type RouteName, type RouteSpec } from './routes.ts';
@@ -363,15 +364,6 @@ function rewriteRefs<T>(value: T, prefix: string, target: (rest: string) => stri
     );
   };
   return walk(value) as T;
-}
-
-/** JSON with object keys sorted: equal for schemas that differ only in key order. */
-function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, node: unknown) =>
-    node && typeof node === 'object' && !Array.isArray(node)
-      ? Object.fromEntries(Object.entries(node).sort(([a], [b]) => (a < b ? -1 : 1)))
-      : node,
-  );
 }
 
 /** The properties of a params/query object, each as one OpenAPI parameter. */

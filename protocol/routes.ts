@@ -59,7 +59,7 @@ export interface RouteSpec {
   params?: z.ZodObject;
   query?: z.ZodObject;
   body?: z.ZodType;
-  /** Mutating worker calls accept an `Idempotency-Key` header. */
+  /** Mutating worker calls, and task creation, accept an `Idempotency-Key` header. */
   idempotent?: boolean;
   response: z.ZodType;
   successStatus?: 200 | 201 | 204;
@@ -145,6 +145,7 @@ export const routes = {
     summary: 'Create a task.',
     v01: true,
     body: TaskCreateRequest,
+    idempotent: true,
     response: TaskCreateResponse,
   },
   poolState: {

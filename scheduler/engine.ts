@@ -354,12 +354,13 @@ export class Scheduler {
   }
 
   /**
-   * Runs a mutating worker call at most once per (worker, key): a replay with the same
-   * fingerprint returns the first answer and changes nothing; another fingerprint is refused.
+   * Runs a mutating call at most once per (caller, key): a replay with the same fingerprint returns
+   * the first answer and changes nothing; another fingerprint is refused. The caller is a worker,
+   * by its id, or the admin (`ADMIN_ACTOR`), whose task creations a client may send again.
    */
-  idempotent<T>(workerId: string, key: string, fingerprint: string, call: () => T): T {
-    return this.scope.runAs(workerId, () =>
-      runIdempotent(this.ctx, workerId, key, fingerprint, call),
+  idempotent<T>(callerId: string, key: string, fingerprint: string, call: () => T): T {
+    return this.scope.runAs(callerId, () =>
+      runIdempotent(this.ctx, callerId, key, fingerprint, call),
     );
   }
 

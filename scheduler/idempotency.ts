@@ -2,21 +2,22 @@ import { OwpError } from '../protocol/errors.ts';
 import type { EngineContext } from './context.ts';
 
 /**
- * Runs a mutating worker call at most once per (worker, key), inside the caller's transaction: a
+ * Runs a mutating call at most once per (caller, key), inside the caller's transaction: a
  * replay with the same fingerprint returns the first answer and changes nothing; with another
  * fingerprint it is refused. Errors are not stored, so a failed call can be retried with the
  * same key.
  */
 export function runIdempotent<T>(
   ctx: EngineContext,
-  workerId: string,
+  /** A worker's id, or `admin` (the column is `worker_id`: worker ids begin `w_`, so no clash). */
+  callerId: string,
   key: string,
   fingerprint: string,
   call: () => T,
 ): T {
   const stored = ctx.driver.get<{ fingerprint: string; response: string }>(
     'SELECT fingerprint, response FROM idempotency_keys WHERE worker_id = $worker AND key = $key',
-    { worker: workerId, key },
+    { worker: callerId, key },
   );
   if (stored) {
     if (stored.fingerprint !== fingerprint) {
@@ -32,7 +33,7 @@ export function runIdempotent<T>(
   ctx.driver.run(
     `INSERT INTO idempotency_keys (worker_id, key, fingerprint, response, created_at)
      VALUES ($worker, $key, $fingerprint, $response, $now)`,
-    { worker: workerId, key, fingerprint, response: JSON.stringify(result), now: ctx.clock.now() },
+    { worker: callerId, key, fingerprint, response: JSON.stringify(result), now: ctx.clock.now() },
   );
   return result;
 }

@@ -1,7 +1,10 @@
 import {
+  canonicalJson,
+  IdempotencyKey,
   OwpError,
   type AnalyticsQuery,
   type AuditQuery,
+  type CreateOptions,
   type HeartbeatRequest,
   type OfferRejectRequest,
   type OwpApi,
@@ -18,6 +21,8 @@ import {
 } from '../protocol/index.ts';
 import { platformTimers } from './timers.ts';
 import type { Scheduler } from './engine.ts';
+import { parseInput } from './validate.ts';
+import { ADMIN_ACTOR } from './write-scope.ts';
 
 export interface LocalApiCredentials {
   /** The worker this API acts as, by its token (as a remote client would present it). */
@@ -82,8 +87,16 @@ export class LocalOwpApi implements OwpApi {
   deleteRepo(key: string) {
     return this.run(() => (this.admin(), this.engine.deleteRepo(key)));
   }
-  createTask(request: TaskCreateRequest) {
-    return this.run(() => (this.admin(), this.engine.createTask(request)));
+  createTask(request: TaskCreateRequest, { idempotencyKey }: CreateOptions = {}) {
+    return this.run(() => {
+      this.admin();
+      if (idempotencyKey === undefined) return this.engine.createTask(request);
+      // As the server does, but by the request alone: there is no method or URL to tell apart.
+      const key = parseInput(IdempotencyKey, idempotencyKey);
+      return this.engine.idempotent(ADMIN_ACTOR, key, canonicalJson(request), () =>
+        this.engine.createTask(request),
+      );
+    });
   }
   getTask(taskId: string) {
     return this.run(() => {

@@ -285,6 +285,44 @@ describe('OWP v0.1 wire compatibility', () => {
     expect(other.statusCode).toBe(422);
     expect(other.json().error.code).toBe('idempotency_key_reused');
   });
+
+  it('makes a task once for one Idempotency-Key, however often the admin sends it', async () => {
+    const { app, admin, engine } = setup();
+    engine.upsertRepo({ repo: 'demo' });
+    const create = (key: string, title = 'Fix the login page') =>
+      app.inject({
+        method: 'POST',
+        url: '/v1/admin/tasks',
+        headers: { ...admin, 'idempotency-key': key },
+        payload: { repo: 'demo', title },
+      });
+    const first = await create('note-1');
+    expect(first.statusCode).toBe(200);
+    const replay = await create('note-1');
+    expect(replay.statusCode).toBe(200);
+    expect(replay.json()).toEqual(first.json());
+    expect(engine.listTasks().tasks.map((task) => task.task_id)).toEqual([
+      first.json().task.task_id,
+    ]);
+    // Another key is another task; the same key with another request is refused, nothing made.
+    expect((await create('note-2')).json().task.task_id).not.toBe(first.json().task.task_id);
+    const reused = await create('note-1', 'Something else');
+    expect(reused.statusCode).toBe(422);
+    expect(reused.json().error.code).toBe('idempotency_key_reused');
+    expect(engine.listTasks().tasks).toHaveLength(2);
+
+    // A worker's keys are its own: the admin's key names nothing of theirs.
+    const { worker_id, token } = engine.registerWorker({ name: 'Alice' });
+    engine.heartbeat(worker_id, {});
+    const beat = await app.inject({
+      method: 'POST',
+      url: '/v1/workers/heartbeat',
+      headers: { authorization: `Bearer ${token}`, 'idempotency-key': 'note-1' },
+      payload: {},
+    });
+    expect(beat.statusCode).toBe(200);
+    expect(beat.json()).toHaveProperty('ok', true);
+  });
 });
 
 describe('text that cannot be stored', () => {

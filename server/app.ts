@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import { z } from 'zod';
 import {
+  canonicalJson,
   findMalformedInput,
   IDEMPOTENCY_HEADER,
   IdempotencyKey,
@@ -15,6 +16,7 @@ import {
   type RouteSpec,
 } from '../protocol/index.ts';
 import type { Scheduler } from '../scheduler/engine.ts';
+import { ADMIN_ACTOR } from '../scheduler/write-scope.ts';
 import { adminTokenMatches } from './admin-token.ts';
 import { auditAnswer, FileAnswer } from './audit-answer.ts';
 import { AuthThrottle } from './auth-throttle.ts';
@@ -396,10 +398,17 @@ export function buildApp(options: AppOptions): OwpApp {
               accept,
             });
           const key = request.headers[IDEMPOTENCY_HEADER];
+          // Keys are the caller's own: a worker's by its id, the admin's (task creation) as one.
+          const keyOwner =
+            caller.kind === 'worker'
+              ? caller.workerId
+              : caller.kind === 'admin'
+                ? ADMIN_ACTOR
+                : null;
           const answer =
-            spec.idempotent && caller.kind === 'worker' && typeof key === 'string'
+            spec.idempotent && keyOwner && typeof key === 'string'
               ? options.engine.idempotent(
-                  caller.workerId!,
+                  keyOwner,
                   parseOr400(IdempotencyKey, key, 'Idempotency-Key header'),
                   fingerprint(request),
                   run,
@@ -488,16 +497,6 @@ function fingerprint(request: FastifyRequest): string {
   return createHash('sha256')
     .update(`${request.method} ${request.url}\n${canonicalJson(request.body ?? null)}`)
     .digest('hex');
-}
-
-function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, item: unknown) =>
-    item !== null && typeof item === 'object' && !Array.isArray(item)
-      ? Object.fromEntries(
-          Object.entries(item as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)),
-        )
-      : item,
-  );
 }
 
 /** Fastify's own failures (bad JSON, body too large, wrong content type) in the OWP envelope. */

@@ -233,4 +233,34 @@ describe('admin actions from the page', () => {
     await page.keyboard.press('Escape');
     await detail.waitFor({ state: 'hidden' });
   });
+
+  it('makes one task when Create is pressed again after its answer was lost', async () => {
+    await server.admin.upsertRepo({ repo: 'owner/retry', max_open_prs: 1 });
+    await page.reload();
+    await page.getByTestId('stream-status').filter({ hasText: 'Live' }).waitFor({ timeout: 5000 });
+    // The server makes the task; the answer never reaches the page (a connection reset).
+    const keys: (string | undefined)[] = [];
+    await page.route('**/v1/admin/tasks', async (route) => {
+      keys.push(route.request().headers()['idempotency-key']);
+      await route.fetch();
+      await route.abort('connectionreset');
+    });
+    await page.getByRole('button', { name: 'New task' }).click();
+    const form = page.getByRole('dialog');
+    await form.getByLabel('Repo').selectOption('owner/retry');
+    await form.getByLabel('Title').fill('Pressed twice');
+    await form.getByRole('button', { name: 'Create task' }).click();
+    await form.getByRole('alert').waitFor();
+    expect((await server.admin.listTasks({ repo: 'owner/retry' })).tasks).toHaveLength(1);
+
+    await page.unroute('**/v1/admin/tasks');
+    await form.getByRole('button', { name: 'Create task' }).click();
+    await page.getByRole('dialog', { name: 'Pressed twice' }).waitFor();
+    // Was: a second "Pressed twice".
+    const { tasks } = await server.admin.listTasks({ repo: 'owner/retry' });
+    expect(tasks.map((t) => t.title)).toEqual(['Pressed twice']);
+    expect(keys[0]).toMatch(/^dashboard-/);
+    await page.keyboard.press('Escape');
+    await page.getByRole('dialog').waitFor({ state: 'hidden' });
+  });
 });

@@ -3,6 +3,7 @@ import { OwpError } from '../../protocol/errors.ts';
 import {
   addDependency,
   createRefusalFields,
+  creationAttempt,
   draftToKeep,
   emptyTaskForm,
   openingForm,
@@ -126,5 +127,18 @@ describe('the new-task form', () => {
     expect(openingForm(draft, ['owner/app', 'owner/site'])).toEqual(draft);
     expect(openingForm(draft, ['owner/app'])).toEqual({ ...draft, repo: 'owner/app' });
     expect(openingForm(draft, [])).toEqual({ ...draft, repo: '' });
+  });
+
+  it('sends the same request again with the same key, and another with a new one', () => {
+    const request = { repo: 'owner/app', title: 'Fix the login', priority: 5 };
+    const first = creationAttempt(null, request);
+    expect(first.key).toMatch(/^dashboard-[0-9a-f]{32}$/);
+    // Create pressed again after no answer: the same request, in whatever key order.
+    expect(creationAttempt(first, { priority: 5, title: 'Fix the login', repo: 'owner/app' })).toBe(
+      first,
+    );
+    const edited = creationAttempt(first, { ...request, title: 'Fix the login page' });
+    expect(edited.key).not.toBe(first.key);
+    expect(creationAttempt(null, request).key).not.toBe(first.key);
   });
 });

@@ -1,3 +1,4 @@
+import { canonicalJson, newIdempotencyKey } from '../../protocol/common.ts';
 import { OwpError } from '../../protocol/errors.ts';
 import { TaskCreateRequest } from '../../protocol/tasks.ts';
 import { fieldIssues } from './error-text.ts';
@@ -112,4 +113,23 @@ export function createRefusalFields(error: unknown): FieldErrors {
     return { depends_on: error.message };
   }
   return fieldIssues(error);
+}
+
+/** A creation sent: its request (as canonical JSON) and the `Idempotency-Key` it went with. */
+export interface CreationAttempt {
+  request: string;
+  key: string;
+}
+
+/**
+ * The attempt for sending `request`: the last attempt's key again when the request is the same —
+ * Create pressed again after no answer came (a timeout, a dropped connection) is answered with the
+ * task the first press made, if it made one — else a new key. Forgotten once a task is made.
+ */
+export function creationAttempt(
+  last: CreationAttempt | null,
+  request: TaskCreateRequest,
+): CreationAttempt {
+  const sent = canonicalJson(request);
+  return last?.request === sent ? last : { request: sent, key: newIdempotencyKey('dashboard') };
 }

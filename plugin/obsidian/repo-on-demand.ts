@@ -1,4 +1,9 @@
-import { OwpError, type OwpApi, type TaskCreateRequest } from '../../protocol/index.ts';
+import {
+  OwpError,
+  type CreateOptions,
+  type OwpApi,
+  type TaskCreateRequest,
+} from '../../protocol/index.ts';
 
 /**
  * The API with one difference: creating a task in a repo the pool does not know creates the repo
@@ -7,13 +12,13 @@ import { OwpError, type OwpApi, type TaskCreateRequest } from '../../protocol/in
  * note would be a step with nothing to decide. (A shared server keeps refusing unknown repos.)
  */
 export function creatingReposOnDemand(api: OwpApi): OwpApi {
-  const createTask = async (request: TaskCreateRequest) => {
+  const createTask = async (request: TaskCreateRequest, options?: CreateOptions) => {
     try {
-      return await api.createTask(request);
+      return await api.createTask(request, options);
     } catch (error) {
       if (!(error instanceof OwpError) || error.code !== 'unknown_repo') throw error;
       await api.upsertRepo({ repo: request.repo });
-      return api.createTask(request);
+      return api.createTask(request, options);
     }
   };
   return new Proxy(api, {

@@ -100,6 +100,45 @@ describe('SettingsStore', () => {
     });
   });
 
+  it('keeps the task creations not answered yet of each pool, and drops entries that do not read', async () => {
+    const pending = { key: 'note-1', request: { repo: 'demo', title: 'New idea', priority: 5 } };
+    const file = new DataFile();
+    const store = await SettingsStore.open(file, null);
+    await store.setNoteRecord('embedded', {
+      deleted: [],
+      noted: [],
+      creating: { 'Tasks/New idea.md': pending },
+    });
+    expect(file.data).toMatchObject({
+      creatingNotes: { embedded: { 'Tasks/New idea.md': pending } },
+    });
+    const reopened = await SettingsStore.open(file, null);
+    expect(reopened.noteRecord('embedded')).toEqual({
+      deleted: [],
+      noted: [],
+      creating: { 'Tasks/New idea.md': pending },
+    });
+    // Answered: the entry goes, and with the pool's last one the key leaves the file.
+    await reopened.setNoteRecord('embedded', { deleted: [], noted: [] });
+    expect(file.data).not.toHaveProperty('creatingNotes');
+
+    const odd = await SettingsStore.open(
+      new DataFile({
+        creatingNotes: {
+          embedded: {
+            'Tasks/No key.md': { request: pending.request },
+            'Tasks/No title.md': { key: 'note-2', request: { repo: 'demo' } },
+            'Tasks/Fine.md': pending,
+          },
+          other: 'x',
+        },
+      }),
+      null,
+    );
+    expect(odd.noteRecord('embedded').creating).toEqual({ 'Tasks/Fine.md': pending });
+    expect(odd.noteRecord('other')).not.toHaveProperty('creating');
+  });
+
   it('keeps tokens in the secret storage under names of this vault, never in the file', async () => {
     const file = new DataFile();
     const secrets = new Secrets();

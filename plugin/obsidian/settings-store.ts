@@ -1,4 +1,10 @@
-import { withFingerprints, withTaskIds, type NoteRecord } from '../sync/note-record.ts';
+import {
+  readPendingCreates,
+  withEntries,
+  withTaskIds,
+  type NoteRecord,
+  type PendingCreate,
+} from '../sync/note-record.ts';
 import { normalizeSettings, type OwpSettings } from './settings.ts';
 
 /** The plugin's data file: `Plugin.loadData` / `Plugin.saveData`. */
@@ -37,6 +43,8 @@ interface DataFileShape {
   syncedNotes?: Record<string, Record<string, string>>;
   /** By pool: the tasks folder when the record was saved (`NoteRecord.folder`). */
   notesFolder?: Record<string, string>;
+  /** By pool, by note path: task creations not answered yet (`NoteRecord.creating`). */
+  creatingNotes?: Record<string, Record<string, PendingCreate>>;
 }
 
 /** The app's secret storage if it has one: `app.secretStorage` with both methods. */
@@ -70,6 +78,7 @@ export class SettingsStore {
   private noted: Record<string, string[]>;
   private synced: Record<string, Record<string, string>>;
   private notesFolder: Record<string, string>;
+  private creating: Record<string, Record<string, PendingCreate>>;
   private savedJson: string | null;
   private readonly listeners = new Set<(next: OwpSettings, previous: OwpSettings) => void>();
   private writing: Promise<void> = Promise.resolve();
@@ -86,6 +95,7 @@ export class SettingsStore {
     this.noted = readTaskIds(data.notedTasks);
     this.synced = readFingerprints(data.syncedNotes);
     this.notesFolder = readFolders(data.notesFolder);
+    this.creating = readByPool(data.creatingNotes, readPendingCreates);
     this.savedJson = raw === null || raw === undefined ? null : JSON.stringify(raw);
   }
 
@@ -136,11 +146,13 @@ export class SettingsStore {
   noteRecord(pool: string): NoteRecord {
     const synced = this.synced[pool];
     const folder = this.notesFolder[pool];
+    const creating = this.creating[pool];
     return {
       deleted: [...(this.deleted[pool] ?? [])],
       noted: [...(this.noted[pool] ?? [])],
       ...(synced ? { synced: { ...synced } } : {}),
       ...(folder !== undefined ? { folder } : {}),
+      ...(creating ? { creating: { ...creating } } : {}),
     };
   }
 
@@ -148,11 +160,12 @@ export class SettingsStore {
   setNoteRecord(pool: string, record: NoteRecord): Promise<void> {
     this.deleted = withTaskIds(this.deleted, pool, record.deleted);
     this.noted = withTaskIds(this.noted, pool, record.noted);
-    this.synced = withFingerprints(this.synced, pool, record.synced ?? {});
+    this.synced = withEntries(this.synced, pool, record.synced ?? {});
     const folders = { ...this.notesFolder };
     if (record.folder === undefined) delete folders[pool];
     else folders[pool] = record.folder;
     this.notesFolder = folders;
+    this.creating = withEntries(this.creating, pool, record.creating ?? {});
     return this.persist();
   }
 
@@ -202,6 +215,7 @@ export class SettingsStore {
     if (Object.keys(this.noted).length > 0) data.notedTasks = this.noted;
     if (Object.keys(this.synced).length > 0) data.syncedNotes = this.synced;
     if (Object.keys(this.notesFolder).length > 0) data.notesFolder = this.notesFolder;
+    if (Object.keys(this.creating).length > 0) data.creatingNotes = this.creating;
     const json = JSON.stringify(data);
     // A failed write must not block the ones after it; its caller still hears the failure.
     const write = this.writing
@@ -228,14 +242,27 @@ function readTaskIds(value: unknown): Record<string, string[]> {
 }
 
 function readFingerprints(value: unknown): Record<string, Record<string, string>> {
+  return readByPool(value, (prints) =>
+    typeof prints !== 'object' || prints === null || Array.isArray(prints)
+      ? {}
+      : Object.fromEntries(
+          Object.entries(prints as Record<string, unknown>).filter(
+            (entry): entry is [string, string] => typeof entry[1] === 'string',
+          ),
+        ),
+  );
+}
+
+/** Per pool, what `readOne` keeps of each pool's entries; a pool left with none is dropped. */
+function readByPool<V>(
+  value: unknown,
+  readOne: (entries: unknown) => Record<string, V>,
+): Record<string, Record<string, V>> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return {};
-  const read: Record<string, Record<string, string>> = {};
-  for (const [pool, prints] of Object.entries(value as Record<string, unknown>)) {
-    if (typeof prints !== 'object' || prints === null || Array.isArray(prints)) continue;
-    const kept = Object.entries(prints as Record<string, unknown>).filter(
-      (entry): entry is [string, string] => typeof entry[1] === 'string',
-    );
-    if (kept.length > 0) read[pool] = Object.fromEntries(kept);
+  const read: Record<string, Record<string, V>> = {};
+  for (const [pool, entries] of Object.entries(value as Record<string, unknown>)) {
+    const kept = readOne(entries);
+    if (Object.keys(kept).length > 0) read[pool] = kept;
   }
   return read;
 }

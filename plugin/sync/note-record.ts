@@ -1,3 +1,4 @@
+import { IdempotencyKey, TaskCreateRequest } from '../../protocol/index.ts';
 import {
   canonicalDescription,
   canonicalValue,
@@ -27,6 +28,35 @@ export interface NoteRecord {
    * the folder changed. Absent in a record from before it existed, read as "may have changed".
    */
   folder?: string;
+  /**
+   * By note path: task creations sent for new notes and not yet answered (`PendingCreate`). Sent
+   * again with the same key after a failure, at the next start too, they make the task once.
+   */
+  creating?: Readonly<Record<string, PendingCreate>>;
+}
+
+/**
+ * A new note's task creation, kept from before it is sent until its answer is had: the request as
+ * first sent, and the idempotency key that makes the pool answer a repeat with the task it made.
+ */
+export interface PendingCreate {
+  key: string;
+  request: TaskCreateRequest;
+}
+
+/** The pending creations of a stored record that still read as such; others are dropped. */
+export function readPendingCreates(value: unknown): Record<string, PendingCreate> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return {};
+  const read: Record<string, PendingCreate> = {};
+  for (const [path, entry] of Object.entries(value as Record<string, unknown>)) {
+    const { key, request } = (entry ?? {}) as { key?: unknown; request?: unknown };
+    const parsed = TaskCreateRequest.safeParse(request);
+    if (typeof key === 'string' && IdempotencyKey.safeParse(key).success && parsed.success) {
+      // As read: the request is sent again as it was first sent, not as the schema fills it in.
+      read[path] = { key, request: request as TaskCreateRequest };
+    }
+  }
+  return read;
 }
 
 /** The values a fingerprint covers: what the user edits in a note. */
@@ -116,14 +146,14 @@ export function withTaskIds(
   return next;
 }
 
-/** `byPool` with `pool`'s fingerprints replaced (none: the pool's entry goes). */
-export function withFingerprints(
-  byPool: Record<string, Record<string, string>>,
+/** `byPool` with `pool`'s entries (fingerprints, pending creations) replaced (none: it goes). */
+export function withEntries<V>(
+  byPool: Record<string, Record<string, V>>,
   pool: string,
-  prints: Readonly<Record<string, string>>,
-): Record<string, Record<string, string>> {
+  entries: Readonly<Record<string, V>>,
+): Record<string, Record<string, V>> {
   const next = { ...byPool };
-  if (Object.keys(prints).length > 0) next[pool] = { ...prints };
+  if (Object.keys(entries).length > 0) next[pool] = { ...entries };
   else delete next[pool];
   return next;
 }

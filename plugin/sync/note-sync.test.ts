@@ -1073,6 +1073,26 @@ describe('task → note', () => {
     expect(w.store.get(path).frontmatter.owp_id).toBe(task.task_id);
   });
 
+  it('makes one task of the command however often a client sends it again', async () => {
+    const w = world();
+    // A client that lost the first answer and sent the request again, as it may with a key.
+    const api = Object.create(w.api, {
+      createTask: {
+        value: async (...args: Parameters<OwpApi['createTask']>) => {
+          await w.api.createTask(...args);
+          return w.api.createTask(...args);
+        },
+      },
+    }) as OwpApi;
+    const sync = new NoteSync({ api, store: w.store, settings, timers: w.timers });
+    running.push(sync);
+    await sync.start();
+
+    const { task } = await sync.createTask({ repo: 'demo', title: 'Sent twice' });
+    await sync.flush();
+    expect((await w.api.listTasks()).tasks.map((t) => t.task_id)).toEqual([task.task_id]);
+  });
+
   it('turns a note elsewhere into a task, moving it into the folder', async () => {
     const w = world();
     const sync = w.sync();
@@ -1569,7 +1589,9 @@ describe('deletes and the archive', () => {
 
 describe('when the pool cannot be reached for a while', () => {
   /** The sync over an API that fails as a server that is down does, and a stream that says so. */
-  function outage(w: ReturnType<typeof world>) {
+  function outage(w: ReturnType<typeof world>, deletedNotes?: DeletedNotes) {
+    /** The idempotency key of each task creation sent, in order. */
+    const createKeys: (string | undefined)[] = [];
     let reachable = true;
     /** Set: the next calls fail so, the stream staying live (a 500, a timeout). */
     let failing: ((call: () => Promise<unknown>) => Promise<unknown>) | null = null;
@@ -1588,7 +1610,7 @@ describe('when the pool cannot be reached for a while', () => {
       },
       createTask: {
         value: (...args: Parameters<OwpApi['createTask']>) =>
-          failing
+          createKeys.push(args[1]?.idempotencyKey) && failing
             ? failing(() => w.api.createTask(...args))
             : reachable
               ? w.api.createTask(...args)
@@ -1607,10 +1629,12 @@ describe('when the pool cannot be reached for a while', () => {
         tellStatus('live');
         return stream.subscribe(after, onEvent);
       },
+      ...(deletedNotes ? { deletedNotes } : {}),
     });
     running.push(sync);
     return {
       sync,
+      createKeys,
       down: () => {
         reachable = false;
         stream.hold();
@@ -1668,9 +1692,9 @@ describe('when the pool cannot be reached for a while', () => {
     expect(w.store.get('Tasks/Written offline.md').frontmatter.owp_id).toBe(task!.task_id);
   });
 
-  it('does not send a task creation again after a timeout: the task the pool made anyway gets this note', async () => {
+  it('sends a task creation again after a timeout with the same key: one task, one note', async () => {
     const w = world();
-    const { sync, down, back, failWith } = outage(w);
+    const { sync, down, back, failWith, createKeys } = outage(w);
     await sync.start();
 
     // The connection breaks; the server still makes the task, but its answer never comes.
@@ -1685,8 +1709,7 @@ describe('when the pool cannot be reached for a while', () => {
     failWith(null);
     expect(w.notices).toEqual([
       'Could not make "Tasks/Slow server.md" a task: no answer from http://pool.lan:8787 within ' +
-        '30 s. The pool may have made it all the same: if so, this note becomes its note once the ' +
-        'pool tells of it; if not, save the note again to retry.',
+        '30 s; it is tried again once the pool can be reached (the task is made once, however often).',
     ]);
 
     // Was: created again once the stream was back — two tasks, and a second note for the first.
@@ -1699,6 +1722,105 @@ describe('when the pool cannot be reached for a while', () => {
       owp_id: tasks[0]!.task_id,
       status: 'ready',
     });
+    expect(createKeys.length).toBeGreaterThanOrEqual(1);
+    expect(new Set(createKeys).size).toBe(1);
+    expect(createKeys[0]).toMatch(/^note-/);
+  });
+
+  it('sends a creation left unanswered when the app closed again at the next start: one task, one note, the edit since kept', async () => {
+    const w = world();
+    const { kept, deletedNotes } = keptRecord();
+    const first = outage(w, deletedNotes);
+    await first.sync.start();
+
+    first.down();
+    first.failWith(async (call) => {
+      await call();
+      throw new Error('no answer from http://pool.lan:8787 within 30 s');
+    });
+    await w.store.create('Tasks/Closed while waiting.md', { repo: 'demo' }, 'An idea.\n');
+    w.timers.advance(100);
+    await first.sync.flush();
+    expect(Object.keys(kept.record.creating ?? {})).toEqual(['Tasks/Closed while waiting.md']);
+    first.sync.stop();
+    // The app is closed; the note is edited meanwhile (another device, a file sync), and so is
+    // the task the pool made, which the first answer (replayed) does not show.
+    await w.store.edit('Tasks/Closed while waiting.md', { area: 'web' }, 'A longer idea.\n');
+    const [made] = (await w.api.listTasks()).tasks;
+    await w.api.updateTask(made!.task_id, { priority: 70 });
+
+    // Was: the start wrote a note for the task it did not know, and made the note a second task.
+    const second = w.sync({}, undefined, deletedNotes);
+    const report = await second.start();
+    await second.flush();
+    const { tasks } = await w.api.listTasks();
+    expect(tasks).toHaveLength(1);
+    expect(tasks[0]).toMatchObject({
+      title: 'Closed while waiting',
+      description: 'A longer idea.',
+      priority: 70,
+      area: 'web',
+    });
+    expect(w.store.paths()).toEqual(['Tasks/Closed while waiting.md']);
+    expect(w.store.get('Tasks/Closed while waiting.md').frontmatter).toMatchObject({
+      owp_id: tasks[0]!.task_id,
+      owp_version: tasks[0]!.version,
+      priority: 70,
+      area: 'web',
+    });
+    expect(report).toMatchObject({ notesCreated: 0, tasksCreated: 1 });
+    expect(kept.record.creating).toBeUndefined();
+    expect(w.notices.slice(1)).toEqual([]);
+  });
+
+  it('forgets a creation the pool refused, and makes the next save a new request', async () => {
+    const w = world();
+    const { kept, deletedNotes } = keptRecord();
+    const { sync, createKeys } = outage(w, deletedNotes);
+    await sync.start();
+
+    await w.store.create('Tasks/Elsewhere.md', { repo: 'nobody/knows' }, 'An idea.\n');
+    w.timers.advance(100);
+    await sync.flush();
+    expect(w.notices).toEqual([
+      expect.stringMatching(/^Could not make "Tasks\/Elsewhere.md" a task: .*nobody\/knows/),
+    ]);
+    expect(kept.record.creating).toBeUndefined();
+
+    await w.store.edit('Tasks/Elsewhere.md', { repo: 'demo' });
+    w.timers.advance(100);
+    await sync.flush();
+    const { tasks } = await w.api.listTasks();
+    expect(tasks).toMatchObject([{ title: 'Elsewhere', repo: 'demo' }]);
+    expect(createKeys).toHaveLength(2);
+    expect(createKeys[1]).not.toBe(createKeys[0]);
+  });
+
+  it('keeps a pending creation with its note when the note is renamed', async () => {
+    const w = world();
+    const { kept, deletedNotes } = keptRecord();
+    const { sync, down, back, failWith, createKeys } = outage(w, deletedNotes);
+    await sync.start();
+
+    down();
+    failWith(async (call) => {
+      await call();
+      throw new Error('socket hang up');
+    });
+    await w.store.create('Tasks/First name.md', { repo: 'demo' }, 'An idea.\n');
+    w.timers.advance(100);
+    await sync.flush();
+    failWith(null);
+    await w.store.move('Tasks/First name.md', 'Tasks/Second name.md');
+    await sync.flush();
+    expect(Object.keys(kept.record.creating ?? {})).toEqual(['Tasks/Second name.md']);
+
+    back();
+    await sync.flush();
+    const { tasks } = await w.api.listTasks();
+    expect(tasks).toMatchObject([{ title: 'Second name' }]);
+    expect(w.store.paths()).toEqual(['Tasks/Second name.md']);
+    expect(new Set(createKeys).size).toBe(1);
   });
 
   it('sends an edit that failed for a moment again shortly while the event stream stays live', async () => {

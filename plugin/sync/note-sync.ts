@@ -1,5 +1,6 @@
 import {
   listAllTasks,
+  newIdempotencyKey,
   OwpError,
   type OwpApi,
   type OwpEvent,
@@ -30,6 +31,7 @@ import {
   fingerprintOf,
   type FingerprintField,
   type NoteRecord,
+  type PendingCreate,
 } from './note-record.ts';
 import type { NoteChange, NoteMeta, NoteSnapshot, NoteStore } from './note-store.ts';
 import { SerialQueue } from './serial-queue.ts';
@@ -252,10 +254,11 @@ export class NoteSync {
    */
   private readonly retries = new Map<TrackedNote | string, { handle: unknown; waitMs: number }>();
   /**
-   * New notes whose task creation failed without a sure answer (a timeout, a reset): the pool may
-   * have made the task. One heard of that matches is given that note, not a second one.
+   * By note path: task creations sent and not answered for sure yet (`PendingCreate`), kept in the
+   * record. A repeat with the same key makes no second task, so one that failed is sent again as a
+   * note's edit is; meanwhile a task heard of that matches one is given its note, not a second.
    */
-  private readonly uncertainCreates = new Map<string, TaskCreateRequest>();
+  private readonly pendingCreates = new Map<string, PendingCreate>();
   private streamStatus: StreamStatus | null = null;
   private readonly running = new Set<Promise<unknown>>();
   private readonly discovery = new SerialQueue();
@@ -304,6 +307,9 @@ export class NoteSync {
       for (const taskId of record.noted) this.notedBefore.add(taskId);
       for (const [taskId, print] of Object.entries(record.synced ?? {})) {
         this.fingerprints.set(taskId, print);
+      }
+      for (const [path, pending] of Object.entries(record.creating ?? {})) {
+        this.pendingCreates.set(path, pending);
       }
       this.recordFolder = record.folder;
       this.savedRecord = recordKey(record);
@@ -373,7 +379,10 @@ export class NoteSync {
   /** Creates a task and its note at once (the "create task" command). */
   async createTask(request: TaskCreateRequest): Promise<{ task: Task; path: string }> {
     return this.guardCreate(async () => {
-      const task = await this.api.createTask(request);
+      // With a key, a client may send it again after a failure of the moment: made once.
+      const task = await this.api.createTask(request, {
+        idempotencyKey: newIdempotencyKey('note'),
+      });
       return { task, path: await this.writeNoteForTask(task) };
     });
   }
@@ -453,20 +462,50 @@ export class NoteSync {
         });
       }
     }
+    // Creations sent before the app closed and not answered: sent again first, so a task one of
+    // them made is given its note here, not written into a second note below.
+    const repeats = withoutId.filter(({ path }) => this.pendingCreates.has(path));
+    await runPool(
+      repeats.map(
+        ({ path }) =>
+          () =>
+            this.queueFor(path).run(async () => {
+              const note = await this.store.read(path);
+              if (note && idOf(note) === null && (await this.createTaskFromNote(note))) {
+                report.tasksCreated++;
+              }
+            }),
+      ),
+      this.concurrency,
+      (error) => this.fail('Reconcile', error),
+    );
+    const abandoned = [...this.pendingCreates].filter(
+      ([path]) => !withoutId.some((note) => note.path === path),
+    );
+    for (const [path] of abandoned) this.pendingCreates.delete(path);
+    if (abandoned.length > 0) this.saveRecord();
     // Remembered only while the task is open and has no note (one restored from the trash has).
     for (const taskId of [...this.deletedTasks]) {
       const task = tasks.get(taskId);
       if (!task || TERMINAL.has(task.status) || this.byTask.has(taskId)) this.forgetDeleted(taskId);
     }
+    // Not one a creation still unanswered may have made: sent again, it gets that creation's note.
+    const stillPending = [...this.pendingCreates.values()];
     const missing = [...tasks.values()].filter(
       (task) =>
         !this.byTask.has(task.task_id) &&
         !TERMINAL.has(task.status) &&
-        !this.deletedTasks.has(task.task_id),
+        !this.deletedTasks.has(task.task_id) &&
+        !stillPending.some(({ request }) => madeBy(request, task)),
     );
     // A task that had a note at the last save and has none now lost it while the sync was not
     // running: a deletion, as one seen live is. Only a task that never had one gets a note.
     const lost = new Set(missing.filter((task) => this.notedBefore.has(task.task_id)));
+    // So did a task that a note deleted meanwhile may have made before the app closed unanswered.
+    for (const [, { request }] of abandoned) {
+      const made = missing.find((task) => !lost.has(task) && madeBy(request, task));
+      if (made) lost.add(made);
+    }
     // A task's note elsewhere in the vault (the tasks folder setting changed) is moved in rather
     // than a second note written beside it, or taken for deleted. Looked for only when the tasks
     // folder holds no task note at all — a folder set anew, or a first start — or is not the one
@@ -500,6 +539,7 @@ export class NoteSync {
       });
     }
     for (const { path } of withoutId) {
+      if (repeats.some((note) => note.path === path)) continue;
       work.push(async () => {
         const note = await this.store.read(path);
         if (note && idOf(note) === null && (await this.createTaskFromNote(note))) {
@@ -866,54 +906,67 @@ export class NoteSync {
     return true;
   }
 
-  /** Creates the task a new note describes, then writes its owned properties back. */
+  /**
+   * Creates the task a new note describes, then writes its owned properties back. The request goes
+   * with an idempotency key kept in the record until its answer is had (`PendingCreate`): sent
+   * again after a failure that leaves it unknown whether the pool made the task — a timeout, a reset
+   * connection, a 500, the app closed meanwhile — it is answered with that task, never a second.
+   * A repeat sends the request as first sent; what the note changed since goes as an edit after.
+   */
   private async createTaskFromNote(note: NoteSnapshot): Promise<boolean> {
-    if (!this.canBecomeTask(note)) return false;
-    const { fields, errors } = noteToTaskFields(note.frontmatter, note.body, note.path);
-    const repo = fields.repo ?? (this.settings.defaultRepo || undefined);
-    // One message for all that is wrong, so a note saved again is not told it again.
-    const said = errors.map((error) => `"${note.path}": ${error.message}`);
-    if (!repo) said.push(`Add a repo property to "${note.path}" to make it a task.`);
-    if (said.length > 0) this.problem(note.path, said.join(' '));
-    if (!repo || fields.title === undefined) return false;
-    const request: TaskCreateRequest = { ...fields, repo, title: fields.title };
+    const path = note.path;
+    let pending = this.pendingCreates.get(path);
+    const repeat = pending !== undefined;
+    if (!pending) {
+      if (!this.canBecomeTask(note)) return false;
+      const { fields, errors } = noteToTaskFields(note.frontmatter, note.body, path);
+      const repo = fields.repo ?? (this.settings.defaultRepo || undefined);
+      // One message for all that is wrong, so a note saved again is not told it again.
+      const said = errors.map((error) => `"${path}": ${error.message}`);
+      if (!repo) said.push(`Add a repo property to "${path}" to make it a task.`);
+      if (said.length > 0) this.problem(path, said.join(' '));
+      if (!repo || fields.title === undefined) return false;
+      pending = {
+        key: newIdempotencyKey('note'),
+        request: { ...fields, repo, title: fields.title },
+      };
+      this.pendingCreates.set(path, pending);
+      this.saveRecord();
+    }
+    const sent = pending;
     const tracked = await this.guardCreate(async () => {
-      this.uncertainCreates.delete(note.path);
       try {
-        const task = await this.api.createTask(request);
-        const created = {
-          task,
-          tracked: this.trackNote(note.path, task.task_id, baseFromNote(note)),
-        };
+        const task = await this.api.createTask(sent.request, { idempotencyKey: sent.key });
+        if (this.pendingCreates.get(path) === sent) this.pendingCreates.delete(path);
+        // A repeat is answered with the task as it was made, from what the note held then: based
+        // on it, what the note changed since is the user's edit, and what the pool changed since
+        // (an admin, a grant) is not taken back; the edit's answer brings it into the note.
+        const base = repeat ? baseFromTask(task, this.names) : baseFromNote(note);
+        const created = { task, tracked: this.trackNote(path, task.task_id, base) };
         this.saveRecord();
         return created;
       } catch (error) {
-        // A creation is not idempotent: sent again after it may have arrived (a timeout, a reset
-        // connection, a 500), it could make a second task and a second note. So it is sent again
-        // by itself only when it surely never arrived; otherwise a task heard of that matches is
-        // given this note (`claimUncertainCreate`), and the user's next save tries again.
-        if (neverArrived(error)) {
-          this.markUnsent(note.path, () =>
+        if (isMomentary(error)) {
+          this.markUnsent(path, () =>
             this.notifyUser(
-              `Could not make "${note.path}" a task: ${messageOf(error)}; it is tried again ` +
-                `once the pool can be reached.`,
+              `Could not make "${path}" a task: ${messageOf(error)}; it is tried again ` +
+                `once the pool can be reached (the task is made once, however often).`,
             ),
           );
-        } else if (isMomentary(error)) {
-          this.uncertainCreates.set(note.path, request);
-          this.notifyUser(
-            `Could not make "${note.path}" a task: ${messageOf(error)}. The pool may have made ` +
-              `it all the same: if so, this note becomes its note once the pool tells of it; ` +
-              `if not, save the note again to retry.`,
-          );
         } else {
-          this.notifyUser(`Could not make "${note.path}" a task: ${messageOf(error)}`);
+          // Refused: nothing was made (a refusal is not kept against the key). The note's next
+          // save makes a new request of what it says then.
+          if (this.pendingCreates.get(path) === sent) this.pendingCreates.delete(path);
+          this.saveRecord();
+          this.notifyUser(`Could not make "${path}" a task: ${messageOf(error)}`);
         }
         return null;
       }
     });
     if (!tracked) return false;
-    await this.applyTask(tracked.tracked, tracked.task, note);
+    // Its properties written into the note, and a repeat's changes since sent, as at a claim.
+    if (repeat) await this.pushEdits(tracked.tracked, note, { title: true, quiet: true });
+    else await this.applyTask(tracked.tracked, tracked.task, note);
     return true;
   }
 
@@ -1075,6 +1128,13 @@ export class NoteSync {
     const moved = this.byPath.get(oldPath);
     // The sync's own moves re-key the note before they happen: nothing to do.
     if (!moved || moved.path !== oldPath) {
+      // A new note whose creation is pending takes it along: sent again, it makes no second task.
+      const pending = this.pendingCreates.get(oldPath);
+      if (pending && !this.pendingCreates.has(note.path) && this.inCreationScope(note.path)) {
+        this.pendingCreates.delete(oldPath);
+        this.pendingCreates.set(note.path, pending);
+        this.saveRecord();
+      }
       if (!this.byPath.has(note.path) && this.inScope(note.path)) this.debounce(note.path);
       return;
     }
@@ -1181,18 +1241,16 @@ export class NoteSync {
    * repo, title and description): that note becomes its note, rather than a second one written.
    */
   private async claimUncertainCreate(task: Task): Promise<boolean> {
-    for (const [path, request] of this.uncertainCreates) {
-      if (
-        request.repo !== task.repo ||
-        request.title !== task.title ||
-        canonicalDescription(request.description ?? '') !== canonicalDescription(task.description)
-      ) {
-        continue;
-      }
-      this.uncertainCreates.delete(path);
+    for (const [path, pending] of this.pendingCreates) {
+      if (!madeBy(pending.request, task)) continue;
       const claimed = await this.queueFor(path).run(async () => {
+        // Its creation, sent again meanwhile, was answered with this task: it has its note.
+        if (this.byTask.has(task.task_id)) return true;
+        // Answered otherwise, or given up, meanwhile.
+        if (this.pendingCreates.get(path) !== pending) return false;
         const note = await this.store.read(path);
         if (!note || idOf(note) !== null || this.byPath.has(path)) return false;
+        this.pendingCreates.delete(path);
         // Based on the task: its properties are written into the note, and what the user changed
         // in it since the creation was sent goes to the task as an edit.
         const tracked = this.trackNote(path, task.task_id, baseFromTask(task, this.names));
@@ -1243,7 +1301,8 @@ export class NoteSync {
           if (this.deletedTasks.has(taskId) || this.stopped) return;
           const task = await this.api.getTask(taskId);
           if (this.byTask.has(taskId) || TERMINAL.has(task.status)) return;
-          if (!(await this.claimUncertainCreate(task))) await this.writeNoteForTask(task);
+          if (await this.claimUncertainCreate(task)) return;
+          if (!this.byTask.has(taskId)) await this.writeNoteForTask(task);
         }),
       );
       return;
@@ -1375,6 +1434,13 @@ export class NoteSync {
       noted: noted.map((tracked) => tracked.taskId),
       synced,
       folder: this.settings.folder,
+      ...(this.pendingCreates.size > 0
+        ? {
+            creating: Object.fromEntries(
+              [...this.pendingCreates].sort(([a], [b]) => (a < b ? -1 : 1)),
+            ),
+          }
+        : {}),
     };
   }
 
@@ -1555,6 +1621,10 @@ function recordKey(record: NoteRecord): string {
     [...record.noted].sort(),
     synced,
     record.folder ?? null,
+    // A creation's request never changes under its key: the key stands for both.
+    Object.entries(record.creating ?? {})
+      .map(([path, { key }]) => [path, key])
+      .sort(([a], [b]) => (a! < b! ? -1 : 1)),
   ]);
 }
 
@@ -1675,23 +1745,14 @@ function isMomentary(error: unknown): boolean {
   return ['request_timeout', 'rate_limited', 'internal_error', 'not_ready'].includes(error.code);
 }
 
-/**
- * Whether a request surely never reached the pool: no connection was made (refused, no such host,
- * no network), or the pool answered that it is not ready. A timeout or a reset connection may
- * come after the pool did the work.
- */
-function neverArrived(error: unknown): boolean {
-  if (error instanceof OwpError) return error.code === 'not_ready';
-  const cause = (error as { cause?: { code?: unknown; message?: unknown } } | null)?.cause;
-  const said = [messageOf(error), cause?.code, cause?.message, (error as { code?: unknown })?.code]
-    .filter((part) => typeof part === 'string')
-    .join(' ');
-  return NO_CONNECTION.test(said);
+/** Whether a task may be the one a creation request made: same repo, title and description. */
+function madeBy(request: TaskCreateRequest, task: Task): boolean {
+  return (
+    request.repo === task.repo &&
+    request.title === task.title &&
+    canonicalDescription(request.description ?? '') === canonicalDescription(task.description)
+  );
 }
-
-/** Node's and Chromium's (Obsidian's `requestUrl`) words for a connection never made. */
-const NO_CONNECTION =
-  /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ENETUNREACH|EHOSTUNREACH|ERR_CONNECTION_REFUSED|ERR_NAME_NOT_RESOLVED|ERR_INTERNET_DISCONNECTED|ERR_ADDRESS_UNREACHABLE/;
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

@@ -155,6 +155,37 @@ export function runApiContract(name: string, makeTarget: () => Promise<ApiTarget
       }
     });
 
+    it('creates a task once for one idempotency key, sent again after a lost answer', async () => {
+      const { target, repo } = await world();
+      try {
+        const key = `conformance-${fresh()}`;
+        const request = { repo, title: 'Made once', priority: 3, required_skills: ['a', 'b'] };
+        const first = await target.admin.createTask(request, { idempotencyKey: key });
+        // The same request with its keys in another order is the same request.
+        const again = await target.admin.createTask(
+          { required_skills: ['a', 'b'], priority: 3, title: 'Made once', repo },
+          { idempotencyKey: key },
+        );
+        expect(again).toEqual(first);
+        await expectCode(
+          target.admin.createTask({ ...request, title: 'Another' }, { idempotencyKey: key }),
+          'idempotency_key_reused',
+        );
+        const other = await target.admin.createTask(request, { idempotencyKey: `${key}-2` });
+        expect(other.task_id).not.toBe(first.task_id);
+        await expectCode(
+          target.admin.createTask(request, { idempotencyKey: '' }),
+          'validation_failed',
+        );
+        const { tasks } = await target.admin.listTasks({ repo });
+        expect(tasks.map((task) => task.task_id).sort()).toEqual(
+          [first.task_id, other.task_id].sort(),
+        );
+      } finally {
+        await target.close?.();
+      }
+    });
+
     it('edits with optimistic concurrency, requeues and cancels', async () => {
       const { target, repo } = await world();
       try {

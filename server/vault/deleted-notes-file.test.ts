@@ -68,6 +68,28 @@ describe('deletedNotesFile', () => {
     });
   });
 
+  it('keeps the task creations not answered yet per pool, sent again by the next run', () => {
+    const vault = tempVault();
+    const pending = { key: 'note-1', request: { repo: 'demo', title: 'New idea' } };
+    const state = deletedNotesFile(vault, 'file:a.db', () => {});
+    void state.save({ deleted: [], noted: [], creating: { 'Tasks/New idea.md': pending } });
+    expect(stateOf(vault)).toEqual({
+      deletedNotes: {},
+      creatingNotes: { 'file:a.db': { 'Tasks/New idea.md': pending } },
+    });
+    expect(deletedNotesFile(vault, 'file:a.db', () => {}).load()).toEqual({
+      deleted: [],
+      noted: [],
+      creating: { 'Tasks/New idea.md': pending },
+    });
+    expect(deletedNotesFile(vault, 'http://other', () => {}).load()).toEqual({
+      deleted: [],
+      noted: [],
+    });
+    void state.save({ deleted: [], noted: [] });
+    expect(stateOf(vault)).toEqual({ deletedNotes: {} });
+  });
+
   it('writes no file while there is nothing to keep', () => {
     const vault = tempVault();
     void deletedNotesFile(vault, 'file:a.db', () => {}).save({ deleted: [], noted: [] });

@@ -1,7 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { withFingerprints, withTaskIds, type NoteRecord } from '../../plugin/sync/note-record.ts';
+import {
+  readPendingCreates,
+  withEntries,
+  withTaskIds,
+  type NoteRecord,
+} from '../../plugin/sync/note-record.ts';
 import type { DeletedNotes } from '../../plugin/sync/note-sync.ts';
 import { writeJsonFile } from '../json-file.ts';
 
@@ -13,7 +18,8 @@ import { writeJsonFile } from '../json-file.ts';
  * tasks that have a note (`notedTasks`): one of those without a note at the next run was deleted
  * while vault-sync was not running, and is not written again either (`NoteRecord`). And per task,
  * a fingerprint of what its note held when last synced (`syncedNotes`), with the tasks folder
- * (`notesFolder`), so a run can tell what the user changed while vault-sync was not running.
+ * (`notesFolder`), so a run can tell what the user changed while vault-sync was not running. And
+ * the task creations of new notes not answered yet (`creatingNotes`), sent again with their keys.
  */
 const STATE_FILE = join('.owp', 'vault-sync.json');
 
@@ -24,6 +30,8 @@ const State = z.object({
   notedTasks: TaskIdsByPool.optional(),
   syncedNotes: z.record(z.string(), z.record(z.string(), z.string())).optional(),
   notesFolder: z.record(z.string(), z.string()).optional(),
+  // Each pool's entries read by `readPendingCreates`, which drops what does not read.
+  creatingNotes: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
 });
 type State = z.infer<typeof State>;
 
@@ -38,17 +46,24 @@ export function deletedNotesFile(
       const state = read(path, warn);
       const synced = state.syncedNotes?.[pool];
       const folder = state.notesFolder?.[pool];
+      const creating = readPendingCreates(state.creatingNotes?.[pool]);
       return {
         deleted: state.deletedNotes[pool] ?? [],
         noted: state.notedTasks?.[pool] ?? [],
         ...(synced ? { synced } : {}),
         ...(folder !== undefined ? { folder } : {}),
+        ...(Object.keys(creating).length > 0 ? { creating } : {}),
       };
     },
     save: (record) => {
       const before = read(path, () => {});
       const noted = withTaskIds(before.notedTasks ?? {}, pool, record.noted);
-      const synced = withFingerprints(before.syncedNotes ?? {}, pool, record.synced ?? {});
+      const synced = withEntries(before.syncedNotes ?? {}, pool, record.synced ?? {});
+      const creating = withEntries<unknown>(
+        before.creatingNotes ?? {},
+        pool,
+        record.creating ?? {},
+      );
       const folders = { ...before.notesFolder };
       if (record.folder === undefined) delete folders[pool];
       else folders[pool] = record.folder;
@@ -58,6 +73,7 @@ export function deletedNotesFile(
         ...(Object.keys(noted).length > 0 ? { notedTasks: noted } : {}),
         ...(Object.keys(synced).length > 0 ? { syncedNotes: synced } : {}),
         ...(Object.keys(folders).length > 0 ? { notesFolder: folders } : {}),
+        ...(Object.keys(creating).length > 0 ? { creatingNotes: creating } : {}),
       };
       if (JSON.stringify(state) === JSON.stringify(before)) return;
       writeJsonFile(path, state);

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import type { z } from 'zod';
-import { TASK_STATUSES, TRUST_TIERS } from '../../../protocol/common.ts';
+import { newIdempotencyKey, TASK_STATUSES, TRUST_TIERS } from '../../../protocol/common.ts';
 import type { PoolState } from '../../../protocol/leases.ts';
 import { TrustRules, type Repo, type RepoContract } from '../../../protocol/repos.ts';
 import { explanationText } from '../../../protocol/explanation-text.ts';
@@ -120,6 +120,8 @@ export function addAdminCommands(program: Command, contextOf: ContextOf): Comman
     .action(async (options, command: Command) => {
       const ctx = contextOf(command);
       const answer = await ctx.adminClient().call('createTask', {
+        // Tried again after a failure of the moment (a proxy's 502), and made once all the same.
+        idempotencyKey: newIdempotencyKey('cli'),
         body: {
           repo: options.repo,
           title: options.title,
