@@ -36,6 +36,9 @@ const ROLES: Record<PoolRole, string> = {
  * emptied folder made the whole vault the task folder, and a half-typed address would have been
  * sent the token).
  */
+// Not the declarative settings API yet (`getSettingDefinitions()`, Obsidian 1.13, in insider
+// builds now), which the linter suggests: a tab that defines it is drawn from it in place of
+// `display()`, and it has no password control, so the tokens would show as plain text.
 export class OwpSettingTab extends PluginSettingTab {
   /** Text fields typed in but not yet saved, by input: what saving each would do. */
   private readonly uncommitted = new Map<HTMLInputElement, () => unknown>();
