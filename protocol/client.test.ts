@@ -135,6 +135,19 @@ describe('OwpClient retries', () => {
     }
   });
 
+  it('tells an answer that replays an earlier one for its key', async () => {
+    const { client } = clientOver([
+      { status: 200, json: { task: { task_id: 't_1' } } },
+      { status: 200, json: { task: { task_id: 't_1' } }, replayed: true },
+    ]);
+    const input = { body: { repo: 'demo', title: 'x' }, idempotencyKey: 'k-1' };
+    expect(await client.exchange('createTask', input)).toMatchObject({ replayed: false });
+    expect(await client.exchange('createTask', input)).toEqual({
+      answer: { task: { task_id: 't_1' } },
+      replayed: true,
+    });
+  });
+
   it('tries a mutating call again only when it carries an Idempotency-Key', async () => {
     const keyed = clientOver([refused(), { status: 200, json: { ok: true } }]);
     await keyed.client.call('updateStatus', {
@@ -204,7 +217,7 @@ describe('timedFetchTransport', () => {
         url: `${base}/healthz`,
         headers: {},
       }),
-    ).resolves.toEqual({ status: 502, json: undefined });
+    ).resolves.toEqual({ status: 502, json: undefined, replayed: false });
 
     const probe = createServer();
     await new Promise<void>((ready) => probe.listen(0, '127.0.0.1', ready));

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { OwpError, errorCodes, type ErrorCode } from './errors.ts';
+import { REPLAYED_HEADER } from './leases.ts';
 import { routes, type RouteName, type RouteSpec } from './routes.ts';
 
 /** One HTTP exchange; `fetch` in Node and browsers, Obsidian's `requestUrl` in the plugin. */
@@ -13,6 +14,8 @@ export interface HttpResponse {
   status: number;
   /** The parsed JSON body, or undefined when there was none. */
   json: unknown;
+  /** Whether the answer replays the first one given for its key (`Idempotent-Replayed: true`). */
+  replayed?: boolean;
 }
 
 /**
@@ -92,7 +95,11 @@ export function timedFetchTransport({
         body: request.body,
         signal: deadline.signal,
       });
-      return { status: response.status, json: parseJsonText(await response.text()) };
+      return {
+        status: response.status,
+        json: parseJsonText(await response.text()),
+        replayed: response.headers.get(REPLAYED_HEADER) === 'true',
+      };
     } catch (error) {
       throw failure(error, request, deadline.timedOut);
     } finally {
@@ -160,6 +167,17 @@ export class OwpClient {
   }
 
   async call<N extends RouteName>(name: N, input: CallInput<N>): Promise<CallOutput<N>> {
+    return (await this.exchange(name, input)).answer;
+  }
+
+  /**
+   * `call`, telling also whether the answer replays the first one given for its `Idempotency-Key`
+   * (the work was done by an earlier request: an import run again, a request sent twice).
+   */
+  async exchange<N extends RouteName>(
+    name: N,
+    input: CallInput<N>,
+  ): Promise<{ answer: CallOutput<N>; replayed: boolean }> {
     const spec: RouteSpec = routes[name];
     const headers: Record<string, string> = { accept: 'application/json' };
     // Where either credential works, the admin one wins: it sees everything.
@@ -185,7 +203,7 @@ export class OwpClient {
     if (response.status >= 200 && response.status < 300) {
       // Every OWP answer has a JSON body: without one, something else answered at this address.
       if (response.json === undefined) throw notOwp(this.baseUrl, response, 'without a JSON body');
-      return response.json as CallOutput<N>;
+      return { answer: response.json as CallOutput<N>, replayed: response.replayed === true };
     }
     throw errorFromResponse(this.baseUrl, response);
   }

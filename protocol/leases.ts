@@ -111,3 +111,5 @@ export type PoolState = z.infer<typeof PoolState>;
 /** The header that makes a mutating worker call, or a task creation, safe to retry. */
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
 export const IdempotencyKey = z.string().min(1).max(200);
+/** Set to `true` on an answer that replays the first one given for its `Idempotency-Key`. */
+export const REPLAYED_HEADER = 'idempotent-replayed';

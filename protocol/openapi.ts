@@ -424,7 +424,8 @@ function describeOperation(name: RouteName, spec: RouteSpec): string | undefined
   if (spec.idempotent) {
     notes.push(
       'Safe to retry with an `Idempotency-Key` header: a replay with the same key and request ' +
-        'returns the first answer and changes nothing.',
+        'returns the first answer, with `Idempotent-Replayed: true`, and changes nothing. ' +
+        'Keys are kept for a day.',
     );
   }
   return notes.length ? notes.join('\n\n') : undefined;

@@ -358,9 +358,15 @@ export class Scheduler {
    * the first answer and changes nothing; another fingerprint is refused. The caller is a worker,
    * by its id, or the admin (`ADMIN_ACTOR`), whose task creations a client may send again.
    */
-  idempotent<T>(callerId: string, key: string, fingerprint: string, call: () => T): T {
+  idempotent<T>(
+    callerId: string,
+    key: string,
+    fingerprint: string,
+    call: () => T,
+    onReplay?: () => void,
+  ): T {
     return this.scope.runAs(callerId, () =>
-      runIdempotent(this.ctx, callerId, key, fingerprint, call),
+      runIdempotent(this.ctx, callerId, key, fingerprint, call, onReplay),
     );
   }
 

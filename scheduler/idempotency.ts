@@ -14,6 +14,8 @@ export function runIdempotent<T>(
   key: string,
   fingerprint: string,
   call: () => T,
+  /** Told when the answer is a replay of the first (the server says so in a header). */
+  onReplay?: () => void,
 ): T {
   const stored = ctx.driver.get<{ fingerprint: string; response: string }>(
     'SELECT fingerprint, response FROM idempotency_keys WHERE worker_id = $worker AND key = $key',
@@ -27,6 +29,7 @@ export function runIdempotent<T>(
         { key },
       );
     }
+    onReplay?.();
     return JSON.parse(stored.response) as T;
   }
   const result = call();

@@ -301,6 +301,9 @@ describe('OWP v0.1 wire compatibility', () => {
     const replay = await create('note-1');
     expect(replay.statusCode).toBe(200);
     expect(replay.json()).toEqual(first.json());
+    // Told apart by a header only: the body is the first answer's.
+    expect(first.headers['idempotent-replayed']).toBeUndefined();
+    expect(replay.headers['idempotent-replayed']).toBe('true');
     expect(engine.listTasks().tasks.map((task) => task.task_id)).toEqual([
       first.json().task.task_id,
     ]);

@@ -10,6 +10,7 @@ import {
   IDEMPOTENCY_HEADER,
   IdempotencyKey,
   OwpError,
+  REPLAYED_HEADER,
   routes,
   toOwpError,
   type RouteName,
@@ -332,6 +333,8 @@ export function buildApp(options: AppOptions): OwpApp {
       'last-event-id',
       'x-viewer-token',
     ],
+    // Readable by a page of another origin: whether an answer replays an earlier one.
+    exposedHeaders: [REPLAYED_HEADER],
     methods: ['GET', 'POST', 'PATCH', 'DELETE', 'OPTIONS'],
     maxAge: 600,
   });
@@ -412,6 +415,7 @@ export function buildApp(options: AppOptions): OwpApp {
                   parseOr400(IdempotencyKey, key, 'Idempotency-Key header'),
                   fingerprint(request),
                   run,
+                  () => void reply.header(REPLAYED_HEADER, 'true'),
                 )
               : run();
           // Most handlers answer at once; a long read (analytics) answers as a promise.

@@ -37,7 +37,11 @@ function clientForApp() {
       headers: request.headers,
       payload: request.body,
     });
-    return { status: res.statusCode, json: res.body ? res.json() : undefined };
+    return {
+      status: res.statusCode,
+      json: res.body ? res.json() : undefined,
+      replayed: res.headers['idempotent-replayed'] === 'true',
+    };
   };
   const client = new OwpClient({
     baseUrl: 'http://owp.test',
@@ -81,7 +85,7 @@ describe('importing tasks from YAML in the page', () => {
       onProgress: (sent, total) => progress.push([sent, total]),
       onRow: (item, outcome) => outcomes.set(item, outcome),
     });
-    expect(run).toEqual({ created: 2, failed: 0, stopped: null });
+    expect(run).toEqual({ created: 2, earlier: 0, failed: 0, stopped: null });
     expect(progress).toEqual([
       [1, 2],
       [2, 2],
@@ -91,8 +95,19 @@ describe('importing tasks from YAML in the page', () => {
       ['Write the upgrade guide', 20, 1],
       ['Add a changelog check', 10, 2],
     ]);
-    expect(outcomes.get(3)).toEqual({ kind: 'created', taskId: tasks[1]!.task_id });
+    expect(outcomes.get(3)).toEqual({ kind: 'created', taskId: tasks[1]!.task_id, earlier: false });
     expect(outcomes.has(2)).toBe(false);
+
+    // The same file again (a page reloaded after a run cut short): the items already made are
+    // answered with their tasks, marked so, and none is made twice.
+    const again = await runImport(client, 'docs', previewImport(FILE), {
+      signal: new AbortController().signal,
+      onProgress: () => {},
+      onRow: (item, outcome) => outcomes.set(item, outcome),
+    });
+    expect(again).toEqual({ created: 2, earlier: 2, failed: 0, stopped: null });
+    expect(engine.listTasks({ repo: 'docs' }).tasks).toHaveLength(2);
+    expect(outcomes.get(3)).toEqual({ kind: 'created', taskId: tasks[1]!.task_id, earlier: true });
   });
 
   it('shows the server’s refusal on the item it refused', async () => {
@@ -103,7 +118,7 @@ describe('importing tasks from YAML in the page', () => {
       onProgress: () => {},
       onRow: (item, outcome) => outcomes.set(item, outcome),
     });
-    expect(run).toEqual({ created: 0, failed: 2, stopped: null });
+    expect(run).toEqual({ created: 0, earlier: 0, failed: 2, stopped: null });
     expect(outcomes.get(1)).toEqual({
       kind: 'failed',
       code: 'unknown_repo',

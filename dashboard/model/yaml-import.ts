@@ -18,7 +18,11 @@ export interface ImportRow {
   /** What happened when it was sent. */
   outcome:
     | { kind: 'pending' }
-    | { kind: 'created'; taskId: string }
+    | {
+        kind: 'created';
+        taskId: string;
+        /** Made by an earlier import of the same item. */ earlier: boolean;
+      }
     | { kind: 'failed'; code: string; message: string };
 }
 
@@ -74,6 +78,8 @@ export function previewImport(text: string): ImportPreview {
 
 export interface ImportRun {
   created: number;
+  /** Of `created`, how many an earlier import of the same items had made (not made again). */
+  earlier: number;
   failed: number;
   /** Why sending stopped early (server gone, cancelled), or null. */
   stopped: string | null;
@@ -95,23 +101,32 @@ export async function runImport(
 ): Promise<ImportRun> {
   const items = preview.valid.map((v) => v.task);
   const itemNumber = (index1: number) => preview.valid[index1 - 1]!.item;
-  let reported = { created: 0, failed: 0 };
+  let reported = { created: 0, earlier: 0, failed: 0 };
   try {
     const result = await createImportedTasks(client, repo, items, {
       signal: handlers.signal,
       onProgress: (done, soFar) => {
         for (const c of soFar.created.slice(reported.created)) {
-          handlers.onRow(itemNumber(c.item), { kind: 'created', taskId: c.task_id });
+          handlers.onRow(itemNumber(c.item), {
+            kind: 'created',
+            taskId: c.task_id,
+            earlier: c.earlier,
+          });
         }
         for (const f of soFar.failed.slice(reported.failed)) {
           handlers.onRow(itemNumber(f.item), { kind: 'failed', code: f.code, message: f.message });
         }
-        reported = { created: soFar.created.length, failed: soFar.failed.length };
+        reported = {
+          created: soFar.created.length,
+          earlier: soFar.created.filter((c) => c.earlier).length,
+          failed: soFar.failed.length,
+        };
         handlers.onProgress(done, items.length);
       },
     });
     return {
       created: result.created.length,
+      earlier: result.created.filter((c) => c.earlier).length,
       failed: result.failed.length,
       stopped: result.stopped,
     };

@@ -3,8 +3,12 @@ import { expect, it } from 'vitest';
 import { HttpOwpApi, OwpError } from '../../protocol/index.ts';
 import { requestUrlTransport } from './request-url-transport.ts';
 
-function answer(status: number, text: string): RequestUrlResponse {
-  return { status, text, headers: {}, arrayBuffer: new ArrayBuffer(0), json: null };
+function answer(
+  status: number,
+  text: string,
+  headers: Record<string, string> = {},
+): RequestUrlResponse {
+  return { status, text, headers, arrayBuffer: new ArrayBuffer(0), json: null };
 }
 
 it('sends the request through requestUrl without throwing on error statuses', async () => {
@@ -19,7 +23,7 @@ it('sends the request through requestUrl without throwing on error statuses', as
     headers: { 'content-type': 'application/json', authorization: 'Bearer t' },
     body: '{"repo":"a"}',
   });
-  expect(response).toEqual({ status: 201, json: { ok: true } });
+  expect(response).toEqual({ status: 201, json: { ok: true }, replayed: false });
   expect(sent[0]).toMatchObject({
     method: 'POST',
     contentType: 'application/json',
@@ -46,7 +50,18 @@ it('reads an empty or non-JSON body as no body', async () => {
   expect(await transport({ method: 'GET', url: 'https://x', headers: {} })).toEqual({
     status: 502,
     json: undefined,
+    replayed: false,
   });
+});
+
+it('tells an answer that replays an earlier one, whatever the case of the header', async () => {
+  for (const name of ['idempotent-replayed', 'Idempotent-Replayed']) {
+    const transport = requestUrlTransport(async () =>
+      answer(200, '{"ok":true}', { [name]: 'true' }),
+    );
+    const response = await transport({ method: 'POST', url: 'https://x', headers: {} });
+    expect(response.replayed).toBe(true);
+  }
 });
 
 it('gives up on a server that never answers, naming it', async () => {

@@ -3,6 +3,7 @@ import { platformTimers, type Timers } from '../../scheduler/timers.ts';
 import {
   DEFAULT_REQUEST_TIMEOUT_MS,
   parseJsonText,
+  REPLAYED_HEADER,
   type HttpRequest,
   type HttpResponse,
   type Transport,
@@ -55,7 +56,10 @@ export function requestUrlTransport(
     });
     try {
       const response = await Promise.race([sent, late]);
-      return { status: response.status, json: parseJsonText(response.text) };
+      const replayed = Object.entries(response.headers ?? {}).some(
+        ([name, value]) => name.toLowerCase() === REPLAYED_HEADER && value === 'true',
+      );
+      return { status: response.status, json: parseJsonText(response.text), replayed };
     } finally {
       timers.clearTimeout(timer);
     }

@@ -1,4 +1,4 @@
-import { IdempotencyKey, TaskCreateRequest } from '../../protocol/index.ts';
+import { hash53, IdempotencyKey, TaskCreateRequest } from '../../protocol/index.ts';
 import {
   canonicalDescription,
   canonicalValue,
@@ -162,18 +162,9 @@ function fieldText(key: OwnedKey, value: unknown): string {
   return JSON.stringify(canonicalValue(key, value)) ?? 'null';
 }
 
-/** `chars` characters of a 53-bit hash of `text` (cyrb53: fast, well spread, no dependency). */
+/** `chars` characters of a 53-bit hash of `text` (`hash53`). */
 function shortHash(text: string, chars: number): string {
-  let h1 = 0xdeadbeef;
-  let h2 = 0x41c6ce57;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    h1 = Math.imul(h1 ^ c, 2654435761);
-    h2 = Math.imul(h2 ^ c, 1597334677);
-  }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  let hash = 4294967296 * (2097151 & h2) + (h1 >>> 0);
+  let hash = hash53(text);
   let out = '';
   for (let i = 0; i < chars; i++) {
     out += ALPHABET[hash % 64];

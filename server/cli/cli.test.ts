@@ -636,7 +636,8 @@ describe('owp against a real server', () => {
     expect(stopped.stdout).toBe('imported 1 of 3 tasks into halves\n');
     expect(stopped.stderr).toContain(
       'owp: import stopped at item 2 "Parser: handle empty input": interrupted\n' +
-        'owp: item 1 was sent; to send the rest: owp admin import halves.yaml --repo halves --from 2',
+        'owp: item 1 was sent; to send the rest: owp admin import halves.yaml --repo halves --from 2' +
+        ' (or the whole file again: a task the pool made already is not made twice)',
     );
 
     const rest = await admin(
@@ -653,6 +654,15 @@ describe('owp against a real server', () => {
         .tasks.map((t: { title: string }) => t.title)
         .sort(),
     ).toEqual(['Docs: Add quickstart to README', 'Docs: FAQ', 'Parser: handle empty input']);
+
+    // The whole file again: answered with the tasks already made, none made twice, and said so.
+    const again = await admin(['admin', 'import', 'halves.yaml', '--repo', 'halves'], { cwd: dir });
+    expect(again).toMatchObject({ code: 0 });
+    expect(again.stdout).toBe(
+      'imported 3 of 3 tasks into halves; 3 made by an earlier run, not made again\n',
+    );
+    const after = await admin(['--json', 'admin', 'tasks', '--repo', 'halves']);
+    expect(JSON.parse(after.stdout).tasks).toHaveLength(3);
 
     const past = await admin(
       ['admin', 'import', 'halves.yaml', '--repo', 'halves', '--from', '4'],

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ImportFileError, parseImportFile } from './task-import.ts';
+import { IdempotencyKey } from '../../protocol/leases.ts';
+import { ImportFileError, importKeys, parseImportFile } from './task-import.ts';
 
 describe('parseImportFile', () => {
   it('reads the wire document example with the protocol defaults filled in', () => {
@@ -94,5 +95,33 @@ describe('parseImportFile', () => {
     // An empty list is no tasks either (it was read as 0 items, and --from 1 was blamed).
     expect(() => parseImportFile('[]\n')).toThrow('the file holds no tasks: its list is empty');
     expect(() => parseImportFile('- title: [unclosed\n')).toThrow(/not valid YAML/);
+  });
+});
+
+describe('importKeys', () => {
+  it('gives an item the same key in every run, and another item, repo or copy another key', () => {
+    const { items } = parseImportFile(`
+- title: Fix the parser
+- title: Write docs
+  priority: 50
+- title: Fix the parser
+`);
+    const keys = importKeys('acme/web', items);
+    expect(keys).toHaveLength(3);
+    expect(new Set(keys).size).toBe(3);
+    for (const key of keys) expect(IdempotencyKey.safeParse(key).success).toBe(true);
+    // Run again — or read again from a file with an item fixed elsewhere — the same items keep theirs.
+    expect(importKeys('acme/web', items)).toEqual(keys);
+    const edited = parseImportFile(`
+- title: Fix the parser
+- title: Write docs
+  priority: 60
+- title: Fix the parser
+`).items;
+    const editedKeys = importKeys('acme/web', edited);
+    expect(editedKeys[0]).toBe(keys[0]);
+    expect(editedKeys[2]).toBe(keys[2]);
+    expect(editedKeys[1]).not.toBe(keys[1]);
+    expect(importKeys('acme/api', items)[0]).not.toBe(keys[0]);
   });
 });

@@ -1,6 +1,7 @@
 import { isSeq, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import type { OwpClient } from '../../protocol/client.ts';
+import { canonicalJson, hash53 } from '../../protocol/common.ts';
 import { OwpError } from '../../protocol/errors.ts';
 import { plainIssueWithPath } from '../../protocol/issue-text.ts';
 import { TaskImportItem } from '../../protocol/tasks.ts';
@@ -108,7 +109,8 @@ function titleOf(raw: unknown): string | null {
 }
 
 export interface ImportResult {
-  created: Array<{ item: number; task_id: string; title: string }>;
+  /** `earlier`: made by an earlier run of the same import (its answer replayed), not by this one. */
+  created: Array<{ item: number; task_id: string; title: string; earlier: boolean }>;
   failed: Array<{ item: number; title: string; code: string; message: string }>;
   /**
    * Why the run stopped before every item was sent (interrupt, network), or null. It stopped at
@@ -119,8 +121,27 @@ export interface ImportResult {
 }
 
 /**
+ * The `Idempotency-Key` of each item, the same in every run for the same item: its repo, its fields
+ * and which of several identical items it is. So an import run again — whole, or `--from` where it
+ * stopped — is answered with the tasks an earlier run made (for a day, as long as the pool keeps
+ * keys), not a second of each; an item changed since is a new one.
+ */
+export function importKeys(repo: string, items: readonly ImportItem[]): string[] {
+  const seen = new Map<string, number>();
+  return items.map((item) => {
+    const text = `${repo}\n${canonicalJson(item)}`;
+    const occurrence = (seen.get(text) ?? 0) + 1;
+    seen.set(text, occurrence);
+    const named = `${text}\n${occurrence}`;
+    // Two 53-bit hashes: 106 bits, so two different items of a pool never share a key.
+    return `import-${hash53(named, 1).toString(16)}-${hash53(named, 2).toString(16)}`;
+  });
+}
+
+/**
  * Creates the tasks one by one, in file order, so that a failure names its item and the tasks
  * before it stay created. (One batch call was rejected: v0.1 servers have no batch endpoint.)
+ * Each goes with its key (`importKeys`; by default those of `items` alone).
  */
 export async function createImportedTasks(
   client: OwpClient,
@@ -131,18 +152,29 @@ export async function createImportedTasks(
     onProgress: (done: number, result: ImportResult) => void;
     /** The file's number for `items[0]`, when a run resumes part-way through a file (default 1). */
     firstItem?: number;
+    /** The key of each of `items`: for a run from part-way, those of the whole file, sliced. */
+    keys?: readonly string[];
   },
 ): Promise<ImportResult> {
   const result: ImportResult = { created: [], failed: [], stopped: null };
   const firstItem = options.firstItem ?? 1;
+  const keys = options.keys ?? importKeys(repo, items);
   for (const [index, item] of items.entries()) {
     if (options.signal.aborted) {
       result.stopped = 'interrupted';
       break;
     }
     try {
-      const created = await client.call('createTask', { body: { ...item, repo } });
-      result.created.push({ item: firstItem + index, task_id: created.task_id, title: item.title });
+      const { answer, replayed } = await client.exchange('createTask', {
+        body: { ...item, repo },
+        idempotencyKey: keys[index]!,
+      });
+      result.created.push({
+        item: firstItem + index,
+        task_id: answer.task_id,
+        title: item.title,
+        earlier: replayed,
+      });
     } catch (error) {
       if (!(error instanceof OwpError)) {
         // The server is gone or we were interrupted: later items would fail the same way.

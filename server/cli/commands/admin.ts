@@ -14,6 +14,7 @@ import { CliError, issueLine, makeRepoHint, UsageError } from '../errors.ts';
 import { cellText, formatRecord, formatTable, progressBar, relativeTime } from '../format.ts';
 import {
   createImportedTasks,
+  importKeys,
   ImportFileError,
   parseImportFile,
   type ImportResult,
@@ -412,11 +413,13 @@ async function importTasks(
   });
 
   const toSend = items.slice(from - 1);
+  const keys = importKeys(repo, items).slice(from - 1);
   const stderr = ctx.io.stderr;
   const counts = (r: ImportResult) => `${r.created.length} created, ${r.failed.length} failed`;
   const result = await createImportedTasks(client, repo, toSend, {
     signal: ctx.io.signal,
     firstItem: from,
+    keys,
     onProgress: (done, soFar) => {
       if (stderr.isTTY) stderr.write(`\r${progressBar(done, toSend.length)}  ${counts(soFar)}`);
     },
@@ -429,7 +432,11 @@ async function importTasks(
     ctx.printJson({ repo, file, total: items.length, from, ...result });
   } else {
     const range = from === 1 ? '' : ` (items ${from}–${items.length} of ${file})`;
-    ctx.print(`imported ${result.created.length} of ${toSend.length} tasks into ${repo}${range}`);
+    const earlier = result.created.filter((c) => c.earlier).length;
+    const before = earlier === 0 ? '' : `; ${earlier} made by an earlier run, not made again`;
+    ctx.print(
+      `imported ${result.created.length} of ${toSend.length} tasks into ${repo}${range}${before}`,
+    );
     if (result.failed.length > 0) {
       ctx.print(
         formatTable(result.failed, [
@@ -441,15 +448,15 @@ async function importTasks(
     }
   }
   if (result.stopped) {
-    // The item it stopped at may have been created (the answer lost on the way back): say so,
-    // rather than let a re-run of the whole file create everything before it twice.
+    // The item it stopped at may have been created (the answer lost on the way back); sent again
+    // with its key, it is answered with that task rather than made twice.
     const at = from + sent;
     const title = cellText(items[at - 1]!.title);
     throw new CliError(
       `import stopped at item ${at} "${title}": ${result.stopped}\n` +
         `owp: ${sentBefore(from, at)}; to send the rest: ` +
         `owp admin import ${file} --repo ${repo} --from ${at}` +
-        ` (first check that "${title}" is not in ${repo} already)`,
+        ` (or the whole file again: a task the pool made already is not made twice)`,
     );
   }
   if (result.failed.length > 0) {
