@@ -33,6 +33,9 @@ curl -fs -X POST "http://127.0.0.1:$port/v1/admin/repos" -H "x-admin-token: $tok
 curl -fs "http://127.0.0.1:$port/v1/admin/state" -H "x-admin-token: $token"; echo
 echo "== the owp command from the production install (no tsx)"
 OWP_ADMIN_TOKEN=$token node bin/owp.js --url "http://127.0.0.1:$port" admin repos
+echo "== a backup of the running server's database, as in the container (node dist/cli/owp.js)"
+node dist/cli/owp.js backup --db "$work/data/owp.db" --to "$work/backup/owp.db"
+test -s "$work/backup/owp.db"
 kill -TERM $pid
 wait $pid
 echo "== production start: ok (server stopped cleanly on SIGTERM)"

@@ -5,11 +5,20 @@
  */
 import { execFile } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { HttpOwpApi } from '../../protocol/http-api.ts';
 import { startServer } from '../main.ts';
 import type { CliIo } from './io.ts';
 import { runCli } from './main.ts';
@@ -1051,6 +1060,44 @@ describe('owp serve', () => {
     });
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/^owp: bad configuration: OWP_LEASE_TTL: /);
+  });
+});
+
+describe('owp backup', () => {
+  it('copies the database of a running server beside it, checked, and says what it holds', async () => {
+    const dir = tempDir();
+    const server = await startTestServer(dir);
+    try {
+      const api = new HttpOwpApi({ baseUrl: server.base, adminToken: server.admin.token });
+      await api.upsertRepo({ repo: 'acme/web' });
+      await api.createTask({ repo: 'acme/web', title: 'Kept safe' });
+      // OWP_DB_PATH as the server was given it; no --to: backups/ beside the database.
+      const run = await owp(['backup'], { cwd: dir, env: { OWP_DB_PATH: 'owp.db' } });
+      expect(run.code).toBe(0);
+      expect(run.stderr).toBe('owp: backing up owp.db…\n');
+      expect(run.stdout).toMatch(
+        /^backed up owp\.db to backups\/owp-\d{4}-\d\d-\d\dT\d{6}Z\.db: [\d.]+ (kB|MB) in (\d+ ms|\d+\.\d s), checked; 1 task, 0 workers, \d+ events \(schema \d+\)\n$/,
+      );
+      const [name] = readdirSync(join(dir, 'backups'));
+      const json = await owp(['--json', 'backup', '--db', 'owp.db', '--to', `backups/${name}`], {
+        cwd: dir,
+      });
+      expect(json).toMatchObject({
+        code: 1,
+        stderr: expect.stringContaining(`backups/${name} exists already (--force replaces it)`),
+      });
+      const forced = await owp(
+        ['--json', 'backup', '--db', 'owp.db', '--to', `backups/${name}`, '--force'],
+        { cwd: dir },
+      );
+      expect(JSON.parse(forced.stdout)).toMatchObject({ tasks: 1, workers: 0 });
+
+      const missing = await owp(['backup', '--db', 'nope.db'], { cwd: dir });
+      expect(missing).toMatchObject({ code: 1 });
+      expect(missing.stderr).toContain(`owp: no database at ${join(dir, 'nope.db')}`);
+    } finally {
+      await server.stop();
+    }
   });
 });
 

@@ -9,6 +9,7 @@ import { Command } from 'commander';
 import { addAdminCommands } from './commands/admin.ts';
 import { addAnalyticsCommand } from './commands/analytics.ts';
 import { addAuditCommand } from './commands/audit.ts';
+import { addBackupCommand } from './commands/backup.ts';
 import { addGithubCommands } from './commands/github.ts';
 import { addMcpCommand } from './commands/mcp.ts';
 import { addServeCommand } from './commands/serve.ts';
@@ -46,6 +47,7 @@ export function buildProgram(io: CliIo, contexts: CliContext[] = []): Command {
     return context;
   };
   addServeCommand(program, contextOf);
+  addBackupCommand(program, contextOf);
   const admin = addAdminCommands(program, contextOf);
   addGithubCommands(admin, contextOf);
   addAuditCommand(admin, contextOf);

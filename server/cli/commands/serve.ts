@@ -24,8 +24,7 @@ export function addServeCommand(program: Command, contextOf: ContextOf): Command
         ...(options.db ? { OWP_DB_PATH: options.db } : {}),
       };
       // The server resolves its database path against the process's directory.
-      if (env.OWP_DB_PATH) env.OWP_DB_PATH = resolve(ctx.io.cwd, env.OWP_DB_PATH);
-      else env.OWP_DB_PATH = resolve(ctx.io.cwd, 'data', 'owp.db');
+      env.OWP_DB_PATH = serverDbPath(ctx.io.cwd, env);
       // Loaded here, not at the top: `owp worker …` on a laptop never needs Fastify or the
       // native SQLite module.
       const { startServer, serverBanner, ListenError } = await import('../../main.ts');
@@ -60,11 +59,16 @@ export function addServeCommand(program: Command, contextOf: ContextOf): Command
  * `.env` then `env.local` from the working directory, as `server/main.ts` loads them: neither
  * overrides a variable that is already set, and `.env` wins over `env.local`.
  */
-function envFiles(cwd: string): Record<string, string> {
+export function envFiles(cwd: string): Record<string, string> {
   const merged: Record<string, string> = {};
   for (const name of ['env.local', '.env']) {
     const path = join(cwd, name);
     if (existsSync(path)) Object.assign(merged, parseEnv(readFileSync(path, 'utf8')));
   }
   return merged;
+}
+
+/** The server's database file: `OWP_DB_PATH` (from `env`), else data/owp.db, from `cwd`. */
+export function serverDbPath(cwd: string, env: Record<string, string | undefined>): string {
+  return resolve(cwd, env.OWP_DB_PATH || join('data', 'owp.db'));
 }
