@@ -1652,6 +1652,12 @@ describe('when the pool cannot be reached for a while', () => {
     };
   }
 
+  /** A failure after the pool did the work: the request arrives, its answer does not. */
+  const answerLost = (message: string) => async (call: () => Promise<unknown>) => {
+    await call();
+    throw new Error(message);
+  };
+
   it('sends an edit made while the pool was out of reach once the event stream is back', async () => {
     const w = world();
     const t = w.task('Edited during the outage', { priority: 5 });
@@ -1699,10 +1705,7 @@ describe('when the pool cannot be reached for a while', () => {
 
     // The connection breaks; the server still makes the task, but its answer never comes.
     down();
-    failWith(async (call) => {
-      await call();
-      throw new Error('no answer from http://pool.lan:8787 within 30 s');
-    });
+    failWith(answerLost('no answer from http://pool.lan:8787 within 30 s'));
     await w.store.create('Tasks/Slow server.md', { repo: 'demo' }, 'An idea.\n');
     w.timers.advance(100);
     await sync.flush();
@@ -1734,10 +1737,7 @@ describe('when the pool cannot be reached for a while', () => {
     await first.sync.start();
 
     first.down();
-    first.failWith(async (call) => {
-      await call();
-      throw new Error('no answer from http://pool.lan:8787 within 30 s');
-    });
+    first.failWith(answerLost('no answer from http://pool.lan:8787 within 30 s'));
     await w.store.create('Tasks/Closed while waiting.md', { repo: 'demo' }, 'An idea.\n');
     w.timers.advance(100);
     await first.sync.flush();
@@ -1803,10 +1803,7 @@ describe('when the pool cannot be reached for a while', () => {
     await sync.start();
 
     down();
-    failWith(async (call) => {
-      await call();
-      throw new Error('socket hang up');
-    });
+    failWith(answerLost('socket hang up'));
     await w.store.create('Tasks/First name.md', { repo: 'demo' }, 'An idea.\n');
     w.timers.advance(100);
     await sync.flush();
