@@ -147,6 +147,22 @@ describe('admin actions from the page', () => {
     ]);
     await dialog.getByRole('button', { name: 'Done' }).click();
     await page.getByRole('button', { name: 'Write the upgrade guide', exact: true }).waitFor();
+
+    // The same file again (a run cut short, sent again): answered, marked, nothing made twice.
+    await page.getByRole('button', { name: 'Import YAML' }).click();
+    await dialog.getByLabel('YAML file').setInputFiles({
+      name: 'tasks.yaml',
+      mimeType: 'text/yaml',
+      buffer: Buffer.from(IMPORT_FILE),
+    });
+    await dialog.getByRole('button', { name: 'Create 2 tasks' }).click();
+    await dialog
+      .getByRole('status')
+      .filter({ hasText: '2 created (2 made by an earlier import of the same items' })
+      .waitFor();
+    await expect(dialog.getByText('made before').count()).resolves.toBe(2);
+    expect((await server.admin.listTasks({ repo: 'owner/site' })).tasks).toHaveLength(3);
+    await dialog.getByRole('button', { name: 'Done' }).click();
   });
 
   it('rejects a file that is not a YAML list, in words', async () => {
