@@ -670,6 +670,7 @@ describe('owp against a real server', () => {
     expect(again.stdout).toBe(
       'imported 3 of 3 tasks into halves; 3 made by an earlier run, not made again\n',
     );
+    expect(again.stderr).toBe('import: 3/3 sent, 3 created (3 by an earlier run), 0 failed\n');
     const after = await admin(['--json', 'admin', 'tasks', '--repo', 'halves']);
     expect(JSON.parse(after.stdout).tasks).toHaveLength(3);
 

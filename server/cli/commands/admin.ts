@@ -415,7 +415,11 @@ async function importTasks(
   const toSend = items.slice(from - 1);
   const keys = importKeys(repo, items).slice(from - 1);
   const stderr = ctx.io.stderr;
-  const counts = (r: ImportResult) => `${r.created.length} created, ${r.failed.length} failed`;
+  const counts = (r: ImportResult) => {
+    const earlier = r.created.filter((c) => c.earlier).length;
+    const before = earlier === 0 ? '' : ` (${earlier} by an earlier run)`;
+    return `${r.created.length} created${before}, ${r.failed.length} failed`;
+  };
   const result = await createImportedTasks(client, repo, toSend, {
     signal: ctx.io.signal,
     firstItem: from,
