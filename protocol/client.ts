@@ -257,7 +257,7 @@ export function buildPath(
   return qs ? `${url}?${qs}` : url;
 }
 
-function errorFromResponse(baseUrl: string, response: HttpResponse): OwpError {
+export function errorFromResponse(baseUrl: string, response: HttpResponse): OwpError {
   const envelope = response.json as {
     error?: { code?: string; message?: string; details?: unknown };
   };

@@ -116,7 +116,7 @@ describe('the OpenAPI document', () => {
         ([status]) => Number(status) >= 400,
       );
       const codes = errors.flatMap(([status, response]) => {
-        expect(response.content?.['application/json'].schema).toEqual({
+        expect(response.content?.['application/json']?.schema).toEqual({
           $ref: '#/components/schemas/ErrorEnvelope',
         });
         const listed = response['x-owp-error-codes'] ?? [];

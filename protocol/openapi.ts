@@ -26,7 +26,8 @@ export interface OpenApiParameter {
 
 export interface OpenApiResponse {
   description: string;
-  content?: { 'application/json': { schema: JsonSchema }; 'text/csv'?: { schema: JsonSchema } };
+  /** `application/json` (and `text/csv` beside it), or a download's own media type. */
+  content?: Record<string, { schema: JsonSchema }>;
   headers?: Record<string, { description: string; schema: JsonSchema }>;
   /** The stable error codes (see protocol/errors.ts) this status can carry for the operation. */
   'x-owp-error-codes'?: ErrorCode[];
@@ -127,6 +128,7 @@ const routeTags: Record<RouteName, OperationTag> = {
   getRepo: 'admin',
   deleteRepo: 'admin',
   auditEvents: 'audit',
+  backupDatabase: 'ops',
   repoAnalytics: 'analytics',
   listOffers: 'leases',
   explainWork: 'leases',
@@ -194,6 +196,7 @@ const domainErrors: Record<RouteName, readonly ErrorCode[]> = {
   getRepo: ['repo_not_found'],
   deleteRepo: ['repo_not_found', 'repo_in_use'],
   auditEvents: [],
+  backupDatabase: ['route_not_found'],
   repoAnalytics: ['repo_not_found'],
   listOffers: [],
   explainWork: [],
@@ -405,6 +408,12 @@ const operationNotes: Partial<Record<RouteName, string>> = {
     '',
     'The admin token only: the viewer token gets 403 `forbidden`.',
   ].join('\n'),
+  backupDatabase: [
+    'One consistent snapshot (`VACUUM INTO`: every commit up to its start, none after), checked',
+    '(`PRAGMA quick_check`) before it is sent; the server keeps answering meanwhile. Put in place',
+    'of the database file of a stopped server, it restores the pool. The admin token only: the',
+    "file holds every task, and the workers' token hashes.",
+  ].join('\n'),
   repoAnalytics: [
     'The period is `since` (inclusive) to `until` (exclusive), by default the 30 days up to now.',
     'Lead time runs from creation to merge over the tasks merged in the period; cycle time from',
@@ -474,7 +483,17 @@ function buildOperation(
   };
   const success = spec.successStatus ?? 200;
   const successResponse: OpenApiResponse = { description: httpStatusText[success]! };
-  if (success !== 204) {
+  if (spec.download) {
+    successResponse.content = {
+      [spec.download]: { schema: { type: 'string', contentMediaType: spec.download } },
+    };
+    successResponse.headers = {
+      'Content-Disposition': {
+        description: '`attachment` and the file name of the download.',
+        schema: { type: 'string' },
+      },
+    };
+  } else if (success !== 204) {
     successResponse.content = {
       'application/json': { schema: collector.convert(spec.response, 'output') },
       ...(spec.csv ? { 'text/csv': { schema: { type: 'string' } } } : {}),

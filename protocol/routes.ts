@@ -65,6 +65,8 @@ export interface RouteSpec {
   successStatus?: 200 | 201 | 204;
   /** Also answers `text/csv` (`format=csv` or `Accept: text/csv`); the JSON form stays the default. */
   csv?: true;
+  /** Answers a file of this media type instead of JSON (`response` then describes nothing). */
+  download?: string;
 }
 
 const Ok = z.object({ ok: z.literal(true) });
@@ -307,6 +309,16 @@ export const routes = {
     query: AuditRouteQuery,
     response: AuditPage,
     csv: true,
+  },
+  backupDatabase: {
+    method: 'GET',
+    path: '/v1/admin/backup',
+    auth: 'admin',
+    viewerDenied: true,
+    summary:
+      'A consistent copy of the whole database, as a SQLite file: a backup to keep off the host.',
+    response: z.never(),
+    download: 'application/vnd.sqlite3',
   },
   repoAnalytics: {
     method: 'GET',

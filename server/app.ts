@@ -2,6 +2,9 @@ import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { createHash } from 'node:crypto';
+import { createReadStream, mkdtempSync, openSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { STATUS_CODES } from 'node:http';
 import { z } from 'zod';
 import {
@@ -59,6 +62,11 @@ export interface AppOptions {
    * write's answer waits for it, so nothing is acknowledged that a crash could still undo.
    */
   committed?: () => Promise<void>;
+  /**
+   * Writes a checked copy of the database to a file (`GET /v1/admin/backup`); a server with no
+   * database file (in memory) has none, and that route answers 404.
+   */
+  backup?: (target: string) => Promise<unknown>;
 }
 
 /** The app, with what its host needs beside it. */
@@ -82,11 +90,48 @@ interface HandlerInput {
   body: unknown;
   /** The request's Accept header, for routes that answer more than JSON. */
   accept: string | undefined;
+  backup: AppOptions['backup'];
 }
 
 type Handler = (input: HandlerInput) => unknown;
 
 const workerOf = (caller: Caller): string => caller.workerId!;
+
+/**
+ * `GET /v1/admin/backup`: the copy made into a folder of its own, sent as a download, and the
+ * folder removed once the answer is done (sent, or cut off).
+ */
+async function backupAnswer(backup: AppOptions['backup']): Promise<FileAnswer> {
+  if (!backup) {
+    throw new OwpError('route_not_found', 'This server keeps its pool in memory: no file to copy.');
+  }
+  const folder = mkdtempSync(join(tmpdir(), 'owp-download-'));
+  const file = join(folder, 'owp.db');
+  try {
+    await backup(file);
+    const size = statSync(file).size;
+    // Read through a descriptor opened now, and the folder removed at once: the file's bytes stay
+    // readable until the answer is done, and nothing is left behind however it ends. (Where an
+    // open file cannot be removed, it goes when the stream closes.)
+    const body = createReadStream('', { fd: openSync(file, 'r') });
+    try {
+      rmSync(folder, { recursive: true, force: true });
+    } catch {
+      body.once('close', () => rmSync(folder, { recursive: true, force: true }));
+    }
+    const name = `owp-${new Date()
+      .toISOString()
+      .replace(/:/g, '')
+      .replace(/\.\d+Z$/, 'Z')}.db`;
+    return new FileAnswer('application/vnd.sqlite3', body, {
+      'content-disposition': `attachment; filename="${name}"`,
+      'content-length': String(size),
+    });
+  } catch (error) {
+    rmSync(folder, { recursive: true, force: true });
+    throw error;
+  }
+}
 
 /** Resumes after the I/O that is waiting has been handled. */
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -155,6 +200,7 @@ const handlers: Record<RouteName, Handler> = {
     engine.deleteRepo(params['*']!);
     return { ok: true };
   },
+  backupDatabase: ({ backup }) => backupAnswer(backup),
   auditEvents: ({ engine, query, accept }) =>
     auditAnswer(engine, query as Parameters<typeof auditAnswer>[1], accept, nextTurn),
   // A long history is read a page at a time, other requests answered in between.
@@ -399,6 +445,7 @@ export function buildApp(options: AppOptions): OwpApp {
               query,
               body,
               accept,
+              backup: options.backup,
             });
           const key = request.headers[IDEMPOTENCY_HEADER];
           // Keys are the caller's own: a worker's by its id, the admin's (task creation) as one.

@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import { auditEventsToCsv, type AuditFilter, type AuditPage } from '../protocol/index.ts';
 import type { Scheduler } from '../scheduler/engine.ts';
 
@@ -5,7 +6,7 @@ import type { Scheduler } from '../scheduler/engine.ts';
 export class FileAnswer {
   constructor(
     readonly contentType: string,
-    readonly body: string,
+    readonly body: string | Readable,
     readonly headers: Record<string, string>,
   ) {}
 }

@@ -31,14 +31,14 @@ function runningPool() {
 }
 
 describe('backupDatabase', () => {
-  it('copies a database in use: every commit so far, none still open, checked and private', () => {
+  it('copies a database in use: every commit so far, none still open, checked and private', async () => {
     const { dir, path, driver } = runningPool();
     // A write under way on the server's connection: not committed, so not in the copy.
     driver.db.exec('BEGIN IMMEDIATE');
     driver.db.prepare(`UPDATE tasks SET title = 'Half written' WHERE title = 'One'`).run();
 
     const target = join(dir, 'backups', 'copy.db');
-    const report = backupDatabase(path, target);
+    const report = await backupDatabase(path, target);
     driver.db.exec('ROLLBACK');
 
     const schema = driver.db.prepare('SELECT MAX(id) FROM owp_migrations').pluck().get();
@@ -62,24 +62,26 @@ describe('backupDatabase', () => {
     ).toEqual(['One', 'Two']);
   });
 
-  it('refuses to replace a file unless told to, and leaves nothing behind when it fails', () => {
+  it('refuses to replace a file unless told to, and leaves nothing behind when it fails', async () => {
     const { dir, path } = runningPool();
     const target = join(dir, 'copy.db');
     writeFileSync(target, 'keep me');
-    expect(() => backupDatabase(path, target)).toThrow(
+    await expect(backupDatabase(path, target)).rejects.toThrow(
       `${target} exists already (--force replaces it)`,
     );
-    expect(backupDatabase(path, target, { overwrite: true }).tasks).toBe(2);
+    expect((await backupDatabase(path, target, { overwrite: true })).tasks).toBe(2);
 
-    expect(() => backupDatabase(join(dir, 'nowhere.db'), join(dir, 'a.db'))).toThrow(
+    await expect(backupDatabase(join(dir, 'nowhere.db'), join(dir, 'a.db'))).rejects.toThrow(
       `no database at ${join(dir, 'nowhere.db')}`,
     );
     const notOurs = join(dir, 'notes.txt');
     writeFileSync(notOurs, 'not a database at all, but long enough to be read as one '.repeat(20));
-    expect(() => backupDatabase(notOurs, join(dir, 'b.db'))).toThrow(/cannot back up .*notes\.txt/);
+    await expect(backupDatabase(notOurs, join(dir, 'b.db'))).rejects.toThrow(
+      /cannot back up .*notes\.txt/,
+    );
     const empty = join(dir, 'empty.db');
     new Database(empty).close();
-    expect(() => backupDatabase(empty, join(dir, 'c.db'))).toThrow(
+    await expect(backupDatabase(empty, join(dir, 'c.db'))).rejects.toThrow(
       `${empty} is not an OWP Pool database (it has no tasks table)`,
     );
     expect(readdirSync(dir).filter((name) => name.includes('partial'))).toEqual([]);

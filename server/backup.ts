@@ -1,6 +1,8 @@
-import Database from 'better-sqlite3';
-import { chmodSync, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { once } from 'node:events';
+import { chmodSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
+import { Worker } from 'node:worker_threads';
 
 /** What a backup holds, read back from the copy itself. */
 export interface BackupReport {
@@ -19,68 +21,122 @@ export class BackupError extends Error {
 }
 
 /**
- * Copies the server's SQLite database to `target` while the server may be running: `VACUUM INTO`
- * writes one consistent snapshot (a read transaction: in WAL mode the server's writes go on
- * meanwhile, and the copy has every commit up to its start and none after), compacted. Written
- * under a temporary name and renamed once checked (`PRAGMA quick_check`, then the counts read
- * back), so a failed or interrupted backup never leaves a file that looks like one. The copy is
- * readable by its owner only: it holds every task, and the workers' token hashes.
+ * The worker thread's program, evaluated as CommonJS: the snapshot and its check, on connections
+ * of its own, so a server's thread goes on answering meanwhile (a 100 MB database takes seconds).
+ * `VACUUM INTO` writes one consistent snapshot — a read transaction: in WAL mode the server's
+ * writes go on, and the copy has every commit up to its start and none after — compacted.
  */
-export function backupDatabase(
-  source: string,
-  target: string,
-  { overwrite = false }: { overwrite?: boolean } = {},
-): BackupReport {
-  if (!existsSync(source)) throw new BackupError(`no database at ${source}`);
-  if (existsSync(target) && !overwrite) {
-    throw new BackupError(`${target} exists already (--force replaces it)`);
-  }
-  mkdirSync(dirname(target), { recursive: true });
-  const partial = `${target}.partial-${process.pid}`;
-  rmSync(partial, { force: true });
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { statSync } = require('node:fs');
+const Database = require(workerData.modulePath);
+const { source, target } = workerData;
+let report;
+try {
+  // No source: only the check, of a copy made elsewhere (a download).
+  if (source !== null) {
+  const db = new Database(source, { fileMustExist: true });
   try {
-    const db = new Database(source, { fileMustExist: true });
-    try {
-      // Waits for a checkpoint or a writer's lock for a moment rather than failing at once.
-      db.pragma('busy_timeout = 5000');
-      if (!db.prepare(`SELECT 1 FROM sqlite_master WHERE name = 'tasks'`).get()) {
-        throw new BackupError(`${source} is not an OWP Pool database (it has no tasks table)`);
-      }
-      db.prepare('VACUUM INTO ?').run(partial);
-    } finally {
-      db.close();
+    // Waits a moment for a checkpoint or a writer's lock rather than failing at once.
+    db.pragma('busy_timeout = 5000');
+    if (!db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'tasks'").get()) {
+      throw Object.assign(new Error(source + ' is not an OWP Pool database (it has no tasks table)'), { ours: true });
     }
-    const report = check(partial);
-    chmodSync(partial, 0o600);
-    renameSync(partial, target);
-    return { ...report, path: target };
-  } catch (error) {
-    rmSync(partial, { force: true });
-    if (error instanceof BackupError) throw error;
-    throw new BackupError(`cannot back up ${source}: ${(error as Error).message}`);
+    db.prepare('VACUUM INTO ?').run(target);
+  } finally {
+    db.close();
   }
-}
-
-/** Opens a finished copy read-only: intact, and what it holds. */
-function check(path: string): BackupReport {
-  const copy = new Database(path, { readonly: true, fileMustExist: true });
+  }
+  const copy = new Database(target, { readonly: true, fileMustExist: true });
   try {
+    if (!copy.prepare("SELECT 1 FROM sqlite_master WHERE name = 'tasks'").get()) {
+      throw Object.assign(new Error(target + ' is not an OWP Pool database (it has no tasks table)'), { ours: true });
+    }
     const verdict = copy.pragma('quick_check', { simple: true });
-    if (verdict !== 'ok') throw new BackupError(`the copy failed its check: ${String(verdict)}`);
-    const count = (table: string) =>
-      (copy.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
-    const schema = copy.prepare('SELECT MAX(id) AS id FROM owp_migrations').get() as {
-      id: number | null;
-    };
-    return {
-      path,
-      bytes: statSync(path).size,
-      schema: schema.id ?? 0,
+    if (verdict !== 'ok') {
+      throw Object.assign(new Error('the copy failed its check: ' + verdict), { ours: true });
+    }
+    const count = (table) => copy.prepare('SELECT COUNT(*) FROM ' + table).pluck().get();
+    report = {
+      ok: true,
+      bytes: statSync(target).size,
+      schema: copy.prepare('SELECT MAX(id) FROM owp_migrations').pluck().get() ?? 0,
       tasks: count('tasks'),
       workers: count('workers'),
       events: count('events'),
     };
   } finally {
     copy.close();
+  }
+} catch (error) {
+  report = { ok: false, message: error.message, ours: error.ours === true };
+}
+parentPort.postMessage(report);
+`;
+
+type SnapshotAnswer =
+  ({ ok: true } & Omit<BackupReport, 'path'>) | { ok: false; message: string; ours: boolean };
+
+/**
+ * Copies the server's SQLite database to `target` while the server may be running (see
+ * `WORKER_SOURCE`): written under a temporary name and renamed once checked (`PRAGMA
+ * quick_check`, then the counts read back), so a failed or interrupted backup never leaves a file
+ * that looks like one. The copy is readable by its owner only: it holds every task, and the
+ * workers' token hashes.
+ */
+export async function backupDatabase(
+  source: string,
+  target: string,
+  { overwrite = false }: { overwrite?: boolean } = {},
+): Promise<BackupReport> {
+  if (!existsSync(source)) throw new BackupError(`no database at ${source}`);
+  if (existsSync(target) && !overwrite) {
+    throw new BackupError(`${target} exists already (--force replaces it)`);
+  }
+  mkdirSync(dirname(target), { recursive: true });
+  const partial = `${target}.partial-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  try {
+    const answer = await inThread(source, partial);
+    if (!answer.ok) {
+      throw new BackupError(
+        answer.ours ? answer.message : `cannot back up ${source}: ${answer.message}`,
+      );
+    }
+    chmodSync(partial, 0o600);
+    renameSync(partial, target);
+    const { ok: _ok, ...report } = answer;
+    return { ...report, path: target };
+  } finally {
+    rmSync(partial, { force: true });
+  }
+}
+
+/** Checks a copy made elsewhere (a download) as `backupDatabase` checks its own, and reads it. */
+export async function checkBackup(path: string): Promise<BackupReport> {
+  const answer = await inThread(null, path);
+  if (!answer.ok) {
+    throw new BackupError(answer.ours ? answer.message : `cannot read ${path}: ${answer.message}`);
+  }
+  const { ok: _ok, ...report } = answer;
+  return { ...report, path };
+}
+
+async function inThread(source: string | null, target: string): Promise<SnapshotAnswer> {
+  const worker = new Worker(WORKER_SOURCE, {
+    eval: true,
+    workerData: {
+      source,
+      target,
+      modulePath: createRequire(import.meta.url).resolve('better-sqlite3'),
+    },
+  });
+  const failed = once(worker, 'error').then(([error]) => {
+    throw new BackupError(`cannot back up ${source}: ${(error as Error).message}`);
+  });
+  try {
+    const [answer] = (await Promise.race([once(worker, 'message'), failed])) as [SnapshotAnswer];
+    return answer;
+  } finally {
+    await worker.terminate();
   }
 }

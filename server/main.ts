@@ -10,6 +10,7 @@ import { systemClock } from '../scheduler/clock.ts';
 import { Scheduler } from '../scheduler/engine.ts';
 import { LocalOwpApi } from '../scheduler/local-api.ts';
 import { buildApp } from './app.ts';
+import { backupDatabase } from './backup.ts';
 import { githubOptionsFromEnv } from './github/github-client.ts';
 import { GithubPrSync } from './github/pr-sync.ts';
 import { GithubWriteBack, parseWriteBackRepos, resumeFile } from './github/write-back.ts';
@@ -103,6 +104,7 @@ export async function startServer(
   const app = buildApp({
     engine,
     committed: () => driver.committed(),
+    backup: (target) => backupDatabase(dbPath, target),
     adminToken: admin.token,
     viewerToken: config.OWP_VIEWER_TOKEN,
     registrationsPerMinute: config.OWP_REGISTRATIONS_PER_MINUTE,

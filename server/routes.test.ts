@@ -1,3 +1,7 @@
+import Database from 'better-sqlite3';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { routes, type RouteSpec } from '../protocol/index.ts';
 import { buildOpenApiDocument, toOpenApiPath } from '../protocol/openapi.ts';
@@ -21,8 +25,15 @@ interface World {
 
 function makeWorld(options: Partial<Parameters<typeof buildApp>[0]> = {}): World {
   const clock = new ManualClock();
-  const engine = new Scheduler({ driver: new BetterSqlite3Driver({ path: ':memory:' }), clock });
-  const app = buildApp({ engine, adminToken: ADMIN, ...options });
+  const driver = new BetterSqlite3Driver({ path: ':memory:' });
+  const engine = new Scheduler({ driver, clock });
+  const app = buildApp({
+    engine,
+    adminToken: ADMIN,
+    // As the server's `backupDatabase` makes it, short of the thread and the check.
+    backup: async (target) => driver.db.prepare('VACUUM INTO ?').run(target),
+    ...options,
+  });
   app.addHook('onResponse', async (request) => {
     reached.add(`${request.method} ${request.routeOptions.url}`);
   });
@@ -369,6 +380,44 @@ describe('audit and analytics routes', () => {
 });
 
 describe('operations', () => {
+  it('sends a copy of the database as a download, and keeps nothing of it after', async () => {
+    w.engine.createTask({ repo: 'owner/name', title: 'Backed up' });
+    const leftovers = () =>
+      readdirSync(tmpdir()).filter((name) => name.startsWith('owp-download-'));
+    const before = leftovers().length;
+    const res = await w.app.inject({ method: 'GET', url: '/v1/admin/backup', headers: admin });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toBe('application/vnd.sqlite3');
+    expect(res.headers['content-disposition']).toMatch(
+      /^attachment; filename="owp-\d{4}-\d\d-\d\dT\d{6}Z\.db"$/,
+    );
+    expect(Number(res.headers['content-length'])).toBe(res.rawPayload.length);
+    expect(res.rawPayload.subarray(0, 16).toString('latin1')).toBe('SQLite format 3\0');
+    const dir = mkdtempSync(join(tmpdir(), 'owp-routes-'));
+    try {
+      writeFileSync(join(dir, 'copy.db'), res.rawPayload);
+      const copy = new Database(join(dir, 'copy.db'), { readonly: true });
+      expect(copy.prepare('SELECT title FROM tasks').pluck().all()).toEqual(['Backed up']);
+      copy.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(leftovers()).toHaveLength(before);
+
+    // A pool kept in memory alone has no file to copy: said so, not a 500.
+    const inMemory = makeWorld({ backup: undefined });
+    const none = await inMemory.app.inject({
+      method: 'GET',
+      url: '/v1/admin/backup',
+      headers: admin,
+    });
+    expect(none.statusCode).toBe(404);
+    expect(none.json().error).toMatchObject({
+      code: 'route_not_found',
+      message: 'This server keeps its pool in memory: no file to copy.',
+    });
+  });
+
   it('answers readiness and Prometheus metrics', async () => {
     expect((await call('GET', '/readyz')).body).toEqual({ ok: true });
     w.engine.heartbeat(w.alice.id, {});

@@ -1096,6 +1096,34 @@ describe('owp backup', () => {
       const missing = await owp(['backup', '--db', 'nope.db'], { cwd: dir });
       expect(missing).toMatchObject({ code: 1 });
       expect(missing.stderr).toContain(`owp: no database at ${join(dir, 'nope.db')}`);
+
+      // From another machine: the server makes the copy, the command downloads and checks it.
+      const elsewhere = tempDir();
+      const env = { OWP_ADMIN_TOKEN: server.admin.token };
+      const remote = await owp(['--url', server.base, 'admin', 'backup'], { cwd: elsewhere, env });
+      expect(remote).toMatchObject({ code: 0 });
+      expect(remote.stderr).toBe(`owp: downloading a backup from ${server.base}…\n`);
+      const [file, ...others] = readdirSync(elsewhere);
+      expect(others).toEqual([]);
+      expect(file).toMatch(/^owp-\d{4}-\d\d-\d\dT\d{6}Z\.db$/);
+      expect(statSync(join(elsewhere, file!)).mode & 0o777).toBe(0o600);
+      expect(remote.stdout.startsWith(`backed up ${server.base} to ${file}: `)).toBe(true);
+      expect(remote.stdout).toMatch(/checked; 1 task, 0 workers, \d+ events \(schema \d+\)\n$/);
+      const again = await owp(['--url', server.base, 'admin', 'backup', '--to', file!], {
+        cwd: elsewhere,
+        env,
+      });
+      expect(again).toMatchObject({ code: 1 });
+      expect(again.stderr).toContain(
+        `${join(elsewhere, file!)} exists already (--force replaces it)`,
+      );
+      const refused = await owp(['--url', server.base, 'admin', 'backup', '--to', 'x.db'], {
+        cwd: elsewhere,
+        env: { OWP_ADMIN_TOKEN: 'not-the-admin-token-at-all' },
+      });
+      expect(refused).toMatchObject({ code: 1 });
+      expect(refused.stderr).toContain('(unauthorized)');
+      expect(readdirSync(elsewhere)).toEqual([file]);
     } finally {
       await server.stop();
     }

@@ -9,7 +9,7 @@ import { Command } from 'commander';
 import { addAdminCommands } from './commands/admin.ts';
 import { addAnalyticsCommand } from './commands/analytics.ts';
 import { addAuditCommand } from './commands/audit.ts';
-import { addBackupCommand } from './commands/backup.ts';
+import { addAdminBackupCommand, addBackupCommand } from './commands/backup.ts';
 import { addGithubCommands } from './commands/github.ts';
 import { addMcpCommand } from './commands/mcp.ts';
 import { addServeCommand } from './commands/serve.ts';
@@ -50,6 +50,7 @@ export function buildProgram(io: CliIo, contexts: CliContext[] = []): Command {
   addBackupCommand(program, contextOf);
   const admin = addAdminCommands(program, contextOf);
   addGithubCommands(admin, contextOf);
+  addAdminBackupCommand(admin, contextOf);
   addAuditCommand(admin, contextOf);
   addAnalyticsCommand(admin, contextOf);
   addWorkerCommands(program, contextOf);

@@ -1,7 +1,10 @@
+import { chmodSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
+import type { BackupReport } from '../../backup.ts';
 import type { ContextOf } from '../context.ts';
 import { CliError } from '../errors.ts';
+import { downloadTo } from '../transport.ts';
 import { envFiles, serverDbPath } from './serve.ts';
 
 /**
@@ -32,25 +35,95 @@ export function addBackupCommand(program: Command, contextOf: ContextOf): Comman
         : join(dirname(source), 'backups', `owp-${stamp(new Date())}.db`);
       // Loaded here: only this command and the server need the native SQLite module.
       const { backupDatabase, BackupError } = await import('../../backup.ts');
-      const shown = (path: string) =>
-        relative(cwd, path).startsWith('..') ? path : relative(cwd, path);
+      const shown = (path: string) => shownFrom(cwd, path);
       ctx.note(`owp: backing up ${shown(source)}…`);
       const started = performance.now();
       let report;
       try {
-        report = backupDatabase(source, target, { overwrite: options.force === true });
+        report = await backupDatabase(source, target, { overwrite: options.force === true });
       } catch (error) {
         if (error instanceof BackupError) throw new CliError(error.message);
         throw error;
       }
       const seconds = (performance.now() - started) / 1000;
       if (ctx.json) return ctx.printJson({ ...report, source, seconds });
-      ctx.print(
-        `backed up ${shown(source)} to ${shown(report.path)}: ${megabytes(report.bytes)} in ` +
-          `${seconds < 1 ? `${Math.round(seconds * 1000)} ms` : `${seconds.toFixed(1)} s`}, checked; ${count(report.tasks, 'task')}, ` +
-          `${count(report.workers, 'worker')}, ${count(report.events, 'event')} (schema ${report.schema})`,
-      );
+      ctx.print(backupLine(shown(source), shown(report.path), report, seconds));
     });
+}
+
+/**
+ * `owp admin backup`: the same copy made by the server (`GET /v1/admin/backup`) and downloaded,
+ * for a backup kept on another machine than the pool's: checked here as `owp backup` checks its
+ * own, and written under a temporary name until it is.
+ */
+export function addAdminBackupCommand(admin: Command, contextOf: ContextOf): Command {
+  return admin
+    .command('backup')
+    .description(
+      "download a copy of the server's database (one consistent snapshot, made while it runs), checked here",
+    )
+    .option('--to <file>', 'where it goes (default: owp-<UTC time>.db, the name the server gives)')
+    .option('--force', 'replace the file when it exists')
+    .action(async (options: { to?: string; force?: boolean }, command: Command) => {
+      const ctx = contextOf(command);
+      // Says what to do when there is no admin token, before anything is sent.
+      ctx.adminClient();
+      const base = ctx.serverUrl();
+      const chosen = options.to ? resolve(ctx.io.cwd, options.to) : null;
+      const refuseExisting = (path: string) => {
+        if (existsSync(path) && !options.force) {
+          throw new CliError(`${path} exists already (--force replaces it)`);
+        }
+      };
+      if (chosen) refuseExisting(chosen);
+      const folder = chosen ? dirname(chosen) : ctx.io.cwd;
+      mkdirSync(folder, { recursive: true });
+      const partial = join(folder, `.owp-backup-${process.pid}.partial`);
+      const { checkBackup, BackupError } = await import('../../backup.ts');
+      ctx.note(`owp: downloading a backup from ${base}…`);
+      const started = performance.now();
+      try {
+        const { fileName } = await downloadTo(
+          { url: `${base}/v1/admin/backup`, headers: { 'x-admin-token': ctx.adminToken()! } },
+          partial,
+          ctx.io.signal,
+          DOWNLOAD_TIMEOUT_MS,
+        );
+        const report = await checkBackup(partial);
+        const target = chosen ?? join(folder, fileName ?? `owp-${stamp(new Date())}.db`);
+        refuseExisting(target);
+        chmodSync(partial, 0o600);
+        renameSync(partial, target);
+        const seconds = (performance.now() - started) / 1000;
+        const done = { ...report, path: target };
+        if (ctx.json) return ctx.printJson({ ...done, source: base, seconds });
+        ctx.print(backupLine(base, shownFrom(ctx.io.cwd, target), done, seconds));
+      } catch (error) {
+        if (error instanceof BackupError) throw new CliError(error.message);
+        throw error;
+      } finally {
+        rmSync(partial, { force: true });
+      }
+    });
+}
+
+/** How long a download may take in all: a large pool over a slow link. */
+const DOWNLOAD_TIMEOUT_MS = 10 * 60_000;
+
+/** `backed up A to B: 0.2 MB in 12 ms, checked; 3 tasks, 2 workers, 14 events (schema 12)` */
+function backupLine(from: string, to: string, report: BackupReport, seconds: number): string {
+  const took = seconds < 1 ? `${Math.round(seconds * 1000)} ms` : `${seconds.toFixed(1)} s`;
+  return (
+    `backed up ${from} to ${to}: ${megabytes(report.bytes)} in ${took}, checked; ` +
+    `${count(report.tasks, 'task')}, ${count(report.workers, 'worker')}, ` +
+    `${count(report.events, 'event')} (schema ${report.schema})`
+  );
+}
+
+/** A path as typed from `cwd` when it is below it, else whole. */
+function shownFrom(cwd: string, path: string): string {
+  const below = relative(cwd, path);
+  return below.startsWith('..') ? path : below;
 }
 
 /** A UTC time for a file name: 2026-11-27T115300Z (no colons, which some file systems refuse). */
