@@ -44,7 +44,7 @@ describe('viewer token: a read-only dashboard', () => {
     await signIn(page, 'Viewer', VIEWER_TOKEN);
     await page.getByText('Viewer · read-only').waitFor();
     await page.getByRole('button', { name: 'Document the viewer token', exact: true }).waitFor();
-    for (const name of ['New task', 'Import YAML', 'Add repo', 'Edit repo owner/app']) {
+    for (const name of ['New task', 'Import YAML', 'Add repo', 'Edit repo owner/app', 'Backup']) {
       await expect(page.getByRole('button', { name }).count()).resolves.toBe(0);
     }
     // Live: a task created by the admin shows for the viewer too.

@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -278,5 +279,23 @@ describe('admin actions from the page', () => {
     expect(keys[0]).toMatch(/^dashboard-/);
     await page.keyboard.press('Escape');
     await page.getByRole('dialog').waitFor({ state: 'hidden' });
+  });
+
+  it('downloads a backup of the database from the top bar', async () => {
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Backup', exact: true }).click(),
+    ]);
+    expect(download.suggestedFilename()).toMatch(/^owp-\d{4}-\d\d-\d\dT\d{6}Z\.db$/);
+    const saved = join(dir, 'downloaded.db');
+    await download.saveAs(saved);
+    const copy = new Database(saved, { readonly: true });
+    const titles = copy.prepare('SELECT title FROM tasks').pluck().all();
+    copy.close();
+    expect(titles).toContain('Pressed twice');
+    await page
+      .getByTestId('backup-note')
+      .filter({ hasText: `Backup downloaded: ${download.suggestedFilename()}` })
+      .waitFor();
   });
 });

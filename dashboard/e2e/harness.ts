@@ -9,6 +9,7 @@ import { HttpOwpApi } from '../../protocol/index.ts';
 import { systemClock, type Clock } from '../../scheduler/clock.ts';
 import { Scheduler } from '../../scheduler/engine.ts';
 import { buildApp } from '../../server/app.ts';
+import { backupDatabase } from '../../server/backup.ts';
 import { BetterSqlite3Driver } from '../../server/better-sqlite3-driver.ts';
 import { registerDashboard } from '../../server/dashboard.ts';
 
@@ -48,6 +49,8 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
     engine,
     adminToken: options.adminToken ?? ADMIN_TOKEN,
     viewerToken: VIEWER_TOKEN,
+    // As server/main.ts gives it.
+    backup: (target) => backupDatabase(options.dbPath, target),
   });
   const streamRequests: Array<string | undefined> = [];
   app.addHook('onRequest', async (request) => {

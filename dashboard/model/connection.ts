@@ -1,5 +1,10 @@
 import type { StreamStatus, Subscription } from '../../protocol/api.ts';
-import { fetchTransport, type Transport } from '../../protocol/client.ts';
+import {
+  errorFromResponse,
+  fetchTransport,
+  parseJsonText,
+  type Transport,
+} from '../../protocol/client.ts';
 import { EventStreamClient } from '../../protocol/event-stream-client.ts';
 import { OwpError } from '../../protocol/errors.ts';
 import type { OwpEvent } from '../../protocol/events.ts';
@@ -87,6 +92,29 @@ export class DashboardApi extends HttpOwpApi {
   }
 
   /**
+   * A copy of the pool's database (`GET /v1/admin/backup`, the admin token only): one consistent
+   * snapshot the server makes while it keeps answering. Read whole, as a download is.
+   */
+  async backup(): Promise<BackupFile> {
+    const url = `${this.client.baseUrl}/v1/admin/backup`;
+    const response = await (this.connectOptions.fetch ?? fetch)(url, {
+      headers: this.credentialHeader,
+    });
+    if (!response.ok) {
+      const text = await response.text();
+      throw errorFromResponse(this.client.baseUrl, {
+        status: response.status,
+        json: parseJsonText(text),
+      });
+    }
+    const disposition = response.headers.get('content-disposition') ?? '';
+    return {
+      blob: await response.blob(),
+      filename: /filename="([^"/\\]+)"/.exec(disposition)?.[1] ?? 'owp-backup.db',
+    };
+  }
+
+  /**
    * Every event about one task, oldest first. The server filters by `task_id`; this filters again
    * so that an older server, which ignores the parameter, still gives the right answer.
    */
@@ -102,6 +130,12 @@ export class DashboardApi extends HttpOwpApi {
       after = page.at(-1)!.seq;
     }
   }
+}
+
+/** A backup as the page downloads it: the file, and the name the server gave it. */
+export interface BackupFile {
+  blob: Blob;
+  filename: string;
 }
 
 /** The server's words for a refused stream request, as the REST client would have thrown them. */
