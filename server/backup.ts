@@ -1,8 +1,10 @@
 import { once } from 'node:events';
 import { chmodSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import Database from 'better-sqlite3';
+import { migrations } from '../scheduler/sql/migrations.generated.ts';
 
 /** What a backup holds, read back from the copy itself. */
 export interface BackupReport {
@@ -138,5 +140,62 @@ async function inThread(source: string | null, target: string): Promise<Snapshot
     return answer;
   } finally {
     await worker.terminate();
+  }
+}
+
+/** The copy kept before an upgrade: which schema it had, and where it is. */
+export interface UpgradeBackup {
+  from: number;
+  to: number;
+  report: BackupReport;
+}
+
+/**
+ * Before a server start migrates an existing database to a newer schema, a backup of it as it was:
+ * `backups/owp-before-schema-<to>-<UTC time>.db` beside it. A new database, or one already at the
+ * newest schema, needs none (null). When the copy cannot be made the start stops there, before
+ * any migration ran: an upgrade is not worth the pool.
+ */
+export async function backupBeforeUpgrade(
+  dbPath: string,
+  now = new Date(),
+): Promise<UpgradeBackup | null> {
+  const from = schemaOf(dbPath);
+  const to = Math.max(0, ...migrations.map((migration) => migration.id));
+  if (from === null || from === 0 || from >= to) return null;
+  const stamp = now
+    .toISOString()
+    .replace(/:/g, '')
+    .replace(/\.\d+Z$/, 'Z');
+  const target = join(dirname(dbPath), 'backups', `owp-before-schema-${to}-${stamp}.db`);
+  try {
+    return { from, to, report: await backupDatabase(dbPath, target) };
+  } catch (error) {
+    throw new BackupError(
+      `the database at ${dbPath} is at schema ${from} and this version upgrades it to ${to}, ` +
+        `but the copy kept before that could not be made (${(error as Error).message}); ` +
+        'nothing was changed',
+    );
+  }
+}
+
+/**
+ * A database file's schema version (its newest migration), or null when it has none yet, or is
+ * not a database SQLite reads (a folder, another file): the server's own open then says so.
+ */
+function schemaOf(path: string): number | null {
+  if (!existsSync(path)) return null;
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(path, { fileMustExist: true });
+    const table = db
+      .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'owp_migrations'")
+      .get();
+    if (!table) return null;
+    return (db.prepare('SELECT MAX(id) FROM owp_migrations').pluck().get() as number | null) ?? 0;
+  } catch {
+    return null;
+  } finally {
+    db?.close();
   }
 }

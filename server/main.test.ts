@@ -12,6 +12,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Scheduler } from '../scheduler/engine.ts';
 import { systemClock } from '../scheduler/clock.ts';
+import { migrate } from '../scheduler/migrate.ts';
+import { migrations } from '../scheduler/sql/migrations.generated.ts';
 import { BetterSqlite3Driver } from './better-sqlite3-driver.ts';
 import { ConfigError } from './config.ts';
 import { serverBanner, startServer } from './main.ts';
@@ -160,6 +162,56 @@ describe('startServer (real network)', () => {
     expect(acknowledged.length).toBeGreaterThanOrEqual(5);
     for (const id of acknowledged) expect(stored.has(id)).toBe(true);
     expect(existsSync(join(dir, 'data', 'owp.db'))).toBe(true);
+  });
+});
+
+describe('startServer upgrading an older database', () => {
+  /** A database file at the schema before the newest, as an older release left it. */
+  function olderPool(dir: string) {
+    const path = join(dir, 'data', 'owp.db');
+    mkdirSync(join(dir, 'data'));
+    const driver = new BetterSqlite3Driver({ path });
+    migrate(driver, systemClock, migrations.slice(0, -1));
+    driver.close();
+    return { path, from: migrations.at(-2)!.id, to: migrations.at(-1)!.id };
+  }
+  const quiet = { logStream: { write: () => {} } };
+
+  it('keeps a copy of the database as it was before migrating it, and says where', async () => {
+    const dir = tempDir();
+    const { path, from, to } = olderPool(dir);
+    const server = await startServer(env(dir), quiet);
+    try {
+      expect(server.upgradeBackup).toMatchObject({ from, to, report: { schema: from } });
+      const kept = server.upgradeBackup!.report.path;
+      expect(kept).toMatch(new RegExp(`/data/backups/owp-before-schema-${to}-[0-9T-]+Z\\.db$`));
+      expect(existsSync(kept)).toBe(true);
+      expect(serverBanner(server)).toContain(
+        `  upgraded from schema ${from} to ${to}; the database as it was: ${kept}`,
+      );
+    } finally {
+      await server.stop();
+    }
+    // At the newest schema now: the next start keeps no copy.
+    const again = await startServer(env(dir), quiet);
+    await again.stop();
+    expect(again.upgradeBackup).toBeNull();
+    expect(serverBanner(again)).not.toContain('upgraded');
+    expect(existsSync(path)).toBe(true);
+  });
+
+  it('does not migrate a database it could not copy first', async () => {
+    const dir = tempDir();
+    const { path, from } = olderPool(dir);
+    // Where the copies go is taken by a file: the copy fails.
+    writeFileSync(join(dir, 'data', 'backups'), 'not a folder');
+    const error = await startServer(env(dir), quiet).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toMatch(/could not be made \(.*\); nothing was changed$/);
+    const driver = new BetterSqlite3Driver({ path });
+    const schema = driver.db.prepare('SELECT MAX(id) FROM owp_migrations').pluck().get();
+    driver.close();
+    expect(schema).toBe(from);
   });
 });
 

@@ -10,7 +10,7 @@ import { systemClock } from '../scheduler/clock.ts';
 import { Scheduler } from '../scheduler/engine.ts';
 import { LocalOwpApi } from '../scheduler/local-api.ts';
 import { buildApp } from './app.ts';
-import { backupDatabase } from './backup.ts';
+import { backupBeforeUpgrade, backupDatabase, type UpgradeBackup } from './backup.ts';
 import { githubOptionsFromEnv } from './github/github-client.ts';
 import { GithubPrSync } from './github/pr-sync.ts';
 import { GithubWriteBack, parseWriteBackRepos, resumeFile } from './github/write-back.ts';
@@ -74,6 +74,13 @@ export async function startServer(
     if (error instanceof ConfigError) throw error;
     const file = join(dataDir, 'admin-token');
     throw new ConfigError(`${file}: cannot use the admin token file: ${(error as Error).message}`);
+  }
+  // An existing pool about to be migrated to a newer schema is copied first, as it was.
+  let upgradeBackup: UpgradeBackup | null;
+  try {
+    upgradeBackup = await backupBeforeUpgrade(dbPath);
+  } catch (error) {
+    throw new ConfigError(`OWP_DB_PATH: ${(error as Error).message}`);
   }
   try {
     driver = new BetterSqlite3Driver({
@@ -215,7 +222,7 @@ export async function startServer(
       driver.close();
     })());
 
-  return { app, engine, config, base, admin, stop };
+  return { app, engine, config, base, admin, upgradeBackup, stop };
 }
 
 /** A query parameter whose name says it holds a secret. */
@@ -313,10 +320,11 @@ export function serverBanner(
     base: string;
     config: ServerConfig;
     admin: { created: boolean; source: string; token: string };
+    upgradeBackup?: UpgradeBackup | null;
   },
   { toTerminal = false }: { toTerminal?: boolean } = {},
 ): string {
-  const { base, admin } = server;
+  const { base, admin, upgradeBackup } = server;
   return [
     `OWP Pool server listening on ${base}`,
     findDashboardDir()
@@ -325,6 +333,11 @@ export function serverBanner(
     `  API docs:  ${base}/docs   (OpenAPI: ${base}/openapi.json)`,
     `  health:    ${base}/healthz   metrics: ${base}/metrics`,
     `  database:  ${resolve(server.config.OWP_DB_PATH)}`,
+    ...(upgradeBackup
+      ? [
+          `  upgraded from schema ${upgradeBackup.from} to ${upgradeBackup.to}; the database as it was: ${upgradeBackup.report.path}`,
+        ]
+      : []),
     !admin.created
       ? `  admin token: from ${admin.source}`
       : toTerminal
