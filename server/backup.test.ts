@@ -1,11 +1,19 @@
 import Database from 'better-sqlite3';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Scheduler } from '../scheduler/engine.ts';
 import { ManualClock } from '../scheduler/testing/manual-clock.ts';
-import { backupDatabase } from './backup.ts';
+import { BackupSchedule, backupDatabase } from './backup.ts';
 import { BetterSqlite3Driver } from './better-sqlite3-driver.ts';
 
 const dirs: string[] = [];
@@ -86,5 +94,54 @@ describe('backupDatabase', () => {
     );
     expect(readdirSync(dir).filter((name) => name.includes('partial'))).toEqual([]);
     expect(existsSync(join(dir, 'b.db'))).toBe(false);
+  });
+});
+
+describe('BackupSchedule', () => {
+  it('makes a backup, keeps the newest ones and leaves copies of other names alone', async () => {
+    const { dir, path } = runningPool();
+    const hour = 3600_000;
+    const schedule = new BackupSchedule({ dbPath: path, everyMs: 24 * hour, keep: 2 });
+    mkdirSync(join(dir, 'backups'));
+    const upgrade = join(dir, 'backups', 'owp-before-schema-12-2026-01-01T000000Z.db');
+    writeFileSync(upgrade, 'kept at an upgrade');
+    // Nothing made yet: the first is due a whole interval after the start.
+    expect(schedule.dueIn(Date.UTC(2026, 10, 27, 12))).toBe(24 * hour);
+
+    const days = [25, 26, 27].map((day) => new Date(Date.UTC(2026, 10, day, 3, 0, 0)));
+    const runs = [];
+    for (const day of days) runs.push(await schedule.runOnce(day));
+    expect(runs[2]!.report).toMatchObject({ tasks: 2, workers: 1 });
+    expect(runs.map((run) => run.deleted)).toEqual([[], [], ['owp-2026-11-25T030000Z.db']]);
+    expect(readdirSync(join(dir, 'backups')).sort()).toEqual([
+      'owp-2026-11-26T030000Z.db',
+      'owp-2026-11-27T030000Z.db',
+      'owp-before-schema-12-2026-01-01T000000Z.db',
+    ]);
+    // Due a day after the newest, however long the server was down.
+    expect(schedule.dueIn(Date.UTC(2026, 10, 27, 12))).toBe(15 * hour);
+    expect(schedule.dueIn(Date.UTC(2026, 11, 1))).toBe(0);
+    await schedule.stop();
+  });
+
+  it('says when a backup failed and tries again on time', async () => {
+    const { dir } = runningPool();
+    const said: string[] = [];
+    const schedule = new BackupSchedule({
+      dbPath: join(dir, 'gone.db'),
+      everyMs: 20,
+      keep: 1,
+      log: (level, message) => said.push(`${level}: ${message}`),
+    });
+    schedule.start(Date.now());
+    // Two attempts heard (a bound far past them, not a timing: the test waits for the second).
+    for (let waited = 0; said.length < 2 && waited < 5000; waited += 10) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await schedule.stop();
+    expect(said.length).toBeGreaterThanOrEqual(2);
+    expect(said[0]).toBe(
+      `error: backup failed: no database at ${join(dir, 'gone.db')}; the next is tried on time`,
+    );
   });
 });

@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { chmodSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -197,5 +197,113 @@ function schemaOf(path: string): number | null {
     return null;
   } finally {
     db?.close();
+  }
+}
+
+/** A scheduled backup's file name: `owp-2026-11-27T120501Z.db` (not the copies kept at upgrades). */
+const SCHEDULED = /^owp-(\d{4})-(\d\d)-(\d\d)T(\d\d)(\d\d)(\d\d)Z\.db$/;
+
+export interface BackupScheduleOptions {
+  dbPath: string;
+  /** Between two backups. */
+  everyMs: number;
+  /** How many scheduled backups to keep; older ones are deleted after each new one. */
+  keep: number;
+  log?: (level: 'info' | 'warn' | 'error', message: string) => void;
+}
+
+/**
+ * Backups on a timer (`OWP_BACKUP_EVERY`): each one into `backups/` beside the database, then the
+ * oldest scheduled ones beyond `keep` deleted (a copy kept at an upgrade, or one made by hand under
+ * another name, is never touched). The first is due `everyMs` after the newest one already there,
+ * so a server restarted more often than that still makes them. A failure is logged and the next
+ * one tried on time; a backup still running when the next is due is not doubled.
+ */
+export class BackupSchedule {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<unknown> | null = null;
+  private stopped = false;
+  readonly folder: string;
+
+  constructor(private readonly options: BackupScheduleOptions) {
+    this.folder = join(dirname(options.dbPath), 'backups');
+  }
+
+  start(now = Date.now()): void {
+    this.plan(this.dueIn(now));
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running?.catch(() => {});
+  }
+
+  /** Milliseconds until the next backup is due, from the newest scheduled one in the folder. */
+  dueIn(now: number): number {
+    const newest = this.scheduled().at(-1);
+    if (!newest) return this.options.everyMs;
+    return Math.max(0, newest.at + this.options.everyMs - now);
+  }
+
+  /** One backup now, then the pruning; the report of the new copy and the names deleted. */
+  async runOnce(now = new Date()): Promise<{ report: BackupReport; deleted: string[] }> {
+    const stamp = now
+      .toISOString()
+      .replace(/:/g, '')
+      .replace(/\.\d+Z$/, 'Z');
+    const report = await backupDatabase(this.options.dbPath, join(this.folder, `owp-${stamp}.db`), {
+      overwrite: true,
+    });
+    const deleted = this.scheduled()
+      .slice(0, -this.options.keep)
+      .map(({ name }) => name);
+    for (const name of deleted) rmSync(join(this.folder, name), { force: true });
+    return { report, deleted };
+  }
+
+  private plan(delayMs: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => void this.tick(), delayMs);
+    // The server's life is not tied to its backups.
+    this.timer.unref();
+  }
+
+  private async tick(): Promise<void> {
+    const log = this.options.log ?? (() => {});
+    const run = this.runOnce();
+    this.running = run;
+    try {
+      const { report, deleted } = await run;
+      log(
+        'info',
+        `backup: ${report.path} (${report.bytes} bytes; ${report.tasks} tasks, ${report.events} events)` +
+          (deleted.length ? `; deleted the older ${deleted.join(', ')}` : ''),
+      );
+    } catch (error) {
+      log('error', `backup failed: ${(error as Error).message}; the next is tried on time`);
+    } finally {
+      this.running = null;
+      this.plan(this.options.everyMs);
+    }
+  }
+
+  /** The scheduled backups in the folder, oldest first, with when each was made. */
+  private scheduled(): Array<{ name: string; at: number }> {
+    let names: string[];
+    try {
+      names = readdirSync(this.folder);
+    } catch {
+      return [];
+    }
+    return names
+      .map((name) => {
+        const m = SCHEDULED.exec(name);
+        return m
+          ? { name, at: Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!) }
+          : null;
+      })
+      .filter((entry): entry is { name: string; at: number } => entry !== null)
+      .sort((a, b) => a.at - b.at);
   }
 }

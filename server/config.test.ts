@@ -18,6 +18,8 @@ describe('loadConfig', () => {
       OWP_AUTH_FAILURES_PER_MINUTE: 30,
       OWP_MAX_EVENT_STREAMS: 1000,
       OWP_REQUEST_TIMEOUT: 30,
+      OWP_BACKUP_EVERY: 0,
+      OWP_BACKUP_KEEP: 7,
     });
   });
 

@@ -59,6 +59,10 @@ export const ServerConfig = z.object({
   OWP_AUTH_FAILURES_PER_MINUTE: envInt(1, 1_000_000, 30),
   OWP_MAX_EVENT_STREAMS: envInt(1, 100_000, 1000),
   OWP_REQUEST_TIMEOUT: envInt(1, 3600, 30),
+  /** Hours between scheduled backups into `backups/` beside the database; 0: none. */
+  OWP_BACKUP_EVERY: envInt(0, 24 * 365, 0),
+  /** How many scheduled backups are kept (older ones deleted). */
+  OWP_BACKUP_KEEP: envInt(1, 10_000, 7),
   OWP_GITHUB_WRITEBACK_REPOS: githubRepoList,
   OWP_GITHUB_PR_SYNC_REPOS: githubRepoList,
 });

@@ -200,6 +200,26 @@ describe('startServer upgrading an older database', () => {
     expect(existsSync(path)).toBe(true);
   });
 
+  it('makes backups on a timer when asked, and says so in its banner', async () => {
+    const dir = tempDir();
+    const server = await startServer(
+      env(dir, { OWP_BACKUP_EVERY: '24', OWP_BACKUP_KEEP: '3' }),
+      quiet,
+    );
+    try {
+      expect(server.backups?.folder).toBe(join(dir, 'data', 'backups'));
+      expect(serverBanner(server)).toContain(
+        `  backups:   every 24 h into ${join(dir, 'data', 'backups')}, the last 3 kept`,
+      );
+    } finally {
+      await server.stop();
+    }
+    const plain = await startServer(env(dir), quiet);
+    await plain.stop();
+    expect(plain.backups).toBeNull();
+    expect(serverBanner(plain)).not.toContain('backups:');
+  });
+
   it('does not migrate a database it could not copy first', async () => {
     const dir = tempDir();
     const { path, from } = olderPool(dir);

@@ -10,7 +10,12 @@ import { systemClock } from '../scheduler/clock.ts';
 import { Scheduler } from '../scheduler/engine.ts';
 import { LocalOwpApi } from '../scheduler/local-api.ts';
 import { buildApp } from './app.ts';
-import { backupBeforeUpgrade, backupDatabase, type UpgradeBackup } from './backup.ts';
+import {
+  BackupSchedule,
+  backupBeforeUpgrade,
+  backupDatabase,
+  type UpgradeBackup,
+} from './backup.ts';
 import { githubOptionsFromEnv } from './github/github-client.ts';
 import { GithubPrSync } from './github/pr-sync.ts';
 import { GithubWriteBack, parseWriteBackRepos, resumeFile } from './github/write-back.ts';
@@ -210,6 +215,16 @@ export async function startServer(
       })
     : null;
   prSync?.start();
+  const backups =
+    config.OWP_BACKUP_EVERY > 0
+      ? new BackupSchedule({
+          dbPath,
+          everyMs: config.OWP_BACKUP_EVERY * 3600_000,
+          keep: config.OWP_BACKUP_KEEP,
+          log: (level, message) => app.log[level](message),
+        })
+      : null;
+  backups?.start();
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
@@ -217,12 +232,13 @@ export async function startServer(
       for (const timer of timers) clearInterval(timer);
       await writeBack?.stop();
       await prSync?.stop();
+      await backups?.stop();
       await app.close();
       await driver.stopBackgroundWork();
       driver.close();
     })());
 
-  return { app, engine, config, base, admin, upgradeBackup, stop };
+  return { app, engine, config, base, admin, upgradeBackup, backups, stop };
 }
 
 /** A query parameter whose name says it holds a secret. */
@@ -333,6 +349,11 @@ export function serverBanner(
     `  API docs:  ${base}/docs   (OpenAPI: ${base}/openapi.json)`,
     `  health:    ${base}/healthz   metrics: ${base}/metrics`,
     `  database:  ${resolve(server.config.OWP_DB_PATH)}`,
+    ...(server.config.OWP_BACKUP_EVERY > 0
+      ? [
+          `  backups:   every ${server.config.OWP_BACKUP_EVERY} h into ${join(dirname(resolve(server.config.OWP_DB_PATH)), 'backups')}, the last ${server.config.OWP_BACKUP_KEEP} kept`,
+        ]
+      : []),
     ...(upgradeBackup
       ? [
           `  upgraded from schema ${upgradeBackup.from} to ${upgradeBackup.to}; the database as it was: ${upgradeBackup.report.path}`,
