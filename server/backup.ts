@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import { chmodSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -132,12 +131,14 @@ async function inThread(source: string | null, target: string): Promise<Snapshot
       modulePath: createRequire(import.meta.url).resolve('better-sqlite3'),
     },
   });
-  const failed = once(worker, 'error').then(([error]) => {
-    throw new BackupError(`cannot back up ${source}: ${(error as Error).message}`);
-  });
+  const what = source === null ? `cannot read ${target}` : `cannot back up ${source}`;
   try {
-    const [answer] = (await Promise.race([once(worker, 'message'), failed])) as [SnapshotAnswer];
-    return answer;
+    // One settling for the thread's answer, its failure, or its end without either.
+    return await new Promise<SnapshotAnswer>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', (error) => reject(new BackupError(`${what}: ${error.message}`)));
+      worker.once('exit', (code) => reject(new BackupError(`${what}: its thread ended (${code})`)));
+    });
   } finally {
     await worker.terminate();
   }
