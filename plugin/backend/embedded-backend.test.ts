@@ -3,6 +3,11 @@ import { runApiContract } from '../../protocol/conformance/api.case.test.ts';
 import { ManualClock } from '../../scheduler/testing/manual-clock.ts';
 import { ManualTimers } from '../testing/manual-timers.ts';
 import { MemoryBinaryStore } from '../testing/memory-binary-store.ts';
+import { systemClock } from '../../scheduler/clock.ts';
+import { migrate } from '../../scheduler/migrate.ts';
+import { migrations } from '../../scheduler/sql/migrations.generated.ts';
+import { Persister } from '../embedded/persister.ts';
+import { SqlJsDriver } from '../embedded/sqljs-driver.ts';
 import { EmbeddedBackend } from './embedded-backend.ts';
 
 // The API conformance suite against the embedded backend, as the plugin runs it: sql.js, saved
@@ -265,5 +270,74 @@ describe('EmbeddedBackend', () => {
   it('refuses the API before start', () => {
     const { backend } = session(new MemoryBinaryStore());
     expect(() => backend.api).toThrow(/not started/);
+  });
+});
+
+describe('EmbeddedBackend after the plugin was updated', () => {
+  /** A store holding a pool saved by an older plugin: its database at the schema before the newest. */
+  async function olderPool(store: MemoryBinaryStore) {
+    const older = await SqlJsDriver.open();
+    migrate(older, systemClock, migrations.slice(0, -1));
+    const persister = new Persister(store, { exportBytes: () => older.export() });
+    persister.markDirty();
+    await persister.close();
+    older.close();
+    return { from: migrations.at(-2)!.id, to: migrations.at(-1)!.id };
+  }
+  const schemaOf = async (bytes: Uint8Array) => {
+    const driver = await SqlJsDriver.open(bytes);
+    const { id } = driver.get<{ id: number }>('SELECT MAX(id) AS id FROM owp_migrations')!;
+    driver.close();
+    return id;
+  };
+
+  it('keeps a copy of the database as it was before upgrading it, which later saves leave alone', async () => {
+    const store = new MemoryBinaryStore();
+    const { from, to } = await olderPool(store);
+    const first = session(store);
+    await first.backend.start();
+    const copy = `owp-db.before-schema-${to}.sqlite`;
+    expect(first.backend.upgradeCopy).toBe(copy);
+    expect(await schemaOf(store.files.get(copy)!)).toBe(from);
+    expect(first.backend.engine.state().tasks_ready).toBe(0);
+    // Many saves later (more generations than are kept), the copy is still there.
+    await first.backend.api.upsertRepo({ repo: 'demo' });
+    for (let i = 0; i < 5; i++) {
+      await first.backend.api.createTask({ repo: 'demo', title: `after ${i}` });
+      first.backend.persister.markDirty();
+      await first.backend.persister.flush();
+    }
+    await first.backend.stop();
+    const generations = [...store.files.keys()].filter((name) =>
+      /^owp-db\.\d+\.sqlite$/.test(name),
+    );
+    expect(generations).not.toContain('owp-db.1.sqlite');
+    expect(store.files.has(copy)).toBe(true);
+
+    const second = session(store);
+    await second.backend.start();
+    expect(second.backend.upgradeCopy).toBeNull();
+    await second.backend.stop();
+  });
+
+  it('does not upgrade a database it could not copy first', async () => {
+    const store = new MemoryBinaryStore();
+    const { from, to } = await olderPool(store);
+    const write = store.write.bind(store);
+    store.write = async (path, bytes) => {
+      if (path.includes('before-schema')) throw new Error('disk full');
+      return write(path, bytes);
+    };
+    const refused = session(store);
+    await expect(refused.backend.start()).rejects.toThrow(
+      `The pool's database is at schema ${from} and this version of the plugin upgrades it to ${to}, ` +
+        'but the copy kept before that could not be written (disk full); nothing was changed.',
+    );
+    // Nothing was saved over the old pool: a start that can copy it upgrades it then.
+    store.write = write;
+    const later = session(store);
+    await later.backend.start();
+    expect(later.backend.upgradeCopy).toBe(`owp-db.before-schema-${to}.sqlite`);
+    await later.backend.stop();
   });
 });

@@ -13,6 +13,7 @@ import { LocalOwpApi, type LocalApiCredentials } from '../../scheduler/local-api
 import type { BinaryStore } from '../embedded/binary-store.ts';
 import { Persister, type PersisterTimers, type SavedGeneration } from '../embedded/persister.ts';
 import { type JournalStatement, SqlJsDriver } from '../embedded/sqljs-driver.ts';
+import { migrations } from '../../scheduler/sql/migrations.generated.ts';
 import type { PoolBackend } from './pool-backend.ts';
 import { platformTimers } from '../../scheduler/timers.ts';
 
@@ -73,6 +74,8 @@ export class EmbeddedBackend implements PoolBackend {
   /** The newest event committed, and the newest one in the save being written. */
   private lastEventSeq = 0;
   private exportedEventSeq = 0;
+  /** The copy kept at this start before the database was upgraded, by file name, if one was. */
+  upgradeCopy: string | null = null;
 
   constructor(private readonly options: EmbeddedBackendOptions) {
     // A copy the backend owns: registerLocalWorker() fills in the token the API then acts with.
@@ -112,6 +115,7 @@ export class EmbeddedBackend implements PoolBackend {
       // The writes journaled after the saved generation, before anything else touches it (the
       // migrations included: a journal may hold a migration an earlier start ran).
       driver.replay(this.persister.takeJournal() as JournalStatement[][]);
+      this.upgradeCopy = await this.keepCopyBeforeUpgrade(driver);
       // Every committed transaction's writes are journaled: any changed row, not only those
       // that record an event (a heartbeat renews leases without one).
       driver.onCommit((writes) => this.persister.record(writes));
@@ -149,6 +153,29 @@ export class EmbeddedBackend implements PoolBackend {
       // A failure is told once, by the persister (onError); the changes then wait, as before.
       await this.persister.flush().catch(() => undefined);
     }
+  }
+
+  /**
+   * A saved pool about to be migrated to a newer schema (the plugin was updated) is first copied,
+   * as it was, beside its generations: `owp-db.before-schema-<N>.sqlite`, which the generations
+   * never replace or remove. None for a new pool or one at the newest schema. When the copy
+   * cannot be written the start stops there, before any migration ran.
+   */
+  private async keepCopyBeforeUpgrade(driver: SqlJsDriver): Promise<string | null> {
+    const from = schemaVersion(driver);
+    const to = Math.max(0, ...migrations.map((migration) => migration.id));
+    if (from === null || from === 0 || from >= to) return null;
+    const name = `owp-db.before-schema-${to}.sqlite`;
+    try {
+      await this.options.store.write(name, driver.export());
+    } catch (error) {
+      throw new Error(
+        `The pool's database is at schema ${from} and this version of the plugin upgrades it to ` +
+          `${to}, but the copy kept before that could not be written (${(error as Error).message}); ` +
+          'nothing was changed.',
+      );
+    }
+    return name;
   }
 
   /**
@@ -227,4 +254,13 @@ export class EmbeddedBackend implements PoolBackend {
     if (!this.running) throw new Error('The embedded backend is not started.');
     return this.running;
   }
+}
+
+/** The newest migration a database has had, or null when it has none yet (a new database). */
+function schemaVersion(driver: SqlJsDriver): number | null {
+  const table = driver.get(
+    "SELECT 1 AS found FROM sqlite_master WHERE type = 'table' AND name = 'owp_migrations'",
+  );
+  if (!table) return null;
+  return driver.get<{ id: number | null }>('SELECT MAX(id) AS id FROM owp_migrations')?.id ?? 0;
 }

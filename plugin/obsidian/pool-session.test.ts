@@ -1,5 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { systemClock } from '../../scheduler/clock.ts';
+import { migrate } from '../../scheduler/migrate.ts';
+import { migrations } from '../../scheduler/sql/migrations.generated.ts';
 import { EmbeddedBackend } from '../backend/embedded-backend.ts';
+import { Persister } from '../embedded/persister.ts';
+import { SqlJsDriver } from '../embedded/sqljs-driver.ts';
 import { ManualTimers } from '../testing/manual-timers.ts';
 import { MemoryBinaryStore } from '../testing/memory-binary-store.ts';
 import { MemoryNoteStore } from '../testing/memory-note-store.ts';
@@ -33,6 +38,27 @@ function embeddedSession(options: { notes?: MemoryNoteStore; db?: MemoryBinarySt
 }
 
 describe('PoolSession', () => {
+  it('tells where the database from before an upgrade is kept, once, at the start that upgraded it', async () => {
+    const db = new MemoryBinaryStore();
+    const older = await SqlJsDriver.open();
+    migrate(older, systemClock, migrations.slice(0, -1));
+    const persister = new Persister(db, { exportBytes: () => older.export() });
+    persister.markDirty();
+    await persister.close();
+    older.close();
+
+    const first = embeddedSession({ db });
+    await first.session.start();
+    const copy = `owp-db.before-schema-${migrations.at(-1)!.id}.sqlite`;
+    expect(first.told).toEqual([
+      `OWP Pool upgraded its database for this version; the one from before is kept as ${copy} in the plugin's folder.`,
+    ]);
+    await first.session.stop();
+    const second = embeddedSession({ db });
+    await second.session.start();
+    expect(second.told).toEqual([]);
+  });
+
   it('starts the store, then reconciles the notes: a note without a task becomes one', async () => {
     const notes = new MemoryNoteStore();
     notes.seed('Tasks/Write the docs.md', { points: 2 }, 'All of them.\n');

@@ -140,7 +140,14 @@ export class PoolSession {
    */
   start(): Promise<ReconcileReport | null> {
     this.started ??= (async () => {
-      await this.options.backend.start();
+      const { backend } = this.options;
+      await backend.start();
+      if (backend instanceof EmbeddedBackend && backend.upgradeCopy) {
+        this.options.notify(
+          `OWP Pool upgraded its database for this version; the one from before is kept as ` +
+            `${backend.upgradeCopy} in the plugin's folder.`,
+        );
+      }
       // The views first: the store's load is quick, the reconcile of every note is not, and both
       // share one thread. The notes follow; their edits made meanwhile wait in the sync's buffer.
       await this.store.start();
