@@ -87,15 +87,31 @@ export class CliContext {
   /**
    * The path a `--db` option names, resolved, for a command that works on the database in-process.
    * A missing folder is an error naming it; a missing file is made (a new pool), and said so on
-   * stderr, since it is as often a typo in the path as a first start.
+   * stderr, since it is as often a typo in the path as a first start. A database at an older
+   * schema is first copied as it was, as the server does before it upgrades one (and said so).
    */
-  localDatabase(path: string): string {
+  async localDatabase(path: string): Promise<string> {
     const resolved = resolve(this.io.cwd, path);
     if (!existsSync(dirname(resolved))) {
       throw new CliError(`--db ${path}: the folder ${dirname(resolved)} does not exist`);
     }
     if (!existsSync(resolved)) {
       this.note(`owp: no database at ${resolved}: starting a new, empty one`);
+      return resolved;
+    }
+    // Loaded here: only the commands with --db need the native SQLite module.
+    const { backupBeforeUpgrade, BackupError } = await import('../backup.ts');
+    try {
+      const upgrade = await backupBeforeUpgrade(resolved);
+      if (upgrade) {
+        this.note(
+          `owp: ${resolved} is upgraded from schema ${upgrade.from} to ${upgrade.to}; ` +
+            `the database as it was: ${upgrade.report.path}`,
+        );
+      }
+    } catch (error) {
+      if (error instanceof BackupError) throw new CliError(error.message);
+      throw error;
     }
     return resolved;
   }

@@ -52,7 +52,7 @@ async function serveMcp(
   const configPath = ctx.configPath();
   let backend;
   if (options.db) {
-    backend = backends.localBackend(ctx.localDatabase(options.db));
+    backend = backends.localBackend(await ctx.localDatabase(options.db));
   } else {
     const saved = savedUrl(configPath);
     // The CLI's transport: a request that hangs gives up after 30 s, and "cannot reach URL: why"

@@ -7,6 +7,7 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   renameSync,
   rmSync,
@@ -20,6 +21,8 @@ import { HttpOwpApi } from '../../../protocol/http-api.ts';
 import type { Task } from '../../../protocol/tasks.ts';
 import { systemClock } from '../../../scheduler/clock.ts';
 import { Scheduler } from '../../../scheduler/engine.ts';
+import { migrate } from '../../../scheduler/migrate.ts';
+import { migrations } from '../../../scheduler/sql/migrations.generated.ts';
 import { BetterSqlite3Driver } from '../../better-sqlite3-driver.ts';
 import { startServer } from '../../main.ts';
 import { parseNoteText } from '../../vault/note-text.ts';
@@ -198,6 +201,27 @@ describe('owp vault-sync --db --once', () => {
     });
     expect(read(join(vault, 'Tasks', 'Local task.md'))?.frontmatter.owp_id).toBe(task.task_id);
     expect(run.stderr.text).not.toMatch(/no database/);
+  }, 30_000);
+
+  it('keeps a copy of a database at an older schema before upgrading it, and says where', async () => {
+    const dir = tempDir();
+    const db = join(dir, 'pool.db');
+    const driver = new BetterSqlite3Driver({ path: db });
+    migrate(driver, systemClock, migrations.slice(0, -1));
+    driver.close();
+    const to = migrations.at(-1)!.id;
+
+    const run = startOwp(
+      ['vault-sync', '--vault', join(dir, 'vault'), '--db', db, '--once'],
+      {},
+      dir,
+    );
+    expect(await run.exit).toBe(0);
+    const [copy] = readdirSync(join(dir, 'backups'));
+    expect(copy).toMatch(new RegExp(`^owp-before-schema-${to}-[0-9T-]+Z\\.db$`));
+    expect(run.stderr.text).toContain(
+      `owp: ${db} is upgraded from schema ${migrations.at(-2)!.id} to ${to}; the database as it was: ${join(dir, 'backups', copy!)}`,
+    );
   }, 30_000);
 
   it('does not write again, on a later run, the note of a task whose note was deleted', async () => {

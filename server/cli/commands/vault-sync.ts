@@ -53,7 +53,7 @@ async function runVaultSync(ctx: CliContext, options: VaultSyncOptions): Promise
   const { NoteSync } = await import('../../../plugin/sync/note-sync.ts');
   const { FolderNoteStore } = await import('../../vault/folder-note-store.ts');
   const root = resolve(ctx.io.cwd, options.vault);
-  const dbPath = options.db === undefined ? undefined : ctx.localDatabase(options.db);
+  const dbPath = options.db === undefined ? undefined : await ctx.localDatabase(options.db);
   const { api, subscribe, close, pool } = dbPath
     ? await localApi(dbPath, ctx.io.signal)
     : remoteApi(ctx);
