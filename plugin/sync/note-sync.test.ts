@@ -1773,6 +1773,32 @@ describe('when the pool cannot be reached for a while', () => {
     expect(w.notices.slice(1)).toEqual([]);
   });
 
+  it('takes the task of a creation left unanswered for deleted when its note was deleted meanwhile', async () => {
+    const w = world();
+    const { kept, deletedNotes } = keptRecord();
+    const first = outage(w, deletedNotes);
+    await first.sync.start();
+    first.down();
+    first.failWith(answerLost('no answer from http://pool.lan:8787 within 30 s'));
+    await w.store.create('Tasks/Changed my mind.md', { repo: 'demo' }, 'An idea.\n');
+    w.timers.advance(100);
+    await first.sync.flush();
+    first.sync.stop();
+    // While the app is closed, the note goes (another device, a file sync).
+    await w.store.delete('Tasks/Changed my mind.md');
+
+    // Was (before keys): a note written for the task the lost answer made.
+    const second = w.sync({}, undefined, deletedNotes);
+    const report = await second.start();
+    await second.flush();
+    const { tasks } = await w.api.listTasks();
+    expect(tasks).toMatchObject([{ title: 'Changed my mind', status: 'ready' }]);
+    expect(w.store.paths()).toEqual([]);
+    expect(report).toMatchObject({ notesCreated: 0, notesDeleted: 1 });
+    expect(kept.record.creating).toBeUndefined();
+    expect(kept.record.deleted).toEqual([tasks[0]!.task_id]);
+  });
+
   it('forgets a creation the pool refused, and makes the next save a new request', async () => {
     const w = world();
     const { kept, deletedNotes } = keptRecord();
