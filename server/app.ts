@@ -23,6 +23,7 @@ import type { Scheduler } from '../scheduler/engine.ts';
 import { ADMIN_ACTOR } from '../scheduler/write-scope.ts';
 import { adminTokenMatches } from './admin-token.ts';
 import { auditAnswer, FileAnswer } from './audit-answer.ts';
+import { backupName } from './backup-names.ts';
 import { AuthThrottle } from './auth-throttle.ts';
 import { WorkerTokenCache } from './token-cache.ts';
 import { buildOpenApiDocument } from '../protocol/openapi.ts';
@@ -98,8 +99,8 @@ type Handler = (input: HandlerInput) => unknown;
 const workerOf = (caller: Caller): string => caller.workerId!;
 
 /**
- * `GET /v1/admin/backup`: the copy made into a folder of its own, sent as a download, and the
- * folder removed once the answer is done (sent, or cut off).
+ * `GET /v1/admin/backup`: the copy made into a folder of its own and sent as a download; the
+ * folder is gone before the answer starts (see below), so nothing is left however it ends.
  */
 async function backupAnswer(backup: AppOptions['backup']): Promise<FileAnswer> {
   if (!backup) {
@@ -119,12 +120,8 @@ async function backupAnswer(backup: AppOptions['backup']): Promise<FileAnswer> {
     } catch {
       body.once('close', () => rmSync(folder, { recursive: true, force: true }));
     }
-    const name = `owp-${new Date()
-      .toISOString()
-      .replace(/:/g, '')
-      .replace(/\.\d+Z$/, 'Z')}.db`;
     return new FileAnswer('application/vnd.sqlite3', body, {
-      'content-disposition': `attachment; filename="${name}"`,
+      'content-disposition': `attachment; filename="${backupName(new Date())}"`,
       'content-length': String(size),
     });
   } catch (error) {

@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { migrations } from '../scheduler/sql/migrations.generated.ts';
+import { backupName, backupStamp } from './backup-names.ts';
 
 /** What a backup holds, read back from the copy itself. */
 export interface BackupReport {
@@ -164,11 +165,7 @@ export async function backupBeforeUpgrade(
   const from = schemaOf(dbPath);
   const to = Math.max(0, ...migrations.map((migration) => migration.id));
   if (from === null || from === 0 || from >= to) return null;
-  const stamp = now
-    .toISOString()
-    .replace(/:/g, '')
-    .replace(/\.\d+Z$/, 'Z');
-  const target = join(dirname(dbPath), 'backups', `owp-before-schema-${to}-${stamp}.db`);
+  const target = join(dirname(dbPath), 'backups', `owp-before-schema-${to}-${backupStamp(now)}.db`);
   try {
     return { from, to, report: await backupDatabase(dbPath, target) };
   } catch (error) {
@@ -249,11 +246,7 @@ export class BackupSchedule {
 
   /** One backup now, then the pruning; the report of the new copy and the names deleted. */
   async runOnce(now = new Date()): Promise<{ report: BackupReport; deleted: string[] }> {
-    const stamp = now
-      .toISOString()
-      .replace(/:/g, '')
-      .replace(/\.\d+Z$/, 'Z');
-    const report = await backupDatabase(this.options.dbPath, join(this.folder, `owp-${stamp}.db`), {
+    const report = await backupDatabase(this.options.dbPath, join(this.folder, backupName(now)), {
       overwrite: true,
     });
     const deleted = this.scheduled()

@@ -5,6 +5,7 @@ import type { BackupReport } from '../../backup.ts';
 import type { ContextOf } from '../context.ts';
 import { CliError } from '../errors.ts';
 import { downloadTo } from '../transport.ts';
+import { backupName } from '../../backup-names.ts';
 import { envFiles, serverDbPath } from './serve.ts';
 
 /**
@@ -32,7 +33,7 @@ export function addBackupCommand(program: Command, contextOf: ContextOf): Comman
         : serverDbPath(cwd, { ...envFiles(cwd), ...ctx.io.env });
       const target = options.to
         ? resolve(cwd, options.to)
-        : join(dirname(source), 'backups', `owp-${stamp(new Date())}.db`);
+        : join(dirname(source), 'backups', backupName(new Date()));
       // Loaded here: only this command and the server need the native SQLite module.
       const { backupDatabase, BackupError } = await import('../../backup.ts');
       const shown = (path: string) => shownFrom(cwd, path);
@@ -90,7 +91,7 @@ export function addAdminBackupCommand(admin: Command, contextOf: ContextOf): Com
           DOWNLOAD_TIMEOUT_MS,
         );
         const report = await checkBackup(partial);
-        const target = chosen ?? join(folder, fileName ?? `owp-${stamp(new Date())}.db`);
+        const target = chosen ?? join(folder, fileName ?? backupName(new Date()));
         refuseExisting(target);
         chmodSync(partial, 0o600);
         renameSync(partial, target);
@@ -124,14 +125,6 @@ function backupLine(from: string, to: string, report: BackupReport, seconds: num
 function shownFrom(cwd: string, path: string): string {
   const below = relative(cwd, path);
   return below.startsWith('..') ? path : below;
-}
-
-/** A UTC time for a file name: 2026-11-27T115300Z (no colons, which some file systems refuse). */
-function stamp(at: Date): string {
-  return at
-    .toISOString()
-    .replace(/:/g, '')
-    .replace(/\.\d+Z$/, 'Z');
 }
 
 function megabytes(bytes: number): string {
