@@ -3,11 +3,8 @@ import { runApiContract } from '../../protocol/conformance/api.case.test.ts';
 import { ManualClock } from '../../scheduler/testing/manual-clock.ts';
 import { ManualTimers } from '../testing/manual-timers.ts';
 import { MemoryBinaryStore } from '../testing/memory-binary-store.ts';
-import { systemClock } from '../../scheduler/clock.ts';
-import { migrate } from '../../scheduler/migrate.ts';
-import { migrations } from '../../scheduler/sql/migrations.generated.ts';
-import { Persister } from '../embedded/persister.ts';
 import { SqlJsDriver } from '../embedded/sqljs-driver.ts';
+import { savedAtOlderSchema } from '../testing/older-pool.ts';
 import { EmbeddedBackend } from './embedded-backend.ts';
 
 // The API conformance suite against the embedded backend, as the plugin runs it: sql.js, saved
@@ -274,16 +271,6 @@ describe('EmbeddedBackend', () => {
 });
 
 describe('EmbeddedBackend after the plugin was updated', () => {
-  /** A store holding a pool saved by an older plugin: its database at the schema before the newest. */
-  async function olderPool(store: MemoryBinaryStore) {
-    const older = await SqlJsDriver.open();
-    migrate(older, systemClock, migrations.slice(0, -1));
-    const persister = new Persister(store, { exportBytes: () => older.export() });
-    persister.markDirty();
-    await persister.close();
-    older.close();
-    return { from: migrations.at(-2)!.id, to: migrations.at(-1)!.id };
-  }
   const schemaOf = async (bytes: Uint8Array) => {
     const driver = await SqlJsDriver.open(bytes);
     const { id } = driver.get<{ id: number }>('SELECT MAX(id) AS id FROM owp_migrations')!;
@@ -293,7 +280,7 @@ describe('EmbeddedBackend after the plugin was updated', () => {
 
   it('keeps a copy of the database as it was before upgrading it, which later saves leave alone', async () => {
     const store = new MemoryBinaryStore();
-    const { from, to } = await olderPool(store);
+    const { from, to } = await savedAtOlderSchema(store);
     const first = session(store);
     await first.backend.start();
     const copy = `owp-db.before-schema-${to}.sqlite`;
@@ -322,7 +309,7 @@ describe('EmbeddedBackend after the plugin was updated', () => {
 
   it('does not upgrade a database it could not copy first', async () => {
     const store = new MemoryBinaryStore();
-    const { from, to } = await olderPool(store);
+    const { from, to } = await savedAtOlderSchema(store);
     const write = store.write.bind(store);
     store.write = async (path, bytes) => {
       if (path.includes('before-schema')) throw new Error('disk full');

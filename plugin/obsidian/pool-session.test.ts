@@ -1,10 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { systemClock } from '../../scheduler/clock.ts';
-import { migrate } from '../../scheduler/migrate.ts';
-import { migrations } from '../../scheduler/sql/migrations.generated.ts';
 import { EmbeddedBackend } from '../backend/embedded-backend.ts';
-import { Persister } from '../embedded/persister.ts';
-import { SqlJsDriver } from '../embedded/sqljs-driver.ts';
+import { savedAtOlderSchema } from '../testing/older-pool.ts';
 import { ManualTimers } from '../testing/manual-timers.ts';
 import { MemoryBinaryStore } from '../testing/memory-binary-store.ts';
 import { MemoryNoteStore } from '../testing/memory-note-store.ts';
@@ -40,16 +36,11 @@ function embeddedSession(options: { notes?: MemoryNoteStore; db?: MemoryBinarySt
 describe('PoolSession', () => {
   it('tells where the database from before an upgrade is kept, once, at the start that upgraded it', async () => {
     const db = new MemoryBinaryStore();
-    const older = await SqlJsDriver.open();
-    migrate(older, systemClock, migrations.slice(0, -1));
-    const persister = new Persister(db, { exportBytes: () => older.export() });
-    persister.markDirty();
-    await persister.close();
-    older.close();
+    const { to } = await savedAtOlderSchema(db);
 
     const first = embeddedSession({ db });
     await first.session.start();
-    const copy = `owp-db.before-schema-${migrations.at(-1)!.id}.sqlite`;
+    const copy = `owp-db.before-schema-${to}.sqlite`;
     expect(first.told).toEqual([
       `OWP Pool upgraded its database for this version; the one from before is kept as ${copy} in the plugin's folder.`,
     ]);

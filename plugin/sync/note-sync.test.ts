@@ -1652,6 +1652,24 @@ describe('when the pool cannot be reached for a while', () => {
     };
   }
 
+  /**
+   * A new note made a task while the connection is down: the pool makes it, its answer never
+   * comes, and the app closes before it would send it again. The record it kept, and the world.
+   */
+  async function closedWhileCreating(path: string) {
+    const w = world();
+    const { kept, deletedNotes } = keptRecord();
+    const first = outage(w, deletedNotes);
+    await first.sync.start();
+    first.down();
+    first.failWith(answerLost('no answer from http://pool.lan:8787 within 30 s'));
+    await w.store.create(path, { repo: 'demo' }, 'An idea.\n');
+    w.timers.advance(100);
+    await first.sync.flush();
+    first.sync.stop();
+    return { w, kept, deletedNotes };
+  }
+
   /** A failure after the pool did the work: the request arrives, its answer does not. */
   const answerLost = (message: string) => async (call: () => Promise<unknown>) => {
     await call();
@@ -1731,18 +1749,8 @@ describe('when the pool cannot be reached for a while', () => {
   });
 
   it('sends a creation left unanswered when the app closed again at the next start: one task, one note, the edit since kept', async () => {
-    const w = world();
-    const { kept, deletedNotes } = keptRecord();
-    const first = outage(w, deletedNotes);
-    await first.sync.start();
-
-    first.down();
-    first.failWith(answerLost('no answer from http://pool.lan:8787 within 30 s'));
-    await w.store.create('Tasks/Closed while waiting.md', { repo: 'demo' }, 'An idea.\n');
-    w.timers.advance(100);
-    await first.sync.flush();
+    const { w, kept, deletedNotes } = await closedWhileCreating('Tasks/Closed while waiting.md');
     expect(Object.keys(kept.record.creating ?? {})).toEqual(['Tasks/Closed while waiting.md']);
-    first.sync.stop();
     // The app is closed; the note is edited meanwhile (another device, a file sync), and so is
     // the task the pool made, which the first answer (replayed) does not show.
     await w.store.edit('Tasks/Closed while waiting.md', { area: 'web' }, 'A longer idea.\n');
@@ -1774,16 +1782,7 @@ describe('when the pool cannot be reached for a while', () => {
   });
 
   it('takes the task of a creation left unanswered for deleted when its note was deleted meanwhile', async () => {
-    const w = world();
-    const { kept, deletedNotes } = keptRecord();
-    const first = outage(w, deletedNotes);
-    await first.sync.start();
-    first.down();
-    first.failWith(answerLost('no answer from http://pool.lan:8787 within 30 s'));
-    await w.store.create('Tasks/Changed my mind.md', { repo: 'demo' }, 'An idea.\n');
-    w.timers.advance(100);
-    await first.sync.flush();
-    first.sync.stop();
+    const { w, kept, deletedNotes } = await closedWhileCreating('Tasks/Changed my mind.md');
     // While the app is closed, the note goes (another device, a file sync).
     await w.store.delete('Tasks/Changed my mind.md');
 
