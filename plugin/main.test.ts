@@ -321,6 +321,26 @@ describe('the other commands', () => {
       await eventually(async () => expect(await property(app, path, 'repo')).toBe('acme/docs'));
     }
     expect(Notice.messages.join('\n')).toContain('Item 2 (“Too big”)');
+
+    // The same file again: answered with the tasks made, no second task and no second note.
+    runCommand(app, 'import-tasks');
+    const again = document.querySelector<HTMLElement>('.modal-container')!;
+    typeInto(again.querySelector<HTMLInputElement>('input')!, 'acme/docs');
+    click(withText(again, 'button', 'Import')[0]);
+    await eventually(() =>
+      expect(
+        Notice.messages.some((m) =>
+          m.startsWith(
+            'Imported 2 tasks from Backlog/sprint.yaml (2 made by an earlier import, not made again). 1 skipped',
+          ),
+        ),
+      ).toBe(true),
+    );
+    const notes = app.vault
+      .getMarkdownFiles()
+      .map((f) => f.path)
+      .filter((p) => p.startsWith('Tasks/'));
+    expect(notes.sort()).toEqual(['Tasks/Check the links.md', 'Tasks/Write the release notes.md']);
   });
 
   it('“Go offline” stops the heartbeat; the command list follows the state', async () => {

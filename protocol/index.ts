@@ -5,6 +5,7 @@ export * from './events.ts';
 export * from './leases.ts';
 export * from './repos.ts';
 export * from './tasks.ts';
+export * from './import-keys.ts';
 export * from './workers.ts';
 export * from './worker-text.ts';
 export * from './audit.ts';

@@ -2,6 +2,7 @@ import { Notice, parseYaml, type App, type TFile } from 'obsidian';
 import { readable, writable, type Readable, type Writable } from 'svelte/store';
 import {
   explanationText,
+  importKeys,
   type OfferRejectRequest,
   type TaskCreateRequest,
   type TaskStatus,
@@ -301,16 +302,25 @@ export class PoolController implements PoolViewHost {
       throw error;
     }
     let created = 0;
+    let earlier = 0;
     const failures = parsed.problems.map(describeProblem);
+    // The keys `owp admin import` and the dashboard give the same items: an import run again, in
+    // any of them, makes none of its tasks twice.
+    const keys = importKeys(
+      repo,
+      parsed.requests.map(({ repo: _repo, ...item }) => item),
+    );
     for (const [index, request] of parsed.requests.entries()) {
       try {
-        await sync.createTask(request);
+        const made = await sync.createTask(request, { idempotencyKey: keys[index]! });
         created++;
+        if (made.earlier) earlier++;
       } catch (error) {
         failures.push(`Task ${index + 1} (“${request.title}”): ${messageOf(error)}`);
       }
     }
-    const summary = `Imported ${created} task${created === 1 ? '' : 's'} from ${file.path}.`;
+    const before = earlier === 0 ? '' : ` (${earlier} made by an earlier import, not made again)`;
+    const summary = `Imported ${created} task${created === 1 ? '' : 's'} from ${file.path}${before}.`;
     this.notify(
       failures.length === 0
         ? summary

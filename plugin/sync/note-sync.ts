@@ -1,6 +1,7 @@
 import {
   listAllTasks,
   newIdempotencyKey,
+  type CreateOptions,
   OwpError,
   type OwpApi,
   type OwpEvent,
@@ -376,14 +377,21 @@ export class NoteSync {
     return this.byPath.get(path)?.taskId;
   }
 
-  /** Creates a task and its note at once (the "create task" command). */
-  async createTask(request: TaskCreateRequest): Promise<{ task: Task; path: string }> {
+  /**
+   * Creates a task and its note at once (the "create task" command, an import). With a key, the
+   * request may be sent again (by the client after a failure of the moment, or an import run
+   * again) and make the task once; a task answered that already has its note keeps that note
+   * (`earlier`), rather than getting a second.
+   */
+  async createTask(
+    request: TaskCreateRequest,
+    { idempotencyKey = newIdempotencyKey('note') }: CreateOptions = {},
+  ): Promise<{ task: Task; path: string; earlier: boolean }> {
     return this.guardCreate(async () => {
-      // With a key, a client may send it again after a failure of the moment: made once.
-      const task = await this.api.createTask(request, {
-        idempotencyKey: newIdempotencyKey('note'),
-      });
-      return { task, path: await this.writeNoteForTask(task) };
+      const task = await this.api.createTask(request, { idempotencyKey });
+      const known = this.byTask.get(task.task_id);
+      if (known) return { task, path: known.path, earlier: true };
+      return { task, path: await this.writeNoteForTask(task), earlier: false };
     });
   }
 

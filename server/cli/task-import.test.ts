@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { IdempotencyKey } from '../../protocol/leases.ts';
-import { ImportFileError, importKeys, parseImportFile } from './task-import.ts';
+import { importKeys } from '../../protocol/import-keys.ts';
+import { ImportFileError, parseImportFile } from './task-import.ts';
 
 describe('parseImportFile', () => {
   it('reads the wire document example with the protocol defaults filled in', () => {

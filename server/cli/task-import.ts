@@ -1,7 +1,7 @@
 import { isSeq, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import type { OwpClient } from '../../protocol/client.ts';
-import { canonicalJson, hash53 } from '../../protocol/common.ts';
+import { importKeys } from '../../protocol/import-keys.ts';
 import { OwpError } from '../../protocol/errors.ts';
 import { plainIssueWithPath } from '../../protocol/issue-text.ts';
 import { TaskImportItem } from '../../protocol/tasks.ts';
@@ -118,24 +118,6 @@ export interface ImportResult {
    * connection lost after the request went out).
    */
   stopped: string | null;
-}
-
-/**
- * The `Idempotency-Key` of each item, the same in every run for the same item: its repo, its fields
- * and which of several identical items it is. So an import run again — whole, or `--from` where it
- * stopped — is answered with the tasks an earlier run made (for a day, as long as the pool keeps
- * keys), not a second of each; an item changed since is a new one.
- */
-export function importKeys(repo: string, items: readonly ImportItem[]): string[] {
-  const seen = new Map<string, number>();
-  return items.map((item) => {
-    const text = `${repo}\n${canonicalJson(item)}`;
-    const occurrence = (seen.get(text) ?? 0) + 1;
-    seen.set(text, occurrence);
-    const named = `${text}\n${occurrence}`;
-    // Two 53-bit hashes: 106 bits, so two different items of a pool never share a key.
-    return `import-${hash53(named, 1).toString(16)}-${hash53(named, 2).toString(16)}`;
-  });
 }
 
 /**

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import type { z } from 'zod';
 import { newIdempotencyKey, TASK_STATUSES, TRUST_TIERS } from '../../../protocol/common.ts';
+import { importKeys } from '../../../protocol/import-keys.ts';
 import type { PoolState } from '../../../protocol/leases.ts';
 import { TrustRules, type Repo, type RepoContract } from '../../../protocol/repos.ts';
 import { explanationText } from '../../../protocol/explanation-text.ts';
@@ -14,7 +15,6 @@ import { CliError, issueLine, makeRepoHint, UsageError } from '../errors.ts';
 import { cellText, formatRecord, formatTable, progressBar, relativeTime } from '../format.ts';
 import {
   createImportedTasks,
-  importKeys,
   ImportFileError,
   parseImportFile,
   type ImportResult,
