@@ -10,6 +10,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Scheduler } from '../scheduler/engine.ts';
 import { ManualClock } from '../scheduler/testing/manual-clock.ts';
@@ -122,6 +123,42 @@ describe('BackupSchedule', () => {
     expect(schedule.dueIn(Date.UTC(2026, 10, 27, 12))).toBe(15 * hour);
     expect(schedule.dueIn(Date.UTC(2026, 11, 1))).toBe(0);
     await schedule.stop();
+  });
+
+  it('counts its backups in the metrics, with the time and size of the last one', async () => {
+    const { path } = runningPool();
+    const registry = new Registry();
+    const schedule = new BackupSchedule({ dbPath: path, everyMs: 20, keep: 1, registry });
+    const made = () =>
+      registry.metrics().then((text) => /owp_backups_total\{outcome="made"\} [1-9]/.test(text));
+    schedule.start(Date.now());
+    for (let waited = 0; !(await made()) && waited < 10_000; waited += 20) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await schedule.stop();
+    const metrics = await registry.metrics();
+    expect(await made()).toBe(true);
+    const last = Number(/^owp_backup_last_success_timestamp_seconds (\S+)$/m.exec(metrics)?.[1]);
+    // Unix seconds of a backup made during this test, not 0 (never) nor milliseconds.
+    expect(last).toBeGreaterThan(1_700_000_000);
+    expect(last).toBeLessThan(Date.now() / 1000 + 1);
+    expect(metrics).toMatch(/^owp_backup_last_size_bytes [1-9]\d*$/m);
+    expect(metrics).not.toMatch(/owp_backups_total\{outcome="failed"\}/);
+
+    // Started again (a restart), the age is the newest backup's, not "never".
+    const again = new Registry();
+    const restarted = new BackupSchedule({
+      dbPath: path,
+      everyMs: 3600_000,
+      keep: 1,
+      registry: again,
+    });
+    restarted.start(Date.now());
+    await restarted.stop();
+    const after = Number(
+      /^owp_backup_last_success_timestamp_seconds (\S+)$/m.exec(await again.metrics())?.[1],
+    );
+    expect(after).toBe(last);
   });
 
   it('says when a backup failed and tries again on time', async () => {

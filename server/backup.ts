@@ -1,8 +1,17 @@
-import { chmodSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import { migrations } from '../scheduler/sql/migrations.generated.ts';
 import { backupName, backupStamp } from './backup-names.ts';
 
@@ -208,6 +217,12 @@ export interface BackupScheduleOptions {
   /** How many scheduled backups to keep; older ones are deleted after each new one. */
   keep: number;
   log?: (level: 'info' | 'warn' | 'error', message: string) => void;
+  /**
+   * Registers `owp_backup_last_success_timestamp_seconds`, `owp_backup_last_size_bytes` and
+   * `owp_backups_total{outcome}` here (`app.owp.metrics.registry`): an alert on the first one's
+   * age finds backups that stopped.
+   */
+  registry?: Registry;
 }
 
 /**
@@ -223,11 +238,42 @@ export class BackupSchedule {
   private stopped = false;
   readonly folder: string;
 
+  private readonly metrics: {
+    lastSuccess: Gauge;
+    lastSize: Gauge;
+    runs: Counter<'outcome'>;
+  } | null;
+
   constructor(private readonly options: BackupScheduleOptions) {
     this.folder = join(dirname(options.dbPath), 'backups');
+    const registers = options.registry ? [options.registry] : null;
+    this.metrics = registers && {
+      lastSuccess: new Gauge({
+        name: 'owp_backup_last_success_timestamp_seconds',
+        help: 'When the newest scheduled backup was made (Unix time; 0 while there is none).',
+        registers,
+      }),
+      lastSize: new Gauge({
+        name: 'owp_backup_last_size_bytes',
+        help: 'The size of the newest scheduled backup.',
+        registers,
+      }),
+      runs: new Counter({
+        name: 'owp_backups_total',
+        help: 'Scheduled backups by outcome (made, failed).',
+        labelNames: ['outcome'],
+        registers,
+      }),
+    };
   }
 
   start(now = Date.now()): void {
+    // A restart does not reset the age of the newest backup to "never".
+    const newest = this.scheduled().at(-1);
+    if (newest) {
+      this.metrics?.lastSuccess.set(newest.at / 1000);
+      this.metrics?.lastSize.set(statSync(join(this.folder, newest.name)).size);
+    }
     this.plan(this.dueIn(now));
   }
 
@@ -265,16 +311,22 @@ export class BackupSchedule {
 
   private async tick(): Promise<void> {
     const log = this.options.log ?? (() => {});
-    const run = this.runOnce();
+    const at = new Date();
+    const run = this.runOnce(at);
     this.running = run;
     try {
       const { report, deleted } = await run;
+      // To the second, as its file is named: a restart reads the same time back from the name.
+      this.metrics?.lastSuccess.set(Math.floor(at.getTime() / 1000));
+      this.metrics?.lastSize.set(report.bytes);
+      this.metrics?.runs.inc({ outcome: 'made' });
       log(
         'info',
         `backup: ${report.path} (${report.bytes} bytes; ${report.tasks} tasks, ${report.events} events)` +
           (deleted.length ? `; deleted the older ${deleted.join(', ')}` : ''),
       );
     } catch (error) {
+      this.metrics?.runs.inc({ outcome: 'failed' });
       log('error', `backup failed: ${(error as Error).message}; the next is tried on time`);
     } finally {
       this.running = null;

@@ -222,6 +222,7 @@ export async function startServer(
           everyMs: config.OWP_BACKUP_EVERY * 3600_000,
           keep: config.OWP_BACKUP_KEEP,
           log: (level, message) => app.log[level](message),
+          registry: app.owp.metrics.registry,
         })
       : null;
   backups?.start();
