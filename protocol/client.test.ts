@@ -1,4 +1,4 @@
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   OwpClient,
@@ -8,6 +8,7 @@ import {
   type Transport,
 } from './client.ts';
 import { OwpError } from './errors.ts';
+import { stalledServers } from './testing/stalled-server.ts';
 
 /** A client whose every call gets `answer`, and the requests it sent. */
 function clientAnswering(answer: HttpResponse) {
@@ -176,23 +177,9 @@ describe('OwpClient retries', () => {
 });
 
 describe('timedFetchTransport', () => {
-  const servers: Server[] = [];
-  const sockets: Socket[] = [];
-  afterEach(async () => {
-    for (const socket of sockets.splice(0)) socket.destroy();
-    for (const server of servers.splice(0)) await new Promise((done) => server.close(done));
-  });
-
-  /** A server that accepts connections, writes `answer` (if any), then nothing more. */
-  async function stalledServer(answer = ''): Promise<string> {
-    const server = createServer((socket) => {
-      sockets.push(socket);
-      if (answer) socket.write(answer);
-    });
-    servers.push(server);
-    await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
-    return `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-  }
+  const stalled = stalledServers();
+  afterEach(() => stalled.close());
+  const stalledServer = (answer?: string) => stalled.start(answer);
 
   it('gives up on a server that never answers, or never ends its body, naming it', async () => {
     // Was: no timeout at all; the dashboard waited on a hung server for ever.

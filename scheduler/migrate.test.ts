@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BetterSqlite3Driver } from '../server/better-sqlite3-driver.ts';
-import { migrate } from './migrate.ts';
+import { migrate, newestSchema, pendingUpgrade } from './migrate.ts';
 import { migrations } from './sql/migrations.generated.ts';
 import { ManualClock } from './testing/manual-clock.ts';
 
@@ -14,6 +14,18 @@ describe('migrate', () => {
     expect(driver.all('SELECT id, name FROM owp_migrations')).toEqual(
       migrations.map((m) => ({ id: m.id, name: m.name })),
     );
+  });
+
+  it('tells a pending upgrade: from the schema a database is at to the newest, none for a new one', () => {
+    const driver = new BetterSqlite3Driver({ path: ':memory:' });
+    expect(pendingUpgrade(driver)).toBeNull();
+    migrate(driver, clock, migrations.slice(0, -1));
+    expect(pendingUpgrade(driver)).toEqual({
+      from: migrations.at(-2)!.id,
+      to: newestSchema(),
+    });
+    migrate(driver, clock);
+    expect(pendingUpgrade(driver)).toBeNull();
   });
 
   it('leaves no trace of a migration that fails half-way', () => {

@@ -19,7 +19,7 @@ export function migrate(
     driver.all<{ id: number }>('SELECT id FROM owp_migrations').map((row) => row.id),
   );
   const newest = Math.max(0, ...applied);
-  const known = Math.max(0, ...migrations.map((m) => m.id));
+  const known = newestSchema(migrations);
   if (newest > known) {
     throw new Error(
       `The database is at schema version ${newest}, newer than this build knows (${known}); upgrade OWP Pool.`,
@@ -39,4 +39,27 @@ export function migrate(
     ran.push(migration.id);
   }
   return ran;
+}
+
+/** The newest schema this build knows: the id of its last migration. */
+export function newestSchema(migrations: readonly Migration[] = bundledMigrations): number {
+  return Math.max(0, ...migrations.map((m) => m.id));
+}
+
+/**
+ * Whether opening this database will migrate it: the schema it is at and the one it goes to, or
+ * null for a new database (nothing to lose) or one already at the newest schema. Read only: the
+ * host keeps a copy of the database as it was before it lets the engine migrate it.
+ */
+export function pendingUpgrade(
+  driver: SqlDriver,
+  migrations: readonly Migration[] = bundledMigrations,
+): { from: number; to: number } | null {
+  const table = driver.get(
+    "SELECT 1 AS found FROM sqlite_master WHERE type = 'table' AND name = 'owp_migrations'",
+  );
+  if (!table) return null;
+  const from = driver.get<{ id: number | null }>('SELECT MAX(id) AS id FROM owp_migrations')?.id;
+  const to = newestSchema(migrations);
+  return from && from < to ? { from, to } : null;
 }

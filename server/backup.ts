@@ -10,9 +10,9 @@ import {
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import Database from 'better-sqlite3';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { migrations } from '../scheduler/sql/migrations.generated.ts';
+import { pendingUpgrade } from '../scheduler/migrate.ts';
+import { BetterSqlite3Driver } from './better-sqlite3-driver.ts';
 import { backupName, backupStamp } from './backup-names.ts';
 
 /** What a backup holds, read back from the copy itself. */
@@ -171,9 +171,9 @@ export async function backupBeforeUpgrade(
   dbPath: string,
   now = new Date(),
 ): Promise<UpgradeBackup | null> {
-  const from = schemaOf(dbPath);
-  const to = Math.max(0, ...migrations.map((migration) => migration.id));
-  if (from === null || from === 0 || from >= to) return null;
+  const upgrade = upgradeOf(dbPath);
+  if (!upgrade) return null;
+  const { from, to } = upgrade;
   const target = join(dirname(dbPath), 'backups', `owp-before-schema-${to}-${backupStamp(now)}.db`);
   try {
     return { from, to, report: await backupDatabase(dbPath, target) };
@@ -187,23 +187,19 @@ export async function backupBeforeUpgrade(
 }
 
 /**
- * A database file's schema version (its newest migration), or null when it has none yet, or is
- * not a database SQLite reads (a folder, another file): the server's own open then says so.
+ * `pendingUpgrade` of a database file, or null when it has nothing to upgrade, or is not a
+ * database SQLite reads (a folder, another file): the server's own open then says so.
  */
-function schemaOf(path: string): number | null {
+function upgradeOf(path: string): { from: number; to: number } | null {
   if (!existsSync(path)) return null;
-  let db: Database.Database | undefined;
+  let driver: BetterSqlite3Driver | undefined;
   try {
-    db = new Database(path, { fileMustExist: true });
-    const table = db
-      .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'owp_migrations'")
-      .get();
-    if (!table) return null;
-    return (db.prepare('SELECT MAX(id) FROM owp_migrations').pluck().get() as number | null) ?? 0;
+    driver = new BetterSqlite3Driver({ path });
+    return pendingUpgrade(driver);
   } catch {
     return null;
   } finally {
-    db?.close();
+    driver?.close();
   }
 }
 

@@ -13,7 +13,7 @@ import { LocalOwpApi, type LocalApiCredentials } from '../../scheduler/local-api
 import type { BinaryStore } from '../embedded/binary-store.ts';
 import { Persister, type PersisterTimers, type SavedGeneration } from '../embedded/persister.ts';
 import { type JournalStatement, SqlJsDriver } from '../embedded/sqljs-driver.ts';
-import { migrations } from '../../scheduler/sql/migrations.generated.ts';
+import { pendingUpgrade } from '../../scheduler/migrate.ts';
 import type { PoolBackend } from './pool-backend.ts';
 import { platformTimers } from '../../scheduler/timers.ts';
 
@@ -162,9 +162,9 @@ export class EmbeddedBackend implements PoolBackend {
    * cannot be written the start stops there, before any migration ran.
    */
   private async keepCopyBeforeUpgrade(driver: SqlJsDriver): Promise<string | null> {
-    const from = schemaVersion(driver);
-    const to = Math.max(0, ...migrations.map((migration) => migration.id));
-    if (from === null || from === 0 || from >= to) return null;
+    const upgrade = pendingUpgrade(driver);
+    if (!upgrade) return null;
+    const { from, to } = upgrade;
     const name = `owp-db.before-schema-${to}.sqlite`;
     try {
       await this.options.store.write(name, driver.export());
@@ -254,13 +254,4 @@ export class EmbeddedBackend implements PoolBackend {
     if (!this.running) throw new Error('The embedded backend is not started.');
     return this.running;
   }
-}
-
-/** The newest migration a database has had, or null when it has none yet (a new database). */
-function schemaVersion(driver: SqlJsDriver): number | null {
-  const table = driver.get(
-    "SELECT 1 AS found FROM sqlite_master WHERE type = 'table' AND name = 'owp_migrations'",
-  );
-  if (!table) return null;
-  return driver.get<{ id: number | null }>('SELECT MAX(id) AS id FROM owp_migrations')?.id ?? 0;
 }

@@ -149,6 +149,16 @@ function keptRecord(initial: NoteRecord = { deleted: [], noted: [] }) {
   return { kept, deletedNotes };
 }
 
+/** A sync that started (every note written), saved its record and stopped: Obsidian closed. */
+async function syncedThenClosed(w: ReturnType<typeof world>) {
+  const record = keptRecord();
+  const first = w.sync({}, undefined, record.deletedNotes);
+  await first.start();
+  await first.flush();
+  first.stop();
+  return record;
+}
+
 /** The task ids of a record, without its fingerprints and folder. */
 function idsOf(record: NoteRecord) {
   return { deleted: record.deleted, noted: record.noted };
@@ -498,11 +508,7 @@ describe('start: reconciling the folder with the pool', () => {
   it('never leaves a note at its task’s version with the old values after a quit halfway through settling it', async () => {
     const w = world();
     const t = w.task('Half written', { priority: 5, description: 'Old text.' });
-    const { deletedNotes } = keptRecord();
-    const first = w.sync({}, undefined, deletedNotes);
-    await first.start();
-    await first.flush();
-    first.stop();
+    const { deletedNotes } = await syncedThenClosed(w);
     await w.api.updateTask(t.task_id, { priority: 9, description: 'New text.' });
     // The next start quits after its first write to the note.
     let writes = 0;
@@ -1381,11 +1387,7 @@ describe('deletes and the archive', () => {
     const w = world();
     const gone = w.task('Deleted while away');
     const renamed = w.task('Renamed while away');
-    const { kept, deletedNotes } = keptRecord();
-    const first = w.sync({}, undefined, deletedNotes);
-    await first.start();
-    await first.flush();
-    first.stop();
+    const { kept, deletedNotes } = await syncedThenClosed(w);
 
     // Obsidian closed: one note deleted, one renamed; a task made elsewhere never had a note.
     await w.store.delete('Tasks/Deleted while away.md');
@@ -1465,11 +1467,7 @@ describe('deletes and the archive', () => {
     const w = world();
     const a = w.task('Alpha');
     const b = w.task('Beta');
-    const { kept, deletedNotes } = keptRecord();
-    const first = w.sync({}, undefined, deletedNotes);
-    await first.start();
-    await first.flush();
-    first.stop();
+    const { kept, deletedNotes } = await syncedThenClosed(w);
 
     await w.store.delete('Tasks/Beta.md'); // deleted while away, and the folder changed
     const second = w.sync({ folder: 'Work', cancelOnDelete: true }, undefined, deletedNotes);
@@ -1489,11 +1487,7 @@ describe('deletes and the archive', () => {
     const a = w.task('Alpha');
     const b = w.task('Beta');
     const c = w.task('Gamma');
-    const { kept, deletedNotes } = keptRecord();
-    const first = w.sync({}, undefined, deletedNotes);
-    await first.start();
-    await first.flush();
-    first.stop();
+    const { kept, deletedNotes } = await syncedThenClosed(w);
 
     // Away: the user moves one note into the new folder by hand, then sets the folder to it.
     await w.store.move('Tasks/Alpha.md', 'Work/Alpha.md');
@@ -1513,11 +1507,7 @@ describe('deletes and the archive', () => {
   it('saves the record only when it changed, not at every start', async () => {
     const w = world();
     w.task('One');
-    const { kept, deletedNotes } = keptRecord();
-    const first = w.sync({}, undefined, deletedNotes);
-    await first.start();
-    await first.flush();
-    first.stop();
+    const { kept, deletedNotes } = await syncedThenClosed(w);
     expect(kept.saves).toBe(1);
 
     const second = w.sync({}, undefined, deletedNotes);

@@ -59,13 +59,18 @@ export class CliContext {
 
   /** An admin client: the token from `--admin-token`, `OWP_ADMIN_TOKEN`, or the server's file. */
   adminClient(): OwpClient {
+    return this.client({ baseUrl: this.serverUrl(), adminToken: this.requireAdminToken() });
+  }
+
+  /** The admin token, or a usage error saying where one is looked for. */
+  requireAdminToken(): string {
     const token = this.adminToken();
     if (!token) {
       throw new UsageError(
         'no admin token: pass --admin-token, set OWP_ADMIN_TOKEN, or run where `owp serve` wrote data/admin-token',
       );
     }
-    return this.client({ baseUrl: this.serverUrl(), adminToken: token });
+    return token;
   }
 
   /**

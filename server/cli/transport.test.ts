@@ -1,27 +1,14 @@
 /** The CLI's transport against servers that misbehave on a real socket: silent, or half an answer. */
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
+import { stalledServers } from '../../protocol/testing/stalled-server.ts';
 import { cliTransport } from './transport.ts';
 
-const servers: Server[] = [];
-const sockets: Socket[] = [];
-afterEach(async () => {
-  for (const socket of sockets.splice(0)) socket.destroy();
-  for (const server of servers.splice(0)) await new Promise((done) => server.close(done));
-});
-
-/** A server that accepts connections and writes `answer` (if any), then nothing more. */
-async function stalledServer(answer = ''): Promise<string> {
-  const server = createServer((socket) => {
-    sockets.push(socket);
-    if (answer) socket.write(answer);
-  });
-  servers.push(server);
-  await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
-  return `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-}
+const stalled = stalledServers();
+afterEach(() => stalled.close());
+const stalledServer = (answer?: string) => stalled.start(answer);
 
 /** The engine's full garbage collection, as `node --expose-gc` gives it. */
 function collectGarbage(): () => void {

@@ -68,7 +68,7 @@ export function addAdminBackupCommand(admin: Command, contextOf: ContextOf): Com
     .action(async (options: { to?: string; force?: boolean }, command: Command) => {
       const ctx = contextOf(command);
       // Says what to do when there is no admin token, before anything is sent.
-      ctx.adminClient();
+      const token = ctx.requireAdminToken();
       const base = ctx.serverUrl();
       const chosen = options.to ? resolve(ctx.io.cwd, options.to) : null;
       const refuseExisting = (path: string) => {
@@ -85,7 +85,7 @@ export function addAdminBackupCommand(admin: Command, contextOf: ContextOf): Com
       const started = performance.now();
       try {
         const { fileName } = await downloadTo(
-          { url: `${base}/v1/admin/backup`, headers: { 'x-admin-token': ctx.adminToken()! } },
+          { url: `${base}/v1/admin/backup`, headers: { 'x-admin-token': token } },
           partial,
           ctx.io.signal,
           DOWNLOAD_TIMEOUT_MS,
