@@ -8,6 +8,7 @@ import {
 import { RESERVING_STATUSES, edgeFor, statusIsOneOf } from './lifecycle.ts';
 import type { RepoRow, TaskRow, WorkerRow } from './rows.ts';
 import { TASK_COLUMNS, TASK_FROM, splitSkills, trustRulesOf } from './rows.ts';
+import type { QueueKey } from './queue-heads.ts';
 import { skillSetsHeldBy } from './skill-sets.ts';
 import { findRepo, findTask, findWorker, isAreaHeld, isOnline } from './task-store.ts';
 import { applyTransition } from './transitions.ts';
@@ -168,8 +169,7 @@ const TASK_RULES = `r.budget_used < r.max_open_prs
 
 /**
  * A skill set's ready queue head, across repos or in one (separate statements: their own
- * indexes). The walk across repos while some are full leaves their tasks out by the repo column
- * of `tasks_ready_by_skill_set`, before reading a task's row (migration 0011).
+ * indexes): the first task the repo's rules let the worker take.
  */
 const QUEUE_HEAD = (scope: string) =>
   `SELECT ${TASK_COLUMNS} FROM ${TASK_FROM} JOIN repos r ON r.key = t.repo
@@ -177,26 +177,29 @@ const QUEUE_HEAD = (scope: string) =>
       ${scope} AND ${TASK_RULES}
     ORDER BY t.priority DESC, t.estimate_points, t.created_at, t.id LIMIT 1`;
 const HEAD_ACROSS_REPOS = QUEUE_HEAD('');
-const HEAD_ACROSS_REPOS_WITH_ROOM = QUEUE_HEAD(`AND t.repo NOT IN (
-      SELECT key FROM repos INDEXED BY repos_at_budget WHERE budget_used >= max_open_prs)`);
 const HEAD_IN_REPO = QUEUE_HEAD('AND t.repo = $repo');
 
-/** With at most this many repos with room while another is full, read each one's queue head. */
-const HEADS_PER_SET_LIMIT = 32;
-const REPOS_WITH_ROOM = `SELECT key FROM repos INDEXED BY repos_with_room
-  WHERE budget_used < max_open_prs LIMIT ${HEADS_PER_SET_LIMIT + 1}`;
+const ANY_REPO_AT_BUDGET = `SELECT 1 FROM repos INDEXED BY repos_at_budget
+  WHERE budget_used >= max_open_prs LIMIT 1`;
+
+/** One ready queue a worker may take from: a skill set in a repo, and the key of its head. */
+interface Queue {
+  set: number;
+  repo: string;
+  head: QueueKey;
+}
 
 /**
- * The best ready task `worker` may take. Tasks it lacks the skills for are never read: for each
- * skill set the worker holds, it reads that set's ready queue in queue order and stops at the
- * first task the repo's rules let this worker take (budget, trust, area lock, cool-downs).
+ * The best ready task `worker` may take. Tasks it lacks the skills for are never read: it chooses
+ * among the ready queues of the skill sets it holds, and in a queue stops at the first task the
+ * repo's rules let this worker take (budget, trust, area lock, cool-downs).
  *
- * While every repo has room in its review budget, that is one walk of the set's queue across
- * repos. A repo whose budget is full can grant nothing, and a walk across repos would step over
- * each of its ready tasks: then the worker reads the queue head of each repo with room instead
- * (nothing at all when none has room). With more than HEADS_PER_SET_LIMIT repos with room and
- * some full, the walk runs across the repos with room: it still passes the full repos' ready tasks
- * (they pile up at the front, since nobody may take them), but by their index entries alone.
+ * While every repo has room in its review budget, that is one walk of each set's queue across
+ * repos. A repo whose budget is full can grant nothing, and its ready tasks pile up at the front
+ * of such a walk, since nobody may take them. Then the worker compares the heads of the queues of
+ * the repos with room (remembered between reads: `QueueHeads`) and reads the winning queue: when
+ * its head passes the rules, that is the task. When it does not, the queues are read in order of
+ * their heads while a head could still beat the best task found.
  */
 export function bestTaskFor(ctx: EngineContext, worker: WorkerRow): TaskRow | undefined {
   const now = ctx.clock.now();
@@ -210,41 +213,53 @@ export function bestTaskFor(ctx: EngineContext, worker: WorkerRow): TaskRow | un
     cooldown: now - ctx.config.releaseCooldownMs,
     declined_since: now - ctx.config.offerCooldownMs,
   };
-  const plan = readingPlan(ctx);
-  if (plan.repos?.length === 0) return undefined;
-  let best: TaskRow | undefined;
-  for (const set of skillSetsHeldBy(ctx.driver, worker.id)) {
-    params.set = set;
-    // One params object, changed in place: the same shape at every call.
-    const heads = plan.repos
-      ? plan.repos.map((repo) => {
-          params.repo = repo;
-          return ctx.driver.get<TaskRow>(HEAD_IN_REPO, params);
-        })
-      : [ctx.driver.get<TaskRow>(plan.walk, params)];
-    for (const head of heads) {
+  const sets = skillSetsHeldBy(ctx.driver, worker.id);
+  if (!ctx.driver.get(ANY_REPO_AT_BUDGET)) {
+    let best: TaskRow | undefined;
+    for (const set of sets) {
+      // One params object, changed in place: the same shape at every call.
+      params.set = set;
+      const head = ctx.driver.get<TaskRow>(HEAD_ACROSS_REPOS, params);
       if (head && (!best || compareTasks(head, best) < 0)) best = head;
     }
+    return best;
+  }
+  const queues = openQueues(ctx, sets);
+  let first: Queue | undefined;
+  for (const queue of queues) if (!first || compareTasks(queue.head, first.head) < 0) first = queue;
+  if (!first) return undefined;
+  params.set = first.set;
+  params.repo = first.repo;
+  const task = ctx.driver.get<TaskRow>(HEAD_IN_REPO, params);
+  // The first head of all, and this worker may take it: nothing comes before it.
+  if (task?.id === first.head.id) return task;
+  let best = task;
+  queues.sort((a, b) => compareTasks(a.head, b.head));
+  for (const queue of queues) {
+    if (queue === first) continue;
+    // No task of this queue, or of any after it, comes before the best one found.
+    if (best && compareTasks(queue.head, best) >= 0) break;
+    params.set = queue.set;
+    params.repo = queue.repo;
+    const next = ctx.driver.get<TaskRow>(HEAD_IN_REPO, params);
+    if (next && (!best || compareTasks(next, best) < 0)) best = next;
   }
   return best;
 }
 
-/**
- * How `bestTaskFor` reads the queues: one walk across repos while no repo's budget is full; the
- * queue head of each repo with room (maybe none) while some are full and few have room; with more,
- * one walk across the repos with room.
- */
-function readingPlan(ctx: EngineContext): { walk: string; repos?: never } | { repos: string[] } {
-  if (
-    !ctx.driver.get(
-      `SELECT 1 FROM repos INDEXED BY repos_at_budget WHERE budget_used >= max_open_prs LIMIT 1`,
-    )
-  )
-    return { walk: HEAD_ACROSS_REPOS };
-  const open = ctx.driver.all<{ key: string }>(REPOS_WITH_ROOM);
-  return open.length > HEADS_PER_SET_LIMIT
-    ? { walk: HEAD_ACROSS_REPOS_WITH_ROOM }
-    : { repos: open.map((r) => r.key) };
+/** The ready queues of `sets` that are not empty, in the repos with room in their budgets. */
+function openQueues(ctx: EngineContext, sets: readonly number[]): Queue[] {
+  const heads = ctx.queueHeads;
+  heads.validate();
+  const queues: Queue[] = [];
+  for (const [repo, remembered] of heads.all()) {
+    if (!heads.hasRoom(repo, remembered)) continue;
+    for (const set of sets) {
+      const head = heads.head(repo, remembered, set);
+      if (head) queues.push({ set, repo, head });
+    }
+  }
+  return queues;
 }
 
 /** The least loaded online worker who may take `task`, walking only workers with room. */
@@ -392,13 +407,6 @@ const REPO_QUEUE_PAGE = Object.fromEntries(
       ORDER BY priority DESC, estimate_points, created_at, id LIMIT ${size}`,
   ]),
 ) as Record<4 | 32, string>;
-
-interface QueueKey {
-  id: string;
-  priority: number;
-  estimate_points: number;
-  created_at: number;
-}
 
 /** Whether any online, unpaused worker could take one more task of some size. */
 function anyWorkerWithRoom(ctx: EngineContext): boolean {

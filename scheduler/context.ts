@@ -2,6 +2,7 @@ import type { OwpEventData, OwpEventType, TrustRules, TrustTier } from '../proto
 import type { Clock } from './clock.ts';
 import type { EventLog, EventRefs } from './event-log.ts';
 import { hashToken, type IdSource } from './ids.ts';
+import type { QueueHeads } from './queue-heads.ts';
 import type { SqlDriver } from './storage-port.ts';
 
 /** Engine settings; every duration in milliseconds. */
@@ -57,6 +58,8 @@ export interface EngineContext {
   ids: IdSource;
   config: EngineConfig;
   log: EventLog;
+  /** The ready queues' heads, remembered between reads; `record` forgets a repo's. */
+  queueHeads: QueueHeads;
   /** Appends an event in the current transaction; listeners hear it after commit. */
   record<T extends OwpEventType>(type: T, refs: EventRefs, data: OwpEventData<T>): void;
 }

@@ -55,6 +55,7 @@ import { releaseLease, renewLease, updateStatus } from './lease-commands.ts';
 import { expireLease, findExpiredLeases, markSilentWorkersOffline } from './lease-sweep.ts';
 import { migrate } from './migrate.ts';
 import * as offers from './offer-commands.ts';
+import { QueueHeads } from './queue-heads.ts';
 import * as repos from './repo-commands.ts';
 import { type TaskRow, toTask } from './rows.ts';
 import type { SqlDriver } from './storage-port.ts';
@@ -100,6 +101,7 @@ export class Scheduler {
     const { driver, clock } = options;
     const log = new EventLog(driver);
     const scope = new WriteScope(driver, (touched) => assignTouched(this.ctx, touched));
+    const queueHeads = QueueHeads.of(driver);
     this.scope = scope;
     this.ctx = {
       driver,
@@ -107,8 +109,11 @@ export class Scheduler {
       ids: options.ids ?? randomIds(clock),
       config: { ...DEFAULT_CONFIG, ...options.config },
       log,
-      record: <T extends OwpEventType>(type: T, refs: EventRefs, data: OwpEventData<T>) =>
-        scope.recorded(log.append(clock.now(), type, refs, data, scope.actorOf(refs))),
+      queueHeads,
+      record: <T extends OwpEventType>(type: T, refs: EventRefs, data: OwpEventData<T>) => {
+        queueHeads.recorded(type, refs, data);
+        scope.recorded(log.append(clock.now(), type, refs, data, scope.actorOf(refs)));
+      },
     };
     migrate(driver, clock);
     this.taskCounts = new TaskCounts(driver);

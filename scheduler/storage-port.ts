@@ -33,6 +33,14 @@ export interface SqlDriver {
    * Optional: a driver without it commits every transaction as it ends.
    */
   onCommitted?(fn: () => void): void;
+  /**
+   * A number that changes whenever what this connection reads may have changed other than through
+   * the engine's own statements since it was last asked: a transaction or savepoint rolled back,
+   * statements run through `exec`, another connection's commit (another process on the same file).
+   * The engine keeps what it learnt from its own reads (the ready queues' heads) only while this
+   * stays the same. Optional: without it, the engine keeps nothing and reads every time.
+   */
+  readVersion?(): number;
   close(): void;
 }
 
@@ -51,10 +59,15 @@ export function createTransactionRunner(exec: (sql: string) => void) {
  */
 export function createTransactionControl(exec: (sql: string) => void) {
   let depth = 0;
+  let rollbacks = 0;
   return {
     transaction,
     get depth() {
       return depth;
+    },
+    /** How many transactions and savepoints have been rolled back (for `readVersion`). */
+    get rollbacks() {
+      return rollbacks;
     },
     begin(): void {
       if (depth !== 0) throw new Error('begin() inside a transaction');
@@ -69,6 +82,7 @@ export function createTransactionControl(exec: (sql: string) => void) {
     rollback(): void {
       if (depth !== 1) throw new Error('rollback() outside the outer transaction');
       depth = 0;
+      rollbacks++;
       exec('ROLLBACK');
     },
   };
@@ -84,6 +98,7 @@ export function createTransactionControl(exec: (sql: string) => void) {
       return result;
     } catch (error) {
       depth--;
+      rollbacks++;
       if (depth === 0) {
         exec('ROLLBACK');
       } else {

@@ -58,6 +58,40 @@ describe('BetterSqlite3Driver on a file', () => {
     server.driver.close();
   });
 
+  it('a worker choosing while a repo is full sees a better task another connection wrote', () => {
+    const path = join(dir, 'queues.db');
+    const server = new EngineHarness(new BetterSqlite3Driver({ path }));
+    server.repo({ repo: 'full', max_open_prs: 1 });
+    server.repo({ repo: 'one', max_open_prs: 5 });
+    server.repo({ repo: 'two', max_open_prs: 5 });
+    server.onlineWorker({ name: 'holder', max_concurrent_tasks: 1 });
+    server.task({ repo: 'full', priority: 99 }); // → holder: 'full' is at its budget
+    const first = server.task({ repo: 'one', priority: 30 }).task_id;
+    const second = server.task({ repo: 'one', priority: 25 }).task_id;
+    server.task({ repo: 'two', priority: 20 });
+    const asker = server.onlineWorker({ name: 'asker', max_concurrent_tasks: 1 });
+    expect(server.engine.getTask(first).assignee).toBe(asker);
+
+    // Another process on the file; every worker looks offline to it, so its task stays ready.
+    const otherDriver = new BetterSqlite3Driver({ path });
+    const other = new Scheduler({
+      driver: otherDriver,
+      clock: server.clock,
+      config: { heartbeatTtlMs: 1 },
+    });
+    const better = other.createTask({ repo: 'two', title: 'From there', priority: 40 }).task_id;
+    server.engine.updateStatus(asker, first, { status: 'in_progress' });
+    server.engine.updateStatus(asker, first, {
+      status: 'pr_opened',
+      artifact: { pr_url: 'https://github.com/demo/demo/pull/1' },
+    });
+
+    expect(server.engine.getTask(better).assignee).toBe(asker);
+    expect(server.engine.getTask(second).status).toBe('ready');
+    otherDriver.close();
+    server.driver.close();
+  });
+
   it('rolls back a whole transaction when a nested step throws', () => {
     const driver = new BetterSqlite3Driver({ path: join(dir, 'rollback.db') });
     driver.exec('CREATE TABLE t (v INTEGER)');

@@ -54,6 +54,10 @@ export class BetterSqlite3Driver implements SqlDriver {
     afterCommit: Array<() => void>;
     waiters: Array<{ resolve: () => void; reject: (error: unknown) => void }>;
   } | null = null;
+  /** For `readVersion`: `exec` calls and other connections' commits seen, and SQLite's counter. */
+  private changedElsewhere = 0;
+  private dataVersion: Database.Statement | null = null;
+  private lastDataVersion = 0;
 
   constructor(options: BetterSqlite3Options) {
     this.db = new Database(options.path);
@@ -150,6 +154,18 @@ export class BetterSqlite3Driver implements SqlDriver {
     this.db.exec(sql);
     // Migrations run here: a `SELECT *` prepared before may name other columns now.
     this.queries.clear();
+    this.changedElsewhere++;
+  }
+
+  readVersion(): number {
+    // SQLite's data_version changes when another connection commits to the file (~0.3 µs).
+    this.dataVersion ??= this.db.prepare('PRAGMA data_version').pluck();
+    const seen = this.dataVersion.get() as number;
+    if (seen !== this.lastDataVersion) {
+      this.lastDataVersion = seen;
+      this.changedElsewhere++;
+    }
+    return this.changedElsewhere + this.control.rollbacks;
   }
 
   run(sql: string, params: SqlParams = {}): { changes: number } {

@@ -5,7 +5,7 @@ import initSqlJs, {
   type Statement,
 } from 'sql.js';
 import {
-  createTransactionRunner,
+  createTransactionControl,
   rowShapeFor,
   type RowShape,
   type SqlDriver,
@@ -44,7 +44,9 @@ export class SqlJsDriver implements SqlDriver {
   /** Each query's row shape, from its first row (`rowOf`). */
   private readonly shapes = new Map<Statement, RowShape>();
   private inTransaction = 0;
-  private readonly runTransaction: <T>(fn: () => T) => T;
+  private readonly control: ReturnType<typeof createTransactionControl>;
+  /** For `readVersion`: statements run other than through the engine (`exec`, `replay`). */
+  private changedElsewhere = 0;
   private readonly writes = new Map<string, 'rows' | 'schema' | 'read'>();
   /** Writes of the transaction in progress, kept only while someone listens for commits. */
   private uncommitted: JournalStatement[] = [];
@@ -52,7 +54,7 @@ export class SqlJsDriver implements SqlDriver {
 
   private constructor(private readonly db: Database) {
     this.db.exec(PRAGMAS);
-    this.runTransaction = createTransactionRunner((sql) => this.db.exec(sql));
+    this.control = createTransactionControl((sql) => this.db.exec(sql));
   }
 
   /** Opens a database from saved bytes, or a new empty one. */
@@ -68,7 +70,7 @@ export class SqlJsDriver implements SqlDriver {
     const mark = this.uncommitted.length;
     this.inTransaction++;
     try {
-      return this.runTransaction(fn);
+      return this.control.transaction(fn);
     } catch (error) {
       // Rolled back (the whole transaction, or this savepoint): its writes never happened.
       this.uncommitted.length = mark;
@@ -93,8 +95,9 @@ export class SqlJsDriver implements SqlDriver {
    * commit listener: how a saved database catches up with the writes made after it was saved.
    */
   replay(transactions: readonly JournalStatement[][]): void {
+    this.changedElsewhere++;
     for (const writes of transactions) {
-      this.runTransaction(() => {
+      this.control.transaction(() => {
         for (const [sql, params] of writes) {
           if (params === null) this.db.exec(sql);
           else this.statement(sql).run(this.bind(params));
@@ -173,6 +176,12 @@ export class SqlJsDriver implements SqlDriver {
     // Migrations run here: a `SELECT *` read before may name other columns now.
     this.shapes.clear();
     this.captured(sql, null);
+    this.changedElsewhere++;
+  }
+
+  /** One connection, in memory: only rollbacks and statements outside the engine change reads. */
+  readVersion(): number {
+    return this.changedElsewhere + this.control.rollbacks;
   }
 
   run(sql: string, params: SqlParams = {}): { changes: number } {

@@ -1,7 +1,9 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { OwpError } from '../../protocol/errors.ts';
 import type { TaskCreateRequest } from '../../protocol/index.ts';
 import { Scheduler } from '../engine.ts';
+import type { SqlDriver } from '../storage-port.ts';
 import { type DriverFactory, type EngineHarness, harness } from '../testing/engine-harness.ts';
 
 /*
@@ -105,6 +107,133 @@ function createTasksUnseenByWorkers(
     h.clock.advanceSeconds(1);
     return importer.createTask({ repo: 'demo', title: 'Imported task', ...overrides }).task_id;
   });
+}
+
+/**
+ * A pool whose repo 'full' is at its review budget — room for one task, held by the worker
+ * 'holder' — with `repos` beside it, five tasks of room each: a worker choosing now passes 'full'.
+ */
+async function withFullRepo(makeDriver: DriverFactory, repos: string[]) {
+  const h = await harness(makeDriver);
+  h.repo({ repo: 'full', max_open_prs: 1 });
+  for (const repo of repos) h.repo({ repo, max_open_prs: 5 });
+  const holder = h.onlineWorker({ name: 'holder', max_concurrent_tasks: 1 });
+  const held = taskId(h, { repo: 'full', priority: 99 });
+  return { h, holder, held };
+}
+
+/** `driver` without `readVersion`: an engine over it remembers no queue heads and reads each time. */
+function rememberingNothing(driver: SqlDriver): SqlDriver {
+  return {
+    exec: (sql) => driver.exec(sql),
+    run: (sql, params) => driver.run(sql, params),
+    insert: (sql, params) => driver.insert(sql, params),
+    get: (sql, params) => driver.get(sql, params),
+    all: (sql, params) => driver.all(sql, params),
+    transaction: (fn) => driver.transaction(fn),
+    ...(driver.onCommitted ? { onCommitted: (fn: () => void) => driver.onCommitted!(fn) } : {}),
+    close: () => driver.close(),
+  };
+}
+
+/** One step of a random pool's life, for the remembered-heads property. */
+type PoolStep =
+  | { kind: 'task'; repo: number; priority: number; points: number; go: boolean }
+  | { kind: 'progress'; worker: number }
+  | { kind: 'merge'; task: number }
+  | { kind: 'requeue'; task: number }
+  | { kind: 'priority'; task: number; priority: number }
+  | { kind: 'budget'; repo: number; max: number }
+  | { kind: 'ask'; worker: number };
+
+const POOL_STEP: fc.Arbitrary<PoolStep> = fc.oneof(
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      kind: fc.constant('task' as const),
+      repo: fc.nat(4),
+      priority: fc.nat(9),
+      points: fc.integer({ min: 1, max: 3 }),
+      go: fc.boolean(),
+    }),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.record({ kind: fc.constant('progress' as const), worker: fc.nat(2) }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('priority' as const),
+      task: fc.nat(40),
+      priority: fc.nat(9),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('budget' as const),
+      repo: fc.nat(4),
+      max: fc.nat(3),
+    }),
+  },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('ask' as const), worker: fc.nat(2) }) },
+);
+
+/** Runs `step` on `h`; a refusal is part of the outcome, compared like the rest. */
+function runPoolStep(h: EngineHarness, workers: string[], step: PoolStep): string {
+  try {
+    switch (step.kind) {
+      case 'task':
+        return taskId(h, {
+          repo: `r${step.repo}`,
+          priority: step.priority,
+          estimate_points: step.points,
+          required_skills: step.go ? ['go'] : [],
+        });
+      case 'progress': {
+        const worker = workers[step.worker]!;
+        const [held] = heldBy(h, worker);
+        if (!held) return 'nothing held';
+        const status = statusOf(h, held);
+        if (status === 'leased') h.engine.updateStatus(worker, held, { status: 'in_progress' });
+        else openPr(h, worker, held);
+        return `${held} moved`;
+      }
+      case 'merge': {
+        const { tasks } = h.engine.listTasks({ status: 'pr_opened', limit: 500 });
+        const task = tasks[step.task % Math.max(1, tasks.length)];
+        if (!task) return 'no PR open';
+        h.engine.updateStatus(task.assignee!, task.task_id, { status: 'merged' });
+        return `${task.task_id} merged`;
+      }
+      case 'requeue': {
+        const { tasks } = h.engine.listTasks({ status: 'in_progress', limit: 500 });
+        const task = tasks[step.task % Math.max(1, tasks.length)];
+        if (!task) return 'nothing in progress';
+        h.engine.requeueTask(task.task_id);
+        return `${task.task_id} requeued`;
+      }
+      case 'priority': {
+        const { tasks } = h.engine.listTasks({ status: 'ready', limit: 500 });
+        const task = tasks[step.task % Math.max(1, tasks.length)];
+        if (!task) return 'no ready task';
+        h.engine.updateTask(task.task_id, { priority: step.priority });
+        return `${task.task_id} edited`;
+      }
+      case 'budget':
+        h.repo({ repo: `r${step.repo}`, max_open_prs: step.max, area_locks_enabled: false });
+        return 'budget set';
+      case 'ask':
+        return h.engine
+          .getWork(workers[step.worker]!)
+          .leases.map((lease) => lease.task_id)
+          .join(',');
+    }
+  } catch (error) {
+    if (error instanceof OwpError) return error.code;
+    throw error;
+  }
 }
 
 export function assignmentCases(makeDriver: DriverFactory): void {
@@ -235,7 +364,7 @@ export function assignmentCases(makeDriver: DriverFactory): void {
         expect(outranking.map((id) => statusOf(h, id))).toEqual(['ready', 'ready', 'ready']);
       });
 
-      it('with more repos with room than it reads one by one, a full repo is still passed over', async () => {
+      it('with forty repos with room, a full repo is still passed over', async () => {
         const h = await harness(makeDriver);
         h.repo({ repo: 'full', max_open_prs: 1 });
         const open = Array.from({ length: 40 }, (_, i) => `open-${String(i).padStart(2, '0')}`);
@@ -251,6 +380,147 @@ export function assignmentCases(makeDriver: DriverFactory): void {
         expect(heldBy(h, holder)).toHaveLength(1);
         expect(heldBy(h, w)).toEqual([best]);
         expect(statusOf(h, outranking)).toBe('ready');
+      });
+
+      describe('a queue that changed since a worker last chose, while a repo is full', () => {
+        /**
+         * 'full' at its budget; 'one' has tasks of priority 30 and 25, 'two' one of 20. The asker
+         * takes the 30, which leaves 'two' last seen with a 20 at its head: then the change that
+         * `prepare` returns puts a better task at the head of 'two', and the asker, opening its
+         * PR, chooses again. (`prepare` runs before anyone but the holder has chosen.)
+         */
+        async function chooseAfter(
+          prepare: (h: EngineHarness) => (inTwo: string) => string,
+        ): Promise<void> {
+          const { h } = await withFullRepo(makeDriver, ['one', 'two']);
+          const change = prepare(h);
+          taskId(h, { repo: 'full', priority: 90 });
+          const first = taskId(h, { repo: 'one', priority: 30 });
+          const second = taskId(h, { repo: 'one', priority: 25 });
+          const inTwo = taskId(h, { repo: 'two', priority: 20 });
+          const asker = h.onlineWorker({ name: 'asker', max_concurrent_tasks: 1 });
+          expect(heldBy(h, asker)).toEqual([first]);
+
+          const expected = change(inTwo);
+          expect(statusOf(h, expected)).toBe('ready');
+          openPr(h, asker, first);
+
+          expect(heldBy(h, asker)).toEqual([expected]);
+          expect(statusOf(h, second)).toBe('ready');
+        }
+
+        it('a new task that outranks the rest is chosen', async () => {
+          await chooseAfter((h) => () => taskId(h, { repo: 'two', priority: 40 }));
+        });
+
+        it('a task whose priority was raised is chosen', async () => {
+          await chooseAfter((h) => (inTwo) => {
+            h.engine.updateTask(inTwo, { priority: 40 });
+            return inTwo;
+          });
+        });
+
+        it('a task written by another engine on the same database is chosen', async () => {
+          await chooseAfter((h) => {
+            // Its workers all look offline to it, so its task stays ready (as in assignAll's tests).
+            const other = new Scheduler({
+              driver: h.driver,
+              clock: h.clock,
+              config: { heartbeatTtlMs: 1 },
+            });
+            return () =>
+              other.createTask({ repo: 'two', title: 'From elsewhere', priority: 40 }).task_id;
+          });
+        });
+      });
+
+      it('a repo that got room since a worker last chose is chosen from again', async () => {
+        const { h, holder, held } = await withFullRepo(makeDriver, ['one']);
+        // A second full repo, which stays full.
+        h.repo({ repo: 'busy', max_open_prs: 1 });
+        h.onlineWorker({ name: 'busy', max_concurrent_tasks: 1 });
+        taskId(h, { repo: 'busy', priority: 99 });
+        const waiting = taskId(h, { repo: 'full', priority: 90 });
+        const first = taskId(h, { repo: 'one', priority: 30 });
+        const second = taskId(h, { repo: 'one', priority: 25 });
+        const asker = h.onlineWorker({ name: 'asker', max_concurrent_tasks: 1 });
+        expect(heldBy(h, asker)).toEqual([first]);
+
+        // The admin cancels the held task: 'full' has room, and the holder chooses at once.
+        h.engine.cancelTask(held);
+
+        expect(heldBy(h, holder)).toEqual([waiting]);
+        expect(statusOf(h, second)).toBe('ready');
+      });
+
+      it('a task put back in the queue since a worker last chose is chosen', async () => {
+        const { h } = await withFullRepo(makeDriver, ['one', 'two']);
+        const putBack = taskId(h, { repo: 'one', priority: 80 });
+        const inTwo = taskId(h, { repo: 'two', priority: 50 });
+        const nextInTwo = taskId(h, { repo: 'two', priority: 40 });
+        const first = taskId(h, { repo: 'one', priority: 30 });
+        const taker = h.onlineWorker({ name: 'taker', max_concurrent_tasks: 1 });
+        const asker = h.onlineWorker({ name: 'asker', max_concurrent_tasks: 1 });
+        expect(heldBy(h, taker)).toEqual([putBack]);
+        expect(heldBy(h, asker)).toEqual([inTwo]);
+        h.engine.updateStatus(taker, putBack, { status: 'in_progress' });
+
+        // Back in the queue, the taker paused by the admin, and nobody else with room.
+        h.engine.pauseWorker(taker);
+        h.engine.requeueTask(putBack);
+        expect(statusOf(h, putBack)).toBe('ready');
+        openPr(h, asker, inTwo);
+
+        expect(heldBy(h, asker)).toEqual([putBack]);
+        expect([nextInTwo, first].map((id) => statusOf(h, id))).toEqual(['ready', 'ready']);
+      });
+
+      it('a worker whose points the best head exceeds gets the best task it can take, in any repo', async () => {
+        const { h } = await withFullRepo(makeDriver, ['one', 'two']);
+        taskId(h, { repo: 'full', priority: 90 });
+        const tooLarge = taskId(h, { repo: 'one', priority: 50, estimate_points: 5 });
+        const smallInOne = taskId(h, { repo: 'one', priority: 10, estimate_points: 1 });
+        const best = taskId(h, { repo: 'two', priority: 30, estimate_points: 2 });
+        const third = taskId(h, { repo: 'two', priority: 20, estimate_points: 1 });
+
+        const w = h.onlineWorker({ name: 'small', capacity_points: 3, max_concurrent_tasks: 2 });
+
+        expect(heldBy(h, w)).toEqual([best, third]);
+        expect([tooLarge, smallInOne].map((id) => statusOf(h, id))).toEqual(['ready', 'ready']);
+      });
+
+      it('remembered queue heads choose exactly what reading every queue each time chooses', async () => {
+        await fc.assert(
+          fc.asyncProperty(fc.array(POOL_STEP, { minLength: 30, maxLength: 80 }), async (steps) => {
+            const pools = [
+              await harness(makeDriver),
+              await harness(async () => rememberingNothing(await makeDriver())),
+            ];
+            // Five repos, the first with room for one task: full from the first grant on.
+            const workers = pools.map((h) => {
+              for (let r = 0; r < 5; r++) {
+                h.repo({ repo: `r${r}`, max_open_prs: r === 0 ? 1 : 3, area_locks_enabled: false });
+              }
+              return [0, 1, 2].map((i) =>
+                h.onlineWorker({
+                  name: `w${i}`,
+                  skills: i === 2 ? [] : ['go'],
+                  capacity_points: 3 + i,
+                  max_concurrent_tasks: 1 + (i % 2),
+                }),
+              );
+            });
+            for (const step of steps) {
+              const outcomes = pools.map((h, i) => runPoolStep(h, workers[i]!, step));
+              expect(outcomes[0]).toBe(outcomes[1]);
+            }
+            const log = (h: EngineHarness) =>
+              h.engine.events({ limit: 5000 }).map((e) => [e.type, e.task_id, e.worker_id, e.data]);
+            expect(log(pools[0]!)).toEqual(log(pools[1]!));
+            for (const h of pools) h.driver.close();
+          }),
+          { numRuns: Number(process.env.OWP_PROPERTY_RUNS ?? 60) },
+        );
       });
 
       it('lowering the budget below what is in flight revokes nothing but holds new work back', async () => {

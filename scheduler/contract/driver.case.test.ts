@@ -46,4 +46,45 @@ export function driverCases(makeDriver: DriverFactory): void {
       driver.close();
     });
   });
+
+  describe('driver read version', () => {
+    it('stays while only the engine’s own statements commit, and moves on a rollback or exec', async () => {
+      const driver = await makeDriver();
+      expect(driver.readVersion).toBeTypeOf('function');
+      const version = () => driver.readVersion!();
+      driver.exec('CREATE TABLE t (n INTEGER)');
+      const start = version();
+      driver.transaction(() => driver.run('INSERT INTO t VALUES (1)'));
+      driver.run('INSERT INTO t VALUES (2)');
+      driver.get('SELECT COUNT(*) AS n FROM t');
+      expect(version()).toBe(start);
+
+      // A savepoint rolled back inside a transaction that commits.
+      driver.transaction(() => {
+        expect(() =>
+          driver.transaction(() => {
+            driver.run('INSERT INTO t VALUES (3)');
+            throw new Error('undo this step');
+          }),
+        ).toThrow('undo this step');
+      });
+      const afterSavepoint = version();
+      expect(afterSavepoint).not.toBe(start);
+      expect(version()).toBe(afterSavepoint);
+
+      // A whole transaction rolled back.
+      expect(() =>
+        driver.transaction(() => {
+          driver.run('INSERT INTO t VALUES (4)');
+          throw new Error('undo all');
+        }),
+      ).toThrow('undo all');
+      const afterRollback = version();
+      expect(afterRollback).not.toBe(afterSavepoint);
+
+      driver.exec('DELETE FROM t');
+      expect(version()).not.toBe(afterRollback);
+      driver.close();
+    });
+  });
 }
