@@ -12,7 +12,7 @@ export {
   type SqlDriver,
   type SqlParams,
   type SqlValue,
-  createTransactionRunner,
+  createTransactionControl,
 } from './storage-port.ts';
 export { LIFECYCLE, allowedTargets, edgeFor } from './lifecycle.ts';
 export {

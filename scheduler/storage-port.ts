@@ -47,15 +47,10 @@ export interface SqlDriver {
 /**
  * Transactions from single statements: BEGIN IMMEDIATE at the outside (take the write lock up
  * front rather than fail on upgrade later), savepoints inside. `exec` gets one statement at a
- * time, so a driver can run them as cached prepared statements: every write pays for these.
- */
-export function createTransactionRunner(exec: (sql: string) => void) {
-  return createTransactionControl(exec).transaction;
-}
-
-/**
- * The runner above, plus an outer transaction a driver may hold open across several of them
- * (`begin` … `commit`), so they become savepoints inside one commit: group commit.
+ * time, so a driver can run them as cached prepared statements: every write pays for these. A
+ * driver may also hold an outer transaction open across several of them (`begin` … `commit`), so
+ * they become savepoints inside one commit: group commit. `rollbacks` counts what was undone, for
+ * the driver's `readVersion`.
  */
 export function createTransactionControl(exec: (sql: string) => void) {
   let depth = 0;
