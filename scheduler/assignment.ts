@@ -250,13 +250,12 @@ export function bestTaskFor(ctx: EngineContext, worker: WorkerRow): TaskRow | un
 /** The ready queues of `sets` that are not empty, in the repos with room in their budgets. */
 function openQueues(ctx: EngineContext, sets: readonly number[]): Queue[] {
   const heads = ctx.queueHeads;
-  heads.validate();
   const queues: Queue[] = [];
-  for (const [repo, remembered] of heads.all()) {
-    if (!heads.hasRoom(repo, remembered)) continue;
+  for (const repo of heads.all()) {
+    if (!heads.hasRoom(repo)) continue;
     for (const set of sets) {
-      const head = heads.head(repo, remembered, set);
-      if (head) queues.push({ set, repo, head });
+      const head = heads.head(repo, set);
+      if (head) queues.push({ set, repo: repo.key, head });
     }
   }
   return queues;

@@ -12,7 +12,8 @@ export interface QueueKey {
 }
 
 /** What is remembered of one repo. */
-interface RepoQueues {
+export interface RepoQueues {
+  key: string;
   /** Room in its review budget; undefined: read it again. */
   room: boolean | undefined;
   /** Skill set → the head of its ready queue in this repo (null: empty). */
@@ -64,41 +65,37 @@ export class QueueHeads {
   private constructor(private readonly driver: SqlDriver) {}
 
   /**
-   * Checks that what is remembered still holds: call at the start of each choice, inside its
-   * transaction (nothing else writes meanwhile).
+   * Every repo and what is remembered of it, once checked to still hold: call at the start of a
+   * choice, inside its transaction (nothing else writes meanwhile).
    */
-  validate(): void {
+  all(): Iterable<RepoQueues> {
     const version = this.driver.readVersion?.();
     if (version === undefined || version !== this.version) this.repos = null;
     this.version = version;
-  }
-
-  /** Every repo and what is remembered of it. */
-  all(): Map<string, RepoQueues> {
-    if (this.repos) return this.repos;
+    if (this.repos) return this.repos.values();
     const repos = new Map<string, RepoQueues>();
     for (const { key } of this.driver.all<{ key: string }>('SELECT key FROM repos')) {
-      repos.set(key, { room: undefined, heads: new Map() });
+      repos.set(key, { key, room: undefined, heads: new Map() });
     }
-    if (this.version !== undefined) this.repos = repos;
-    return repos;
+    if (version !== undefined) this.repos = repos;
+    return repos.values();
   }
 
-  /** Whether `repo` has room in its review budget. */
-  hasRoom(repo: string, queues: RepoQueues): boolean {
+  /** Whether the repo has room in its review budget. */
+  hasRoom(queues: RepoQueues): boolean {
     if (queues.room === undefined) {
-      this.params.repo = repo;
+      this.params.repo = queues.key;
       queues.room = this.driver.get<{ room: number }>(ROOM, this.params)?.room === 1;
     }
     return queues.room;
   }
 
-  /** The first key of skill set `set`'s ready queue in `repo`, or null when it is empty. */
-  head(repo: string, queues: RepoQueues, set: number): QueueKey | null {
+  /** The first key of skill set `set`'s ready queue in the repo, or null when it is empty. */
+  head(queues: RepoQueues, set: number): QueueKey | null {
     let head = queues.heads.get(set);
     if (head === undefined) {
       this.params.set = set;
-      this.params.repo = repo;
+      this.params.repo = queues.key;
       head = this.driver.get<QueueKey>(HEAD_KEY, this.params) ?? null;
       queues.heads.set(set, head);
     }

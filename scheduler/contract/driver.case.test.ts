@@ -59,26 +59,21 @@ export function driverCases(makeDriver: DriverFactory): void {
       driver.get('SELECT COUNT(*) AS n FROM t');
       expect(version()).toBe(start);
 
+      /** A transaction (or savepoint) that writes, then throws: rolled back. */
+      const failedWrite = (n: number) => () =>
+        driver.transaction(() => {
+          driver.run('INSERT INTO t VALUES ($n)', { n });
+          throw new Error(`undo ${n}`);
+        });
+
       // A savepoint rolled back inside a transaction that commits.
-      driver.transaction(() => {
-        expect(() =>
-          driver.transaction(() => {
-            driver.run('INSERT INTO t VALUES (3)');
-            throw new Error('undo this step');
-          }),
-        ).toThrow('undo this step');
-      });
+      driver.transaction(() => expect(failedWrite(3)).toThrow('undo 3'));
       const afterSavepoint = version();
       expect(afterSavepoint).not.toBe(start);
       expect(version()).toBe(afterSavepoint);
 
       // A whole transaction rolled back.
-      expect(() =>
-        driver.transaction(() => {
-          driver.run('INSERT INTO t VALUES (4)');
-          throw new Error('undo all');
-        }),
-      ).toThrow('undo all');
+      expect(failedWrite(4)).toThrow('undo 4');
       const afterRollback = version();
       expect(afterRollback).not.toBe(afterSavepoint);
 
