@@ -308,6 +308,13 @@ export function buildApp(options: AppOptions): OwpApp {
     void reply.header('connection', 'close');
     done(new OwpError('not_ready', 'The server is stopping.'));
   });
+  // A request still being answered when closing began (a long analytics or audit read) ends its
+  // connection with its answer: kept alive, the idle connection held the close for its keep-alive
+  // (8 s measured), past the grace many supervisors give before SIGKILL.
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    if (closing) void reply.header('connection', 'close');
+    done(null, payload);
+  });
   const authenticateRequest = (
     spec: Pick<RouteSpec, 'auth' | 'viewerDenied'>,
     request: FastifyRequest,

@@ -123,6 +123,35 @@ describe('startServer (real network)', () => {
     await server.stop();
   });
 
+  it('closes the connection of a request answered while stopping, so the stop does not wait on it', async () => {
+    const dir = tempDir();
+    const server = await startServer(env(dir), { logStream: { write: () => {} } });
+    const engine = server.engine;
+    engine.upsertRepo({ repo: 'acme/app' });
+    // A long read (a repo's analytics, read a page at a time) is under way when the stop begins.
+    let entered!: () => void;
+    const underWay = new Promise<void>((resolve) => (entered = resolve));
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const read = engine.repoAnalyticsPaced.bind(engine);
+    engine.repoAnalyticsPaced = async (...args) => {
+      entered();
+      await released;
+      return read(...args);
+    };
+    const answer = fetch(`${server.base}/v1/analytics/repositories/acme/app`, {
+      headers: { 'x-admin-token': server.admin.token },
+    });
+    await underWay;
+    const stopped = server.stop();
+    release();
+    const response = await answer;
+    expect(response.status).toBe(200);
+    expect(response.headers.get('connection')).toBe('close');
+    await response.arrayBuffer();
+    await stopped;
+  });
+
   it('finishes every accepted write before stopping, so none is lost', async () => {
     const dir = tempDir();
     const server = await startServer(env(dir), { logStream: { write: () => {} } });
