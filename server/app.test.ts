@@ -506,39 +506,41 @@ describe('empty bodies, and requests Node refuses before Fastify', () => {
   });
 });
 
+/** A plain TCP connection to the app; `answer` is all it was sent, once the server closed it. */
+async function rawConnection(port: number) {
+  const socket = connect(port, '127.0.0.1');
+  let received = '';
+  socket.setEncoding('utf8');
+  socket.on('data', (chunk: string) => (received += chunk));
+  const answer = new Promise<string>((resolve) => socket.once('close', () => resolve(received)));
+  await new Promise((resolve) => socket.once('connect', resolve));
+  return { socket, answer };
+}
+
 describe('stopping', () => {
   it('finishes a request in flight, ending its connection with the answer, and refuses new ones in the envelope', async () => {
     const { app } = setup();
     const address = await app.listen({ host: '127.0.0.1', port: 0 });
-    const socket = connect(Number(new URL(address).port), '127.0.0.1');
-    let answer = '';
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => (answer += chunk));
-    const ended = new Promise((resolve) => socket.once('close', resolve));
-    await new Promise((resolve) => socket.once('connect', resolve));
+    const port = Number(new URL(address).port);
     const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
     // A registration whose body is still arriving when the server starts to close.
+    const inFlight = await rawConnection(port);
     const body = '{"name":"Alice"}';
-    socket.write(
+    inFlight.socket.write(
       `POST /v1/workers/register HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n` +
         `Content-Length: ${body.length}\r\n\r\n${body.slice(0, 5)}`,
     );
     // And another whose headers are still arriving.
-    const late = connect(Number(new URL(address).port), '127.0.0.1');
-    let lateAnswer = '';
-    late.setEncoding('utf8');
-    late.on('data', (chunk: string) => (lateAnswer += chunk));
-    const lateEnded = new Promise((resolve) => late.once('close', resolve));
-    await new Promise((resolve) => late.once('connect', resolve));
-    late.write('GET /readyz HTTP/1.1\r\nHost: x\r\n');
+    const late = await rawConnection(port);
+    late.socket.write('GET /readyz HTTP/1.1\r\nHost: x\r\n');
     await pause(50);
     const closed = app.close();
     await pause(50);
-    late.write('\r\n');
-    await lateEnded;
-    socket.write(body.slice(5));
+    late.socket.write('\r\n');
+    const lateAnswer = await late.answer;
+    inFlight.socket.write(body.slice(5));
     // Kept alive, the connection held the close until its keep-alive ran out.
-    await ended;
+    const answer = await inFlight.answer;
     await closed;
     expect(lateAnswer).toMatch(/^HTTP\/1\.1 503 /);
     expect(lateAnswer).toMatch(/\r\nconnection: close\r\n/i);
