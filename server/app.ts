@@ -296,21 +296,19 @@ export function buildApp(options: AppOptions): OwpApp {
   const tokens = new WorkerTokenCache(10_000, 100_000, () => Date.now());
   const throttle = new AuthThrottle(options.authFailuresPerMinute ?? 30, 60_000, () => Date.now());
   let stopping = false;
-  // Requests that arrive once the app is closing (on a connection kept alive) are refused as
-  // Fastify would, with 503 and `Connection: close`, but in the OWP error envelope.
+  // Once the app is closing, every answer ends its connection (`onSend`): a request still being
+  // answered (a long analytics or audit read) would otherwise leave an idle kept-alive connection
+  // holding the close (8 s measured), past the grace many supervisors give before SIGKILL. A
+  // request that arrives meanwhile is refused as Fastify would, with 503, but in the OWP envelope.
   let closing = false;
   app.addHook('preClose', async () => {
     closing = true;
   });
-  // A callback, not an async hook: no promise on every request for a flag that is almost never set.
-  app.addHook('onRequest', (_request, reply, done) => {
+  // Callbacks, not async hooks: no promise on every request for a flag that is almost never set.
+  app.addHook('onRequest', (_request, _reply, done) => {
     if (!closing) return done();
-    void reply.header('connection', 'close');
     done(new OwpError('not_ready', 'The server is stopping.'));
   });
-  // A request still being answered when closing began (a long analytics or audit read) ends its
-  // connection with its answer: kept alive, the idle connection held the close for its keep-alive
-  // (8 s measured), past the grace many supervisors give before SIGKILL.
   app.addHook('onSend', (_request, reply, payload, done) => {
     if (closing) void reply.header('connection', 'close');
     done(null, payload);
