@@ -64,9 +64,10 @@ export function createTransactionControl(exec: (sql: string) => void) {
     get rollbacks() {
       return rollbacks;
     },
-    begin(): void {
+    /** IMMEDIATE takes the write lock now; DEFERRED only a snapshot, until the first write. */
+    begin(mode: 'IMMEDIATE' | 'DEFERRED' = 'IMMEDIATE'): void {
       if (depth !== 0) throw new Error('begin() inside a transaction');
-      exec('BEGIN IMMEDIATE');
+      exec(`BEGIN ${mode}`);
       depth = 1;
     },
     commit(): void {

@@ -260,6 +260,37 @@ describe('BetterSqlite3Driver with group commit', () => {
     driver.close();
   });
 
+  it('reads a turn from one snapshot, leaves other connections free to write, answers after the turn', async () => {
+    const { driver, observer, committedRows } = pair('reads.db');
+    const seen = () => driver.all<{ v: number }>('SELECT v FROM t ORDER BY v').map((row) => row.v);
+    observer.run('INSERT INTO t (v) VALUES (1)');
+
+    expect(seen()).toEqual([1]);
+    // Another connection writes in the middle of the turn without waiting for it (a held write
+    // lock would keep it busy for its 5 s timeout, then fail); the turn goes on reading its snapshot.
+    observer.run('INSERT INTO t (v) VALUES (2)');
+    expect(seen()).toEqual([1]);
+    // An answer waits for the turn's commit, as a write's does.
+    let answered = false;
+    const answer = driver.committed().then(() => (answered = true));
+    await Promise.resolve();
+    expect(answered).toBe(false);
+    await answer;
+
+    // A new turn, a new snapshot. Its first write comes after another connection's commit: a
+    // snapshot could not take the write lock then (SQLITE_BUSY_SNAPSHOT), so the turn's reading
+    // transaction ends and a writing one begins.
+    expect(seen()).toEqual([1, 2]);
+    observer.run('INSERT INTO t (v) VALUES (3)');
+    driver.transaction(() => driver.run('INSERT INTO t (v) VALUES (4)'));
+    expect(seen()).toEqual([1, 2, 3, 4]);
+    expect(committedRows()).toEqual([{ v: 1 }, { v: 2 }, { v: 3 }]);
+    await driver.committed();
+    expect(committedRows()).toEqual([{ v: 1 }, { v: 2 }, { v: 3 }, { v: 4 }]);
+    observer.close();
+    driver.close();
+  });
+
   it('undoes a failed transaction alone, keeping the others of its turn', async () => {
     const { driver, observer, committedRows } = pair('failure.db');
     driver.transaction(() => driver.run('INSERT INTO t (v) VALUES (1)'));

@@ -13,7 +13,8 @@ export interface BetterSqlite3Options {
   path: string;
   /**
    * Group commit: the transactions of one event-loop turn become savepoints of a single commit,
-   * made on `setImmediate`. Whoever acknowledges a write waits for `committed()` first.
+   * made on `setImmediate`, and the turn's reads run in that transaction too. Whoever answers
+   * waits for `committed()` first.
    */
   groupCommit?: boolean;
   /**
@@ -42,6 +43,7 @@ const BACKSTOP_PAGES = 10_000;
  * log's tail, the queue indexes, the workers) are written once per turn instead of once per
  * request. Each write is still its own savepoint, so one that fails undoes only itself; its events
  * reach listeners, and its answer its client, only after the commit (`onCommitted`, `committed`).
+ * A turn's reads join the same transaction (`joinBatch`).
  */
 export class BetterSqlite3Driver implements SqlDriver {
   readonly db: Database.Database;
@@ -51,6 +53,8 @@ export class BetterSqlite3Driver implements SqlDriver {
   private readonly groupCommit: boolean;
   private readonly checkpointer: WalCheckpointer | null = null;
   private batch: {
+    /** False while the turn has only read: its transaction holds a snapshot, not the write lock. */
+    writing: boolean;
     afterCommit: Array<() => void>;
     waiters: Array<{ resolve: () => void; reject: (error: unknown) => void }>;
   } | null = null;
@@ -109,7 +113,7 @@ export class BetterSqlite3Driver implements SqlDriver {
   }
 
   readonly transaction = <T>(fn: () => T): T => {
-    if (this.groupCommit && this.control.depth === 0) this.openBatch();
+    this.joinBatch(true);
     return this.control.transaction(fn);
   };
 
@@ -124,10 +128,28 @@ export class BetterSqlite3Driver implements SqlDriver {
     return new Promise((resolve, reject) => this.batch!.waiters.push({ resolve, reject }));
   }
 
-  private openBatch(): void {
-    this.control.begin();
-    this.batch = { afterCommit: [], waiters: [] };
-    setImmediate(() => this.commitBatch());
+  /**
+   * With group commit, every statement of a turn runs in the turn's one transaction, reads too:
+   * a turn of reads alone (coalesced heartbeats, listings) then takes SQLite's read lock once
+   * rather than once a statement, and its answers, which wait for `committed()`, go out together
+   * after the turn. Reads open a deferred transaction — a snapshot, while other connections
+   * (`owp mcp --db` beside the server) may still write — and the turn's first write makes it a
+   * write transaction: in WAL mode a snapshot cannot take the write lock once another connection
+   * has committed after it, so the reads' transaction ends (it wrote nothing) and BEGIN IMMEDIATE
+   * opens the rest of the turn. Only at the top of the batch: inside a transaction it is open.
+   */
+  private joinBatch(writing: boolean): void {
+    if (!this.groupCommit) return;
+    if (!this.batch) {
+      if (this.control.depth !== 0) return;
+      this.control.begin(writing ? 'IMMEDIATE' : 'DEFERRED');
+      this.batch = { writing, afterCommit: [], waiters: [] };
+      setImmediate(() => this.commitBatch());
+    } else if (writing && !this.batch.writing && this.control.depth === 1) {
+      this.control.commit();
+      this.control.begin('IMMEDIATE');
+      this.batch.writing = true;
+    }
   }
 
   private commitBatch(): void {
@@ -151,6 +173,7 @@ export class BetterSqlite3Driver implements SqlDriver {
   }
 
   exec(sql: string): void {
+    if (this.batch) this.joinBatch(true);
     this.db.exec(sql);
     // Migrations run here: a `SELECT *` prepared before may name other columns now.
     this.queries.clear();
@@ -169,20 +192,24 @@ export class BetterSqlite3Driver implements SqlDriver {
   }
 
   run(sql: string, params: SqlParams = {}): { changes: number } {
+    if (this.batch) this.joinBatch(true);
     return { changes: this.statement(sql).run(params).changes };
   }
 
   insert(sql: string, params: SqlParams = {}): number {
+    if (this.batch) this.joinBatch(true);
     return Number(this.statement(sql).run(params).lastInsertRowid);
   }
 
   get<Row>(sql: string, params: SqlParams = {}): Row | undefined {
+    this.joinBatch(false);
     const query = this.query(sql);
     const values = query.statement.get(params) as unknown[] | undefined;
     return values && (this.toRow(query, values) as Row);
   }
 
   all<Row>(sql: string, params: SqlParams = {}): Row[] {
+    this.joinBatch(false);
     const query = this.query(sql);
     const rows = query.statement.all(params) as unknown[][];
     return rows.map((values) => this.toRow(query, values) as Row);
