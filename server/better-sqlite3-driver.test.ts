@@ -291,6 +291,25 @@ describe('BetterSqlite3Driver with group commit', () => {
     driver.close();
   });
 
+  it('stays whole when a turn that read cannot take the write lock, and writes once it is free', async () => {
+    const { driver, observer, committedRows } = pair('busy.db');
+    driver.db.pragma('busy_timeout = 0');
+    expect(driver.all('SELECT v FROM t')).toEqual([]);
+    // Another process is in the middle of a write.
+    observer.exec('BEGIN IMMEDIATE');
+    expect(() => driver.transaction(() => driver.run('INSERT INTO t (v) VALUES (1)'))).toThrow(
+      /locked|busy/i,
+    );
+    observer.exec('COMMIT');
+
+    driver.transaction(() => driver.run('INSERT INTO t (v) VALUES (2)'));
+    await driver.committed();
+
+    expect(committedRows()).toEqual([{ v: 2 }]);
+    observer.close();
+    driver.close();
+  });
+
   it('undoes a failed transaction alone, keeping the others of its turn', async () => {
     const { driver, observer, committedRows } = pair('failure.db');
     driver.transaction(() => driver.run('INSERT INTO t (v) VALUES (1)'));

@@ -135,21 +135,17 @@ export class BetterSqlite3Driver implements SqlDriver {
    * after the turn. Reads open a deferred transaction — a snapshot, while other connections
    * (`owp mcp --db` beside the server) may still write — and the turn's first write makes it a
    * write transaction: in WAL mode a snapshot cannot take the write lock once another connection
-   * has committed after it, so the reads' transaction ends (it wrote nothing) and BEGIN IMMEDIATE
-   * opens the rest of the turn. Only at the top of the batch: inside a transaction it is open.
+   * has committed after it, so the reads' batch is committed there (it wrote nothing; its answers
+   * may go) and a writing one, BEGIN IMMEDIATE, holds the rest of the turn. Only at the top of a
+   * batch: inside a transaction the batch is a writing one already.
    */
   private joinBatch(writing: boolean): void {
     if (!this.groupCommit) return;
-    if (!this.batch) {
-      if (this.control.depth !== 0) return;
-      this.control.begin(writing ? 'IMMEDIATE' : 'DEFERRED');
-      this.batch = { writing, afterCommit: [], waiters: [] };
-      setImmediate(() => this.commitBatch());
-    } else if (writing && !this.batch.writing && this.control.depth === 1) {
-      this.control.commit();
-      this.control.begin('IMMEDIATE');
-      this.batch.writing = true;
-    }
+    if (writing && this.batch?.writing === false && this.control.depth === 1) this.commitBatch();
+    if (this.batch || this.control.depth !== 0) return;
+    this.control.begin(writing ? 'IMMEDIATE' : 'DEFERRED');
+    this.batch = { writing, afterCommit: [], waiters: [] };
+    setImmediate(() => this.commitBatch());
   }
 
   private commitBatch(): void {
