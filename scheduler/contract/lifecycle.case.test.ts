@@ -342,6 +342,49 @@ export function lifecycleCases(makeDriver: DriverFactory): void {
         });
       });
 
+      it('writes only the columns a move changes: a merge keeps its assignee unnamed, a cancelled offer clears it', async () => {
+        const h = await harness(makeDriver);
+        h.repo();
+        const alice = h.onlineWorker({ name: 'Alice' });
+        const writes: string[] = [];
+        const run = h.driver.run.bind(h.driver);
+        h.driver.run = (sql, params) => {
+          if (sql.includes('UPDATE tasks SET')) writes.push(sql.replace(/\s+/g, ' '));
+          return run(sql, params);
+        };
+        const { task_id } = h.task();
+        h.engine.updateStatus(alice, task_id, { status: 'in_progress' });
+        h.engine.updateStatus(alice, task_id, {
+          status: 'pr_opened',
+          artifact: { pr_url: 'https://github.com/o/r/pull/8' },
+        });
+        writes.length = 0;
+
+        h.engine.updateStatus(alice, task_id, { status: 'merged' });
+
+        // SQLite rewrites the index entries of every column an UPDATE names, even to its own value.
+        expect(writes).toHaveLength(1);
+        expect(writes[0]).toMatch(/SET status = \$status, lease_id = \$lease_id, version/);
+        expect(h.engine.getTask(task_id)).toMatchObject({
+          status: 'merged',
+          assignee: alice,
+          lease: null,
+        });
+
+        // The same cause from an offer changes the assignee, so that write names it.
+        h.engine.upsertRepo({ repo: 'o/offers', assignment: 'offer' });
+        const offered = h.task({ repo: 'o/offers' });
+        expect(offered).toMatchObject({ status: 'offered', assignee: alice });
+        writes.length = 0;
+        h.engine.cancelTask(offered.task_id);
+        expect(writes).toHaveLength(1);
+        expect(writes[0]).toContain('assignee = $assignee');
+        expect(h.engine.getTask(offered.task_id)).toMatchObject({
+          status: 'cancelled',
+          assignee: null,
+        });
+      });
+
       it('refuses a worker moving a task leased to another worker (403 not_lease_holder)', async () => {
         const h = await harness(makeDriver);
         h.repo();
