@@ -7,6 +7,7 @@ import type {
   TaskStatus,
 } from '../protocol/index.ts';
 import { toIso } from './clock.ts';
+import { keyedEvents } from './event-blocks.ts';
 import { countsAgainstBudget, isHolding } from './lifecycle.ts';
 import { type PagedRead, readAtOnce, readPaced } from './paced.ts';
 import type { SqlDriver } from './storage-port.ts';
@@ -143,22 +144,11 @@ interface EventRowOfHistory {
 }
 
 const HISTORY_TYPES_SQL = HISTORY_TYPES.map((type) => `'${type}'`).join(', ');
-const REPO_EVENTS_PAGE = `SELECT seq, at, type, task_id, worker_id, data FROM events
-  WHERE repo = $repo AND seq > $after AND seq <= $last AND at < $before
-    AND type IN (${HISTORY_TYPES_SQL})
-  ORDER BY seq LIMIT $limit`;
+const HISTORY_COLUMNS = 'seq, at, type, task_id, worker_id, data';
+const IN_HISTORY = `type IN (${HISTORY_TYPES_SQL}) AND at < $before`;
 const REPO_TASKS_PAGE = `SELECT id, estimate_points, created_at FROM tasks
   WHERE repo = $repo AND (created_at, id) > ($after_at, $after_id)
   ORDER BY created_at, id LIMIT $limit`;
-/**
- * One kind of presence change (`worker.online` or `worker.offline`), a page at a time in log
- * order. Both kinds in one statement would be two ranges of `events_by_type` that SQLite sorts
- * together, every matching row of the log at once.
- */
-const PRESENCE_PAGE = `SELECT seq, worker_id, at FROM events INDEXED BY events_by_type
-  WHERE type = $type AND seq > $after AND seq <= $last AND at < $before
-    AND worker_id IS NOT NULL
-  ORDER BY seq LIMIT $limit`;
 
 interface PresenceRow {
   seq: number;
@@ -167,10 +157,11 @@ interface PresenceRow {
 }
 
 /**
- * Reads what the figures need, yielding after each page. The repo's own events come through
- * `events_by_repo`, starting after its last deletion (deleting a repo deletes its tasks; a repo
- * created again under the same key starts afresh); worker presence through `events_by_type`.
- * Lease renewals and edits, the bulk of a busy log, are not read at all.
+ * Reads what the figures need, yielding after each page. The repo's own events come through its
+ * blocks (`keyedEvents`), starting after its last deletion (deleting a repo deletes its tasks; a
+ * repo created again under the same key starts afresh); worker presence, one kind at a time,
+ * through the blocks of its event type. Lease renewals and edits, the bulk of a busy log, are not
+ * read at all.
  */
 function* repoHistoryPages(
   driver: SqlDriver,
@@ -179,7 +170,6 @@ function* repoHistoryPages(
   limit = HISTORY_PAGE,
 ): PagedRead<RepoHistory> {
   const last = driver.get<{ seq: number | null }>('SELECT MAX(seq) AS seq FROM events')?.seq ?? 0;
-  const bounds = { last, before };
   // Read first, like the log's end: what the workers and tasks were when the history was.
   const capacity = new Map(
     driver
@@ -198,20 +188,28 @@ function* repoHistoryPages(
       }),
     (row) => points.set(row.id, row.estimate_points),
   );
-  const deleted = driver.get<{ seq: number | null }>(
-    `SELECT MAX(seq) AS seq FROM events WHERE repo = $repo AND type = 'repo.deleted'`,
+  const deleted = keyedEvents<{ seq: number }>(
+    driver,
+    'seq',
+    { column: 'type', value: 'repo.deleted' },
+    { after: 0, through: last },
+    Number.MAX_SAFE_INTEGER,
+    'repo = $repo',
     { repo },
-  )?.seq;
+  ).at(-1)?.seq;
   const events: HistoryEvent[] = [];
   yield* eachRowByPages<EventRowOfHistory>(
     limit,
     (previous) =>
-      driver.all(REPO_EVENTS_PAGE, {
-        ...bounds,
-        repo,
+      keyedEvents(
+        driver,
+        HISTORY_COLUMNS,
+        { column: 'repo', value: repo },
+        { after: previous?.seq ?? deleted ?? 0, through: last },
         limit,
-        after: previous?.seq ?? deleted ?? 0,
-      }),
+        IN_HISTORY,
+        { before },
+      ),
     (row) =>
       events.push({
         at: row.at,
@@ -228,12 +226,15 @@ function* repoHistoryPages(
     yield* eachRowByPages<PresenceRow>(
       limit,
       (previous) =>
-        driver.all(PRESENCE_PAGE, {
-          ...bounds,
-          type: `worker.${kind}`,
+        keyedEvents(
+          driver,
+          'seq, worker_id, at',
+          { column: 'type', value: `worker.${kind}` },
+          { after: previous?.seq ?? 0, through: last },
           limit,
-          after: previous?.seq ?? 0,
-        }),
+          'worker_id IS NOT NULL AND at < $before',
+          { before },
+        ),
       (row) => changes[kind].push(row),
     );
   }

@@ -1,5 +1,6 @@
 import { OwpError } from '../protocol/errors.ts';
 import type { AuditFilter, AuditPage } from '../protocol/index.ts';
+import { type EventKey, keyedEvents } from './event-blocks.ts';
 import { type EventRow, toEvent } from './event-log.ts';
 import { GivenFilters } from './given-filters.ts';
 import { type PagedRead, readAtOnce, readPaced } from './paced.ts';
@@ -42,10 +43,10 @@ export function listAuditEventsPaced(
 /**
  * Reads the page a window of sequence numbers at a time, yielding between windows, until it has
  * one event more than the page (whether that exists says whether there is a next page) or has
- * reached the event that was last when it began. The WHERE clause holds only the filters given
- * (`GivenFilters`), so the repo, type and task filters use their indexes (`events_by_repo`,
- * `events_by_type`, `events_by_task`), each over a range of sequence numbers as bounded as a walk
- * by rowid; actor and time are checked on the events the window holds.
+ * reached the event that was last when it began. With a task, repo or type filter (the first of
+ * them given) a window's events are found through that key's blocks (`keyedEvents`), else by
+ * rowid; the other filters are checked on the events read. The WHERE clause holds only the
+ * filters given (`GivenFilters`).
  */
 function* auditRead(driver: SqlDriver, filter: AuditFilter, window: number): PagedRead<AuditPage> {
   const since = filter.since === undefined ? undefined : Date.parse(filter.since);
@@ -56,29 +57,43 @@ function* auditRead(driver: SqlDriver, filter: AuditFilter, window: number): Pag
     });
   }
   const filters = new GivenFilters()
-    .always('seq > $after AND seq <= $through')
     .add('type = $type', 'type', filter.type)
     .add('actor = $actor', 'actor', filter.actor)
     .add('task_id = $task_id', 'task_id', filter.task_id)
     .add('repo = $repo', 'repo', filter.repo)
     .add('at >= $since', 'since', since)
     .add('at < $until', 'until', until);
-  const sql = `SELECT seq, at, type, repo, task_id, worker_id, actor, data FROM events
-      ${filters.where}
+  const key: EventKey | undefined =
+    filter.task_id !== undefined
+      ? { column: 'task_id', value: filter.task_id }
+      : filter.repo !== undefined
+        ? { column: 'repo', value: filter.repo }
+        : filter.type !== undefined
+          ? { column: 'type', value: filter.type }
+          : undefined;
+  const columns = 'seq, at, type, repo, task_id, worker_id, actor, data';
+  const condition = filters.condition ? ` AND ${filters.condition}` : '';
+  const byRowid = `SELECT ${columns} FROM events
+      WHERE seq > $after AND seq <= $through${condition}
       ORDER BY seq LIMIT $limit`;
+  const read = (after: number, through: number, limit: number): EventRow[] =>
+    key
+      ? keyedEvents<EventRow>(
+          driver,
+          columns,
+          key,
+          { after, through },
+          limit,
+          filters.condition,
+          filters.params,
+        )
+      : driver.all<EventRow>(byRowid, { ...filters.params, after, through, limit });
   const last = driver.get<{ seq: number | null }>('SELECT MAX(seq) AS seq FROM events')!.seq ?? 0;
   const wanted = filter.limit + 1;
   const rows: EventRow[] = [];
   for (let after = filter.after; after < last && rows.length < wanted; after += window) {
     if (after > filter.after) yield;
-    rows.push(
-      ...driver.all<EventRow>(sql, {
-        ...filters.params,
-        after,
-        through: Math.min(after + window, last),
-        limit: wanted - rows.length,
-      }),
-    );
+    rows.push(...read(after, Math.min(after + window, last), wanted - rows.length));
   }
   const page = rows.slice(0, filter.limit);
   return {

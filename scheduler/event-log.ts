@@ -1,7 +1,7 @@
 import type { OwpEvent, OwpEventData, OwpEventType } from '../protocol/index.ts';
 import { toIso } from './clock.ts';
-import { GivenFilters } from './given-filters.ts';
-import type { SqlDriver, SqlParams } from './storage-port.ts';
+import { afterAppend, type EventKey, keyedEvents } from './event-blocks.ts';
+import type { SqlDriver } from './storage-port.ts';
 
 /** One row of the events table. */
 export interface EventRow {
@@ -44,25 +44,6 @@ export const toEvent = (row: EventRow): OwpEvent =>
     data: JSON.parse(row.data) as unknown,
   }) as OwpEvent;
 
-/**
- * The statement `EventLog.list` runs: only the filters given (`GivenFilters`; written as
- * `$task IS NULL OR …`, a task's history read the whole log from its start). A task's events come
- * through `events_by_task` and a worker's through `events_by_worker`, already in order.
- */
-function eventListStatement(query: EventQuery): { sql: string; params: SqlParams } {
-  const filters = new GivenFilters({
-    after: query.after ?? 0,
-    limit: Math.min(Math.max(query.limit ?? 500, 1), 5000),
-  })
-    .always('seq > $after')
-    .add('task_id = $task', 'task', query.task_id)
-    .add('worker_id = $worker', 'worker', query.worker_id);
-  return {
-    sql: `SELECT * FROM events ${filters.where} ORDER BY seq LIMIT $limit`,
-    params: filters.params,
-  };
-}
-
 /** The append-only event table: audit log, SSE source and history in one. */
 export class EventLog {
   constructor(private readonly driver: SqlDriver) {}
@@ -88,6 +69,7 @@ export class EventLog {
         data: JSON.stringify(data),
       },
     );
+    afterAppend(this.driver, seq);
     return {
       seq,
       at: toIso(at),
@@ -100,10 +82,36 @@ export class EventLog {
     } as OwpEvent;
   }
 
-  /** Events in sequence order, for catching up after `Last-Event-ID`. */
+  /**
+   * Events in sequence order, for catching up after `Last-Event-ID`. A task's events are found
+   * through its blocks (`keyedEvents`), else a worker's through its own; the whole log by rowid.
+   */
   list(query: EventQuery = {}): OwpEvent[] {
-    const { sql, params } = eventListStatement(query);
-    return this.driver.all<EventRow>(sql, params).map(toEvent);
+    const after = query.after ?? 0;
+    const limit = Math.min(Math.max(query.limit ?? 500, 1), 5000);
+    const key: EventKey | undefined =
+      query.task_id !== undefined
+        ? { column: 'task_id', value: query.task_id }
+        : query.worker_id !== undefined
+          ? { column: 'worker_id', value: query.worker_id }
+          : undefined;
+    // A task's events seen by one worker: both filters.
+    const byWorker = query.task_id !== undefined && query.worker_id !== undefined;
+    const rows = key
+      ? keyedEvents<EventRow>(
+          this.driver,
+          '*',
+          key,
+          { after, through: Number.MAX_SAFE_INTEGER },
+          limit,
+          byWorker ? 'worker_id = $worker' : '',
+          byWorker ? { worker: query.worker_id! } : {},
+        )
+      : this.driver.all<EventRow>(
+          'SELECT * FROM events WHERE seq > $after ORDER BY seq LIMIT $limit',
+          { after, limit },
+        );
+    return rows.map(toEvent);
   }
 
   lastSeq(): number {

@@ -27,6 +27,11 @@ export class GivenFilters {
 
   /** `WHERE a AND b …`, or nothing when no condition applies. */
   get where(): string {
-    return this.conditions.length > 0 ? `WHERE ${this.conditions.join(' AND ')}` : '';
+    return this.conditions.length > 0 ? `WHERE ${this.condition}` : '';
+  }
+
+  /** `a AND b …`, or '' when no condition applies. */
+  get condition(): string {
+    return this.conditions.join(' AND ');
   }
 }

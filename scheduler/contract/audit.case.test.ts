@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { AuditQuery, OwpError, type OwpEvent } from '../../protocol/index.ts';
 import { listAuditEvents, listAuditEventsPaced } from '../audit.ts';
 import { Scheduler } from '../engine.ts';
+import { setEventBlockSize } from '../event-blocks.ts';
+import { EventLog } from '../event-log.ts';
 import { sequentialIds } from '../ids.ts';
 import { migrate } from '../migrate.ts';
 import { migrations } from '../sql/migrations.generated.ts';
@@ -232,15 +234,25 @@ export function auditCases(makeDriver: DriverFactory): void {
       const REPOS = ['acme/app', 'acme/web'] as const;
       const TASKS = ['t_0001', 't_0002', 't_0003'] as const;
 
-      /** A migrated driver whose log holds `events`, in order (times need not rise with seq). */
+      /**
+       * A migrated driver whose log holds `events`, in order (times need not rise with seq),
+       * appended as the engine appends them, in blocks of four (`event_blocks`): the keyed reads
+       * then go through several blocks and the events after the last.
+       */
       async function logOf(events: Omit<Logged, 'seq'>[]): Promise<SqlDriver> {
         const driver = await makeDriver();
         migrate(driver, new ManualClock());
+        setEventBlockSize(driver, 4);
+        const log = new EventLog(driver);
         for (const e of events) {
-          driver.insert(
-            `INSERT INTO events (at, type, repo, task_id, worker_id, actor, data)
-             VALUES ($at, $type, $repo, $task_id, NULL, $actor, '{}')`,
-            e,
+          driver.transaction(() =>
+            log.append(
+              e.at,
+              e.type as never,
+              { repo: e.repo, task_id: e.task_id },
+              {} as never,
+              e.actor,
+            ),
           );
         }
         return driver;
@@ -340,36 +352,40 @@ export function auditCases(makeDriver: DriverFactory): void {
         driver.close();
       });
 
-      it('reads each filtered window through its index, and the unfiltered by rowid', async () => {
+      it("reads each filtered window through its key's blocks, and the unfiltered by rowid", async () => {
         const driver = await logOf([]);
-        const plans = recordQueryPlans(driver, 'FROM events');
-        for (const q of [
-          { type: 'task.created' },
-          { repo: 'acme/app' },
-          { task_id: 't_0001' },
-          {},
-        ]) {
+        const plans = recordQueryPlans(driver, 'event');
+        const queries = [{ type: 'task.created' }, { repo: 'acme/app' }, { task_id: 't_0001' }, {}];
+        for (const q of queries) {
           listAuditEvents(driver, AuditQuery.parse({ ...q, actor: 'admin' }), 10);
         }
         // An empty log reads nothing; a statement is made once there is something to read.
         expect(plans).toEqual([]);
-        driver.insert(
-          `INSERT INTO events (at, type, repo, task_id, worker_id, actor, data)
-           VALUES (0, 'task.created', 'acme/app', 't_0001', NULL, 'admin', '{}')`,
-        );
-        for (const q of [
-          { type: 'task.created' },
-          { repo: 'acme/app' },
-          { task_id: 't_0001' },
-          {},
-        ]) {
-          listAuditEvents(driver, AuditQuery.parse({ ...q, actor: 'admin' }), 10);
+        const log = new EventLog(driver);
+        for (let i = 0; i < 6; i++) {
+          driver.transaction(() =>
+            log.append(
+              0,
+              'task.created',
+              { repo: 'acme/app', task_id: 't_0001' },
+              {} as never,
+              'admin',
+            ),
+          );
         }
-        expect(plans).toHaveLength(4);
-        expect(plans[0]).toContain('events_by_type');
-        expect(plans[1]).toContain('events_by_repo');
-        expect(plans[2]).toContain('events_by_task');
-        expect(plans[3]).toMatch(/USING INTEGER PRIMARY KEY \(rowid>\? AND rowid<\?\)/);
+        const written = plans.length;
+        const pages = queries.map(
+          (q) => listAuditEvents(driver, AuditQuery.parse({ ...q, actor: 'admin' }), 10).events,
+        );
+        // Each keyed read: the key's blocks, the four events of the block by sequence number, and
+        // the two after it by rowid; the unfiltered read by rowid alone.
+        for (const page of pages) expect(page.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+        const reads = plans.slice(written);
+        expect(
+          reads.filter((plan) => plan.includes('PRIMARY KEY (block=? AND key=?)')),
+        ).toHaveLength(3);
+        for (const plan of reads) expect(plan).not.toMatch(/SCAN events/);
+        expect(reads.at(-1)).toMatch(/USING INTEGER PRIMARY KEY \(rowid>\? AND rowid<\?\)/);
         driver.close();
       });
     });

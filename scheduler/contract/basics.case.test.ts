@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { OwpError } from '../../protocol/errors.ts';
 import { type DriverFactory, harness } from '../testing/engine-harness.ts';
+import { EVENT_BLOCK } from '../event-blocks.ts';
 import { recordQueryPlans } from '../testing/query-plans.ts';
 
 /** Expects `fn` to throw an OwpError with `code`, and returns it for further checks. */
@@ -516,16 +517,33 @@ export function basicsCases(makeDriver: DriverFactory): void {
       ).toBe(h.leasesOf(bob).length > 0);
     });
 
-    it("reads a task's or a worker's events through its index, never the whole log", async () => {
+    it("reads a task's or a worker's events through its blocks, never the whole log", async () => {
       const h = await harness(makeDriver);
       h.repo();
       const alice = h.onlineWorker({ name: 'Alice' });
+      const bob = h.onlineWorker({ name: 'Bob' });
       const task = h.task();
-      const plans = recordQueryPlans(h.driver, 'FROM events');
-      h.engine.events({ task_id: task.task_id });
-      h.engine.events({ worker_id: alice, after: 2 });
-      expect(plans[0]).toContain('events_by_task');
-      expect(plans[1]).toContain('events_by_worker');
+      // Past two blocks of the log: each change of a worker's reported status is an event.
+      for (let beat = 0; h.engine.state().last_event_seq <= 2 * EVENT_BLOCK + 10; beat++) {
+        h.clock.advance(2_000);
+        h.engine.heartbeat(beat % 4 < 2 ? bob : alice, { status: beat % 2 ? 'idle' : 'working' });
+      }
+      const log = h.engine.events({ limit: 5000 });
+      const plans = recordQueryPlans(h.driver, 'event');
+
+      const ofTask = h.engine.events({ task_id: task.task_id });
+      const ofAlice = h.engine.events({ worker_id: alice, after: 2, limit: 1000 });
+      const later = h.engine.events({ worker_id: alice, after: EVENT_BLOCK + 5, limit: 300 });
+
+      expect(ofTask).toEqual(log.filter((e) => e.task_id === task.task_id));
+      const aliceAfter = (after: number, limit: number) =>
+        log.filter((e) => e.worker_id === alice && e.seq > after).slice(0, limit);
+      expect(ofAlice).toEqual(aliceAfter(2, 1000));
+      expect(later).toEqual(aliceAfter(EVENT_BLOCK + 5, 300));
+      expect(ofAlice.at(-1)!.seq).toBeGreaterThan(EVENT_BLOCK);
+      expect(plans.some((plan) => plan.includes('PRIMARY KEY (block=? AND key=?)'))).toBe(true);
+      // Blocks, events by sequence number, and the last few events by rowid: no scan of the log.
+      for (const plan of plans) expect(plan).not.toMatch(/SCAN events|SCAN e\b/);
       // Both filters at once still mean both.
       const both = h.engine.events({ task_id: task.task_id, worker_id: alice });
       expect(both.length).toBeGreaterThan(0);

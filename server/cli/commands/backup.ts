@@ -111,7 +111,7 @@ export function addAdminBackupCommand(admin: Command, contextOf: ContextOf): Com
 /** How long a download may take in all: a large pool over a slow link. */
 const DOWNLOAD_TIMEOUT_MS = 10 * 60_000;
 
-/** `backed up A to B: 0.2 MB in 12 ms, checked; 3 tasks, 2 workers, 14 events (schema 13)` */
+/** `backed up A to B: 0.2 MB in 12 ms, checked; 3 tasks, 2 workers, 14 events (schema 14)` */
 function backupLine(from: string, to: string, report: BackupReport, seconds: number): string {
   const took = seconds < 1 ? `${Math.round(seconds * 1000)} ms` : `${seconds.toFixed(1)} s`;
   return (
