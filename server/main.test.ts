@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Scheduler } from '../scheduler/engine.ts';
 import { systemClock } from '../scheduler/clock.ts';
-import { migrate } from '../scheduler/migrate.ts';
+import { migrate, pendingUpgrade } from '../scheduler/migrate.ts';
 import { migrations } from '../scheduler/sql/migrations.generated.ts';
 import { BetterSqlite3Driver } from './better-sqlite3-driver.ts';
 import { ConfigError } from './config.ts';
@@ -209,8 +209,18 @@ describe('startServer upgrading an older database', () => {
   it('keeps a copy of the database as it was before migrating it, and says where', async () => {
     const dir = tempDir();
     const { path, from, to } = olderPool(dir);
-    const server = await startServer(env(dir), quiet);
+    // Told before the migrations run, while the file is still at the older schema.
+    const told: Array<{ from: number; to: number; schemaThen: number | undefined }> = [];
+    const server = await startServer(env(dir), {
+      ...quiet,
+      onUpgrade: (upgrade) => {
+        const then = new BetterSqlite3Driver({ path });
+        told.push({ from: upgrade.from, to: upgrade.to, schemaThen: pendingUpgrade(then)?.from });
+        then.close();
+      },
+    });
     try {
+      expect(told).toEqual([{ from, to, schemaThen: from }]);
       expect(server.upgradeBackup).toMatchObject({ from, to, report: { schema: from } });
       const kept = server.upgradeBackup!.report.path;
       expect(kept).toMatch(new RegExp(`/data/backups/owp-before-schema-${to}-[0-9T-]+Z\\.db$`));
