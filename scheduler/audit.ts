@@ -1,6 +1,6 @@
 import { OwpError } from '../protocol/errors.ts';
 import type { AuditFilter, AuditPage } from '../protocol/index.ts';
-import { type EventKey, keyedEvents } from './event-blocks.ts';
+import { firstEventKey, keyedEvents } from './event-blocks.ts';
 import { type EventRow, toEvent } from './event-log.ts';
 import { GivenFilters } from './given-filters.ts';
 import { type PagedRead, readAtOnce, readPaced } from './paced.ts';
@@ -63,14 +63,7 @@ function* auditRead(driver: SqlDriver, filter: AuditFilter, window: number): Pag
     .add('repo = $repo', 'repo', filter.repo)
     .add('at >= $since', 'since', since)
     .add('at < $until', 'until', until);
-  const key: EventKey | undefined =
-    filter.task_id !== undefined
-      ? { column: 'task_id', value: filter.task_id }
-      : filter.repo !== undefined
-        ? { column: 'repo', value: filter.repo }
-        : filter.type !== undefined
-          ? { column: 'type', value: filter.type }
-          : undefined;
+  const key = firstEventKey(filter, ['task_id', 'repo', 'type']);
   const columns = 'seq, at, type, repo, task_id, worker_id, actor, data';
   const condition = filters.condition ? ` AND ${filters.condition}` : '';
   const byRowid = `SELECT ${columns} FROM events

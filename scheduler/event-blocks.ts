@@ -16,22 +16,32 @@ export interface EventKey {
   value: string;
 }
 
+/** The key of the first of `columns` that `filter` gives a value for, in that order. */
+export function firstEventKey(
+  filter: Partial<Record<EventKeyColumn, string>>,
+  columns: readonly EventKeyColumn[],
+): EventKey | undefined {
+  const column = columns.find((name) => filter[name] !== undefined);
+  return column && { column, value: filter[column]! };
+}
+
 /**
  * A range of events as block rows: each key that occurs there, with its sequence numbers in order.
  * One statement, so the grouping happens in SQLite; migration 0014 runs the same over a whole log.
  */
-const WRITE_BLOCK = `INSERT INTO event_blocks (block, key, seqs)
+const WRITE_BLOCK = `WITH run AS (
+    SELECT seq, task_id, worker_id, repo, type FROM events WHERE seq > $from AND seq <= $through
+  )
+  INSERT INTO event_blocks (block, key, seqs)
   SELECT $block, key, group_concat(seq, ',' ORDER BY seq)
   FROM (
-    SELECT 't:' || task_id AS key, seq FROM events
-     WHERE seq > $from AND seq <= $through AND task_id IS NOT NULL
+    SELECT 't:' || task_id AS key, seq FROM run WHERE task_id IS NOT NULL
     UNION ALL
-    SELECT 'w:' || worker_id, seq FROM events
-     WHERE seq > $from AND seq <= $through AND worker_id IS NOT NULL
+    SELECT 'w:' || worker_id, seq FROM run WHERE worker_id IS NOT NULL
     UNION ALL
-    SELECT 'r:' || repo, seq FROM events WHERE seq > $from AND seq <= $through AND repo IS NOT NULL
+    SELECT 'r:' || repo, seq FROM run WHERE repo IS NOT NULL
     UNION ALL
-    SELECT 'y:' || type, seq FROM events WHERE seq > $from AND seq <= $through
+    SELECT 'y:' || type, seq FROM run
   )
   GROUP BY key`;
 /** The keys a block holds that no block before it did. */

@@ -1,6 +1,6 @@
 import type { OwpEvent, OwpEventData, OwpEventType } from '../protocol/index.ts';
 import { toIso } from './clock.ts';
-import { afterAppend, type EventKey, keyedEvents } from './event-blocks.ts';
+import { afterAppend, firstEventKey, keyedEvents } from './event-blocks.ts';
 import type { SqlDriver } from './storage-port.ts';
 
 /** One row of the events table. */
@@ -89,12 +89,7 @@ export class EventLog {
   list(query: EventQuery = {}): OwpEvent[] {
     const after = query.after ?? 0;
     const limit = Math.min(Math.max(query.limit ?? 500, 1), 5000);
-    const key: EventKey | undefined =
-      query.task_id !== undefined
-        ? { column: 'task_id', value: query.task_id }
-        : query.worker_id !== undefined
-          ? { column: 'worker_id', value: query.worker_id }
-          : undefined;
+    const key = firstEventKey(query, ['task_id', 'worker_id']);
     // A task's events seen by one worker: both filters.
     const byWorker = query.task_id !== undefined && query.worker_id !== undefined;
     const rows = key

@@ -159,24 +159,19 @@ const transitionSql = new Map<string, string>();
  * the engine's schema, 20.5 → 10.4 µs per transition.
  */
 function transitionSqlFor(task: TaskRow, columns: ChangedColumns): string {
-  let names = '';
-  for (const column in columns) {
-    const name = column as keyof ChangedColumns;
-    if (columns[name] !== task[name]) names += names ? `, ${name}` : name;
-  }
-  let sql = transitionSql.get(names);
+  const names = (Object.keys(columns) as Array<keyof ChangedColumns>).filter(
+    (name) => columns[name] !== task[name],
+  );
+  const key = names.join();
+  let sql = transitionSql.get(key);
   if (!sql) {
-    const assignments = names
-      .split(', ')
-      .filter(Boolean)
-      .map((column) => `${column} = $${column}, `)
-      .join('');
-    sql = `UPDATE tasks SET ${assignments}version = $version, updated_at = $updated_at
+    sql = `UPDATE tasks SET ${names.map((name) => `${name} = $${name}, `).join('')}version = $version,
+        updated_at = $updated_at
       WHERE id = $id AND version = $read_version AND lease_epoch = $epoch
         AND ($worker IS NULL OR (assignee = $worker
              AND (lease_expires_at IS NULL OR lease_expires_at > $now)))
         AND ($expired_at IS NULL OR (lease_expires_at <= $expired_at AND status IN ${HOLDING}))`;
-    transitionSql.set(names, sql);
+    transitionSql.set(key, sql);
   }
   return sql;
 }
