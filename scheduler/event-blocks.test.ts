@@ -104,7 +104,7 @@ describe('event blocks', () => {
       ),
       { numRuns: 300 },
     );
-  });
+  }, 60_000);
 
   it('walks a key through more blocks than one statement reads', () => {
     const driver = new BetterSqlite3Driver({ path: ':memory:' });

@@ -121,7 +121,8 @@ describe('startServer (real network)', () => {
     await new Promise((resolve) => setTimeout(resolve, 1200));
     expect(lines.filter((line) => line.includes('the expiry sweep works again'))).toHaveLength(1);
     await server.stop();
-  });
+    // 3.5 s of waiting on the sweep's 1 s timer: past vitest's 5 s default on a loaded machine.
+  }, 15_000);
 
   it('closes the connection of a request answered while stopping, so the stop does not wait on it', async () => {
     const dir = tempDir();

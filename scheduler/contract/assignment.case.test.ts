@@ -15,6 +15,9 @@ import { type DriverFactory, type EngineHarness, harness } from '../testing/engi
 
 const HOLDING = ['leased', 'in_progress', 'blocked'];
 
+/** fast-check runs of the queue-heads property (OWP_PROPERTY_RUNS raises it for a longer hunt). */
+const QUEUE_HEAD_RUNS = Number(process.env.OWP_PROPERTY_RUNS ?? 60);
+
 /** The worker a task is assigned to right now, or null. A pure read. */
 const assigneeOf = (h: EngineHarness, taskId: string) => h.engine.getTask(taskId).assignee;
 const statusOf = (h: EngineHarness, taskId: string) => h.engine.getTask(taskId).status;
@@ -489,39 +492,53 @@ export function assignmentCases(makeDriver: DriverFactory): void {
         expect([tooLarge, smallInOne].map((id) => statusOf(h, id))).toEqual(['ready', 'ready']);
       });
 
-      it('remembered queue heads choose exactly what reading every queue each time chooses', async () => {
-        await fc.assert(
-          fc.asyncProperty(fc.array(POOL_STEP, { minLength: 30, maxLength: 80 }), async (steps) => {
-            const pools = [
-              await harness(makeDriver),
-              await harness(async () => rememberingNothing(await makeDriver())),
-            ];
-            // Five repos, the first with room for one task: full from the first grant on.
-            const workers = pools.map((h) => {
-              for (let r = 0; r < 5; r++) {
-                h.repo({ repo: `r${r}`, max_open_prs: r === 0 ? 1 : 3, area_locks_enabled: false });
-              }
-              return [0, 1, 2].map((i) =>
-                h.onlineWorker({
-                  name: `w${i}`,
-                  skills: i === 2 ? [] : ['go'],
-                  capacity_points: 3 + i,
-                  max_concurrent_tasks: 1 + (i % 2),
-                }),
-              );
-            });
-            for (const step of steps) {
-              const outcomes = pools.map((h, i) => runPoolStep(h, workers[i]!, step));
-              expect(outcomes[0]).toBe(outcomes[1]);
-            }
-            const log = (h: EngineHarness) =>
-              h.engine.events({ limit: 5000 }).map((e) => [e.type, e.task_id, e.worker_id, e.data]);
-            expect(log(pools[0]!)).toEqual(log(pools[1]!));
-            for (const h of pools) h.driver.close();
-          }),
-          { numRuns: Number(process.env.OWP_PROPERTY_RUNS ?? 60) },
-        );
-      });
+      it(
+        'remembered queue heads choose exactly what reading every queue each time chooses',
+        async () => {
+          await fc.assert(
+            fc.asyncProperty(
+              fc.array(POOL_STEP, { minLength: 30, maxLength: 80 }),
+              async (steps) => {
+                const pools = [
+                  await harness(makeDriver),
+                  await harness(async () => rememberingNothing(await makeDriver())),
+                ];
+                // Five repos, the first with room for one task: full from the first grant on.
+                const workers = pools.map((h) => {
+                  for (let r = 0; r < 5; r++) {
+                    h.repo({
+                      repo: `r${r}`,
+                      max_open_prs: r === 0 ? 1 : 3,
+                      area_locks_enabled: false,
+                    });
+                  }
+                  return [0, 1, 2].map((i) =>
+                    h.onlineWorker({
+                      name: `w${i}`,
+                      skills: i === 2 ? [] : ['go'],
+                      capacity_points: 3 + i,
+                      max_concurrent_tasks: 1 + (i % 2),
+                    }),
+                  );
+                });
+                for (const step of steps) {
+                  const outcomes = pools.map((h, i) => runPoolStep(h, workers[i]!, step));
+                  expect(outcomes[0]).toBe(outcomes[1]);
+                }
+                const log = (h: EngineHarness) =>
+                  h.engine
+                    .events({ limit: 5000 })
+                    .map((e) => [e.type, e.task_id, e.worker_id, e.data]);
+                expect(log(pools[0]!)).toEqual(log(pools[1]!));
+                for (const h of pools) h.driver.close();
+              },
+            ),
+            { numRuns: QUEUE_HEAD_RUNS },
+          );
+          // ~70 ms a run on sql.js here, twice that under the full suite: past vitest's 5 s default.
+        },
+        Math.max(60_000, QUEUE_HEAD_RUNS * 500),
+      );
 
       it('lowering the budget below what is in flight revokes nothing but holds new work back', async () => {
         const h = await harness(makeDriver);

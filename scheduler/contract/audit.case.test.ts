@@ -320,7 +320,7 @@ export function auditCases(makeDriver: DriverFactory): void {
           ),
           { numRuns: 150 },
         );
-      });
+      }, 60_000);
 
       it('lets the host run between windows, and holds what was logged when it began', async () => {
         const events = Array.from({ length: 23 }, (_, i) => ({
