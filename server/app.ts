@@ -6,6 +6,7 @@ import { createReadStream, mkdtempSync, openSync, rmSync, statSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import { z } from 'zod';
 import {
   canonicalJson,
@@ -56,6 +57,12 @@ export interface AppOptions {
   viewerToken?: string;
   /** A client must send its whole request within this (default 30 s): slow clients are cut off. */
   requestTimeoutMs?: number;
+  /**
+   * How long a close waits for the answers in progress before it ends every connection still
+   * open (default 5 s): a client may hold one with no request at all, which the server never
+   * sees as idle.
+   */
+  closeGraceMs?: number;
   /** Extra CORS origins beside Obsidian's. */
   corsOrigins?: string[];
   /**
@@ -301,9 +308,24 @@ export function buildApp(options: AppOptions): OwpApp {
   // holding the close (8 s measured), past the grace many supervisors give before SIGKILL. A
   // request that arrives meanwhile is refused as Fastify would, with 503, but in the OWP envelope.
   let closing = false;
+  // A connection a client opened and never sent a request on (a spare one, as Node's fetch may
+  // open while another of its requests is aborted) is neither idle nor busy to the server, and
+  // held a close until the client's own idle timeout (4 s for Node's fetch) or the server's
+  // connection timeout (60 s). After the grace every connection left is ended.
+  const sockets = new Set<Socket>();
+  app.server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  let grace: NodeJS.Timeout | undefined;
   app.addHook('preClose', async () => {
     closing = true;
+    grace = setTimeout(() => {
+      for (const socket of sockets) socket.destroy();
+    }, options.closeGraceMs ?? 5000);
+    grace.unref();
   });
+  app.addHook('onClose', async () => clearTimeout(grace));
   // Callbacks, not async hooks: no promise on every request for a flag that is almost never set.
   app.addHook('onRequest', (_request, _reply, done) => {
     if (!closing) return done();

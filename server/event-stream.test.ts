@@ -14,7 +14,14 @@ async function startServer(maxEventStreams?: number) {
     driver: new BetterSqlite3Driver({ path: ':memory:' }),
     clock: new ManualClock(),
   });
-  const app = buildApp({ engine, adminToken: ADMIN, viewerToken: VIEWER, maxEventStreams });
+  const app = buildApp({
+    engine,
+    adminToken: ADMIN,
+    viewerToken: VIEWER,
+    maxEventStreams,
+    // Not the default 5 s: the close tests below wait at most 2 s.
+    closeGraceMs: 100,
+  });
   open.app = app;
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address() as { port: number };
@@ -126,6 +133,25 @@ describe('GET /v1/events (real network)', () => {
     const { url } = await startServer();
     const stream = await reader(url, { 'x-admin-token': ADMIN });
     expect(stream.status).toBe(200);
+    const closed = open.app!.close().then(() => 'closed');
+    const outcome = await Promise.race([
+      closed,
+      new Promise((resolve) => setTimeout(() => resolve('still open after 2 s'), 2000)),
+    ]);
+    expect(outcome).toBe('closed');
+    open.app = undefined;
+  });
+
+  it('lets the server close after its clients stopped reading without closing', async () => {
+    const { url } = await startServer();
+    // An aborted fetch stops reading but keeps its socket open for reuse.
+    for (let i = 0; i < 2; i++) await (await reader(url, { 'x-admin-token': ADMIN })).close();
+    const connections = () =>
+      new Promise<number>((resolve, reject) =>
+        open.app!.server.getConnections((error, count) => (error ? reject(error) : resolve(count))),
+      );
+    expect(await connections()).toBe(2);
+
     const closed = open.app!.close().then(() => 'closed');
     const outcome = await Promise.race([
       closed,
