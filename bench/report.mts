@@ -538,7 +538,9 @@ const LIMITS_FOUND = [
   '- **Two more knobs, measured and not kept** (2026-11-28). Holding the group commit open 1–2 ms',
   '  past its turn, so more requests share it: 760–903 tasks/s at 10k against 804–826, alternating',
   '  — the noise; a batch already carries ~75 transactions there (939 commits for 70,968 writes in',
-  '  one run). 8 and 16 KiB pages, in-process at 10k/100k with group commit: 1,615 and 1,300',
+  '  one run), and the hold left the commits per run where they were (976 and 1,035 against 939',
+  '  and 886): every lane waits on its answer, so holding the commit brings no more requests into',
+  '  it. 8 and 16 KiB pages, in-process at 10k/100k with group commit: 1,615 and 1,300',
   '  cycles/s against 1,704 with 4 KiB.',
 ];
 
