@@ -6,7 +6,6 @@ import { createReadStream, mkdtempSync, openSync, rmSync, statSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { STATUS_CODES } from 'node:http';
-import type { Socket } from 'node:net';
 import { z } from 'zod';
 import {
   canonicalJson,
@@ -309,20 +308,13 @@ export function buildApp(options: AppOptions): OwpApp {
   // request that arrives meanwhile is refused as Fastify would, with 503, but in the OWP envelope.
   let closing = false;
   // A connection a client opened and never sent a request on (a spare one, as Node's fetch may
-  // open while another of its requests is aborted) is neither idle nor busy to the server, and
-  // held a close until the client's own idle timeout (4 s for Node's fetch) or the server's
+  // open while another of its requests is aborted) is not closed as idle when the server closes,
+  // and held a close until the client's own idle timeout (4 s for Node's fetch) or the server's
   // connection timeout (60 s). After the grace every connection left is ended.
-  const sockets = new Set<Socket>();
-  app.server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  });
   let grace: NodeJS.Timeout | undefined;
   app.addHook('preClose', async () => {
     closing = true;
-    grace = setTimeout(() => {
-      for (const socket of sockets) socket.destroy();
-    }, options.closeGraceMs ?? 5000);
+    grace = setTimeout(() => app.server.closeAllConnections(), options.closeGraceMs ?? 5000);
     grace.unref();
   });
   app.addHook('onClose', async () => clearTimeout(grace));
