@@ -6,6 +6,7 @@ import {
   readdirSync,
   rmSync,
   statSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -95,6 +96,33 @@ describe('backupDatabase', () => {
     );
     expect(readdirSync(dir).filter((name) => name.includes('partial'))).toEqual([]);
     expect(existsSync(join(dir, 'b.db'))).toBe(false);
+  });
+
+  it('never replaces the database it copies, one in use, or a folder, even when told to', async () => {
+    const { dir, path, engine } = runningPool();
+    const force = { overwrite: true };
+    await expect(backupDatabase(path, path, force)).rejects.toThrow(
+      `${path} is the database being backed up; name another file for the copy`,
+    );
+    // The same file by another name.
+    const linked = join(dir, 'linked.db');
+    symlinkSync(path, linked);
+    await expect(backupDatabase(path, linked, force)).rejects.toThrow(/is the database being/);
+    await expect(backupDatabase(path, `${path}-wal`, force)).rejects.toThrow(/is the database/);
+    // Another pool's database, open (its WAL beside it): replacing its file would lose its writes.
+    const other = runningPool();
+    await expect(backupDatabase(path, other.path, force)).rejects.toThrow(
+      `${other.path} is a database in use (owp.db-wal is beside it); a backup never replaces one`,
+    );
+    const folder = join(dir, 'folder');
+    mkdirSync(folder);
+    await expect(backupDatabase(path, folder, force)).rejects.toThrow(
+      `${folder} is a folder; name the file the copy goes to`,
+    );
+    // The pool goes on as it was.
+    engine.createTask({ repo: 'acme/web', title: 'Three' });
+    expect(engine.listTasks().tasks).toHaveLength(3);
+    expect(readdirSync(dir).filter((name) => name.includes('partial'))).toEqual([]);
   });
 });
 

@@ -3,12 +3,13 @@ import {
   existsSync,
   mkdirSync,
   readdirSync,
+  realpathSync,
   renameSync,
   rmSync,
   statSync,
 } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { pendingUpgrade } from '../scheduler/migrate.ts';
@@ -101,9 +102,12 @@ export async function backupDatabase(
   { overwrite = false }: { overwrite?: boolean } = {},
 ): Promise<BackupReport> {
   if (!existsSync(source)) throw new BackupError(`no database at ${source}`);
-  if (existsSync(target) && !overwrite) {
-    throw new BackupError(`${target} exists already (--force replaces it)`);
+  if (sameFile(target, source) || DB_SIDE_FILES.some((end) => sameFile(target, source + end))) {
+    throw new BackupError(
+      `${target} is the database being backed up; name another file for the copy`,
+    );
   }
+  checkBackupTarget(target, { overwrite });
   mkdirSync(dirname(target), { recursive: true });
   const partial = `${target}.partial-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   try {
@@ -120,6 +124,39 @@ export async function backupDatabase(
   } finally {
     rmSync(partial, { force: true });
   }
+}
+
+/** The files SQLite keeps beside a database while it is open (WAL mode) or mid-transaction. */
+const DB_SIDE_FILES = ['-wal', '-shm', '-journal'];
+
+/**
+ * Refuses a backup's destination that cannot or must not be replaced: a folder; a file there
+ * already, unless `overwrite`; and, even with it, a database something has open (its `-wal` or
+ * `-shm` beside it). Replacing a live database's file leaves its server writing to the replaced
+ * one, whose commits are gone at the next start.
+ */
+export function checkBackupTarget(target: string, { overwrite }: { overwrite: boolean }): void {
+  if (!existsSync(target)) return;
+  if (statSync(target).isDirectory()) {
+    throw new BackupError(
+      `${target} is a folder; name the file the copy goes to, in it or elsewhere`,
+    );
+  }
+  const open = DB_SIDE_FILES.find((end) => existsSync(target + end));
+  if (open) {
+    throw new BackupError(
+      `${target} is a database in use (${basename(target + open)} is beside it); ` +
+        'a backup never replaces one: stop what has it open, or name another file',
+    );
+  }
+  if (!overwrite) throw new BackupError(`${target} exists already (--force replaces it)`);
+}
+
+/** Whether two paths name one file: the same path once links are followed, or the same inode. */
+function sameFile(a: string, b: string): boolean {
+  if (!existsSync(a) || !existsSync(b)) return false;
+  const [sa, sb] = [statSync(a), statSync(b)];
+  return realpathSync(a) === realpathSync(b) || (sa.dev === sb.dev && sa.ino === sb.ino);
 }
 
 /** Checks a copy made elsewhere (a download) as `backupDatabase` checks its own, and reads it. */

@@ -687,6 +687,8 @@ describe('owp against a real server', () => {
     const configC = join(dir, 'carol', 'config.json');
     const template = join(dir, 'pr-template.md');
     writeFileSync(template, '## What\n\n## Why\n');
+    const empty = join(dir, 'empty.md');
+    writeFileSync(empty, '');
     const repo = await admin([
       'admin',
       'repo',
@@ -708,6 +710,13 @@ describe('owp against a real server', () => {
     expect(repo.stdout).toContain('assignment    offer (answer within 600s)');
     expect(repo.stdout).toContain('trust rules   untrusted≤-1 basic≤0 trusted≤2 maintainer≤3');
     expect(repo.stdout).toContain('contract      test: npm test; pr_template: ## What');
+    // One part changed keeps the others; an empty one removes its part.
+    const setup = await admin(['admin', 'repo', 'offers-demo', '--setup', 'npm ci']);
+    expect(setup.stdout).toContain(
+      'contract      setup: npm ci; test: npm test; pr_template: ## What',
+    );
+    const noTemplate = await admin(['admin', 'repo', 'offers-demo', '--pr-template', empty]);
+    expect(noTemplate.stdout).toContain('contract      setup: npm ci; test: npm test\n');
     const badTrust = await admin(['admin', 'repo', 'offers-demo', '--trust', 'basic=1']);
     expect(badTrust.code).toBe(2);
     expect(badTrust.stderr).toContain('--trust wants every tier');
@@ -1117,6 +1126,18 @@ describe('owp backup', () => {
       expect(again.stderr).toContain(
         `${join(elsewhere, file!)} exists already (--force replaces it)`,
       );
+      // A folder gets a reason, not a hint that --force would help.
+      mkdirSync(join(elsewhere, 'kept'));
+      const folder = await owp(
+        ['--url', server.base, 'admin', 'backup', '--to', 'kept', '--force'],
+        {
+          cwd: elsewhere,
+          env,
+        },
+      );
+      expect(folder).toMatchObject({ code: 1 });
+      expect(folder.stderr).toContain(`${join(elsewhere, 'kept')} is a folder; name the file`);
+      rmSync(join(elsewhere, 'kept'), { recursive: true });
       const refused = await owp(['--url', server.base, 'admin', 'backup', '--to', 'x.db'], {
         cwd: elsewhere,
         env: { OWP_ADMIN_TOKEN: 'not-the-admin-token-at-all' },

@@ -64,8 +64,14 @@ export function addAdminCommands(program: Command, contextOf: ContextOf): Comman
     .option('--branch-naming <pattern>', 'contract: how to name branches')
     .option('--pr-template <file>', 'contract: a file with the PR template')
     .option('--no-contract', 'remove the repo contract')
+    .addHelpText(
+      'after',
+      '\nA contract option changes that part of the contract and keeps the rest; an empty one ' +
+        "(--lint '') removes that part.",
+    )
     .action(async (repo: string, options, command: Command) => {
       const ctx = contextOf(command);
+      const given = contractFrom(ctx, options);
       const answer = await ctx.adminClient().call('upsertRepo', {
         body: {
           repo,
@@ -76,7 +82,10 @@ export function addAdminCommands(program: Command, contextOf: ContextOf): Comman
           assignment: options.assignment,
           offer_ttl_seconds: options.offerTtl,
           trust_rules: options.trust === undefined ? undefined : parseTrustRules(options.trust),
-          contract: options.contract === false ? null : contractFrom(ctx, options),
+          contract:
+            options.contract === false
+              ? null
+              : given && withContract(await currentContract(ctx, repo), given),
         },
       });
       if (ctx.json) return ctx.printJson(answer);
@@ -353,6 +362,24 @@ function contractFrom(
   };
   const given = Object.entries(contract).filter(([, v]) => v !== undefined);
   return given.length ? (Object.fromEntries(given) as RepoContract) : undefined;
+}
+
+/** The repo's contract as stored, or null for a repo without one or not made yet. */
+async function currentContract(ctx: CliContext, repo: string): Promise<RepoContract | null> {
+  const { repos } = await ctx.adminClient().call('listRepos', {});
+  return repos.find((r) => r.repo === repo)?.contract ?? null;
+}
+
+/**
+ * The contract with the parts given replaced, as the repo's other options keep their values when
+ * absent: `--test` alone leaves the setup and lint commands as they were. An empty part is removed;
+ * null when nothing is left.
+ */
+function withContract(current: RepoContract | null, given: RepoContract): RepoContract | null {
+  const parts = Object.entries({ ...current, ...given }).filter(
+    ([, value]) => value !== undefined && value !== null && value !== '',
+  );
+  return parts.length ? (Object.fromEntries(parts) as RepoContract) : null;
 }
 
 /** A file the command line names, or a clear error (not "unexpected error: ENOENT …"). */

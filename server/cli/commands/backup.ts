@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { BackupReport } from '../../backup.ts';
@@ -71,16 +71,19 @@ export function addAdminBackupCommand(admin: Command, contextOf: ContextOf): Com
       const token = ctx.requireAdminToken();
       const base = ctx.serverUrl();
       const chosen = options.to ? resolve(ctx.io.cwd, options.to) : null;
+      const { checkBackup, checkBackupTarget, BackupError } = await import('../../backup.ts');
       const refuseExisting = (path: string) => {
-        if (existsSync(path) && !options.force) {
-          throw new CliError(`${path} exists already (--force replaces it)`);
+        try {
+          checkBackupTarget(path, { overwrite: options.force === true });
+        } catch (error) {
+          if (error instanceof BackupError) throw new CliError(error.message);
+          throw error;
         }
       };
       if (chosen) refuseExisting(chosen);
       const folder = chosen ? dirname(chosen) : ctx.io.cwd;
       mkdirSync(folder, { recursive: true });
       const partial = join(folder, `.owp-backup-${process.pid}.partial`);
-      const { checkBackup, BackupError } = await import('../../backup.ts');
       ctx.note(`owp: downloading a backup from ${base}…`);
       const started = performance.now();
       try {
