@@ -8,7 +8,11 @@ export const WORKER_LIMITS = { capacityPoints: 100, maxTasks: 20 } as const;
 export const RegisterWorkerRequest = z
   .object({
     name: oneLine(120),
-    github_handle: oneLine(39).nullish(),
+    // v0.1 says only "may be null or absent"; a form's empty field means the same.
+    github_handle: z.preprocess(
+      (value) => (typeof value === 'string' && value.trim() === '' ? null : value),
+      oneLine(39).nullish(),
+    ),
     skills: Skills.default([]),
     capacity_points: z.int().min(1).max(WORKER_LIMITS.capacityPoints).default(5),
     max_concurrent_tasks: z.int().min(1).max(WORKER_LIMITS.maxTasks).default(2),

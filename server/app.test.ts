@@ -394,6 +394,14 @@ describe('text that cannot be stored', () => {
     });
     expect(handle.statusCode).toBe(400);
     expect(handle.json().error.details.issues[0].path).toBe('github_handle');
+    // An empty handle (a form's blank field) is no handle, as v0.1's null or absent one.
+    const blank = await app.inject({
+      method: 'POST',
+      url: '/v1/workers/register',
+      payload: { name: 'Blank', github_handle: ' ' },
+    });
+    expect(blank.statusCode).toBe(200);
+    expect(engine.getWorker(blank.json().worker_id).github_handle).toBeNull();
     expect(engine.listTasks().tasks).toEqual([]);
   });
 
