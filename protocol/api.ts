@@ -2,6 +2,7 @@ import type { AnalyticsQuery, RepoAnalytics } from './analytics.ts';
 import type { AuditPage, AuditQuery } from './audit.ts';
 import type { OwpEvent } from './events.ts';
 import type {
+  LeaseReleaseResponse,
   LeaseRenewResponse,
   OfferRejectRequest,
   OffersResponse,
@@ -59,7 +60,7 @@ export interface OwpApi {
   getWork(): Promise<WorkResponse>;
   updateStatus(taskId: string, request: StatusUpdateRequest): Promise<Task>;
   renewLease(leaseId: string): Promise<LeaseRenewResponse>;
-  releaseLease(leaseId: string, reason?: string): Promise<{ ok: true; task_id: string }>;
+  releaseLease(leaseId: string, reason?: string): Promise<LeaseReleaseResponse>;
   /** Why the worker is given no work: what keeps it from any task, and the queue in counts. */
   explainWork(): Promise<WorkExplanation>;
   /** Open offers (repos with offer assignment), after offering what the worker may take. */

@@ -43,10 +43,7 @@ export class HttpOwpApi implements OwpApi {
     return this.client.call('renewLease', { params: { lease_id } });
   }
   releaseLease(lease_id: string, reason?: string) {
-    return this.client.call('releaseLease', { params: { lease_id }, body: { reason } }) as Promise<{
-      ok: true;
-      task_id: string;
-    }>;
+    return this.client.call('releaseLease', { params: { lease_id }, body: { reason } });
   }
   async upsertRepo(body: RepoUpsertRequest) {
     return (await this.client.call('upsertRepo', { body })).settings;

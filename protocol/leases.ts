@@ -86,8 +86,14 @@ export const LeaseReleaseRequest = z
 export type LeaseReleaseRequest = z.input<typeof LeaseReleaseRequest>;
 
 export const LeaseReleaseResponse = z
-  .object({ ok: z.literal(true), task_id: TaskId })
+  .object({
+    ok: z.literal(true),
+    task_id: TaskId,
+    /** Where the task went: back to the queue, or `failed` when this release used its last attempt. */
+    status: z.enum(['ready', 'failed']),
+  })
   .meta({ id: 'LeaseReleaseResponse' });
+export type LeaseReleaseResponse = z.infer<typeof LeaseReleaseResponse>;
 
 /** `GET /v1/admin/state` — the v0.1 counts, plus v1 extras. */
 export const PoolState = z

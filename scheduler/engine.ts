@@ -18,6 +18,7 @@ import {
   TaskUpdateRequest,
   type AuditPage,
   type HeartbeatResponse,
+  type LeaseReleaseResponse,
   type LeaseRenewResponse,
   type OwpEvent,
   type OwpEventData,
@@ -353,7 +354,7 @@ export class Scheduler {
     workerId: string,
     leaseId: string,
     input: z.input<typeof LeaseReleaseRequest> = {},
-  ): { ok: true; task_id: string } {
+  ): LeaseReleaseResponse {
     const req = parseInput(LeaseReleaseRequest, input);
     return this.scope.runAs(workerId, () => releaseLease(this.ctx, workerId, leaseId, req));
   }

@@ -113,15 +113,24 @@ export function releaseLease(
   workerId: string,
   leaseId: string,
   req: z.output<typeof LeaseReleaseRequest>,
-): { ok: true; task_id: string } {
+): { ok: true; task_id: string; status: 'ready' | 'failed' } {
   const task = requireLeaseById(ctx, workerId, leaseId);
-  applyTransition(ctx, task, edgeFor(task.status, 'worker', { cause: 'release' }), {
-    lastAttempt: isLastAttempt(ctx, task),
-    epoch: task.lease_epoch,
-    worker: workerId,
-    message: req.reason ?? null,
-  });
-  return { ok: true as const, task_id: task.id };
+  const released = applyTransition(
+    ctx,
+    task,
+    edgeFor(task.status, 'worker', { cause: 'release' }),
+    {
+      lastAttempt: isLastAttempt(ctx, task),
+      epoch: task.lease_epoch,
+      worker: workerId,
+      message: req.reason ?? null,
+    },
+  );
+  return {
+    ok: true as const,
+    task_id: task.id,
+    status: released.status === 'failed' ? 'failed' : 'ready',
+  };
 }
 
 function recordArtifact(

@@ -252,7 +252,7 @@ describe('v1 lease routes', () => {
     const released = await call('POST', `/v1/leases/${lease.lease_id}/release`, w.alice.headers, {
       reason: 'no time',
     });
-    expect(released.body).toEqual({ ok: true, task_id: task.task_id });
+    expect(released.body).toEqual({ ok: true, task_id: task.task_id, status: 'ready' });
 
     const stale = await call('POST', `/v1/tasks/${task.task_id}/status`, w.alice.headers, {
       status: 'in_progress',

@@ -300,7 +300,7 @@ export function leaseCases(makeDriver: DriverFactory): void {
 
         const answer = h.engine.releaseLease(alice, lease.lease_id, { reason: 'out of my depth' });
 
-        expect(answer).toEqual({ ok: true, task_id: taskId });
+        expect(answer).toEqual({ ok: true, task_id: taskId, status: 'ready' });
         expect(h.engine.getTask(taskId)).toMatchObject({
           status: 'ready',
           assignee: null,

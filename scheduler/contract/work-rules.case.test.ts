@@ -68,8 +68,12 @@ export function workRuleCases(makeDriver: DriverFactory): void {
       const task = h.task({ max_attempts: 1 });
       expect(task).toMatchObject({ max_attempts: 1, status: 'leased' });
 
-      h.engine.releaseLease(alice, task.lease!.lease_id, { reason: 'cannot reproduce' });
+      const answer = h.engine.releaseLease(alice, task.lease!.lease_id, {
+        reason: 'cannot reproduce',
+      });
 
+      // The answer says where the task went: the releasing worker may no longer read it.
+      expect(answer).toEqual({ ok: true, task_id: task.task_id, status: 'failed' });
       expect(h.engine.getTask(task.task_id)).toMatchObject({ status: 'failed', attempts: 1 });
     });
 

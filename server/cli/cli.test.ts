@@ -836,7 +836,22 @@ describe('owp against a real server', () => {
     const stopped = await running;
     expect(stopped.code).toBe(0);
     expect(stopped.stderr).toMatch(/heartbeat every 1s; Ctrl-C to stop\nstopped\n$/);
-  });
+
+    // Started again while holding the task (reported idle meanwhile): its first beat says so.
+    const dave = JSON.parse(readFileSync(config, 'utf8')) as { token: string };
+    const idle = await fetch(`${server.base}/v1/workers/heartbeat`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${dave.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ status: 'idle' }),
+    });
+    expect(idle.status).toBe(200);
+    await asWorker(config, ['worker', 'run', '--once']);
+    const workers = JSON.parse((await admin(['--json', 'admin', 'workers'])).stdout) as Array<{
+      name: string;
+      status: string;
+    }>;
+    expect(workers.find((worker) => worker.name === 'Dave')?.status).toBe('working');
+  }, 15_000);
 
   it('`worker run` beats within the TTL of a short lease it holds', async () => {
     const config = join(dir, 'erin.json');

@@ -181,7 +181,7 @@ describe('owp mcp against a remote server', () => {
     expect((await call<NextTask>(client, 'next_task')).lease?.task_id).toBe(second.task_id);
     expect(
       await call(client, 'release', { task_id: second.task_id, reason: 'not my area' }),
-    ).toEqual({ ok: true, task_id: second.task_id });
+    ).toEqual({ ok: true, task_id: second.task_id, status: 'ready' });
     expect((await admin.getTask(second.task_id)).status).toBe('ready');
     expect(await callError(client, 'release', { task_id: second.task_id })).toContain(
       'not_lease_holder',

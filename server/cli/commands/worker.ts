@@ -161,7 +161,11 @@ export function addWorkerCommands(program: Command, contextOf: ContextOf): Comma
         body: { reason: options.reason },
       });
       if (ctx.json) return ctx.printJson(answer);
-      ctx.print(`released lease ${leaseId}; task ${answer.task_id} is back in the queue`);
+      ctx.print(
+        answer.status === 'failed'
+          ? `released lease ${leaseId}; task ${answer.task_id} used its last attempt and is failed now (an admin may requeue it)`
+          : `released lease ${leaseId}; task ${answer.task_id} is back in the queue`,
+      );
     });
 
   worker
@@ -337,11 +341,18 @@ async function runWorker(ctx: CliContext, options: { intervalMs: number; once: b
   // Sooner than asked while a lease with a short TTL is held, so it is renewed in time.
   let beatMs = options.intervalMs;
   let told = `heartbeat every ${options.intervalMs / 1000}s`;
+  // Whether the worker held work when this run began: its first beat says so (`known` is empty
+  // until the first answer), rather than reporting a worker busy since an earlier run as idle.
+  let heldAtStart: boolean | null = null;
+  let beaten = false;
   while (!signal.aborted) {
     try {
+      heldAtStart ??= (await client.call('getWork', {})).leases.length > 0;
+      const working = known.size > 0 || (!beaten && heldAtStart);
       const beat = await client.call('heartbeat', {
-        body: { status: known.size > 0 ? 'working' : 'idle' },
+        body: { status: working ? 'working' : 'idle' },
       });
+      beaten = true;
       const { leases } = await client.call('getWork', {});
       const soonest = shortestTtlMs(leases, beat.server_time);
       beatMs = beatIntervalMs(options.intervalMs, soonest);
