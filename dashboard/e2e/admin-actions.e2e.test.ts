@@ -64,6 +64,25 @@ describe('admin actions from the page', () => {
     expect((await server.admin.getRepo('owner/site')).max_open_prs).toBe(0);
   });
 
+  it('refuses to add a repo under a key that exists, and leaves that repo as it was', async () => {
+    // Was: the dialog closed and owner/site's budget of 0 became the form's 3 (the POST is an upsert).
+    await page.getByRole('button', { name: 'Add repo' }).click();
+    const form = page.getByRole('dialog', { name: 'Add a repo' });
+    await form.getByLabel('Repo key').fill('owner/site');
+    await form.getByRole('button', { name: 'Add repo' }).click();
+    await expect(form.locator('#repo-key-error').textContent({ timeout: 2000 })).resolves.toBe(
+      'owner/site exists already; edit it from its row',
+    );
+    await expect(form.getByLabel('Repo key').getAttribute('aria-invalid')).resolves.toBe('true');
+    // The refusal is at the head of a long form: the key gets the focus, so it is seen and heard.
+    await expect(
+      form.getByLabel('Repo key').evaluate((el) => el === document.activeElement),
+    ).resolves.toBe(true);
+    await page.keyboard.press('Escape');
+    await form.waitFor({ state: 'hidden' });
+    expect((await server.admin.getRepo('owner/site')).max_open_prs).toBe(0);
+  });
+
   it('keeps a half-written task when the form is closed, until it is created or started over', async () => {
     await page.getByRole('button', { name: 'New task' }).click();
     const form = page.getByRole('dialog');
@@ -297,5 +316,64 @@ describe('admin actions from the page', () => {
       .getByTestId('backup-note')
       .filter({ hasText: `Backup downloaded: ${download.suggestedFilename()}` })
       .waitFor();
+  });
+
+  /** The `.table-wrap`s on show that scroll sideways: their table is wider than their box. */
+  const tablesWiderThanTheirBox = () =>
+    page.evaluate(() =>
+      [...document.querySelectorAll<HTMLElement>('.table-wrap')]
+        .filter((wrap) => wrap.offsetParent !== null && wrap.scrollWidth > wrap.clientWidth + 1)
+        .map((wrap) => `${wrap.scrollWidth} > ${wrap.clientWidth}`),
+    );
+
+  it('wraps a long unbroken task title inside the tasks table at 1280 px', async () => {
+    // Last but one: a task more in the table would change the counts the tests above expect.
+    await server.admin.upsertRepo({ repo: 'owner/long', max_open_prs: 1 });
+    const title = `Rename${'_the_legacy_billing_export_module'.repeat(4)}`;
+    expect(title).toHaveLength(138);
+    const task = await server.admin.createTask({ repo: 'owner/long', title });
+    await page.getByLabel('Search tasks').fill('');
+    await page.locator(`tr[data-task-id="${task.task_id}"]`).waitFor({ timeout: 2000 });
+    // Was: the title cell took its whole width and pushed every other column off the side.
+    expect(await tablesWiderThanTheirBox(), 'tasks table at 1280 px').toEqual([]);
+  });
+
+  it('keeps each actor badge in the audit log whole at 400 px', async () => {
+    const audit = page.getByRole('tabpanel', { name: 'Audit log' });
+    /** The badges whose name takes more than one line. */
+    const brokenBadges = () =>
+      audit.evaluate((root) =>
+        [...root.querySelectorAll<HTMLElement>('.actor')]
+          .filter((badge) => {
+            const range = document.createRange();
+            range.selectNodeContents(badge);
+            return new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size > 1;
+          })
+          .map((badge) => badge.textContent),
+      );
+    // Was: "Adm|in", "Alic|e": the phone layout let every cell break anywhere, badges too, and
+    // the long title above took the room.
+    const alice = await server.admin.registerWorker({ name: 'Alice' });
+    await page.setViewportSize({ width: 400, height: 900 });
+    await page.getByRole('tab', { name: 'Audit log' }).click();
+    await audit
+      .locator(`td[data-actor="${alice.worker_id}"] .actor`, { hasText: 'Alice' })
+      .first()
+      .waitFor();
+    await audit.locator('td[data-actor="admin"]').first().waitFor();
+    expect(await brokenBadges(), 'short actor names on more than one line').toEqual([]);
+
+    // A long name is cut short rather than widening the table, and said whole on hover.
+    const longName = 'build-agent-for-the-nightly-integration-fleet-7';
+    const fleet = await server.admin.registerWorker({ name: longName });
+    // Shown by its id until the worker's name reaches the page.
+    const fleetBadge = audit
+      .locator(`td[data-actor="${fleet.worker_id}"] .actor`, { hasText: longName })
+      .first();
+    await fleetBadge.waitFor();
+    expect(await brokenBadges(), 'actor names on more than one line').toEqual([]);
+    expect(await tablesWiderThanTheirBox(), 'audit table at 400 px').toEqual([]);
+    await expect(fleetBadge.getAttribute('title')).resolves.toBe(longName);
+    await page.setViewportSize({ width: 1280, height: 900 });
   });
 });

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { readContract, readTrustRules, repoFormFrom, toRepoUpsertRequest } from './repo-form.ts';
+import {
+  readContract,
+  readTrustRules,
+  repoFormFrom,
+  takenRepoKeyError,
+  toRepoUpsertRequest,
+} from './repo-form.ts';
 import { aRepo } from './testing/builders.ts';
 
 const existing = aRepo('owner/app', {
@@ -152,6 +158,33 @@ describe('the repo form', () => {
           'basic (1) may not take less than untrusted (2): a more trusted tier takes at least what a less trusted one takes',
       },
     });
+  });
+
+  it('refuses to add a repo under a key that exists: the POST would overwrite its settings', () => {
+    // Was: "Add repo" with acme/web's key sent the form's budget 3 and locks on over its 4 and off.
+    const acme = aRepo('acme/web', { max_open_prs: 4, area_locks_enabled: false });
+    const known = [existing, acme];
+    expect(
+      toRepoUpsertRequest({ ...repoFormFrom(), repo: ' acme/web ' }, undefined, known),
+    ).toEqual({
+      ok: false,
+      errors: { repo: 'acme/web exists already; edit it from its row' },
+    });
+    // Editing that repo is what the dialog is for: its own key is no clash.
+    expect(toRepoUpsertRequest({ ...repoFormFrom(acme), max_open_prs: '5' }, acme, known)).toEqual({
+      ok: true,
+      value: { repo: 'acme/web', max_open_prs: 5 },
+    });
+  });
+
+  it('compares keys as the server does, case and all', () => {
+    const known = [aRepo('acme/web')];
+    expect(takenRepoKeyError('acme/web', known)).toBe(
+      'acme/web exists already; edit it from its row',
+    );
+    // The server's key is a case-sensitive primary key: this is another repo.
+    expect(takenRepoKeyError('Acme/Web', known)).toBeUndefined();
+    expect(takenRepoKeyError('acme/web2', known)).toBeUndefined();
   });
 
   it('explains a bad key, a budget out of range, and a missing budget', () => {

@@ -136,15 +136,33 @@ const same = (a: unknown, b: unknown): boolean => {
 };
 
 /**
+ * Why a new repo may not take this key: a repo has it already. Keys are compared as the server
+ * compares them, exactly (its key is the table's case-sensitive primary key, and the protocol does
+ * not fold case), so `Acme/web` beside `acme/web` is a second repo, not a clash.
+ */
+export function takenRepoKeyError(
+  key: string,
+  repos: readonly Pick<Repo, 'repo'>[],
+): string | undefined {
+  const wanted = key.trim();
+  return repos.some((repo) => repo.repo === wanted)
+    ? `${wanted} exists already; edit it from its row`
+    : undefined;
+}
+
+/**
  * The upsert the form describes. Editing (`original` given), every setting is sent only when
  * changed (absent keeps a setting, null resets it to the default): a value changed elsewhere
  * while the dialog was open survives the save, and the v1 settings, which the server reports as
  * the values in effect, are not pinned to today's defaults by being sent back. A new repo sends
- * its budget and locks, and the rest only when given.
+ * its budget and locks, and the rest only when given; its key must not be one of `repos` (the
+ * repos the page knows), since the server's POST is an upsert and would quietly overwrite that
+ * repo's settings with the form's defaults.
  */
 export function toRepoUpsertRequest(
   values: RepoFormValues,
   original?: Repo,
+  repos: readonly Pick<Repo, 'repo'>[] = [],
 ): FormResult<RepoUpsertRequest> {
   const offers = values.assignment === 'offer';
   // The offer TTL is read only with offers on: hidden otherwise, it should not block a save.
@@ -209,6 +227,9 @@ export function toRepoUpsertRequest(
     original ? givenContract(original.contract) : undefined,
     null,
   );
+
+  const taken = original ? undefined : takenRepoKeyError(values.repo, repos);
+  if (taken) errors.repo = taken;
 
   const checked = validateWith(RepoUpsertSchema, candidate, notNumbers);
   if (checked.ok && Object.keys(errors).length === 0) return checked;
