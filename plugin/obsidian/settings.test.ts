@@ -130,5 +130,28 @@ describe('the tasks and archive folders', () => {
     expect(foldersClash('Tasks', 'Tasks2')).toBeNull();
     expect(foldersClash('Tasks', '/Tasks/')).toMatch(/^The archive folder cannot hold/);
     expect(foldersClash('Work/Tasks', 'Work')).toMatch(/"Work\/Tasks" would make none/);
+    // Typed with backslashes, the same folders as the vault names them.
+    expect(foldersClash('Work\\Tasks', 'Work\\')).toMatch(/"Work\/Tasks" would make none/);
+  });
+
+  it('reads a folder typed with backslashes as the vault names it (Work\\Tasks is Work/Tasks)', () => {
+    // Was: kept as typed, while the vault put the notes under Work/Tasks/: no note was ever found.
+    const settings = normalizeSettings({
+      tasksFolder: 'Work\\Tasks\\',
+      archiveFolder: '\\Work//Tasks\\\\Archive',
+    });
+    expect(settings).toMatchObject({
+      tasksFolder: 'Work/Tasks',
+      archiveFolder: 'Work/Tasks/Archive',
+    });
+    // As normalizePath does: non-breaking spaces are spaces, names are composed (NFC).
+    expect(normalizeSettings({ tasksFolder: 'Cafe\u0301\u00a0tasks' }).tasksFolder).toBe(
+      'Café tasks',
+    );
+    // Nothing but slashes is the vault's root: the tasks folder never is, the archive is none.
+    expect(normalizeSettings({ tasksFolder: '\\', archiveFolder: '/' })).toMatchObject({
+      tasksFolder: DEFAULT_SETTINGS.tasksFolder,
+      archiveFolder: '',
+    });
   });
 });

@@ -1,3 +1,4 @@
+import { normalizePath } from 'obsidian';
 import type { BackendMode } from '../backend/pool-backend.ts';
 import { WORKER_LIMITS } from '../../protocol/workers.ts';
 
@@ -147,8 +148,8 @@ export function normalizeSettings(raw: unknown): OwpSettings {
     serverUrl: savedServerUrl(text('serverUrl', d.serverUrl)),
     role: data.role === 'admin' || data.role === 'worker' ? data.role : 'both',
     // Never the vault's root: every note there would become a task.
-    tasksFolder: trimSlashes(text('tasksFolder', d.tasksFolder)) || d.tasksFolder,
-    archiveFolder: trimSlashes(text('archiveFolder', d.archiveFolder)),
+    tasksFolder: normalizeFolder(text('tasksFolder', d.tasksFolder)) || d.tasksFolder,
+    archiveFolder: normalizeFolder(text('archiveFolder', d.archiveFolder)),
     defaultRepo: text('defaultRepo', d.defaultRepo).trim(),
     cancelOnDelete: data.cancelOnDelete === true,
     workerName: text('workerName', d.workerName).trim() || d.workerName,
@@ -220,8 +221,8 @@ export function readServerUrl(typed: string): { url: string } | { problem: strin
  * never made tasks, so a tasks folder inside it (or the same folder) would make no note a task.
  */
 export function foldersClash(tasksFolder: string, archiveFolder: string): string | null {
-  const tasks = trimSlashes(tasksFolder);
-  const archive = trimSlashes(archiveFolder);
+  const tasks = normalizeFolder(tasksFolder);
+  const archive = normalizeFolder(archiveFolder);
   if (archive === '' || (tasks !== archive && !tasks.startsWith(`${archive}/`))) return null;
   return `The archive folder cannot hold the tasks folder: notes in the archive never become tasks, so "${tasks}" would make none.`;
 }
@@ -236,8 +237,15 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function trimSlashes(path: string): string {
-  return path.trim().replace(/^\/+|\/+$/g, '');
+/**
+ * A folder as the vault names its notes' paths, by Obsidian's own `normalizePath` (slashes for
+ * backslashes, one for a run of them, none at either end, composed Unicode); '' for the root.
+ * Trimming slashes alone kept `Work\Tasks` as typed: the vault filed the notes under
+ * `Work/Tasks/…`, and no note was ever found in the folder the sync looked in.
+ */
+export function normalizeFolder(folder: string): string {
+  const path = normalizePath(folder.trim());
+  return path === '/' ? '' : path;
 }
 
 function trimUrl(url: string): string {

@@ -228,6 +228,11 @@ describe('file names', () => {
     expect(fileNameForTitle('#?:')).toBe('Untitled task');
   });
 
+  it('composes the name (NFC), as the vault stores every path', () => {
+    expect(fileNameForTitle('Cafe\u0301 menu')).toBe('Caf\u00e9 menu');
+    expect(fileNameMatchesTitle('Caf\u00e9 menu', 'Cafe\u0301 menu')).toBe(true);
+  });
+
   it('caps the name at 200 bytes without splitting a character', () => {
     const name = fileNameForTitle('é'.repeat(150));
     expect(new TextEncoder().encode(name).length).toBeLessThanOrEqual(200);

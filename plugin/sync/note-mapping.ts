@@ -332,9 +332,20 @@ const FORBIDDEN = /[\\/:*?"<>|#^[\]\u0000-\u001f\u007f]/g;
 const MAX_NAME_BYTES = 200;
 const FALLBACK_NAME = 'Untitled task';
 
-/** A note's file name (without `.md`) for a title: forbidden characters become spaces. */
+/**
+ * A note's file name (without `.md`) for a title: forbidden characters become spaces, and the
+ * text is composed (Unicode NFC), as Obsidian's `normalizePath` composes every path it writes.
+ * Otherwise a title in decomposed form (`Cafe\u0301`, as macOS may type it) gives a path the
+ * note is not at: the sync followed that one while the vault wrote the composed one, so the
+ * note's edits were not sent and it was taken for a second note of its own task.
+ */
 export function fileNameForTitle(title: string): string {
-  const cleaned = title.replace(FORBIDDEN, ' ').replace(/\s+/g, ' ').trim().replace(/^\.+/, '');
+  const cleaned = title
+    .normalize('NFC')
+    .replace(FORBIDDEN, ' ')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .replace(/^\.+/, '');
   return truncateBytes(cleaned, MAX_NAME_BYTES).trim() || FALLBACK_NAME;
 }
 

@@ -267,6 +267,18 @@ describe('start: reconciling the folder with the pool', () => {
     expect(note.body).toBe('Do the thing.\n');
   });
 
+  it('leaves a note whose repo is typed wrong as it is, rather than making it a task in the default repo', async () => {
+    const w = world();
+    w.store.seed('Tasks/Call mum.md', { repo: 'family calls' }, 'Sunday\n');
+
+    const report = await w.sync().start();
+
+    expect(report.tasksCreated).toBe(0);
+    expect((await w.api.listTasks()).tasks).toHaveLength(0);
+    expect(w.store.get('Tasks/Call mum.md').frontmatter).toEqual({ repo: 'family calls' });
+    expect(w.notices.join('\n')).toMatch(/"family calls" is not\. It becomes a task once the repo/);
+  });
+
   it('reports notes naming unknown tasks or copies of another note, and leaves them alone', async () => {
     const w = world();
     const known = w.task('Known');
@@ -615,6 +627,82 @@ describe('note → task', () => {
     await w.store.edit('Tasks/Needs repo.md', { repo: 'acme/web' });
     await sync.flush();
     expect((await w.api.listTasks()).tasks.map((t) => t.repo)).toEqual(['acme/web']);
+  });
+
+  it('waits for a repo typed wrong rather than taking the default, then makes the task in it', async () => {
+    const w = world();
+    const sync = w.sync();
+    await sync.start();
+
+    await w.store.create('Tasks/Call mum.md', { repo: 'family calls' }, 'Sunday\n');
+    await sync.flush();
+    // Was: a task in demo, the default, with `repo: demo` written over what was typed; a task's
+    // repo never changes, so the typo left it in the wrong repo for good.
+    expect((await w.api.listTasks()).tasks).toHaveLength(0);
+    expect(w.store.get('Tasks/Call mum.md').frontmatter).toEqual({ repo: 'family calls' });
+    expect(w.notices).toEqual([
+      '"Tasks/Call mum.md": repo must be a name or owner/name, like "demo" or "acme/web"; ' +
+        '"family calls" is not. It becomes a task once the repo is corrected (it cannot change later).',
+    ]);
+    // Saved again while still wrong: told once.
+    await w.store.edit('Tasks/Call mum.md', {}, 'Sunday at six\n');
+    await sync.flush();
+    expect(w.notices).toHaveLength(1);
+
+    await w.store.edit('Tasks/Call mum.md', { repo: 'acme/web' });
+    await sync.flush();
+    const tasks = (await w.api.listTasks()).tasks;
+    expect(tasks.map((t) => [t.title, t.repo, t.description])).toEqual([
+      ['Call mum', 'acme/web', 'Sunday at six'],
+    ]);
+    expect(w.store.get('Tasks/Call mum.md').frontmatter).toMatchObject({
+      owp_id: tasks[0]!.task_id,
+      repo: 'acme/web',
+    });
+  });
+
+  it('makes no task of a new empty note (Obsidian’s "New note") until it has content', async () => {
+    const w = world();
+    const sync = w.sync();
+    await sync.start();
+
+    // "New note" in the folder: an empty Untitled.md at once; the user names it, then writes.
+    await w.store.create('Tasks/Untitled.md', {}, '');
+    w.timers.advance(100);
+    await sync.flush();
+    await w.store.move('Tasks/Untitled.md', 'Tasks/Ship the release.md');
+    await w.store.edit('Tasks/Ship the release.md', {}, ' \n\n');
+    await sync.flush();
+    // Was: a task "Untitled" in the default repo within 100 ms, and the repo typed next refused.
+    expect((await w.api.listTasks()).tasks).toHaveLength(0);
+    expect(w.store.get('Tasks/Ship the release.md').frontmatter).toEqual({});
+
+    await w.store.edit('Tasks/Ship the release.md', { repo: 'acme/web' });
+    await sync.flush();
+    expect((await w.api.listTasks()).tasks.map((t) => [t.title, t.repo])).toEqual([
+      ['Ship the release', 'acme/web'],
+    ]);
+    // Waiting for content is nothing to tell: the user is about to write it.
+    expect(w.notices).toEqual([]);
+  });
+
+  it('makes a task of an empty note found at the start or turned into one on purpose: its name is its title', async () => {
+    const w = world();
+    // Nobody is writing these: each holds all it is meant to, a title.
+    w.store.seed('Tasks/Write the docs.md', {}, '');
+    w.store.seed('Inbox/Call the bank.md', {}, '\n');
+    const sync = w.sync();
+    expect((await sync.start()).tasksCreated).toBe(1);
+
+    await expect(sync.convertNote('Inbox/Call the bank.md')).resolves.toMatchObject({
+      title: 'Call the bank',
+      repo: 'demo',
+    });
+    expect((await w.api.listTasks()).tasks.map((t) => t.title).sort()).toEqual([
+      'Call the bank',
+      'Write the docs',
+    ]);
+    expect(w.store.paths()).toEqual(['Tasks/Call the bank.md', 'Tasks/Write the docs.md']);
   });
 
   it('sends an edited property with the note’s owp_version, and ignores its own write back', async () => {
@@ -1097,6 +1185,22 @@ describe('task → note', () => {
     const { task } = await sync.createTask({ repo: 'demo', title: 'Sent twice' });
     await sync.flush();
     expect((await w.api.listTasks()).tasks.map((t) => t.task_id)).toEqual([task.task_id]);
+  });
+
+  it('names the note of a title in decomposed Unicode as the vault does (NFC), and follows it there', async () => {
+    const w = world();
+    const t = w.task('Cafe\u0301 menu');
+    const sync = w.sync();
+    await sync.start();
+
+    // Obsidian's normalizePath composes every path it writes. Was: the sync followed the
+    // decomposed path, so the note's edits were not sent and it was taken for a copy of itself.
+    expect(w.store.paths()).toEqual(['Tasks/Caf\u00e9 menu.md']);
+    await w.store.edit('Tasks/Caf\u00e9 menu.md', { priority: 77 });
+    await sync.flush();
+
+    expect(w.engine.getTask(t.task_id)).toMatchObject({ title: 'Cafe\u0301 menu', priority: 77 });
+    expect(w.notices).toEqual([]);
   });
 
   it('turns a note elsewhere into a task, moving it into the folder', async () => {

@@ -413,7 +413,7 @@ export class NoteSync {
       target = await this.freePath(this.settings.folder, titleFromPath(path));
       await this.store.move(path, target);
     }
-    await this.queueFor(target).run(() => this.noteChanged(target));
+    await this.queueFor(target).run(() => this.noteChanged(target, { asked: true }));
     const tracked = this.byPath.get(target);
     return tracked ? this.api.getTask(tracked.taskId) : null;
   }
@@ -837,8 +837,11 @@ export class NoteSync {
     void this.track(() => this.queueFor(path).run(() => this.noteChanged(path)));
   }
 
-  /** A note was created or edited: it becomes a task, or its edits go to its task. */
-  private async noteChanged(path: string): Promise<void> {
+  /**
+   * A note was created or edited: it becomes a task, or its edits go to its task. `asked`: by the
+   * user, on purpose (a command), rather than seen changing.
+   */
+  private async noteChanged(path: string, { asked = false } = {}): Promise<void> {
     if (this.stopped) return;
     const note = await this.store.read(path);
     if (!note) return;
@@ -846,13 +849,13 @@ export class NoteSync {
     this.lookingAt.set(path, this.problems.get(path));
     this.problems.delete(path);
     try {
-      await this.handleNote(path, note);
+      await this.handleNote(path, note, asked);
     } finally {
       this.lookingAt.delete(path);
     }
   }
 
-  private async handleNote(path: string, note: NoteSnapshot): Promise<void> {
+  private async handleNote(path: string, note: NoteSnapshot, asked: boolean): Promise<void> {
     const tracked = this.byPath.get(path);
     if (tracked?.unreadable && !note.frontmatterError) {
       // Mended: reconciled as at a start, the newer side winning.
@@ -868,7 +871,9 @@ export class NoteSync {
     }
     const id = idOf(note);
     if (id === null) {
-      if (this.inCreationScope(path)) await this.createTaskFromNote(note);
+      if (this.inCreationScope(path)) {
+        await this.createTaskFromNote(note, { waitWhileEmpty: !asked });
+      }
       return;
     }
     const owner = this.byTask.get(id);
@@ -920,20 +925,39 @@ export class NoteSync {
    * again after a failure that leaves it unknown whether the pool made the task — a timeout, a reset
    * connection, a 500, the app closed meanwhile — it is answered with that task, never a second.
    * A repeat sends the request as first sent; what the note changed since goes as an edit after.
+   *
+   * `waitWhileEmpty`: an empty note is not made a task yet. A note seen appearing may be one the
+   * user is about to write: Obsidian's "New note" makes an empty "Untitled.md" first, and made a
+   * task at once it took the default repo and that name before the user could type either (a
+   * longer wait would not do: naming and writing a note may take minutes). Not so for a note found
+   * at a start, or turned into a task on purpose: it holds all it is meant to, a title at least.
    */
-  private async createTaskFromNote(note: NoteSnapshot): Promise<boolean> {
+  private async createTaskFromNote(
+    note: NoteSnapshot,
+    { waitWhileEmpty = false } = {},
+  ): Promise<boolean> {
     const path = note.path;
     let pending = this.pendingCreates.get(path);
     const repeat = pending !== undefined;
     if (!pending) {
       if (!this.canBecomeTask(note)) return false;
       const { fields, errors } = noteToTaskFields(note.frontmatter, note.body, path);
-      const repo = fields.repo ?? (this.settings.defaultRepo || undefined);
+      // A repo typed wrong waits to be mended rather than taking the default: a task's repo never
+      // changes, so a typo would leave the task in the wrong repo for good.
+      const badRepo = errors.some((error) => error.key === 'repo');
+      const repo = badRepo ? undefined : (fields.repo ?? (this.settings.defaultRepo || undefined));
       // One message for all that is wrong, so a note saved again is not told it again.
       const said = errors.map((error) => `"${path}": ${error.message}`);
-      if (!repo) said.push(`Add a repo property to "${path}" to make it a task.`);
+      if (badRepo) {
+        said.push('It becomes a task once the repo is corrected (it cannot change later).');
+      } else if (!repo) {
+        said.push(`Add a repo property to "${path}" to make it a task.`);
+      }
       if (said.length > 0) this.problem(path, said.join(' '));
-      if (!repo || fields.title === undefined) return false;
+      // An empty note waits untold: the user is writing it, and only then can it say its repo.
+      if (!repo || fields.title === undefined || (waitWhileEmpty && isEmptyNote(note))) {
+        return false;
+      }
       pending = {
         key: newIdempotencyKey('note'),
         request: { ...fields, repo, title: fields.title },
@@ -1733,6 +1757,11 @@ function keyOfField(field: keyof TaskUpdateRequest): OwnedKey {
 
 function fieldLabel(field: string): string {
   return field === 'estimate_points' ? 'points' : field === 'required_skills' ? 'skills' : field;
+}
+
+/** Whether a note holds nothing at all: no property and a blank body (an empty file). */
+function isEmptyNote(note: NoteSnapshot): boolean {
+  return Object.keys(note.frontmatter).length === 0 && note.body.trim() === '';
 }
 
 function idOf(note: NoteMeta): string | null {
