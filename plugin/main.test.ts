@@ -1,6 +1,7 @@
 // @vitest-environment happy-dom
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { get } from 'svelte/store';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Notice, setMobile, type App } from './testing/obsidian-fake/index.ts';
 import {
@@ -66,6 +67,7 @@ describe('the plugin in Obsidian', () => {
         'go-offline',
         'go-online',
         'import-tasks',
+        'make-folder-notes-tasks',
         'open-activity',
         'open-analytics',
         'open-board',
@@ -352,6 +354,113 @@ describe('the other commands', () => {
     expect(app.commands.executeCommandById('owp-pool:go-online')).toBe(false);
     runCommand(app, 'go-offline');
     await eventually(() => expect(plugin.controller.running!.online).toBe(false));
+  });
+});
+
+describe('going online, and staying online', () => {
+  /** The vault's worker as the pool sees it. */
+  async function poolWorker(plugin: OwpPoolPlugin, workerId: string) {
+    const workers = await plugin.controller.running!.api.listWorkers();
+    return workers.find((w) => w.worker_id === workerId);
+  }
+
+  async function goOnline({ app, plugin }: StartedPlugin): Promise<string> {
+    runCommand(app, 'go-online'); // registers first
+    await eventually(() => expect(plugin.controller.running?.online).toBe(true));
+    return plugin.controller.running!.localWorkerId!;
+  }
+
+  // Was: any such setting took an online worker offline without a word: its leases stopped being
+  // renewed, and the old session stopped without saying so, so the pool went on granting to it.
+  it('stays online through a change of folders or role, as the same worker', async () => {
+    const { app, plugin } = await start();
+    const me = await goOnline(started!);
+    const before = plugin.controller.running;
+
+    await plugin.settings.update({ cancelOnDelete: true, role: 'worker' });
+    await eventually(() => expect(plugin.controller.running).not.toBe(before));
+    await eventually(() => expect(plugin.controller.running!.online).toBe(true));
+    expect(plugin.controller.running!.localWorkerId).toBe(me);
+    expect(get(plugin.controller.session).online).toBe(true);
+    expect(await poolWorker(plugin, me)).toMatchObject({ online: true, status: 'idle' });
+    expect(app.commands.executeCommandById('owp-pool:go-offline')).toBe(true);
+    expect(Notice.messages.join('\n')).not.toContain('offline');
+  });
+
+  it('says the vault is offline now, and how to go online, when the settings change who it works as', async () => {
+    const { plugin } = await start();
+    await goOnline(started!);
+    const before = plugin.controller.running;
+
+    await plugin.settings.update({ role: 'admin' });
+    await eventually(() => expect(plugin.controller.running).not.toBe(before));
+    await eventually(() =>
+      expect(Notice.messages.at(-1)).toBe(
+        'You are offline now: the role no longer includes working on tasks. To take tasks ' +
+          'again, set it to “worker” or “admin and worker” and go online.',
+      ),
+    );
+    expect(plugin.controller.running!.online).toBe(false);
+  });
+
+  it('has the session it replaces say its worker is going, so the pool grants it nothing more', async () => {
+    const { plugin } = await start();
+    const me = await goOnline(started!);
+    const before = plugin.controller.running!;
+    const beats: string[] = [];
+    const heartbeat = before.api.heartbeat.bind(before.api);
+    vi.spyOn(before.api, 'heartbeat').mockImplementation((request) => {
+      beats.push(request?.status ?? 'idle');
+      return heartbeat(request);
+    });
+
+    await plugin.controller.restart(true);
+    expect(beats).toEqual(['paused']);
+    expect(plugin.controller.running!.online).toBe(true);
+    expect(await poolWorker(plugin, me)).toMatchObject({ status: 'idle' });
+  });
+});
+
+describe('registering again', () => {
+  // Was: the new worker replaced the old one at once; the old one's leases vanished from My work
+  // and stayed with a worker nobody ran, until they ran out and went back with an attempt counted.
+  it('is refused while the worker holds leases, saying how many; once released, it goes', async () => {
+    const { app, plugin } = await start();
+    const api = plugin.controller.running!.api;
+    await api.upsertRepo({ repo: 'notes', area_locks_enabled: false });
+    await api.createTask({ repo: 'notes', title: 'First', estimate_points: 1 });
+    await api.createTask({ repo: 'notes', title: 'Second', estimate_points: 1 });
+    runCommand(app, 'go-online');
+    await eventually(async () => expect((await api.getWork()).leases).toHaveLength(2));
+    const me = plugin.controller.running!.localWorkerId;
+
+    const el = app.setting.openTab(app.setting.pluginTabs[0]!);
+    click(withText(el, 'button', 'Register again')[0]);
+    await eventually(() =>
+      expect(Notice.messages.at(-1)).toBe(
+        'Could not register: This vault’s worker holds 2 tasks. Finish or release them in My ' +
+          'work first: a new registration is a new worker, and the old one would keep them ' +
+          'until their leases run out.',
+      ),
+    );
+    app.setting.close();
+    expect(plugin.controller.running!.localWorkerId).toBe(me);
+    expect((await api.getWork()).leases).toHaveLength(2);
+
+    // Given up (released, and cancelled so they are not granted again), it registers a new
+    // worker — online, as the old one was.
+    await plugin.controller.setOnline(false);
+    for (const lease of (await api.getWork()).leases) {
+      await api.releaseLease(lease.lease_id);
+      await api.cancelTask(lease.task_id);
+    }
+    await plugin.controller.setOnline(true);
+    await plugin.controller.registerWorker();
+    const now = plugin.controller.running!.localWorkerId!;
+    expect(now).not.toBe(me);
+    expect(plugin.controller.running!.online).toBe(true);
+    const workers = await api.listWorkers();
+    expect(workers.find((w) => w.worker_id === me)).toMatchObject({ status: 'paused' });
   });
 });
 

@@ -53,6 +53,31 @@ export function registerCommands({ plugin, controller, settings, openView }: Com
     },
   });
 
+  // The notes found in the tasks folder when the sync first ran over it are left as they are (a
+  // folder named "Tasks" may be the user's own); this makes them tasks, on purpose.
+  plugin.addCommand({
+    id: 'make-folder-notes-tasks',
+    name: 'Make the notes in the tasks folder tasks',
+    checkCallback: (checking) => {
+      const sync = controller.running?.sync;
+      if (!sync || sync.notesLeftAlone().length === 0) return false;
+      if (!checking) {
+        void sync
+          .makeTasksOfNotesLeftAlone()
+          .then(({ made, notMade }) => {
+            new Notice(
+              `${made} note(s) in the tasks folder became tasks.` +
+                (notMade > 0
+                  ? ` ${notMade} could not; a notice of its own says why for each.`
+                  : ''),
+            );
+          })
+          .catch(report('Could not make them tasks'));
+      }
+      return true;
+    },
+  });
+
   plugin.addCommand({
     id: 'why-task-waits',
     name: 'Why is this task waiting?',

@@ -3,6 +3,7 @@ import { readable, writable, type Readable, type Writable } from 'svelte/store';
 import {
   explanationText,
   importKeys,
+  OwpError,
   type OfferRejectRequest,
   type TaskCreateRequest,
   type TaskStatus,
@@ -89,6 +90,8 @@ export class PoolController implements PoolViewHost {
 
   private current: PoolSession | null = null;
   private currentKey = '';
+  /** Who the current session's worker is (`workerIdentity`): null without one. */
+  private currentWorker: string | null = null;
   /** Starts and stops run one after another. */
   private switching: Promise<unknown> = Promise.resolve();
   private detach: (() => void)[] = [];
@@ -113,12 +116,20 @@ export class PoolController implements PoolViewHost {
     return this.queue(() => this.open());
   }
 
-  /** Starts a new session if the settings it depends on changed (or `force`). */
+  /**
+   * Starts a new session if the settings it depends on changed (or `force`). A worker online in
+   * the old session is online in the new one when it is the same worker (same pool, same token):
+   * a changed folder or role is no reason to stop taking work. Another worker — another server,
+   * mode or token — is not put online unasked; a notice says the vault is offline now.
+   */
   restart(force = false): Promise<ReconcileReport | null> {
     return this.queue(async () => {
       if (!force && sessionKey(this.options.settings.settings) === this.currentKey) return null;
+      const wasOnline = this.current?.online ? this.currentWorker : null;
       await this.close();
-      return this.open();
+      const report = await this.open();
+      if (wasOnline !== null) await this.resumeOnline(wasOnline);
+      return report;
     });
   }
 
@@ -241,7 +252,13 @@ export class PoolController implements PoolViewHost {
     await this.requireSession().setOnline(online);
   }
 
-  /** Registers the local worker with the name, skills and capacity from the settings. */
+  /**
+   * Registers the local worker with the name, skills and capacity from the settings. Registering
+   * again makes a new worker in its place (the only way to change the name or skills), so it is
+   * refused while the old one holds leases: they would stay with a worker nobody runs any more,
+   * vanish from My work, and go back to the queue only when they run out, an attempt counted.
+   * An online worker stays online, as the new one; the old one says it is going.
+   */
   async registerWorker(): Promise<void> {
     const store = this.options.settings;
     const settings = store.settings;
@@ -249,19 +266,44 @@ export class PoolController implements PoolViewHost {
       throw new Error('Set the role to “worker” or “admin and worker” to work on tasks.');
     }
     const session = this.requireSession();
-    const registered = await session.registerWorker({
-      name: settings.workerName,
-      skills: settings.workerSkills,
-      capacity_points: settings.workerCapacityPoints,
-      max_concurrent_tasks: settings.workerMaxTasks,
-    });
+    const held = await leasesHeld(session);
+    if (held > 0) {
+      throw new Error(
+        held === 1
+          ? 'This vault’s worker holds a task. Finish or release it in My work first: a new ' +
+              'registration is a new worker, and the old one would keep it until its lease runs out.'
+          : `This vault’s worker holds ${held} tasks. Finish or release them in My work first: a ` +
+              'new registration is a new worker, and the old one would keep them until their ' +
+              'leases run out.',
+      );
+    }
+    const wasOnline = session.online;
+    if (wasOnline) await session.setOnline(false);
+    let registered;
+    try {
+      registered = await session.registerWorker({
+        name: settings.workerName,
+        skills: settings.workerSkills,
+        capacity_points: settings.workerCapacityPoints,
+        max_concurrent_tasks: settings.workerMaxTasks,
+      });
+    } catch (error) {
+      if (wasOnline) await session.setOnline(true).catch(() => undefined);
+      throw error;
+    }
     // Kept beside the workers of other pools: switching back finds each again.
     await store.setToken('worker', registered.token, workerTokenSlot(settings));
     await store.update({ localWorkers: withLocalWorker(settings, registered.worker_id) });
     // A remote session's credentials are fixed when it starts: start one with the new token.
-    if (settings.mode === 'remote') await this.restart(true);
-    else this.publishSession();
+    if (settings.mode === 'remote') {
+      await this.restart(true);
+    } else {
+      // The embedded session acts as the new worker at once: it is the session's worker now.
+      this.currentWorker = workerIdentity(store.settings, registered.worker_id, registered.token);
+      this.publishSession();
+    }
     this.notify(`Registered as worker “${settings.workerName}”.`);
+    if (wasOnline) await this.requireSession().setOnline(true);
   }
 
   // ── what the commands do ───────────────────────────────────────────────────────────────────
@@ -343,7 +385,7 @@ export class PoolController implements PoolViewHost {
     this.currentKey = sessionKey(settings);
     let session: PoolSession;
     try {
-      session = await this.createSession(settings);
+      ({ session, worker: this.currentWorker } = await this.createSession(settings));
     } catch (error) {
       this.fail('Starting the pool', error);
       return null;
@@ -363,10 +405,33 @@ export class PoolController implements PoolViewHost {
     }
   }
 
+  /**
+   * After a restart, puts the worker that was online (`worker`, its identity) online again if the
+   * new session acts as the same worker; otherwise says the vault is offline now, and how to go
+   * online.
+   */
+  private async resumeOnline(worker: string): Promise<void> {
+    const session = this.current;
+    if (!session || this.stopped) return;
+    if (this.currentWorker !== worker) {
+      this.notify(offlineAfterChange(this.options.settings.settings));
+      return;
+    }
+    try {
+      await session.setOnline(true);
+    } catch (error) {
+      this.notify(
+        `You are offline now: going online again after the settings changed failed ` +
+          `(${messageOf(error)}). Go online from My work once the pool can be reached.`,
+      );
+    }
+  }
+
   private async close(): Promise<void> {
     const session = this.current;
     if (!session) return;
     this.current = null;
+    this.currentWorker = null;
     try {
       await session.stop();
     } catch (error) {
@@ -377,7 +442,10 @@ export class PoolController implements PoolViewHost {
     }
   }
 
-  private async createSession(settings: OwpSettings): Promise<PoolSession> {
+  /** The session the settings describe, and its worker's identity (see `workerIdentity`). */
+  private async createSession(
+    settings: OwpSettings,
+  ): Promise<{ session: PoolSession; worker: string | null }> {
     const store = this.options.settings;
     const worker = localWorker(settings);
     const workerId = worker?.workerId ?? null;
@@ -406,7 +474,7 @@ export class PoolController implements PoolViewHost {
         fetch: (input, init) => window.fetch(input, init),
       });
     }
-    return new PoolSession({
+    const session = new PoolSession({
       backend,
       admin,
       workerId,
@@ -429,6 +497,7 @@ export class PoolController implements PoolViewHost {
       scheduleBatch: (run) => window.requestAnimationFrame(() => run()),
       syncDebounceMs: this.options.syncDebounceMs,
     });
+    return { session, worker: workerIdentity(settings, workerId, workerToken) };
   }
 
   private sessionInfo(settings: OwpSettings, session: PoolSession | null): SessionInfo {
@@ -462,6 +531,56 @@ export class PoolController implements PoolViewHost {
     this.notify(`${what} failed: ${messageOf(error)}`);
   }
 }
+
+/**
+ * Who a session works as: the pool (mode and server) and the worker's id and token in it. Null
+ * when the role takes no work or the vault has no worker there. Two sessions with the same
+ * identity are the same worker, so one online stays online across a restart.
+ */
+function workerIdentity(
+  settings: OwpSettings,
+  workerId: string | null,
+  workerToken: string,
+): string | null {
+  if (!isWorkerRole(settings.role) || !workerId) return null;
+  return JSON.stringify([poolKey(settings), workerId, workerToken]);
+}
+
+/** The notice after a settings change left the vault offline: why, and how to go online. */
+function offlineAfterChange(settings: OwpSettings): string {
+  if (!isWorkerRole(settings.role)) {
+    return (
+      'You are offline now: the role no longer includes working on tasks. To take tasks again, ' +
+      'set it to “worker” or “admin and worker” and go online.'
+    );
+  }
+  const pool =
+    settings.mode === 'embedded' ? 'the embedded pool' : `the pool at ${poolKey(settings)}`;
+  const registered = localWorkerId(settings) !== null;
+  return (
+    `You are offline now: this vault works in ${pool} as ` +
+    (registered ? 'another worker' : 'a worker not registered there yet') +
+    '. Go online from My work or with the command “Go online”' +
+    (registered ? '.' : ', which registers it first.')
+  );
+}
+
+/**
+ * The leases the vault's worker holds, as the pool says (its view may be behind). A worker the
+ * pool does not know any more holds none.
+ */
+async function leasesHeld(session: PoolSession): Promise<number> {
+  if (!session.localWorkerId) return 0;
+  try {
+    return (await session.api.getWork()).leases.length;
+  } catch (error) {
+    if (error instanceof OwpError && STALE_WORKER_CODES.has(error.code)) return 0;
+    throw error;
+  }
+}
+
+/** Answers that mean the vault's worker is gone from the pool (its token refused, say). */
+const STALE_WORKER_CODES = new Set(['unauthorized', 'forbidden', 'worker_not_found']);
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

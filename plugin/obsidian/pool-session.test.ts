@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EmbeddedBackend } from '../backend/embedded-backend.ts';
 import { savedAtOlderSchema } from '../testing/older-pool.ts';
 import { ManualTimers } from '../testing/manual-timers.ts';
@@ -107,6 +107,39 @@ describe('PoolSession', () => {
     await reopened.start();
     expect((await reopened.api.listRepos()).map((r) => r.repo)).toEqual(['kept']);
     await reopened.stop();
+  });
+
+  // Was: the heartbeat just stopped, and the pool counted the worker online — granting it new
+  // leases — for up to 90 s more (a settings change replaces the session this way).
+  it('stop() while online says the worker is going, as going offline does', async () => {
+    const db = new MemoryBinaryStore();
+    const { session } = embeddedSession({ db });
+    await session.start();
+    const { worker_id } = await session.registerWorker({ name: 'Me', skills: [] });
+    await session.setOnline(true);
+    await session.stop();
+
+    const reopened = new EmbeddedBackend({ store: db, credentials: { admin: true } });
+    await reopened.start();
+    const me = (await reopened.api.listWorkers()).find((w) => w.worker_id === worker_id);
+    expect(me?.status).toBe('paused');
+    await reopened.stop();
+  });
+
+  it('stop() waits at most 3 s for a pool that does not answer the last beat', async () => {
+    const { session, timers } = embeddedSession();
+    await session.start();
+    await session.registerWorker({ name: 'Me', skills: [] });
+    await session.setOnline(true);
+    vi.spyOn(session.api, 'heartbeat').mockReturnValue(new Promise(() => undefined));
+
+    let stopped = false;
+    const stopping = session.stop().then(() => (stopped = true));
+    await timers.advance(2_999);
+    expect(stopped).toBe(false);
+    await timers.advance(1);
+    await stopping;
+    expect(timers.pending).toBe(0);
   });
 
   it('tries the note sync again when it could not start, telling the user once', async () => {

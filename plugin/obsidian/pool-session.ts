@@ -44,6 +44,9 @@ export interface PoolSessionOptions {
   syncDebounceMs?: number;
 }
 
+/** How long a stopping session waits for the pool to hear that its worker is going. */
+const PAUSED_ON_STOP_WAIT_MS = 3_000;
+
 /**
  * One connection to one pool, with everything that runs on it: the backend (embedded engine or
  * remote server), the live store the views read, the two-way note sync, and — while the worker is
@@ -195,16 +198,21 @@ export class PoolSession {
   }
 
   /**
-   * Stops the heartbeat, sends note edits still waiting, stops following the pool and closes the
-   * backend — in embedded mode that saves the database one last time.
+   * Stops the heartbeat — an online worker says it is going, as going offline does —, sends note
+   * edits still waiting, stops following the pool and closes the backend — in embedded mode that
+   * saves the database one last time.
    */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     if (this.syncRetry !== null) this.options.timers.clearTimeout(this.syncRetry);
     this.syncRetry = null;
+    const wasOnline = this.online;
     this.stopHeartbeat();
     await this.started?.catch(() => null);
+    // Without it the pool counts the worker online, and grants it new leases, for up to 90 s
+    // after the last beat. Bounded: a server that does not answer must not hold up the stop.
+    if (wasOnline) await this.sayPaused(PAUSED_ON_STOP_WAIT_MS);
     try {
       await this.sync?.flush();
     } finally {
@@ -254,18 +262,21 @@ export class PoolSession {
       this.announceOnline();
     } else {
       this.stopHeartbeat();
-      await this.beating.catch(() => undefined);
-      await this.api.heartbeat({ status: 'paused' }).catch(() => undefined);
+      await this.sayPaused();
     }
   }
 
-  /** The app became visible or the network came back: reconnect at once, and beat if online. */
+  /**
+   * The app became visible or the network came back: reconnect at once, and beat if online.
+   * Credentials the pool refused are tried once more too — never on a timer: see `PoolStore`.
+   */
   wake(reason: 'visible' | 'online'): void {
     const backend = this.options.backend;
     if (backend instanceof RemoteBackend) {
       if (reason === 'online') backend.notifyOnline();
       else backend.notifyVisible();
     }
+    void this.store.retryRefused();
     if (this.online) void this.beat().catch((error: unknown) => this.heartbeatFailed(error));
   }
 
@@ -273,6 +284,30 @@ export class PoolSession {
   async sleep(): Promise<void> {
     const backend = this.options.backend;
     if (backend instanceof EmbeddedBackend) await backend.persister.flush();
+  }
+
+  /**
+   * The last beat, after the heartbeat stopped: the worker is paused, so the pool grants it no new
+   * lease in the time it still counts it online. A failure is let go (the pool then learns it from
+   * the missing beats); `waitMs` bounds the wait for an answer.
+   */
+  private async sayPaused(waitMs?: number): Promise<void> {
+    // After the beat on its way, if any, so the pause is the last word.
+    const said = this.beating
+      .catch(() => undefined)
+      .then(() => this.api.heartbeat({ status: 'paused' }))
+      .then(
+        () => undefined,
+        () => undefined,
+      );
+    if (waitMs === undefined) return said;
+    const { timers } = this.options;
+    let timer: unknown = null;
+    const waited = new Promise<void>((resolve) => {
+      timer = timers.setTimeout(() => resolve(), waitMs);
+    });
+    await Promise.race([said, waited]);
+    timers.clearTimeout(timer);
   }
 
   private beat(): Promise<void> {

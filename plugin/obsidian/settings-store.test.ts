@@ -139,6 +139,30 @@ describe('SettingsStore', () => {
     expect(odd.noteRecord('other')).not.toHaveProperty('creating');
   });
 
+  it('keeps the notes the sync left alone, per pool; a file from before has none', async () => {
+    const file = new DataFile();
+    const store = await SettingsStore.open(file, null);
+    expect(store.noteRecord('embedded')).not.toHaveProperty('leftAlone');
+    await store.setNoteRecord('embedded', {
+      deleted: [],
+      noted: [],
+      folder: 'Tasks',
+      leftAlone: ['Tasks/Buy milk.md'],
+    });
+    expect(file.data).toMatchObject({ leftNotes: { embedded: ['Tasks/Buy milk.md'] } });
+    const reopened = await SettingsStore.open(file, null);
+    expect(reopened.noteRecord('embedded')).toEqual({
+      deleted: [],
+      noted: [],
+      folder: 'Tasks',
+      leftAlone: ['Tasks/Buy milk.md'],
+    });
+    expect(reopened.noteRecord('http://other')).not.toHaveProperty('leftAlone');
+    // Made tasks: with the pool's last one the key leaves the file.
+    await reopened.setNoteRecord('embedded', { deleted: [], noted: [], folder: 'Tasks' });
+    expect(file.data).not.toHaveProperty('leftNotes');
+  });
+
   it('keeps tokens in the secret storage under names of this vault, never in the file', async () => {
     const file = new DataFile();
     const secrets = new Secrets();

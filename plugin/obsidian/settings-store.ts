@@ -45,6 +45,8 @@ interface DataFileShape {
   notesFolder?: Record<string, string>;
   /** By pool, by note path: task creations not answered yet (`NoteRecord.creating`). */
   creatingNotes?: Record<string, Record<string, PendingCreate>>;
+  /** By pool: plain notes in the tasks folder left alone, not made tasks (`NoteRecord.leftAlone`). */
+  leftNotes?: Record<string, string[]>;
 }
 
 /** The app's secret storage if it has one: `app.secretStorage` with both methods. */
@@ -79,6 +81,7 @@ export class SettingsStore {
   private synced: Record<string, Record<string, string>>;
   private notesFolder: Record<string, string>;
   private creating: Record<string, Record<string, PendingCreate>>;
+  private left: Record<string, string[]>;
   private savedJson: string | null;
   private readonly listeners = new Set<(next: OwpSettings, previous: OwpSettings) => void>();
   private writing: Promise<void> = Promise.resolve();
@@ -96,6 +99,8 @@ export class SettingsStore {
     this.synced = readFingerprints(data.syncedNotes);
     this.notesFolder = readFolders(data.notesFolder);
     this.creating = readByPool(data.creatingNotes, readPendingCreates);
+    // Paths, not task ids, but kept the same way: a list per pool.
+    this.left = readTaskIds(data.leftNotes);
     this.savedJson = raw === null || raw === undefined ? null : JSON.stringify(raw);
   }
 
@@ -147,12 +152,14 @@ export class SettingsStore {
     const synced = this.synced[pool];
     const folder = this.notesFolder[pool];
     const creating = this.creating[pool];
+    const left = this.left[pool];
     return {
       deleted: [...(this.deleted[pool] ?? [])],
       noted: [...(this.noted[pool] ?? [])],
       ...(synced ? { synced: { ...synced } } : {}),
       ...(folder !== undefined ? { folder } : {}),
       ...(creating ? { creating: { ...creating } } : {}),
+      ...(left ? { leftAlone: [...left] } : {}),
     };
   }
 
@@ -166,6 +173,7 @@ export class SettingsStore {
     else folders[pool] = record.folder;
     this.notesFolder = folders;
     this.creating = withEntries(this.creating, pool, record.creating ?? {});
+    this.left = withTaskIds(this.left, pool, record.leftAlone ?? []);
     return this.persist();
   }
 
@@ -216,6 +224,7 @@ export class SettingsStore {
     if (Object.keys(this.synced).length > 0) data.syncedNotes = this.synced;
     if (Object.keys(this.notesFolder).length > 0) data.notesFolder = this.notesFolder;
     if (Object.keys(this.creating).length > 0) data.creatingNotes = this.creating;
+    if (Object.keys(this.left).length > 0) data.leftNotes = this.left;
     const json = JSON.stringify(data);
     // A failed write must not block the ones after it; its caller still hears the failure.
     const write = this.writing

@@ -274,7 +274,8 @@ export class OwpSettingTab extends PluginSettingTab {
       .setName('Registration')
       .setDesc(
         registered
-          ? 'This vault is registered as a worker. Name and skills apply to the next registration.'
+          ? 'This vault is registered as a worker. Name and skills apply to the next ' +
+              'registration, which makes a new worker: finish or release your tasks first.'
           : 'Register to receive leases. Name, skills and capacity above are sent with it.',
       )
       .addButton((button) =>

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   fetchTransport,
+  OwpError,
   type OwpApi,
   type StreamStatus,
   type Subscription,
@@ -28,11 +29,11 @@ afterEach(async () => {
 
 /**
  * A backend passed through a window the test controls: it counts API calls, can make them fail
- * as a lost network does, and can report a stream status.
+ * as a lost network does (or with the error given: a refusal, say), and can report a stream status.
  */
 function observed(inner: PoolBackend) {
   const calls: string[] = [];
-  let failing = false;
+  let failing: boolean | Error = false;
   let reportStatus: ((status: StreamStatus) => void) | undefined;
   const backend: PoolBackend = {
     mode: inner.mode,
@@ -43,6 +44,7 @@ function observed(inner: PoolBackend) {
           if (typeof value !== 'function') return value;
           return (...args: unknown[]) => {
             calls.push(String(name));
+            if (failing instanceof Error) return Promise.reject(failing);
             if (failing) return Promise.reject(new TypeError('Failed to fetch'));
             return (value as (...a: unknown[]) => unknown).apply(target, args);
           };
@@ -60,7 +62,7 @@ function observed(inner: PoolBackend) {
     backend,
     calls,
     count: (name: keyof OwpApi) => calls.filter((c) => c === name).length,
-    setFailing: (value: boolean) => (failing = value),
+    setFailing: (value: boolean | Error) => (failing = value),
     reportStatus: (status: StreamStatus) => reportStatus?.(status),
   };
 }
@@ -153,6 +155,68 @@ describe('PoolStore: loading', () => {
   });
 });
 
+describe('PoolStore: credentials the pool refuses', () => {
+  const refusal = () => new OwpError('unauthorized', 'The admin token is wrong.');
+
+  // Was: a load every 5 s for ever, each a failed sign-in the server counts against the address
+  // (30 a minute lock out every vault behind it), under "Can't reach the pool".
+  it('asks once and waits: no retry until asked again, and it says the pool refused', async () => {
+    const { admin, view, timers, make } = await world();
+    await admin.createTask({ repo: 'demo', title: 'Waiting' });
+    const store = make({ retryMs: 1000 });
+    view.setFailing(refusal());
+    await store.start();
+    expect(store.snapshot).toMatchObject({
+      phase: 'failed',
+      connection: 'offline',
+      refused: 'The admin token is wrong.',
+    });
+    expect(timers.pending).toBe(0);
+    await timers.advance(60_000);
+    expect(view.count('state')).toBe(1);
+
+    view.setFailing(false);
+    await store.retryRefused();
+    expect(store.snapshot).toMatchObject({ phase: 'ready', connection: 'live', refused: null });
+    expect(store.snapshot.tasks.size).toBe(1);
+    await store.retryRefused(); // nothing refused now: nothing asked
+    expect(view.count('state')).toBe(2);
+  });
+
+  it('stops following the pool when a refresh is refused, keeping the last picture', async () => {
+    const { admin, view, timers, make } = await world();
+    const store = make({ retryMs: 1000 });
+    await store.start();
+    const seen = await admin.createTask({ repo: 'demo', title: 'Seen' });
+    await store.whenIdle();
+
+    view.setFailing(refusal());
+    await admin.createTask({ repo: 'demo', title: 'Refused' });
+    await store.whenIdle();
+    expect(store.snapshot).toMatchObject({ phase: 'ready', refused: 'The admin token is wrong.' });
+    expect([...store.snapshot.tasks.keys()]).toEqual([seen.task_id]);
+    const asked = view.calls.length;
+    await admin.createTask({ repo: 'demo', title: 'Not heard' });
+    await timers.advance(60_000);
+    await store.whenIdle();
+    expect(view.calls.length).toBe(asked);
+    expect(timers.pending).toBe(0);
+  });
+
+  it('still retries what is not a refusal: a server error', async () => {
+    const { view, timers, make } = await world();
+    const store = make({ retryMs: 1000 });
+    view.setFailing(new OwpError('internal_error', 'Something broke.'));
+    await store.start();
+    expect(store.snapshot).toMatchObject({ phase: 'failed', refused: null });
+    expect(timers.pending).toBe(1);
+    view.setFailing(false);
+    await timers.advance(1000);
+    await store.whenIdle();
+    expect(store.snapshot.phase).toBe('ready');
+  });
+});
+
 describe('PoolStore: following events', () => {
   it('follows a task through its life, with the workers, the repo budget and the counts', async () => {
     const { admin, make, join } = await world();
@@ -239,6 +303,25 @@ describe('PoolStore: following events', () => {
     expect(view.count('listWorkers')).toBe(listsBefore + 1);
     expect(view.count('getWorker')).toBe(singleReads);
     expect(store.snapshot.workers.size).toBe(63);
+  });
+
+  // Was: the repo's tasks stayed on the board, and the repo in its filter, until a reload.
+  it('drops a deleted repo and its tasks, and reads the counts again', async () => {
+    const { admin, make } = await world();
+    await admin.upsertRepo({ repo: 'old' });
+    const gone = await admin.createTask({ repo: 'old', title: 'Old work' });
+    await admin.cancelTask(gone.task_id);
+    const kept = await admin.createTask({ repo: 'demo', title: 'Kept' });
+    const store = make();
+    await store.start();
+    expect(store.snapshot.state).toMatchObject({ tasks_cancelled: 1 });
+
+    await admin.deleteRepo('old');
+    await store.whenIdle();
+    const s = store.snapshot;
+    expect([...s.tasks.keys()]).toEqual([kept.task_id]);
+    expect([...s.repos.keys()]).toEqual(['demo']);
+    expect(s.state).toMatchObject({ tasks_cancelled: 0, tasks_ready: 1 });
   });
 
   it('applies a renewed lease from the event alone', async () => {
@@ -457,9 +540,13 @@ describe('PoolStore when the server changes its admin token', () => {
   it('says the pool refuses the token, rather than reconnecting for ever as if offline', async () => {
     const folder = await mkdtemp(join(tmpdir(), 'owp-pool-store-'));
     cleanup.push(() => rm(folder, { recursive: true, force: true }));
+    const refusedRequests: string[] = [];
     const serve = async (adminToken: string, port = 0) => {
       const driver = new BetterSqlite3Driver({ path: join(folder, 'owp.sqlite') });
       const app = buildApp({ engine: new Scheduler({ driver, clock: systemClock }), adminToken });
+      app.addHook('onResponse', async (request, reply) => {
+        if (reply.statusCode === 401) refusedRequests.push(`${request.method} ${request.url}`);
+      });
       await app.listen({ host: '127.0.0.1', port });
       const stop = async () => {
         const closing = app.close();
@@ -492,6 +579,42 @@ describe('PoolStore when the server changes its admin token', () => {
       connection: 'offline',
       refused: 'The admin token is wrong.',
     });
+    // And it stops knocking: each knock is a failed sign-in the server counts against the address.
+    const knocked = refusedRequests.length;
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    expect(refusedRequests.length).toBe(knocked);
+  });
+});
+
+describe('PoolStore for a worker not registered yet', () => {
+  // Was: GET /v1/work, refused, every 5 s: the normal first state of a worker's vault.
+  it('asks once for the work of a worker not registered yet, then waits', async () => {
+    const driver = new BetterSqlite3Driver({ path: ':memory:' });
+    const app = buildApp({
+      engine: new Scheduler({ driver, clock: systemClock }),
+      adminToken: 'pool-store-admin',
+    });
+    const refusedRequests: string[] = [];
+    app.addHook('onResponse', async (request, reply) => {
+      if (reply.statusCode === 401) refusedRequests.push(`${request.method} ${request.url}`);
+    });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    cleanup.push(async () => {
+      await app.close();
+      driver.close();
+    });
+    const backend = new RemoteBackend({
+      baseUrl: `http://127.0.0.1:${(app.server.address() as { port: number }).port}`,
+      transport: fetchTransport,
+    });
+    const store = new PoolStore({ backend, admin: false, retryMs: 50 });
+    cleanup.push(() => store.stop());
+    await store.start();
+    expect(store.snapshot).toMatchObject({ phase: 'failed', scope: 'worker', me: null });
+    expect(store.snapshot.refused).toMatch(/worker token/);
+
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(refusedRequests).toEqual(['GET /v1/work']);
   });
 });
 

@@ -3,6 +3,7 @@ import {
   OwpError,
   type OwpApi,
   type OwpEvent,
+  type Repo,
   type StreamStatus,
   type Subscription,
   type Task,
@@ -33,7 +34,10 @@ export interface PoolStoreOptions {
    */
   scheduleBatch?: (run: () => void) => void;
   timers?: StoreTimers;
-  /** Wait before retrying a failed load or refresh (default 5 s). */
+  /**
+   * Wait before retrying a failed load or refresh (default 5 s). Credentials the pool refused are
+   * not retried: see `refusedBy`.
+   */
   retryMs?: number;
   /**
    * More changed tasks, or workers, than this in one batch reload that whole list instead
@@ -58,8 +62,11 @@ const GONE_CODES = new Set(['task_not_found', 'forbidden', 'not_lease_holder']);
  * vault with a stale worker id): no offers, rather than an error to retry forever.
  */
 const NO_WORKER_CODES = new Set(['unauthorized', 'forbidden', 'worker_not_found']);
-/** Credentials the pool does not take (wrong, or changed on the server): no retry will help. */
-const REFUSED_CODES = new Set(['unauthorized']);
+/**
+ * Credentials the pool does not take (wrong, changed on the server, or none: a worker not
+ * registered yet): no retry will help. The same codes stop the note sync (`PoolSession`).
+ */
+const REFUSED_CODES = new Set(['unauthorized', 'forbidden']);
 
 const DEFAULT_TIMERS: StoreTimers = platformTimers;
 
@@ -141,6 +148,14 @@ export class PoolStore {
     return this.loading;
   }
 
+  /**
+   * Asks once more after the pool refused the credentials (the user is back, or the network is):
+   * a refusal is never retried by itself. Without one, does nothing.
+   */
+  retryRefused(): Promise<void> {
+    return this.current.refused === null || this.stopped ? Promise.resolve() : this.reload();
+  }
+
   /** Sets the local worker, e.g. after "register as worker", and reads its offers. */
   setWorkerId(workerId: string | null): void {
     this.publish({ me: workerId, ...(workerId ? {} : { offers: [] }) });
@@ -181,11 +196,14 @@ export class PoolStore {
       picture = this.options.admin ? await this.loadAdmin() : await this.loadWorker();
     } catch (error) {
       if (generation !== this.generation) return;
-      // Keep a picture we already had; without one, say the pool is unreachable.
+      if (isRefusal(error)) return this.refusedBy(error);
+      // Keep a picture we already had; without one, say the pool is unreachable (which says
+      // nothing of the token any more: an earlier refusal is no longer known to hold).
       this.publish({
         phase: this.current.phase === 'ready' ? 'ready' : 'failed',
         connection: 'offline',
         error: describe(error),
+        refused: null,
       });
       this.retryLater(() => void this.reload());
       return;
@@ -196,7 +214,7 @@ export class PoolStore {
     this.staleTasks.clear();
     this.staleWorkerIds.clear();
     this.staleWorkers = this.staleRepos = this.staleState = this.staleOffers = false;
-    this.publish({ ...picture, phase: 'ready', error: null });
+    this.publish({ ...picture, phase: 'ready', error: null, refused: null });
     this.subscription = this.options.backend.subscribe(
       picture.lastSeq,
       (event) => this.receive(event),
@@ -293,8 +311,11 @@ export class PoolStore {
         }
         break;
       case 'repo.upserted':
-      case 'repo.deleted':
         this.staleRepos ||= admin;
+        break;
+      case 'repo.deleted':
+        // The repo and its tasks leave with the event (`applyIncoming`); the counts drop too.
+        this.staleState ||= admin;
         break;
       case 'offer.made':
       case 'offer.accepted':
@@ -340,9 +361,7 @@ export class PoolStore {
       () => undefined,
       (error: unknown) => {
         if (generation !== this.generation || this.current.connection !== 'offline') return;
-        if (error instanceof OwpError && REFUSED_CODES.has(error.code)) {
-          this.publish({ refused: describe(error) });
-        }
+        if (isRefusal(error)) this.refusedBy(error);
       },
     );
   }
@@ -434,6 +453,12 @@ export class PoolStore {
       failures.push(offers.reason);
       this.staleOffers = true;
     }
+    const refusal = failures.find(isRefusal);
+    if (refusal) {
+      // What did arrive is kept; nothing is asked again until the credentials change.
+      this.publish(patch);
+      return this.refusedBy(refusal);
+    }
     if (failures.length > 0) {
       patch.error = describe(failures[0]);
       this.retryLater(() => this.requestBatch());
@@ -455,13 +480,26 @@ export class PoolStore {
     return workers;
   }
 
-  /** The feed, the sequence number and renewed leases: what events say by themselves. */
+  /**
+   * The feed, the sequence number, renewed leases and deleted repos: what events say by themselves.
+   * A deleted repo takes its tasks with it (the pool deletes them, all finished): no task event
+   * says so, and reading them again would only answer "not found".
+   */
   private applyIncoming(): void {
     if (this.incoming.length === 0) return;
     const events = this.incoming;
     this.incoming = [];
     let tasks: Map<string, Task> | null = null;
+    let repos: Map<string, Repo> | null = null;
     for (const event of events) {
+      if (event.type === 'repo.deleted' && event.repo) {
+        const gone = event.repo;
+        repos ??= new Map(this.current.repos);
+        repos.delete(gone);
+        tasks ??= new Map(this.current.tasks);
+        for (const [id, task] of tasks) if (task.repo === gone) tasks.delete(id);
+        continue;
+      }
       if (event.type !== 'lease.renewed' || !event.task_id) continue;
       const task = (tasks ?? this.current.tasks).get(event.task_id);
       if (!task?.lease || task.lease.lease_id !== event.data.lease_id) continue;
@@ -476,6 +514,7 @@ export class PoolStore {
       events: feed,
       lastSeq: Math.max(this.current.lastSeq, events.at(-1)!.seq),
       ...(tasks ? { tasks } : {}),
+      ...(repos ? { repos } : {}),
     });
   }
 
@@ -488,6 +527,26 @@ export class PoolStore {
   private publish(patch: Partial<PoolSnapshot>): void {
     this.current = { ...this.current, ...patch };
     for (const listener of this.listeners) listener(this.current);
+  }
+
+  /**
+   * The pool refused the credentials. Asking again would not help, and every refused request
+   * counts against the address's failed sign-ins (30 a minute on the server, shared by every vault
+   * behind one office address; past them it refuses even good tokens): the store stops — load,
+   * refreshes and the stream alike — and says why, until new credentials start a new store or
+   * `retryRefused` asks once more. The last picture, if any, stays.
+   */
+  private refusedBy(error: unknown): void {
+    this.generation++;
+    this.subscription?.close();
+    this.subscription = null;
+    this.cancelRetry();
+    this.publish({
+      phase: this.current.phase === 'ready' ? 'ready' : 'failed',
+      connection: 'offline',
+      error: describe(error),
+      refused: describe(error),
+    });
   }
 
   private retryLater(retry: () => void): void {
@@ -547,6 +606,10 @@ function mergeTasks(
     else if ((tasks.get(id)?.version ?? 0) <= task.version) tasks.set(id, task);
   });
   return tasks;
+}
+
+function isRefusal(error: unknown): boolean {
+  return error instanceof OwpError && REFUSED_CODES.has(error.code);
 }
 
 function describe(error: unknown): string {

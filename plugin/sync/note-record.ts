@@ -33,6 +33,12 @@ export interface NoteRecord {
    * again with the same key after a failure, at the next start too, they make the task once.
    */
   creating?: Readonly<Record<string, PendingCreate>>;
+  /**
+   * Paths of the notes without `owp_id` that were in the tasks folder when the sync first ran over
+   * it (a first start, a folder set anew): left as plain notes, and so at every start after, until
+   * the user makes them tasks on purpose. Absent in a record from before it existed: none.
+   */
+  leftAlone?: readonly string[];
 }
 
 /**

@@ -1681,6 +1681,172 @@ describe('deletes and the archive', () => {
   });
 });
 
+describe('a tasks folder the sync has not run over before: its notes are the user’s', () => {
+  const LEFT_ALONE =
+    /^2 note\(s\) already in "(Tasks|Journal)" were left as they are: OWP Pool had not synced this folder before, so they did not become tasks\. To make them tasks, run "Make the notes in the tasks folder tasks"/;
+
+  // Was: every note in the folder became a task at the first start, owp_* properties written into
+  // each — a user's to-do notes in "Tasks", unasked and with no way back.
+  it('leaves the notes in the folder at its first sync as they are, says so once, and makes them tasks when asked', async () => {
+    const w = world();
+    w.task('From the pool');
+    w.store.seed('Tasks/Buy milk.md', {}, '- [ ] milk\n');
+    w.store.seed('Tasks/Diary/2024-01-01.md', { tags: ['daily'] }, 'Dear diary.\n');
+    const { kept, deletedNotes } = keptRecord();
+    const sync = w.sync({}, undefined, deletedNotes);
+
+    const report = await sync.start();
+    await sync.flush();
+
+    expect(report).toMatchObject({ notesCreated: 1, tasksCreated: 0, notesLeftAlone: 2 });
+    expect(w.store.get('Tasks/Buy milk.md')).toMatchObject({
+      frontmatter: {},
+      body: '- [ ] milk\n',
+    });
+    expect(w.store.get('Tasks/Diary/2024-01-01.md').frontmatter).toEqual({ tags: ['daily'] });
+    expect((await w.api.listTasks()).tasks.map((t) => t.title)).toEqual(['From the pool']);
+    expect(w.notices).toEqual([expect.stringMatching(LEFT_ALONE)]);
+    expect(kept.record).toMatchObject({
+      folder: 'Tasks',
+      leftAlone: ['Tasks/Buy milk.md', 'Tasks/Diary/2024-01-01.md'],
+    });
+
+    // Edited, a note left alone stays a plain note.
+    await w.store.edit('Tasks/Buy milk.md', {}, '- [ ] milk\n- [ ] eggs\n');
+    w.timers.advance(100);
+    await sync.flush();
+    expect(w.store.get('Tasks/Buy milk.md').frontmatter).toEqual({});
+
+    // "Make the notes in the tasks folder tasks".
+    await expect(sync.makeTasksOfNotesLeftAlone()).resolves.toEqual({ made: 2, notMade: 0 });
+    await sync.flush();
+    const tasks = (await w.api.listTasks()).tasks;
+    expect(tasks.map((t) => t.title).sort()).toEqual(['2024-01-01', 'Buy milk', 'From the pool']);
+    expect(w.store.get('Tasks/Buy milk.md').frontmatter).toMatchObject({ status: 'ready' });
+    expect(w.store.get('Tasks/Diary/2024-01-01.md').frontmatter).toMatchObject({
+      tags: ['daily'],
+      status: 'ready',
+    });
+    expect(sync.notesLeftAlone()).toEqual([]);
+    expect(kept.record.leftAlone).toBeUndefined();
+    expect(w.notices).toHaveLength(1);
+  });
+
+  it('keeps them alone at every start after, edited while away or not; a note added meanwhile becomes a task', async () => {
+    const w = world();
+    w.store.seed('Tasks/Diary.md', {}, 'Dear diary.\n');
+    const { kept, deletedNotes } = keptRecord();
+    const first = w.sync({}, undefined, deletedNotes);
+    await first.start();
+    await first.flush();
+    first.stop();
+
+    // Obsidian closed: the diary edited, a note synced in from another device.
+    await w.store.edit('Tasks/Diary.md', { mood: 'good' }, 'Edited while away.\n');
+    w.store.seed('Tasks/From my phone.md', { priority: 30 }, 'Made while away.\n');
+    const second = w.sync({}, undefined, deletedNotes);
+    await expect(second.start()).resolves.toMatchObject({ tasksCreated: 1, notesLeftAlone: 1 });
+    await second.flush();
+    expect(w.store.get('Tasks/Diary.md')).toMatchObject({
+      frontmatter: { mood: 'good' },
+      body: 'Edited while away.\n',
+    });
+    expect(w.store.get('Tasks/From my phone.md').frontmatter).toMatchObject({
+      priority: 30,
+      status: 'ready',
+    });
+
+    // And one made while the sync runs.
+    await w.store.create('Tasks/New while running.md', {}, 'Text.\n');
+    w.timers.advance(100);
+    await second.flush();
+    expect(w.store.get('Tasks/New while running.md').frontmatter.owp_id).toEqual(
+      expect.any(String),
+    );
+    expect(kept.record.leftAlone).toEqual(['Tasks/Diary.md']);
+    // Told at the first start only.
+    expect(w.notices).toEqual([expect.stringMatching(/^1 note\(s\) already in "Tasks"/)]);
+  });
+
+  it('makes one note left alone a task when asked, and follows one renamed in the folder; forgets one deleted', async () => {
+    const w = world();
+    for (const name of ['One', 'Two', 'Three']) w.store.seed(`Tasks/${name}.md`, {}, `${name}.\n`);
+    const { kept, deletedNotes } = keptRecord();
+    const sync = w.sync({}, undefined, deletedNotes);
+    await sync.start();
+
+    // "Turn the current note into a task", on one of them.
+    expect(await sync.convertNote('Tasks/One.md')).toMatchObject({ title: 'One' });
+    await w.store.move('Tasks/Two.md', 'Tasks/Later/Two again.md');
+    await w.store.delete('Tasks/Three.md');
+    w.timers.advance(100);
+    await sync.flush();
+
+    expect(sync.notesLeftAlone()).toEqual(['Tasks/Later/Two again.md']);
+    expect(w.store.get('Tasks/Later/Two again.md').frontmatter).toEqual({});
+    expect((await w.api.listTasks()).tasks.map((t) => t.title)).toEqual(['One']);
+    w.timers.advance(1000);
+    await sync.flush();
+    expect(kept.record.leftAlone).toEqual(['Tasks/Later/Two again.md']);
+  });
+
+  it('leaves the notes of a folder set anew as they are, and takes the task notes along', async () => {
+    const w = world();
+    w.task('Alpha');
+    const { kept, deletedNotes } = await syncedThenClosed(w);
+    w.store.seed('Journal/2024-01-01.md', { tags: ['daily'] }, 'Dear diary.\n');
+    w.store.seed('Journal/2024-01-02.md', {}, 'Rain.\n');
+
+    const second = w.sync({ folder: 'Journal' }, undefined, deletedNotes);
+    await expect(second.start()).resolves.toMatchObject({
+      notesUpdated: 1,
+      tasksCreated: 0,
+      notesLeftAlone: 2,
+    });
+    await second.flush();
+
+    expect(w.store.paths()).toEqual([
+      'Journal/2024-01-01.md',
+      'Journal/2024-01-02.md',
+      'Journal/Alpha.md',
+    ]);
+    expect(w.store.get('Journal/2024-01-01.md').frontmatter).toEqual({ tags: ['daily'] });
+    expect(w.notices).toEqual([expect.stringMatching(LEFT_ALONE)]);
+    expect(kept.record).toMatchObject({
+      folder: 'Journal',
+      leftAlone: ['Journal/2024-01-01.md', 'Journal/2024-01-02.md'],
+    });
+  });
+
+  it('changes nothing for a folder synced before this version, nor for a sync told to take them (vault-sync)', async () => {
+    const records: NoteRecord[] = [
+      { deleted: [], noted: [], folder: 'Tasks' }, // saved by the version before
+      { deleted: [], noted: ['t_older'] }, // older still, before the record named its folder
+    ];
+    for (const record of records) {
+      const w = world();
+      w.store.seed('Tasks/Written while away.md', {}, 'A task to be.\n');
+      const { deletedNotes } = keptRecord(record);
+      const report = await w.sync({}, undefined, deletedNotes).start();
+      expect(report).toMatchObject({ tasksCreated: 1, notesLeftAlone: 0 });
+      expect(w.notices).toEqual([]);
+    }
+
+    const w = world();
+    w.store.seed('Tasks/Written by an agent.md', {}, 'A task to be.\n');
+    const sync = new NoteSync({
+      api: w.api,
+      store: w.store,
+      settings,
+      timers: w.timers,
+      deletedNotes: keptRecord().deletedNotes,
+      adoptNotesInNewFolder: true,
+    });
+    running.push(sync);
+    await expect(sync.start()).resolves.toMatchObject({ tasksCreated: 1, notesLeftAlone: 0 });
+  });
+});
+
 describe('when the pool cannot be reached for a while', () => {
   /** The sync over an API that fails as a server that is down does, and a stream that says so. */
   function outage(w: ReturnType<typeof world>, deletedNotes?: DeletedNotes) {

@@ -83,6 +83,14 @@ export interface NoteSyncOptions {
    * and the next start writes their notes again.
    */
   deletedNotes?: DeletedNotes;
+  /**
+   * Whether the notes without `owp_id` already in a tasks folder the record has no sync of (a first
+   * start, a folder set anew) become tasks. By default they do not: they are left as they are, and
+   * the user told once (`NoteRecord.leftAlone`) — a folder named "Tasks" may well hold the user's
+   * own to-do notes. `owp vault-sync` sets it: it is pointed at a folder of task notes on purpose.
+   * Without `deletedNotes` there is no record to tell a new folder by, and notes become tasks.
+   */
+  adoptNotesInNewFolder?: boolean;
 }
 
 export type { NoteRecord } from './note-record.ts';
@@ -101,6 +109,11 @@ export interface ReconcileReport {
   notesCreated: number;
   /** Notes without `owp_id` that became tasks. */
   tasksCreated: number;
+  /**
+   * Notes without `owp_id` left as plain notes: found in a tasks folder the sync ran over for the
+   * first time (the user is told), or so since (`NoteRecord.leftAlone`).
+   */
+  notesLeftAlone: number;
   /** Notes brought up to date with their task. */
   notesUpdated: number;
   /**
@@ -227,6 +240,14 @@ export class NoteSync {
   private readonly fingerprintOfBase = new WeakMap<NoteBase, string>();
   /** The tasks folder when the record was saved; undefined: not known (a record from before). */
   private recordFolder: string | undefined;
+  private readonly adoptNotesInNewFolder: boolean;
+  /**
+   * Whether this start is the first sync of the tasks folder (no record of it): the notes without
+   * `owp_id` found there are left alone rather than made tasks. Set by `start`.
+   */
+  private firstSyncOfFolder = false;
+  /** Plain notes in the tasks folder that stay plain notes until asked (`NoteRecord.leftAlone`). */
+  private readonly leftAlone = new Set<string>();
   /** The record as last loaded or saved (JSON), so an unchanged one is not written again. */
   private savedRecord = '';
   /** The record's next save, while it waits (`RECORD_DELAY_MS`). */
@@ -283,6 +304,7 @@ export class NoteSync {
     this.debounceMs = options.debounceMs ?? 100;
     this.concurrency = options.concurrency ?? 8;
     this.deletedNotes = options.deletedNotes ?? null;
+    this.adoptNotesInNewFolder = options.adoptNotesInNewFolder ?? false;
     this.subscribeEvents =
       options.subscribe ??
       ((after, onEvent, onStatus) => this.api.subscribe(after, onEvent, onStatus));
@@ -313,6 +335,11 @@ export class NoteSync {
         this.pendingCreates.set(path, pending);
       }
       this.recordFolder = record.folder;
+      for (const path of record.leftAlone ?? []) this.leftAlone.add(path);
+      this.firstSyncOfFolder =
+        this.deletedNotes !== null &&
+        !this.adoptNotesInNewFolder &&
+        !syncedBefore(record, this.settings.folder);
       this.savedRecord = recordKey(record);
       for (const worker of workers) this.names.set(worker.worker_id, worker.name);
       this.subscription = this.subscribeEvents(
@@ -418,6 +445,31 @@ export class NoteSync {
     return tracked ? this.api.getTask(tracked.taskId) : null;
   }
 
+  /** The plain notes left alone in the tasks folder (`NoteRecord.leftAlone`), by path. */
+  notesLeftAlone(): string[] {
+    return [...this.leftAlone].sort();
+  }
+
+  /**
+   * Makes tasks of the notes left alone (the "make the notes in the tasks folder tasks" command),
+   * each as if turned into a task on its own. One that cannot be (no repo, say) is told why, is
+   * left alone no longer, and becomes a task once mended, as a new note does.
+   */
+  async makeTasksOfNotesLeftAlone(): Promise<{ made: number; notMade: number }> {
+    const paths = this.notesLeftAlone();
+    let made = 0;
+    await runPool(
+      paths.map((path) => async () => {
+        this.problems.delete(path);
+        await this.queueFor(path).run(() => this.noteChanged(path, { asked: true }));
+        if (this.byPath.has(path)) made++;
+      }),
+      this.concurrency,
+      (error) => this.fail('Making tasks of the notes', error),
+    );
+    return { made, notMade: paths.length - made };
+  }
+
   // ── reconcile ───────────────────────────────────────────────────────────────────────────────
 
   private async reconcile(): Promise<ReconcileReport> {
@@ -428,6 +480,7 @@ export class NoteSync {
       notes: notes.length,
       notesCreated: 0,
       tasksCreated: 0,
+      notesLeftAlone: 0,
       notesUpdated: 0,
       tasksUpdated: 0,
       notesDeleted: 0,
@@ -546,8 +599,9 @@ export class NoteSync {
         report.notesCreated++;
       });
     }
+    await this.settleNotesLeftAlone(withoutId, repeats);
     for (const { path } of withoutId) {
-      if (repeats.some((note) => note.path === path)) continue;
+      if (repeats.some((note) => note.path === path) || this.leftAlone.has(path)) continue;
       work.push(async () => {
         const note = await this.store.read(path);
         if (note && idOf(note) === null && (await this.createTaskFromNote(note))) {
@@ -556,8 +610,36 @@ export class NoteSync {
       });
     }
     await runPool(work, this.concurrency, (error) => this.fail('Reconcile', error));
+    report.notesLeftAlone = this.leftAlone.size;
     this.reportStrays(report);
     return report;
+  }
+
+  /**
+   * Which of the notes without `owp_id` stay plain notes. At the first sync of a folder, all of
+   * them (but a creation already sent): a folder the user named may hold their own notes — a diary,
+   * a to-do list in "Tasks" — and made tasks unasked they would all get `owp_*` properties, with no
+   * way back. The user is told once, and how to make them tasks. Later, those left then that are
+   * still plain notes in the folder: a note added since, even while the sync was not running, is
+   * a new note and becomes a task. (Rejected: leaving notes by modification time — a left note
+   * edited while away would read as new.)
+   */
+  private async settleNotesLeftAlone(withoutId: NoteMeta[], repeats: NoteMeta[]): Promise<void> {
+    const plain = new Set(withoutId.map(({ path }) => path));
+    if (this.firstSyncOfFolder) {
+      this.leftAlone.clear();
+      for (const path of plain) {
+        if (!repeats.some((note) => note.path === path)) this.leftAlone.add(path);
+      }
+      return;
+    }
+    for (const path of [...this.leftAlone]) {
+      if (plain.has(path)) continue;
+      // Not listed as a plain note of the folder: gone, or given an owp_id — or in a listing that
+      // lags behind the files, which the file tells.
+      const note = this.inCreationScope(path) ? await this.store.read(path) : null;
+      if (!note || idOf(note) !== null) this.leftAlone.delete(path);
+    }
   }
 
   /**
@@ -784,6 +866,15 @@ export class NoteSync {
   }
 
   private reportStrays(report: ReconcileReport): void {
+    if (this.firstSyncOfFolder && report.notesLeftAlone > 0) {
+      this.notifyUser(
+        `${report.notesLeftAlone} note(s) already in "${this.settings.folder}" were left as they ` +
+          'are: OWP Pool had not synced this folder before, so they did not become tasks. To make ' +
+          'them tasks, run "Make the notes in the tasks folder tasks" (or "Turn the current note ' +
+          'into a task" on one), or choose another tasks folder in the settings. Notes added to ' +
+          'the folder from now on become tasks.',
+      );
+    }
     // A deletion found at start is not one seen happen: a file sync or a checkout may only be late
     // to bring the note. So its task is left as it is, even with `cancelOnDelete`, and the user told.
     if (report.notesDeleted > 0) {
@@ -871,9 +962,11 @@ export class NoteSync {
     }
     const id = idOf(note);
     if (id === null) {
-      if (this.inCreationScope(path)) {
-        await this.createTaskFromNote(note, { waitWhileEmpty: !asked });
-      }
+      if (!this.inCreationScope(path)) return;
+      // A note left alone stays a plain note, edited or not, until the user asks for its task.
+      if (asked && this.leftAlone.delete(path)) this.saveRecord();
+      if (this.leftAlone.has(path)) return;
+      await this.createTaskFromNote(note, { waitWhileEmpty: !asked });
       return;
     }
     const owner = this.byTask.get(id);
@@ -1158,6 +1251,11 @@ export class NoteSync {
 
   private noteRenamed(oldPath: string, note: NoteSnapshot): void {
     const moved = this.byPath.get(oldPath);
+    if (this.leftAlone.delete(oldPath)) {
+      // Renamed, or moved within the folder, a note left alone stays so (then `handleNote` skips it).
+      if (this.inCreationScope(note.path)) this.leftAlone.add(note.path);
+      this.saveRecord();
+    }
     // The sync's own moves re-key the note before they happen: nothing to do.
     if (!moved || moved.path !== oldPath) {
       // A new note whose creation is pending takes it along: sent again, it makes no second task.
@@ -1194,6 +1292,7 @@ export class NoteSync {
   private noteDeleted(path: string): void {
     this.cancelDebounce(path);
     this.problems.delete(path);
+    if (this.leftAlone.delete(path)) this.saveRecord();
     const tracked = this.byPath.get(path);
     if (!tracked || tracked.path !== path) return;
     this.byPath.delete(path);
@@ -1466,6 +1565,7 @@ export class NoteSync {
       noted: noted.map((tracked) => tracked.taskId),
       synced,
       folder: this.settings.folder,
+      ...(this.leftAlone.size > 0 ? { leftAlone: this.notesLeftAlone() } : {}),
       ...(this.pendingCreates.size > 0
         ? {
             creating: Object.fromEntries(
@@ -1563,6 +1663,8 @@ export class NoteSync {
     };
     this.byPath.set(path, tracked);
     this.byTask.set(taskId, tracked);
+    // A note left alone that is a task's now (its owp_id typed in, say) is followed as one.
+    this.leftAlone.delete(path);
     return tracked;
   }
 
@@ -1657,7 +1759,22 @@ function recordKey(record: NoteRecord): string {
     Object.entries(record.creating ?? {})
       .map(([path, { key }]) => [path, key])
       .sort(([a], [b]) => (a! < b! ? -1 : 1)),
+    [...(record.leftAlone ?? [])].sort(),
   ]);
+}
+
+/**
+ * Whether a record was saved by a sync of `folder`, so its notes are known: the folder it names,
+ * or — a record from before it named one, after an upgrade — any record at all (as before).
+ */
+function syncedBefore(record: NoteRecord, folder: string): boolean {
+  if (record.folder !== undefined) return record.folder === folder;
+  return (
+    record.noted.length > 0 ||
+    record.deleted.length > 0 ||
+    Object.keys(record.synced ?? {}).length > 0 ||
+    Object.keys(record.creating ?? {}).length > 0
+  );
 }
 
 function baseFromTask(task: Task, names: ReadonlyMap<string, string>): NoteBase {

@@ -143,9 +143,61 @@ describe('Board', () => {
     flushSync();
     const banner = target.querySelector('[data-testid="connection-banner"]')!.textContent;
     expect(banner).toContain('The pool refuses this vault’s token.');
-    expect(banner).toContain('The admin token is wrong. Enter the current one in the settings');
+    expect(banner).toContain(
+      'The admin token is wrong. Enter the current admin token in the settings; until then, the last known data.',
+    );
     expect(banner).not.toContain('reconnecting');
     expect(cards(target)).toEqual(['Login', 'Docs']);
+  });
+});
+
+describe('the connection banner when the pool refuses the credentials', () => {
+  const banner = (snapshot: PoolSnapshot) => {
+    const { target } = render(Board, snapshot, { onOpenTask: vi.fn(), onMoveTask: vi.fn() });
+    return target.querySelector('[data-testid="connection-banner"]')!.textContent!;
+  };
+  const neverLoaded = { phase: 'failed', connection: 'offline' } as const;
+
+  // Was: "Can’t reach the pool. The admin token is wrong." although the server answered.
+  it('says a first load was refused, not that the pool is unreachable', () => {
+    const text = banner(
+      aSnapshot({ ...neverLoaded, scope: 'admin', refused: 'The admin token is wrong.' }),
+    );
+    expect(text).toContain('The pool refuses this vault’s token.');
+    expect(text).toContain(
+      'The admin token is wrong. Enter the current admin token in the settings.',
+    );
+    expect(text).not.toContain('Can’t reach');
+  });
+
+  it('asks a worker whose token the pool refuses to register again or enter the token', () => {
+    const text = banner(
+      aSnapshot({
+        ...neverLoaded,
+        scope: 'worker',
+        me: 'w_alice',
+        refused: 'The worker token is not valid.',
+      }),
+    );
+    expect(text).toContain(
+      'The worker token is not valid. Register this vault’s worker again in the settings, or enter its current token there.',
+    );
+  });
+
+  // Was: "Can’t reach the pool. Send the worker token as Authorization: Bearer <token>."
+  it('asks a vault without a worker in this pool to register one first', () => {
+    const text = banner(
+      aSnapshot({
+        ...neverLoaded,
+        scope: 'worker',
+        me: null,
+        refused: 'Send the worker token as Authorization: Bearer <token>.',
+      }),
+    );
+    expect(text).toContain('Register this vault’s worker first.');
+    expect(text).toMatch(/register one in My work or with the command\s+“Register as worker”/);
+    expect(text).not.toContain('Bearer');
+    expect(text).not.toContain('Can’t reach');
   });
 });
 

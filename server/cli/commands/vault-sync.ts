@@ -80,6 +80,9 @@ async function runVaultSync(ctx: CliContext, options: VaultSyncOptions): Promise
     deletedNotes: deletedNotesFile(root, pool, (message) =>
       ctx.note(`owp: vault-sync: ${message}`),
     ),
+    // Pointed at a folder of task notes on purpose (an agent's, a git checkout's): the notes in it
+    // at the first run become tasks, as later ones do. The plugin leaves them alone.
+    adoptNotesInNewFolder: true,
   });
   try {
     const report = await sync.start();

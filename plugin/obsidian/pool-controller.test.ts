@@ -1,0 +1,119 @@
+// @vitest-environment happy-dom
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { HttpOwpApi } from '../../protocol/index.ts';
+import { systemClock } from '../../scheduler/clock.ts';
+import { Scheduler } from '../../scheduler/engine.ts';
+import { buildApp, type OwpApp } from '../../server/app.ts';
+import { BetterSqlite3Driver } from '../../server/better-sqlite3-driver.ts';
+import OwpPoolPlugin from '../main.ts';
+import { Notice, type App } from '../testing/obsidian-fake/index.ts';
+import {
+  eventually,
+  startPlugin,
+  stopPlugin,
+  withText,
+  type StartedPlugin,
+} from './testing/plugin-harness.ts';
+
+vi.mock('./sql-wasm.ts', () => ({ sqlWasmBinary: undefined }));
+
+const ADMIN_TOKEN = 'pool-controller-admin-token-0123456789';
+let server: OwpApp;
+let driver: BetterSqlite3Driver;
+let base: string;
+let admin: HttpOwpApi;
+/** Every request the server refused for its credentials: each one a failed sign-in it counts. */
+const refused: string[] = [];
+let started: StartedPlugin | null = null;
+
+beforeAll(async () => {
+  driver = new BetterSqlite3Driver({ path: ':memory:' });
+  const engine = new Scheduler({ driver, clock: systemClock });
+  server = buildApp({ engine, adminToken: ADMIN_TOKEN, corsOrigins: [location.origin] });
+  server.addHook('onResponse', async (request, reply) => {
+    if (reply.statusCode === 401) refused.push(`${request.method} ${request.url.split('?')[0]}`);
+  });
+  await server.listen({ host: '127.0.0.1', port: 0 });
+  base = `http://127.0.0.1:${(server.server.address() as { port: number }).port}`;
+  admin = new HttpOwpApi({ baseUrl: base, adminToken: ADMIN_TOKEN });
+  await admin.upsertRepo({ repo: 'acme/app' });
+});
+
+beforeEach(() => {
+  Notice.clear();
+  refused.length = 0;
+  // The page logs each refused request; here they are the point, and counted above.
+  vi.spyOn(console, 'error').mockImplementation(() => undefined);
+});
+
+afterEach(async () => {
+  if (started) {
+    await stopPlugin(started);
+    started.app.destroy();
+    started = null;
+  }
+});
+
+afterAll(async () => {
+  await server.close();
+  driver.close();
+});
+
+/** The plugin in remote mode with the role given and no token yet (`adminToken` adds one). */
+async function startRemote(role: 'worker' | 'admin', adminToken?: string) {
+  started = await startPlugin(OwpPoolPlugin, {
+    data: { settings: { mode: 'remote', serverUrl: base, role, secretPrefix: 'owp-pool-test' } },
+    beforeLoad: (app: App) => {
+      if (adminToken) app.secretStorage!.setSecret('owp-pool-test-admin-token', adminToken);
+    },
+  });
+  return started;
+}
+
+function banner(app: App): string {
+  return (
+    app.workspace.containerEl.querySelector('[data-testid="connection-banner"]')?.textContent ?? ''
+  );
+}
+
+describe('PoolController, when the pool refuses the credentials', () => {
+  // Was: "Can't reach the pool. Send the worker token as Authorization: Bearer <token>." and
+  // GET /v1/work, refused, every 5 s — three such vaults behind one address locked it out.
+  it('asks a worker’s vault not registered yet once, says to register, and works once it has', async () => {
+    const { app, plugin } = await startRemote('worker');
+    await plugin.openView('myWork');
+    await eventually(() => expect(banner(app)).toContain('Register this vault’s worker first.'));
+    expect(banner(app)).not.toContain('Can’t reach');
+    expect(refused).toEqual(['GET /v1/work']);
+
+    // Coming back to the app asks once more; nothing else does.
+    document.dispatchEvent(new Event('visibilitychange'));
+    await eventually(() => expect(refused).toHaveLength(2));
+
+    const myWork = app.workspace.containerEl.querySelector('[data-testid="owp-my-work"]')!;
+    withText<HTMLElement>(myWork, 'button', 'Register as worker')[0]!.click();
+    await eventually(() => expect(plugin.controller.running!.store.snapshot.phase).toBe('ready'));
+    expect(banner(app)).toBe('');
+    expect(refused).toHaveLength(2);
+  });
+
+  it('says the pool refuses a wrong admin token, and asks no more until it is changed', async () => {
+    const { app, plugin } = await startRemote('admin', 'not-the-admin-token-0123456789');
+    await plugin.openView('board');
+    await eventually(() => expect(banner(app)).toContain('The pool refuses this vault’s token.'));
+    expect(banner(app)).toContain(
+      'The admin token is wrong. Enter the current admin token in the settings.',
+    );
+    // The views' load and the note sync asked once each; past the store's 5 s retry, neither
+    // has asked again.
+    const asked = refused.length;
+    await new Promise((resolve) => setTimeout(resolve, 5500));
+    expect(refused).toHaveLength(asked);
+
+    await plugin.settings.setToken('admin', ADMIN_TOKEN);
+    await plugin.controller.restart(true);
+    await eventually(() => expect(plugin.controller.running!.store.snapshot.phase).toBe('ready'));
+    expect(banner(app)).toBe('');
+    expect(refused).toHaveLength(asked);
+  }, 15_000);
+});
