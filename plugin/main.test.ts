@@ -153,11 +153,14 @@ describe('the plugin in Obsidian', () => {
     const input = withText<HTMLElement>(el, '.setting-item', 'Tasks folder')[0]!.querySelector(
       'input',
     )!;
-    commitInto(input, ' / ');
-    expect(input.value).toBe('Tasks');
-    expect(Notice.messages.at(-1)).toBe(
-      'The tasks folder must be a folder: every note in it becomes a task.',
-    );
+    // Slashes either way round name the root too (`\\` is `/` in a vault path).
+    for (const root of [' / ', '\\']) {
+      commitInto(input, root);
+      expect(input.value).toBe('Tasks');
+      expect(Notice.messages.at(-1)).toBe(
+        'The tasks folder must be a folder: every note in it becomes a task.',
+      );
+    }
     await plugin.settings.update({});
     expect(plugin.settings.settings.tasksFolder).toBe('Tasks');
     // A data file edited by hand cannot do it either.

@@ -10,6 +10,7 @@ import type { PoolController } from './pool-controller.ts';
 import {
   COUNT_LIMITS,
   foldersClash,
+  normalizeFolder,
   localWorkerId,
   parseSkills,
   readServerUrl,
@@ -208,7 +209,7 @@ export class OwpSettingTab extends PluginSettingTab {
         this.onCommit(text.setPlaceholder('Tasks').setValue(settings.tasksFolder), (value) => {
           // The vault's root would make every note in it a task.
           const problem =
-            value.replace(/\//g, '').trim() === ''
+            normalizeFolder(value) === ''
               ? 'The tasks folder must be a folder: every note in it becomes a task.'
               : foldersClash(value, this.store.settings.archiveFolder);
           if (problem) return this.refuse(text, this.store.settings.tasksFolder, problem);
