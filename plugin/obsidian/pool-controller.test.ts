@@ -6,6 +6,7 @@ import { Scheduler } from '../../scheduler/engine.ts';
 import { buildApp, type OwpApp } from '../../server/app.ts';
 import { BetterSqlite3Driver } from '../../server/better-sqlite3-driver.ts';
 import OwpPoolPlugin from '../main.ts';
+import { localWorkerId, workerTokenSlot } from './settings.ts';
 import { Notice, type App } from '../testing/obsidian-fake/index.ts';
 import {
   eventually,
@@ -116,4 +117,44 @@ describe('PoolController, when the pool refuses the credentials', () => {
     expect(banner(app)).toBe('');
     expect(refused).toHaveLength(asked);
   }, 15_000);
+});
+
+describe('PoolController, with a worker token pasted in the settings', () => {
+  // Was: the token was read only for a worker this vault had registered itself, so one pasted
+  // for a worker registered elsewhere (as the setting invites) was never used.
+  it('acts as the worker the token belongs to, and a refused one is said to be', async () => {
+    const other = await new HttpOwpApi({ baseUrl: base }).registerWorker({ name: 'Elsewhere' });
+    const { app, plugin } = await startRemote('worker');
+    await plugin.settings.setToken(
+      'worker',
+      other.token,
+      workerTokenSlot(plugin.settings.settings),
+    );
+    await plugin.controller.restart(true);
+    expect(localWorkerId(plugin.settings.settings)).toBe(other.worker_id);
+    await eventually(() => expect(plugin.controller.running!.store.snapshot.phase).toBe('ready'));
+    expect(plugin.controller.running!.store.snapshot.me).toBe(other.worker_id);
+    await plugin.openView('myWork');
+    expect(banner(app)).toBe('');
+
+    // Another worker's token in its place: the vault follows it, the record too.
+    const third = await new HttpOwpApi({ baseUrl: base }).registerWorker({ name: 'Third' });
+    await plugin.settings.setToken(
+      'worker',
+      third.token,
+      workerTokenSlot(plugin.settings.settings),
+    );
+    await plugin.controller.restart(true);
+    expect(localWorkerId(plugin.settings.settings)).toBe(third.worker_id);
+
+    await plugin.settings.setToken(
+      'worker',
+      'owpw_not-a-token-of-this-pool-0123456789',
+      workerTokenSlot(plugin.settings.settings),
+    );
+    await plugin.controller.restart(true);
+    expect(
+      Notice.messages.some((m) => m.includes('refuses the worker token in the settings')),
+    ).toBe(true);
+  });
 });

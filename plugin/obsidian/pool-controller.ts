@@ -406,6 +406,35 @@ export class PoolController implements PoolViewHost {
   }
 
   /**
+   * The worker the token in the settings belongs to, as the pool names it (`GET /v1/work` answers
+   * with its id), kept as this vault's worker in the pool: a token pasted there acts as the
+   * worker registered elsewhere that it belongs to, where the vault's own record (none, or
+   * another worker's) would have left it unused. `known` while the pool cannot be asked (it is
+   * asked again at the next start); null, with a notice, when it refuses the token.
+   */
+  private async workerOfToken(
+    backend: RemoteBackend,
+    settings: OwpSettings,
+    known: string | null,
+  ): Promise<string | null> {
+    let workerId: string;
+    try {
+      workerId = (await backend.api.getWork()).worker_id;
+    } catch (error) {
+      if (!(error instanceof OwpError && STALE_WORKER_CODES.has(error.code))) return known;
+      this.notify(
+        `The pool at ${settings.serverUrl} refuses the worker token in the settings ` +
+          `(${error.message}). Paste the worker's current token, or register this vault's worker.`,
+      );
+      return null;
+    }
+    if (workerId !== known) {
+      await this.options.settings.update({ localWorkers: withLocalWorker(settings, workerId) });
+    }
+    return workerId;
+  }
+
+  /**
    * After a restart, puts the worker that was online (`worker`, its identity) online again if the
    * new session acts as the same worker; otherwise says the vault is offline now, and how to go
    * online.
@@ -448,8 +477,13 @@ export class PoolController implements PoolViewHost {
   ): Promise<{ session: PoolSession; worker: string | null }> {
     const store = this.options.settings;
     const worker = localWorker(settings);
-    const workerId = worker?.workerId ?? null;
-    const workerToken = worker ? await store.token('worker', worker.tokenSlot) : '';
+    let workerId = worker?.workerId ?? null;
+    // Remote, the token may have been pasted in the settings (a worker registered elsewhere):
+    // read it from the pool's slot even when this vault registered no worker there.
+    const workerToken =
+      worker || settings.mode === 'remote'
+        ? await store.token('worker', workerTokenSlot(settings))
+        : '';
     let backend: PoolBackend;
     let admin: boolean;
     if (settings.mode === 'embedded') {
@@ -473,6 +507,9 @@ export class PoolController implements PoolViewHost {
         // The event stream needs fetch: requestUrl cannot stream (DESIGN.md, "Live updates").
         fetch: (input, init) => window.fetch(input, init),
       });
+      if (workerToken !== '' && isWorkerRole(settings.role)) {
+        workerId = await this.workerOfToken(backend as RemoteBackend, settings, workerId);
+      }
     }
     const session = new PoolSession({
       backend,
