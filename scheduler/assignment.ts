@@ -76,7 +76,7 @@ export function checkEligibility(
       area_locked: locked,
     },
     {
-      online: isOnline(worker, now, ctx.config.heartbeatTtlMs),
+      online: isOnline(worker, now, grantHeartbeatTtl(ctx, task, repo)),
       paused: worker.paused_by_admin === 1 || worker.reported_status === 'paused',
       skills: new Set(JSON.parse(worker.skills) as string[]),
       max_tier: repo ? maxTierIn(ctx, repo, worker) : -1,
@@ -143,6 +143,23 @@ export function grantLease(
   return true;
 }
 
+/**
+ * How recently a worker must have been heard from (its last heartbeat) to be granted `task`: within
+ * the heartbeat TTL, as for being online, and within the lease's TTL when that is shorter. A lease
+ * of 10 s that expired on a worker gone silent went straight back to it while the pool still
+ * counted it online (90 s), an attempt burnt every 10 s: the task failed in under a minute instead
+ * of going to someone alive. An offer is answered before any lease is granted: the heartbeat TTL.
+ */
+export function grantHeartbeatTtl(
+  ctx: EngineContext,
+  task: Pick<TaskRow, 'ttl_override_ms'>,
+  repo: Pick<RepoRow, 'lease_ttl_ms' | 'assignment'> | undefined,
+): number {
+  const heartbeatTtl = ctx.config.heartbeatTtlMs;
+  if (repo?.assignment === 'offer') return heartbeatTtl;
+  return Math.min(heartbeatTtl, leaseTtlOf(ctx, task, repo));
+}
+
 /** A new lease's TTL: the task's own, else its repo's, else the engine's default. */
 export function leaseTtlOf(
   ctx: EngineContext,
@@ -161,6 +178,8 @@ const TASK_RULES = `r.budget_used < r.max_open_prs
           AND t.estimate_points <= $points_left
           AND t.tier <= COALESCE(json_extract(r.trust_rules, $trust_path), $default_max_tier)
           AND (t.released_by IS NULL OR t.released_by <> $worker OR t.released_at <= $cooldown)
+          AND (r.assignment = 'offer' OR $heard_at > $now
+                - min($heartbeat_ttl, COALESCE(t.ttl_override_ms, r.lease_ttl_ms, $default_ttl)))
           AND (r.area_locks_enabled = 0 OR t.area IS NULL OR NOT EXISTS (
                 SELECT 1 FROM tasks a WHERE a.repo = t.repo AND a.area = t.area AND ${HOLDS_AREA}))
           AND (r.assignment <> 'offer' OR NOT EXISTS (
@@ -212,6 +231,11 @@ export function bestTaskFor(ctx: EngineContext, worker: WorkerRow): TaskRow | un
     worker: worker.id,
     cooldown: now - ctx.config.releaseCooldownMs,
     declined_since: now - ctx.config.offerCooldownMs,
+    // `grantHeartbeatTtl`, per task: a worker heard from too long ago for a short lease skips it.
+    heard_at: worker.last_heartbeat_at ?? -1,
+    now,
+    heartbeat_ttl: ctx.config.heartbeatTtlMs,
+    default_ttl: ctx.config.leaseTtlMs,
   };
   const sets = skillSetsHeldBy(ctx.driver, worker.id);
   if (!ctx.driver.get(ANY_REPO_AT_BUDGET)) {
@@ -295,7 +319,7 @@ export function bestWorkerFor(
       LIMIT 1`,
     {
       points: task.estimate_points,
-      online_after: now - ctx.config.heartbeatTtlMs,
+      online_after: now - grantHeartbeatTtl(ctx, task, repo),
       min_rank: minRank,
       excluded,
       set: task.skill_set_id,

@@ -9,6 +9,7 @@ import {
   type EligibilityWorker,
   checkEligibility,
 } from './assignment.ts';
+import { grantHeartbeatTtl } from './assignment.ts';
 import { toIso } from './clock.ts';
 import type { EngineContext } from './context.ts';
 import { compareTasks, compareWorkers, reviewBudgetLeft } from './eligibility.ts';
@@ -197,7 +198,7 @@ function workersFor(ctx: EngineContext, task: TaskRow, repo: RepoRow): Workers {
       .map(([reason, workers]) => ({
         reason,
         count: workers.length,
-        message: workerRuleMessage(ctx, reason, task, workers),
+        message: workerRuleMessage(ctx, reason, task, repo, workers),
         examples: workers.slice(0, EXAMPLES_SHOWN).map(refOf),
       })),
   };
@@ -208,6 +209,7 @@ function workerRuleMessage(
   ctx: EngineContext,
   reason: WaitReason,
   task: TaskRow,
+  repo: RepoRow,
   workers: OnlineWorker[],
 ): string {
   const one = workers.length === 1;
@@ -230,6 +232,13 @@ function workerRuleMessage(
       return verb('holds', 'hold') + ' as many tasks at once as allowed';
     case 'recently_released':
       return `${who} released it less than ${minutes(ctx.config.releaseCooldownMs)} ago`;
+    // Online, but not heard from within the task's lease time (`grantHeartbeatTtl`).
+    case 'worker_offline':
+      return (
+        verb('was', 'were') +
+        ` last heard from longer ago than its lease lasts (${Math.round(grantHeartbeatTtl(ctx, task, repo) / 1000)} s): ` +
+        'the next heartbeat makes them eligible again'
+      );
     case 'recently_declined':
       return (
         `${who} declined an offer of it, or let one lapse, less than ` +

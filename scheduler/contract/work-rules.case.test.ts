@@ -61,6 +61,38 @@ export function workRuleCases(makeDriver: DriverFactory): void {
       expect(h.engine.getTask(task).status).toBe('failed');
     });
 
+    it('does not hand a short lease that expired straight back to the silent worker it expired on', async () => {
+      // Was: with 10 s leases, a worker gone quiet still counted online for 90 s, so each expiry
+      // granted the task back to it at once, an attempt burnt every 10 s: failed in under a minute.
+      const h = await harness(makeDriver);
+      h.repo({ lease_ttl_seconds: 10, max_attempts: 5 });
+      const alice = h.onlineWorker({ name: 'Alice' });
+      const task = h.task({ title: 'Quick fix' }).task_id;
+      expect(h.engine.getTask(task)).toMatchObject({ status: 'leased', assignee: alice });
+
+      h.clock.advanceSeconds(11);
+      expect(h.engine.sweep().expired).toBe(1);
+      expect(h.engine.getTask(task)).toMatchObject({ status: 'ready', attempts: 1 });
+      h.clock.advanceSeconds(30);
+      h.engine.sweep();
+      expect(h.engine.assignAll()).toBe(0);
+      expect(h.engine.getTask(task)).toMatchObject({ status: 'ready', attempts: 1 });
+      // Why it waits, in words: Alice is online but silent longer than the lease lasts.
+      expect(h.engine.explainTask(task).summary).toContain(
+        'last heard from longer ago than its lease lasts (10 s)',
+      );
+
+      // Someone heard from gets it; so does Alice, once she beats again.
+      const bob = h.onlineWorker({ name: 'Bob' });
+      h.engine.getWork(bob);
+      expect(h.engine.getTask(task)).toMatchObject({ status: 'leased', assignee: bob });
+      h.engine.releaseLease(bob, h.engine.getTask(task).lease!.lease_id);
+      h.clock.advance(11 * MINUTE);
+      h.engine.heartbeat(alice, { status: 'idle' });
+      h.engine.getWork(alice);
+      expect(h.engine.getTask(task)).toMatchObject({ status: 'leased', assignee: alice });
+    });
+
     it('counts releases too, and a task override beats the repo setting', async () => {
       const h = await harness(makeDriver, { releaseCooldownMs: 0 });
       h.repo({ max_attempts: 5 });
