@@ -8,8 +8,8 @@ import {
   ELIGIBILITY_WORKER_COLUMNS,
   type EligibilityWorker,
   checkEligibility,
+  grantHeartbeatTtl,
 } from './assignment.ts';
-import { grantHeartbeatTtl } from './assignment.ts';
 import { toIso } from './clock.ts';
 import type { EngineContext } from './context.ts';
 import { compareTasks, compareWorkers, reviewBudgetLeft } from './eligibility.ts';
