@@ -1,10 +1,6 @@
 // @vitest-environment happy-dom
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { HttpOwpApi } from '../../protocol/index.ts';
-import { systemClock } from '../../scheduler/clock.ts';
-import { Scheduler } from '../../scheduler/engine.ts';
-import { buildApp, type OwpApp } from '../../server/app.ts';
-import { BetterSqlite3Driver } from '../../server/better-sqlite3-driver.ts';
 import OwpPoolPlugin from '../main.ts';
 import { localWorkerId, workerTokenSlot } from './settings.ts';
 import { Notice, type App } from '../testing/obsidian-fake/index.ts';
@@ -15,12 +11,12 @@ import {
   withText,
   type StartedPlugin,
 } from './testing/plugin-harness.ts';
+import { servePool, type PoolServer } from './testing/pool-server.ts';
 
 vi.mock('./sql-wasm.ts', () => ({ sqlWasmBinary: undefined }));
 
 const ADMIN_TOKEN = 'pool-controller-admin-token-0123456789';
-let server: OwpApp;
-let driver: BetterSqlite3Driver;
+let server: PoolServer;
 let base: string;
 let admin: HttpOwpApi;
 /** Every request the server refused for its credentials: each one a failed sign-in it counts. */
@@ -28,15 +24,12 @@ const refused: string[] = [];
 let started: StartedPlugin | null = null;
 
 beforeAll(async () => {
-  driver = new BetterSqlite3Driver({ path: ':memory:' });
-  const engine = new Scheduler({ driver, clock: systemClock });
-  server = buildApp({ engine, adminToken: ADMIN_TOKEN, corsOrigins: [location.origin] });
-  server.addHook('onResponse', async (request, reply) => {
-    if (reply.statusCode === 401) refused.push(`${request.method} ${request.url.split('?')[0]}`);
-  });
-  await server.listen({ host: '127.0.0.1', port: 0 });
-  base = `http://127.0.0.1:${(server.server.address() as { port: number }).port}`;
-  admin = new HttpOwpApi({ baseUrl: base, adminToken: ADMIN_TOKEN });
+  server = await servePool(ADMIN_TOKEN, (app) =>
+    app.addHook('onResponse', async (request, reply) => {
+      if (reply.statusCode === 401) refused.push(`${request.method} ${request.url.split('?')[0]}`);
+    }),
+  );
+  ({ base, admin } = server);
   await admin.upsertRepo({ repo: 'acme/app' });
 });
 
@@ -57,7 +50,6 @@ afterEach(async () => {
 
 afterAll(async () => {
   await server.close();
-  driver.close();
 });
 
 /** The plugin in remote mode with the role given and no token yet (`adminToken` adds one). */
@@ -119,18 +111,19 @@ describe('PoolController, when the pool refuses the credentials', () => {
   }, 15_000);
 });
 
+/** A worker token pasted in the settings field, and the session that starts with it. */
+async function pasteWorkerToken(plugin: StartedPlugin['plugin'], token: string) {
+  await plugin.settings.setToken('worker', token, workerTokenSlot(plugin.settings.settings));
+  await plugin.controller.restart(true);
+}
+
 describe('PoolController, with a worker token pasted in the settings', () => {
   // Was: the token was read only for a worker this vault had registered itself, so one pasted
   // for a worker registered elsewhere (as the setting invites) was never used.
   it('acts as the worker the token belongs to, and a refused one is said to be', async () => {
     const other = await new HttpOwpApi({ baseUrl: base }).registerWorker({ name: 'Elsewhere' });
     const { app, plugin } = await startRemote('worker');
-    await plugin.settings.setToken(
-      'worker',
-      other.token,
-      workerTokenSlot(plugin.settings.settings),
-    );
-    await plugin.controller.restart(true);
+    await pasteWorkerToken(plugin, other.token);
     expect(localWorkerId(plugin.settings.settings)).toBe(other.worker_id);
     await eventually(() => expect(plugin.controller.running!.store.snapshot.phase).toBe('ready'));
     expect(plugin.controller.running!.store.snapshot.me).toBe(other.worker_id);
@@ -139,20 +132,10 @@ describe('PoolController, with a worker token pasted in the settings', () => {
 
     // Another worker's token in its place: the vault follows it, the record too.
     const third = await new HttpOwpApi({ baseUrl: base }).registerWorker({ name: 'Third' });
-    await plugin.settings.setToken(
-      'worker',
-      third.token,
-      workerTokenSlot(plugin.settings.settings),
-    );
-    await plugin.controller.restart(true);
+    await pasteWorkerToken(plugin, third.token);
     expect(localWorkerId(plugin.settings.settings)).toBe(third.worker_id);
 
-    await plugin.settings.setToken(
-      'worker',
-      'owpw_not-a-token-of-this-pool-0123456789',
-      workerTokenSlot(plugin.settings.settings),
-    );
-    await plugin.controller.restart(true);
+    await pasteWorkerToken(plugin, 'owpw_not-a-token-of-this-pool-0123456789');
     expect(
       Notice.messages.some((m) => m.includes('refuses the worker token in the settings')),
     ).toBe(true);

@@ -3,7 +3,6 @@ import { readable, writable, type Readable, type Writable } from 'svelte/store';
 import {
   explanationText,
   importKeys,
-  OwpError,
   type OfferRejectRequest,
   type TaskCreateRequest,
   type TaskStatus,
@@ -13,6 +12,7 @@ import type { PoolBackend } from '../backend/pool-backend.ts';
 import { RemoteBackend } from '../backend/remote-backend.ts';
 import type { MyWorkItem, WorkAction } from '../state/my-work.ts';
 import { EMPTY_SNAPSHOT, type PoolSnapshot } from '../state/pool-snapshot.ts';
+import { meansNoWorker } from '../state/pool-store.ts';
 import type { ReconcileReport } from '../sync/note-sync.ts';
 import { PoolActions } from '../ui/pool-actions.ts';
 import type { PoolViewHost, SessionInfo } from '../ui/view-host.ts';
@@ -421,10 +421,10 @@ export class PoolController implements PoolViewHost {
     try {
       workerId = (await backend.api.getWork()).worker_id;
     } catch (error) {
-      if (!(error instanceof OwpError && STALE_WORKER_CODES.has(error.code))) return known;
+      if (!meansNoWorker(error)) return known;
       this.notify(
         `The pool at ${settings.serverUrl} refuses the worker token in the settings ` +
-          `(${error.message}). Paste the worker's current token, or register this vault's worker.`,
+          `(${messageOf(error)}). Paste the worker's current token, or register this vault's worker.`,
       );
       return null;
     }
@@ -611,13 +611,10 @@ async function leasesHeld(session: PoolSession): Promise<number> {
   try {
     return (await session.api.getWork()).leases.length;
   } catch (error) {
-    if (error instanceof OwpError && STALE_WORKER_CODES.has(error.code)) return 0;
+    if (meansNoWorker(error)) return 0;
     throw error;
   }
 }
-
-/** Answers that mean the vault's worker is gone from the pool (its token refused, say). */
-const STALE_WORKER_CODES = new Set(['unauthorized', 'forbidden', 'worker_not_found']);
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

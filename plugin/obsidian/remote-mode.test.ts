@@ -3,10 +3,6 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it, vi } from 'vitest';
 import { HttpOwpApi } from '../../protocol/index.ts';
-import { systemClock } from '../../scheduler/clock.ts';
-import { Scheduler } from '../../scheduler/engine.ts';
-import { buildApp, type OwpApp } from '../../server/app.ts';
-import { BetterSqlite3Driver } from '../../server/better-sqlite3-driver.ts';
 import OwpPoolPlugin from '../main.ts';
 import { Notice, type App } from '../testing/obsidian-fake/index.ts';
 import {
@@ -17,31 +13,27 @@ import {
   withText,
   type StartedPlugin,
 } from './testing/plugin-harness.ts';
+import { servePool, type PoolServer } from './testing/pool-server.ts';
 
 vi.mock('./sql-wasm.ts', () => ({ sqlWasmBinary: undefined }));
 
 const ADMIN_TOKEN = 'remote-mode-admin-token-0123456789abcdef';
-let server: OwpApp;
-let driver: BetterSqlite3Driver;
+let server: PoolServer;
 let base: string;
 let admin: HttpOwpApi;
 const streamRequests: (string | undefined)[] = [];
 let started: StartedPlugin | null = null;
 
 beforeAll(async () => {
-  driver = new BetterSqlite3Driver({ path: ':memory:' });
-  const engine = new Scheduler({ driver, clock: systemClock });
-  // The page's origin under happy-dom, besides Obsidian's, which the server allows already.
-  server = buildApp({ engine, adminToken: ADMIN_TOKEN, corsOrigins: [location.origin] });
-  server.addHook('onRequest', async (request) => {
-    if (request.url.split('?')[0] === '/v1/events') {
-      const id = request.headers['last-event-id'];
-      streamRequests.push(typeof id === 'string' ? id : undefined);
-    }
-  });
-  await server.listen({ host: '127.0.0.1', port: 0 });
-  base = `http://127.0.0.1:${(server.server.address() as { port: number }).port}`;
-  admin = new HttpOwpApi({ baseUrl: base, adminToken: ADMIN_TOKEN });
+  server = await servePool(ADMIN_TOKEN, (app) =>
+    app.addHook('onRequest', async (request) => {
+      if (request.url.split('?')[0] === '/v1/events') {
+        const id = request.headers['last-event-id'];
+        streamRequests.push(typeof id === 'string' ? id : undefined);
+      }
+    }),
+  );
+  ({ base, admin } = server);
   await admin.upsertRepo({ repo: 'acme/app' });
 });
 
@@ -55,7 +47,6 @@ afterEach(async () => {
 
 afterAll(async () => {
   await server.close();
-  driver.close();
 });
 
 /** The plugin in remote mode as admin; `vaultPath` opens a vault again, with its data file. */
@@ -137,15 +128,8 @@ it('reconnects the event stream with Last-Event-ID when the app becomes visible 
 });
 
 it('keeps showing the last known data, marked offline, when the server goes away', async () => {
-  const lonelyDriver = new BetterSqlite3Driver({ path: ':memory:' });
-  const lonely = buildApp({
-    engine: new Scheduler({ driver: lonelyDriver, clock: systemClock }),
-    adminToken: ADMIN_TOKEN,
-    corsOrigins: [location.origin],
-  });
-  await lonely.listen({ host: '127.0.0.1', port: 0 });
-  const url = `http://127.0.0.1:${(lonely.server.address() as { port: number }).port}`;
-  const api = new HttpOwpApi({ baseUrl: url, adminToken: ADMIN_TOKEN });
+  const lonely = await servePool(ADMIN_TOKEN);
+  const { base: url, admin: api } = lonely;
   await api.upsertRepo({ repo: 'acme/app' });
   await api.createTask({ repo: 'acme/app', title: 'Still on the board' });
   started = await startPlugin(OwpPoolPlugin, {
@@ -161,7 +145,6 @@ it('keeps showing the last known data, marked offline, when the server goes away
 
   vi.spyOn(console, 'error').mockImplementation(() => undefined); // the refused reconnects
   await lonely.close();
-  lonelyDriver.close();
 
   const board = () => app.workspace.containerEl.querySelector('[data-testid="owp-board"]')!;
   await eventually(() => expect(board().textContent).toContain('Offline.'));

@@ -569,7 +569,7 @@ async function readOffers(api: OwpApi): Promise<WorkOffer[]> {
   try {
     return (await api.listOffers()).offers;
   } catch (error) {
-    if (error instanceof OwpError && NO_WORKER_CODES.has(error.code)) return [];
+    if (meansNoWorker(error)) return [];
     throw error;
   }
 }
@@ -606,6 +606,11 @@ function mergeTasks(
     else if ((tasks.get(id)?.version ?? 0) <= task.version) tasks.set(id, task);
   });
   return tasks;
+}
+
+/** An answer that means the pool knows no worker of this vault (`NO_WORKER_CODES`). */
+export function meansNoWorker(error: unknown): boolean {
+  return error instanceof OwpError && NO_WORKER_CODES.has(error.code);
 }
 
 function isRefusal(error: unknown): boolean {
