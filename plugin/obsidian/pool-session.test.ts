@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { OwpError } from '../../protocol/index.ts';
 import { EmbeddedBackend } from '../backend/embedded-backend.ts';
 import { savedAtOlderSchema } from '../testing/older-pool.ts';
 import { ManualTimers } from '../testing/manual-timers.ts';
@@ -91,6 +92,32 @@ describe('PoolSession', () => {
     await session.store.whenIdle();
     expect(session.store.snapshot.workers.get(worker_id)?.status).toBe('paused');
     expect(heard).toEqual([true, false]);
+  });
+
+  // Was: the heartbeat went on every 30 s with a worker token the pool refused (revoked, or the
+  // worker gone), each beat a failed sign-in the server counts against the address, saying
+  // "Heartbeat failed" once and the toggle still showing the worker online.
+  it('goes offline at a beat the pool refuses, says so once, and beats no more', async () => {
+    const { session, timers, told } = embeddedSession();
+    await session.start();
+    await session.registerWorker({ name: 'Me', skills: [] });
+    const heard: boolean[] = [];
+    session.onOnlineChange((online) => heard.push(online));
+    await session.setOnline(true);
+    const beat = vi
+      .spyOn(session.api, 'heartbeat')
+      .mockRejectedValue(new OwpError('unauthorized', 'Unknown worker token.'));
+
+    await timers.advance(30_000);
+    await vi.waitFor(() => expect(session.online).toBe(false));
+    expect(heard).toEqual([true, false]);
+    expect(told).toEqual([
+      'The pool refused this vault’s worker (Unknown worker token.), so it is offline now. ' +
+        'Enter its current token in the settings, or register again, then go online.',
+    ]);
+    expect(timers.pending).toBe(0);
+    await timers.advance(120_000);
+    expect(beat).toHaveBeenCalledTimes(1);
   });
 
   it('stop() ends the heartbeat and saves the database one last time', async () => {

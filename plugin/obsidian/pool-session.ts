@@ -1,5 +1,4 @@
 import {
-  OwpError,
   type HeartbeatRequest,
   type OwpApi,
   type RegisterWorkerRequest,
@@ -8,7 +7,8 @@ import {
 import { EmbeddedBackend } from '../backend/embedded-backend.ts';
 import type { PoolBackend } from '../backend/pool-backend.ts';
 import { RemoteBackend } from '../backend/remote-backend.ts';
-import { PoolStore } from '../state/pool-store.ts';
+import type { PoolSnapshot } from '../state/pool-snapshot.ts';
+import { isRefusal, meansNoWorker, PoolStore } from '../state/pool-store.ts';
 import type { NoteStore } from '../sync/note-store.ts';
 import {
   NoteSync,
@@ -64,6 +64,12 @@ export class PoolSession {
   private readonly onlineListeners = new Set<(online: boolean) => void>();
   private stopped = false;
   private started: Promise<ReconcileReport | null> | null = null;
+  /**
+   * The note sync is stopped because the pool refused the credentials: its event stream would
+   * otherwise ask again with them every 15 s, for as long as Obsidian runs, each a failed sign-in
+   * the server counts against the address. It starts again once the store is let in (`storeChanged`).
+   */
+  private syncRefused = false;
 
   constructor(private readonly options: PoolSessionOptions) {
     this.workerId = options.workerId;
@@ -75,6 +81,7 @@ export class PoolSession {
       timers: options.timers,
     });
     this.noteSync = this.newSync();
+    this.store.subscribe((snapshot) => this.storeChanged(snapshot));
   }
 
   /** The two-way note sync, or null without admin credentials or notes. */
@@ -167,8 +174,33 @@ export class PoolSession {
       if (failures > 0) this.options.notify('The task notes are in sync with the pool again.');
       return report;
     } catch (error) {
-      this.syncFailed(error, failures + 1);
+      // Stopped meanwhile (the session, or the pool refusing the credentials): nothing to retry.
+      if (sync === this.noteSync && !this.syncRefused) this.syncFailed(error, failures + 1);
       return null;
+    }
+  }
+
+  /**
+   * The store's credentials refused (a token changed or revoked on the server while Obsidian ran):
+   * the note sync stops with the store, and starts again — reconciling what was edited meanwhile —
+   * once the store is let in again (the same token accepted after `retryRefused`).
+   */
+  private storeChanged(snapshot: PoolSnapshot): void {
+    if (this.stopped || !this.noteSync) return;
+    if (snapshot.refused !== null) {
+      if (this.syncRefused) return;
+      this.syncRefused = true;
+      if (this.syncRetry !== null) this.options.timers.clearTimeout(this.syncRetry);
+      this.syncRetry = null;
+      this.noteSync.stop();
+      this.options.notify(
+        'The task notes stop syncing while the pool refuses this vault’s token; note edits made ' +
+          'meanwhile are sent once it lets the vault in again.',
+      );
+    } else if (this.syncRefused && snapshot.phase === 'ready') {
+      this.syncRefused = false;
+      this.noteSync = this.newSync();
+      void this.startSync(1);
     }
   }
 
@@ -179,8 +211,8 @@ export class PoolSession {
    * tried again: new ones start a new session anyway.
    */
   private syncFailed(error: unknown, failures: number): void {
-    const refused =
-      error instanceof OwpError && (error.code === 'unauthorized' || error.code === 'forbidden');
+    const refused = isRefusal(error);
+    if (refused) this.syncRefused = true;
     if (failures === 1) {
       this.options.notify(
         `Could not sync the task notes: ${messageOf(error)}` +
@@ -324,6 +356,16 @@ export class PoolSession {
   }
 
   private heartbeatFailed(error: unknown): void {
+    if (meansNoWorker(error)) {
+      // Beating on would be refused every 30 s, each a failed sign-in the server counts.
+      if (!this.online) return;
+      this.stopHeartbeat();
+      this.options.notify(
+        `The pool refused this vault’s worker (${messageOf(error)}), so it is offline now. ` +
+          'Enter its current token in the settings, or register again, then go online.',
+      );
+      return;
+    }
     // The stream's offline banner already says the pool is unreachable; one notice per outage.
     if (this.store.snapshot.connection !== 'offline') {
       this.options.notify(`Heartbeat failed: ${messageOf(error)}`);

@@ -35,7 +35,12 @@ interface SharedServer {
 }
 
 const cleanups: (() => Promise<void> | void)[] = [];
-beforeEach(() => Notice.clear());
+/** Every request a server refused for its credentials: each one a failed sign-in it counts. */
+const refused: string[] = [];
+beforeEach(() => {
+  Notice.clear();
+  refused.length = 0;
+});
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
@@ -49,6 +54,9 @@ async function sharedServer(): Promise<SharedServer> {
     const driver = new BetterSqlite3Driver({ path: join(dir, 'owp.db') });
     const engine = new Scheduler({ driver, clock: systemClock });
     const app = buildApp({ engine, adminToken, corsOrigins: [location.origin], logger: false });
+    app.addHook('onResponse', async (request, reply) => {
+      if (reply.statusCode === 401) refused.push(`${request.method} ${request.url.split('?')[0]}`);
+    });
     await app.listen({ host: '127.0.0.1', port });
     port = (app.server.address() as { port: number }).port;
     running = { app, driver };
@@ -169,7 +177,9 @@ it('says the pool refuses a changed admin token, and the edits made meanwhile go
 
   // Ada edits the note meanwhile (it cannot be sent), then enters the new token.
   await editProperties(ada.app, path, { priority: 8 });
-  await eventually(() => expect(Notice.messages.join('\n')).toContain('admin token is wrong'));
+  await eventually(() =>
+    expect(Notice.messages.join('\n')).toContain('note edits made meanwhile are sent once'),
+  );
   await ada.plugin.settings.setToken('admin', NEW_TOKEN);
   await ada.plugin.controller.restart(true);
   await ada.plugin.controller.running!.sync!.flush();
@@ -178,4 +188,37 @@ it('says the pool refuses a changed admin token, and the edits made meanwhile go
   expect(await teammate.getTask(task.task_id)).toMatchObject({ priority: 8, tier: 2 });
   await eventually(async () => expect(await property(ada.app, path, 'tier')).toBe(2));
   await eventually(() => expect(banner() ?? '').not.toContain('refuses'));
+}, 30_000);
+
+// Was: the views stopped asking, but the note sync's own event stream asked again with the refused
+// token every 15 s for as long as Obsidian ran: ~4 failed sign-ins a minute a vault, where 30 lock
+// the address out, for the whole team behind it.
+it('asks no more with a token the pool stopped taking, the notes’ stream included, and syncs the notes again once it takes it back', async () => {
+  const server = await sharedServer();
+  await server.admin.upsertRepo({ repo: 'acme/app' });
+  const task = await server.admin.createTask({ repo: 'acme/app', title: 'Let in', priority: 1 });
+  const ada = await member(server, 'ada');
+  const path = 'Tasks/Let in.md';
+  await live(ada);
+  await eventually(async () => expect(await property(ada.app, path, 'owp_id')).toBe(task.task_id));
+  await ada.plugin.openView('board');
+  const banner = () =>
+    ada.app.workspace.containerEl.querySelector('[data-testid="connection-banner"]')?.textContent;
+
+  await server.restart('an-admin-token-ada-does-not-have-0123');
+  await eventually(() => expect(banner()).toContain('The pool refuses this vault’s token.'));
+  const asked = refused.length;
+  await new Promise((resolve) => setTimeout(resolve, 6_000));
+  expect(refused).toHaveLength(asked);
+
+  // The server takes the token back; Ada comes back to Obsidian, which asks once more.
+  await server.restart(ADMIN_TOKEN);
+  document.dispatchEvent(new Event('visibilitychange'));
+  await eventually(() => expect(banner() ?? '').toBe(''));
+  await eventually(() =>
+    expect(Notice.messages.join('\n')).toContain('The task notes are in sync with the pool again.'),
+  );
+  // The notes follow the pool again: a change made there reaches the note.
+  await server.admin.updateTask(task.task_id, { priority: 7 });
+  await eventually(async () => expect(await property(ada.app, path, 'priority')).toBe(7));
 }, 30_000);

@@ -613,7 +613,8 @@ export function meansNoWorker(error: unknown): boolean {
   return error instanceof OwpError && NO_WORKER_CODES.has(error.code);
 }
 
-function isRefusal(error: unknown): boolean {
+/** Credentials the pool refused (`REFUSED_CODES`): asking again with them will not help. */
+export function isRefusal(error: unknown): boolean {
   return error instanceof OwpError && REFUSED_CODES.has(error.code);
 }
 

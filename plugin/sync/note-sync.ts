@@ -342,6 +342,8 @@ export class NoteSync {
         !syncedBefore(record, this.settings.folder);
       this.savedRecord = recordKey(record);
       for (const worker of workers) this.names.set(worker.worker_id, worker.name);
+      // Stopped while the first reads were on their way: follow nothing, or no one would close it.
+      if (this.stopped) throw new Error('The note sync was stopped as it started.');
       this.subscription = this.subscribeEvents(
         state.last_event_seq,
         (event) => this.whenLive(() => this.onEvent(event)),
