@@ -26,6 +26,7 @@ import type {
   HeartbeatResponse,
   RegisterWorkerRequest,
   RegisterWorkerResponse,
+  WorkerTokenResponse,
   TrustTierRequest,
   Worker,
   WorkerReputation,
@@ -95,6 +96,8 @@ export interface OwpApi {
   getWorker(workerId: string): Promise<Worker>;
   pauseWorker(workerId: string): Promise<Worker>;
   resumeWorker(workerId: string): Promise<Worker>;
+  /** A new token for the worker, shown once; its old one is refused from then on (admin). */
+  replaceWorkerToken(workerId: string): Promise<WorkerTokenResponse>;
   /** Sets a worker's trust tier, with the reason for the audit log (admin). */
   setTrustTier(workerId: string, request: TrustTierRequest): Promise<Worker>;
   /** A worker's reputation and its outcome stats (admin, or the worker itself). */

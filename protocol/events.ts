@@ -92,6 +92,7 @@ export const OwpEvent = z
     ),
     event('worker.paused', z.object({})),
     event('worker.resumed', z.object({})),
+    event('worker.token_replaced', z.object({})),
     event('worker.trust_changed', z.object({ from: TrustTier, to: TrustTier, reason: z.string() })),
     event('offer.made', z.object({ offer_id: z.string(), expires_at: Timestamp })),
     event('offer.accepted', z.object({ offer_id: z.string(), lease_id: z.string() })),

@@ -93,6 +93,9 @@ export class HttpOwpApi implements OwpApi {
   resumeWorker(worker_id: string) {
     return this.client.call('resumeWorker', { params: { worker_id } });
   }
+  replaceWorkerToken(worker_id: string) {
+    return this.client.call('replaceWorkerToken', { params: { worker_id } });
+  }
   setTrustTier(worker_id: string, body: TrustTierRequest) {
     return this.client.call('setTrustTier', { params: { worker_id }, body });
   }

@@ -35,6 +35,7 @@ import {
   HeartbeatResponse,
   RegisterWorkerRequest,
   RegisterWorkerResponse,
+  WorkerTokenResponse,
   TrustTierRequest,
   Worker,
   WorkerReputation,
@@ -275,6 +276,16 @@ export const routes = {
     summary: 'Let a paused worker receive leases again.',
     params: WorkerParams,
     response: Worker,
+  },
+  replaceWorkerToken: {
+    method: 'POST',
+    path: '/v1/admin/workers/{worker_id}/token',
+    auth: 'admin',
+    summary:
+      'Give a worker a new token, shown once; the one it had is refused from then on (a lost or ' +
+      'leaked token). The worker keeps its id, history, leases and pause.',
+    params: WorkerParams,
+    response: WorkerTokenResponse,
   },
   listRepos: {
     method: 'GET',

@@ -29,6 +29,15 @@ export const RegisterWorkerResponse = z
   .meta({ id: 'RegisterWorkerResponse' });
 export type RegisterWorkerResponse = z.infer<typeof RegisterWorkerResponse>;
 
+export const WorkerTokenResponse = z
+  .object({
+    worker_id: WorkerId,
+    /** Shown once; the server keeps only its hash. The worker's token before it is refused. */
+    token: z.string(),
+  })
+  .meta({ id: 'WorkerTokenResponse' });
+export type WorkerTokenResponse = z.infer<typeof WorkerTokenResponse>;
+
 export const HeartbeatRequest = z
   .object({
     status: WorkerReportedStatus.default('idle'),

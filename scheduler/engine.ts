@@ -25,6 +25,7 @@ import {
   type OwpEventType,
   type PoolState,
   type RegisterWorkerResponse,
+  type WorkerTokenResponse,
   type Repo,
   type RepoAnalytics,
   type Task,
@@ -284,6 +285,14 @@ export class Scheduler {
       () => workers.setAdminPause(this.ctx, id, false),
       this.workerView,
     );
+  }
+
+  /**
+   * Admin: a new token for the worker, returned once; the old one matches no worker from this
+   * commit on. A host that remembers which worker a token belongs to forgets this one's.
+   */
+  replaceWorkerToken(id: string): WorkerTokenResponse {
+    return this.scope.runAs(ADMIN_ACTOR, () => workers.replaceToken(this.ctx, id));
   }
 
   private readonly workerView = (id: string): Worker => workers.getWorker(this.ctx, id);

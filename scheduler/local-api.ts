@@ -138,6 +138,9 @@ export class LocalOwpApi implements OwpApi {
   resumeWorker(workerId: string) {
     return this.run(() => (this.admin(), this.engine.resumeWorker(workerId)));
   }
+  replaceWorkerToken(workerId: string) {
+    return this.run(() => (this.admin(), this.engine.replaceWorkerToken(workerId)));
+  }
   setTrustTier(workerId: string, request: TrustTierRequest) {
     return this.run(() => (this.admin(), this.engine.setTrustTier(workerId, request)));
   }

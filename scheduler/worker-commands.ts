@@ -4,6 +4,7 @@ import type {
   HeartbeatResponse,
   RegisterWorkerRequest,
   RegisterWorkerResponse,
+  WorkerTokenResponse,
   TrustTierRequest,
   Worker,
   WorkerReputation,
@@ -60,6 +61,18 @@ export function registerWorker(
     });
   }
   ctx.record('worker.registered', { worker_id: id }, { name: req.name, skills });
+  return { worker_id: id, token };
+}
+
+/** A new token for the worker; only its hash is stored, and the old one matches no worker. */
+export function replaceToken(ctx: EngineContext, id: string): WorkerTokenResponse {
+  requireWorker(ctx.driver, id);
+  const token = ctx.ids.token();
+  ctx.driver.run('UPDATE workers SET token_hash = $hash WHERE id = $id', {
+    id,
+    hash: ctx.config.hashToken(token),
+  });
+  ctx.record('worker.token_replaced', { worker_id: id }, {});
   return { worker_id: id, token };
 }
 

@@ -197,6 +197,7 @@ const handlers: Record<RouteName, Handler> = {
   getWorker: ({ engine, params }) => engine.getWorker(params.worker_id!),
   pauseWorker: ({ engine, params }) => engine.pauseWorker(params.worker_id!),
   resumeWorker: ({ engine, params }) => engine.resumeWorker(params.worker_id!),
+  replaceWorkerToken: ({ engine, params }) => engine.replaceWorkerToken(params.worker_id!),
   listRepos: ({ engine }) => ({ repos: engine.listRepos() }),
   getRepo: ({ engine, params }) => engine.getRepo(params['*']!),
   deleteRepo: ({ engine, params }) => {
@@ -300,6 +301,13 @@ export function buildApp(options: AppOptions): OwpApp {
   const metrics = new ServerMetrics(options.engine);
   // Ten seconds of memory for up to 100,000 workers (about 15 MB at the most).
   const tokens = new WorkerTokenCache(10_000, 100_000, () => Date.now());
+  // A replaced token is refused from the answer that gives the new one on, not 10 s later.
+  const forgetReplaced = options.engine.onEvent((event) => {
+    if (event.type === 'worker.token_replaced' && event.worker_id) {
+      tokens.forgetWorker(event.worker_id);
+    }
+  });
+  app.addHook('onClose', async () => forgetReplaced());
   const throttle = new AuthThrottle(options.authFailuresPerMinute ?? 30, 60_000, () => Date.now());
   let stopping = false;
   // Once the app is closing, every answer ends its connection (`onSend`): a request still being

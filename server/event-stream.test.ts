@@ -121,6 +121,37 @@ describe('GET /v1/events (real network)', () => {
     expect(events.every((e) => e.worker_id === alice.worker_id)).toBe(true);
   });
 
+  it('ends a worker’s stream when an admin replaces its token, after telling it; others go on', async () => {
+    const { engine, url } = await startServer();
+    const alice = engine.registerWorker({ name: 'Alice' });
+    const bob = engine.registerWorker({ name: 'Bob' });
+    const aliceStream = await reader(url, { authorization: `Bearer ${alice.token}` });
+    const bobStream = await reader(url, { authorization: `Bearer ${bob.token}` });
+    const adminStream = await reader(url, { 'x-admin-token': ADMIN });
+    engine.heartbeat(alice.worker_id, {});
+    await aliceStream.waitFor((f) => f.some((frame) => frame.event === 'worker.online'));
+
+    engine.replaceWorkerToken(alice.worker_id);
+    const ended = await Promise.race([
+      aliceStream.ended.then(() => 'ended'),
+      new Promise((resolve) => setTimeout(() => resolve('still open after 2 s'), 2000)),
+    ]);
+    expect(ended).toBe('ended');
+    expect(aliceStream.frames.map((f) => f.event)).toEqual([
+      'worker.registered',
+      'worker.online',
+      'worker.token_replaced',
+    ]);
+    expect((await reader(url, { authorization: `Bearer ${alice.token}` })).status).toBe(401);
+
+    // Nothing more is written to it, and the other streams go on.
+    engine.heartbeat(alice.worker_id, { status: 'working' });
+    engine.heartbeat(bob.worker_id, {});
+    await bobStream.waitFor((f) => f.some((frame) => frame.event === 'worker.online'));
+    await adminStream.waitFor((f) => f.some((frame) => frame.event === 'worker.status_changed'));
+    expect(adminStream.frames.map((f) => f.event)).toContain('worker.token_replaced');
+  });
+
   it('shows the viewer every event, but not who made it (the audit log is the admin’s)', async () => {
     const { engine, url } = await startServer();
     engine.upsertRepo({ repo: 'demo' }); // before the stream: its catch-up

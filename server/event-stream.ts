@@ -63,12 +63,18 @@ export function registerEventStream(app: FastifyInstance, options: EventStreamOp
   };
 
   const deliver = (connection: Connection, event: OwpEvent) => {
-    if (event.seq <= connection.lastSeq) return;
+    if (event.seq <= connection.lastSeq || connection.reply.raw.writableEnded) return;
     if (connection.workerId && event.worker_id !== connection.workerId) return;
     connection.lastSeq = event.seq;
     const raw = connection.reply.raw;
     raw.write(frameOf(event, connection.viewer));
     if (raw.writableLength > maxBuffered) raw.destroy();
+    else if (event.type === 'worker.token_replaced' && connection.workerId) {
+      // The worker's token was replaced: the stream it opened with the old one ends here (a
+      // client that reconnects with the new token resumes after this event).
+      connections.delete(connection);
+      raw.end();
+    }
   };
 
   const timer = setInterval(() => {

@@ -36,4 +36,19 @@ describe('WorkerTokenCache', () => {
     cache.workerFor('a', lookup);
     expect(lookups).toEqual(['a', 'b', 'c', 'a']);
   });
+
+  it('forgets a worker whose token was replaced, and only that worker', () => {
+    const table: Record<string, string> = { old: 'w_1', other: 'w_2' };
+    const lookups: string[] = [];
+    const lookup = (hash: string) => (lookups.push(hash), table[hash]);
+    const cache = new WorkerTokenCache(60_000, 10, () => 0);
+    cache.workerFor('old', lookup);
+    cache.workerFor('other', lookup);
+
+    delete table.old;
+    cache.forgetWorker('w_1');
+    expect(cache.workerFor('old', lookup)).toBeUndefined();
+    expect(cache.workerFor('other', lookup)).toBe('w_2');
+    expect(lookups).toEqual(['old', 'other', 'old']);
+  });
 });

@@ -1,8 +1,8 @@
 /**
  * Which worker a token hash belongs to, remembered for a short while: every worker request is
  * authenticated, and the lookup was the largest cost of a heartbeat after HTTP itself. Keyed by
- * the hash, never the token. A token only stops matching when the database is changed with the
- * server stopped (SECURITY.md), which also empties this cache; the TTL bounds staleness anyway.
+ * the hash, never the token. A token stops matching when an admin replaces it, and the server
+ * then forgets the worker's entries (`forgetWorker`); the TTL bounds staleness anyway.
  * Only hits are cached: an unknown token is looked up every time (and throttled by the caller).
  */
 export class WorkerTokenCache {
@@ -28,6 +28,13 @@ export class WorkerTokenCache {
     }
     this.entries.set(tokenHash, { workerId, at: now });
     return workerId;
+  }
+
+  /** Drops every entry of `workerId` (its token was replaced): the next request looks it up. */
+  forgetWorker(workerId: string): void {
+    for (const [hash, entry] of this.entries) {
+      if (entry.workerId === workerId) this.entries.delete(hash);
+    }
   }
 
   get size(): number {

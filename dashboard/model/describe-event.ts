@@ -105,6 +105,8 @@ export function describeEvent(event: OwpEvent, names: EventNames, withinTask = f
       return { text: `${worker} paused by an admin`, tone: 'warn' };
     case 'worker.resumed':
       return { text: `${worker} resumed`, tone: 'good' };
+    case 'worker.token_replaced':
+      return { text: `${worker} got a new token; the old one is refused`, tone: 'warn' };
     case 'worker.trust_changed':
       return {
         text: `${worker}: trust ${event.data.from} → ${event.data.to} (${event.data.reason})`,

@@ -181,6 +181,8 @@ function sentence(event: OwpEvent, c: SentenceContext): string | null {
       return `${who} was paused by an admin`;
     case 'worker.resumed':
       return `${who} was resumed`;
+    case 'worker.token_replaced':
+      return `${who} got a new token from an admin`;
   }
   return `${(event as OwpEvent).type}`;
 }

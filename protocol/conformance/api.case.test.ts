@@ -440,6 +440,48 @@ export function runApiContract(name: string, makeTarget: () => Promise<ApiTarget
       }
     });
 
+    it("replaces a worker's token: the old one is refused at once, the worker keeps what it held", async () => {
+      const { target, repo, skill, join } = await world();
+      try {
+        const alice = await join('Alice');
+        await target.admin.createTask({ repo, title: 'Held across', required_skills: [skill] });
+        await alice.api.heartbeat();
+        const [lease] = (await alice.api.getWork()).leases;
+        expect(lease).toBeDefined();
+
+        await expectCode(alice.api.replaceWorkerToken(alice.id), 'unauthorized');
+        await expectCode(target.anonymous.replaceWorkerToken(alice.id), 'unauthorized');
+        await expectCode(target.admin.replaceWorkerToken('w_does_not_exist'), 'worker_not_found');
+        const replaced = await target.admin.replaceWorkerToken(alice.id);
+        expect(replaced.worker_id).toBe(alice.id);
+
+        // Refused at once, though it was just used (a server may remember a token's worker).
+        await expectCode(alice.api.heartbeat(), 'unauthorized');
+        await expectCode(alice.api.getWork(), 'unauthorized');
+        const renewed = target.asWorker(replaced.token);
+        expect((await renewed.getWork()).leases.map((l) => l.lease_id)).toEqual([lease!.lease_id]);
+        const task = await renewed.updateStatus(lease!.task_id, {
+          status: 'in_progress',
+          lease_id: lease!.lease_id,
+        });
+        expect(task.status).toBe('in_progress');
+        const again = await target.admin.replaceWorkerToken(alice.id);
+        expect(again.token).not.toBe(replaced.token);
+        await expectCode(renewed.heartbeat(), 'unauthorized');
+
+        const { events } = await target.admin.auditEvents({
+          type: 'worker.token_replaced',
+          limit: 1000,
+        });
+        expect(events.filter((e) => e.worker_id === alice.id).map((e) => e.actor)).toEqual([
+          'admin',
+          'admin',
+        ]);
+      } finally {
+        await target.close?.();
+      }
+    });
+
     it('reads one worker as the listing shows it, for the admin only', async () => {
       const { target, join } = await world();
       try {

@@ -121,7 +121,12 @@ function expected(spec: RouteSpec, credential: Credential): 401 | 403 | 'pass' {
 function paramsFor(name: RouteName): Record<string, string> {
   if (name === 'updateStatus' || name === 'getTask') return { task_id: fx.heldTask };
   if (name === 'renewLease' || name === 'releaseLease') return { lease_id: fx.lease.id };
-  if (name === 'pauseWorker' || name === 'resumeWorker' || name === 'setTrustTier') {
+  if (
+    name === 'pauseWorker' ||
+    name === 'resumeWorker' ||
+    name === 'setTrustTier' ||
+    name === 'replaceWorkerToken'
+  ) {
     return { worker_id: fx.workerB.id };
   }
   // The worker token is A's: its own reputation is what it may read.
@@ -149,6 +154,7 @@ const CHANGES_WITHOUT_BODY = new Set<RouteName>([
   'mergeTask',
   'pauseWorker',
   'resumeWorker',
+  'replaceWorkerToken',
   'renewLease',
   'deleteRepo',
   'acceptOffer',

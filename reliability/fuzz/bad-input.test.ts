@@ -59,7 +59,9 @@ function credentials(spec: RouteSpec, withAuth: boolean): Record<string, string>
 function validParams(name: RouteName): Record<string, string> {
   if (name === 'updateStatus' || name === 'getTask') return { task_id: fx.heldTask };
   if (name === 'renewLease' || name === 'releaseLease') return { lease_id: fx.lease.id };
-  if (name === 'pauseWorker' || name === 'resumeWorker') return { worker_id: fx.workerB.id };
+  if (name === 'pauseWorker' || name === 'resumeWorker' || name === 'replaceWorkerToken') {
+    return { worker_id: fx.workerB.id };
+  }
   if (name === 'getRepo' || name === 'deleteRepo' || name === 'repoAnalytics') {
     return { '*': 'fuzz' };
   }

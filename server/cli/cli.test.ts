@@ -16,6 +16,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { HttpOwpApi } from '../../protocol/http-api.ts';
@@ -72,6 +73,8 @@ interface RunOptions {
   stdout?: Capture;
   /** Called with all of stderr so far, after each write. */
   onStderr?: (text: string) => void;
+  /** What the command reads from stdin (a pasted token). */
+  stdin?: string;
 }
 
 /** Runs `owp ARGS…` in-process and returns what a shell would see. */
@@ -85,6 +88,7 @@ async function owp(args: string[], options: RunOptions = {}) {
     homeDir: options.home ?? tempDir(),
     cwd: options.cwd ?? tempDir(),
     signal: options.signal ?? new AbortController().signal,
+    ...(options.stdin !== undefined ? { stdin: Readable.from([options.stdin]) } : {}),
   };
   const code = await runCli(args, io);
   return { code, stdout: stdout.text, stderr: stderr.text };
@@ -140,8 +144,8 @@ describe('owp against a real server', () => {
   let admin: (args: string[], options?: RunOptions) => ReturnType<typeof owp>;
   const configA = () => join(dir, 'alice', 'config.json');
   const configB = () => join(dir, 'bob', 'config.json');
-  const asWorker = (config: string, args: string[]) =>
-    owp(['--url', server.base, '--config', config, ...args]);
+  const asWorker = (config: string, args: string[], options?: RunOptions) =>
+    owp(['--url', server.base, '--config', config, ...args], options);
 
   beforeAll(async () => {
     server = await startTestServer();
@@ -882,6 +886,68 @@ describe('owp against a real server', () => {
     interrupt.abort();
     expect((await running).code).toBe(0);
   }, 30_000);
+});
+
+describe('owp admin new-token, then owp worker token', () => {
+  let server: Server;
+  let dir: string;
+  let admin: (args: string[], options?: RunOptions) => ReturnType<typeof owp>;
+  const asWorker = (config: string, args: string[], options?: RunOptions) =>
+    owp(['--url', server.base, '--config', config, ...args], options);
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    dir = tempDir();
+    admin = (args, options = {}) =>
+      owp(['--url', server.base, ...args], {
+        ...options,
+        env: { OWP_ADMIN_TOKEN: server.admin.token, ...options.env },
+      });
+  });
+  afterAll(async () => {
+    await server.stop();
+  });
+
+  it('gives a worker a new token: the old one is refused, `owp worker token` saves the new one', async () => {
+    const config = join(dir, 'carol', 'config.json');
+    const registered = await asWorker(config, ['worker', 'register', '--name', 'Carol']);
+    const id = /registered worker (w_\S+)/.exec(registered.stdout)![1]!;
+    const saved = () => JSON.parse(readFileSync(config, 'utf8')) as { token: string };
+    const oldToken = saved().token;
+    expect((await asWorker(config, ['worker', 'next'])).code).toBe(0);
+
+    const replaced = await admin(['admin', 'new-token', id]);
+    expect(replaced).toMatchObject({ code: 0, stderr: '' });
+    expect(replaced.stdout).toContain(`worker ${id} has a new token; the old one is refused`);
+    const token = /^ {2}(\S+)$/m.exec(replaced.stdout)![1]!;
+    expect(token).not.toBe(oldToken);
+    const refused = await asWorker(config, ['worker', 'next']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('The worker token is not valid.');
+
+    // Nothing, or a token the server does not take for this worker, leaves the file as it was.
+    const none = await asWorker(config, ['worker', 'token'], { stdin: '' });
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('no token on stdin');
+    const danConfig = join(dir, 'dan', 'config.json');
+    expect((await asWorker(danConfig, ['worker', 'register', '--name', 'Dan'])).code).toBe(0);
+    const wrong = await asWorker(config, ['worker', 'token'], {
+      stdin: `${JSON.parse(readFileSync(danConfig, 'utf8')).token}\n`,
+    });
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain(`does not take this token for worker ${id}`);
+    expect(wrong.stderr).toContain('is unchanged');
+    expect(saved().token).toBe(oldToken);
+
+    const taken = await asWorker(config, ['worker', 'token'], { stdin: `${token}\nrest\n` });
+    expect(taken).toMatchObject({
+      code: 0,
+      stdout: `new token for worker ${id} saved to ${config}\n`,
+    });
+    expect(saved().token).toBe(token);
+    expect(statSync(config).mode & 0o777).toBe(0o600);
+    expect((await asWorker(config, ['worker', 'next'])).code).toBe(0);
+  });
 });
 
 describe('owp worker simulate', () => {

@@ -20,6 +20,8 @@ export interface CliIo {
   cwd: string;
   /** Aborted on SIGINT/SIGTERM: long-running commands (`serve`, `worker run`) stop when it fires. */
   signal: AbortSignal;
+  /** Where a secret is read from rather than the command line (`owp worker token`). */
+  stdin?: AsyncIterable<string | Uint8Array> & { isTTY?: boolean };
 }
 
 /** The real process: its streams, environment and signals. */
@@ -42,5 +44,6 @@ export function processIo(): CliIo {
     homeDir: homedir(),
     cwd: process.cwd(),
     signal: interrupt.signal,
+    stdin: process.stdin,
   };
 }

@@ -44,6 +44,11 @@ export class SseReader {
     return this;
   }
 
+  /** Settles when the server ends the stream (or `close()` aborts it). */
+  get ended(): Promise<void> {
+    return this.done;
+  }
+
   /** Waits until `predicate` holds over the frames received, or fails after `timeoutMs`. */
   async waitFor(predicate: (frames: SseFrame[]) => boolean, timeoutMs = 5000): Promise<void> {
     const deadline = Date.now() + timeoutMs;

@@ -272,6 +272,30 @@ export function addAdminCommands(program: Command, contextOf: ContextOf): Comman
   }
 
   admin
+    .command('new-token')
+    .description(
+      'give a worker a new token (one lost or leaked): the old one is refused from now on',
+    )
+    .argument('<worker_id>', 'the worker')
+    .action(async (workerId: string, _options, command: Command) => {
+      const ctx = contextOf(command);
+      const answer = await ctx
+        .adminClient()
+        .call('replaceWorkerToken', { params: { worker_id: workerId } });
+      if (ctx.json) return ctx.printJson(answer);
+      ctx.print(
+        [
+          `worker ${answer.worker_id} has a new token; the old one is refused from now on:`,
+          '',
+          `  ${answer.token}`,
+          '',
+          'It is shown this once. Hand it to the worker privately: `owp worker token` saves it ' +
+            '(pasted or piped in), the plugin takes it in its Worker token setting.',
+        ].join('\n'),
+      );
+    });
+
+  admin
     .command('trust')
     .description("set a worker's trust tier; the reason is kept in the audit log")
     .argument('<worker_id>', 'the worker')

@@ -78,6 +78,42 @@ export function addWorkerCommands(program: Command, contextOf: ContextOf): Comma
     });
 
   worker
+    .command('token')
+    .description(
+      'save the new token an admin gave this worker (`owp admin new-token`), read from stdin',
+    )
+    .action(async (_options, command: Command) => {
+      const ctx = contextOf(command);
+      const { client, credentials } = ctx.workerClient();
+      const path = ctx.configPath();
+      if (ctx.io.stdin?.isTTY) ctx.io.stderr.write('paste the new token, then press Enter: ');
+      const token = await firstLine(ctx.io.stdin);
+      if (!token) {
+        throw new UsageError(
+          'no token on stdin: paste it when asked, or pipe it in (`owp worker token < token.txt`); ' +
+            'a token on the command line would stay in the shell history',
+        );
+      }
+      ctx.secrets.push(token);
+      // Only a token the server takes for this very worker replaces the one saved.
+      const renewed = ctx.client({ baseUrl: client.baseUrl, workerToken: token });
+      await renewed
+        .call('workerReputation', { params: { worker_id: credentials.worker_id } })
+        .catch((error: unknown) => {
+          if (error instanceof OwpError && (error.status === 401 || error.status === 403)) {
+            throw new CliError(
+              `${client.baseUrl} does not take this token for worker ${credentials.worker_id} ` +
+                `(${error.message}); ${path} is unchanged`,
+            );
+          }
+          throw error;
+        });
+      writeCredentials(path, { ...credentials, token });
+      if (ctx.json) return ctx.printJson({ worker_id: credentials.worker_id, config: path });
+      ctx.print(`new token for worker ${credentials.worker_id} saved to ${path}`);
+    });
+
+  worker
     .command('next')
     .description('send a heartbeat and show your leases, including any just granted')
     .action(async (_options, command: Command) => {
@@ -459,4 +495,16 @@ function printSimulation(ctx: CliContext, url: string, summary: SimulationSummar
   );
   ctx.print(`tasks completed: ${summary.tasks_completed}`);
   for (const sample of summary.error_samples) ctx.note(`owp: simulation error: ${sample}`);
+}
+
+/** The first line of `input` (a pasted or piped token), trimmed; empty when there is none. */
+async function firstLine(input: AsyncIterable<string | Uint8Array> | undefined): Promise<string> {
+  if (!input) return '';
+  const decoder = new TextDecoder();
+  let text = '';
+  for await (const chunk of input) {
+    text += typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
+    if (text.includes('\n')) break;
+  }
+  return text.split('\n')[0]!.trim();
 }
