@@ -250,11 +250,41 @@ describe('OWP v1 work rules in the dashboard', () => {
     await expect(
       row.getByRole('button', { name: 'Change trust tier of ada' }).count(),
     ).resolves.toBe(0);
+    await expect(row.getByRole('button', { name: 'New token for ada' }).count()).resolves.toBe(0);
 
     await row.getByRole('button', { name: /^reputation/ }).click();
     await expect(
       row.getByTestId('reputation-details').locator('dl').textContent(),
     ).resolves.toContain('Completion');
     await viewer.close();
+  });
+
+  it('gives a worker a new token, asked first and shown once; the old one is refused', async () => {
+    const row = workerRow(page);
+    await row.getByRole('button', { name: 'New token for ada' }).click();
+    const form = row.getByRole('group', { name: 'New token for ada' });
+    await form.getByRole('button', { name: 'Cancel' }).click();
+    await form.waitFor({ state: 'hidden' });
+    expect(server.engine.events({}).some((e) => e.type === 'worker.token_replaced')).toBe(false);
+
+    await row.getByRole('button', { name: 'New token for ada' }).click();
+    await expect(form.textContent()).resolves.toContain('The one it uses now is refused at once');
+    await form.getByRole('button', { name: 'Give a new token' }).click();
+    const field = form.getByLabel('New token for ada, shown this once');
+    await field.waitFor();
+    const token = await field.inputValue();
+    expect(token).toMatch(/^owpw_/);
+
+    await expect(ada.api.heartbeat({ status: 'idle' })).rejects.toMatchObject({
+      code: 'unauthorized',
+    });
+    const renewed = new HttpOwpApi({ baseUrl: server.base, workerToken: token });
+    await expect(renewed.heartbeat({ status: 'idle' })).resolves.toMatchObject({ ok: true });
+    ada = { id: ada.id, api: renewed };
+    await form.getByRole('button', { name: 'Done' }).click();
+    await form.waitFor({ state: 'hidden' });
+    // The feed says it happened; the token itself is in no event.
+    await page.getByText('ada got a new token; the old one is refused').first().waitFor();
+    expect(JSON.stringify(server.engine.events({}))).not.toContain(token);
   });
 });
