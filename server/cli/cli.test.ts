@@ -432,7 +432,10 @@ describe('owp against a real server', () => {
     );
     const rejected = await owp(['--config', badWorker, 'worker', 'next']);
     expect(rejected.code).toBe(1);
-    expect(rejected.stderr).toBe('owp: The worker token is not valid. (unauthorized)\n');
+    expect(rejected.stderr).toBe(
+      'owp: The worker token is not valid. (unauthorized)\n' +
+        'owp: if an admin gave worker w_x a new token (`owp admin new-token`), save it with `owp worker token`; else register again\n',
+    );
 
     // Was: zod's pretty form, two lines per issue ("✖ …" then "→ at title").
     const blank = await admin([
@@ -923,7 +926,10 @@ describe('owp admin new-token, then owp worker token', () => {
     expect(token).not.toBe(oldToken);
     const refused = await asWorker(config, ['worker', 'next']);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toContain('The worker token is not valid.');
+    expect(refused.stderr).toBe(
+      'owp: The worker token is not valid. (unauthorized)\n' +
+        `owp: if an admin gave worker ${id} a new token (\`owp admin new-token\`), save it with \`owp worker token\`; else register again\n`,
+    );
 
     // Nothing, or a token the server does not take for this worker, leaves the file as it was.
     const none = await asWorker(config, ['worker', 'token'], { stdin: '' });

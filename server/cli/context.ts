@@ -33,6 +33,8 @@ export class CliContext {
 
   /** Where the admin token came from when it was read from the server's file, for a 401's hint. */
   adminTokenFile: string | null = null;
+  /** The worker whose saved credentials the command used, for the hint after a refusal. */
+  savedWorker: string | null = null;
 
   get json(): boolean {
     return this.options.json === true;
@@ -150,6 +152,7 @@ export class CliContext {
       );
     }
     this.secrets.push(credentials.token);
+    this.savedWorker = credentials.worker_id;
     const client = this.client({ baseUrl: saved, workerToken: credentials.token });
     return { client, credentials };
   }

@@ -84,6 +84,12 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         `owp: the admin token was read from ${tokenFile}, the file of the server there; for another server pass --admin-token or set OWP_ADMIN_TOKEN\n`,
       );
     }
+    const worker = contexts.find((context) => context.savedWorker)?.savedWorker;
+    if (worker && error instanceof OwpError && error.code === 'unauthorized') {
+      io.stderr.write(
+        `owp: if an admin gave worker ${worker} a new token (\`owp admin new-token\`), save it with \`owp worker token\`; else register again\n`,
+      );
+    }
     return code;
   }
 }
