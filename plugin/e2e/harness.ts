@@ -86,6 +86,9 @@ if (view === 'board') {
       onChangeTrust: (id: string) => {
         document.body.dataset.trust = id;
       },
+      onNewToken: (id: string) => {
+        document.body.dataset.newToken = id;
+      },
     },
   });
 } else if (view === 'activity') {

@@ -141,3 +141,36 @@ describe('PoolController, with a worker token pasted in the settings', () => {
     ).toBe(true);
   });
 });
+
+describe('PoolController, giving a worker a new token', () => {
+  it('asks first, shows the token once, and the old one is refused from then on', async () => {
+    const bob = await new HttpOwpApi({ baseUrl: base }).registerWorker({ name: 'Bob' });
+    const asBob = new HttpOwpApi({ baseUrl: base, workerToken: bob.token });
+    await asBob.heartbeat();
+    const { plugin } = await startRemote('admin', ADMIN_TOKEN);
+    await plugin.openView('workers');
+    const row = () =>
+      document.querySelector<HTMLElement>(`[data-worker-id="${bob.worker_id}"]`) ?? undefined;
+    await eventually(() => expect(row()).toBeDefined());
+
+    withText<HTMLElement>(row()!, 'button', 'New token')[0]!.click();
+    const modal = () => document.querySelector<HTMLElement>('.modal-container');
+    expect(modal()!.textContent).toContain('New token for Bob');
+    expect(modal()!.textContent).toContain('The token Bob uses now is refused at once.');
+    withText<HTMLElement>(modal()!, 'button', 'Cancel')[0]!.click();
+    expect(modal()).toBeNull();
+    await asBob.heartbeat();
+
+    withText<HTMLElement>(row()!, 'button', 'New token')[0]!.click();
+    withText<HTMLElement>(modal()!, 'button', 'Give a new token')[0]!.click();
+    const field = () => modal()?.querySelector<HTMLInputElement>('input.owp-token-field');
+    await eventually(() => expect(field()).toBeTruthy());
+    const token = field()!.value;
+    expect(field()!.readOnly).toBe(true);
+    await expect(asBob.heartbeat()).rejects.toMatchObject({ code: 'unauthorized' });
+    const renewed = new HttpOwpApi({ baseUrl: base, workerToken: token });
+    await expect(renewed.heartbeat()).resolves.toMatchObject({ ok: true });
+    withText<HTMLElement>(modal()!, 'button', 'Done')[0]!.click();
+    expect(modal()).toBeNull();
+  });
+});

@@ -30,6 +30,7 @@ import {
 } from './settings.ts';
 import type { SettingsStore } from './settings-store.ts';
 import { describeProblem, ImportFileError, readTaskImport } from './task-import.ts';
+import { NewTokenModal } from './new-token-modal.ts';
 import { TrustTierModal } from './trust-tier-modal.ts';
 import { VaultBinaryStore } from './vault-binary-store.ts';
 import { VaultNoteStore } from './vault-note-store.ts';
@@ -208,6 +209,18 @@ export class PoolController implements PoolViewHost {
         await this.actions.setTrustTier(workerId, request);
         this.notify(`${worker.name} is now ${request.tier}.`);
       },
+    ).open();
+  }
+
+  /** Opens the dialog that gives a worker a new token, asked first and shown once. */
+  newWorkerToken(workerId: string): void {
+    const worker = this.current?.store.snapshot.workers.get(workerId);
+    if (!worker) {
+      this.notify('This worker is not in the pool any more.');
+      return;
+    }
+    new NewTokenModal(this.options.app, worker.name, () =>
+      this.actions.replaceWorkerToken(workerId),
     ).open();
   }
 

@@ -101,6 +101,7 @@ export class WorkersView extends PoolView {
         onPause: (workerId: string) => host.pauseWorker(workerId),
         onResume: (workerId: string) => host.resumeWorker(workerId),
         onChangeTrust: (workerId: string) => host.changeTrustTier(workerId),
+        onNewToken: (workerId: string) => host.newWorkerToken(workerId),
       },
     });
   }

@@ -75,6 +75,11 @@ export class PoolActions {
     await this.api().resumeWorker(workerId);
   }
 
+  /** A new token for the worker (its old one is refused from now on); returns it (admin). */
+  async replaceWorkerToken(workerId: string): Promise<string> {
+    return (await this.api().replaceWorkerToken(workerId)).token;
+  }
+
   /** Sets a worker's trust tier; the reason goes to the audit log with it (admin). */
   async setTrustTier(workerId: string, request: TrustTierRequest): Promise<void> {
     await this.api().setTrustTier(workerId, request);

@@ -33,6 +33,8 @@ export interface PoolViewHost {
   resumeWorker(workerId: string): Promise<void>;
   /** Asks the admin for a worker's new trust tier and the reason (a dialog), then sets it. */
   changeTrustTier(workerId: string): void;
+  /** Gives a worker of a shared pool a new token, asked first and shown once (a dialog; admin). */
+  newWorkerToken(workerId: string): void;
   runWorkAction(item: MyWorkItem, action: WorkAction, prUrl?: string): Promise<void>;
   /** The local worker takes an offered task; its lease then shows with the others. */
   acceptOffer(offerId: string): Promise<void>;

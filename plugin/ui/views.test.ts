@@ -302,7 +302,12 @@ describe('Workers', () => {
   it('shows who is online, their load against capacity and skills; an admin pauses and resumes', () => {
     const onPause = vi.fn(async () => undefined);
     const onResume = vi.fn(async () => undefined);
-    const { target } = render(Workers, snapshot, { onPause, onResume, onChangeTrust: vi.fn() });
+    const { target } = render(Workers, snapshot, {
+      onPause,
+      onResume,
+      onChangeTrust: vi.fn(),
+      onNewToken: vi.fn(),
+    });
     expect(target.textContent).toContain('1 of 2 online');
     const alice = target.querySelector<HTMLElement>('[data-worker-id="w_alice"]')!;
     expect(alice.textContent).toContain('You');
@@ -332,6 +337,7 @@ describe('Workers', () => {
       onPause: vi.fn(),
       onResume: vi.fn(),
       onChangeTrust,
+      onNewToken: vi.fn(),
     });
     const alice = target.querySelector<HTMLElement>('[data-worker-id="w_alice"]')!;
     expect(alice.querySelector('.owp-trust')!.textContent!.trim()).toBe('Trusted');
@@ -346,12 +352,30 @@ describe('Workers', () => {
     const { target } = render(
       Workers,
       snapshot,
-      { onPause: vi.fn(), onResume: vi.fn(), onChangeTrust: vi.fn() },
+      { onPause: vi.fn(), onResume: vi.fn(), onChangeTrust: vi.fn(), onNewToken: vi.fn() },
       { ...admin, admin: false },
     );
     expect(byText(target, 'button', 'Pause')).toBeUndefined();
     expect(byText(target, 'button', 'Change trust')).toBeUndefined();
+    expect(byText(target, 'button', 'New token')).toBeUndefined();
     expect(target.querySelector('.owp-trust')!.textContent!.trim()).toBe('Basic');
+  });
+
+  it("offers a new token for a shared pool's other workers only, not this vault's own", () => {
+    const onNewToken = vi.fn();
+    const pool = aSnapshot({
+      workers: [aWorker({ worker_id: 'w_alice' }), aWorker({ worker_id: 'w_bob', name: 'Bob' })],
+    });
+    const handlers = { onPause: vi.fn(), onResume: vi.fn(), onChangeTrust: vi.fn(), onNewToken };
+    const remote = render(Workers, pool, handlers, { ...admin, mode: 'remote' }).target;
+    const row = (id: string) => remote.querySelector<HTMLElement>(`[data-worker-id="${id}"]`)!;
+    expect(byText(row('w_alice'), 'button', 'New token')).toBeUndefined();
+    click(byText(row('w_bob'), 'button', 'New token'));
+    expect(onNewToken).toHaveBeenCalledWith('w_bob');
+
+    // Embedded: the pool is this vault's; its workers' tokens are not handed out.
+    const embedded = render(Workers, pool, handlers, admin).target;
+    expect(byText(embedded, 'button', 'New token')).toBeUndefined();
   });
 });
 
