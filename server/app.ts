@@ -86,6 +86,8 @@ interface Caller {
   /** A viewer reads what an admin reads, and changes nothing. */
   kind: 'none' | 'admin' | 'viewer' | 'worker';
   workerId?: string;
+  /** A worker's: the hash of the token it sent (an event stream ends once it is replaced). */
+  tokenHash?: string;
 }
 
 interface HandlerInput {
@@ -431,7 +433,9 @@ export function buildApp(options: AppOptions): OwpApp {
       maxConnections: options.maxEventStreams,
       authenticate: (request) => {
         const caller = authenticateRequest({ auth: 'worker_or_admin' }, request);
-        if (caller.kind === 'worker') return { kind: 'worker', workerId: caller.workerId! };
+        if (caller.kind === 'worker') {
+          return { kind: 'worker', workerId: caller.workerId!, tokenHash: caller.tokenHash! };
+        }
         return caller.kind === 'viewer' ? { kind: 'viewer' } : { kind: 'admin' };
       },
     });
@@ -545,12 +549,11 @@ function authenticate(
   }
   if (spec.auth !== 'admin') {
     const bearer = /^Bearer (.+)$/i.exec(request.headers.authorization ?? '')?.[1];
-    const workerId = bearer
-      ? tokens.workerFor(options.engine.config.hashToken(bearer.trim()), (hash) =>
-          options.engine.workerIdByTokenHash(hash),
-        )
+    const tokenHash = bearer ? options.engine.config.hashToken(bearer.trim()) : undefined;
+    const workerId = tokenHash
+      ? tokens.workerFor(tokenHash, (hash) => options.engine.workerIdByTokenHash(hash))
       : undefined;
-    if (workerId) return { kind: 'worker', workerId };
+    if (workerId) return { kind: 'worker', workerId, tokenHash };
     throw new OwpError(
       'unauthorized',
       bearer

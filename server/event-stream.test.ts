@@ -131,7 +131,7 @@ describe('GET /v1/events (real network)', () => {
     engine.heartbeat(alice.worker_id, {});
     await aliceStream.waitFor((f) => f.some((frame) => frame.event === 'worker.online'));
 
-    engine.replaceWorkerToken(alice.worker_id);
+    const replaced = engine.replaceWorkerToken(alice.worker_id);
     const ended = await Promise.race([
       aliceStream.ended.then(() => 'ended'),
       new Promise((resolve) => setTimeout(() => resolve('still open after 2 s'), 2000)),
@@ -144,11 +144,16 @@ describe('GET /v1/events (real network)', () => {
     ]);
     expect((await reader(url, { authorization: `Bearer ${alice.token}` })).status).toBe(401);
 
-    // Nothing more is written to it, and the other streams go on.
+    // A stream opened with the new token catches up past the event and stays open.
+    const renewed = await reader(url, { authorization: `Bearer ${replaced.token}` });
+    await renewed.waitFor((f) => f.some((frame) => frame.event === 'worker.token_replaced'));
+
+    // Nothing more is written to the old one, and the other streams go on.
     engine.heartbeat(alice.worker_id, { status: 'working' });
     engine.heartbeat(bob.worker_id, {});
     await bobStream.waitFor((f) => f.some((frame) => frame.event === 'worker.online'));
     await adminStream.waitFor((f) => f.some((frame) => frame.event === 'worker.status_changed'));
+    await renewed.waitFor((f) => f.some((frame) => frame.event === 'worker.status_changed'));
     expect(adminStream.frames.map((f) => f.event)).toContain('worker.token_replaced');
   });
 

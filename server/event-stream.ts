@@ -7,7 +7,10 @@ export interface EventStreamOptions {
   /** Resolves the caller; throws OwpError('unauthorized') when neither token is valid. */
   authenticate: (
     request: FastifyRequest,
-  ) => { kind: 'admin' } | { kind: 'viewer' } | { kind: 'worker'; workerId: string };
+  ) =>
+    | { kind: 'admin' }
+    | { kind: 'viewer' }
+    | { kind: 'worker'; workerId: string; tokenHash: string };
   /** Resolves once every write so far is committed (group commit); catch-up reads after it. */
   committed?: () => Promise<void>;
   /** Open streams allowed at once; more get 503 so idle streams cannot starve the API. */
@@ -22,6 +25,8 @@ interface Connection {
   reply: FastifyReply;
   /** Only this worker's events; undefined for admins. */
   workerId?: string;
+  /** The hash of the token a worker's stream was opened with: it ends once that is replaced. */
+  tokenHash?: string;
   /** A viewer's stream: who made each event (`actor`) is the audit log's, for the admin only. */
   viewer: boolean;
   /** Highest sequence number written, so catch-up and live events never overlap. */
@@ -69,9 +74,13 @@ export function registerEventStream(app: FastifyInstance, options: EventStreamOp
     const raw = connection.reply.raw;
     raw.write(frameOf(event, connection.viewer));
     if (raw.writableLength > maxBuffered) raw.destroy();
-    else if (event.type === 'worker.token_replaced' && connection.workerId) {
-      // The worker's token was replaced: the stream it opened with the old one ends here (a
-      // client that reconnects with the new token resumes after this event).
+    else if (
+      event.type === 'worker.token_replaced' &&
+      connection.tokenHash !== undefined &&
+      options.engine.workerIdByTokenHash(connection.tokenHash) !== connection.workerId
+    ) {
+      // The token this stream was opened with was replaced: it ends here. (Not a stream opened
+      // with the new token, which replays the event from the table as it catches up.)
       connections.delete(connection);
       raw.end();
     }
@@ -102,6 +111,7 @@ export function registerEventStream(app: FastifyInstance, options: EventStreamOp
     const connection: Connection = {
       reply,
       workerId: caller.kind === 'worker' ? caller.workerId : undefined,
+      tokenHash: caller.kind === 'worker' ? caller.tokenHash : undefined,
       viewer: caller.kind === 'viewer',
       lastSeq: after,
       backlog: [],

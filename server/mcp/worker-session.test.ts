@@ -110,13 +110,41 @@ describe('WorkerSession.register', () => {
     expect(engine.listWorkers()).toHaveLength(1);
   });
 
-  it('registers afresh when the saved token is no longer known (a new database)', async () => {
+  // Was: registered afresh at once, overwriting the file — after an admin replaced the token, the
+  // worker's leases were left to expire, and the new token it was handed fit no worker in the file.
+  it('registers afresh only with replace when the saved token is refused (a new database)', async () => {
     const { backend, config } = pool();
     writeCredentials(config, { url: backend.target, worker_id: 'w_gone', token: 'stale-token' });
     const agent = session(backend, config);
-    const registered = await agent.register({ name: 'agent' });
+    await expect(agent.register({ name: 'agent' })).rejects.toMatchObject({
+      code: 'unauthorized',
+      message: expect.stringContaining('register with replace: true to make a new worker'),
+    });
+    expect(JSON.parse(readFileSync(config, 'utf8')).worker_id).toBe('w_gone');
+    const registered = await agent.register({ name: 'agent', replace: true });
     expect(registered.already_registered).toBe(false);
     expect(registered.worker_id).not.toBe('w_gone');
+  });
+
+  it('takes the new token saved for its worker while it runs (owp worker token)', async () => {
+    const { backend, config, engine, tasks } = pool(['Held']);
+    const agent = session(backend, config);
+    const { worker_id } = await agent.register({ name: 'agent' });
+    const next = await agent.nextTask();
+    expect(next.lease?.task_id).toBe(tasks[0]!.task_id);
+
+    const { token } = engine.replaceWorkerToken(worker_id);
+    await expect(agent.leases()).rejects.toMatchObject({ code: 'unauthorized' });
+    await expect(agent.register({ name: 'agent' })).rejects.toMatchObject({
+      message: expect.stringContaining('owp worker token'),
+    });
+    const saved = JSON.parse(readFileSync(config, 'utf8'));
+    writeCredentials(config, { ...saved, token });
+    expect((await agent.leases()).map((l) => l.task_id)).toEqual([tasks[0]!.task_id]);
+    await expect(agent.register({ name: 'agent' })).resolves.toMatchObject({
+      worker_id,
+      already_registered: true,
+    });
   });
 });
 

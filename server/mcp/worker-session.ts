@@ -116,14 +116,20 @@ export class WorkerSession {
   ): Promise<{ worker_id: string; already_registered: boolean; config: string }> {
     const { replace, ...body } = request;
     const path = this.options.configPath;
-    if (this.credentials && !replace) {
+    const current = this.savedAgain();
+    if (current && !replace) {
       try {
         // A read with no side effect (getWork would grant leases) proves the token still works.
-        await this.options.backend.api(this.credentials.token).events(0, 1);
-        return { worker_id: this.credentials.worker_id, already_registered: true, config: path };
+        await this.options.backend.api(current.token).events(0, 1);
+        return { worker_id: current.worker_id, already_registered: true, config: path };
       } catch (error) {
-        // A reset database or a removed worker: register afresh below.
         if (!(error instanceof OwpError && error.code === 'unauthorized')) throw error;
+        // Not registered afresh by itself: the worker may have a new token waiting to be saved,
+        // and a new worker in the file would leave its leases to expire.
+        throw new OwpError(
+          'unauthorized',
+          `The pool refuses the token saved in ${path} for worker ${current.worker_id}. If an admin gave that worker a new token (owp admin new-token), have it saved with \`owp worker token\` and call again; if the pool was reset or the worker is gone, register with replace: true to make a new worker.`,
+        );
       }
     }
     if (this.unreadable && !replace) {
@@ -168,7 +174,7 @@ export class WorkerSession {
   /** The keep-alive: one heartbeat, failures reported rather than thrown. */
   async keepAlive(onError: (message: string) => void): Promise<void> {
     this.options.backend.tick?.();
-    if (!this.credentials) return;
+    if (!this.savedAgain()) return;
     try {
       await this.beat(onError);
     } catch (error) {
@@ -417,10 +423,35 @@ export class WorkerSession {
         `Cannot use the saved credentials: ${this.unreadable}. Ask whoever started owp mcp to fix it or pass --config with another file; register with replace: true overwrites it with a new worker.`,
       );
     }
-    if (!this.credentials) {
+    const credentials = this.savedAgain();
+    if (!credentials) {
       throw new OwpError('unauthorized', 'Not registered yet: call the register tool first.');
     }
-    return this.options.backend.api(this.credentials.token);
+    return this.options.backend.api(credentials.token);
+  }
+
+  /**
+   * The credentials in use, taking a new token for the same worker from the file when one was
+   * saved there while this session ran (`owp worker token`, after an admin replaced the token).
+   */
+  private savedAgain(): WorkerCredentials | undefined {
+    const credentials = this.credentials;
+    if (!credentials) return undefined;
+    let saved: WorkerCredentials | undefined;
+    try {
+      saved = readCredentials(this.options.configPath);
+    } catch {
+      return credentials; // Unreadable for a moment (being written): the token in use stays.
+    }
+    if (
+      saved &&
+      saved.url === credentials.url &&
+      saved.worker_id === credentials.worker_id &&
+      saved.token !== credentials.token
+    ) {
+      this.credentials = saved;
+    }
+    return this.credentials;
   }
 
   private contractFor(lease: LeaseForAgent): Record<string, unknown> {
