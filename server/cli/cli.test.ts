@@ -434,7 +434,7 @@ describe('owp against a real server', () => {
     expect(rejected.code).toBe(1);
     expect(rejected.stderr).toBe(
       'owp: The worker token is not valid. (unauthorized)\n' +
-        'owp: if an admin gave worker w_x a new token (`owp admin new-token`), save it with `owp worker token`; else register again\n',
+        'owp: if an admin gave worker w_x a new token (`owp admin new-token`), save it with `owp worker token`; else `owp worker register --force` makes a new worker (a new id)\n',
     );
 
     // Was: zod's pretty form, two lines per issue ("✖ …" then "→ at title").
@@ -928,7 +928,7 @@ describe('owp admin new-token, then owp worker token', () => {
     expect(refused.code).toBe(1);
     expect(refused.stderr).toBe(
       'owp: The worker token is not valid. (unauthorized)\n' +
-        `owp: if an admin gave worker ${id} a new token (\`owp admin new-token\`), save it with \`owp worker token\`; else register again\n`,
+        `owp: if an admin gave worker ${id} a new token (\`owp admin new-token\`), save it with \`owp worker token\`; else \`owp worker register --force\` makes a new worker (a new id)\n`,
     );
 
     // Nothing, or a token the server does not take for this worker, leaves the file as it was.
@@ -945,7 +945,8 @@ describe('owp admin new-token, then owp worker token', () => {
     expect(wrong.stderr).toContain('is unchanged');
     expect(saved().token).toBe(oldToken);
 
-    const taken = await asWorker(config, ['worker', 'token'], { stdin: `${token}\nrest\n` });
+    // The admin's whole printout piped in: the token is picked out of it.
+    const taken = await asWorker(config, ['worker', 'token'], { stdin: replaced.stdout });
     expect(taken).toMatchObject({
       code: 0,
       stdout: `new token for worker ${id} saved to ${config}\n`,

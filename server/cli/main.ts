@@ -87,7 +87,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     const worker = contexts.find((context) => context.savedWorker)?.savedWorker;
     if (worker && error instanceof OwpError && error.code === 'unauthorized') {
       io.stderr.write(
-        `owp: if an admin gave worker ${worker} a new token (\`owp admin new-token\`), save it with \`owp worker token\`; else register again\n`,
+        `owp: if an admin gave worker ${worker} a new token (\`owp admin new-token\`), save it with \`owp worker token\`; else \`owp worker register --force\` makes a new worker (a new id)\n`,
       );
     }
     return code;

@@ -87,7 +87,7 @@ export function addWorkerCommands(program: Command, contextOf: ContextOf): Comma
       const { client, credentials } = ctx.workerClient();
       const path = ctx.configPath();
       if (ctx.io.stdin?.isTTY) ctx.io.stderr.write('paste the new token, then press Enter: ');
-      const token = await firstLine(ctx.io.stdin);
+      const token = tokenIn(await readInput(ctx.io.stdin));
       if (!token) {
         throw new UsageError(
           'no token on stdin: paste it when asked, or pipe it in (`owp worker token < token.txt`); ' +
@@ -497,14 +497,31 @@ function printSimulation(ctx: CliContext, url: string, summary: SimulationSummar
   for (const sample of summary.error_samples) ctx.note(`owp: simulation error: ${sample}`);
 }
 
-/** The first line of `input` (a pasted or piped token), trimmed; empty when there is none. */
-async function firstLine(input: AsyncIterable<string | Uint8Array> | undefined): Promise<string> {
+/**
+ * What was pasted or piped in: the first line from a terminal, all of it (up to 64 KiB) from a
+ * pipe — `owp admin new-token W | owp worker token` sends the whole printout.
+ */
+async function readInput(
+  input: (AsyncIterable<string | Uint8Array> & { isTTY?: boolean }) | undefined,
+): Promise<string> {
   if (!input) return '';
   const decoder = new TextDecoder();
   let text = '';
   for await (const chunk of input) {
     text += typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
-    if (text.includes('\n')) break;
+    if ((input.isTTY && text.includes('\n')) || text.length > 65_536) break;
   }
-  return text.split('\n')[0]!.trim();
+  return text;
+}
+
+/** The worker token in `text`: an `owpw_…` word anywhere (a printout, JSON), else its first line. */
+function tokenIn(text: string): string {
+  return (
+    /owpw_[\w-]+/.exec(text)?.[0] ??
+    text
+      .split('\n')
+      .map((line) => line.trim())
+      .find((line) => line !== '') ??
+    ''
+  );
 }
