@@ -77,8 +77,11 @@ export class NewTokenModal extends Modal {
         button.setButtonText('Copy').onClick(() => {
           navigator.clipboard.writeText(token).then(
             () => button.setButtonText('Copied'),
-            // No clipboard: the field is selected, to copy by hand.
-            () => field?.select(),
+            () => {
+              // No clipboard: the field is selected, to copy by hand.
+              field?.select();
+              button.setButtonText('Selected: press Ctrl+C (⌘C)');
+            },
           );
         }),
       );
