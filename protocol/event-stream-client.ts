@@ -144,12 +144,20 @@ export class EventStreamClient implements Subscription {
 
   private dispatch(block: string): void {
     const data: string[] = [];
+    let id: number | null = null;
     for (const line of block.split('\n')) {
       if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''));
+      else if (line.startsWith('id:')) id = Number(line.slice(3).trim());
     }
     if (data.length === 0) return;
     const parsed = OwpEvent.safeParse(JSON.parse(data.join('\n')));
-    if (!parsed.success || parsed.data.seq <= this.lastSeq) return;
+    if (!parsed.success) {
+      // An event this client does not know (a newer server's type): passed over, but counted as
+      // seen, or every reconnect would ask for it — and what followed it — again.
+      if (id !== null && Number.isSafeInteger(id) && id > this.lastSeq) this.lastSeq = id;
+      return;
+    }
+    if (parsed.data.seq <= this.lastSeq) return;
     this.lastSeq = parsed.data.seq;
     this.options.onEvent(parsed.data);
   }

@@ -71,4 +71,41 @@ describe('EventStreamClient (real network)', () => {
       data: { title: 'written while the client was away' },
     });
   });
+
+  // Was: an event of a type it did not know (from a newer server) was passed over without moving
+  // the resume point, so every reconnect asked for it again.
+  it('passes over an event of a type it does not know, and resumes after it', async () => {
+    const asked: string[] = [];
+    const frames = [
+      'id: 1\nevent: worker.paused\ndata: {"seq":1,"at":"2026-01-01T00:00:00.000Z","type":"worker.paused","repo":null,"task_id":null,"worker_id":"w_1","data":{}}\n\n',
+      'id: 2\nevent: worker.teleported\ndata: {"seq":2,"at":"2026-01-01T00:00:01.000Z","type":"worker.teleported","repo":null,"task_id":null,"worker_id":"w_1","data":{"to":"mars"}}\n\n',
+    ];
+    const fakeFetch = (async (_url: string, init: RequestInit) => {
+      asked.push((init.headers as Record<string, string>)['last-event-id']!);
+      const body = asked.length === 1 ? frames.join('') : '';
+      return new Response(
+        new ReadableStream({
+          start(controller) {
+            controller.enqueue(new TextEncoder().encode(body));
+            if (asked.length === 1) controller.close();
+          },
+        }),
+        { status: 200, headers: { 'content-type': 'text/event-stream' } },
+      );
+    }) as typeof fetch;
+    const seen: number[] = [];
+    const client = new EventStreamClient({
+      url: 'http://127.0.0.1:9/v1/events',
+      headers: {},
+      after: 0,
+      onEvent: (event) => seen.push(event.seq),
+      fetch: fakeFetch,
+      minDelayMs: 1,
+    });
+    cleanup.push(() => client.close());
+    await until(() => asked.length === 2);
+    expect(seen).toEqual([1]);
+    expect(asked).toEqual(['0', '2']);
+    expect(client.lastEventId).toBe(2);
+  });
 });
