@@ -1,7 +1,7 @@
 /**
  * Part 7 — SECURITY.md stays true. The names it tells operators to use (environment variables,
- * headers, routes, CLI commands) must exist, and the manual worker-token revocation it gives
- * must really lock the token out.
+ * headers, routes, CLI commands) must exist, and the worker-token replacement it gives must
+ * really lock the old token out.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -64,18 +64,28 @@ describe('SECURITY.md', () => {
     expect(stale).toEqual([]);
   });
 
-  it('gives a manual worker-token revocation that locks the token out and keeps the worker', () => {
-    const statement = /`(UPDATE workers SET token_hash = [^`]+)`/.exec(doc)?.[1];
+  it('gives a worker-token replacement that locks the old token out and keeps the worker', () => {
+    const admin = read('server/cli/commands/admin.ts');
+    const worker = read('server/cli/commands/worker.ts');
+    const told =
+      doc.includes('owp admin new-token') &&
+      admin.includes(".command('new-token')") &&
+      doc.includes('owp worker token') &&
+      worker.includes(".command('token')");
     const driver = new BetterSqlite3Driver({ path: ':memory:' });
     const engine = new Scheduler({ driver, clock: systemClock });
     const { worker_id, token } = engine.registerWorker({ name: 'leaked' });
-    driver.db.exec(statement!.replace("'<worker id>'", `'${worker_id}'`));
+    const replaced = engine.replaceWorkerToken(worker_id);
     const lockedOut = engine.authenticateWorker(token) === undefined;
+    const renewed = engine.authenticateWorker(replaced.token) === worker_id;
     const kept = engine.getWorker(worker_id).name === 'leaked';
     driver.close();
-    sheet.add(zero('revocation procedure: token still accepted', lockedOut && kept ? 0 : 1));
-    expect(statement).toBeDefined();
+    sheet.add(
+      zero('token replacement: old token still accepted', lockedOut && renewed && kept ? 0 : 1),
+    );
+    expect(told).toBe(true);
     expect(lockedOut).toBe(true);
+    expect(renewed).toBe(true);
     expect(kept).toBe(true);
   });
 });
