@@ -75,6 +75,8 @@ interface RunOptions {
   onStderr?: (text: string) => void;
   /** What the command reads from stdin (a pasted token). */
   stdin?: string;
+  /** stdin as a terminal would give it: raw mode switched by the command, keys one at a time. */
+  terminal?: { keys: string[]; rawModes: boolean[] };
 }
 
 /** Runs `owp ARGS…` in-process and returns what a shell would see. */
@@ -89,6 +91,14 @@ async function owp(args: string[], options: RunOptions = {}) {
     cwd: options.cwd ?? tempDir(),
     signal: options.signal ?? new AbortController().signal,
     ...(options.stdin !== undefined ? { stdin: Readable.from([options.stdin]) } : {}),
+    ...(options.terminal
+      ? {
+          stdin: Object.assign(Readable.from(options.terminal.keys), {
+            isTTY: true,
+            setRawMode: (raw: boolean) => options.terminal!.rawModes.push(raw),
+          }),
+        }
+      : {}),
   };
   const code = await runCli(args, io);
   return { code, stdout: stdout.text, stderr: stderr.text };
@@ -944,6 +954,24 @@ describe('owp admin new-token, then owp worker token', () => {
     expect(wrong.stderr).toContain(`does not take this token for worker ${id}`);
     expect(wrong.stderr).toContain('is unchanged');
     expect(saved().token).toBe(oldToken);
+
+    // Typed at a terminal: nothing echoed, Backspace honoured, Ctrl-C gives up.
+    const cancelled = { keys: ['owpw_', '\u0003'], rawModes: [] as boolean[] };
+    const gaveUp = await asWorker(config, ['worker', 'token'], { terminal: cancelled });
+    expect(gaveUp).toMatchObject({ code: 1, stderr: expect.stringContaining('no token saved') });
+    expect(cancelled.rawModes).toEqual([true, false]);
+    const typed = {
+      keys: [`${token.slice(0, 4)}x`, '\u007f', `${token.slice(4)}\r`],
+      rawModes: [] as boolean[],
+    };
+    const hidden = await asWorker(config, ['worker', 'token'], { terminal: typed });
+    expect(hidden).toMatchObject({
+      code: 0,
+      stdout: `new token for worker ${id} saved to ${config}\n`,
+    });
+    expect(hidden.stderr).toBe('paste the new token (not shown), then press Enter: \n');
+    expect(typed.rawModes).toEqual([true, false]);
+    expect(saved().token).toBe(token);
 
     // The admin's whole printout piped in: the token is picked out of it.
     const taken = await asWorker(config, ['worker', 'token'], { stdin: replaced.stdout });

@@ -21,8 +21,14 @@ export interface CliIo {
   /** Aborted on SIGINT/SIGTERM: long-running commands (`serve`, `worker run`) stop when it fires. */
   signal: AbortSignal;
   /** Where a secret is read from rather than the command line (`owp worker token`). */
-  stdin?: AsyncIterable<string | Uint8Array> & { isTTY?: boolean };
+  stdin?: TextInput;
 }
+
+/** A readable like `process.stdin`: a terminal (`isTTY`) can stop echoing what is typed. */
+export type TextInput = AsyncIterable<string | Uint8Array> & {
+  isTTY?: boolean;
+  setRawMode?: (raw: boolean) => unknown;
+};
 
 /** The real process: its streams, environment and signals. */
 export function processIo(): CliIo {

@@ -8,6 +8,7 @@ import { WORKER_LIMITS } from '../../../protocol/workers.ts';
 import { beatIntervalMs } from '../../mcp/keep-alive.ts';
 import { readCredentials, writeCredentials } from '../config-file.ts';
 import { intArg, listArg, type CliContext, type ContextOf } from '../context.ts';
+import type { TextInput } from '../io.ts';
 import { CliError, UsageError } from '../errors.ts';
 import { cellText, formatTable, relativeTime } from '../format.ts';
 import { runSimulation, SIMULATION_LIMITS, type SimulationSummary } from '../simulation.ts';
@@ -86,8 +87,11 @@ export function addWorkerCommands(program: Command, contextOf: ContextOf): Comma
       const ctx = contextOf(command);
       const { client, credentials } = ctx.workerClient();
       const path = ctx.configPath();
-      if (ctx.io.stdin?.isTTY) ctx.io.stderr.write('paste the new token, then press Enter: ');
-      const token = tokenIn(await readInput(ctx.io.stdin));
+      const stdin = ctx.io.stdin;
+      if (stdin?.isTTY) ctx.io.stderr.write('paste the new token (not shown), then press Enter: ');
+      const token = tokenIn(
+        stdin?.isTTY && stdin.setRawMode ? await readHidden(stdin, ctx) : await readInput(stdin),
+      );
       if (!token) {
         throw new UsageError(
           'no token on stdin: paste it when asked, or pipe it in (`owp worker token < token.txt`); ' +
@@ -498,12 +502,34 @@ function printSimulation(ctx: CliContext, url: string, summary: SimulationSummar
 }
 
 /**
+ * A line typed or pasted at a terminal, not echoed (a token must not stay in the scrollback):
+ * read in raw mode up to Enter; Backspace takes a character back, Ctrl-C or Ctrl-D gives up.
+ */
+async function readHidden(input: TextInput, ctx: CliContext): Promise<string> {
+  const decoder = new TextDecoder();
+  let line = '';
+  input.setRawMode!(true);
+  try {
+    for await (const chunk of input) {
+      for (const char of typeof chunk === 'string' ? chunk : decoder.decode(chunk)) {
+        if (char === '\r' || char === '\n') return line;
+        if (char === '\u0003' || char === '\u0004') throw new CliError('no token saved');
+        if (char === '\u007f' || char === '\b') line = line.slice(0, -1);
+        else line += char;
+      }
+    }
+    return line;
+  } finally {
+    input.setRawMode!(false);
+    ctx.io.stderr.write('\n');
+  }
+}
+
+/**
  * What was pasted or piped in: the first line from a terminal, all of it (up to 64 KiB) from a
  * pipe — `owp admin new-token W | owp worker token` sends the whole printout.
  */
-async function readInput(
-  input: (AsyncIterable<string | Uint8Array> & { isTTY?: boolean }) | undefined,
-): Promise<string> {
+async function readInput(input: TextInput | undefined): Promise<string> {
   if (!input) return '';
   const decoder = new TextDecoder();
   let text = '';
