@@ -37,6 +37,11 @@ export type StreamStatus = 'connecting' | 'live' | 'offline';
 
 export interface Subscription {
   close(): void;
+  /**
+   * The highest sequence number seen, where the stream tracks it: with events passed over (a type
+   * this client does not know) it is past the last one delivered, and a new stream resumes there.
+   */
+  readonly lastEventId?: number;
 }
 
 /**

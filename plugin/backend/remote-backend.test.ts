@@ -181,3 +181,41 @@ describe('RemoteBackend against a real server', () => {
     await expect(backend.api.listWorkers()).rejects.toThrow();
   });
 });
+
+describe('RemoteBackend against a newer server', () => {
+  // Was: a reconnect (the app visible again, the network back) resumed after the last event
+  // delivered, so the server sent an event of a type this plugin does not know again every time.
+  it('resumes past an event of a type it does not know when it reconnects', async () => {
+    const frames =
+      'id: 1\nevent: repo.upserted\ndata: {"seq":1,"at":"2026-01-01T00:00:00.000Z","type":"repo.upserted","repo":"demo","task_id":null,"worker_id":null,"data":{"max_open_prs":3,"area_locks_enabled":false}}\n\n' +
+      'id: 2\nevent: repo.teleported\ndata: {"seq":2,"at":"2026-01-01T00:00:01.000Z","type":"repo.teleported","repo":"demo","task_id":null,"worker_id":null,"data":{}}\n\n';
+    const asked: string[] = [];
+    const fakeFetch = (async (_url: string, init: RequestInit) => {
+      asked.push((init.headers as Record<string, string>)['last-event-id']!);
+      const first = asked.length === 1;
+      return new Response(
+        new ReadableStream({
+          start(controller) {
+            if (first) controller.enqueue(new TextEncoder().encode(frames));
+          },
+        }),
+        { status: 200, headers: { 'content-type': 'text/event-stream' } },
+      );
+    }) as typeof fetch;
+    const backend = new RemoteBackend({
+      baseUrl: 'http://127.0.0.1:9',
+      adminToken: ADMIN,
+      transport: fetchTransport,
+      fetch: fakeFetch,
+    });
+    cleanup.push(() => backend.stop());
+    const seen: number[] = [];
+    backend.subscribe(0, (event) => seen.push(event.seq));
+    await until(() => seen.length === 1, 'the event it knows');
+
+    backend.notifyVisible();
+    await until(() => asked.length === 2, 'the reconnect');
+    expect(asked).toEqual(['0', '2']);
+    expect(seen).toEqual([1]);
+  });
+});

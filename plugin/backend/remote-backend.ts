@@ -164,6 +164,8 @@ class ResumableStream implements Subscription {
   reconnectNow(): void {
     if (this.closed) return;
     const old = this.client;
+    // Past events the client passed over (types it does not know), or the new one asks for them.
+    this.lastSeq = Math.max(this.lastSeq, old?.lastEventId ?? 0);
     this.generation++;
     old?.close();
     this.setStatus('connecting');
