@@ -148,27 +148,42 @@ const INVALID_IMPORT_FILE = `- title: "Fine"
 - description: "no title"
 `;
 
-describe('owp against a real server', () => {
-  let server: Server;
-  let dir: string;
-  let admin: (args: string[], options?: RunOptions) => ReturnType<typeof owp>;
-  const configA = () => join(dir, 'alice', 'config.json');
-  const configB = () => join(dir, 'bob', 'config.json');
-  const asWorker = (config: string, args: string[], options?: RunOptions) =>
-    owp(['--url', server.base, '--config', config, ...args], options);
-
-  beforeAll(async () => {
-    server = await startTestServer();
-    dir = tempDir();
-    admin = (args, options = {}) =>
-      owp(['--url', server.base, ...args], {
+/**
+ * A server of its own for a describe block (started before its tests, stopped after them), with
+ * `owp` against it as the admin and as the worker of a config file.
+ */
+function serverForBlock() {
+  const block = {
+    server: undefined as unknown as Server,
+    dir: '',
+    admin: (args: string[], options: RunOptions = {}) =>
+      owp(['--url', block.server.base, ...args], {
         ...options,
-        env: { OWP_ADMIN_TOKEN: server.admin.token, ...options.env },
-      });
+        env: { OWP_ADMIN_TOKEN: block.server.admin.token, ...options.env },
+      }),
+    asWorker: (config: string, args: string[], options?: RunOptions) =>
+      owp(['--url', block.server.base, '--config', config, ...args], options),
+  };
+  beforeAll(async () => {
+    block.server = await startTestServer();
+    block.dir = tempDir();
   });
   afterAll(async () => {
-    await server.stop();
+    await block.server.stop();
   });
+  return block;
+}
+
+describe('owp against a real server', () => {
+  const block = serverForBlock();
+  const { admin, asWorker } = block;
+  let server: Server;
+  let dir: string;
+  beforeAll(() => {
+    ({ server, dir } = block);
+  });
+  const configA = () => join(dir, 'alice', 'config.json');
+  const configB = () => join(dir, 'bob', 'config.json');
 
   it('runs a pool: repo, YAML import, two workers, leases, a task to merged, the counts', async () => {
     const repo = await admin(['admin', 'repo', 'demo', '--max-open-prs', '3', '--area-locks']);
@@ -901,28 +916,13 @@ describe('owp against a real server', () => {
   }, 30_000);
 });
 
+// A server of its own: the one above has used up the registrations an address may make a minute.
 describe('owp admin new-token, then owp worker token', () => {
-  let server: Server;
-  let dir: string;
-  let admin: (args: string[], options?: RunOptions) => ReturnType<typeof owp>;
-  const asWorker = (config: string, args: string[], options?: RunOptions) =>
-    owp(['--url', server.base, '--config', config, ...args], options);
-
-  beforeAll(async () => {
-    server = await startTestServer();
-    dir = tempDir();
-    admin = (args, options = {}) =>
-      owp(['--url', server.base, ...args], {
-        ...options,
-        env: { OWP_ADMIN_TOKEN: server.admin.token, ...options.env },
-      });
-  });
-  afterAll(async () => {
-    await server.stop();
-  });
+  const block = serverForBlock();
+  const { admin, asWorker } = block;
 
   it('gives a worker a new token: the old one is refused, `owp worker token` saves the new one', async () => {
-    const config = join(dir, 'carol', 'config.json');
+    const config = join(block.dir, 'carol', 'config.json');
     const registered = await asWorker(config, ['worker', 'register', '--name', 'Carol']);
     const id = /registered worker (w_\S+)/.exec(registered.stdout)![1]!;
     const saved = () => JSON.parse(readFileSync(config, 'utf8')) as { token: string };
@@ -945,7 +945,7 @@ describe('owp admin new-token, then owp worker token', () => {
     const none = await asWorker(config, ['worker', 'token'], { stdin: '' });
     expect(none.code).toBe(2);
     expect(none.stderr).toContain('no token on stdin');
-    const danConfig = join(dir, 'dan', 'config.json');
+    const danConfig = join(block.dir, 'dan', 'config.json');
     expect((await asWorker(danConfig, ['worker', 'register', '--name', 'Dan'])).code).toBe(0);
     const wrong = await asWorker(config, ['worker', 'token'], {
       stdin: `${JSON.parse(readFileSync(danConfig, 'utf8')).token}\n`,
