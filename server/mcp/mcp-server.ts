@@ -10,7 +10,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { OwpError } from '../../protocol/errors.ts';
 import { OFFER_REJECT_REASONS } from '../../protocol/leases.ts';
-import type { WorkerSession } from './worker-session.ts';
+import { NEW_TOKEN_HINT, type WorkerSession } from './worker-session.ts';
 
 export const LEASES_RESOURCE_URI = 'owp://worker/leases';
 
@@ -39,7 +39,14 @@ export function createOwpMcpServer(session: WorkerSession, version: string): Mcp
           .max(100)
           .default(5)
           .describe('estimate points you take at once'),
-        max_concurrent_tasks: z.int().min(1).max(20).optional(),
+        max_concurrent_tasks: z
+          .int()
+          .min(1)
+          .max(20)
+          .default(1)
+          .describe(
+            'tasks held at once (default 1: an agent works one task at a time, and a second held meanwhile waits for nobody else)',
+          ),
         github_handle: z.string().min(1).max(39).optional(),
         replace: z
           .boolean()
@@ -194,10 +201,15 @@ async function run(body: () => Promise<unknown>): Promise<CallToolResult> {
   } catch (error) {
     const text =
       error instanceof OwpError
-        ? `${error.message} (${error.code})`
+        ? `${error.message} (${error.code})${refusedToken(error) ? ` ${NEW_TOKEN_HINT}` : ''}`
         : error instanceof Error
           ? error.message
           : String(error);
     return { content: [{ type: 'text', text }], isError: true };
   }
+}
+
+/** The pool refused the worker's token itself (not "register first", which says what to do). */
+function refusedToken(error: OwpError): boolean {
+  return error.code === 'unauthorized' && error.message === 'The worker token is not valid.';
 }

@@ -191,6 +191,32 @@ describe('owp mcp against a remote server', () => {
   }, 60_000);
 });
 
+describe('owp mcp when an admin gives its worker a new token', () => {
+  it('says at every refused call how to take the new token, and takes it without a restart', async () => {
+    const dir = tempDir();
+    const server = await startServer({
+      OWP_HOST: '127.0.0.1',
+      OWP_PORT: '0',
+      OWP_DB_PATH: join(dir, 'owp.db'),
+      OWP_LOG_LEVEL: 'silent',
+    });
+    cleanups.push(() => server.stop());
+    const admin = new HttpOwpApi({ baseUrl: server.base, adminToken: server.admin.token });
+    const config = join(dir, 'worker.json');
+    const { client } = await connect(['--url', server.base, '--config', config, 'mcp'], dir);
+    const { worker_id } = await call<{ worker_id: string }>(client, 'register', { name: 'agent' });
+
+    const { token } = await admin.replaceWorkerToken(worker_id);
+    const refused = await callError(client, 'my_leases');
+    expect(refused).toContain('The worker token is not valid. (unauthorized)');
+    expect(refused).toContain('have it saved with `owp worker token`');
+
+    const saved = JSON.parse(readFileSync(config, 'utf8')) as Record<string, string>;
+    writeFileSync(config, JSON.stringify({ ...saved, token }), { mode: 0o600 });
+    await expect(call(client, 'my_leases')).resolves.toEqual({ leases: [] });
+  });
+});
+
 describe('owp mcp --db (no server)', () => {
   it('works on a local SQLite file through the engine, and the work lands in that file', async () => {
     const dir = tempDir();

@@ -61,6 +61,20 @@ describe('WorkerSession.register', () => {
     });
   });
 
+  // Was: "or --url file:///…", which owp refuses (--url takes http(s) only).
+  it('names --db for credentials of a database file, --url for those of a server', async () => {
+    const { backend, config } = pool();
+    writeCredentials(config, { url: 'file:///tmp/other.db', worker_id: 'w_local', token: 'x' });
+    const agent = session(backend, config);
+    await expect(agent.nextTask()).rejects.toMatchObject({
+      message: expect.stringContaining('or --db /tmp/other.db.'),
+    });
+    writeCredentials(config, { url: 'http://127.0.0.1:8787', worker_id: 'w_other', token: 'x' });
+    await expect(session(backend, config).nextTask()).rejects.toMatchObject({
+      message: expect.stringContaining('or --url http://127.0.0.1:8787.'),
+    });
+  });
+
   it('does not overwrite the credentials of another server unless told to', async () => {
     const { backend, config } = pool();
     writeCredentials(config, { url: 'http://127.0.0.1:8787', worker_id: 'w_other', token: 'x' });
@@ -195,6 +209,49 @@ describe('WorkerSession leases', () => {
       status: 'working',
       note: 'reading the parser',
     });
+  });
+
+  // Was: the task not started yet came first, so an agent that lost its context switched tasks
+  // and left the one it had started held.
+  it('hands back the task already started before one not started yet', async () => {
+    const { backend, config, engine } = pool();
+    const agent = session(backend, config);
+    await agent.register({ name: 'agent', max_concurrent_tasks: 2 });
+    engine.createTask({ repo: 'demo', title: 'Started', priority: 9 });
+    const first = await agent.nextTask();
+    expect(first.lease?.title).toBe('Started');
+    await agent.reportProgress(first.lease!.task_id, 'in_progress');
+    engine.createTask({ repo: 'demo', title: 'Not started', priority: 5 });
+    const again = await agent.nextTask();
+    expect(again.lease).toMatchObject({ title: 'Started', status: 'in_progress' });
+    expect(again.other_leases.map((l) => [l.title, l.status])).toEqual([['Not started', 'leased']]);
+  });
+
+  // Was: the keep-alive sent the refused token on every beat — each a failed sign-in the server
+  // counts against the address (30 a minute lock every client there out).
+  it('beats no more with a token the pool refused, until another is saved', async () => {
+    const { backend, config, engine } = pool();
+    const asked: string[] = [];
+    const counting = {
+      ...backend,
+      api: (token?: string) => (asked.push(token ?? ''), backend.api(token)),
+    };
+    const agent = session(counting, config);
+    const { worker_id } = await agent.register({ name: 'agent' });
+    const oldToken = JSON.parse(readFileSync(config, 'utf8')).token as string;
+    const { token } = engine.replaceWorkerToken(worker_id);
+    const errors: string[] = [];
+    asked.length = 0;
+    for (let beat = 0; beat < 3; beat++) await agent.keepAlive((m) => errors.push(m));
+    expect(asked).toEqual([oldToken]);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toContain('heartbeat refused');
+    expect(errors[0]).toContain('owp worker token');
+
+    writeCredentials(config, { ...JSON.parse(readFileSync(config, 'utf8')), token });
+    await agent.keepAlive((m) => errors.push(m));
+    expect(errors).toHaveLength(1);
+    expect(engine.getWorker(worker_id).online).toBe(true);
   });
 
   it('beats a few times within the shortest lease TTL it holds', async () => {

@@ -4,6 +4,7 @@
  * from the same file `owp worker register` uses, so an agent and a person at the CLI can share a
  * registration, and the token never appears in a tool result.
  */
+import { fileURLToPath } from 'node:url';
 import type { OwpApi } from '../../protocol/api.ts';
 import { OwpError } from '../../protocol/errors.ts';
 import type { OfferRejectRequest, WorkLease, WorkOffer } from '../../protocol/leases.ts';
@@ -62,6 +63,10 @@ export interface NextTask {
   message: string;
 }
 
+/** What a worker whose token the pool refuses can do about it, for the agent and its operator. */
+export const NEW_TOKEN_HINT =
+  'If an admin gave this worker a new token (owp admin new-token), have it saved with `owp worker token`: this session takes it from the config file, no restart needed.';
+
 export class WorkerSession {
   private credentials: WorkerCredentials | undefined;
   /** Credentials in the file that belong to another server: said, rather than "not registered". */
@@ -75,6 +80,11 @@ export class WorkerSession {
   private paused = false;
   private note: string | undefined;
   private registering: Promise<unknown> = Promise.resolve();
+  /**
+   * A token the pool refused at a keep-alive beat: not sent again (each refusal counts against the
+   * address's 30 failed sign-ins a minute) until the file holds another (`owp worker token`).
+   */
+  private refusedToken: string | null = null;
 
   /** Why the credentials file could not be read (not JSON, not credentials), when it could not. */
   private unreadable: string | undefined;
@@ -128,7 +138,7 @@ export class WorkerSession {
         // and a new worker in the file would leave its leases to expire.
         throw new OwpError(
           'unauthorized',
-          `The pool refuses the token saved in ${path} for worker ${current.worker_id}. If an admin gave that worker a new token (owp admin new-token), have it saved with \`owp worker token\` and call again; if the pool was reset or the worker is gone, register with replace: true to make a new worker.`,
+          `The pool refuses the token saved in ${path} for worker ${current.worker_id}. ${NEW_TOKEN_HINT} If the pool was reset or the worker is gone, register with replace: true to make a new worker.`,
         );
       }
     }
@@ -174,10 +184,19 @@ export class WorkerSession {
   /** The keep-alive: one heartbeat, failures reported rather than thrown. */
   async keepAlive(onError: (message: string) => void): Promise<void> {
     this.options.backend.tick?.();
-    if (!this.savedAgain()) return;
+    const credentials = this.savedAgain();
+    if (!credentials || credentials.token === this.refusedToken) return;
     try {
       await this.beat(onError);
+      this.refusedToken = null;
     } catch (error) {
+      if (error instanceof OwpError && error.code === 'unauthorized') {
+        this.refusedToken = credentials.token;
+        onError(
+          `heartbeat refused: ${error.message} ${NEW_TOKEN_HINT} Heartbeats wait until ${this.options.configPath} holds another token.`,
+        );
+        return;
+      }
       onError(`heartbeat failed: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
@@ -255,7 +274,12 @@ export class WorkerSession {
     });
     const { worker_id, leases } = await api.getWork();
     this.saw(leases, beat.server_time);
-    const pick = leases.find((l) => l.status === 'leased') ?? leases[0];
+    // Work already started comes first: an agent that lost its context carries on with it rather
+    // than start another and leave it held. Then a task not started yet.
+    const pick =
+      leases.find((l) => l.status === 'in_progress' || l.status === 'blocked') ??
+      leases.find((l) => l.status === 'leased') ??
+      leases[0];
     const others = leases
       .filter((l) => l !== pick)
       .map((l) => ({
@@ -414,7 +438,11 @@ export class WorkerSession {
       // Not "call register": registering would overwrite that worker's only copy of its token.
       throw new OwpError(
         'unauthorized',
-        `Not registered with ${this.options.backend.target}: ${this.options.configPath} holds worker ${this.foreign.worker_id} of ${this.foreign.url}. Ask whoever started owp mcp to pass --config with another file, or --url ${this.foreign.url}.`,
+        `Not registered with ${this.options.backend.target}: ${this.options.configPath} holds worker ${this.foreign.worker_id} of ${this.foreign.url}. Ask whoever started owp mcp to pass --config with another file, or ${
+          this.foreign.url.startsWith('file:')
+            ? `--db ${fileURLToPath(this.foreign.url)}`
+            : `--url ${this.foreign.url}`
+        }.`,
       );
     }
     if (!this.credentials && this.unreadable) {
