@@ -213,6 +213,18 @@ describe('WorkerSession leases', () => {
 
   // Was: the task not started yet came first, so an agent that lost its context switched tasks
   // and left the one it had started held.
+  // Was: idle, until the beat after — the first beat knew of no lease yet.
+  it('says working at the first keep-alive beat of a new session when leases are held', async () => {
+    const { backend, config, engine } = pool(['Held']);
+    const first = session(backend, config);
+    const { worker_id } = await first.register({ name: 'agent' });
+    expect((await first.nextTask()).lease?.title).toBe('Held');
+    engine.heartbeat(worker_id, { status: 'idle' });
+
+    await session(backend, config).keepAlive(() => {});
+    expect(engine.getWorker(worker_id).status).toBe('working');
+  });
+
   it('hands back the task already started before one not started yet', async () => {
     const { backend, config, engine } = pool();
     const agent = session(backend, config);

@@ -71,7 +71,8 @@ export class WorkerSession {
   private credentials: WorkerCredentials | undefined;
   /** Credentials in the file that belong to another server: said, rather than "not registered". */
   private readonly foreign: WorkerCredentials | undefined;
-  private leaseCount = 0;
+  /** Leases held, as last seen; null until this session first read them. */
+  private leaseCount: number | null = null;
   /** The shortest lease TTL held, as last seen; the keep-alive beats a few times within it. */
   private shortestTtlMs: number | null = null;
   /** Each lease's TTL, by lease id, as last seen. */
@@ -217,6 +218,9 @@ export class WorkerSession {
    */
   private async beat(onError?: (message: string) => void): Promise<HeartbeatResponse> {
     const api = this.api();
+    // Look first at a session's first beat, so it says "working" honestly for leases held from
+    // before (`owp mcp` restarted under a working agent), rather than idle until the next one.
+    if (this.leaseCount === null) this.saw((await api.getWork()).leases);
     const answer = await api.heartbeat({ status: this.status(), note: this.note });
     // The heartbeat went through: a failure to read the leases after it is not its failure. The
     // leases known before stay, and the next beat reads them again.
@@ -230,7 +234,7 @@ export class WorkerSession {
   }
 
   private status(): 'idle' | 'working' | 'paused' {
-    return this.paused ? 'paused' : this.leaseCount > 0 ? 'working' : 'idle';
+    return this.paused ? 'paused' : (this.leaseCount ?? 0) > 0 ? 'working' : 'idle';
   }
 
   /**
@@ -375,7 +379,7 @@ export class WorkerSession {
   ): Promise<{ lease: LeaseForAgent; contract: Record<string, unknown> }> {
     const accepted = await this.api().acceptOffer(offerId);
     const lease = forAgent(accepted);
-    this.leaseCount++;
+    this.leaseCount = (this.leaseCount ?? 0) + 1;
     // Its TTL counts at once: a short one must not wait out the keep-alive's longer interval.
     this.ttls.set(accepted.lease_id, ttlOf(accepted));
     this.setShortestTtl(Math.min(...this.ttls.values()));
