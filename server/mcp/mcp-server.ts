@@ -24,6 +24,8 @@ export function createOwpMcpServer(session: WorkerSession, version: string): Mcp
     },
   );
 
+  const run = (body: () => Promise<unknown>) => runTool(session, body);
+
   server.registerTool(
     'register',
     {
@@ -193,23 +195,29 @@ export function createOwpMcpServer(session: WorkerSession, version: string): Mcp
   return server;
 }
 
-/** Runs a tool body: its value as JSON text, or a tool error naming the OWP code. */
-async function run(body: () => Promise<unknown>): Promise<CallToolResult> {
+/**
+ * Runs a tool body: its value as JSON text, or a tool error naming the OWP code. A registered
+ * worker refused for its token is told how to take a new one.
+ */
+async function runTool(
+  session: WorkerSession,
+  body: () => Promise<unknown>,
+): Promise<CallToolResult> {
   try {
     const value = await body();
     return { content: [{ type: 'text', text: JSON.stringify(value, null, 2) }] };
   } catch (error) {
+    const refused =
+      error instanceof OwpError &&
+      error.code === 'unauthorized' &&
+      session.workerId !== undefined &&
+      !error.message.includes(NEW_TOKEN_HINT);
     const text =
       error instanceof OwpError
-        ? `${error.message} (${error.code})${refusedToken(error) ? ` ${NEW_TOKEN_HINT}` : ''}`
+        ? `${error.message} (${error.code})${refused ? ` ${NEW_TOKEN_HINT}` : ''}`
         : error instanceof Error
           ? error.message
           : String(error);
     return { content: [{ type: 'text', text }], isError: true };
   }
-}
-
-/** The pool refused the worker's token itself (not "register first", which says what to do). */
-function refusedToken(error: OwpError): boolean {
-  return error.code === 'unauthorized' && error.message === 'The worker token is not valid.';
 }

@@ -78,17 +78,25 @@ async function until(check: () => Promise<boolean>, what: string, timeoutMs = 80
   }
 }
 
+/** A real server on 127.0.0.1:0 with its database in `dir`, and an admin client of it. */
+async function serveIn(dir: string) {
+  const server = await startServer({
+    OWP_HOST: '127.0.0.1',
+    OWP_PORT: '0',
+    OWP_DB_PATH: join(dir, 'owp.db'),
+    OWP_LOG_LEVEL: 'silent',
+  });
+  cleanups.push(() => server.stop());
+  return {
+    server,
+    admin: new HttpOwpApi({ baseUrl: server.base, adminToken: server.admin.token }),
+  };
+}
+
 describe('owp mcp against a remote server', () => {
   it('lets an agent register, take a task with its contract, report, open a PR and release', async () => {
     const dir = tempDir();
-    const server = await startServer({
-      OWP_HOST: '127.0.0.1',
-      OWP_PORT: '0',
-      OWP_DB_PATH: join(dir, 'owp.db'),
-      OWP_LOG_LEVEL: 'silent',
-    });
-    cleanups.push(() => server.stop());
-    const admin = new HttpOwpApi({ baseUrl: server.base, adminToken: server.admin.token });
+    const { server, admin } = await serveIn(dir);
     await admin.upsertRepo({ repo: 'acme/app', max_open_prs: 5 });
     const issueTask = await admin.createTask({
       repo: 'acme/app',
@@ -194,14 +202,7 @@ describe('owp mcp against a remote server', () => {
 describe('owp mcp when an admin gives its worker a new token', () => {
   it('says at every refused call how to take the new token, and takes it without a restart', async () => {
     const dir = tempDir();
-    const server = await startServer({
-      OWP_HOST: '127.0.0.1',
-      OWP_PORT: '0',
-      OWP_DB_PATH: join(dir, 'owp.db'),
-      OWP_LOG_LEVEL: 'silent',
-    });
-    cleanups.push(() => server.stop());
-    const admin = new HttpOwpApi({ baseUrl: server.base, adminToken: server.admin.token });
+    const { server, admin } = await serveIn(dir);
     const config = join(dir, 'worker.json');
     const { client } = await connect(['--url', server.base, '--config', config, 'mcp'], dir);
     const { worker_id } = await call<{ worker_id: string }>(client, 'register', { name: 'agent' });
